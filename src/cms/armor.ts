@@ -1,0 +1,205 @@
+/**
+ * Turns whatever the user has — S/MIME (MIME headers + base64, LF or CRLF), PEM (`BEGIN PKCS7` /
+ * `BEGIN CMS`) or raw DER/BER — into a stream of DER/BER bytes, without holding the file in memory.
+ */
+import { CxError } from '../errors';
+
+export type ArmorKind = 'der' | 'pem' | 'smime';
+
+/** At most this much MIME header before the body; real S/MIME headers are a few hundred bytes. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/** What a file looks like from its first bytes, for messages and for callers that route by content. */
+export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown' {
+	if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
+		if (head[2] === 0x07 && head[3] === 0x08) return 'split-zip';
+		if ((head[2] === 0x03 && head[3] === 0x04) || (head[2] === 0x05 && head[3] === 0x06) || (head[2] === 0x30 && head[3] === 0x30)) {
+			return 'zip';
+		}
+	}
+	if (head.length > 0 && head[0] === 0x30) return 'cms';
+	const text = Buffer.from(head.subarray(0, 512)).toString('latin1');
+	if (/^\s*-----BEGIN (PKCS7|CMS)-----/.test(text)) return 'cms';
+	if (/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(text.split(/\r?\n\r?\n/)[0] ?? '')) return 'cms';
+	return 'unknown';
+}
+
+function describeStart(head: Buffer): string {
+	const kind = sniff(head);
+	if (kind === 'zip' || kind === 'split-zip') return 'it is a zip file, already decrypted';
+	const printable = head.subarray(0, 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+	return `it starts with "${printable}"`;
+}
+
+/** Streaming base64 decoder: ignores line breaks, refuses anything outside the alphabet. */
+class Base64Decoder {
+	private carry = '';
+	private ended = false;
+	/** Bytes of encoded input consumed, for error offsets. */
+	private consumed = 0;
+
+	constructor(
+		private readonly source: string,
+		private readonly baseOffset: number,
+	) {}
+
+	push(text: string): Buffer {
+		const offset = this.baseOffset + this.consumed;
+		this.consumed += text.length;
+		const bad = /[^A-Za-z0-9+/=\r\n\t ]/.exec(text);
+		if (bad) {
+			throw new CxError('CMS_FORMAT', `${this.source}: invalid base64 character at byte ${offset + bad.index}; the file is damaged`);
+		}
+		let clean = text.indexOf(' ') >= 0 || text.indexOf('\t') >= 0 ? text.replace(/[\r\n\t ]+/g, '') : text.replace(/\r?\n/g, '');
+		if (clean.indexOf('\r') >= 0) clean = clean.replace(/\r/g, '');
+		if (clean.length === 0) return EMPTY;
+		if (this.ended) throw new CxError('CMS_FORMAT', `${this.source}: data after the base64 padding near byte ${offset}; the file is damaged`);
+		const pad = clean.indexOf('=');
+		if (pad >= 0) {
+			if (!/^=*$/.test(clean.slice(pad)) || clean.length - pad > 2) {
+				throw new CxError('CMS_FORMAT', `${this.source}: misplaced base64 padding near byte ${offset}; the file is damaged`);
+			}
+			this.ended = true;
+		}
+		const all = this.carry + clean;
+		if (this.ended && all.length % 4 !== 0) {
+			throw new CxError('CMS_FORMAT', `${this.source}: base64 padding at a wrong place near byte ${offset}; the file is damaged`);
+		}
+		const usable = this.ended ? all.length : all.length - (all.length % 4);
+		this.carry = all.slice(usable);
+		return usable === 0 ? EMPTY : Buffer.from(all.slice(0, usable), 'base64');
+	}
+
+	end(): void {
+		if (this.carry.length !== 0) {
+			throw new CxError('CMS_TRUNCATED', `${this.source}: the base64 text ends mid-group; the file was cut short — download it again`);
+		}
+	}
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Yields the DER/BER bytes of a CMS object given in any supported armour. `source` names the input
+ * in messages.
+ */
+export async function* dearmor(input: AsyncIterable<Uint8Array>, source: string): AsyncGenerator<Buffer> {
+	const iterator = input[Symbol.asyncIterator]();
+	let head = EMPTY;
+	let done = false;
+	// Enough bytes to recognise the format (and, for MIME, the whole header).
+	while (!done && head.length < 4096) {
+		const r = await iterator.next();
+		if (r.done) done = true;
+		else head = head.length === 0 ? Buffer.from(r.value) : Buffer.concat([head, r.value]);
+	}
+	if (head.length === 0) throw new CxError('CMS_TRUNCATED', `${source}: the file is empty`);
+
+	async function* rest(): AsyncGenerator<Buffer> {
+		if (done) return;
+		for (;;) {
+			const r = await iterator.next();
+			if (r.done) return;
+			yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+		}
+	}
+
+	if (head[0] === 0x30) {
+		yield head;
+		yield* rest();
+		return;
+	}
+
+	const headText = head.toString('latin1');
+	const pem = /^\s*-----BEGIN ([A-Z0-9 ]+)-----\r?\n/.exec(headText);
+	if (pem) {
+		if (pem[1] !== 'PKCS7' && pem[1] !== 'CMS') {
+			throw new CxError('CMS_FORMAT', `${source}: a PEM "${pem[1]}" block, not an encrypted message (BEGIN PKCS7 or BEGIN CMS)`);
+		}
+		yield* decodeBase64Body(head.subarray(pem[0].length), rest(), source, pem[0].length, true);
+		return;
+	}
+
+	// MIME: header lines, an empty line, then the body.
+	let bodyStart = -1;
+	let separatorLength = 0;
+	let buffered = head;
+	const more = rest();
+	for (;;) {
+		const m = /\r?\n\r?\n/.exec(buffered.toString('latin1'));
+		if (m) {
+			bodyStart = m.index;
+			separatorLength = m[0].length;
+			break;
+		}
+		if (buffered.length > MAX_HEADER_BYTES) break;
+		const r = await more.next();
+		if (r.done) break;
+		buffered = Buffer.concat([buffered, r.value]);
+	}
+	const headerText = bodyStart >= 0 ? buffered.subarray(0, bodyStart).toString('latin1') : '';
+	if (bodyStart < 0 || !/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(headerText)) {
+		throw new CxError('CMS_FORMAT', `${source}: not an S/MIME, PEM or DER encrypted file (${describeStart(head)})`);
+	}
+	const headers = new Map<string, string>();
+	for (const line of headerText.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+		const colon = line.indexOf(':');
+		if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+	}
+	const contentType = (headers.get('content-type') ?? '').toLowerCase();
+	if (contentType && !/application\/(x-)?pkcs7-mime/.test(contentType)) {
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: the MIME part is "${contentType.split(';')[0]}", not application/pkcs7-mime; ${contentType.startsWith('multipart/signed') ? 'this is a signed message, not an encrypted one' : 'not an encrypted S/MIME message'}`,
+		);
+	}
+	if (/smime-type\s*=\s*"?signed-data/.test(contentType)) {
+		throw new CxError('CMS_UNSUPPORTED', `${source}: an S/MIME signed-data message; only encrypted (enveloped-data) messages can be decrypted`);
+	}
+	const encoding = (headers.get('content-transfer-encoding') ?? 'base64').toLowerCase();
+	const body = buffered.subarray(bodyStart + separatorLength);
+	if (encoding === 'binary' || encoding === '8bit') {
+		yield body;
+		yield* more;
+		return;
+	}
+	if (encoding !== 'base64') {
+		throw new CxError('CMS_UNSUPPORTED', `${source}: Content-Transfer-Encoding "${encoding}" is not supported (base64 or binary)`);
+	}
+	yield* decodeBase64Body(body, more, source, bodyStart + separatorLength, false);
+}
+
+async function* decodeBase64Body(
+	first: Buffer,
+	rest: AsyncIterable<Buffer>,
+	source: string,
+	offset: number,
+	pem: boolean,
+): AsyncGenerator<Buffer> {
+	const decoder = new Base64Decoder(source, offset);
+	let sawEnd = false;
+	const handle = (chunk: Buffer): Buffer => {
+		if (sawEnd) {
+			if (chunk.toString('latin1').trim().length > 0 && !pem) throw new CxError('CMS_FORMAT', `${source}: unexpected text after the message`);
+			return EMPTY;
+		}
+		let text = chunk.toString('latin1');
+		const dash = text.indexOf('-');
+		if (dash >= 0) {
+			// PEM's END line, or a MIME boundary: the base64 body ends here.
+			if (!pem) throw new CxError('CMS_FORMAT', `${source}: unexpected "-" in the base64 body; a multipart message is not supported`);
+			sawEnd = true;
+			text = text.slice(0, dash);
+		}
+		return decoder.push(text);
+	};
+	// A chunk may end between "\r" and "\n" or inside "-----END": neither matters for base64 decoding.
+	const out = handle(first);
+	if (out.length > 0) yield out;
+	for await (const chunk of rest) {
+		const decoded = handle(chunk);
+		if (decoded.length > 0) yield decoded;
+	}
+	if (pem && !sawEnd) throw new CxError('CMS_TRUNCATED', `${source}: the PEM block has no END line; the file was cut short — download it again`);
+	decoder.end();
+}
