@@ -323,7 +323,7 @@ async function readEnvelopeHeader(r: ByteReader, source: string): Promise<Envelo
 }
 
 /** Streams the plaintext of one CMS enveloped message. */
-export async function* decryptCms(input: AsyncIterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
+export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
 	const source = options.source ?? 'input';
 	const r = new ByteReader(dearmor(input, source)[Symbol.asyncIterator](), source);
 	const { authenticated, recipients, algorithm, frames } = await readEnvelopeHeader(r, source);
@@ -403,7 +403,7 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array>, options: Dec
 }
 
 /** Reads only the header of a CMS message: who it is for and how it is encrypted. */
-export async function inspectCms(input: AsyncIterable<Uint8Array>, source = 'input'): Promise<CmsHeader> {
+export async function inspectCms(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, source = 'input'): Promise<CmsHeader> {
 	const r = new ByteReader(dearmor(input, source)[Symbol.asyncIterator](), source);
 	const header = await readEnvelopeHeader(r, source);
 	return {
