@@ -153,7 +153,13 @@ function parseOaepParams(params: Buffer | undefined, what: string): OaepParams {
 function unwrap(r: KeyTransRecipient, key: DecryptionKey, keyLength: number, source: string): Buffer | undefined {
 	if (r.encryptedKey.length !== key.modulusBytes) return undefined;
 	if (r.algorithm === OID.rsaEncryption) {
-		const em = privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, r.encryptedKey);
+		let em: Buffer;
+		try {
+			em = privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, r.encryptedKey);
+		} catch {
+			// A value encrypted for another key can be larger than this key's modulus.
+			return undefined;
+		}
 		return unpadPkcs1(em, keyLength);
 	}
 	if (r.algorithm === OID.rsaesOaep) {

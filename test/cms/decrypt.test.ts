@@ -178,6 +178,16 @@ describe('key transport and recipient identification', () => {
 		expect(error.message).toMatch(/key identifier [0-9A-F]{40}/);
 	});
 
+	it('treats an encrypted key larger than the modulus as "not for this key" (raw RSA would throw)', async () => {
+		const message = Buffer.from(encrypt(['cms', '-encrypt', '-aes256', '-outform', 'DER']));
+		// The encrypted content key is the only 256-byte OCTET STRING: 04 82 01 00.
+		const at = message.indexOf(Buffer.from([0x04, 0x82, 0x01, 0x00]));
+		expect(at).toBeGreaterThan(0);
+		message.fill(0xff, at + 4, at + 4 + 256);
+		const error = await failure(decryptBuffer(message, loadDecryptionKey({ key: alice.key })));
+		expect(error.code).toBe('CMS_WRONG_KEY');
+	});
+
 	it('refuses a certificate that does not belong to the key', () => {
 		expect(() => loadDecryptionKey({ key: alice.key, certificate: bob.cert })).toThrow(/does not belong to this private key/);
 	});

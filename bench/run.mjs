@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// `npm run bench`: cx-export against the tools people use today, side by side, in one run.
+//  (a) decrypt: `cx-export decrypt` vs `openssl smime -decrypt` on one ~500 MiB S/MIME file (and 125 MiB);
+//  (b) records: `cx-export records` on the encrypted split parts vs the documented route
+//      (openssl smime -decrypt per part, `zip -s 0` merge, `unzip -p`, `jq -c .`), for a 1 GiB and a
+//      250 MiB export.
+// Wall time and peak RSS (summed over the whole process tree, sampled every 20 ms) for each.
+// Data lives in .bench/ (kept between runs; delete it to regenerate). Results: .bench/results.md.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureKey, generateRecords, makeEncryptedExport, sh } from './generate.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = join(root, '.bench');
+const cli = join(root, 'bin/cx-export.js');
+const MiB = 1024 * 1024;
+
+function treeRss(pid) {
+	// Sum VmRSS over pid and its descendants.
+	const children = new Map();
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+			if (!children.has(ppid)) children.set(ppid, []);
+			children.get(ppid).push(Number(entry));
+		} catch {}
+	}
+	let total = 0;
+	const stack = [pid];
+	while (stack.length) {
+		const p = stack.pop();
+		try {
+			const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+			if (m) total += Number(m[1]) * 1024;
+		} catch {}
+		stack.push(...(children.get(p) ?? []));
+	}
+	return total;
+}
+
+/** Runs a shell command line; returns wall seconds and peak tree RSS in bytes. */
+function measure(commandLine) {
+	return new Promise((resolve, reject) => {
+		const started = process.hrtime.bigint();
+		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], { stdio: ['ignore', 'ignore', 'pipe'] });
+		let stderr = '';
+		child.stderr.on('data', (d) => (stderr += d));
+		let peak = 0;
+		const timer = setInterval(() => (peak = Math.max(peak, treeRss(child.pid))), 20);
+		child.on('exit', (code) => {
+			clearInterval(timer);
+			const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+			if (code !== 0) reject(new Error(`failed (${code}): ${commandLine}\n${stderr}`));
+			else resolve({ seconds, peak });
+		});
+	});
+}
+
+async function sha256(path) {
+	const hash = createHash('sha256');
+	for await (const chunk of createReadStream(path)) hash.update(chunk);
+	return hash.digest('hex');
+}
+
+const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
+const fmtS = (s) => `${s.toFixed(1)} s`;
+const fmtM = (b) => `${Math.round(b / MiB)} MiB`;
+
+async function prepare(label, bytes, certPath) {
+	const dir = join(work, label);
+	if (existsSync(join(dir, 'DONE'))) return { dir, ...JSON.parse(readFileSync(join(dir, 'DONE'), 'utf8')) };
+	rmSync(dir, { recursive: true, force: true });
+	console.error(`generating ${label}: ~${fmtM(bytes)} of JSON Lines…`);
+	const recordsDir = join(dir, 'records');
+	await generateRecords(recordsDir, bytes);
+	console.error(`zipping into 100 MiB parts and encrypting each with openssl smime -aes256…`);
+	const made = makeEncryptedExport(recordsDir, dir, certPath);
+	rmSync(join(dir, 'plain'), { recursive: true, force: true });
+	const jsonBytes = readdirSync(recordsDir).reduce((n, f) => n + statSync(join(recordsDir, f)).size, 0);
+	rmSync(recordsDir, { recursive: true, force: true });
+	const info = { ...made, jsonBytes };
+	writeFileSync(join(dir, 'DONE'), JSON.stringify(info));
+	return { dir, ...info };
+}
+
+async function main() {
+	mkdirSync(work, { recursive: true });
+	const { keyPath, certPath } = ensureKey(work);
+	const rows = [];
+	const out = join(work, 'out');
+	mkdirSync(out, { recursive: true });
+
+	// (a) decrypt, on the largest part-free file: the JSON of a generated export cut to size.
+	const decryptRows = [];
+	for (const size of [125, 500]) {
+		const file = join(work, `decrypt-${size}m.smime`);
+		if (!existsSync(file)) {
+			const plain = join(work, `decrypt-${size}m.bin`);
+			sh('bash', ['-c', `head -c ${size}M /dev/urandom > ${q(plain)}`]);
+			sh('openssl', ['smime', '-encrypt', '-binary', '-aes256', '-in', plain, '-out', file, certPath]);
+			rmSync(plain);
+		}
+		const a = await measure(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`);
+		const b = await measure(`node ${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`);
+		const same = (await sha256(join(out, 'openssl.bin'))) === (await sha256(join(out, 'cx.bin')));
+		decryptRows.push({ size, a, b, same, input: statSync(file).size });
+		rmSync(join(out, 'openssl.bin'));
+		rmSync(join(out, 'cx.bin'));
+	}
+
+	// (b) records.
+	const recordRows = [];
+	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+		const ex = await prepare(label, bytes, certPath);
+		const parts = ex.parts;
+		const cxOut = join(out, 'cx.jsonl');
+		const b = await measure(`node ${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`);
+		const doc = join(out, 'documented');
+		rmSync(doc, { recursive: true, force: true });
+		mkdirSync(doc);
+		const docOut = join(out, 'doc.jsonl');
+		const decryptAll = parts.map((p) => `openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(p)} -out ${q(join(doc, p.split('/').pop().replace(/\.smime$/, '')))}`).join(' && ');
+		const last = join(doc, `${ex.exportName}.zip`);
+		const a1 = await measure(decryptAll);
+		const a2 = await measure(`cd ${q(doc)} && zip -q -s 0 ${q(last)} --out merged.zip`);
+		const a3 = await measure(`unzip -p ${q(join(doc, 'merged.zip'))} | jq -c . > ${q(docOut)}`);
+		const a = { seconds: a1.seconds + a2.seconds + a3.seconds, peak: Math.max(a1.peak, a2.peak, a3.peak), steps: [a1, a2, a3] };
+		const same = (await sha256(cxOut)) === (await sha256(docOut));
+		const lines = Number(sh('bash', ['-c', `wc -l < ${q(cxOut)}`]).toString().trim());
+		recordRows.push({ label, a, b, same, parts: parts.length, jsonBytes: ex.jsonBytes, lines, partBytes: parts.reduce((n, p) => n + statSync(p).size, 0) });
+		rmSync(doc, { recursive: true, force: true });
+		rmSync(cxOut);
+		rmSync(docOut);
+	}
+
+	const cpu = cpus()[0]?.model ?? 'unknown CPU';
+	const lines = [];
+	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}, Node ${process.version}, ${sh('openssl', ['version']).toString().trim()}.`);
+	lines.push(`Run: ${new Date().toISOString()}`);
+	lines.push('');
+	lines.push('(a) decrypt one S/MIME file (AES-256-CBC, base64 S/MIME as `openssl smime -encrypt -binary -aes256` writes it)');
+	lines.push('');
+	lines.push('| input | openssl smime -decrypt | cx-export decrypt | speed-up | same bytes |');
+	lines.push('|---|---|---|---|---|');
+	for (const r of decryptRows) {
+		lines.push(`| ${r.size} MiB plaintext (${fmtM(r.input)} S/MIME) | ${fmtS(r.a.seconds)}, peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`);
+	}
+	lines.push('');
+	lines.push('(b) every record of an encrypted split export, as compact JSON Lines on stdout');
+	lines.push('');
+	lines.push('| export | documented route (openssl per part → zip -s 0 → unzip -p → jq -c) | cx-export records | speed-up | same output |');
+	lines.push('|---|---|---|---|---|');
+	for (const r of recordRows) {
+		const steps = r.a.steps.map((s) => fmtS(s.seconds)).join(' + ');
+		lines.push(`| ${fmtM(r.jsonBytes)} JSON, ${r.lines} records, ${r.parts} parts (${fmtM(r.partBytes)} encrypted) | ${fmtS(r.a.seconds)} (${steps}), peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`);
+	}
+	const text = lines.join('\n');
+	writeFileSync(join(work, 'results.md'), `${text}\n`);
+	console.log(text);
+	if (decryptRows.some((r) => !r.same) || recordRows.some((r) => !r.same)) {
+		console.error('\noutputs differ: see above');
+		process.exit(1);
+	}
+}
+
+main().catch((error) => {
+	console.error(error.message);
+	process.exit(1);
+});

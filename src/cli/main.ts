@@ -1,0 +1,269 @@
+/**
+ * `cx-export`: the core as a command-line tool.
+ *
+ *   cx-export decrypt    --key KEY [--passphrase P] IN [-o OUT]
+ *   cx-export reassemble [--key KEY] [--passphrase P] PART... -o OUT.zip
+ *   cx-export extract    [--key KEY] [--passphrase P] PART... -d DIR
+ *   cx-export records    [--key KEY] [--passphrase P] [--on-error fail|skip] PART...
+ *
+ * Exit 0 on success; on failure exit 1 and one line `error: …` on stderr, and no output file
+ * under its final name.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadDecryptionKey, type DecryptionKey } from '../cms';
+import { CxError } from '../errors';
+import type { JsonLinesStats } from '../jsonl';
+import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
+import { decryptTo, exportRecords, extractExport, reassembleTo } from '../pipeline/export';
+import { removePendingNow, writeAtomically } from '../pipeline/files';
+import { fileSource, type ByteSource } from '../pipeline/sources';
+import { mib, Progress } from './progress';
+
+const USAGE = `usage:
+  cx-export decrypt    --key KEY [--passphrase P] IN [-o OUT]
+  cx-export reassemble [--key KEY] [--passphrase P] PART... -o OUT.zip
+  cx-export extract    [--key KEY] [--passphrase P] PART... -d DIR
+  cx-export records    [--key KEY] [--passphrase P] [--on-error fail|skip] PART...
+
+PART: an encrypted part (export-<id>.z01.smime … .zip.smime), a decrypted part, a whole zip,
+or (records) a JSON Lines file. Parts may be given in any order.
+KEY: the private key, PEM (PKCS#1/PKCS#8, encrypted or not) or PKCS#12 (.p12/.pfx).
+  --passphrase P       passphrase of the key (or set CX_EXPORT_PASSPHRASE)
+  --certificate CERT   the key's certificate (PEM), to match recipients by issuer and serial
+  --temp-dir DIR       where to reassemble split exports (default: the system temp dir)
+extract/records limits (protection against zip bombs; sizes take K, M, G, T suffixes):
+  --max-total-size N   total uncompressed bytes   (default ${fmt(DEFAULT_LIMITS.maxTotalBytes)})
+  --max-entry-size N   bytes of one entry         (default ${fmt(DEFAULT_LIMITS.maxEntryBytes)})
+  --max-entries N      number of entries          (default ${DEFAULT_LIMITS.maxEntries})
+  --max-ratio N        compression ratio          (default ${DEFAULT_LIMITS.maxRatio})`;
+
+function fmt(bytes: number): string {
+	for (const [unit, size] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+		if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+	}
+	return String(bytes);
+}
+
+const COMMON: ParseArgsConfig['options'] = {
+	key: { type: 'string', short: 'k' },
+	passphrase: { type: 'string' },
+	certificate: { type: 'string' },
+	'temp-dir': { type: 'string' },
+	help: { type: 'boolean', short: 'h' },
+};
+const LIMIT_OPTIONS: ParseArgsConfig['options'] = {
+	'max-total-size': { type: 'string' },
+	'max-entry-size': { type: 'string' },
+	'max-entries': { type: 'string' },
+	'max-ratio': { type: 'string' },
+};
+
+function usage(message: string): CxError {
+	return new CxError('USAGE', `${message} (cx-export --help shows the usage)`);
+}
+
+function parse(args: string[], extra: ParseArgsConfig['options']) {
+	try {
+		return parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
+	} catch (error) {
+		throw usage((error as Error).message.replace(/\. To specify a positional argument.*$/, ''));
+	}
+}
+
+export function parseSize(text: string, option: string): number {
+	const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+	if (!m) throw usage(`${option} expects a size such as 500M or 20G, got "${text}"`);
+	const power = ' kmgt'.indexOf(m[2].toLowerCase() || ' ');
+	return Math.floor(Number(m[1]) * 1024 ** power);
+}
+
+function parseCount(text: string, option: string): number {
+	if (!/^\d+(\.\d+)?$/.test(text)) throw usage(`${option} expects a number, got "${text}"`);
+	return Number(text);
+}
+
+function limitsFrom(values: Record<string, unknown>): Partial<ExtractLimits> {
+	const limits: Partial<ExtractLimits> = {};
+	if (typeof values['max-total-size'] === 'string') limits.maxTotalBytes = parseSize(values['max-total-size'], '--max-total-size');
+	if (typeof values['max-entry-size'] === 'string') limits.maxEntryBytes = parseSize(values['max-entry-size'], '--max-entry-size');
+	if (typeof values['max-entries'] === 'string') limits.maxEntries = parseCount(values['max-entries'], '--max-entries');
+	if (typeof values['max-ratio'] === 'string') limits.maxRatio = parseCount(values['max-ratio'], '--max-ratio');
+	return limits;
+}
+
+async function keyFrom(values: Record<string, unknown>, required: boolean): Promise<DecryptionKey | undefined> {
+	const keyPath = values.key;
+	if (typeof keyPath !== 'string') {
+		if (required) throw usage('--key is required');
+		return undefined;
+	}
+	const read = async (path: string, what: string) => {
+		try {
+			return await readFile(path);
+		} catch (error) {
+			throw new CxError('IO', `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		}
+	};
+	const passphrase = typeof values.passphrase === 'string' ? values.passphrase : process.env.CX_EXPORT_PASSPHRASE;
+	const certificate = typeof values.certificate === 'string' ? await read(values.certificate, 'certificate') : undefined;
+	return loadDecryptionKey({ key: await read(keyPath, 'key'), passphrase, certificate, label: keyPath });
+}
+
+async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; paths: Map<ByteSource, string>; total: number }> {
+	const map = new Map<ByteSource, string>();
+	const sources: ByteSource[] = [];
+	let total = 0;
+	for (const path of paths) {
+		const source = await fileSource(path);
+		map.set(source, resolve(path));
+		sources.push(source);
+		total += source.size ?? 0;
+	}
+	return { sources, paths: map, total };
+}
+
+/** Writes text to stdout in batches, waiting when the pipe is full. */
+class StdoutWriter {
+	private batch: string[] = [];
+	private size = 0;
+
+	async write(text: string): Promise<void> {
+		this.batch.push(text);
+		this.size += text.length;
+		if (this.size >= 256 * 1024) await this.flush();
+	}
+
+	async flush(): Promise<void> {
+		if (this.batch.length === 0) return;
+		const text = this.batch.join('');
+		this.batch = [];
+		this.size = 0;
+		if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+	}
+}
+
+async function decryptCommand(args: string[]): Promise<void> {
+	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' } });
+	if (values.help) return help();
+	if (positionals.length !== 1) throw usage(`decrypt takes one input file, got ${positionals.length}`);
+	const key = await keyFrom(values, true);
+	const { sources, total } = await sourcesFrom(positionals);
+	const progress = new Progress(`decrypting ${sources[0].name}`, total);
+	try {
+		if (typeof values.output === 'string') {
+			await writeAtomically(values.output, (out) => decryptTo(sources[0], out, { key, onRead: progress.add }));
+		} else {
+			await decryptTo(sources[0], process.stdout, { key, onRead: progress.add });
+		}
+	} finally {
+		progress.done();
+	}
+}
+
+async function reassembleCommand(args: string[]): Promise<void> {
+	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' } });
+	if (values.help) return help();
+	if (typeof values.output !== 'string') throw usage('reassemble needs -o OUT.zip');
+	if (positionals.length === 0) throw usage('reassemble needs the parts of an export');
+	const key = await keyFrom(values, false);
+	const { sources, total } = await sourcesFrom(positionals);
+	const progress = new Progress('reassembling', total);
+	try {
+		const summary = await writeAtomically(values.output, (out) => reassembleTo(sources, out, { key, onRead: progress.add }));
+		progress.done();
+		process.stderr.write(`${values.output}: ${summary.parts} part(s), ${summary.entries} entries, ${mib(summary.bytes)}\n`);
+	} finally {
+		progress.done();
+	}
+}
+
+async function extractCommand(args: string[]): Promise<void> {
+	const { values, positionals } = parse(args, { dir: { type: 'string', short: 'd' }, ...LIMIT_OPTIONS });
+	if (values.help) return help();
+	if (typeof values.dir !== 'string') throw usage('extract needs -d DIR');
+	if (positionals.length === 0) throw usage('extract needs the parts of an export');
+	const key = await keyFrom(values, false);
+	const limits = limitsFrom(values);
+	const { sources, paths, total } = await sourcesFrom(positionals);
+	const progress = new Progress('extracting', total);
+	try {
+		const files = await extractExport(sources, values.dir, { key, limits, paths, tempDir: tempDirOf(values), onRead: progress.add });
+		progress.done();
+		process.stderr.write(`${values.dir}: ${files.length} file(s) extracted\n`);
+	} finally {
+		progress.done();
+	}
+}
+
+function tempDirOf(values: Record<string, unknown>): string | undefined {
+	return typeof values['temp-dir'] === 'string' ? values['temp-dir'] : undefined;
+}
+
+async function recordsCommand(args: string[]): Promise<void> {
+	const { values, positionals } = parse(args, { 'on-error': { type: 'string' }, ...LIMIT_OPTIONS });
+	if (values.help) return help();
+	const onError = values['on-error'] ?? 'fail';
+	if (onError !== 'fail' && onError !== 'skip') throw usage(`--on-error is fail or skip, got "${String(onError)}"`);
+	if (positionals.length === 0) throw usage('records needs the parts of an export, a zip or a JSON Lines file');
+	const key = await keyFrom(values, false);
+	const limits = limitsFrom(values);
+	const { sources, paths, total } = await sourcesFrom(positionals);
+	const progress = new Progress('reading records', total);
+	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+	const out = new StdoutWriter();
+	try {
+		for await (const record of exportRecords(sources, { key, limits, paths, onError, tempDir: tempDirOf(values), onRead: progress.add }, stats)) {
+			await out.write(`${JSON.stringify(record.value)}\n`);
+		}
+		await out.flush();
+	} finally {
+		progress.done();
+	}
+	if (stats.skipped > 0) {
+		process.stderr.write(`skipped ${stats.skipped} malformed line(s); first: ${stats.firstSkipped ?? ''}\n`);
+	}
+}
+
+function help(): void {
+	process.stdout.write(`${USAGE}\n`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+	decrypt: decryptCommand,
+	reassemble: reassembleCommand,
+	extract: extractCommand,
+	records: recordsCommand,
+};
+
+/** Entry point used by bin/cx-export.js. */
+export function run(argv: string[]): void {
+	const [command, ...args] = argv;
+	const fail = (error: unknown): never => {
+		removePendingNow();
+		const message = error instanceof CxError ? error.message : (error as Error)?.message ?? String(error);
+		process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+		process.exit(1);
+	};
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.once(signal, () => {
+			removePendingNow();
+			process.stderr.write(`\nerror: interrupted; no output was kept\n`);
+			process.exit(130);
+		});
+	}
+	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		// The reader went away (`| head`): stop quietly, like other Unix tools.
+		if (error.code === 'EPIPE') process.exit(0);
+		fail(error);
+	});
+	if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+		help();
+		return;
+	}
+	const handler = COMMANDS[command];
+	if (!handler) fail(usage(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`));
+	handler(args).then(() => undefined, fail);
+}

@@ -1,0 +1,189 @@
+/**
+ * The whole job, composed from the core pieces: encrypted or plain parts in → one zip, extracted
+ * files, or records out. The CLI and the n8n nodes both call these; none of them buffers an export.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { decryptCms, type DecryptionKey } from '../cms';
+import { CxError } from '../errors';
+import { parseJsonLines, type JsonLinesStats } from '../jsonl';
+import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractLimits } from '../zip';
+import { makeTempDir, writeAtomically } from './files';
+import { peek, plaintext, type ByteSource } from './sources';
+
+export interface PipelineOptions {
+	key?: DecryptionKey;
+	limits?: Partial<ExtractLimits>;
+	/** Where temporary files go (the reassembled zip); the OS temp dir by default. */
+	tempDir?: string;
+	/** Encoded bytes read so far, for progress. */
+	onRead?: (bytes: number) => void;
+}
+
+/** Decrypts one message to `out`. Throws when the input is not encrypted. */
+export async function decryptTo(source: ByteSource, out: Writable, options: PipelineOptions): Promise<void> {
+	if (!options.key) throw new CxError('USAGE', 'decrypting needs the private key (--key)');
+	const key = options.key;
+	const { kind, stream } = await peek(options.onRead ? withCount(source, options.onRead) : source);
+	if (kind !== 'encrypted') {
+		await drain(stream);
+		throw new CxError('CMS_FORMAT', `${source.name}: not an encrypted (S/MIME / CMS) file${kind === 'other' ? '' : `: it is a ${kind === 'split-zip' ? 'zip part' : 'zip'}, already decrypted`}`);
+	}
+	await pipeline(decryptCms(stream, { key, source: source.name }), out);
+}
+
+function withCount(source: ByteSource, onRead: (bytes: number) => void): ByteSource {
+	return {
+		...source,
+		open: async function* () {
+			for await (const chunk of source.open()) {
+				onRead(chunk.length);
+				yield chunk;
+			}
+		},
+	};
+}
+
+async function drain(stream: AsyncIterable<Buffer>): Promise<void> {
+	const it = stream[Symbol.asyncIterator]();
+	await it.return?.();
+}
+
+/** A part for the zip layer: opened lazily, decrypted on the fly when it is encrypted. */
+function zipPart(source: ByteSource, options: PipelineOptions) {
+	return {
+		name: source.name,
+		open: async function* (): AsyncGenerator<Buffer> {
+			const { stream } = await plaintext(source, options);
+			yield* stream;
+		},
+	};
+}
+
+/** Puts the parts of one export back together as one ordinary zip, written to `out`. */
+export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions) {
+	const { parts } = orderParts(sources);
+	return reassemble(
+		parts.map((p) => zipPart(p, options)),
+		out,
+	);
+}
+
+/**
+ * A path to the export as one ordinary zip on disk, reassembled into a temporary directory when it
+ * must be; `close` removes what was made.
+ */
+async function openZipFile(sources: ByteSource[], options: RecordsOptions): Promise<{ path: string; close(): Promise<void> }> {
+	// One plain, non-split zip file on disk needs no copy.
+	const onDisk = sources.length === 1 ? options.paths?.get(sources[0]) : undefined;
+	if (onDisk !== undefined) {
+		const probe = await peek({ name: sources[0].name, open: () => createReadStream(onDisk, { end: 63 }) });
+		await drain(probe.stream);
+		if (probe.kind === 'zip') {
+			options.onRead?.(sources[0].size ?? 0);
+			return { path: onDisk, close: async () => undefined };
+		}
+	}
+	const dir = await makeTempDir(options.tempDir);
+	try {
+		const path = join(dir.path, 'export.zip');
+		await writeAtomically(path, (out) => reassembleTo(sources, out, options));
+		return { path, close: dir.remove };
+	} catch (error) {
+		await dir.remove();
+		throw error;
+	}
+}
+
+export interface ExtractedFile {
+	name: string;
+	path: string;
+	size: number;
+	crc32: number;
+}
+
+/** Reassembles (when needed) and extracts one export safely into `dir`. */
+export async function extractExport(sources: ByteSource[], dir: string, options: RecordsOptions) {
+	const zip = await openZipFile(sources, options);
+	try {
+		return await extractTo(zip.path, dir, options.limits);
+	} finally {
+		await zip.close();
+	}
+}
+
+export interface ExportRecord {
+	/** The zip entry or file the record came from. */
+	source: string;
+	line: number;
+	value: unknown;
+}
+
+export interface RecordsOptions extends PipelineOptions {
+	onError?: 'fail' | 'skip';
+	paths?: Map<ByteSource, string>;
+}
+
+/** Whether a zip entry holds records: `<EntityType>-<jobId>.json` files and `.jsonl`. */
+export function isRecordsEntry(name: string): boolean {
+	return /\.jsonl?$/i.test(name) && !name.endsWith('/');
+}
+
+/**
+ * Groups inputs the way users hand them over: parts of the same export together (in part order),
+ * any other file on its own, in the order of first appearance.
+ */
+export function groupInputs(sources: ByteSource[]): ByteSource[][] {
+	const groups = new Map<string, ByteSource[]>();
+	const order: ByteSource[][] = [];
+	for (const source of sources) {
+		let exportName: string | undefined;
+		try {
+			exportName = parsePartName(source.name).exportName;
+		} catch {
+			exportName = undefined;
+		}
+		if (exportName === undefined) {
+			order.push([source]);
+			continue;
+		}
+		let group = groups.get(exportName);
+		if (!group) {
+			group = [];
+			groups.set(exportName, group);
+			order.push(group);
+		}
+		group.push(source);
+	}
+	return order;
+}
+
+/** Every record of every JSON Lines entry of the inputs, in archive order. */
+export async function* exportRecords(sources: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
+	for (const group of groupInputs(sources)) {
+		if (group.length === 1) {
+			// A lone file may be JSON Lines itself (plain or encrypted), or a whole zip.
+			const { kind, stream } = await plaintext(group[0], options);
+			if (kind === 'other') {
+				yield* parseJsonLines(stream, { source: group[0].name, onError: options.onError }, stats);
+				continue;
+			}
+			await drain(stream);
+		}
+		yield* zipRecords(group, options, stats);
+	}
+}
+
+async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
+	const zip = await openZipFile(group, options);
+	try {
+		for await (const entry of zipEntries(zip.path, options.limits)) {
+			if (entry.isDirectory || !isRecordsEntry(entry.name)) continue;
+			yield* parseJsonLines(await entry.open(), { source: entry.name, onError: options.onError }, stats);
+		}
+	} finally {
+		await zip.close();
+	}
+}

@@ -1,0 +1,184 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeExport, type ExportFixture } from '../helpers/exportFixture';
+import { makeRecipient, openssl, tempDir, writeFile, type Recipient } from '../helpers/openssl';
+
+const bin = join(__dirname, '../../bin/cx-export.js');
+const dir = tempDir();
+let alice: Recipient;
+let bob: Recipient;
+let split: ExportFixture;
+let single: ExportFixture;
+
+function cx(args: string[], input?: string) {
+	const r = spawnSync(process.execPath, [bin, ...args], { maxBuffer: 1 << 28, input, env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } });
+	return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+}
+
+/** The one-line error contract: exit 1, exactly one line on stderr, starting with "error: ". */
+function expectError(r: ReturnType<typeof cx>, pattern: RegExp) {
+	expect(r.status).toBe(1);
+	const lines = r.stderr.split('\n').filter(Boolean);
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(/^error: /);
+	expect(lines[0]).toMatch(pattern);
+}
+
+function shuffled<T>(items: T[]): T[] {
+	return items.map((v, i) => ({ v, k: (i * 7919) % 13 })).sort((a, b) => a.k - b.k).map((x) => x.v);
+}
+
+function noLeftovers(path: string) {
+	expect(readdirSync(path).filter((f) => f.includes('.partial'))).toEqual([]);
+}
+
+beforeAll(() => {
+	alice = makeRecipient(dir.path, 'alice');
+	bob = makeRecipient(dir.path, 'bob');
+	split = makeExport(dir.path, alice, { records: 1500, split: '64k' });
+	single = makeExport(dir.path, alice, { records: 50, name: 'export-11111111-2222-3333-4444-555555555555' });
+});
+afterAll(() => dir.remove());
+
+describe('cx-export decrypt', () => {
+	it('writes the plaintext byte-exact to -o, and to stdout without it', () => {
+		const out = join(dir.path, 'out-decrypt');
+		mkdirSync(out);
+		const target = join(out, 'part.zip');
+		const r = cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', target]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(readFileSync(target).equals(readFileSync(split.plainParts[0]))).toBe(true);
+		const s = cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0]]);
+		expect(s.status).toBe(0);
+		expect(s.stdout.equals(readFileSync(split.plainParts[0]))).toBe(true);
+		noLeftovers(out);
+	});
+
+	it('with a wrong key: one error line naming the recipient, and no output file', () => {
+		const out = join(dir.path, 'out-wrong');
+		mkdirSync(out);
+		const target = join(out, 'part.zip');
+		const r = cx(['decrypt', '--key', bob.keyPath, split.encryptedParts[0], '-o', target]);
+		expectError(r, /no recipient matches this key.*CN=alice/);
+		expect(existsSync(target)).toBe(false);
+		noLeftovers(out);
+	});
+
+	it('with a truncated file: an error, and no output file', () => {
+		const data = readFileSync(split.encryptedParts[1]);
+		const cut = writeFile(dir.path, 'cut.z02.smime', data.subarray(0, Math.floor(data.length * 0.6)));
+		const out = join(dir.path, 'out-cut');
+		mkdirSync(out);
+		const r = cx(['decrypt', '--key', alice.keyPath, cut, '-o', join(out, 'x.zip')]);
+		expectError(r, /cut\.z02\.smime.*cut short/);
+		expect(readdirSync(out)).toEqual([]);
+	});
+
+	it('opens a key protected by a passphrase', () => {
+		const locked = writeFile(dir.path, 'locked.pem', openssl(['pkcs8', '-topk8', '-in', alice.keyPath, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret']));
+		expectError(cx(['decrypt', '--key', locked, split.encryptedParts[0]]), /passphrase/);
+		const r = cx(['decrypt', '--key', locked, '--passphrase', 's3cret', split.encryptedParts[0]]);
+		expect(r.status).toBe(0);
+		expect(r.stdout.equals(readFileSync(split.plainParts[0]))).toBe(true);
+	});
+});
+
+describe('cx-export reassemble', () => {
+	it('merges encrypted parts given in any order into a zip that unzip accepts', () => {
+		expect(split.encryptedParts.length).toBeGreaterThan(3);
+		const target = join(dir.path, 'merged.zip');
+		const r = cx(['reassemble', '--key', alice.keyPath, ...shuffled(split.encryptedParts), '-o', target]);
+		expect(r.status, r.stderr).toBe(0);
+		execFileSync('unzip', ['-tq', target]);
+		for (const [name, data] of Object.entries(split.files)) {
+			expect(execFileSync('unzip', ['-p', target, name], { maxBuffer: 1 << 28 }).equals(data)).toBe(true);
+		}
+	});
+
+	it('merges a mix of decrypted and encrypted parts', () => {
+		const mixed = split.encryptedParts.map((p, i) => (i % 2 === 0 ? p : split.plainParts[i]));
+		const target = join(dir.path, 'mixed.zip');
+		expect(cx(['reassemble', '--key', alice.keyPath, ...mixed, '-o', target]).status).toBe(0);
+		execFileSync('unzip', ['-tq', target]);
+	});
+
+	it('refuses a set with a missing part, naming it, and writes nothing', () => {
+		const target = join(dir.path, 'missing.zip');
+		const parts = split.encryptedParts.filter((p) => !p.endsWith('.z02.smime'));
+		expectError(cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]), /\.z02.*missing/);
+		expect(existsSync(target)).toBe(false);
+		noLeftovers(dir.path);
+	});
+
+	it('asks for the key when a part is encrypted', () => {
+		expectError(cx(['reassemble', ...split.encryptedParts, '-o', join(dir.path, 'nokey.zip')]), /encrypted.*--key/);
+	});
+});
+
+describe('cx-export extract', () => {
+	it('extracts every file byte-identical from shuffled encrypted parts', () => {
+		const target = join(dir.path, 'extracted');
+		const r = cx(['extract', '--key', alice.keyPath, ...shuffled(split.encryptedParts), '-d', target]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(readdirSync(target).sort()).toEqual(Object.keys(split.files).sort());
+		for (const [name, data] of Object.entries(split.files)) expect(readFileSync(join(target, name)).equals(data)).toBe(true);
+	});
+
+	it('refuses an entry that would write outside the target', () => {
+		const evilDir = join(dir.path, 'evil-src');
+		mkdirSync(join(evilDir, 'inner'), { recursive: true });
+		writeFileSync(join(evilDir, 'escape.txt'), 'x');
+		const zipPath = join(dir.path, 'evil.zip');
+		execFileSync('zip', ['-q', zipPath, '../evil-src/escape.txt'], { cwd: join(evilDir, 'inner') });
+		const target = join(dir.path, 'evil-out');
+		expectError(cx(['extract', zipPath, '-d', target]), /escape\.txt/);
+		expect(existsSync(join(dir.path, 'evil-src', 'escape.txt.partial'))).toBe(false);
+		expect(existsSync(target) ? readdirSync(target) : []).toEqual([]);
+	});
+});
+
+describe('cx-export records', () => {
+	it('prints every record of a split encrypted export, in archive order, one compact JSON object per line', () => {
+		const r = cx(['records', '--key', alice.keyPath, ...shuffled(split.encryptedParts)]);
+		expect(r.status, r.stderr).toBe(0);
+		const lines = r.stdout.toString('utf8').split('\n');
+		expect(lines.pop()).toBe('');
+		expect(lines.map((l) => JSON.parse(l))).toEqual(split.records);
+		expect(lines[0]).toBe(JSON.stringify(split.records[0]));
+	});
+
+	it('reads a whole zip, a decrypted single part, and a JSON Lines file', () => {
+		const fromZip = cx(['records', single.plainParts[0]]);
+		expect(fromZip.status, fromZip.stderr).toBe(0);
+		expect(fromZip.stdout.toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual(single.records);
+		const jsonl = writeFile(dir.path, 'data.jsonl', '\ufeff{"a":1}\r\n\r\n{ "b" : [1, 2] }');
+		expect(cx(['records', jsonl]).stdout.toString()).toBe('{"a":1}\n{"b":[1,2]}\n');
+	});
+
+	it('stops at a malformed line with <entry>:<line>, or skips and counts it with --on-error skip', () => {
+		const jsonl = writeFile(dir.path, 'bad.jsonl', '{"a":1}\n{"a":2\n{"a":3}\n');
+		const fail = cx(['records', jsonl]);
+		expectError(fail, /bad\.jsonl:2: /);
+		const skip = cx(['records', '--on-error', 'skip', jsonl]);
+		expect(skip.status).toBe(0);
+		expect(skip.stdout.toString()).toBe('{"a":1}\n{"a":3}\n');
+		expect(skip.stderr).toMatch(/skipped 1 malformed line.*bad\.jsonl:2/);
+	});
+});
+
+describe('usage', () => {
+	it('prints help and exits 0', () => {
+		const r = cx(['--help']);
+		expect(r.status).toBe(0);
+		expect(r.stdout.toString()).toMatch(/cx-export records/);
+	});
+
+	it('refuses an unknown command, a missing -o, and a bad --on-error with one error line', () => {
+		expectError(cx(['explode']), /unknown command "explode"/);
+		expectError(cx(['reassemble', split.plainParts[0]]), /-o OUT\.zip/);
+		expectError(cx(['records', '--on-error', 'maybe', split.plainParts[0]]), /--on-error is fail or skip/);
+		expectError(cx(['decrypt', '--key', join(dir.path, 'nope.pem'), split.encryptedParts[0]]), /cannot read the key/);
+	});
+});

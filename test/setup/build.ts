@@ -1,0 +1,24 @@
+/**
+ * The CLI tests run the real `bin/cx-export.js`, which loads `dist/`. Compile first when any
+ * source is newer than the build (npm test always builds; this keeps `vitest` alone honest).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+function newest(dir: string): number {
+	let t = 0;
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const path = join(dir, entry.name);
+		t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+	}
+	return t;
+}
+
+export default function setup(): void {
+	const built = join(root, 'dist/src/cli/main.js');
+	if (existsSync(built) && statSync(built).mtimeMs >= newest(join(root, 'src'))) return;
+	execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+}
