@@ -1,0 +1,21 @@
+/**
+ * The public API of the core: plain TypeScript over Node streams, free of n8n types. The CLI and
+ * every node of this package go through these functions.
+ */
+export { CxError, isCxError, type CxErrorCode } from './errors';
+export * from './cms';
+export * from './zip';
+export * from './jsonl';
+export {
+	decryptTo,
+	exportRecords,
+	extractExport,
+	groupInputs,
+	isRecordsEntry,
+	reassembleTo,
+	type ExportRecord,
+	type PipelineOptions,
+	type RecordsOptions,
+} from './pipeline/export';
+export { makeTempDir, writeAtomically } from './pipeline/files';
+export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipeline/sources';

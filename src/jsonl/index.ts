@@ -1,0 +1,15 @@
+export { DEFAULT_MAX_LINE_BYTES, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from './records';
+export {
+	contactAttributeRecord,
+	contactRecord,
+	documentRecord,
+	interactionRecord,
+	recordKindForEntry,
+	recordKinds,
+	validateRecord,
+	type CddsRecordKind,
+	type ContactAttributeRecord,
+	type ContactRecord,
+	type DocumentRecord,
+	type InteractionRecord,
+} from './schemas';

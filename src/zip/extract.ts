@@ -1,0 +1,542 @@
+/**
+ * Safe streaming extraction of an ordinary zip file on disk, with yauzl for random access.
+ *
+ * Security decisions, all made before a byte of file data is inflated (from the central
+ * directory alone), and made again while streaming where a header could lie:
+ * - Names: decoded by yauzl's rules (UTF-8 flag, Info-ZIP Unicode Path extra field, else CP437),
+ *   backslashes read as separators (Windows-made zips), then refused with ZIP_UNSAFE when empty,
+ *   absolute (`/x`, `C:x`), climbing (`..` segment), holding control characters, or — on Windows —
+ *   holding characters or device names Windows gives meaning to. Extraction also checks the final
+ *   path lies inside the target directory (zip slip).
+ * - Duplicate names (also a file and a directory with the same path; case-insensitively on macOS
+ *   and Windows) are refused: different tools would extract different contents.
+ * - Symbolic links (unix mode S_IFLNK in the external attributes) are refused. Other unix file
+ *   types are extracted as regular files; unix permissions, owners and times from the zip are
+ *   ignored (files get the process's default mode).
+ * - Encrypted entries and compression methods other than stored (0) and deflate (8) are refused.
+ * - Entries whose data overlap (the "overlapping files" zip bomb) are refused.
+ * - Limits (ExtractLimits): entry count from the end record, then per entry and in total the
+ *   DECLARED uncompressed sizes and ratio (a 4 GiB bomb of zeros is refused in milliseconds), then
+ *   while streaming the ACTUAL bytes (inflating past the declared size stops at once: a header
+ *   that lies gets nowhere).
+ * - The local header must agree with the central directory (name, method): yauzl reads the central
+ *   directory, other tools the local headers; an archive where they differ is refused.
+ * - Every entry's CRC-32 and size are verified at the end of its stream (yauzl does not check CRC):
+ *   a consumer sees ZIP_CRC / ZIP_FORMAT as the stream's error, after the data. `extractTo` only
+ *   gives a file its name once it has been verified.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createInflateRaw, crc32 } from 'node:zlib';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { CxError } from '../errors';
+
+export interface ExtractLimits {
+	/**
+	 * Uncompressed bytes of all entries together (declared, then actual). Protects the disk.
+	 * Default 64 GiB: a few times the biggest exports seen (~20 GiB), far below the free space a
+	 * bomb would need to do harm on a server that holds such exports.
+	 */
+	maxTotalBytes: number;
+	/**
+	 * Uncompressed bytes of one entry. Default 32 GiB: one entity type's JSON Lines file can be
+	 * most of an export.
+	 */
+	maxEntryBytes: number;
+	/**
+	 * Entries in the central directory (files and directories). Default 10 000: an export holds a
+	 * few files per entity type; each entry's metadata is kept in memory during extraction.
+	 */
+	maxEntries: number;
+	/**
+	 * Uncompressed ÷ compressed size of one entry. Default 200: JSON Lines deflates 5–20x, very
+	 * repetitive records maybe 50x; deflate cannot exceed ~1030x, which is what bombs use (4 GiB
+	 * of zeros: 1030x). Below 200x an "expansion" needs a download 1/200 of its size, and the size
+	 * limits cap it anyway.
+	 */
+	maxRatio: number;
+	/**
+	 * Entries up to this many uncompressed bytes are exempt from `maxRatio` (default 1 MiB):
+	 * small files of repeated bytes legitimately compress thousands of times and cannot hurt.
+	 */
+	ratioThresholdBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
+	maxTotalBytes: 64 * 1024 ** 3,
+	maxEntryBytes: 32 * 1024 ** 3,
+	maxEntries: 10_000,
+	maxRatio: 200,
+	ratioThresholdBytes: 1024 ** 2,
+});
+
+export interface ZipEntry {
+	/** The entry's name as stored (decoded; `/` separators; directories end with `/`). */
+	name: string;
+	/** Uncompressed size in bytes (declared; verified while streaming). */
+	size: number;
+	compressedSize: number;
+	/** Declared CRC-32 (unsigned), verified at the end of the stream. */
+	crc32: number;
+	isDirectory: boolean;
+	/** Modification time (Info-ZIP / NTFS extra field when present, else the DOS time read as local time). */
+	lastModified: Date;
+	/**
+	 * The entry's uncompressed bytes. The stream fails with ZIP_LIMIT as soon as a limit is crossed,
+	 * with ZIP_FORMAT when the data is corrupt or not the declared size, and with ZIP_CRC at the end
+	 * when the CRC-32 does not match. Open entries while the generator is suspended on them (before
+	 * asking for the next one, or at least before it finishes).
+	 */
+	open(): Promise<Readable>;
+}
+
+/**
+ * The entries of the zip at `zipPath`, in central directory order, after every check that can be
+ * made from the central directory has passed for ALL entries (nothing is yielded from a zip that
+ * is going to be refused for its names, types or declared sizes).
+ */
+export async function* zipEntries(zipPath: string, limits: Partial<ExtractLimits> = {}): AsyncGenerator<ZipEntry> {
+	const resolved = resolveLimits(limits);
+	const label = basename(zipPath);
+	const zip = await openZip(zipPath, label);
+	try {
+		const checked = await readDirectory(zip, label, resolved);
+		const budget = { total: 0 };
+		for (const item of checked) yield toZipEntry(zip, label, item, resolved, budget);
+	} finally {
+		zip.close();
+	}
+}
+
+export interface ExtractedFile {
+	/** The entry's name. */
+	name: string;
+	/** Where it was written. */
+	path: string;
+	size: number;
+	crc32: number;
+}
+
+export interface ExtractOptions {
+	/**
+	 * Replace files that already exist in the target directory (default false: refused with IO).
+	 * A replaced file cannot be restored if extraction fails later.
+	 */
+	overwrite?: boolean;
+}
+
+/**
+ * Extracts every entry of the zip at `zipPath` under `dir` (created when missing). Each file is
+ * written to a temporary name in its own directory and renamed when complete and verified.
+ * Symbolic links are never created nor followed: a directory on an entry's path that is a link
+ * in the target is refused (ZIP_UNSAFE), and files are created with O_EXCL. On any failure,
+ * everything this call wrote (files, directories it created) is removed. Returns the files written.
+ */
+export async function extractTo(zipPath: string, dir: string, limits: Partial<ExtractLimits> = {}, options: ExtractOptions = {}): Promise<ExtractedFile[]> {
+	const target = resolve(dir);
+	let firstCreated: string | undefined;
+	try {
+		firstCreated = await mkdir(target, { recursive: true });
+	} catch (error) {
+		throw ioError(`cannot create the target directory ${target}`, error);
+	}
+	// The target itself may be a link (the caller's choice); links are refused below it.
+	const root = target;
+	const files: ExtractedFile[] = [];
+	const createdDirs: string[] = [];
+	const knownDirs = new Set<string>();
+	let temporary: string | undefined;
+	try {
+		for await (const entry of zipEntries(zipPath, limits)) {
+			const segments = pathSegments(entry.name);
+			const path = resolve(root, ...segments);
+			const inside = relative(root, path);
+			if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+				throw new CxError('ZIP_UNSAFE', `entry ${JSON.stringify(entry.name)} would be written outside ${root}; refusing to extract this zip`, { where: entry.name });
+			}
+			if (entry.isDirectory) {
+				await ensureDirectories(root, segments, createdDirs, knownDirs, entry.name);
+				continue;
+			}
+			await ensureDirectories(root, segments.slice(0, -1), createdDirs, knownDirs, entry.name);
+			const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+				if (error.code === 'ENOENT') return undefined;
+				throw ioError(`cannot check ${path}`, error);
+			});
+			if (existing && (!options.overwrite || !existing.isFile())) {
+				throw new CxError('IO', `${path} already exists${existing.isFile() ? '' : ' and is not a regular file'}; extract into an empty directory${existing.isFile() ? ' or allow overwriting' : ''}`, { where: entry.name });
+			}
+			temporary = join(dirname(path), `.cx-export-${randomBytes(6).toString('hex')}.partial`);
+			try {
+				// 'wx': O_CREAT | O_EXCL — never opens an existing file or follows a link.
+				await pipeline(await entry.open(), createWriteStream(temporary, { flags: 'wx' }));
+			} catch (error) {
+				if (error instanceof CxError) throw error;
+				throw ioError(`writing ${path} failed`, error);
+			}
+			await rename(temporary, path).catch((error: unknown) => {
+				throw ioError(`cannot move the extracted ${entry.name} into place at ${path}`, error);
+			});
+			temporary = undefined;
+			files.push({ name: entry.name, path, size: entry.size, crc32: entry.crc32 });
+		}
+		return files;
+	} catch (error) {
+		if (temporary !== undefined) await rm(temporary, { force: true }).catch(() => undefined);
+		for (const file of files) await rm(file.path, { force: true }).catch(() => undefined);
+		for (const created of createdDirs.reverse()) await rmdir(created).catch(() => undefined);
+		if (firstCreated !== undefined) {
+			// The target directory and the parents mkdir created for it, innermost first.
+			for (let d = target; d.length >= firstCreated.length; d = dirname(d)) {
+				await rmdir(d).catch(() => undefined);
+				if (d === firstCreated) break;
+			}
+		}
+		throw error;
+	}
+}
+
+/** Creates the directories `segments` leads through under `root`, refusing links and files in the way. */
+async function ensureDirectories(root: string, segments: string[], created: string[], known: Set<string>, entryName: string): Promise<void> {
+	let path = root;
+	for (const segment of segments) {
+		path = join(path, segment);
+		if (known.has(path)) continue;
+		try {
+			await mkdir(path);
+			created.push(path);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create the directory ${path}`, error);
+			const info = await lstat(path);
+			if (info.isSymbolicLink()) {
+				throw new CxError('ZIP_UNSAFE', `${path} is a symbolic link in the target directory; entry ${JSON.stringify(entryName)} would be written through it: refusing`, { where: entryName });
+			}
+			if (!info.isDirectory()) throw new CxError('IO', `${path} exists and is not a directory; entry ${JSON.stringify(entryName)} needs a directory there`, { where: entryName });
+		}
+		known.add(path);
+	}
+}
+
+/** The path segments of a checked entry name: no empty or `.` segments. */
+export function pathSegments(name: string): string[] {
+	return name.split('/').filter((s) => s !== '' && s !== '.');
+}
+
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+
+/**
+ * Why an entry name must not be extracted, or undefined when it is fine. `name` is the decoded
+ * name with `/` separators.
+ */
+export function unsafeNameReason(name: string, platform: NodeJS.Platform = process.platform): string | undefined {
+	if (name === '') return 'has an empty name';
+	if (/[\x00-\x1f\x7f]/.test(name)) return 'has control characters in its name';
+	if (name.includes('\\')) return 'has a backslash in its name';
+	if (name.startsWith('/')) return 'is an absolute path';
+	if (/^[A-Za-z]:/.test(name)) return 'starts with a drive letter';
+	const raw = name.split('/');
+	if (raw.includes('..')) return 'has a ".." segment that climbs out of the target directory';
+	const segments = pathSegments(name);
+	if (segments.length === 0) return 'has no file name';
+	if (platform === 'win32') {
+		for (const segment of segments) {
+			if (/[<>:"|?*]/.test(segment)) return `has a character Windows does not allow in file names (${segment})`;
+			if (/[. ]$/.test(segment)) return `has a segment ending in a dot or space, which Windows drops (${segment})`;
+			if (WINDOWS_DEVICE.test(segment)) return `names a Windows device (${segment})`;
+		}
+	}
+	return undefined;
+}
+
+function resolveLimits(limits: Partial<ExtractLimits>): ExtractLimits {
+	const resolved: ExtractLimits = { ...DEFAULT_LIMITS };
+	for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ExtractLimits)[]) {
+		const value = limits[key];
+		if (value === undefined) continue;
+		if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new CxError('USAGE', `limit ${key} must be a number ≥ 0 (got ${String(value)})`);
+		resolved[key] = value;
+	}
+	return resolved;
+}
+
+function openZip(zipPath: string, label: string): Promise<ZipFile> {
+	return new Promise((resolvePromise, reject) => {
+		yauzl.open(
+			zipPath,
+			// decodeStrings false: names are decoded and checked here, so that a bad name is an error
+			// naming the entry. autoClose false: the file stays open between the two passes.
+			{ lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+			(error, zip) => {
+				if (error) reject(zipError(label, error));
+				else resolvePromise(zip);
+			},
+		);
+	});
+}
+
+/** A yauzl or file system error, as a CxError about the zip. */
+function zipError(label: string, error: unknown, entry?: string): CxError {
+	if (error instanceof CxError) return error;
+	const e = error as NodeJS.ErrnoException;
+	if (typeof e.code === 'string' && !e.code.startsWith('Z_')) return ioError(`${label}: cannot read it`, error);
+	const message = error instanceof Error ? error.message : String(error);
+	const about = entry === undefined ? '' : ` (entry ${JSON.stringify(entry)})`;
+	const hint = /multi-disk/.test(message) ? ': this is one part of a split zip; reassemble the parts first' : '';
+	return new CxError('ZIP_FORMAT', `${label}: not a valid zip file${about}: ${message}${hint}`, { where: entry ?? label, cause: error });
+}
+
+function ioError(message: string, error: unknown): CxError {
+	const e = error as NodeJS.ErrnoException;
+	return new CxError('IO', `${message} (${e?.code ?? (error instanceof Error ? error.message : String(error))})`, { cause: error });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The entry's name by yauzl's rules (UTF-8 flag, Info-ZIP Unicode Path extra field, else CP437),
+ * with one exception: Info-ZIP 3.0 on Unix stores names as raw (UTF-8) bytes without setting the
+ * UTF-8 flag, so a name made on Unix (version made by, upper byte 3) without the flag or the extra
+ * field, whose bytes are valid UTF-8, is read as UTF-8 — as unzip does on Unix — not as CP437
+ * (`résumé.json`, not `r├⌐sum├⌐.json`).
+ */
+function decodeName(entry: Entry): string {
+	const raw = entry.fileNameRaw;
+	const flagged = (entry.generalPurposeBitFlag & 0x800) !== 0;
+	const unicodeExtra = entry.extraFields.some((f) => f.id === 0x7075);
+	if (!flagged && !unicodeExtra && entry.versionMadeBy >> 8 === 3 && raw.some((b) => b >= 0x80)) {
+		try {
+			return UTF8.decode(raw).replace(/\\/g, '/');
+		} catch {
+			// Not UTF-8: CP437 below.
+		}
+	}
+	return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
+}
+
+interface CheckedEntry {
+	entry: Entry;
+	name: string;
+	isDirectory: boolean;
+}
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+/** The first pass: every entry of the central directory, checked; nothing inflated. */
+async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits): Promise<CheckedEntry[]> {
+	if (zip.entryCount > limits.maxEntries) {
+		throw new CxError('ZIP_LIMIT', `${label} has ${zip.entryCount} entries, more than maxEntries (${limits.maxEntries}); raise maxEntries if you trust this file`, { where: label });
+	}
+	const caseInsensitive = process.platform === 'win32' || process.platform === 'darwin';
+	const keyOf = (segments: string[]) => {
+		const key = segments.join('/');
+		return caseInsensitive ? key.normalize('NFC').toLowerCase() : key;
+	};
+	const files = new Map<string, string>();
+	const dirs = new Map<string, string>();
+	const checked: CheckedEntry[] = [];
+	let declaredTotal = 0;
+	const refuse = (code: 'ZIP_UNSAFE' | 'ZIP_FORMAT' | 'ZIP_LIMIT', name: string, message: string) =>
+		new CxError(code, `${label}: entry ${JSON.stringify(name)} ${message}`, { where: name });
+
+	let iterator: AsyncIterableIterator<Entry>;
+	try {
+		iterator = zip.eachEntry();
+	} catch (error) {
+		throw zipError(label, error);
+	}
+	for (;;) {
+		let step: IteratorResult<Entry>;
+		try {
+			step = await iterator.next();
+		} catch (error) {
+			throw zipError(label, error);
+		}
+		if (step.done) break;
+		const entry = step.value;
+		const name = decodeName(entry);
+		const reason = unsafeNameReason(name);
+		if (reason) throw refuse('ZIP_UNSAFE', name, `${reason}; refusing to extract this zip`);
+		const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
+		if (mode === S_IFLNK) throw refuse('ZIP_UNSAFE', name, 'is a symbolic link; links are never extracted (refusing this zip)');
+		if (entry.generalPurposeBitFlag & 0x01) throw refuse('ZIP_FORMAT', name, 'is encrypted (password-protected zip); not supported');
+		if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+			throw refuse('ZIP_FORMAT', name, `uses compression method ${entry.compressionMethod}; only stored (0) and deflate (8) are supported`);
+		}
+		const isDirectory = name.endsWith('/');
+
+		// Declared sizes, before anything is inflated.
+		const size = entry.uncompressedSize;
+		if (size > limits.maxEntryBytes) {
+			throw refuse('ZIP_LIMIT', name, `declares ${size} bytes, more than maxEntryBytes (${limits.maxEntryBytes}); raise maxEntryBytes if you trust this file`);
+		}
+		if (size > limits.ratioThresholdBytes && size > limits.maxRatio * entry.compressedSize) {
+			const ratio = entry.compressedSize === 0 ? 'infinitely' : `${Math.round(size / entry.compressedSize)}x`;
+			throw refuse(
+				'ZIP_LIMIT',
+				name,
+				`declares ${size} bytes from ${entry.compressedSize} compressed (${ratio}), more than maxRatio (${limits.maxRatio}x): a zip bomb? raise maxRatio if you trust this file`,
+			);
+		}
+		declaredTotal += size;
+		if (declaredTotal > limits.maxTotalBytes) {
+			throw new CxError(
+				'ZIP_LIMIT',
+				`${label}: its entries declare more than maxTotalBytes (${limits.maxTotalBytes}) uncompressed bytes (reached at entry ${JSON.stringify(name)}); raise maxTotalBytes if you trust this file`,
+				{ where: name },
+			);
+		}
+
+		// One path, one entry.
+		const segments = pathSegments(name);
+		const key = keyOf(segments);
+		for (let i = 1; i < segments.length; i++) {
+			const parent = keyOf(segments.slice(0, i));
+			const file = files.get(parent);
+			if (file !== undefined) throw refuse('ZIP_UNSAFE', name, `needs ${JSON.stringify(file)} to be a directory, but it is a file in this zip; refusing`);
+			if (!dirs.has(parent)) dirs.set(parent, name);
+		}
+		if (isDirectory) {
+			const file = files.get(key);
+			if (file !== undefined) throw refuse('ZIP_UNSAFE', name, `is a directory with the same path as the file ${JSON.stringify(file)}; refusing`);
+			dirs.set(key, name);
+		} else {
+			const other = files.get(key) ?? dirs.get(key);
+			if (other !== undefined) {
+				throw refuse('ZIP_UNSAFE', name, `has the same path as ${other === name ? 'another entry' : `entry ${JSON.stringify(other)}`} (duplicate names); refusing, tools disagree on which one wins`);
+			}
+			files.set(key, name);
+		}
+		checked.push({ entry, name, isDirectory });
+	}
+
+	// Overlapping entries: each local header is at least 30 + name bytes before its data.
+	const byOffset = [...checked].sort((a, b) => a.entry.relativeOffsetOfLocalHeader - b.entry.relativeOffsetOfLocalHeader);
+	for (let i = 0; i + 1 < byOffset.length; i++) {
+		const a = byOffset[i];
+		const b = byOffset[i + 1];
+		if (a.entry.relativeOffsetOfLocalHeader + 30 + a.entry.fileNameLength + a.entry.compressedSize > b.entry.relativeOffsetOfLocalHeader) {
+			throw refuse('ZIP_UNSAFE', a.name, `overlaps entry ${JSON.stringify(b.name)} in the file (overlapping entries are a zip bomb technique); refusing`);
+		}
+	}
+	return checked;
+}
+
+function toZipEntry(zip: ZipFile, label: string, item: CheckedEntry, limits: ExtractLimits, budget: { total: number }): ZipEntry {
+	const { entry, name } = item;
+	return {
+		name,
+		size: entry.uncompressedSize,
+		compressedSize: entry.compressedSize,
+		crc32: entry.crc32 >>> 0,
+		isDirectory: item.isDirectory,
+		lastModified: entry.getLastModDate(),
+		open: async () => {
+			let local: yauzl.LocalFileHeader;
+			try {
+				local = await zip.readLocalFileHeaderPromise(entry);
+			} catch (error) {
+				throw zipError(label, error, name);
+			}
+			if (!local.fileName.equals(entry.fileNameRaw)) {
+				throw new CxError(
+					'ZIP_FORMAT',
+					`${label}: entry ${JSON.stringify(name)} is named ${JSON.stringify(local.fileName.toString('latin1'))} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
+					{ where: name },
+				);
+			}
+			if (local.compressionMethod !== entry.compressionMethod) {
+				throw new CxError('ZIP_FORMAT', `${label}: entry ${JSON.stringify(name)} has compression method ${local.compressionMethod} in its local header but ${entry.compressionMethod} in the central directory`, { where: name });
+			}
+			const raw = await new Promise<Readable>((resolvePromise, reject) => {
+				// openReadStreamLowLevel with decompress=false: the compressed bytes, exactly compressedSize of them.
+				// (yauzl 3.4's openReadStreamLowLevelPromise calls the wrong function; the callback form is used.)
+				zip.openReadStreamLowLevel(local.fileDataStart, entry.compressedSize, 0, entry.compressedSize, false, null, (error, stream) => {
+					if (error) reject(zipError(label, error, name));
+					else resolvePromise(stream);
+				});
+			});
+			return Readable.from(verified(decoded(raw, entry.compressionMethod), { label, name, entry, limits, budget }), { objectMode: false, highWaterMark: 64 * 1024 });
+		},
+	};
+}
+
+/** The uncompressed bytes: stored data as is, deflate through zlib. */
+async function* decoded(raw: Readable, method: number): AsyncGenerator<Buffer> {
+	if (method === 0) {
+		try {
+			for await (const chunk of raw) yield chunk as Buffer;
+		} finally {
+			raw.destroy();
+		}
+		return;
+	}
+	const inflate = createInflateRaw({ chunkSize: 64 * 1024 });
+	raw.on('error', (error) => inflate.destroy(error));
+	raw.pipe(inflate);
+	try {
+		for await (const chunk of inflate) yield chunk as Buffer;
+	} finally {
+		raw.unpipe(inflate);
+		raw.destroy();
+		inflate.destroy();
+	}
+}
+
+interface VerifyContext {
+	label: string;
+	name: string;
+	entry: Entry;
+	limits: ExtractLimits;
+	budget: { total: number };
+}
+
+/** Counts, limits and CRC-checks the uncompressed bytes of one entry. */
+async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): AsyncGenerator<Buffer> {
+	const { label, name, entry, limits, budget } = ctx;
+	const declared = entry.uncompressedSize;
+	const ratioCap = Math.max(limits.ratioThresholdBytes, limits.maxRatio * entry.compressedSize);
+	const about = `${label}: entry ${JSON.stringify(name)}`;
+	let bytes = 0;
+	let crc = 0;
+	try {
+		for await (const chunk of chunks) {
+			bytes += chunk.length;
+			budget.total += chunk.length;
+			if (bytes > declared) {
+				throw new CxError(
+					'ZIP_LIMIT',
+					`${about} inflates to more than the ${declared} bytes its headers declare: the zip lies about its size (a zip bomb technique); stopped at ${bytes} bytes. Raising a limit will not help: the file is corrupt or malicious`,
+					{ where: name },
+				);
+			}
+			if (bytes > limits.maxEntryBytes) throw new CxError('ZIP_LIMIT', `${about} is bigger than maxEntryBytes (${limits.maxEntryBytes}); stopped`, { where: name });
+			if (bytes > ratioCap) throw new CxError('ZIP_LIMIT', `${about} expands more than maxRatio (${limits.maxRatio}x) allows; stopped at ${bytes} bytes`, { where: name });
+			if (budget.total > limits.maxTotalBytes) throw new CxError('ZIP_LIMIT', `${label}: more than maxTotalBytes (${limits.maxTotalBytes}) extracted (at entry ${JSON.stringify(name)}); stopped`, { where: name });
+			crc = crc32(chunk, crc);
+			yield chunk;
+		}
+	} catch (error) {
+		if (error instanceof CxError) throw error;
+		const e = error as NodeJS.ErrnoException;
+		if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+			throw new CxError('ZIP_FORMAT', `${about}: the compressed data is corrupt (${e.message}) after ${bytes} bytes`, { where: name, cause: error });
+		}
+		throw zipError(label, error, name);
+	}
+	if (bytes !== declared) {
+		throw new CxError('ZIP_FORMAT', `${about} ends after ${bytes} bytes, but its headers declare ${declared}: the zip is truncated or corrupt`, { where: name });
+	}
+	const expected = entry.crc32 >>> 0;
+	if (crc >>> 0 !== expected) {
+		throw new CxError('ZIP_CRC', `${about}: CRC-32 mismatch (data ${hex(crc)}, header ${hex(expected)}): the data is corrupt; get the export again`, { where: name });
+	}
+}
+
+function hex(value: number): string {
+	return (value >>> 0).toString(16).padStart(8, '0');
+}

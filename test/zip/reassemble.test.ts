@@ -1,0 +1,425 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CxError } from '../../src/errors';
+import { orderParts, reassemble, zipEntries, type ZipPart } from '../../src/zip';
+import {
+	bufferParts,
+	collector,
+	cxError,
+	fileParts,
+	listCentralDirectory,
+	makeTempDir,
+	randomText,
+	readEntries,
+	readParts,
+	reassembleToBuffer,
+	splitPartNames,
+	unzipExtract,
+	unzipTest,
+	writeFiles,
+	zip,
+} from '../helpers/zipTools';
+
+const tmp = makeTempDir();
+const src = join(tmp.path, 'src');
+const sets = join(tmp.path, 'sets');
+const originals: Record<string, Buffer> = {};
+let outCount = 0;
+
+beforeAll(() => {
+	mkdirSync(src);
+	mkdirSync(sets);
+	originals['a.txt'] = randomText(1_500_000);
+	originals['b.txt'] = randomText(400_000);
+	originals['c.txt'] = Buffer.from('hello\n');
+	originals['sub/d.json'] = Buffer.from(`${JSON.stringify({ id: 1, text: 'x'.repeat(5000) })}\n`.repeat(50));
+	writeFiles(src, originals);
+	const all = ['a.txt', 'b.txt', 'c.txt', 'sub/d.json'];
+	const make = (name: string, args: string[], files = all) => zip(src, [...args, join(sets, `${name}.zip`), ...files]);
+	make('two', ['-s', '1m'], ['a.txt', 'c.txt']);
+	make('many', ['-s', '64k']);
+	make('stored', ['-0', '-s', '64k']);
+	make('zip64', ['-fz', '-s', '64k']);
+	make('plain', []);
+	make('single', ['-s', '10m'], ['c.txt']);
+	zip(src, ['-s', '64k', join(sets, 'stdin.zip'), '-'], originals['a.txt']);
+	zip(src, ['-z', '-s', '64k', join(sets, 'commented.zip'), 'a.txt'], 'Contact history export 2024-05\n');
+	// A central directory spread over several parts: 3000 entries with long names.
+	const wide = join(tmp.path, 'wide');
+	mkdirSync(wide);
+	for (let i = 0; i < 3000; i++) writeFileSync(join(wide, `interaction-attachment-with-a-rather-long-file-name-${i}.json`), `{"n":${i}}\n`);
+	zip(wide, ['-s', '64k', join(sets, 'wide.zip'), '.', '-r']);
+});
+afterAll(() => tmp.remove());
+
+function parts(set: string, chunk?: number): ZipPart[] {
+	return fileParts(sets, splitPartNames(sets, set), chunk);
+}
+
+/** Reassembles to a file; checks it with `unzip -t` and reads every entry back. */
+async function reassembled(input: ZipPart[]) {
+	const path = join(tmp.path, `out-${++outCount}.zip`);
+	const out = collector();
+	const summary = await reassemble(input, out.stream);
+	writeFileSync(path, out.data());
+	return { path, summary, data: out.data(), unzip: unzipTest(path), entries: await readEntries(path), violations: out.violations };
+}
+
+function expectOriginals(entries: Map<string, Buffer>, names: string[]) {
+	expect([...entries.keys()].sort()).toEqual([...names].sort());
+	for (const name of names) expect(entries.get(name)!.equals(originals[name]), name).toBe(true);
+}
+
+describe('reassemble: split sets made by zip -s', () => {
+	it('merges a set of 2 parts into a zip that unzip -t accepts, entries byte-identical', async () => {
+		expect(splitPartNames(sets, 'two')).toEqual(['two.z01', 'two.zip']);
+		const r = await reassembled(parts('two'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expect(r.summary).toEqual({ entries: 2, bytes: r.data.length, parts: 2, zip64: false, rewritten: true, verifiedEntries: 2 });
+		expect(r.data.readUInt32LE(0)).toBe(0x04034b50); // the spanning marker is gone
+		expectOriginals(r.entries, ['a.txt', 'c.txt']);
+	});
+
+	it('merges 20+ parts with entries spanning many parts (deflate), as Info-ZIP unzip extracts them', async () => {
+		const names = splitPartNames(sets, 'many');
+		expect(names.length).toBeGreaterThanOrEqual(20);
+		const r = await reassembled(parts('many'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expect(r.summary).toMatchObject({ entries: 4, parts: names.length, verifiedEntries: 4 });
+		expectOriginals(r.entries, ['a.txt', 'b.txt', 'c.txt', 'sub/d.json']);
+		const dir = join(tmp.path, 'unzipped-many');
+		unzipExtract(r.path, dir);
+		for (const name of Object.keys(originals)) expect(readFileSync(join(dir, name)).equals(originals[name])).toBe(true);
+	});
+
+	it('merges 20+ parts of stored (zip -0) entries', async () => {
+		expect(splitPartNames(sets, 'stored').length).toBeGreaterThanOrEqual(20);
+		const r = await reassembled(parts('stored'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expectOriginals(r.entries, ['a.txt', 'b.txt', 'c.txt', 'sub/d.json']);
+	});
+
+	it('puts shuffled parts back in order (orderParts) and gives the same bytes', async () => {
+		const names = splitPartNames(sets, 'many');
+		const shuffled = [...names].sort(() => Math.random() - 0.5);
+		const { parts: ordered } = orderParts(fileParts(sets, shuffled));
+		expect(ordered.map((p) => p.name)).toEqual(names);
+		const a = await reassembleToBuffer(ordered);
+		const b = await reassembleToBuffer(parts('many'));
+		expect(a.data.equals(b.data)).toBe(true);
+	});
+
+	it('gives the same bytes whatever the chunk sizes (7 bytes, 1 MiB, Uint8Array chunks)', async () => {
+		const reference = await reassembleToBuffer(parts('two'));
+		const data = readParts(sets, splitPartNames(sets, 'two'));
+		expect((await reassembleToBuffer(bufferParts(data, 7))).data.equals(reference.data)).toBe(true);
+		expect((await reassembleToBuffer(bufferParts(data, 1 << 20))).data.equals(reference.data)).toBe(true);
+		const uint8: ZipPart[] = data.map(({ name, data: bytes }) => ({
+			name,
+			open: async function* () {
+				for (let i = 0; i < bytes.length; i += 4096) yield new Uint8Array(bytes.subarray(i, i + 4096));
+			},
+		}));
+		expect((await reassembleToBuffer(uint8)).data.equals(reference.data)).toBe(true);
+	});
+
+	it('merges Zip64 sets (zip -fz): Zip64 extra fields read and kept, Zip64 end records rewritten', async () => {
+		const r = await reassembled(parts('zip64'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expect(r.summary.zip64).toBe(true);
+		expect(r.data.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
+		expectOriginals(r.entries, ['a.txt', 'b.txt', 'c.txt', 'sub/d.json']);
+	});
+
+	it('merges a set zipped from stdin (Zip64 local headers and end records)', async () => {
+		const r = await reassembled(parts('stdin'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expect(r.summary.zip64).toBe(true);
+		expect(r.entries.get('-')!.equals(originals['a.txt'])).toBe(true);
+	});
+
+	it('merges a set whose central directory spans several parts', async () => {
+		const r = await reassembled(parts('wide'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expect(r.summary.entries).toBe(3000);
+		expect(r.summary.verifiedEntries).toBe(3000);
+		expect(r.entries.get('interaction-attachment-with-a-rather-long-file-name-2999.json')!.toString()).toBe('{"n":2999}\n');
+	});
+
+	it('keeps the archive comment', async () => {
+		const r = await reassembled(parts('commented'));
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		const comment = 'Contact history export 2024-05';
+		expect(r.data.subarray(-comment.length - 2).toString()).toContain(comment);
+		expect(r.data.readUInt16LE(r.data.length - comment.length - 3)).toBeGreaterThanOrEqual(comment.length);
+	});
+
+	it('rewrites a one-part split zip (spanning marker, offsets counting it)', async () => {
+		expect(splitPartNames(sets, 'single')).toEqual(['single.zip']);
+		const r = await reassembled(parts('single'));
+		expect(readFileSync(join(sets, 'single.zip')).readUInt32LE(0)).toBe(0x08074b50);
+		expect(r.summary.rewritten).toBe(true);
+		expect(r.data.readUInt32LE(0)).toBe(0x04034b50);
+		expect(r.unzip.ok, r.unzip.output).toBe(true);
+		expectOriginals(r.entries, ['c.txt']);
+	});
+
+	it('passes an ordinary zip through byte for byte', async () => {
+		const input = readFileSync(join(sets, 'plain.zip'));
+		const r = await reassembled(fileParts(sets, ['plain.zip']));
+		expect(r.data.equals(input)).toBe(true);
+		expect(r.summary).toEqual({ entries: 4, bytes: input.length, parts: 1, zip64: false, rewritten: false, verifiedEntries: 4 });
+	});
+
+	it('accepts a split set whose first part has no spanning marker', async () => {
+		const data = readParts(sets, splitPartNames(sets, 'many'));
+		data[0] = { name: data[0].name, data: data[0].data.subarray(4) };
+		// Offsets on the first disk now count from its first byte: patch them in the final part.
+		const last = Buffer.from(data[data.length - 1].data);
+		for (const entry of listCentralDirectory(last)) if (entry.disk === 0) last.writeUInt32LE(entry.localAt - 4, entry.centralAt + 42);
+		data[data.length - 1] = { name: data[data.length - 1].name, data: last };
+		const expected = await reassembleToBuffer(parts('many'));
+		const { data: merged } = await reassembleToBuffer(bufferParts(data));
+		expect(merged.equals(expected.data)).toBe(true);
+	});
+
+	it('merges 70 000 entries: Zip64 end records because of the entry count', async () => {
+		const dir = join(tmp.path, 'seventy');
+		mkdirSync(dir);
+		const list: string[] = [];
+		for (let i = 0; i < 70_000; i++) {
+			writeFileSync(join(dir, `f${i}`), `${i}\n`);
+			list.push(`f${i}`);
+		}
+		zip(dir, ['-s', '1m', join(sets, 'seventy.zip'), '-@'], list.join('\n'));
+		const path = join(tmp.path, 'seventy-out.zip');
+		const { data, summary } = await reassembleToBuffer(parts('seventy'));
+		writeFileSync(path, data);
+		expect(summary).toMatchObject({ entries: 70_000, zip64: true, verifiedEntries: 70_000 });
+		const check = unzipTest(path);
+		expect(check.ok, check.output).toBe(true);
+	});
+});
+
+describe('reassemble: streaming', () => {
+	it('opens parts one at a time, in order, each after the previous one is read to its end', async () => {
+		const events: string[] = [];
+		const input = readParts(sets, splitPartNames(sets, 'many')).map(({ name, data }) => ({
+			name,
+			open: async function* () {
+				events.push(`open ${name}`);
+				for (let i = 0; i < data.length; i += 10_000) yield data.subarray(i, i + 10_000);
+				events.push(`end ${name}`);
+			},
+		}));
+		await reassembleToBuffer(input);
+		expect(events).toEqual(input.flatMap((p) => [`open ${p.name}`, `end ${p.name}`]));
+	});
+
+	it('waits for drain: never writes while the output asks it to wait', async () => {
+		const out = collector({ highWaterMark: 1024, slow: true });
+		await reassemble(parts('many', 16 * 1024), out.stream);
+		expect(out.violations).toBe(0);
+		expect(out.data().equals((await reassembleToBuffer(parts('many'))).data)).toBe(true);
+	});
+
+	it('holds back only the tail window (maxCentralDirectoryBytes) before the end', async () => {
+		let written = 0;
+		let writtenWhenLastOpened = -1;
+		const input = parts('many');
+		const last = input[input.length - 1];
+		input[input.length - 1] = {
+			name: last.name,
+			open: () => {
+				writtenWhenLastOpened = written;
+				return last.open();
+			},
+		};
+		const out = new Writable({
+			write(chunk: Buffer, _e, cb) {
+				written += chunk.length;
+				cb();
+			},
+		});
+		await reassemble(input, out, { maxCentralDirectoryBytes: 100_000 });
+		const before = input.slice(0, -1).reduce((n, p) => n + statSync(join(sets, p.name)).size, 0) - 4;
+		expect(writtenWhenLastOpened).toBeGreaterThanOrEqual(before - (100_000 + 65_557 + 98));
+	});
+
+	it('stops with IO when the output fails, without reading further parts', async () => {
+		let opened = 0;
+		const input = parts('many').map((p) => ({ name: p.name, open: () => (opened++, p.open()) }));
+		let writes = 0;
+		const out = new Writable({
+			write(_chunk, _e, cb) {
+				cb(++writes === 3 ? new Error('ENOSPC: no space left on device') : null);
+			},
+		});
+		const error = await cxError(() => reassemble(input, out, { maxCentralDirectoryBytes: 0 }));
+		expect(error.code).toBe('IO');
+		expect(error.message).toContain('ENOSPC');
+		expect(opened).toBeLessThan(input.length);
+	});
+
+	it('passes on a part stream’s own CxError (e.g. decryption) unchanged', async () => {
+		const input = parts('two');
+		input[1] = {
+			name: input[1].name,
+			open: async function* () {
+				yield Buffer.from('PK');
+				throw new CxError('CMS_INTEGRITY', 'two.zip.smime: padding check failed');
+			},
+		};
+		const error = await cxError(() => reassembleToBuffer(input));
+		expect(error.code).toBe('CMS_INTEGRITY');
+	});
+
+	it('refuses a central directory bigger than maxCentralDirectoryBytes, saying how much is needed', async () => {
+		const error = await cxError(() => reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: 50_000 }));
+		expect(error.code).toBe('ZIP_LIMIT');
+		const needed = Number(/at least (\d+)/.exec(error.message)?.[1]);
+		expect(needed).toBeGreaterThan(50_000);
+		const { summary } = await reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: needed });
+		expect(summary.entries).toBe(3000);
+	});
+});
+
+describe('reassemble: damaged or wrong sets', () => {
+	function damaged(set: string, change: (parts: Array<{ name: string; data: Buffer }>) => Array<{ name: string; data: Buffer }>) {
+		return cxError(() => reassembleToBuffer(bufferParts(change(readParts(sets, splitPartNames(sets, set))))));
+	}
+
+	it('a missing part (not caught by names): PART_MISSING from the disk count', async () => {
+		const error = await damaged('many', (p) => p.filter((x) => x.name !== 'many.z03'));
+		expect(error.code).toBe('PART_MISSING');
+		expect(error.message).toMatch(/many\.zip is the last of \d+ parts \(disks\) of a split zip, but \d+ parts were given/);
+	});
+
+	it('the final part alone: PART_MISSING', async () => {
+		const error = await damaged('many', (p) => p.slice(-1));
+		expect(error.code).toBe('PART_MISSING');
+		expect(error.message).toContain('but only it was given');
+	});
+
+	it('an extra part: PART_FOREIGN', async () => {
+		const error = await damaged('many', (p) => [...p.slice(0, 5), { name: 'many.z05 (again)', data: p[4].data }, ...p.slice(5)]);
+		expect(error.code).toBe('PART_FOREIGN');
+		expect(error.message).toContain('some parts belong to another export');
+	});
+
+	it('a part of another export under the right name: ZIP_FORMAT naming the part', async () => {
+		// Another export with other sizes: headers sit elsewhere.
+		const other = join(tmp.path, 'other');
+		mkdirSync(other);
+		writeFiles(other, { 'a.txt': randomText(1_400_000), 'b.txt': randomText(500_000), 'c.txt': 'bye\n' });
+		zip(other, ['-s', '64k', join(other, 'many.zip'), 'a.txt', 'b.txt', 'c.txt']);
+		const foreign = readParts(other, splitPartNames(other, 'many'));
+		// The part where b.txt's header is in the genuine set.
+		const cd = listCentralDirectory(readFileSync(join(sets, 'many.zip')));
+		const disk = cd.find((e) => e.name === 'b.txt')!.disk;
+		const error = await damaged('many', (p) => p.map((x, i) => (i === disk ? foreign[disk] : x)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain(`many.z${String(disk + 1).padStart(2, '0')}`);
+	});
+
+	it('a truncated middle part: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z05' ? { ...x, data: x.data.subarray(0, x.data.length - 1000) } : x)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('1000 bytes are missing');
+		expect(error.message).toContain('many.z05 is 64536 bytes where the other full parts are 65536 bytes: it is probably truncated');
+		expect(error.where).toBe('many.z05');
+	});
+
+	it('a truncated first part: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => [{ ...p[0], data: p[0].data.subarray(0, 30_000) }, ...p.slice(1)]);
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('many.z01');
+	});
+
+	it('a truncated final part: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => [...p.slice(0, -1), { ...p[p.length - 1], data: p[p.length - 1].data.subarray(0, -10) }]);
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('many.zip does not end with an end-of-central-directory record');
+	});
+
+	it('a garbage final part: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => [...p.slice(0, -1), { ...p[p.length - 1], data: randomBytes(50_000) }]);
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.where).toBe('many.zip');
+	});
+
+	it('a garbage middle part of another size: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z07' ? { ...x, data: randomBytes(70_000) } : x)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('many.z07 is 70000 bytes');
+	});
+
+	it('a garbage first part: ZIP_FORMAT naming it', async () => {
+		const error = await damaged('many', (p) => [{ ...p[0], data: randomBytes(p[0].data.length) }, ...p.slice(1)]);
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('many.z01');
+	});
+
+	it('an empty part: ZIP_FORMAT', async () => {
+		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z02' ? { ...x, data: Buffer.alloc(0) } : x)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toBe('many.z02 is empty (0 bytes): download or decrypt it again');
+	});
+
+	it('a file that is not a zip: ZIP_FORMAT', async () => {
+		const error = await cxError(() => reassembleToBuffer(bufferParts([{ name: 'records.json', data: Buffer.from('{"a":1}\n'.repeat(100)) }])));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain('records.json does not end with an end-of-central-directory record');
+	});
+
+	it('parts in the wrong order around an entry header: ZIP_FORMAT naming a part', async () => {
+		const disk = listCentralDirectory(readFileSync(join(sets, 'many.zip'))).find((e) => e.name === 'b.txt')!.disk;
+		const error = await damaged('many', (p) => p.map((x, i) => (i === disk ? p[disk - 1] : i === disk - 1 ? p[disk] : x)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		const pad = (n: number) => String(n).padStart(2, '0');
+		expect(error.message).toContain(`many.z${pad(disk)} (given as part ${disk + 1})`);
+	});
+
+	it('two full parts swapped inside one entry’s data: invisible to reassembly, refused at extraction (ZIP_CRC)', async () => {
+		const data = readParts(sets, splitPartNames(sets, 'many'));
+		[data[2], data[3]] = [data[3], data[2]];
+		const { data: merged } = await reassembleToBuffer(bufferParts(data));
+		const path = join(tmp.path, 'swapped.zip');
+		writeFileSync(path, merged);
+		const error = await cxError(() => readEntries(path));
+		expect(['ZIP_CRC', 'ZIP_FORMAT']).toContain(error.code);
+		expect(error.where).toBe('a.txt');
+	});
+});
+
+/**
+ * Offsets past 4 GiB need more than 4 GiB of data: opt in with CX_ZIP_LARGE=1 (about a minute,
+ * 9 GB of temporary disk).
+ */
+describe.skipIf(!process.env.CX_ZIP_LARGE)('reassemble: offsets past 4 GiB', () => {
+	it('adds Zip64 offsets to entries that land past 0xFFFFFFFF', async () => {
+		const dir = join(tmp.path, 'large');
+		mkdirSync(dir);
+		writeFileSync(join(dir, 'small.txt'), 'after the big one\n');
+		// 4.5 GiB of stored zeros from stdin, then a small file whose local header is past 4 GiB.
+		const made = spawnSync('sh', ['-c', 'head -c 4800000000 /dev/zero | zip -q -0 -s 1g large.zip - small.txt'], { cwd: dir });
+		expect(made.status, made.stderr?.toString()).toBe(0);
+		const path = join(dir, 'merged.zip');
+		const summary = await reassemble(fileParts(dir, splitPartNames(dir, 'large'), 1 << 20), createWriteStream(path));
+		expect(summary).toMatchObject({ entries: 2, zip64: true, verifiedEntries: 2 });
+		let small: Buffer | undefined;
+		for await (const entry of zipEntries(path)) {
+			if (entry.name !== 'small.txt') continue;
+			const chunks: Buffer[] = [];
+			for await (const chunk of await entry.open()) chunks.push(chunk as Buffer);
+			small = Buffer.concat(chunks);
+		}
+		expect(small?.toString()).toBe('after the big one\n');
+		const check = unzipTest(path);
+		expect(check.ok, check.output).toBe(true);
+	}, 900_000);
+});
