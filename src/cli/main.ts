@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import type { JsonLinesStats } from '../jsonl';
+import { isCompactJson, type JsonLinesStats } from '../jsonl';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
 import { decryptTo, exportRecords, extractExport, reassembleTo } from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
@@ -125,23 +125,25 @@ async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; pa
 	return { sources, paths: map, total };
 }
 
-/** Writes text to stdout in batches, waiting when the pipe is full. */
+const NEWLINE = Buffer.from('\n');
+
+/** Writes to stdout in batches of about 256 KiB, waiting when the pipe is full. */
 class StdoutWriter {
-	private batch: string[] = [];
+	private batch: Buffer[] = [];
 	private size = 0;
 
-	async write(text: string): Promise<void> {
-		this.batch.push(text);
-		this.size += text.length;
+	async write(bytes: Buffer): Promise<void> {
+		this.batch.push(bytes, NEWLINE);
+		this.size += bytes.length + 1;
 		if (this.size >= 256 * 1024) await this.flush();
 	}
 
 	async flush(): Promise<void> {
 		if (this.batch.length === 0) return;
-		const text = this.batch.join('');
+		const bytes = Buffer.concat(this.batch, this.size);
 		this.batch = [];
 		this.size = 0;
-		if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+		if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
 	}
 }
 
@@ -216,7 +218,8 @@ async function recordsCommand(args: string[]): Promise<void> {
 	const out = new StdoutWriter();
 	try {
 		for await (const record of exportRecords(sources, { key, limits, paths, onError, tempDir: tempDirOf(values), onRead: progress.add }, stats)) {
-			await out.write(`${JSON.stringify(record.value)}\n`);
+			// Compact lines go out exactly as the export wrote them; others are re-serialised.
+			await out.write(isCompactJson(record.raw) ? record.raw : Buffer.from(JSON.stringify(record.value)));
 		}
 		await out.flush();
 	} finally {

@@ -1,4 +1,4 @@
-export { DEFAULT_MAX_LINE_BYTES, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from './records';
+export { DEFAULT_MAX_LINE_BYTES, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from './records';
 export {
 	contactAttributeRecord,
 	contactRecord,

@@ -17,6 +17,8 @@ export interface JsonLinesOptions {
 
 export interface JsonRecord {
 	value: Record<string, unknown>;
+	/** The line's bytes as they were (no BOM, no line break): for writers that pass records through. */
+	raw: Buffer;
 	/** 1-based line number in the source. */
 	line: number;
 	source: string;
@@ -98,7 +100,7 @@ export async function* parseJsonLines(
 		const parsed = parseLine(body);
 		if ('value' in parsed) {
 			stats.records++;
-			return { value: parsed.value, line, source };
+			return { value: parsed.value, raw: body, line, source };
 		}
 		const message = `${source}:${line}: ${parsed.reason}`;
 		if (!skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
@@ -140,4 +142,34 @@ export async function* parseJsonLines(
 		const record = finish(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending));
 		if (record) yield record;
 	}
+}
+
+/**
+ * True when `line` (a valid JSON text) has no whitespace outside its strings, i.e. it is already
+ * compact and can be written out as it is — faster than re-serialising, and exact: numbers beyond
+ * 2^53 and escapes stay as the source wrote them. Jumps from quote to quote with native searches.
+ */
+export function isCompactJson(line: Buffer): boolean {
+	let i = 0;
+	const n = line.length;
+	while (i < n) {
+		const c = line[i];
+		if (c === 0x22) {
+			// Skip the string: find a closing quote not escaped by an odd run of backslashes.
+			let q = i + 1;
+			for (;;) {
+				q = line.indexOf(0x22, q);
+				if (q < 0) return false;
+				let backslashes = 0;
+				for (let b = q - 1; line[b] === 0x5c; b--) backslashes++;
+				if ((backslashes & 1) === 0) break;
+				q++;
+			}
+			i = q + 1;
+			continue;
+		}
+		if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) return false;
+		i++;
+	}
+	return true;
 }

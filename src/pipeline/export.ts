@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { parseJsonLines, type JsonLinesStats } from '../jsonl';
+import { parseJsonLines, type JsonLinesStats, type JsonRecord } from '../jsonl';
 import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { peek, plaintext, type ByteSource } from './sources';
@@ -114,12 +114,7 @@ export async function extractExport(sources: ByteSource[], dir: string, options:
 	}
 }
 
-export interface ExportRecord {
-	/** The zip entry or file the record came from. */
-	source: string;
-	line: number;
-	value: unknown;
-}
+export type ExportRecord = JsonRecord;
 
 export interface RecordsOptions extends PipelineOptions {
 	onError?: 'fail' | 'skip';

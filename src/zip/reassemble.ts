@@ -1,6 +1,7 @@
 /**
  * Streaming merge of a split zip (Info-ZIP `zip -s`: `.z01` … `.zNN` + `.zip`) into one ordinary
- * zip, without `zip -s 0` (seen corrupting entries that span parts).
+ * zip, without `zip -s 0 --out`: Info-ZIP 3.0's merge writes a broken archive, and exits 0, when an
+ * entry spans more than two parts (reproduced with 64 KiB and 100 MiB splits).
  *
  * How: the parts are read once, one at a time, in order (they may be decrypting streams; nothing is
  * read twice or out of order). Their bytes go to the output as they come, minus the 4-byte spanning
@@ -9,7 +10,7 @@
  * end records are at the end and where they start is only known there. At the end the end records
  * are found in the window, the central directory is parsed, every entry's (disk, relative offset)
  * becomes an absolute offset in the output (disk number 0), and fresh end records are written.
- * Memory: the window, plus 16 bytes per local header seen (at most one per 46 bytes of allowed
+ * Memory: the window, plus 20 bytes per local header seen (at most one per 46 bytes of allowed
  * central directory, see LocalHeaderIndex) — never the size of the export.
  *
  * What is verified (everything else passes through as is):

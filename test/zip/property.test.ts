@@ -3,11 +3,12 @@
  * data: whatever bytes are cut or flipped, reassembly + reading either gives the original entries
  * or stops with a CxError.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CxError } from '../../src/errors';
+import { extractTo } from '../../src/zip';
 import { bufferParts, makeTempDir, randomText, readEntries, readParts, reassembleToBuffer, splitPartNames, writeFiles, zip } from '../helpers/zipTools';
 
 const tmp = makeTempDir();
@@ -39,23 +40,44 @@ function damage(parts: Array<{ name: string; data: Buffer }>, d: Damage) {
 	});
 }
 
-/** 'ok' when every entry came out identical; 'refused' on a CxError; throws on anything else. */
+/**
+ * 'ok' when every entry came out identical, through zipEntries and through extractTo; 'refused'
+ * on a CxError (and then extractTo must leave nothing behind); throws on anything else.
+ */
 async function attempt(parts: Array<{ name: string; data: Buffer }>, chunk: number): Promise<'ok' | 'refused'> {
+	const run = ++runs;
+	let path: string;
 	try {
 		const { data } = await reassembleToBuffer(bufferParts(parts, chunk));
-		const path = join(tmp.path, `run-${++runs}.zip`);
+		path = join(tmp.path, `run-${run}.zip`);
 		writeFileSync(path, data);
-		const entries = await readEntries(path);
-		// Without an error, what came out must be exactly the originals.
-		for (const [name, content] of entries) {
-			if (!(name in originals)) throw new Error(`an entry that was never zipped came out: ${JSON.stringify(name)}`);
-			if (!content.equals(originals[name])) throw new Error(`${name} came out different without an error`);
-		}
-		return 'ok';
 	} catch (error) {
 		if (error instanceof CxError) return 'refused';
 		throw error;
 	}
+	const same = (name: string, content: Buffer) => {
+		if (!(name in originals)) throw new Error(`an entry that was never zipped came out: ${JSON.stringify(name)}`);
+		if (!content.equals(originals[name])) throw new Error(`${name} came out different without an error`);
+	};
+	let read: 'ok' | 'refused' = 'ok';
+	try {
+		for (const [name, content] of await readEntries(path)) same(name, content);
+	} catch (error) {
+		if (!(error instanceof CxError)) throw error;
+		read = 'refused';
+	}
+	const dir = join(tmp.path, `out-${run}`);
+	try {
+		for (const file of await extractTo(path, dir)) same(file.name, readFileSync(file.path));
+		if (read === 'refused') throw new Error('extractTo accepted what zipEntries refused');
+	} catch (error) {
+		if (!(error instanceof CxError)) throw error;
+		if (read === 'ok') throw new Error(`extractTo refused what zipEntries accepted: ${error.message}`);
+		if (existsSync(dir)) throw new Error(`extractTo failed (${error.code}) but left ${readdirSync(dir).join(', ')}`);
+	}
+	rmSync(dir, { recursive: true, force: true });
+	rmSync(path, { force: true });
+	return read;
 }
 
 function withinSeconds<T>(seconds: number, work: Promise<T>): Promise<T> {
