@@ -9,6 +9,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { once } from 'node:events';
 
 /** Temporary paths to remove if the process is interrupted. */
 const pending = new Set<string>();
@@ -31,6 +32,8 @@ export async function writeAtomically<T>(finalPath: string, write: (out: WriteSt
 	pending.add(temporary);
 	const out = createWriteStream(temporary, { flags: 'wx' });
 	try {
+		// Wait for the file to exist, so that a failure below cannot race its creation and leave it behind.
+		await once(out, 'ready');
 		const result = await write(out);
 		if (!out.writableEnded) out.end();
 		await finished(out);
@@ -38,6 +41,7 @@ export async function writeAtomically<T>(finalPath: string, write: (out: WriteSt
 		return result;
 	} catch (error) {
 		out.destroy();
+		await finished(out).catch(() => undefined);
 		await rm(temporary, { force: true });
 		throw error;
 	} finally {
