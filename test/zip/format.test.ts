@@ -1,6 +1,6 @@
 /**
  * The central directory rewrite for offsets that do not fit 32 bits, checked field by field —
- * real archives past 4 GiB are in reassemble.test.ts behind CX_ZIP_LARGE=1.
+ * real archives past 4 GiB are in test/large/zip64-offsets.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { findEocd, parseExtraFields, readCentralEntry, readZip64Eocd, rewriteCentralEntry, writeEndRecords } from '../../src/zip/format';
