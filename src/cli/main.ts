@@ -112,17 +112,15 @@ async function keyFrom(values: Record<string, unknown>, required: boolean): Prom
 	return loadDecryptionKey({ key: await read(keyPath, 'key'), passphrase, certificate, label: keyPath });
 }
 
-async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; paths: Map<ByteSource, string>; total: number }> {
-	const map = new Map<ByteSource, string>();
+async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; total: number }> {
 	const sources: ByteSource[] = [];
 	let total = 0;
 	for (const path of paths) {
-		const source = await fileSource(path);
-		map.set(source, resolve(path));
+		const source = await fileSource(resolve(path));
 		sources.push(source);
 		total += source.size ?? 0;
 	}
-	return { sources, paths: map, total };
+	return { sources, total };
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -189,10 +187,10 @@ async function extractCommand(args: string[]): Promise<void> {
 	if (positionals.length === 0) throw usage('extract needs the parts of an export');
 	const key = await keyFrom(values, false);
 	const limits = limitsFrom(values);
-	const { sources, paths, total } = await sourcesFrom(positionals);
+	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress('extracting', total);
 	try {
-		const files = await extractExport(sources, values.dir, { key, limits, paths, tempDir: tempDirOf(values), onRead: progress.add });
+		const files = await extractExport(sources, values.dir, { key, limits, tempDir: tempDirOf(values), onRead: progress.add });
 		progress.done();
 		process.stderr.write(`${values.dir}: ${files.length} file(s) extracted\n`);
 	} finally {
@@ -212,12 +210,12 @@ async function recordsCommand(args: string[]): Promise<void> {
 	if (positionals.length === 0) throw usage('records needs the parts of an export, a zip or a JSON Lines file');
 	const key = await keyFrom(values, false);
 	const limits = limitsFrom(values);
-	const { sources, paths, total } = await sourcesFrom(positionals);
+	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress('reading records', total);
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out = new StdoutWriter();
 	try {
-		for await (const record of exportRecords(sources, { key, limits, paths, onError, tempDir: tempDirOf(values), onRead: progress.add }, stats)) {
+		for await (const record of exportRecords(sources, { key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add }, stats)) {
 			// Compact lines go out exactly as the export wrote them; others are re-serialised.
 			await out.write(isCompactJson(record.raw) ? record.raw : Buffer.from(JSON.stringify(record.value)));
 		}

@@ -6,7 +6,7 @@
  * Messages never include the key, the passphrase or any part of either.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forgeModule from 'node-forge';
 import { CxError } from '../errors';
 import { keyIdentifier, parseCertificate, samePublicKey, type CertificateInfo } from './x509';
 
@@ -74,8 +74,16 @@ function loadPrivateKey(input: Parameters<typeof createPrivateKey>[0], label: st
 	}
 }
 
+/** node-forge is only needed for PKCS#12 (Node has no parser for it): loaded on first use. */
+let forgeLoaded: typeof forgeModule | undefined;
+function forgeLib(): typeof forgeModule {
+	forgeLoaded ??= require('node-forge') as typeof forgeModule;
+	return forgeLoaded;
+}
+
 function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string): { privateKey: KeyObject; certs: Buffer[] } {
-	let p12: forge.pkcs12.Pkcs12Pfx;
+	const forge = forgeLib();
+	let p12: forgeModule.pkcs12.Pkcs12Pfx;
 	try {
 		const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
 		p12 = forge.pkcs12.pkcs12FromAsn1(asn1, passphrase ?? '');
@@ -89,7 +97,7 @@ function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string):
 		}
 		throw new CxError('KEY_INVALID', `${label}: not a readable PKCS#12 file (${message.slice(0, 80)})`);
 	}
-	const keys: forge.pki.PrivateKey[] = [];
+	const keys: forgeModule.pki.PrivateKey[] = [];
 	for (const type of [forge.pki.oids.pkcs8ShroudedKeyBag, forge.pki.oids.keyBag]) {
 		for (const bag of p12.getBags({ bagType: type })[type] ?? []) if (bag.key) keys.push(bag.key);
 	}
@@ -98,7 +106,7 @@ function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string):
 	for (const bag of p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []) {
 		if (bag.cert) certs.push(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary'));
 	}
-	const privateKey = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forge.pki.rsa.PrivateKey));
+	const privateKey = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forgeModule.pki.rsa.PrivateKey));
 	return { privateKey, certs };
 }
 

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import { parseJsonLines, type JsonLinesStats, type JsonRecord } from '../jsonl';
-import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractLimits } from '../zip';
+import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { peek, plaintext, type ByteSource } from './sources';
 
@@ -75,9 +75,9 @@ export async function reassembleTo(sources: ByteSource[], out: Writable, options
  * A path to the export as one ordinary zip on disk, reassembled into a temporary directory when it
  * must be; `close` removes what was made.
  */
-async function openZipFile(sources: ByteSource[], options: RecordsOptions): Promise<{ path: string; close(): Promise<void> }> {
+async function openZipFile(sources: ByteSource[], options: PipelineOptions): Promise<{ path: string; close(): Promise<void> }> {
 	// One plain, non-split zip file on disk needs no copy.
-	const onDisk = sources.length === 1 ? options.paths?.get(sources[0]) : undefined;
+	const onDisk = sources.length === 1 ? sources[0].path : undefined;
 	if (onDisk !== undefined) {
 		const probe = await peek({ name: sources[0].name, open: () => createReadStream(onDisk, { end: 63 }) });
 		await drain(probe.stream);
@@ -97,15 +97,8 @@ async function openZipFile(sources: ByteSource[], options: RecordsOptions): Prom
 	}
 }
 
-export interface ExtractedFile {
-	name: string;
-	path: string;
-	size: number;
-	crc32: number;
-}
-
 /** Reassembles (when needed) and extracts one export safely into `dir`. */
-export async function extractExport(sources: ByteSource[], dir: string, options: RecordsOptions) {
+export async function extractExport(sources: ByteSource[], dir: string, options: PipelineOptions): Promise<ExtractedFile[]> {
 	const zip = await openZipFile(sources, options);
 	try {
 		return await extractTo(zip.path, dir, options.limits);
@@ -118,7 +111,6 @@ export type ExportRecord = JsonRecord;
 
 export interface RecordsOptions extends PipelineOptions {
 	onError?: 'fail' | 'skip';
-	paths?: Map<ByteSource, string>;
 }
 
 /** Whether a zip entry holds records: `<EntityType>-<jobId>.json` files and `.jsonl`. */

@@ -14,6 +14,8 @@ export interface ByteSource {
 	name: string;
 	/** Size in bytes when known (progress only). */
 	size?: number;
+	/** Set when the bytes are a local file: a plain zip is then read in place, not copied. */
+	path?: string;
 	/** Opens the bytes; called at most once per pipeline run. */
 	open(): AsyncIterable<Buffer>;
 }
@@ -33,7 +35,7 @@ export async function fileSource(path: string, name = basename(path)): Promise<B
 		if (error instanceof CxError) throw error;
 		throw new CxError('IO', `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
 	}
-	return { name, size, open: () => createReadStream(path, { highWaterMark: READ_CHUNK }) };
+	return { name, size, path, open: () => createReadStream(path, { highWaterMark: READ_CHUNK }) };
 }
 
 /**
