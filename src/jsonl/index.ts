@@ -13,3 +13,4 @@ export {
 	type DocumentRecord,
 	type InteractionRecord,
 } from './schemas';
+export { jsonObjectProblem } from './validate';

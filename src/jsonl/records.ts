@@ -5,6 +5,7 @@
  * once. A line longer than `maxLineBytes` is refused before more than that is held in memory.
  */
 import { CxError } from '../errors';
+import { jsonObjectProblem } from './validate';
 
 export interface JsonLinesOptions {
 	/** The entry or file name used in messages (`<source>:<line>: <reason>`). */
@@ -16,7 +17,8 @@ export interface JsonLinesOptions {
 }
 
 export interface JsonRecord {
-	value: Record<string, unknown>;
+	/** The record. For very long lines it is parsed on first access (they are validated without it). */
+	readonly value: Record<string, unknown>;
 	/** The line's bytes as they were (no BOM, no line break): for writers that pass records through. */
 	raw: Buffer;
 	/** 1-based line number in the source. */
@@ -33,6 +35,27 @@ export interface JsonLinesStats {
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Lines at least this long are validated by a byte scanner instead of JSON.parse; their value is
+ * parsed only if someone reads it (the CLI passes them through without ever doing so).
+ */
+const LONG_LINE_BYTES = 1024 * 1024;
+
+class LongLineRecord implements JsonRecord {
+	private parsed?: Record<string, unknown>;
+
+	constructor(
+		readonly raw: Buffer,
+		readonly line: number,
+		readonly source: string,
+	) {}
+
+	get value(): Record<string, unknown> {
+		this.parsed ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
+		return this.parsed;
+	}
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -97,12 +120,22 @@ export async function* parseJsonLines(
 		if (line === 1 && body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
 		if (body.length > 0 && body[body.length - 1] === 0x0d) body = body.subarray(0, body.length - 1);
 		if (body.length === 0 || isBlank(body)) return undefined;
-		const parsed = parseLine(body);
-		if ('value' in parsed) {
-			stats.records++;
-			return { value: parsed.value, raw: body, line, source };
+		let reason: string | undefined;
+		if (body.length >= LONG_LINE_BYTES) {
+			reason = jsonObjectProblem(body);
+			if (reason === undefined) {
+				stats.records++;
+				return new LongLineRecord(body, line, source);
+			}
+		} else {
+			const parsed = parseLine(body);
+			if ('value' in parsed) {
+				stats.records++;
+				return { value: parsed.value, raw: body, line, source };
+			}
+			reason = parsed.reason;
 		}
-		const message = `${source}:${line}: ${parsed.reason}`;
+		const message = `${source}:${line}: ${reason}`;
 		if (!skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
 		stats.skipped++;
 		stats.firstSkipped ??= message;

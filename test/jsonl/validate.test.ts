@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jsonObjectProblem, parseJsonLines } from '../../src/jsonl';
+
+/** What JSON.parse says about a line: undefined when it is one JSON object. */
+function byJsonParse(text: string): 'ok' | 'not-object' | 'invalid' {
+	try {
+		const v = JSON.parse(text);
+		return v !== null && typeof v === 'object' && !Array.isArray(v) ? 'ok' : 'not-object';
+	} catch {
+		return 'invalid';
+	}
+}
+
+function byValidator(text: string): 'ok' | 'not-object' | 'invalid' {
+	const problem = jsonObjectProblem(Buffer.from(text, 'utf8'));
+	return problem === undefined ? 'ok' : problem.startsWith('expected a JSON object') ? 'not-object' : 'invalid';
+}
+
+describe('jsonObjectProblem (the byte validator for long lines)', () => {
+	it('accepts what JSON.parse accepts', () => {
+		for (const text of ['{}', ' {"a":[]} ', '{"a":{"b":[1,-0.5e+3,true,false,null,"\\u00e9\\n\\"",[[]],{}]}}', '{"":0}', '{"a":1E9}']) {
+			expect(jsonObjectProblem(Buffer.from(text)), text).toBeUndefined();
+		}
+	});
+
+	it('refuses what JSON.parse refuses, with the column', () => {
+		const cases: Array<[string, RegExp]> = [
+			['{"a":1,}', /column 8/],
+			['{"a":01}', /column 7/],
+			['{"a":"x\ty"}', /control character.*column 8/],
+			['{"a":"\\x"}', /bad escape/],
+			['{"a":"\\u12"}', /bad \\u escape/],
+			['{"a":1} x', /after the value/],
+			['{"a":[1,2}', /unexpected '}'/],
+			['{"a":tru}', /unexpected 't'/],
+			['{"a":1', /ends in the middle/],
+			['{"a":"abc', /ends in the middle/],
+			['[1]', /expected a JSON object, got an array/],
+		];
+		for (const [text, reason] of cases) expect(jsonObjectProblem(Buffer.from(text)), text).toMatch(reason);
+		expect(jsonObjectProblem(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]))).toBe('not valid UTF-8');
+	});
+
+	it('agrees with JSON.parse on random JSON and on random damage to it', () => {
+		const damaged = fc
+			.tuple(fc.jsonValue(), fc.boolean(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', '\\', ' ', '0', '-', 'e', '.', ':', '\u0001', 'tru', '{', '['))
+			.map(([value, damage, at, insert]) => {
+				const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
+				if (!damage) return text;
+				const p = at % (text.length + 1);
+				return text.slice(0, p) + insert + text.slice(p + (at % 2));
+			});
+		fc.assert(
+			fc.property(damaged, (text) => {
+				expect(byValidator(text), text).toBe(byJsonParse(text));
+			}),
+			{ numRuns: 3000 },
+		);
+	});
+
+	it('is what parseJsonLines uses for lines of 1 MiB and more, with the value parsed on demand', async () => {
+		const big = 'A'.repeat(2 * 1024 * 1024);
+		const text = `{"ID":"1","CONTENT":"${big}"}\n{"ID":"2","CONTENT":"${big}",}\n`;
+		const records = [];
+		const stats = { records: 0, skipped: 0, lines: 0, firstSkipped: undefined as string | undefined };
+		for await (const r of parseJsonLines([Buffer.from(text)], { source: 'Interaction-Attachment-1.json', onError: 'skip' }, stats)) records.push(r);
+		expect(records).toHaveLength(1);
+		expect(records[0].value.ID).toBe('1');
+		expect((records[0].value.CONTENT as string).length).toBe(big.length);
+		expect(stats.firstSkipped).toMatch(/^Interaction-Attachment-1\.json:2: invalid JSON: expected a property name at column 2097176$/);
+	});
+});
