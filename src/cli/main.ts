@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { isCompactJson, type JsonLinesStats } from '../jsonl';
+import { isCompactJson, type JsonLinesStats } from '../jsonl/records';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
 import { decryptTo, exportRecords, extractExport, reassembleTo } from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
@@ -124,6 +124,7 @@ async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; to
 }
 
 const NEWLINE = Buffer.from('\n');
+const BATCH_BYTES = 256 * 1024;
 
 /** Writes to stdout in batches of about 256 KiB, waiting when the pipe is full. */
 class StdoutWriter {
@@ -131,9 +132,16 @@ class StdoutWriter {
 	private size = 0;
 
 	async write(bytes: Buffer): Promise<void> {
+		if (bytes.length >= BATCH_BYTES) {
+			// A long record (an attachment) goes out on its own rather than being copied into a batch.
+			await this.flush();
+			await this.send(bytes);
+			await this.send(NEWLINE);
+			return;
+		}
 		this.batch.push(bytes, NEWLINE);
 		this.size += bytes.length + 1;
-		if (this.size >= 256 * 1024) await this.flush();
+		if (this.size >= BATCH_BYTES) await this.flush();
 	}
 
 	async flush(): Promise<void> {
@@ -141,6 +149,10 @@ class StdoutWriter {
 		const bytes = Buffer.concat(this.batch, this.size);
 		this.batch = [];
 		this.size = 0;
+		await this.send(bytes);
+	}
+
+	private async send(bytes: Buffer): Promise<void> {
 		if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
 	}
 }

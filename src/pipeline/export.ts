@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { parseJsonLines, type JsonLinesStats, type JsonRecord } from '../jsonl';
+import { parseJsonLines, type JsonLinesStats, type JsonRecord } from '../jsonl/records';
 import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { peek, plaintext, type ByteSource } from './sources';

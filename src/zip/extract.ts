@@ -36,7 +36,7 @@ import { createInflateRaw, crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CxError } from '../errors';
 
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 512 * 1024;
 const INFLATE_CHUNK = 256 * 1024;
 
 export interface ExtractLimits {
