@@ -4,7 +4,6 @@
  */
 import { CxError } from '../errors';
 
-export type ArmorKind = 'der' | 'pem' | 'smime';
 
 /** At most this much MIME header before the body; real S/MIME headers are a few hundred bytes. */
 const MAX_HEADER_BYTES = 64 * 1024;

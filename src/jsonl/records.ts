@@ -101,7 +101,7 @@ function isBlank(bytes: Buffer): boolean {
  * callers report skipped lines at the end).
  */
 export async function* parseJsonLines(
-	input: AsyncIterable<Buffer | Uint8Array | string>,
+	input: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
 	options: JsonLinesOptions,
 	stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 },
 ): AsyncGenerator<JsonRecord> {

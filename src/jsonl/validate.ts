@@ -29,6 +29,7 @@ const enum Ch {
 	CloseBrace = 0x7d,
 }
 
+const ENDS = 'invalid JSON: the line ends in the middle of a value';
 const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
 function isHex(c: number): boolean {
@@ -55,7 +56,7 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 	/** After '"': moves past the closing quote, or returns a reason. */
 	const string = (): string | undefined => {
 		for (;;) {
-			if (i >= n) return 'invalid JSON: the line ends in the middle of a value';
+			if (i >= n) return ENDS;
 			const c = line[i];
 			if (c === Ch.Quote) {
 				i++;
@@ -69,7 +70,7 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 				} else if (ESCAPES.has(e)) {
 					i += 2;
 				} else {
-					return i + 1 >= n ? 'invalid JSON: the line ends in the middle of a value' : at('bad escape');
+					return i + 1 >= n ? ENDS : at('bad escape');
 				}
 				continue;
 			}
@@ -81,7 +82,7 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 		if (line[i] === Ch.Minus) i++;
 		if (line[i] === Ch.Zero) i++;
 		else if (isDigit(line[i])) while (isDigit(line[i])) i++;
-		else return i >= n ? 'invalid JSON: the line ends in the middle of a value' : at('bad number');
+		else return i >= n ? ENDS : at('bad number');
 		if (line[i] === Ch.Dot) {
 			i++;
 			if (!isDigit(line[i])) return at('bad number');
@@ -93,6 +94,17 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 			if (!isDigit(line[i])) return at('bad number');
 			while (isDigit(line[i])) i++;
 		}
+		return undefined;
+	};
+	/** At a property name: moves past it and its ':', or returns a reason. */
+	const key = (): string | undefined => {
+		if (line[i] !== Ch.Quote) return i >= n ? ENDS : at('expected a property name');
+		i++;
+		const problem = string();
+		if (problem) return problem;
+		skipWs();
+		if (line[i] !== Ch.Colon) return i >= n ? ENDS : at("expected ':'");
+		i++;
 		return undefined;
 	};
 	const literal = (word: string): boolean => {
@@ -110,7 +122,7 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 	let expectValue = true;
 	for (;;) {
 		skipWs();
-		if (i >= n) return 'invalid JSON: the line ends in the middle of a value';
+		if (i >= n) return ENDS;
 		const c = line[i];
 		if (expectValue) {
 			if (c === Ch.OpenBrace) {
@@ -124,13 +136,8 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 					if (stack.length === 0) break;
 					continue;
 				}
-				if (line[i] !== Ch.Quote) return i >= n ? 'invalid JSON: the line ends in the middle of a value' : at('expected a property name');
-				i++;
-				const problem = string();
+				const problem = key();
 				if (problem) return problem;
-				skipWs();
-				if (line[i] !== Ch.Colon) return i >= n ? 'invalid JSON: the line ends in the middle of a value' : at("expected ':'");
-				i++;
 				continue;
 			}
 			if (c === Ch.OpenBracket) {
@@ -165,13 +172,8 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 			i++;
 			if (inObject) {
 				skipWs();
-				if (line[i] !== Ch.Quote) return i >= n ? 'invalid JSON: the line ends in the middle of a value' : at('expected a property name');
-				i++;
-				const problem = string();
+				const problem = key();
 				if (problem) return problem;
-				skipWs();
-				if (line[i] !== Ch.Colon) return i >= n ? 'invalid JSON: the line ends in the middle of a value' : at("expected ':'");
-				i++;
 			}
 			expectValue = true;
 			continue;

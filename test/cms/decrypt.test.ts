@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptCms, inspectCms, loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { CxError } from '../../src/errors';
+import { failure } from '../helpers/failure';
 import { makeRecipient, openssl, tempDir, writeFile, type Recipient } from '../helpers/openssl';
 
 /** Feeds `data` in chunks of the given size (or random sizes) and collects the plaintext. */
@@ -20,15 +21,6 @@ export async function decryptBuffer(data: Buffer, key: DecryptionKey, chunk: num
 	return Buffer.concat(out);
 }
 
-async function failure(promise: Promise<unknown>): Promise<CxError> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof CxError) return error;
-		throw error;
-	}
-	throw new Error('expected the call to fail');
-}
 
 const dir = tempDir();
 let alice: Recipient;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CxError } from '../../src/errors';
+import { failure } from '../helpers/failure';
 import { isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats } from '../../src/jsonl';
 
 /** Splits `data` into chunks at the given sizes (cycled). */
@@ -30,15 +30,6 @@ async function parse(data: Buffer | string, options: Partial<JsonLinesOptions> =
 	return { records, stats };
 }
 
-async function failure(promise: Promise<unknown>): Promise<CxError> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof CxError) return error;
-		throw error;
-	}
-	throw new Error('expected a failure');
-}
 
 describe('parseJsonLines', () => {
 	it('reads LF and CRLF lines, skips blank lines but counts them, keeps a last line without newline', async () => {
