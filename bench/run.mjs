@@ -115,11 +115,11 @@ async function main() {
 			rmSync(plain);
 		}
 		const a = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`);
-		const b = await measureMedian(`node ${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`);
+		const b = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`);
 		const same = (await sha256(join(out, 'openssl.bin'))) === (await sha256(join(out, 'cx.bin')));
 		// The same without the disk: what each tool itself costs.
 		const an = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out /dev/null`);
-		const bn = await measureMedian(`node ${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} > /dev/null`);
+		const bn = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} > /dev/null`);
 		decryptRows.push({ size, a, b, an, bn, same, input: statSync(file).size });
 		rmSync(join(out, 'openssl.bin'));
 		rmSync(join(out, 'cx.bin'));
@@ -131,7 +131,7 @@ async function main() {
 		const ex = await prepare(label, bytes, certPath);
 		const parts = ex.parts;
 		const cxOut = join(out, 'cx.jsonl');
-		const b = await measureMedian(`node ${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`);
+		const b = await measureMedian(`${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`);
 		const doc = join(out, 'documented');
 		rmSync(doc, { recursive: true, force: true });
 		mkdirSync(doc);
@@ -145,7 +145,7 @@ async function main() {
 		// (cx-export reassemble's output is byte-identical to zip -s 0's wherever zip -s 0 works).
 		const mergeCorrupt = spawnSync('unzip', ['-tq', join(doc, 'merged.zip')]).status !== 0;
 		if (mergeCorrupt) {
-			sh(process.execPath, [cli, 'reassemble', ...parts.map((p) => join(doc, p.split('/').pop().replace(/\.smime$/, ''))), '-o', join(doc, 'merged.zip.ok')]);
+			sh(cli, ['reassemble', ...parts.map((p) => join(doc, p.split('/').pop().replace(/\.smime$/, ''))), '-o', join(doc, 'merged.zip.ok')]);
 			renameSync(join(doc, 'merged.zip.ok'), join(doc, 'merged.zip'));
 		}
 		const a3 = await measure(`unzip -p ${q(join(doc, 'merged.zip'))} | jq -c . > ${q(docOut)}`);

@@ -170,6 +170,12 @@ describe('cx-export records', () => {
 });
 
 describe('usage', () => {
+	it('runs as an executable through its shebang, as npm links it', () => {
+		const r = spawnSync(bin, ['--help']);
+		expect(r.status, r.stderr?.toString()).toBe(0);
+		expect(r.stdout.toString()).toMatch(/^usage:/);
+	});
+
 	it('prints help and exits 0', () => {
 		const r = cx(['--help']);
 		expect(r.status).toBe(0);
