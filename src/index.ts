@@ -19,3 +19,4 @@ export {
 } from './pipeline/export';
 export { makeTempDir, writeAtomically } from './pipeline/files';
 export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipeline/sources';
+export * from './http/retry';
