@@ -20,3 +20,4 @@ export {
 export { makeTempDir, writeAtomically } from './pipeline/files';
 export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipeline/sources';
 export * from './http/retry';
+export * from './http/redirect';

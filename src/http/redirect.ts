@@ -1,0 +1,75 @@
+/**
+ * Following redirects by hand, so that credentials never leave the host they were meant for.
+ * Genesys answers a file download with 303 to a pre-signed storage URL; a storage service that
+ * receives `Authorization` answers 400, and it must never see the API key either. fetch's own
+ * redirect handling drops `Authorization` across origins but not `x-api-key`.
+ */
+
+/** Headers that carry credentials: removed once a redirect leaves the first origin. */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'cookie', 'proxy-authorization'];
+
+export interface RedirectOptions {
+	/** Most redirects followed (default 5). */
+	maxRedirects?: number;
+	fetch?: typeof fetch;
+}
+
+export interface FollowedResponse {
+	response: Response;
+	/** Where the response came from. */
+	url: URL;
+	/** True once a redirect left the first origin (credentials were removed). */
+	leftOrigin: boolean;
+}
+
+export class RedirectError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'RedirectError';
+	}
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The URL without its query (pre-signed URLs carry signatures there), for messages. */
+export function describeUrl(url: URL): string {
+	return `${url.origin}${url.pathname}`;
+}
+
+export async function fetchFollowingRedirects(
+	url: string | URL,
+	init: Omit<RequestInit, 'redirect' | 'headers'> & { headers?: Record<string, string> } = {},
+	options: RedirectOptions = {},
+): Promise<FollowedResponse> {
+	const doFetch = options.fetch ?? fetch;
+	const maxRedirects = options.maxRedirects ?? 5;
+	const first = new URL(url);
+	let current = first;
+	let headers: Record<string, string> = { ...init.headers };
+	let method = (init.method ?? 'GET').toUpperCase();
+	let body = init.body;
+	let leftOrigin = false;
+	for (let hops = 0; ; hops++) {
+		const response = await doFetch(current, { ...init, method, body, headers, redirect: 'manual' });
+		const location = response.headers.get('location');
+		if (!REDIRECTS.has(response.status) || !location) return { response, url: current, leftOrigin };
+		await response.body?.cancel();
+		if (hops >= maxRedirects) throw new RedirectError(`more than ${maxRedirects} redirects, last to ${describeUrl(current)}`);
+		const next = new URL(location, current);
+		if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RedirectError(`refusing a redirect to a ${next.protocol} URL`);
+		if (current.protocol === 'https:' && next.protocol === 'http:') {
+			throw new RedirectError(`refusing a redirect from https to plain http (${describeUrl(next)})`);
+		}
+		if (!leftOrigin && next.origin !== first.origin) {
+			leftOrigin = true;
+			headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
+		}
+		// 303 (and 301/302 after a POST, as browsers do) continue as a GET without the body.
+		if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+			if (method !== 'HEAD') method = 'GET';
+			body = undefined;
+			headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^content-(type|length|encoding)$/i.test(name)));
+		}
+		current = next;
+	}
+}
