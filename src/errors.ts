@@ -23,6 +23,8 @@ export type CxErrorCode =
 	// records
 	| 'JSONL_MALFORMED'
 	| 'JSONL_LIMIT'
+	// HTTP
+	| 'DOWNLOAD' // a download that could not be completed (after resuming)
 	// CLI usage
 	| 'USAGE'
 	| 'IO';

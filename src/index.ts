@@ -21,3 +21,4 @@ export { makeTempDir, writeAtomically } from './pipeline/files';
 export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipeline/sources';
 export * from './http/retry';
 export * from './http/redirect';
+export * from './http/download';
