@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, '.cache');
 mkdirSync(cache, { recursive: true });
-const CORE_TESTS = ['test/cms', 'test/zip', 'test/jsonl', 'test/cli', 'test/http'];
+const CORE_TESTS = ['test/cms', 'test/zip', 'test/jsonl', 'test/cli', 'test/http', 'test/genesys'];
 
 function run(command, args, options = {}) {
 	console.log(`\n$ ${[command, ...args].join(' ')}`);

@@ -22,3 +22,5 @@ export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipel
 export * from './http/retry';
 export * from './http/redirect';
 export * from './http/download';
+export * from './genesys/models';
+export * from './genesys/errors';
