@@ -22,5 +22,22 @@ export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipel
 export * from './http/retry';
 export * from './http/redirect';
 export * from './http/download';
-export * from './genesys/models';
+export {
+	certificateInfo,
+	jobInfo,
+	jobProgress,
+	keyValueItem,
+	pagedResponse,
+	preSignedUri,
+	subType,
+	versionInfo,
+	type CertificateInfo as GenesysCertificateInfo,
+	type JobInfo,
+	type JobProgress,
+	type KeyValueItem,
+	type PagedResponse,
+	type PreSignedUri,
+	type SubType,
+	type VersionInfo,
+} from './genesys/models';
 export * from './genesys/errors';
