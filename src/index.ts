@@ -41,3 +41,4 @@ export {
 	type VersionInfo,
 } from './genesys/models';
 export * from './genesys/errors';
+export { requestToken, tokenUrl, TokenSource, type GenesysCredentials, type Token } from './genesys/auth';
