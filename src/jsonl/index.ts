@@ -1,3 +1,4 @@
+/** JSON Lines records: the streaming parser and the CDDS record schemas. */
 export { DEFAULT_MAX_LINE_BYTES, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from './records';
 export {
 	contactAttributeRecord,
@@ -7,6 +8,7 @@ export {
 	recordKindForEntry,
 	recordKinds,
 	validateRecord,
+	type CddsRecord,
 	type CddsRecordKind,
 	type ContactAttributeRecord,
 	type ContactRecord,

@@ -1,8 +1,16 @@
 /**
- * Streaming JSON Lines: one record (a JSON object) per line. Handles a UTF-8 BOM, LF and CRLF,
- * blank lines, a last line without a newline, and single lines of tens of MB (attachment CONTENT is
- * base64 inside one line) without quadratic copying: the pieces of a line are collected and joined
- * once. A line longer than `maxLineBytes` is refused before more than that is held in memory.
+ * Streaming JSON Lines: one record (a JSON object) per line, as CDDS writes its export files.
+ *
+ * What the parser promises, and why:
+ * - Lines are found with `indexOf(0x0a)` on the bytes, so a line may be split across chunks
+ *   anywhere (inside a multi-byte character, between `\r` and `\n`, inside the BOM).
+ * - A line that spans chunks is collected as a list of slices and joined once, so a 50 MB line
+ *   (attachment CONTENT is base64 inside one line) costs one copy, not one per chunk.
+ * - A line longer than `maxLineBytes` is refused before more than that is held: a file without
+ *   line breaks cannot make us buffer it whole.
+ * - Bytes that are not UTF-8 make the line malformed; they are never silently replaced with U+FFFD.
+ * - Messages say `<source>:<line>: <reason>` and never quote the line: records hold personal data,
+ *   and a line can be megabytes long.
  */
 import { CxError } from '../errors';
 import { jsonObjectProblem } from './validate';
@@ -10,25 +18,33 @@ import { jsonObjectProblem } from './validate';
 export interface JsonLinesOptions {
 	/** The entry or file name used in messages (`<source>:<line>: <reason>`). */
 	source: string;
-	/** `fail` (default) stops at the first malformed line; `skip` counts it and goes on. */
+	/** `fail` (default) stops at the first malformed line; `skip` counts it in the stats and goes on. */
 	onError?: 'fail' | 'skip';
-	/** Longest line accepted, in bytes (default 256 MiB). */
+	/** Longest line accepted, in bytes, not counting the line break (default 256 MiB). */
 	maxLineBytes?: number;
 }
 
 export interface JsonRecord {
-	/** The record. For very long lines it is parsed on first access (they are validated without it). */
+	/**
+	 * The record. For lines of 1 MiB and more it is parsed on first access (the line is validated
+	 * without building it, see LONG_LINE_BYTES); reading it never fails.
+	 */
 	readonly value: Record<string, unknown>;
 	/** The line's bytes as they were (no BOM, no line break): for writers that pass records through. */
 	raw: Buffer;
-	/** 1-based line number in the source. */
+	/** 1-based line number in the source; blank lines count. */
 	line: number;
 	source: string;
 }
 
+/**
+ * Counters, updated in place while parsing. They add up, so one object can be passed to the
+ * parsers of every entry of an export and read at the end.
+ */
 export interface JsonLinesStats {
 	records: number;
 	skipped: number;
+	/** Lines seen, blank ones included. */
 	lines: number;
 	/** The message of the first skipped line. */
 	firstSkipped?: string;
@@ -37,68 +53,88 @@ export interface JsonLinesStats {
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 /**
- * Lines at least this long are validated by a byte scanner instead of JSON.parse; their value is
- * parsed only if someone reads it (the CLI passes them through without ever doing so).
+ * Lines at least this long are validated by a byte scanner instead of JSON.parse, and their value
+ * is parsed only if someone reads it: JSON.parse would build several strings as large as the line
+ * that only a major GC frees, and the CLI passes such lines through without ever needing them.
  */
 const LONG_LINE_BYTES = 1024 * 1024;
 
-class LongLineRecord implements JsonRecord {
-	private parsed?: Record<string, unknown>;
+const LF = 0x0a;
+const CR = 0x0d;
 
-	constructor(
-		readonly raw: Buffer,
-		readonly line: number,
-		readonly source: string,
-	) {}
+// fatal: invalid UTF-8 is an error, not U+FFFD. ignoreBOM: the BOM is removed by hand, and only on line 1.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-	get value(): Record<string, unknown> {
-		this.parsed ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
-		return this.parsed;
-	}
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Why a line is not a record, in a few words, without echoing the (possibly personal) data. */
-function parseLine(bytes: Buffer): { value: Record<string, unknown> } | { reason: string } {
-	let text: string;
+/** The text of `bytes`, or undefined when they are not UTF-8. */
+function decode(bytes: Uint8Array): string | undefined {
 	try {
-		text = decoder.decode(bytes);
+		return utf8.decode(bytes);
 	} catch {
-		return { reason: 'not valid UTF-8' };
+		return undefined;
 	}
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch (error) {
-		return { reason: shortReason((error as Error).message) };
-	}
-	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-		return { reason: `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}` };
-	}
-	return { value: value as Record<string, unknown> };
 }
 
-function shortReason(message: string): string {
-	// V8 quotes the offending JSON text (`… "{"a":2" is not valid JSON`): keep the position, not the data.
-	const position = /position (\d+)/.exec(message);
-	if (/Unexpected end of JSON input/.test(message)) return 'invalid JSON: the line ends in the middle of a value';
-	const token = /Unexpected token '?(.)'?/.exec(message) ?? /Unexpected (\w+)/.exec(message);
-	const what = token ? `unexpected ${token[1].length === 1 ? `'${token[1]}'` : token[1]}` : 'invalid JSON';
-	return position ? `invalid JSON: ${what} at column ${Number(position[1]) + 1}` : `invalid JSON: ${what}`;
-}
-
+/** Blank lines (spaces, tabs, a stray `\r`) are not records; they still count for line numbers. */
 function isBlank(bytes: Buffer): boolean {
+	// Stops at the first other byte, which for a record is its first one.
 	for (let i = 0; i < bytes.length; i++) {
 		const b = bytes[i];
-		if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+		if (b !== 0x20 && b !== 0x09 && b !== CR) return false;
 	}
 	return true;
 }
 
+function kindOf(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'an array';
+	return typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'a boolean' : 'a string';
+}
+
 /**
- * Yields every record of a JSON Lines stream. `stats`, when given, is updated as parsing goes (how
- * callers report skipped lines at the end).
+ * The record on a (short) line, or, as a string, why there is none. A string rather than a wrapper
+ * object: this runs for every line.
+ */
+function parseLine(bytes: Buffer): Record<string, unknown> | string {
+	const text = decode(bytes);
+	if (text === undefined) return 'not valid UTF-8';
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		// The byte scanner says where, in the same words as for long lines and whatever this Node
+		// version's V8 says (its message quotes the line).
+		return jsonObjectProblem(bytes) ?? 'invalid JSON';
+	}
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) return `expected a JSON object, got ${kindOf(value)}`;
+	return value as Record<string, unknown>;
+}
+
+/** A record whose value is parsed on first access; `value` is an own enumerable property. */
+function longLineRecord(raw: Buffer, line: number, source: string): JsonRecord {
+	let parsed: Record<string, unknown> | undefined;
+	return {
+		get value(): Record<string, unknown> {
+			parsed ??= JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+			return parsed;
+		},
+		raw,
+		line,
+		source,
+	};
+}
+
+function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
+	if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+	return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * Yields every record of a JSON Lines stream, in order. `stats`, when given, is updated as parsing
+ * goes (it is how callers report skipped lines at the end).
+ *
+ * Throws CxError JSONL_MALFORMED for a line that is not one JSON object (unless `onError` is
+ * `skip`), and JSONL_LIMIT for a line longer than `maxLineBytes` (whatever `onError` says: such a
+ * line cannot be skipped without reading it all).
  */
 export async function* parseJsonLines(
 	input: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
@@ -108,32 +144,50 @@ export async function* parseJsonLines(
 	const { source } = options;
 	const skip = options.onError === 'skip';
 	const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+	if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+	/** Lines finished so far in this source. */
+	let line = 0;
+	/** The start of the current line, when it began in an earlier chunk. */
 	let pieces: Buffer[] = [];
 	let pending = 0;
-	let line = 0;
 
-	/** Parses one complete line (without its LF); returns the record, or undefined to go on. */
+	/** For the line being read: `line + 1` before finish() counts it, `line` after. */
+	const tooLong = (at = line + 1) =>
+		new CxError(
+			'JSONL_LIMIT',
+			`${source}:${at}: the line is longer than ${maxLineBytes} bytes, the most a record may have; ` +
+				'if the export really holds records this long, raise the maximum line size (maxLineBytes)',
+			{ where: `${source}:${at}` },
+		);
+
+	// The most a line may hold before its `\n`: the limit, and a `\r` that belongs to the line break.
+	// Checked before keeping or joining bytes, so memory stays bounded; finish() checks exactly.
+	const hold = maxLineBytes + 1;
+
+	/** Turns one line (without its `\n`) into a record, or into nothing for a blank or skipped line. */
 	const finish = (bytes: Buffer): JsonRecord | undefined => {
 		line++;
-		stats.lines = line;
-		let body = bytes;
-		if (line === 1 && body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
-		if (body.length > 0 && body[body.length - 1] === 0x0d) body = body.subarray(0, body.length - 1);
-		if (body.length === 0 || isBlank(body)) return undefined;
-		let reason: string | undefined;
-		if (body.length >= LONG_LINE_BYTES) {
-			reason = jsonObjectProblem(body);
-			if (reason === undefined) {
+		stats.lines++;
+		if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+		if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+		if (bytes.length > maxLineBytes) throw tooLong(line);
+		if (isBlank(bytes)) return undefined;
+
+		let reason: string;
+		if (bytes.length >= LONG_LINE_BYTES) {
+			const problem = jsonObjectProblem(bytes);
+			if (problem === undefined) {
 				stats.records++;
-				return new LongLineRecord(body, line, source);
+				return longLineRecord(bytes, line, source);
 			}
+			reason = problem;
 		} else {
-			const parsed = parseLine(body);
-			if ('value' in parsed) {
+			const value = parseLine(bytes);
+			if (typeof value !== 'string') {
 				stats.records++;
-				return { value: parsed.value, raw: body, line, source };
+				return { value, raw: bytes, line, source };
 			}
-			reason = parsed.reason;
+			reason = value;
 		}
 		const message = `${source}:${line}: ${reason}`;
 		if (!skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
@@ -142,35 +196,35 @@ export async function* parseJsonLines(
 		return undefined;
 	};
 
-	const tooLong = () =>
-		new CxError(
-			'JSONL_LIMIT',
-			`${source}:${line + 1}: the line is longer than ${maxLineBytes} bytes; if the export really holds such records, raise the maximum line size`,
-			{ where: `${source}:${line + 1}` },
-		);
-
-	for await (const raw of input) {
-		const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+	for await (const part of input) {
+		const chunk = toBuffer(part);
 		let start = 0;
 		for (;;) {
-			const nl = chunk.indexOf(0x0a, start);
+			const nl = chunk.indexOf(LF, start);
 			if (nl < 0) break;
-			const part = chunk.subarray(start, nl);
-			if (pending + part.length > maxLineBytes) throw tooLong();
-			const bytes = pieces.length === 0 ? part : Buffer.concat([...pieces, part], pending + part.length);
-			pieces = [];
-			pending = 0;
+			let bytes = chunk.subarray(start, nl);
 			start = nl + 1;
+			if (pending > 0) {
+				// The end of a line that began in an earlier chunk: joined once, now that it is whole.
+				if (pending + bytes.length > hold) throw tooLong();
+				pieces.push(bytes);
+				bytes = Buffer.concat(pieces, pending + bytes.length);
+				pieces = [];
+				pending = 0;
+			}
 			const record = finish(bytes);
 			if (record) yield record;
 		}
+		// The start of a line that ends in a later chunk.
 		if (start < chunk.length) {
 			const rest = chunk.subarray(start);
-			if (pending + rest.length > maxLineBytes) throw tooLong();
+			if (pending + rest.length > hold) throw tooLong();
 			pieces.push(rest);
 			pending += rest.length;
 		}
 	}
+
+	// A last line without a line break.
 	if (pending > 0) {
 		const record = finish(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending));
 		if (record) yield record;

@@ -1,26 +1,38 @@
 /**
- * zod schemas for the four CDDS Contact History record kinds (JSON Schema draft-07 in the CDDS
- * reference, schema version 9.0.001.07): Interaction, Document (attachment), Contact and Contact
- * Attribute.
+ * zod schemas for the four CDDS Contact History record kinds, from the JSON Schema (draft-07)
+ * documents of the CDDS "Contact History Export Reference" (schema version 9.0.001.07):
+ * Interaction, Document (an interaction's attachment), Contact and Contact Attribute.
  *
- * Lenient on purpose: every documented field is typed, only the fields the reference marks as
- * required are required, `null` is accepted for any optional field (exports write null for "no
- * value"), and unknown fields are kept as they are — Genesys adds fields between versions.
+ * Lenient on purpose, because a record refused here is a record the user does not get:
+ * - only the fields the reference marks as required are required (IXNID, CONTACTID);
+ * - every documented field is typed as documented, and `null` is accepted for any optional one:
+ *   the reference gives many of them the default "null", and exports write null for "no value";
+ * - integers are any integral number, not only JavaScript's safe integers (JSON Schema's
+ *   "integer"; THREADHASH and the like may be 64-bit);
+ * - unknown fields are kept as they are: Genesys adds fields between versions;
+ * - validateRecord() matches documented names whatever their case: the reference itself writes the
+ *   same fields as `CONTACTID`, `ContactId` and `contactid` (its first example is
+ *   `{"ContactId":…,"tenantid":101,"createddate":…}`), and later UDM versions use camelCase.
+ *
+ * Interactions join their attachments by IXNID = document ENTITYID (the reference calls them "id"
+ * and "entityid"), and contacts their attributes by CONTACTID.
  */
 import { z } from 'zod';
 
-const str = z.string().nullable().optional();
-const int = z.number().int().nullable().optional();
+const optionalString = z.string().nullable().optional();
+const integer = z.number().refine(Number.isInteger, { message: 'expected an integer' });
+const optionalInteger = integer.nullable().optional();
 
 function fields<K extends string, T extends z.ZodType>(names: readonly K[], type: T): Record<K, T> {
-	return Object.fromEntries(names.map((n) => [n, type])) as Record<K, T>;
+	return Object.fromEntries(names.map((name) => [name, type])) as Record<K, T>;
 }
 
-const strAttributes = Array.from({ length: 10 }, (_, i) => `STRATTRIBUTE${i + 1}` as const);
-const intAttributes = Array.from({ length: 5 }, (_, i) => `INTATTRIBUTE${i + 1}` as const);
+const strAttributes = ['STRATTRIBUTE1', 'STRATTRIBUTE2', 'STRATTRIBUTE3', 'STRATTRIBUTE4', 'STRATTRIBUTE5', 'STRATTRIBUTE6', 'STRATTRIBUTE7', 'STRATTRIBUTE8', 'STRATTRIBUTE9', 'STRATTRIBUTE10'] as const;
+const intAttributes = ['INTATTRIBUTE1', 'INTATTRIBUTE2', 'INTATTRIBUTE3', 'INTATTRIBUTE4', 'INTATTRIBUTE5'] as const;
 
-/** `<EntityType>-<jobId>.json`: one interaction (voice, chat, email, …) per line. */
+/** `<EntityType>-<jobId>.json`: one interaction (email, chat, call, callback, …) per line. */
 export const interactionRecord = z.looseObject({
+	/** The interaction's id (16 characters); attachments point at it with ENTITYID. */
 	IXNID: z.string(),
 	...fields(
 		[
@@ -33,43 +45,44 @@ export const interactionRecord = z.looseObject({
 			'OUTCOME', 'PHONENUMBER', 'TCONNECTIONID', 'DETAILEDDESCRIPTION', 'CUSTOMDATA', 'STARTTIME', 'ENDTIME',
 			'CUSTOMERNUMBER', 'DN', 'LOCATION', 'CALLBACKSERVERID', 'MIMETYPE', 'CONTENT', 'SUBSCRIBERID',
 		] as const,
-		str,
+		optionalString,
 	),
 	...fields(
 		[
 			'STATUS', 'ENTITYTYPEID', 'OWNERID', 'TIMESHIFT', 'TENANTID', 'SUBTENANTID', 'THREADHASH', 'CANBEPARENT',
 			'CREATORAPPID', ...intAttributes, 'ISSPAM', 'ISCATEGORYAPPROVED', 'FORWARD', 'REVIEWERID', 'DURATION',
-			'CALLBACKSTATUS', 'DESIREDRESPONSETYPE', 'ATTEMPTS', 'CALLRESULT', 'THESIZE',
+			'CALLBACKSTATUS', 'DESIREDRESPONSETYPE', 'ATTEMPTS', 'CALLRESULT', 'THETYPE', 'THESIZE',
 		] as const,
-		int,
+		optionalInteger,
 	),
-	/** User data of the interaction: key → value (strings, sometimes numbers). */
-	ALLATTRIBUTES: z.record(z.string(), z.unknown()).nullable().optional(),
+	/** The interaction's user data: key → string, number or nested object. */
+	ALLATTRIBUTES: z.looseObject({}).nullable().optional(),
 });
 
-/** `<EntityType>-Attachment-<jobId>.json`: attachments; `ENTITYID` joins to the interaction's `IXNID`. */
+/** `<EntityType>-Attachment-<jobId>.json`: one attachment per line; ENTITYID is the interaction's IXNID. */
 export const documentRecord = z.looseObject({
-	...fields(['ID', 'MIMETYPE', 'THENAME', 'DESCRIPTION', 'CONTENT', 'DOCUMENTID', 'ENTITYID'] as const, str),
-	...fields(['THESIZE', 'ENTITYTYPEID'] as const, int),
+	...fields(['ID', 'MIMETYPE', 'THENAME', 'DESCRIPTION', 'CONTENT', 'DOCUMENTID', 'ENTITYID'] as const, optionalString),
+	...fields(['THESIZE', 'ENTITYTYPEID'] as const, optionalInteger),
 });
 
-/** `Contact-<jobId>.json`: one customer per line. */
+/** One customer per line. */
 export const contactRecord = z.looseObject({
+	/** The contact's id (16 characters); interactions and contact attributes point at it. */
 	CONTACTID: z.string(),
 	...fields(
 		[...strAttributes, 'DATEATTRIBUTE1', 'DATEATTRIBUTE2', 'DATEATTRIBUTE3', 'CREATEDDATE', 'MODIFIEDDATE', 'MERGEID', 'SUBSCRIBERID'] as const,
-		str,
+		optionalString,
 	),
-	...fields(['TENANTID', 'SUBTENANTID', 'ISEXTERNALRESOURCE'] as const, int),
+	...fields(['TENANTID', 'SUBTENANTID', 'ISEXTERNALRESOURCE'] as const, optionalInteger),
 });
 
-/** Contact attributes: one attribute value of one contact per line. */
+/** One attribute value of one contact per line. */
 export const contactAttributeRecord = z.looseObject({
 	...fields(
 		['ID', 'CONTACTID', 'ATTRIBUTEID', 'ATTRIBUTENAME', 'MIMETYPE', 'STRVALUE', 'STRVALUELOWERCASE', 'BINVALUE', 'DATEVALUE', 'DESCRIPTION'] as const,
-		str,
+		optionalString,
 	),
-	...fields(['ISPRIMARY', 'TENANTID', 'SUBTENANTID'] as const, int),
+	...fields(['ISPRIMARY', 'TENANTID', 'SUBTENANTID'] as const, optionalInteger),
 });
 
 export const recordKinds = {
@@ -80,32 +93,96 @@ export const recordKinds = {
 } as const;
 
 export type CddsRecordKind = keyof typeof recordKinds;
-export type InteractionRecord = z.infer<typeof interactionRecord>;
-export type DocumentRecord = z.infer<typeof documentRecord>;
-export type ContactRecord = z.infer<typeof contactRecord>;
-export type ContactAttributeRecord = z.infer<typeof contactAttributeRecord>;
+export type CddsRecord<K extends CddsRecordKind> = z.infer<(typeof recordKinds)[K]>;
+export type InteractionRecord = CddsRecord<'interaction'>;
+export type DocumentRecord = CddsRecord<'document'>;
+export type ContactRecord = CddsRecord<'contact'>;
+export type ContactAttributeRecord = CddsRecord<'contactAttribute'>;
+
+/** Per kind: documented name in upper case → documented name. */
+const documentedNames = Object.fromEntries(
+	Object.entries(recordKinds).map(([kind, schema]) => [kind, new Map(Object.keys(schema.shape).map((name) => [name.toUpperCase(), name]))]),
+) as Record<CddsRecordKind, Map<string, string>>;
 
 /**
- * The record kind of an export entry, from the CDDS file names: `<EntityType>-<jobId>.json` and
- * `<EntityType>-Attachment-<jobId>.json`. The reference names the attachments and contact files;
- * contact attributes are taken to be `Contact-Attribute-…`/`ContactAttribute-…`. Undefined when the
- * name says nothing.
+ * The record with documented fields under their documented names (`ContactId` → `CONTACTID`);
+ * `value` itself is not changed. A name already present as documented wins, and the other spelling
+ * stays as an unknown field.
  */
-export function recordKindForEntry(entryName: string): CddsRecordKind | undefined {
-	const base = entryName.split('/').pop() ?? entryName;
-	if (!/\.jsonl?$/i.test(base)) return undefined;
-	if (/^[A-Za-z]+-Attachment-/i.test(base)) return 'document';
-	if (/^Contact-?Attributes?-/i.test(base)) return 'contactAttribute';
-	if (/^Contact-/i.test(base)) return 'contact';
-	if (/^Interaction-/i.test(base)) return 'interaction';
-	return undefined;
+function withDocumentedNames(kind: CddsRecordKind, value: unknown): unknown {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+	const names = documentedNames[kind];
+	const record = value as Record<string, unknown>;
+	const keys = Object.keys(record);
+	// Most exports use the documented names: check before copying anything.
+	const renamed = (key: string) => {
+		const name = names.get(key.toUpperCase());
+		return name !== undefined && name !== key && !Object.hasOwn(record, name) ? name : key;
+	};
+	if (keys.every((key) => renamed(key) === key)) return value;
+	// fromEntries defines properties, so a `__proto__` key (JSON.parse makes it an own property) stays data.
+	return Object.fromEntries(keys.map((key) => [renamed(key), record[key]]));
 }
 
-/** Checks one record; the reason names the field path (`STATUS: expected number, received string`). */
-export function validateRecord(kind: CddsRecordKind, value: unknown): { ok: true; record: Record<string, unknown> } | { ok: false; reason: string } {
-	const result = recordKinds[kind].safeParse(value);
-	if (result.success) return { ok: true, record: result.data as Record<string, unknown> };
-	const issue = result.error.issues[0];
-	const path = issue.path.length > 0 ? issue.path.join('.') : '(record)';
-	return { ok: false, reason: `${path}: ${issue.message}` };
+/** `ALLATTRIBUTES.x[2]`; "the record" for the record itself. */
+function fieldPath(path: readonly PropertyKey[]): string {
+	if (path.length === 0) return 'the record';
+	return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+	let at = value;
+	for (const part of path) {
+		if (at === null || typeof at !== 'object') return undefined;
+		at = (at as Record<PropertyKey, unknown>)[part];
+	}
+	return at;
+}
+
+/**
+ * Checks one record against its kind. The reason is short and names the field:
+ * `STATUS: expected number, received string`, `IXNID: missing (required)`. It never quotes values.
+ */
+export function validateRecord<K extends CddsRecordKind>(kind: K, value: unknown): { ok: true; record: CddsRecord<K> } | { ok: false; reason: string } {
+	const input = withDocumentedNames(kind, value);
+	const result = recordKinds[kind].safeParse(input);
+	if (result.success) return { ok: true, record: result.data as CddsRecord<K> };
+	const [issue, ...others] = result.error.issues;
+	const missing = issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+	const what = missing ? 'missing (required)' : issue.message.replace(/^Invalid input: /, '');
+	const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
+	return { ok: false, reason: `${fieldPath(issue.path)}: ${what}${more}` };
+}
+
+/**
+ * Guesses the record kind of an export entry from its file name, or undefined when the name does
+ * not follow the CDDS conventions. Folders and the case of the name do not matter.
+ *
+ * What the reference documents: interactions in `<EntityType>-<jobId>.json`, their attachments
+ * (document schema) in `<EntityType>-Attachment-<jobId>.json`. EntityType is the interaction's
+ * entity type (EmailIn, EmailOut, Chat, PhoneCall, Callback, CoBrowse, Interaction, …); the job id is
+ * a number or a UUID. The reference names no file for contacts or contact attributes; by the same
+ * pattern this takes `Contact-<jobId>.json` as contacts and, since contact attributes are to
+ * contacts what documents are to interactions, `Contact-Attachment-<jobId>.json` and
+ * `Contact[-]Attribute[s]-<jobId>.json` as contact attributes. Any other `<Word>-<jobId>.json` is
+ * taken as interactions. Schema files (the reference says schemas are written along with the data)
+ * are not records: names containing "schema" give undefined.
+ */
+export function recordKindForEntry(entryName: string): CddsRecordKind | undefined {
+	const base = entryName.split(/[/\\]/).pop() ?? '';
+	const stem = /^(.+)\.jsonl?$/i.exec(base)?.[1];
+	if (stem === undefined || /schema/i.test(stem)) return undefined;
+	// The job id: a number or a UUID; at least it has a digit and nothing that is not in an id.
+	const isJobId = (id: string) => /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) && /\d/.test(id);
+
+	const attributes = /^contacts?-?attributes?-(.+)$/i.exec(stem);
+	if (attributes) return isJobId(attributes[1]) ? 'contactAttribute' : undefined;
+	const attachment = /^([A-Za-z][A-Za-z0-9_]*)-attachments?-(.+)$/i.exec(stem);
+	if (attachment) {
+		if (!isJobId(attachment[2])) return undefined;
+		return /^contacts?$/i.test(attachment[1]) ? 'contactAttribute' : 'document';
+	}
+	const data = /^([A-Za-z][A-Za-z0-9_]*)-(.+)$/.exec(stem);
+	if (!data || !isJobId(data[2])) return undefined;
+	return /^contacts?$/i.test(data[1]) ? 'contact' : 'interaction';
 }

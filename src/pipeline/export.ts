@@ -113,9 +113,14 @@ export interface RecordsOptions extends PipelineOptions {
 	onError?: 'fail' | 'skip';
 }
 
-/** Whether a zip entry holds records: `<EntityType>-<jobId>.json` files and `.jsonl`. */
+/**
+ * Whether a zip entry holds records: `<EntityType>-<jobId>.json` files and `.jsonl`. The CDDS
+ * reference says schema files may travel with the data; they are pretty-printed JSON Schema, not
+ * records, so names containing "schema" are left out.
+ */
 export function isRecordsEntry(name: string): boolean {
-	return /\.jsonl?$/i.test(name) && !name.endsWith('/');
+	const base = name.split('/').pop() ?? name;
+	return /\.jsonl?$/i.test(base) && !/schema/i.test(base);
 }
 
 /**
