@@ -30,6 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, crc32 } from 'node:zlib';
@@ -177,7 +178,21 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 			temporary = join(dirname(path), `.cx-export-${randomBytes(6).toString('hex')}.partial`);
 			try {
 				// 'wx': O_CREAT | O_EXCL — never opens an existing file or follows a link.
-				await pipeline(await entry.open(), createWriteStream(temporary, { flags: 'wx' }));
+				const source = await entry.open();
+				const out = createWriteStream(temporary, { flags: 'wx' });
+				try {
+					// Wait until the file exists: a read error racing the asynchronous open would
+					// otherwise let the cleanup below run before the file appears, leaving it behind.
+					await once(out, 'ready');
+					await pipeline(source, out);
+				} catch (error) {
+					source.destroy();
+					out.destroy();
+					throw error;
+				} finally {
+					// pipeline settles on the first error; the descriptor may still be closing.
+					if (!out.closed) await once(out, 'close').catch(() => undefined);
+				}
 			} catch (error) {
 				if (error instanceof CxError) throw error;
 				throw ioError(`writing ${path} failed`, error);

@@ -205,6 +205,19 @@ describe('extractTo', () => {
 		expect(tree(dir)).toEqual(['keep.me']);
 	});
 
+	it('leaves nothing when the first, tiny entry fails before its file is even open (100 runs: no race with the open)', async () => {
+		zip(src, ['-0', path('tiny.zip'), 'c.txt']);
+		const data = Buffer.from(readFileSync(path('tiny.zip')));
+		data[dataOffset(data, 'c.txt') + 1] ^= 0x01;
+		const zipPath = write('early-crc.zip', data);
+		for (let run = 0; run < 100; run++) {
+			const { dir } = newTarget();
+			const error = await cxError(() => extractTo(zipPath, dir));
+			expect(error.code).toBe('ZIP_CRC');
+			expect(existsSync(dir), `run ${run}: ${tree(dir).join(', ')}`).toBe(false);
+		}
+	});
+
 	it('refuses encrypted entries', async () => {
 		const error = await cxError(() => extractTo(path('encrypted.zip'), newTarget().dir));
 		expect(error.code).toBe('ZIP_FORMAT');
