@@ -25,6 +25,7 @@ export type CxErrorCode =
 	| 'JSONL_LIMIT'
 	// HTTP
 	| 'DOWNLOAD' // a download that could not be completed (after resuming)
+	| 'TIMEOUT' // waited longer than allowed (an export run that does not finish)
 	// CLI usage
 	| 'USAGE'
 	| 'IO';

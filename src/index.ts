@@ -42,3 +42,25 @@ export {
 } from './genesys/models';
 export * from './genesys/errors';
 export { requestToken, tokenUrl, TokenSource, type GenesysCredentials, type Token } from './genesys/auth';
+export {
+	API_FLAVOURS,
+	fetchSender,
+	fileMetadata,
+	GenesysClient,
+	jobRequest,
+	jobRequestFrom,
+	multipartFile,
+	normaliseSplitSize,
+	runState,
+	type ApiFlavour,
+	type ApiRequest,
+	type DownloadedFile,
+	type FileMetadata,
+	type GenesysClientOptions,
+	type HttpMethod,
+	type JobRequest,
+	type ListQuery,
+	type RunState,
+	type Send,
+	type WaitOptions,
+} from './genesys/client';
