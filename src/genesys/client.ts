@@ -639,14 +639,14 @@ function checkJobRequest(request: JobRequest): JobRequest {
 }
 
 /** The create request that reproduces a job, from what the API returns about it. */
-export function jobRequestFrom(job: JobInfo, changes: Partial<JobRequest> = {}): JobRequest {
+export function jobRequestFrom(job: JobInfo, changes: Partial<JobRequest> = {}, options: { copy?: boolean } = { copy: true }): JobRequest {
 	const loose = job as JobInfo & { jobParams?: Partial<JobRequest['jobParams']>; schedulerParam?: JobRequest['schedulerParam']; timeFrame?: JobRequest['timeFrame']; jobType?: string; dataType?: string };
 	const dateFrom = job.dateFrom ?? undefined;
 	const dateTo = job.dateTo ?? undefined;
 	const base: JobRequest = {
 		source: job.source ?? 'UCS',
 		type: loose.jobType ?? 'UCS',
-		title: `${job.title ?? `Job ${job.id}`} (copy)`,
+		title: `${job.title ?? `Job ${job.id}`}${options.copy === false ? '' : ' (copy)'}`,
 		timeFrame: loose.timeFrame ?? { all: !dateFrom && !dateTo, ...(dateFrom ? { dateFrom } : {}), ...(dateTo ? { dateTo } : {}) },
 		description: job.description ?? undefined,
 		schedulerParam: loose.schedulerParam ?? { immediately: true },
@@ -656,7 +656,7 @@ export function jobRequestFrom(job: JobInfo, changes: Partial<JobRequest> = {}):
 			...(job.fileSplitSize ? { fileSplitSize: job.fileSplitSize } : {}),
 			...(typeof job.exportAttachments === 'boolean' ? { exportAttachments: job.exportAttachments } : {}),
 		},
-		suspended: false,
+		suspended: options.copy === false && typeof (job as { suspended?: unknown }).suspended === 'boolean' ? Boolean((job as { suspended?: unknown }).suspended) : false,
 	};
 	return {
 		...base,

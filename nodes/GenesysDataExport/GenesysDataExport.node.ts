@@ -1,0 +1,66 @@
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import * as certificate from './actions/certificate';
+import * as file from './actions/file';
+import * as job from './actions/job';
+import * as referenceData from './actions/referenceData';
+import { router } from './actions/router';
+import * as run from './actions/run';
+import * as loadOptions from './methods/loadOptions';
+
+export class GenesysDataExport implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Genesys Data Export',
+		name: 'genesysDataExport',
+		icon: 'file:genesys.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		description: 'Create, schedule and download Genesys Multicloud CX contact history exports (User Data Management and CDDS APIs)',
+		defaults: { name: 'Genesys Data Export' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
+			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+			{ name: 'smimeKeyApi', required: false, displayOptions: { show: { operation: ['download', 'upload'] } } },
+		],
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{ name: 'API Key and Client Credentials', value: 'apiCredentials' },
+					{ name: 'OAuth2 (Authorization Code)', value: 'oAuth2' },
+				],
+				default: 'apiCredentials',
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Certificate', value: 'certificate', description: 'The certificate exports are encrypted to' },
+					{ name: 'File', value: 'file', description: 'Files of export runs' },
+					{ name: 'Job', value: 'job', description: 'Export jobs' },
+					{ name: 'Reference Data', value: 'referenceData', description: 'Sources, types, media types, statuses' },
+					{ name: 'Run', value: 'run', description: 'Runs of export jobs (the export history)' },
+				],
+				default: 'job',
+			},
+			...job.description,
+			...run.description,
+			...file.description,
+			...certificate.description,
+			...referenceData.description,
+		],
+	};
+
+	methods = { loadOptions };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return router.call(this);
+	}
+}

@@ -1,0 +1,10 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { GenesysClient } from '../../../../src/genesys/client';
+import { forOperations, toItems } from '../common';
+
+export const description: INodeProperties[] = forOperations('certificate', ['get'], []);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+	const certificate = await client.getCertificate();
+	return toItems(itemIndex, certificate ? { uploaded: true, ...certificate } : { uploaded: false });
+}

@@ -1,0 +1,12 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { GenesysClient } from '../../../../src/genesys/client';
+import { forOperations, toItems } from '../common';
+import { fileNameField } from './getDownloadUrl.operation';
+
+export const description: INodeProperties[] = forOperations('file', ['delete'], [fileNameField]);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+	const fileName = (this.getNodeParameter('fileName', itemIndex) as string).trim();
+	await client.deleteFile(fileName);
+	return toItems(itemIndex, { fileName, deleted: true });
+}

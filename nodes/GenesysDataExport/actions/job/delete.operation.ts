@@ -1,0 +1,11 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { GenesysClient } from '../../../../src/genesys/client';
+import { forOperations, jobIdField, toItems } from '../common';
+
+export const description: INodeProperties[] = forOperations('job', ['delete'], [jobIdField]);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+	const id = this.getNodeParameter('jobId', itemIndex) as string;
+	await client.deleteJob(id);
+	return toItems(itemIndex, { jobId: Number(id), deleted: true });
+}

@@ -1,0 +1,11 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { GenesysClient } from '../../../../src/genesys/client';
+import { forOperations, jobIdField, toItems } from '../common';
+
+export const description: INodeProperties[] = forOperations('job', ['suspend'], [jobIdField]);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+	const id = this.getNodeParameter('jobId', itemIndex) as string;
+	await client.suspendJob(id);
+	return toItems(itemIndex, { jobId: Number(id), suspended: true });
+}

@@ -1,0 +1,48 @@
+/**
+ * Runs the chosen operation for every input item. A failing item becomes an error item when the
+ * node is set to continue on fail; every output item is paired with the input item it came from.
+ */
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import type { GenesysClient } from '../../../src/genesys/client';
+import { toNodeError } from '../../shared/errors';
+import { genesysClient } from '../../shared/transport';
+import * as certificate from './certificate';
+import type { OperationExecute } from './common';
+import * as file from './file';
+import * as job from './job';
+import * as referenceData from './referenceData';
+import * as run from './run';
+
+const resources: Record<string, Record<string, OperationExecute>> = {
+	certificate: certificate.operations,
+	file: file.operations,
+	job: job.operations,
+	referenceData: referenceData.operations,
+	run: run.operations,
+};
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const output: INodeExecutionData[] = [];
+	let client: GenesysClient | undefined;
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const resource = this.getNodeParameter('resource', itemIndex) as string;
+			const operation = this.getNodeParameter('operation', itemIndex) as string;
+			const execute = resources[resource]?.[operation];
+			if (!execute) throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not known`, { itemIndex });
+			// One client for all items: its token and retry state are shared.
+			client ??= await genesysClient(this, itemIndex);
+			output.push(...(await execute.call(this, itemIndex, client)));
+		} catch (error) {
+			const nodeError = toNodeError(this.getNode(), error, itemIndex);
+			if (this.continueOnFail()) {
+				output.push({ json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: { item: itemIndex } });
+				continue;
+			}
+			throw nodeError;
+		}
+	}
+	return [output];
+}

@@ -1,0 +1,154 @@
+/**
+ * Turning export files on disk into n8n items: each file as it is (decrypted or not), one merged
+ * zip per export, the files inside, or the records. Everything streams from temporary files into
+ * n8n's binary data (`prepareBinaryData` with a stream), so a large export never sits in memory
+ * here; records are items, and n8n holds those in memory (the `maxRecords` option bounds them).
+ */
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { DecryptionKey } from '../../src/cms/keys';
+import { CxError } from '../../src/errors';
+import type { JsonLinesStats } from '../../src/jsonl/records';
+import { decryptTo, exportRecords, extractExport, groupInputs, reassembleTo } from '../../src/pipeline/export';
+import { makeTempDir, writeAtomically } from '../../src/pipeline/files';
+import { peek, type ByteSource } from '../../src/pipeline/sources';
+import { parsePartName } from '../../src/zip/parts';
+
+export type ExportOutput = 'files' | 'zip' | 'extracted' | 'records';
+
+export interface OutputOptions {
+	output: ExportOutput;
+	key?: DecryptionKey;
+	binaryPropertyName: string;
+	/** Records: what to do with a malformed line. */
+	onError?: 'fail' | 'skip';
+	/** Records: stop after this many (0: no limit). */
+	maxRecords?: number;
+	/** Records: add `_source` and `_line`. */
+	includeSource?: boolean;
+	/** Added to every item's JSON (e.g. the run a file came from). */
+	extra?: IDataObject;
+	tempDir?: string;
+}
+
+export function mimeTypeFor(name: string): string {
+	const lower = name.toLowerCase();
+	if (lower.endsWith('.smime') || lower.endsWith('.p7m')) return 'application/pkcs7-mime';
+	if (/\.(zip|z\d{2,})$/.test(lower)) return 'application/zip';
+	if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'application/x-ndjson';
+	if (lower.endsWith('.json')) return 'application/json';
+	if (lower.endsWith('.csv')) return 'text/csv';
+	if (lower.endsWith('.txt')) return 'text/plain';
+	return 'application/octet-stream';
+}
+
+/** The name a file has once decrypted: without `.smime` / `.p7m`. */
+export function decryptedName(name: string): string {
+	return name.replace(/\.(smime|p7m)$/i, '') || name;
+}
+
+/** Streams a local file into n8n's binary data. */
+export async function binaryFromFile(context: IExecuteFunctions, path: string, fileName: string, mimeType = mimeTypeFor(fileName)): Promise<IBinaryData> {
+	const binary = await context.helpers.prepareBinaryData(createReadStream(path), fileName, mimeType);
+	// Streams give n8n no size; report the real one.
+	const { size } = await stat(path);
+	binary.fileSize ??= String(size);
+	return binary;
+}
+
+function exportNameOf(sources: ByteSource[]): string {
+	try {
+		return parsePartName(sources[sources.length - 1].name).exportName;
+	} catch {
+		return decryptedName(sources[0].name).replace(/\.zip$/i, '');
+	}
+}
+
+/**
+ * Items for export files already on disk. `sources` may hold several exports and loose files;
+ * `pairedItem` is set by the caller.
+ */
+export async function exportItems(context: IExecuteFunctions, sources: ByteSource[], options: OutputOptions): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	const extra = options.extra ?? {};
+	const temp = await makeTempDir(options.tempDir);
+	try {
+		switch (options.output) {
+			case 'files': {
+				for (const source of sources) {
+					let path = source.path;
+					let name = source.name;
+					if (options.key) {
+						const { kind, stream } = await peek(source);
+						for await (const _ of stream) break; // only the kind was needed
+						if (kind === 'encrypted') {
+							name = decryptedName(source.name);
+							path = join(temp.path, basename(name));
+							await writeAtomically(path, (out) => decryptTo(source, out, { key: options.key }));
+						}
+					}
+					if (!path) throw new CxError('IO', `${source.name}: not on disk`);
+					const binary = await binaryFromFile(context, path, name);
+					items.push({ json: { ...extra, fileName: name, size: Number(binary.fileSize ?? 0), decrypted: name !== source.name }, binary: { [options.binaryPropertyName]: binary } });
+					if (path !== source.path) await rm(path, { force: true });
+				}
+				break;
+			}
+			case 'zip': {
+				for (const group of groupInputs(sources)) {
+					const exportName = exportNameOf(group);
+					const path = join(temp.path, `${exportName}.zip`);
+					await writeAtomically(path, (out) => reassembleTo(group, out, { key: options.key }));
+					const binary = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
+					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size: Number(binary.fileSize ?? 0) }, binary: { [options.binaryPropertyName]: binary } });
+					await rm(path, { force: true });
+				}
+				break;
+			}
+			case 'extracted': {
+				for (const group of groupInputs(sources)) {
+					const exportName = exportNameOf(group);
+					const dir = join(temp.path, `${exportName}.d`);
+					const files = await extractExport(group, dir, { key: options.key, tempDir: temp.path });
+					for (const file of files) {
+						const binary = await binaryFromFile(context, file.path, basename(file.name));
+						binary.directory = file.name.includes('/') ? file.name.slice(0, file.name.lastIndexOf('/')) : undefined;
+						items.push({
+							json: { ...extra, exportName, path: file.name, size: file.size, crc32: file.crc32.toString(16).padStart(8, '0') },
+							binary: { [options.binaryPropertyName]: binary },
+						});
+						await rm(file.path, { force: true });
+					}
+				}
+				break;
+			}
+			case 'records': {
+				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
+				for await (const record of exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path }, stats)) {
+					const value = record.value;
+					const json: IDataObject = value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...(value as IDataObject) } : { value: value as IDataObject[keyof IDataObject] };
+					if (options.includeSource) {
+						json._source = record.source;
+						json._line = record.line;
+					}
+					items.push({ json: { ...extra, ...json } });
+					if (items.length >= max) break;
+				}
+				if (stats.skipped > 0 && items.length > 0) {
+					// Reported on the last item: how many malformed lines the skip policy dropped, and the first reason.
+					items[items.length - 1].json._skippedLines = stats.skipped;
+					items[items.length - 1].json._firstSkipped = stats.firstSkipped ?? null;
+				}
+				break;
+			}
+			default:
+				throw new CxError('USAGE', `unknown output "${String(options.output)}"`);
+		}
+	} finally {
+		await temp.remove();
+	}
+	return items;
+}

@@ -1,0 +1,117 @@
+/**
+ * The bridge from n8n to the core's Genesys client. Requests to the Genesys API go through n8n's
+ * own authenticated request helper, so the credential's token (fetched in `preAuthentication`
+ * into its expirable field, kept between executions) and n8n's proxy settings apply; everything
+ * else (retries, errors, paging, downloads from the storage host without credentials) is the core's.
+ */
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
+import { GenesysClient, type ApiFlavour, type ApiRequest, type Send } from '../../src/genesys/client';
+import { genesysBaseUrl } from '../../src/genesys/credentials';
+
+export type GenesysContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+export type GenesysAuthentication = 'apiCredentials' | 'oAuth2';
+
+export const CREDENTIAL_TYPES: Record<GenesysAuthentication, string> = {
+	apiCredentials: 'genesysMulticloudApi',
+	oAuth2: 'genesysMulticloudOAuth2Api',
+};
+
+interface FullResponse {
+	body: unknown;
+	headers: Record<string, string | string[] | undefined>;
+	statusCode: number;
+}
+
+function toResponse(status: number, headers: FullResponse['headers'], body: unknown): Response {
+	const h = new Headers();
+	for (const [name, value] of Object.entries(headers ?? {})) {
+		if (value === undefined) continue;
+		for (const v of Array.isArray(value) ? value : [value]) h.append(name, String(v));
+	}
+	const bytes = body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+	// Response refuses a body on 204/304 and statuses outside 200-599.
+	const nullBody = status === 204 || status === 304 || status === 101;
+	return new Response(nullBody || !bytes ? null : new Uint8Array(bytes), { status: Math.min(599, Math.max(200, status)), headers: h });
+}
+
+/** The HTTP status inside an error n8n's request helper threw, if it carries one. */
+function statusOf(error: unknown): number | undefined {
+	for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+		const candidate = e as { httpCode?: unknown; response?: { status?: unknown }; statusCode?: unknown };
+		for (const value of [candidate.response?.status, candidate.statusCode, candidate.httpCode]) {
+			const n = Number(value);
+			if (Number.isInteger(n) && n >= 100 && n <= 599) return n;
+		}
+	}
+	return undefined;
+}
+
+/** The error underneath n8n's wrapping, so the core can tell a dropped connection (ECONNRESET). */
+function rootCause(error: unknown): unknown {
+	let e: unknown = error;
+	for (let depth = 0; depth < 4 && e && typeof e === 'object' && (e as { cause?: unknown }).cause; depth++) e = (e as { cause?: unknown }).cause;
+	return e;
+}
+
+/**
+ * A `Send` over `httpRequestWithAuthentication`. Statuses come back as they are (the core decides
+ * about retries and messages). A 401 is sent once more through n8n's refresh path: n8n then asks
+ * the credential for a new token (its expirable field) and repeats the request.
+ */
+export function n8nSend(context: GenesysContext, credentialType: string): Send {
+	const request = async (req: ApiRequest, ignoreHttpStatusErrors: boolean): Promise<FullResponse> => {
+		const options: IHttpRequestOptions = {
+			method: req.method,
+			url: req.url.href,
+			headers: req.headers,
+			returnFullResponse: true,
+			disableFollowRedirect: true,
+			ignoreHttpStatusErrors,
+			encoding: 'arraybuffer',
+			json: false,
+		};
+		if (req.body !== undefined) options.body = req.body as unknown as IDataObject;
+		return (await context.helpers.httpRequestWithAuthentication.call(context, credentialType, options)) as FullResponse;
+	};
+	return async (req) => {
+		let first: FullResponse;
+		try {
+			first = await request(req, true);
+		} catch (error) {
+			throw rootCause(error);
+		}
+		if (first.statusCode !== 401) return toResponse(first.statusCode, first.headers, first.body);
+		try {
+			const second = await request(req, false);
+			return toResponse(second.statusCode, second.headers, second.body);
+		} catch (error) {
+			const status = statusOf(error);
+			if (status !== undefined) return toResponse(status, {}, undefined);
+			throw rootCause(error);
+		}
+	};
+}
+
+export async function genesysClient(context: GenesysContext, itemIndex = 0): Promise<GenesysClient> {
+	const authentication = getParameter<GenesysAuthentication>(context, 'authentication', itemIndex, 'apiCredentials');
+	const credentialType = CREDENTIAL_TYPES[authentication] ?? CREDENTIAL_TYPES.apiCredentials;
+	const credentials = (await context.getCredentials(credentialType, itemIndex)) as IDataObject;
+	const flavour = (credentials.apiVersion as ApiFlavour | undefined) ?? 'udm-v10';
+	return new GenesysClient({
+		baseUrl: genesysBaseUrl(credentials),
+		flavour,
+		send: n8nSend(context, credentialType),
+		log: (message) => context.logger?.debug(message),
+	});
+}
+
+function getParameter<T>(context: GenesysContext, name: string, itemIndex: number, fallback: T): T {
+	try {
+		// Load-options and poll contexts take no item index.
+		const value = 'getInputData' in context ? (context as IExecuteFunctions).getNodeParameter(name, itemIndex, fallback) : (context as ILoadOptionsFunctions).getNodeParameter(name, fallback);
+		return (value ?? fallback) as T;
+	} catch {
+		return fallback;
+	}
+}
