@@ -49,13 +49,14 @@ export function decryptedName(name: string): string {
 	return name.replace(/\.(smime|p7m)$/i, '') || name;
 }
 
-/** Streams a local file into n8n's binary data. */
-export async function binaryFromFile(context: IExecuteFunctions, path: string, fileName: string, mimeType = mimeTypeFor(fileName)): Promise<IBinaryData> {
-	const binary = await context.helpers.prepareBinaryData(createReadStream(path), fileName, mimeType);
-	// Streams give n8n no size; report the real one.
+/**
+ * Streams a local file into n8n's binary data. n8n's `fileSize` is a display string ("1.2 MB"),
+ * so the exact size in bytes comes from the file.
+ */
+export async function binaryFromFile(context: IExecuteFunctions, path: string, fileName: string, mimeType = mimeTypeFor(fileName)): Promise<{ binary: IBinaryData; size: number }> {
 	const { size } = await stat(path);
-	binary.fileSize ??= String(size);
-	return binary;
+	const binary = await context.helpers.prepareBinaryData(createReadStream(path), fileName, mimeType);
+	return { binary, size };
 }
 
 function exportNameOf(sources: ByteSource[]): string {
@@ -90,8 +91,8 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 						}
 					}
 					if (!path) throw new CxError('IO', `${source.name}: not on disk`);
-					const binary = await binaryFromFile(context, path, name);
-					items.push({ json: { ...extra, fileName: name, size: Number(binary.fileSize ?? 0), decrypted: name !== source.name }, binary: { [options.binaryPropertyName]: binary } });
+					const { binary, size } = await binaryFromFile(context, path, name);
+					items.push({ json: { ...extra, fileName: name, size, decrypted: name !== source.name }, binary: { [options.binaryPropertyName]: binary } });
 					if (path !== source.path) await rm(path, { force: true });
 				}
 				break;
@@ -101,8 +102,8 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					const exportName = exportNameOf(group);
 					const path = join(temp.path, `${exportName}.zip`);
 					await writeAtomically(path, (out) => reassembleTo(group, out, { key: options.key }));
-					const binary = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
-					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size: Number(binary.fileSize ?? 0) }, binary: { [options.binaryPropertyName]: binary } });
+					const { binary, size } = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
+					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size }, binary: { [options.binaryPropertyName]: binary } });
 					await rm(path, { force: true });
 				}
 				break;
@@ -113,7 +114,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					const dir = join(temp.path, `${exportName}.d`);
 					const files = await extractExport(group, dir, { key: options.key, tempDir: temp.path });
 					for (const file of files) {
-						const binary = await binaryFromFile(context, file.path, basename(file.name));
+						const { binary } = await binaryFromFile(context, file.path, basename(file.name));
 						binary.directory = file.name.includes('/') ? file.name.slice(0, file.name.lastIndexOf('/')) : undefined;
 						items.push({
 							json: { ...extra, exportName, path: file.name, size: file.size, crc32: file.crc32.toString(16).padStart(8, '0') },

@@ -35,14 +35,21 @@ function toResponse(status: number, headers: FullResponse['headers'], body: unkn
 	return new Response(nullBody || !bytes ? null : new Uint8Array(bytes), { status: Math.min(599, Math.max(200, status)), headers: h });
 }
 
-/** The HTTP status inside an error n8n's request helper threw, if it carries one. */
-function statusOf(error: unknown): number | undefined {
+/**
+ * The HTTP response inside an error n8n's request helper threw (an axios error, possibly wrapped
+ * in a NodeApiError), so a status n8n treats as an error (a 303 after a refresh, a 404) still
+ * reaches the core with its headers and body.
+ */
+function responseOf(error: unknown): FullResponse | undefined {
 	for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-		const candidate = e as { httpCode?: unknown; response?: { status?: unknown }; statusCode?: unknown };
-		for (const value of [candidate.response?.status, candidate.statusCode, candidate.httpCode]) {
-			const n = Number(value);
-			if (Number.isInteger(n) && n >= 100 && n <= 599) return n;
+		const response = (e as { response?: { status?: unknown; headers?: unknown; data?: unknown } }).response;
+		const status = Number(response?.status);
+		if (response && Number.isInteger(status) && status >= 100 && status <= 599) {
+			const headers = response.headers && typeof response.headers === 'object' ? (response.headers as FullResponse['headers']) : {};
+			return { statusCode: status, headers, body: response.data };
 		}
+		const code = Number((e as { httpCode?: unknown }).httpCode);
+		if (Number.isInteger(code) && code >= 100 && code <= 599) return { statusCode: code, headers: {}, body: undefined };
 	}
 	return undefined;
 }
@@ -59,12 +66,12 @@ function rootCause(error: unknown): unknown {
  * about retries and messages). A 401 is sent once more through n8n's refresh path: n8n then asks
  * the credential for a new token (its expirable field) and repeats the request.
  */
-export function n8nSend(context: GenesysContext, credentialType: string): Send {
+export function n8nSend(context: GenesysContext, credentialType: string, extraHeaders: Record<string, string> = {}): Send {
 	const request = async (req: ApiRequest, ignoreHttpStatusErrors: boolean): Promise<FullResponse> => {
 		const options: IHttpRequestOptions = {
 			method: req.method,
 			url: req.url.href,
-			headers: req.headers,
+			headers: { ...req.headers, ...extraHeaders },
 			returnFullResponse: true,
 			disableFollowRedirect: true,
 			ignoreHttpStatusErrors,
@@ -86,8 +93,8 @@ export function n8nSend(context: GenesysContext, credentialType: string): Send {
 			const second = await request(req, false);
 			return toResponse(second.statusCode, second.headers, second.body);
 		} catch (error) {
-			const status = statusOf(error);
-			if (status !== undefined) return toResponse(status, {}, undefined);
+			const response = responseOf(error);
+			if (response) return toResponse(response.statusCode, response.headers, response.body);
 			throw rootCause(error);
 		}
 	};
@@ -101,7 +108,8 @@ export async function genesysClient(context: GenesysContext, itemIndex = 0): Pro
 	return new GenesysClient({
 		baseUrl: genesysBaseUrl(credentials),
 		flavour,
-		send: n8nSend(context, credentialType),
+		// n8n signs OAuth2 requests with the bearer token only; the API key goes in as a header.
+		send: n8nSend(context, credentialType, authentication === 'oAuth2' && typeof credentials.apiKey === 'string' ? { 'x-api-key': credentials.apiKey } : {}),
 		log: (message) => context.logger?.debug(message),
 	});
 }
