@@ -1,5 +1,5 @@
 /** JSON Lines records: the streaming parser and the CDDS record schemas. */
-export { DEFAULT_MAX_LINE_BYTES, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from './records';
+export { DEFAULT_MAX_LINE_BYTES, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from './records';
 export {
 	contactAttributeRecord,
 	contactRecord,

@@ -22,6 +22,17 @@ export interface JsonLinesOptions {
 	onError?: 'fail' | 'skip';
 	/** Longest line accepted, in bytes, not counting the line break (default 256 MiB). */
 	maxLineBytes?: number;
+	/** With `skip`: told about every skipped line (where it is and why), e.g. to route it elsewhere. */
+	onSkip?: (skipped: SkippedLine) => void;
+}
+
+export interface SkippedLine {
+	source: string;
+	/** 1-based. */
+	line: number;
+	reason: string;
+	/** `<source>:<line>: <reason>`. */
+	message: string;
 }
 
 export interface JsonRecord {
@@ -193,6 +204,7 @@ export async function* parseJsonLines(
 		if (!skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
 		stats.skipped++;
 		stats.firstSkipped ??= message;
+		options.onSkip?.({ source, line, reason, message });
 		return undefined;
 	};
 

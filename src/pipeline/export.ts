@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { parseJsonLines, type JsonLinesStats, type JsonRecord } from '../jsonl/records';
+import { parseJsonLines, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
 import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { peek, plaintext, type ByteSource } from './sources';
@@ -111,6 +111,10 @@ export type ExportRecord = JsonRecord;
 
 export interface RecordsOptions extends PipelineOptions {
 	onError?: 'fail' | 'skip';
+	/** With `skip`: every skipped line, where and why. */
+	onSkip?: (skipped: SkippedLine) => void;
+	/** Which zip entries hold records (default: isRecordsEntry). */
+	entryFilter?: (entryName: string) => boolean;
 }
 
 /**
@@ -159,7 +163,7 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 			// A lone file may be JSON Lines itself (plain or encrypted), or a whole zip.
 			const { kind, stream } = await plaintext(group[0], options);
 			if (kind === 'other') {
-				yield* parseJsonLines(stream, { source: group[0].name, onError: options.onError }, stats);
+				yield* parseJsonLines(stream, { source: group[0].name, onError: options.onError, onSkip: options.onSkip }, stats);
 				continue;
 			}
 			await drain(stream);
@@ -172,8 +176,8 @@ async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: 
 	const zip = await openZipFile(group, options);
 	try {
 		for await (const entry of zipEntries(zip.path, options.limits)) {
-			if (entry.isDirectory || !isRecordsEntry(entry.name)) continue;
-			yield* parseJsonLines(await entry.open(), { source: entry.name, onError: options.onError }, stats);
+			if (entry.isDirectory || !(options.entryFilter ?? isRecordsEntry)(entry.name)) continue;
+			yield* parseJsonLines(await entry.open(), { source: entry.name, onError: options.onError, onSkip: options.onSkip }, stats);
 		}
 	} finally {
 		await zip.close();

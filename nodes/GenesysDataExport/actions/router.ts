@@ -5,7 +5,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { GenesysClient } from '../../../src/genesys/client';
-import { toNodeError } from '../../shared/errors';
+import { eachItem } from '../../shared/items';
 import { genesysClient } from '../../shared/transport';
 import * as certificate from './certificate';
 import type { OperationExecute } from './common';
@@ -23,26 +23,16 @@ const resources: Record<string, Record<string, OperationExecute>> = {
 };
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const output: INodeExecutionData[] = [];
+	// One client for all items: its token and retry state are shared.
 	let client: GenesysClient | undefined;
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		try {
+	return [
+		await eachItem(this, async (itemIndex) => {
 			const resource = this.getNodeParameter('resource', itemIndex) as string;
 			const operation = this.getNodeParameter('operation', itemIndex) as string;
 			const execute = resources[resource]?.[operation];
 			if (!execute) throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not known`, { itemIndex });
-			// One client for all items: its token and retry state are shared.
 			client ??= await genesysClient(this, itemIndex);
-			output.push(...(await execute.call(this, itemIndex, client)));
-		} catch (error) {
-			const nodeError = toNodeError(this.getNode(), error, itemIndex);
-			if (this.continueOnFail()) {
-				output.push({ json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: { item: itemIndex } });
-				continue;
-			}
-			throw nodeError;
-		}
-	}
-	return [output];
+			return execute.call(this, itemIndex, client);
+		}),
+	];
 }

@@ -1,0 +1,188 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { recordKindForEntry, validateRecord } from '../../src/jsonl/schemas';
+import type { JsonLinesStats, SkippedLine } from '../../src/jsonl/records';
+import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
+import { globMatcher } from '../../src/pipeline/glob';
+import { binaryInputs } from '../shared/binaryInput';
+import { toNodeError } from '../shared/errors';
+import { errorItem } from '../shared/items';
+
+type OnError = 'fail' | 'skip' | 'output';
+
+/** ALLATTRIBUTES' fields as top-level fields; a name already taken gets the prefix `ALLATTRIBUTES_`. */
+export function flattenAllAttributes(record: IDataObject): IDataObject {
+	const key = Object.keys(record).find((name) => name.toUpperCase() === 'ALLATTRIBUTES');
+	const attributes = key === undefined ? undefined : record[key];
+	if (key === undefined || attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return record;
+	const flat: IDataObject = {};
+	for (const [name, value] of Object.entries(record)) if (name !== key) flat[name] = value;
+	for (const [name, value] of Object.entries(attributes as IDataObject)) {
+		const target = Object.hasOwn(flat, name) ? `ALLATTRIBUTES_${name}` : name;
+		Object.defineProperty(flat, target, { value, enumerable: true, writable: true, configurable: true });
+	}
+	return flat;
+}
+
+export class ParseJsonLines implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Parse JSON Lines',
+		name: 'parseJsonLines',
+		icon: 'file:parseJsonLines.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{"from " + $parameter["binaryPropertyName"]}}',
+		description: 'Turn JSON Lines files, or zips of them (Genesys contact history exports), into one item per record',
+		defaults: { name: 'Parse JSON Lines' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: `={{ $parameter.options?.onError === "output" ? [{ "type": "main", "displayName": "Records" }, { "type": "main", "displayName": "Errors" }] : [{ "type": "main", "displayName": "Records" }] }}`,
+		properties: [
+			{
+				displayName: 'Input Binary Field',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				hint: 'Comma-separated for several; leave empty to read every binary field',
+				description: 'The binary field holding a JSON Lines file or a zip of JSON Lines files (already decrypted)',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Add Source and Line',
+						name: 'includeSource',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add _source (the file, or the entry in the zip) and _line (1-based) to every record',
+					},
+					{
+						displayName: 'Entries',
+						name: 'entries',
+						type: 'string',
+						default: '',
+						placeholder: 'Interaction-*.json, Contact-*.json',
+						description: 'For zips: which entries to read (comma-separated patterns, * and ? and **). Empty: every .json and .jsonl entry except schema files.',
+					},
+					{
+						displayName: 'Flatten ALLATTRIBUTES',
+						name: 'flattenAllAttributes',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to move the fields of an interaction\'s ALLATTRIBUTES object to the top level (a name already taken gets the prefix ALLATTRIBUTES_)',
+					},
+					{
+						displayName: 'Malformed Lines',
+						name: 'onError',
+						type: 'options',
+						options: [
+							{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the file and line' },
+							{ name: 'Skip', value: 'skip', description: 'Leave them out; the last record counts them in _skippedLines' },
+							{ name: 'Send to Errors Output', value: 'output', description: 'A second output gets one item per bad line: source, line and reason' },
+						],
+						default: 'fail',
+					},
+					{
+						displayName: 'Max Records',
+						name: 'maxRecords',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description: 'Stop after this many records per input item (0: all). n8n keeps every output item in memory: for very large exports read them in batches with Skip Records.',
+					},
+					{
+						displayName: 'Skip Records',
+						name: 'skipRecords',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description: 'Start after this many records (with Max Records: read a large export batch by batch, e.g. in a loop with {{ $runIndex * 10000 }})',
+					},
+					{
+						displayName: 'Validate CDDS Records',
+						name: 'validate',
+						type: 'boolean',
+						default: false,
+						description: 'Whether records of Genesys contact history files (Interaction, attachments, Contact, Contact Attribute) are checked against their documented schema; a record that does not fit is treated as a malformed line',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const records: INodeExecutionData[] = [];
+		const errors: INodeExecutionData[] = [];
+		let errorOutput = false;
+
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			const onError = (['fail', 'skip', 'output'].includes(String(options.onError)) ? options.onError : 'fail') as OnError;
+			errorOutput ||= onError === 'output';
+			const pairedItem = { item: itemIndex };
+			const produced: INodeExecutionData[] = [];
+			try {
+				const names = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
+				const entries = String(options.entries ?? '').trim();
+				const entryFilter = entries === '' ? isRecordsEntry : globMatcher(entries);
+				const max = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : Infinity;
+				let toSkip = Math.max(0, Number(options.skipRecords ?? 0));
+				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+				const badLine = (bad: SkippedLine) => {
+					if (onError === 'output') errors.push({ json: { source: bad.source, line: bad.line, reason: bad.reason, message: bad.message }, pairedItem });
+				};
+				outer: for (const input of binaryInputs(this, items[itemIndex], itemIndex, names)) {
+					const parse = exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter }, stats);
+					for await (const record of parse) {
+						let json = record.value as IDataObject;
+						if (options.validate === true) {
+							const kind = recordKindForEntry(record.source);
+							const checked = kind ? validateRecord(kind, json) : undefined;
+							if (checked && !checked.ok) {
+								const message = `${record.source}:${record.line}: ${checked.reason}`;
+								if (onError === 'fail') throw new NodeOperationError(this.getNode(), message, { itemIndex, description: `The record does not fit the documented ${kind} schema` });
+								stats.skipped++;
+								stats.firstSkipped ??= message;
+								badLine({ source: record.source, line: record.line, reason: checked.reason, message });
+								continue;
+							}
+						}
+						if (toSkip > 0) {
+							toSkip--;
+							continue;
+						}
+						if (options.flattenAllAttributes === true) json = flattenAllAttributes(json);
+						if (options.includeSource === true) json = { ...json, _source: record.source, _line: record.line };
+						produced.push({ json, pairedItem });
+						if (produced.length >= max) {
+							await parse.return(undefined);
+							break outer;
+						}
+					}
+				}
+				if (onError === 'skip' && stats.skipped > 0 && produced.length > 0) {
+					const last = produced[produced.length - 1];
+					last.json = { ...last.json, _skippedLines: stats.skipped, _firstSkipped: stats.firstSkipped ?? null };
+				}
+				records.push(...produced);
+			} catch (error) {
+				const nodeError = toNodeError(this.getNode(), error, itemIndex);
+				if (!this.continueOnFail()) throw nodeError;
+				records.push(errorItem(nodeError, itemIndex));
+			}
+		}
+		return errorOutput ? [records, errors] : [records];
+	}
+}

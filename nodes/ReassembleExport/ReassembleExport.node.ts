@@ -1,0 +1,124 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import type { DecryptionKey } from '../../src/cms';
+import { groupInputs } from '../../src/pipeline/export';
+import type { ByteSource } from '../../src/pipeline/sources';
+import { parsePartName } from '../../src/zip';
+import { binaryInputs } from '../shared/binaryInput';
+import { toNodeError } from '../shared/errors';
+import { exportItems } from '../shared/exportOutput';
+import { errorItem } from '../shared/items';
+import { decryptionKey } from '../shared/smimeKey';
+
+function exportNameOf(group: ByteSource[]): string {
+	try {
+		return parsePartName(group[0].name).exportName;
+	} catch {
+		return group[0].name;
+	}
+}
+
+export class ReassembleExport implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Reassemble Export',
+		name: 'reassembleExport',
+		icon: 'file:reassembleExport.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["output"] === "zip" ? "merged zip" : "extracted files"}}',
+		description: 'Put the parts of split exports (.z01 … .zip, encrypted or not) back together: one zip per export, or the files inside',
+		defaults: { name: 'Reassemble Export' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'smimeKeyApi', required: true, displayOptions: { show: { decrypt: [true] } } }],
+		properties: [
+			{
+				displayName: 'Input Binary Fields',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: '',
+				placeholder: 'data',
+				hint: 'Comma-separated; leave empty to take every binary field of every item',
+				description: 'The binary fields holding the parts. Parts may come one per item or several on one item, in any order; they are grouped by export name.',
+			},
+			{
+				displayName: 'Decrypt Parts',
+				name: 'decrypt',
+				type: 'boolean',
+				default: true,
+				description: 'Whether encrypted parts (.smime) are decrypted with the S/MIME Decryption Key credential (parts already decrypted pass as they are)',
+			},
+			{
+				displayName: 'Output',
+				name: 'output',
+				type: 'options',
+				options: [
+					{ name: 'Merged Zip', value: 'zip', description: 'One item per export: an ordinary zip any tool opens' },
+					{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export, with its path, size and CRC-32' },
+				],
+				default: 'zip',
+			},
+			{
+				displayName: 'Put Output File in Field',
+				name: 'outputBinaryPropertyName',
+				type: 'string',
+				default: 'data',
+				hint: 'The name of the output binary field to put the file in',
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const output: INodeExecutionData[] = [];
+		const itemsOf = new Map<ByteSource, number>();
+		const sources: ByteSource[] = [];
+		const fail = (error: unknown, itemIndexes: number[], exportName?: string) => {
+			const nodeError = toNodeError(this.getNode(), error, itemIndexes[0]);
+			if (!this.continueOnFail()) throw nodeError;
+			const item = errorItem(nodeError, itemIndexes);
+			if (exportName !== undefined) item.json.exportName = exportName;
+			output.push(item);
+		};
+
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			try {
+				const names = this.getNodeParameter('binaryPropertyName', itemIndex, '') as string;
+				for (const input of binaryInputs(this, items[itemIndex], itemIndex, names)) {
+					itemsOf.set(input.source, itemIndex);
+					sources.push(input.source);
+				}
+			} catch (error) {
+				fail(error, [itemIndex]);
+			}
+		}
+
+		let key: DecryptionKey | undefined;
+		for (const group of groupInputs(sources)) {
+			const itemIndexes = [...new Set(group.map((source) => itemsOf.get(source) ?? 0))].sort((a, b) => a - b);
+			const first = itemIndexes[0];
+			try {
+				const outputMode = this.getNodeParameter('output', first, 'zip') as 'zip' | 'extracted';
+				if (outputMode !== 'zip' && outputMode !== 'extracted') throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, { itemIndex: first });
+				if (this.getNodeParameter('decrypt', first, true) === true) key ??= await decryptionKey(this, first);
+				const produced = await exportItems(this, group, {
+					output: outputMode,
+					key,
+					binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', first, 'data') as string,
+				});
+				const pairedItem = itemIndexes.map((item) => ({ item }));
+				for (const item of produced) output.push({ ...item, pairedItem });
+			} catch (error) {
+				fail(error, itemIndexes, exportNameOf(group));
+			}
+		}
+		return [output];
+	}
+}
