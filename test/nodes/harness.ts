@@ -237,9 +237,22 @@ export interface Harness {
 	/** How many times each credential's preAuthentication ran. */
 	preAuthentications: Record<string, number>;
 	credentials: Record<string, CredentialEntry>;
+	/** The node's workflow static data (`getWorkflowStaticData('node')`), kept between calls as n8n saves it. */
+	staticData: IDataObject;
 	execute(items?: INodeExecutionData[]): Promise<INodeExecutionData[][]>;
+	/** One poll of a polling trigger, in `trigger` mode (active workflow) or `manual` mode (test step). */
+	poll(mode?: 'trigger' | 'manual'): Promise<INodeExecutionData[][] | null>;
+	/** One webhook request; the answer is what n8n would send back. */
+	webhook(request: { body: Buffer | string; headers?: Record<string, string> }): Promise<WebhookCall>;
 	loadOptions(method: string, currentParameters?: INodeParameters): Promise<Array<{ name: string; value: string | number }>>;
 	close(): Promise<void>;
+}
+
+export interface WebhookCall {
+	status: number;
+	body: unknown;
+	/** The items that would start an execution, if any. */
+	workflowData?: INodeExecutionData[][];
 }
 
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
@@ -320,6 +333,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		}
 	};
 
+	const staticData: IDataObject = {};
 	const baseContext = (items: INodeExecutionData[]) => {
 		const parameter = (name: string, itemIndex: number, fallback?: unknown) => {
 			const raw = getPath(node.parameters, name);
@@ -338,6 +352,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			getCredentials: async (type: string) => credentialData(type),
 			getExecutionCancelSignal: () => undefined,
 			getMode: () => 'manual',
+			getWorkflowStaticData: (type: string) => {
+				if (type !== 'node') throw new Error('only node static data is modelled');
+				return staticData;
+			},
 			logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
 			helpers: {
 				httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests),
@@ -385,6 +403,68 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				getNodeParameter: (name: string, fallback?: unknown) => getPath(current, name) ?? fallback,
 				getCurrentNodeParameter: (name: string) => getPath(current, name),
 			} as never)) as Array<{ name: string; value: string | number }>;
+		},
+		staticData,
+		async poll(mode = 'trigger') {
+			const poll = options.nodeType.poll;
+			if (!poll) throw new Error(`${description.name} has no poll()`);
+			const context = baseContext([]);
+			const helpers = { ...context.helpers, httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) => httpRequestWithAuthentication.call(context, type, request) };
+			const parameter = (name: string, fallback?: unknown) => context.getNodeParameter(name, 0, fallback);
+			// n8n hands the poll a copy and saves it when the poll returns without an error.
+			const copy = JSON.parse(JSON.stringify(staticData)) as IDataObject;
+			const result = (await poll.call({ ...context, helpers, getNodeParameter: parameter, getMode: () => mode, getWorkflowStaticData: () => copy } as never)) as INodeExecutionData[][] | null;
+			for (const key of Object.keys(staticData)) delete staticData[key];
+			Object.assign(staticData, copy);
+			return result;
+		},
+		async webhook(request) {
+			const webhook = options.nodeType.webhook;
+			if (!webhook) throw new Error(`${description.name} has no webhook()`);
+			const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+			const headers: Record<string, string> = {};
+			for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(raw.toString('utf8'));
+			} catch {
+				parsed = {};
+			}
+			let sent: { status: number; body: unknown } | undefined;
+			const response = {
+				statusCode: 200,
+				status(code: number) {
+					this.statusCode = code;
+					return this;
+				},
+				json(body: unknown) {
+					sent = { status: this.statusCode, body };
+					return this;
+				},
+				send(body: unknown) {
+					sent = { status: this.statusCode, body };
+					return this;
+				},
+				end() {
+					sent ??= { status: this.statusCode, body: undefined };
+					return this;
+				},
+			};
+			const context = baseContext([]);
+			const result = (await webhook.call({
+				...context,
+				getNodeParameter: (name: string, fallback?: unknown) => context.getNodeParameter(name, 0, fallback),
+				getRequestObject: () => ({ headers, body: parsed, rawBody: raw, method: 'POST' }),
+				getResponseObject: () => response,
+				getHeaderData: () => headers,
+				getBodyData: () => parsed,
+				getWebhookName: () => 'default',
+			} as never)) as IWebhookResponseData;
+			if (result.noWebhookResponse) {
+				if (!sent) throw new Error('noWebhookResponse but nothing was sent');
+				return { ...sent, workflowData: result.workflowData };
+			}
+			return { status: 200, body: result.webhookResponse, workflowData: result.workflowData };
 		},
 		close: () => binary.remove(),
 	};
