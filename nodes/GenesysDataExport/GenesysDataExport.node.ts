@@ -11,7 +11,7 @@ export class GenesysDataExport implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Genesys Data Export',
 		name: 'genesysDataExport',
-		icon: 'file:genesys.svg',
+		icon: { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

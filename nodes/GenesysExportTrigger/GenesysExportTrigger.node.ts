@@ -26,7 +26,7 @@ export class GenesysExportTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Genesys Export Trigger',
 		name: 'genesysExportTrigger',
-		icon: 'file:genesys.svg',
+		icon: { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{"run " + ($parameter["status"] === "any" ? "finished" : $parameter["status"])}}',

@@ -35,7 +35,7 @@ export class GenesysInteractionsTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Genesys Interactions Trigger',
 		name: 'genesysInteractionsTrigger',
-		icon: 'file:genesys.svg',
+		icon: { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{($parameter["events"] || []).join(", ") || "all events"}}',

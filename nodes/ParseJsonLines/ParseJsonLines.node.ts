@@ -35,7 +35,7 @@ export class ParseJsonLines implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Parse JSON Lines',
 		name: 'parseJsonLines',
-		icon: 'file:parseJsonLines.svg',
+		icon: { light: 'file:parseJsonLines.svg', dark: 'file:parseJsonLines.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{"from " + $parameter["binaryPropertyName"]}}',

@@ -28,7 +28,7 @@ export class ReassembleExport implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Reassemble Export',
 		name: 'reassembleExport',
-		icon: 'file:reassembleExport.svg',
+		icon: { light: 'file:reassembleExport.svg', dark: 'file:reassembleExport.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["output"] === "zip" ? "merged zip" : "extracted files"}}',

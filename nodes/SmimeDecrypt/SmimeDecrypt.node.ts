@@ -29,7 +29,7 @@ export class SmimeDecrypt implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Decrypt S/MIME',
 		name: 'smimeDecrypt',
-		icon: 'file:smimeDecrypt.svg',
+		icon: { light: 'file:smimeDecrypt.svg', dark: 'file:smimeDecrypt.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{"from " + ($parameter["binaryPropertyName"] || "every binary field")}}',

@@ -54,6 +54,30 @@ function responseOf(error: unknown): FullResponse | undefined {
 	return undefined;
 }
 
+/**
+ * A fetch over n8n's `httpRequest`, for core code that takes a fetch (the token request in the
+ * credential's preAuthentication): n8n's proxy and TLS settings then apply.
+ */
+export function fetchOverHttpRequest(httpRequest: (options: IHttpRequestOptions) => Promise<unknown>): typeof fetch {
+	return (async (input: string | URL | Request, init: RequestInit = {}) => {
+		const url = input instanceof Request ? input.url : String(input);
+		const headers: Record<string, string> = {};
+		new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+		const response = (await httpRequest({
+			method: (init.method ?? 'GET') as IHttpRequestOptions['method'],
+			url,
+			headers,
+			body: typeof init.body === 'string' ? init.body : undefined,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			disableFollowRedirect: true,
+			encoding: 'arraybuffer',
+			json: false,
+		})) as FullResponse;
+		return toResponse(response.statusCode, response.headers, response.body);
+	}) as typeof fetch;
+}
+
 /** The error underneath n8n's wrapping, so the core can tell a dropped connection (ECONNRESET). */
 function rootCause(error: unknown): unknown {
 	let e: unknown = error;

@@ -238,7 +238,7 @@ describe('Parse JSON Lines node', () => {
 		const path = join(dir.path, 'bad2.jsonl');
 		writeFileSync(path, '{"a":1}\nnope\n');
 		const { out } = await parse({}, async (h) => [{ json: {} }, ...(await fileItems(h, [path]))], true);
-		expect(out[0].map((i) => i.json.error ?? i.json.a)).toEqual([expect.stringMatching(/no binary data/), expect.stringMatching(/bad2\.jsonl:2/)]);
+		expect(out[0].map((i) => i.json.error ?? i.json.a)).toEqual([expect.stringMatching(/Item 0 has no binary field "data"/), expect.stringMatching(/bad2\.jsonl:2/)]);
 		expect(out[0].map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	});
 });
