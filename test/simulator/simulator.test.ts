@@ -229,7 +229,7 @@ describe('Genesys simulator: the storage host', () => {
 	});
 
 	it('refuses requests that carry Genesys credentials, with S3-style 400', async () => {
-		for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': apiKey }]) {
+		for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': apiKey }] as Array<Record<string, string>>) {
 			const answer = await fetch(location, { headers });
 			expect(answer.status).toBe(400);
 			expect(await answer.text()).toContain('<Code>InvalidArgument</Code>');
