@@ -52,6 +52,10 @@ export const errorBody = z.looseObject({
 	status: responseStatus.optional(),
 	errors: z.array(z.looseObject({ status: responseStatus.optional() })).optional(),
 	path: z.string().optional(),
+	/** OAuth-style errors of the Authentication API, and the gateway's `{message}`. */
+	error: z.string().optional(),
+	error_description: z.string().optional(),
+	message: z.string().optional(),
 });
 
 export type JobInfo = z.infer<typeof jobInfo>;

@@ -22,13 +22,19 @@ beforeAll(async () => {
 				tokenRequests.push({ headers: req.headers, form });
 				const basic = Buffer.from('client-1:client-secret-xyz').toString('base64');
 				const okUser = form.get('grant_type') === 'client_credentials' || (form.get('username') === 'ACME\\agent' && form.get('password') === 'pa55word');
+				// As the Authentication API reference documents: 403 {message} for the API key,
+				// 401 {error, error_description} for the client, 400 invalid_grant for the user.
 				if (req.headers['x-api-key'] !== 'api-key-123') {
 					res.writeHead(403, { 'content-type': 'application/json' });
-					return res.end(JSON.stringify({ status: { code: 2, message: 'Forbidden' } }));
+					return res.end(JSON.stringify({ message: 'Forbidden' }));
 				}
-				if (req.headers.authorization !== `Basic ${basic}` || !okUser) {
+				if (req.headers.authorization !== `Basic ${basic}`) {
 					res.writeHead(401, { 'content-type': 'application/json' });
-					return res.end(JSON.stringify({ status: { code: 16, message: 'Bad credentials' } }));
+					return res.end(JSON.stringify({ error: 'Unauthorized', error_description: 'Bad credentials' }));
+				}
+				if (!okUser) {
+					res.writeHead(400, { 'content-type': 'application/json' });
+					return res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Bad credentials' }));
 				}
 				const token = `token-${++issued}`;
 				valid.add(token);
@@ -70,8 +76,8 @@ describe('Genesys tokens', () => {
 	it('says what to check, never echoing a secret', async () => {
 		for (const [bad, status, hint] of [
 			[{ apiKey: 'wrong' }, 403, /check the API key/],
-			[{ password: 'nope-secret' }, 401, /check the client ID and secret, and the user/],
-			[{ clientSecret: 'other-secret' }, 401, /client ID and secret/],
+			[{ password: 'nope-secret' }, 400, /invalid_grant: Bad credentials; check the user name \(TENANT\\user\) and password/],
+			[{ clientSecret: 'other-secret' }, 401, /check the client ID and client secret/],
 		] as const) {
 			const error = await requestToken(credentials(bad)).catch((e: unknown) => e);
 			expect(error).toBeInstanceOf(GenesysApiError);

@@ -35,7 +35,10 @@ describe('Genesys API errors', () => {
 	it('hint at retention for a missing file and at credentials for a refused token', () => {
 		expect(genesysError(404, '', 'Download export-1.z02.smime', 'file').message).toMatch(/30-day retention/);
 		expect(genesysError(401, '{"errors":[{"status":{"code":16,"message":"Unauthorized"}}]}', 'Get token', 'token').message).toBe(
-			'Get token failed: HTTP 401; Genesys says 16 Unauthorized; check the client ID and secret, and the user (TENANT\\user) and password',
+			'Get token failed: HTTP 401; Genesys says 16 Unauthorized; check the client ID and client secret',
+		);
+		expect(genesysError(400, '{"error":"invalid_grant","error_description":"Bad credentials"}', 'Get token', 'token').message).toBe(
+			'Get token failed: HTTP 400; Genesys says invalid_grant: Bad credentials; check the user name (TENANT\\user) and password',
 		);
 	});
 
