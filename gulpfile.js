@@ -1,10 +1,9 @@
-// Copies node and credential icons next to the compiled JavaScript, where n8n looks for them.
+// Copies node and credential icons, and the nodes' codex files (<Name>.node.json), next to the
+// compiled JavaScript, where n8n looks for them.
 const { src, dest } = require('gulp');
 
-function copyIcons() {
-	return src(['nodes/**/*.{png,svg}', 'credentials/**/*.{png,svg}'], { base: '.', allowEmpty: true, encoding: false }).pipe(
-		dest('dist'),
-	);
+function copyAssets() {
+	return src(['nodes/**/*.{png,svg}', 'nodes/**/*.node.json', 'credentials/**/*.{png,svg}'], { base: '.', allowEmpty: true, encoding: false }).pipe(dest('dist'));
 }
 
-exports['build:icons'] = copyIcons;
+exports['build:icons'] = copyAssets;

@@ -36,7 +36,8 @@ export class SmimeKeyApi implements ICredentialType {
 			displayName: 'Certificate',
 			name: 'certificate',
 			type: 'string',
-			typeOptions: { rows: 4 },
+			// Not secret, but long: kept folded like the key.
+			typeOptions: { password: true, rows: 4 },
 			default: '',
 			placeholder: '-----BEGIN CERTIFICATE-----',
 			description: 'Optional: the certificate of this key (PEM). Picks the right recipient when a file has several, and is what Certificate → Upload sends to Genesys.',

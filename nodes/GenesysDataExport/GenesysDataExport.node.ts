@@ -6,6 +6,7 @@ import * as referenceData from './actions/referenceData';
 import { router } from './actions/router';
 import * as run from './actions/run';
 import * as loadOptions from './methods/loadOptions';
+import { smimeKeyTest } from '../shared/smimeKey';
 
 export class GenesysDataExport implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,7 +24,7 @@ export class GenesysDataExport implements INodeType {
 		credentials: [
 			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
 			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
-			{ name: 'smimeKeyApi', required: false, displayOptions: { show: { operation: ['download', 'upload'] } } },
+			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { operation: ['download', 'upload'] } } },
 		],
 		properties: [
 			{
@@ -58,7 +59,7 @@ export class GenesysDataExport implements INodeType {
 		],
 	};
 
-	methods = { loadOptions };
+	methods = { loadOptions, credentialTest: { smimeKeyTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

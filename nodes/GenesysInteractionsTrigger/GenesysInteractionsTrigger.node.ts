@@ -1,6 +1,10 @@
 import {
 	NodeConnectionTypes,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
 	type IDataObject,
+	type IHookFunctions,
+	type INodeCredentialTestResult,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
@@ -43,7 +47,7 @@ export class GenesysInteractionsTrigger implements INodeType {
 		defaults: { name: 'Genesys Interactions Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'genesysInteractionsWebhookApi', required: true }],
+		credentials: [{ name: 'genesysInteractionsWebhookApi', required: true, testedBy: 'appSecretTest' }],
 		webhooks: [
 			{
 				name: 'default',
@@ -99,6 +103,41 @@ export class GenesysInteractionsTrigger implements INodeType {
 				],
 			},
 		],
+	};
+
+	methods = {
+		credentialTest: {
+			/** Nothing to call: the secret is only used to check signatures. It must be there and usable. */
+			async appSecretTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+				const secret = typeof credential.data?.appSecret === 'string' ? credential.data.appSecret : '';
+				if (secret === '') return { status: 'Error', message: 'The app secret is empty' };
+				if (secret.trim() !== secret) return { status: 'Error', message: 'The app secret starts or ends with spaces: copy it again without them' };
+				return { status: 'OK', message: `The app secret is set (${secret.length} characters)` };
+			},
+		},
+	};
+
+	/**
+	 * Genesys has no API to register Interactions Webhooks (a Genesys representative configures
+	 * the URL), so there is nothing to create or delete remotely; activation starts with a clean
+	 * redelivery memory and deactivation drops it.
+	 */
+	webhookMethods = {
+		default: {
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				const state = this.getWorkflowStaticData('node') as WebhookState;
+				state.operations = {};
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const state = this.getWorkflowStaticData('node') as WebhookState;
+				delete state.operations;
+				return true;
+			},
+		},
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {

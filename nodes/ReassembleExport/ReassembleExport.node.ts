@@ -14,7 +14,7 @@ import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
 import { exportItems } from '../shared/exportOutput';
 import { errorItem } from '../shared/items';
-import { decryptionKey } from '../shared/smimeKey';
+import { decryptionKey, smimeKeyTest } from '../shared/smimeKey';
 
 function exportNameOf(group: ByteSource[]): string {
 	try {
@@ -37,7 +37,7 @@ export class ReassembleExport implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'smimeKeyApi', required: true, displayOptions: { show: { decrypt: [true] } } }],
+		credentials: [{ name: 'smimeKeyApi', required: true, testedBy: 'smimeKeyTest', displayOptions: { show: { decrypt: [true] } } }],
 		properties: [
 			{
 				displayName: 'Input Binary Fields',
@@ -74,6 +74,8 @@ export class ReassembleExport implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { smimeKeyTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

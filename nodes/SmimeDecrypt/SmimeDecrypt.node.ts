@@ -13,7 +13,7 @@ import { peek } from '../../src/pipeline/sources';
 import { binaryInputs } from '../shared/binaryInput';
 import { decryptedName, mimeTypeFor } from '../shared/exportOutput';
 import { eachItem } from '../shared/items';
-import { decryptionKey } from '../shared/smimeKey';
+import { decryptionKey, smimeKeyTest } from '../shared/smimeKey';
 
 /** The MIME type of decrypted bytes: from the name, else from the first bytes. */
 function plaintextMimeType(name: string, head: Buffer): string {
@@ -38,7 +38,7 @@ export class SmimeDecrypt implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'smimeKeyApi', required: true }],
+		credentials: [{ name: 'smimeKeyApi', required: true, testedBy: 'smimeKeyTest' }],
 		properties: [
 			{
 				displayName: 'Input Binary Fields',
@@ -74,6 +74,8 @@ export class SmimeDecrypt implements INodeType {
 			},
 		],
 	};
+
+	methods = { credentialTest: { smimeKeyTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();

@@ -2,7 +2,7 @@
  * The S/MIME decryption key of an `smimeKeyApi` credential, loaded by the core (PEM, encrypted
  * PKCS#8, PKCS#12). Errors name the credential, never its content.
  */
-import type { IDataObject, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
+import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, IExecuteFunctions, INodeCredentialTestResult, IPollFunctions } from 'n8n-workflow';
 import { loadDecryptionKey, type DecryptionKey } from '../../src/cms/keys';
 
 export const SMIME_CREDENTIAL = 'smimeKeyApi';
@@ -27,4 +27,18 @@ export async function credentialCertificate(context: IExecuteFunctions, itemInde
 	const fields = (await context.getCredentials(SMIME_CREDENTIAL, itemIndex)) as IDataObject;
 	const certificate = typeof fields.certificate === 'string' ? fields.certificate.trim() : '';
 	return certificate === '' ? undefined : certificate;
+}
+
+/**
+ * The credential test of `smimeKeyApi` (there is no service to ask): the key loads, with its
+ * passphrase, and matches the certificate when one is given. Messages never quote the key.
+ */
+export async function smimeKeyTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	try {
+		const key = decryptionKeyFrom((credential.data ?? {}) as IDataObject);
+		const matched = key.certificates[0];
+		return { status: 'OK', message: `The ${key.modulusBytes * 8}-bit RSA key loads${matched ? ` and matches the certificate ${matched.subject}` : ''}` };
+	} catch (error) {
+		return { status: 'Error', message: error instanceof Error ? error.message : 'The key could not be loaded' };
+	}
 }

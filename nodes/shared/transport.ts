@@ -12,10 +12,10 @@ export type GenesysContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFu
 
 export type GenesysAuthentication = 'apiCredentials' | 'oAuth2';
 
-export const CREDENTIAL_TYPES: Record<GenesysAuthentication, string> = {
-	apiCredentials: 'genesysMulticloudApi',
-	oAuth2: 'genesysMulticloudOAuth2Api',
-};
+/** The credential type behind the node's Authentication choice. */
+export function credentialTypeFor(authentication: string): string {
+	return authentication === 'oAuth2' ? 'genesysMulticloudOAuth2Api' : 'genesysMulticloudApi';
+}
 
 interface FullResponse {
 	body: unknown;
@@ -126,7 +126,7 @@ export function n8nSend(context: GenesysContext, credentialType: string, extraHe
 
 export async function genesysClient(context: GenesysContext, itemIndex = 0): Promise<GenesysClient> {
 	const authentication = getParameter<GenesysAuthentication>(context, 'authentication', itemIndex, 'apiCredentials');
-	const credentialType = CREDENTIAL_TYPES[authentication] ?? CREDENTIAL_TYPES.apiCredentials;
+	const credentialType = credentialTypeFor(authentication);
 	const credentials = (await context.getCredentials(credentialType, itemIndex)) as IDataObject;
 	const flavour = (credentials.apiVersion as ApiFlavour | undefined) ?? 'udm-v10';
 	return new GenesysClient({

@@ -1,6 +1,7 @@
 /**
- * The CLI tests run the real `bin/cx-export.js`, which loads `dist/`. Compile first when any
- * source is newer than the build (npm test always builds; this keeps `vitest` alone honest).
+ * The CLI tests run the real `bin/cx-export.js`, which loads `dist/`, and the package tests check
+ * what n8n loads from `dist/`. Build first when any source or icon is newer than the build (npm
+ * test always builds; this keeps `vitest` alone honest).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -19,6 +20,8 @@ function newest(dir: string): number {
 
 export default function setup(): void {
 	const built = join(root, 'dist/src/cli/main.js');
-	if (existsSync(built) && statSync(built).mtimeMs >= newest(join(root, 'src'))) return;
+	const sources = Math.max(...['src', 'nodes', 'credentials'].map((dir) => newest(join(root, dir))));
+	if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
 	execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+	execFileSync(process.execPath, [join(root, 'node_modules/gulp/bin/gulp.js'), 'build:icons'], { cwd: root, stdio: 'ignore' });
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// `npm run lint`: n8n's community-node rules (eslint.config.mjs). Installs the lint tooling into
+// tools/lint from its own lock file on first use, then lints; exits non-zero on any error.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = join(root, 'tools/lint');
+const eslint = join(tools, 'node_modules/eslint/bin/eslint.js');
+
+function run(command, args, cwd = root) {
+	const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
+	if (result.error) throw result.error;
+	return result.status ?? 1;
+}
+
+if (!existsSync(eslint)) {
+	const status = run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], tools);
+	if (status !== 0) process.exit(status);
+}
+process.exit(run(process.execPath, [eslint, 'nodes', 'credentials', 'package.json', ...process.argv.slice(2)]));

@@ -1,0 +1,76 @@
+/**
+ * What n8n loads: every node and credential listed in package.json's `n8n` field exists in
+ * dist/, exports a class of the file's name with the internal name users' workflows depend on,
+ * and brings its icons and codex file; nothing in nodes/ or credentials/ is left unlisted.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const pkg = require(join(root, 'package.json')) as { name: string; n8n: { nodes: string[]; credentials: string[] }; files: string[]; peerDependencies?: Record<string, string> };
+
+const NODES: Record<string, string> = {
+	GenesysDataExport: 'genesysDataExport',
+	SmimeDecrypt: 'smimeDecrypt',
+	ReassembleExport: 'reassembleExport',
+	ParseJsonLines: 'parseJsonLines',
+	GenesysExportTrigger: 'genesysExportTrigger',
+	GenesysInteractionsTrigger: 'genesysInteractionsTrigger',
+};
+const CREDENTIALS: Record<string, string> = {
+	GenesysMulticloudApi: 'genesysMulticloudApi',
+	GenesysMulticloudOAuth2Api: 'genesysMulticloudOAuth2Api',
+	SmimeKeyApi: 'smimeKeyApi',
+	GenesysInteractionsWebhookApi: 'genesysInteractionsWebhookApi',
+};
+
+function iconFiles(icon: unknown): string[] {
+	if (typeof icon === 'string') return [icon];
+	if (icon && typeof icon === 'object') return Object.values(icon as Record<string, string>);
+	return [];
+}
+
+describe('the package as n8n loads it', () => {
+	it('lists every node, with the internal name, icons and codex', () => {
+		expect(pkg.n8n.nodes.map((p) => p.split('/').pop()?.replace('.node.js', '')).sort()).toEqual(Object.keys(NODES).sort());
+		for (const path of pkg.n8n.nodes) {
+			const file = join(root, path);
+			expect(existsSync(file), path).toBe(true);
+			const className = path.split('/').pop()?.replace('.node.js', '') ?? '';
+			const NodeClass = (require(file) as Record<string, new () => { description: { name: string; icon?: unknown; usableAsTool?: boolean; version: number } }>)[className];
+			expect(NodeClass, `${path} exports ${className}`).toBeTypeOf('function');
+			const { description } = new NodeClass();
+			expect(description.name).toBe(NODES[className]);
+			for (const icon of iconFiles(description.icon)) expect(existsSync(join(file, '..', icon.replace(/^file:/, ''))), `${className} icon ${icon}`).toBe(true);
+			expect(existsSync(file.replace(/\.js$/, '.json')), `${className} codex`).toBe(true);
+		}
+	});
+
+	it('lists every credential, with the internal name and icons', () => {
+		expect(pkg.n8n.credentials.map((p) => p.split('/').pop()?.replace('.credentials.js', '')).sort()).toEqual(Object.keys(CREDENTIALS).sort());
+		for (const path of pkg.n8n.credentials) {
+			const file = join(root, path);
+			expect(existsSync(file), path).toBe(true);
+			const className = path.split('/').pop()?.replace('.credentials.js', '') ?? '';
+			const CredentialClass = (require(file) as Record<string, new () => { name: string; icon?: unknown }>)[className];
+			const credential = new CredentialClass();
+			expect(credential.name).toBe(CREDENTIALS[className]);
+			for (const icon of iconFiles(credential.icon)) expect(existsSync(join(file, '..', icon.replace(/^file:/, ''))), `${className} icon ${icon}`).toBe(true);
+		}
+	});
+
+	it('leaves no node or credential source unlisted', () => {
+		const nodeSources = readdirSync(join(root, 'nodes'), { withFileTypes: true })
+			.filter((d) => d.isDirectory() && d.name !== 'shared')
+			.map((d) => d.name);
+		expect(nodeSources.sort()).toEqual(Object.keys(NODES).sort());
+		const credentialSources = readdirSync(join(root, 'credentials')).filter((f) => f.endsWith('.credentials.ts'));
+		expect(credentialSources.map((f) => f.replace('.credentials.ts', '')).sort()).toEqual(Object.keys(CREDENTIALS).sort());
+	});
+
+	it('keeps n8n-workflow a peer dependency and ships dist', () => {
+		expect(pkg.peerDependencies?.['n8n-workflow']).toBeDefined();
+		expect(pkg.files).toContain('dist');
+	});
+});
