@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: cx-export against the tools people use today, side by side, in one run.
 //  (a) decrypt: `cx-export decrypt` vs `openssl smime -decrypt` on one ~500 MiB S/MIME file (and 125 MiB);
+//  (c) nodes: the Decrypt S/MIME and Reassemble Export n8n nodes on the same files (as n8n runs
+//      them, binary data on disk), to show their memory stays flat as the input grows;
 //  (b) records: `cx-export records` on the encrypted split parts vs the documented route
 //      (openssl smime -decrypt per part, `zip -s 0` merge, `unzip -p`, `jq -c .`), for a 1 GiB and a
 //      250 MiB export.
@@ -116,11 +118,12 @@ async function main() {
 		}
 		const a = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`);
 		const b = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`);
-		const same = (await sha256(join(out, 'openssl.bin'))) === (await sha256(join(out, 'cx.bin')));
+		const cxHash = await sha256(join(out, 'cx.bin'));
+		const same = (await sha256(join(out, 'openssl.bin'))) === cxHash;
 		// The same without the disk: what each tool itself costs.
 		const an = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out /dev/null`);
 		const bn = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} > /dev/null`);
-		decryptRows.push({ size, a, b, an, bn, same, input: statSync(file).size });
+		decryptRows.push({ size, a, b, an, bn, same, input: statSync(file).size, file, cxHash });
 		rmSync(join(out, 'openssl.bin'));
 		rmSync(join(out, 'cx.bin'));
 	}
@@ -158,6 +161,30 @@ async function main() {
 		rmSync(docOut);
 	}
 
+	// (c) the nodes, as n8n runs them (binary data in files), on the same inputs.
+	const tsx = join(root, 'node_modules/.bin/tsx');
+	const nodeRows = [];
+	const runNode = async (mode, files) => {
+		const result = join(out, 'node-result.json');
+		rmSync(result, { force: true });
+		const m = await measure(`CX_BENCH_TMP=${q(out)} ${q(tsx)} ${q(join(root, 'bench/nodes.ts'))} ${mode} ${q(keyPath)} ${q(result)} ${files.map(q).join(' ')}`);
+		return { ...m, ...JSON.parse(readFileSync(result, 'utf8')) };
+	};
+	for (const r of decryptRows) {
+		const n = await runNode('decrypt', [r.file]);
+		nodeRows.push({ node: 'Decrypt S/MIME', input: `${r.size} MiB plaintext (${fmtM(r.input)} S/MIME)`, inputBytes: r.input, ...n, same: n.outputSha256 === r.cxHash });
+	}
+	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+		const ex = await prepare(label, bytes, certPath);
+		const ref = join(out, 'reference.zip');
+		sh(cli, ['reassemble', '--key', keyPath, ...ex.parts, '-o', ref]);
+		const refHash = await sha256(ref);
+		rmSync(ref);
+		const n = await runNode('reassemble', ex.parts);
+		const inputBytes = ex.parts.reduce((sum, p) => sum + statSync(p).size, 0);
+		nodeRows.push({ node: 'Reassemble Export (merged zip)', input: `${ex.parts.length} encrypted parts, ${fmtM(inputBytes)}`, inputBytes, ...n, same: n.outputSha256 === refHash });
+	}
+
 	const cpu = cpus()[0]?.model ?? 'unknown CPU';
 	const lines = [];
 	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}, Node ${process.version}, ${sh('openssl', ['version']).toString().trim()}.`);
@@ -188,10 +215,18 @@ async function main() {
 		lines.push('');
 		lines.push('¹ `zip -s 0` wrote a corrupt archive (`unzip -t` fails: an entry spans more than two parts); the unzip | jq step was timed on a correctly merged zip of the same layout.');
 	}
+	lines.push('');
+	lines.push('(c) the n8n nodes on the same files, run as n8n runs them (binary data in files; input copied into the binary store first, output read back and hashed)');
+	lines.push('');
+	lines.push('| node | input | node time | peak RSS of the whole process | output | same bytes as cx-export |');
+	lines.push('|---|---|---|---|---|---|');
+	for (const r of nodeRows) {
+		lines.push(`| ${r.node} | ${r.input} | ${fmtS(r.seconds)} | ${fmtM(r.peak)} | ${fmtM(r.outputBytes)} in ${r.items} item(s) | ${r.same ? 'yes' : '**NO**'} |`);
+	}
 	const text = lines.join('\n');
 	writeFileSync(join(work, 'results.md'), `${text}\n`);
 	console.log(text);
-	if (decryptRows.some((r) => !r.same) || recordRows.some((r) => !r.same)) {
+	if (decryptRows.some((r) => !r.same) || recordRows.some((r) => !r.same) || nodeRows.some((r) => !r.same)) {
 		console.error('\noutputs differ: see above');
 		process.exit(1);
 	}
