@@ -7,6 +7,7 @@ import { router } from './actions/router';
 import * as run from './actions/run';
 import * as loadOptions from './methods/loadOptions';
 import { smimeKeyTest } from '../shared/smimeKey';
+import { authenticationProperty, genesysCredentials } from '../shared/genesysDescription';
 
 export class GenesysDataExport implements INodeType {
 	description: INodeTypeDescription = {
@@ -22,21 +23,11 @@ export class GenesysDataExport implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
-			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+			...genesysCredentials,
 			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { operation: ['download', 'upload'] } } },
 		],
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'API Key and Client Credentials', value: 'apiCredentials' },
-					{ name: 'OAuth2 (Authorization Code)', value: 'oAuth2' },
-				],
-				default: 'apiCredentials',
-			},
+			authenticationProperty,
 			{
 				displayName: 'Resource',
 				name: 'resource',

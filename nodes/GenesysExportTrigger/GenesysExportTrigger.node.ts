@@ -12,6 +12,7 @@ import { pollFinishedRuns, runMatches, type FinishedFilter, type RunCursor, type
 import { genesysClient } from '../shared/transport';
 import { toNodeError } from '../shared/errors';
 import * as loadOptions from '../GenesysDataExport/methods/loadOptions';
+import { authenticationProperty, genesysCredentials } from '../shared/genesysDescription';
 
 interface TriggerState {
 	cursor?: RunCursor;
@@ -35,21 +36,9 @@ export class GenesysExportTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
-			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
-		],
+		credentials: genesysCredentials,
 		properties: [
-			{
-				displayName: 'Authentication',
-				name: 'authentication',
-				type: 'options',
-				options: [
-					{ name: 'API Key and Client Credentials', value: 'apiCredentials' },
-					{ name: 'OAuth2 (Authorization Code)', value: 'oAuth2' },
-				],
-				default: 'apiCredentials',
-			},
+			authenticationProperty,
 			{
 				displayName: 'Trigger On',
 				name: 'status',
