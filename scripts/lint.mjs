@@ -16,8 +16,15 @@ function run(command, args, cwd = root) {
 	return result.status ?? 1;
 }
 
+// One rule of the plugin (node-connection-type-literal) loads n8n-workflow's NodeConnectionTypes at
+// runtime. tools/lint installs without its peers (.npmrc: legacy-peer-deps, because n8n-workflow 2.x
+// does not install on Node 20), so it resolves to the repository's own n8n-workflow devDependency.
+if (!existsSync(join(root, 'node_modules/n8n-workflow/package.json'))) {
+	console.error('lint: node_modules/n8n-workflow is missing; run `npm ci` in the repository first');
+	process.exit(2);
+}
 if (!existsSync(eslint)) {
-	const status = run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], tools);
+	const status = run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], tools);
 	if (status !== 0) process.exit(status);
 }
 process.exit(run(process.execPath, [eslint, 'nodes', 'credentials', 'package.json', ...process.argv.slice(2)]));

@@ -26,6 +26,8 @@ export type CxErrorCode =
 	// HTTP
 	| 'DOWNLOAD' // a download that could not be completed (after resuming)
 	| 'TIMEOUT' // waited longer than allowed (an export run that does not finish)
+	| 'API_FORMAT' // an API answer that is not what the API documents (JSON array, CSV)
+	| 'EXPORT_FAILED' // a remote export that ended in error
 	// CLI usage
 	| 'USAGE'
 	| 'IO';

@@ -30,15 +30,22 @@ export async function credentialCertificate(context: IExecuteFunctions, itemInde
 }
 
 /**
- * The credential test of `smimeKeyApi` (there is no service to ask): the key loads, with its
+ * Checks an `smimeKeyApi` credential (there is no service to ask): the key loads, with its
  * passphrase, and matches the certificate when one is given. Messages never quote the key.
  */
-export async function smimeKeyTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export function testSmimeKey(credential: ICredentialsDecrypted): INodeCredentialTestResult {
 	try {
 		const key = decryptionKeyFrom((credential.data ?? {}) as IDataObject);
 		const matched = key.certificates[0];
 		return { status: 'OK', message: `The ${key.modulusBytes * 8}-bit RSA key loads${matched ? ` and matches the certificate ${matched.subject}` : ''}` };
 	} catch (error) {
-		return { status: 'Error', message: error instanceof Error ? error.message : 'The key could not be loaded' };
+		// The core's messages name CLI flags; here the field is what to fix.
+		const message = error instanceof Error ? error.message.replace(/\(--passphrase\)/g, '(the Passphrase field)') : 'The key could not be loaded';
+		return { status: 'Error', message };
 	}
+}
+
+/** `testSmimeKey` as a node's `methods.credentialTest.smimeKeyTest` (`testedBy: 'smimeKeyTest'`). */
+export async function smimeKeyTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	return testSmimeKey(credential);
 }

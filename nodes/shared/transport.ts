@@ -4,6 +4,7 @@
  * into its expirable field, kept between executions) and n8n's proxy settings apply; everything
  * else (retries, errors, paging, downloads from the storage host without credentials) is the core's.
  */
+import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 import { GenesysClient, type ApiFlavour, type ApiRequest, type Send } from '../../src/genesys/client';
 import { genesysBaseUrl } from '../../src/genesys/credentials';
@@ -28,6 +29,12 @@ function toResponse(status: number, headers: FullResponse['headers'], body: unkn
 	for (const [name, value] of Object.entries(headers ?? {})) {
 		if (value === undefined) continue;
 		for (const v of Array.isArray(value) ? value : [value]) h.append(name, String(v));
+	}
+	if (body instanceof Readable) {
+		// A streamed answer stays a stream.
+		const nullBody = status === 204 || status === 304;
+		if (nullBody) body.destroy();
+		return new Response(nullBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status: Math.min(599, Math.max(200, status)), headers: h });
 	}
 	const bytes = body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
 	// Response refuses a body on 204/304 and statuses outside 200-599.
@@ -99,7 +106,7 @@ export function n8nSend(context: GenesysContext, credentialType: string, extraHe
 			returnFullResponse: true,
 			disableFollowRedirect: true,
 			ignoreHttpStatusErrors,
-			encoding: 'arraybuffer',
+			encoding: req.stream ? 'stream' : 'arraybuffer',
 			json: false,
 		};
 		if (req.body !== undefined) options.body = req.body as unknown as IDataObject;

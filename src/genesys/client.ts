@@ -48,6 +48,8 @@ export interface ApiRequest {
 	url: URL;
 	headers: Record<string, string>;
 	body?: string | Buffer;
+	/** The caller reads the body as a stream (a large answer): do not buffer it. */
+	stream?: boolean;
 }
 
 /**

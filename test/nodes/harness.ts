@@ -122,11 +122,18 @@ export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRe
 		wrapped.code = cause?.code;
 		throw wrapped;
 	}
-	const bytes = Buffer.from(await response.arrayBuffer());
 	const responseHeaders: Record<string, string> = {};
 	response.headers.forEach((value, name) => (responseHeaders[name] = value));
+	const ok = response.status >= 200 && response.status < 300;
+	if (options.encoding === 'stream' && (ok || options.ignoreHttpStatusErrors)) {
+		// axios with responseType 'stream': the body as a Node stream, unread.
+		const stream = response.body ? Readable.fromWeb(response.body as never) : Readable.from([]);
+		if (options.returnFullResponse) return { body: stream, headers: responseHeaders, statusCode: response.status, statusMessage: response.statusText };
+		return stream;
+	}
+	const bytes = Buffer.from(await response.arrayBuffer());
 	let data: unknown = bytes;
-	if (options.encoding !== 'arraybuffer') {
+	if (options.encoding !== 'arraybuffer' && options.encoding !== 'stream') {
 		const text = bytes.toString('utf8');
 		data = text;
 		if (options.json || (responseHeaders['content-type'] ?? '').includes('json')) {
@@ -137,7 +144,6 @@ export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRe
 			}
 		}
 	}
-	const ok = response.status >= 200 && response.status < 300;
 	if (!ok && !options.ignoreHttpStatusErrors) {
 		throw new AxiosError(`Request failed with status code ${response.status}`, { status: response.status, statusText: response.statusText, headers: responseHeaders, data });
 	}
