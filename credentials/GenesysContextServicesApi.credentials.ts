@@ -25,7 +25,7 @@ export class GenesysContextServicesApi implements ICredentialType {
 		},
 		{
 			displayName: 'API Key Header',
-			name: 'apiKeyHeader',
+			name: 'keyHeaderName',
 			type: 'string',
 			default: 'x-api-key',
 			description: 'The header your deployment reads the API key from (only sent when an API key is set)',
@@ -63,7 +63,7 @@ export class GenesysContextServicesApi implements ICredentialType {
 	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
 		const text = (name: string) => (typeof credentials[name] === 'string' ? (credentials[name] as string).trim() : '');
 		const headers: Record<string, string> = { ...((requestOptions.headers as Record<string, string>) ?? {}) };
-		if (text('apiKey') !== '') headers[text('apiKeyHeader') || 'x-api-key'] = text('apiKey');
+		if (text('apiKey') !== '') headers[text('keyHeaderName') || 'x-api-key'] = text('apiKey');
 		if (text('contactCenterId') !== '') headers.ContactCenterId = text('contactCenterId');
 		const options: IHttpRequestOptions = { ...requestOptions, headers };
 		if (text('username') !== '') options.auth = { username: text('username'), password: typeof credentials.password === 'string' ? credentials.password : '' };

@@ -17,12 +17,16 @@ const NODES: Record<string, string> = {
 	ParseJsonLines: 'parseJsonLines',
 	GenesysExportTrigger: 'genesysExportTrigger',
 	GenesysInteractionsTrigger: 'genesysInteractionsTrigger',
+	GenesysContextServices: 'genesysContextServices',
+	Connectif: 'connectif',
 };
 const CREDENTIALS: Record<string, string> = {
 	GenesysMulticloudApi: 'genesysMulticloudApi',
 	GenesysMulticloudOAuth2Api: 'genesysMulticloudOAuth2Api',
 	SmimeKeyApi: 'smimeKeyApi',
 	GenesysInteractionsWebhookApi: 'genesysInteractionsWebhookApi',
+	GenesysContextServicesApi: 'genesysContextServicesApi',
+	ConnectifApi: 'connectifApi',
 };
 
 function iconFiles(icon: unknown): string[] {

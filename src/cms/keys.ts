@@ -58,11 +58,28 @@ function passphraseProblem(error: unknown): boolean {
 	return /passphrase|bad decrypt|decrypt|interrupted or cancelled|unsupported/i.test(text);
 }
 
-function loadPrivateKey(input: Parameters<typeof createPrivateKey>[0], label: string, hasPassphrase: boolean): KeyObject {
+/**
+ * Whether DER bytes are an EncryptedPrivateKeyInfo: SEQUENCE { SEQUENCE { OID of a PKCS#5 or
+ * PKCS#12 password-based scheme, … }, OCTET STRING } (a public key has the same outline, with
+ * rsaEncryption instead).
+ */
+function looksEncryptedPkcs8(der: Buffer): boolean {
+	if (der.length < 16 || der[0] !== 0x30) return false;
+	const inner = 2 + (der[1] & 0x80 ? der[1] & 0x7f : 0);
+	if (der[inner] !== 0x30) return false;
+	const oid = inner + 2 + (der[inner + 1] & 0x80 ? der[inner + 1] & 0x7f : 0);
+	if (der[oid] !== 0x06) return false;
+	const arcs = der.subarray(oid + 2, oid + 10).toString('hex');
+	return arcs === '2a864886f70d0105' || arcs === '2a864886f70d010c';
+}
+
+function loadPrivateKey(input: Parameters<typeof createPrivateKey>[0], label: string, hasPassphrase: boolean, encrypted: boolean): KeyObject {
 	try {
 		return createPrivateKey(input);
 	} catch (error) {
-		if (passphraseProblem(error)) {
+		// OpenSSL's messages for a missing passphrase and for junk overlap ("unsupported"): only an
+		// encrypted key gets the passphrase advice.
+		if (encrypted && passphraseProblem(error)) {
 			throw new CxError(
 				'KEY_INVALID',
 				hasPassphrase
@@ -147,7 +164,8 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 		if (!keyBlock) {
 			throw new CxError('KEY_INVALID', `${label}: no private key in this PEM file (found ${blocks.map((b) => b.label).join(', ') || 'nothing'})`);
 		}
-		privateKey = loadPrivateKey({ key: keyBlock.text, format: 'pem', passphrase }, label, passphrase !== undefined);
+		const encrypted = /ENCRYPTED/.test(keyBlock.label) || /Proc-Type:\s*4,ENCRYPTED/i.test(keyBlock.text);
+		privateKey = loadPrivateKey({ key: keyBlock.text, format: 'pem', passphrase }, label, passphrase !== undefined, encrypted);
 		certDers.push(...blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der));
 	} else {
 		const der = isLikelyBase64Text(buf) ? Buffer.from(text, 'base64') : buf;
@@ -156,17 +174,16 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 			privateKey = p12.privateKey;
 			certDers.push(...p12.certs);
 		} else {
-			let lastError: unknown;
 			for (const type of ['pkcs8', 'pkcs1'] as const) {
 				try {
 					privateKey = createPrivateKey({ key: der, format: 'der', type, passphrase });
 					break;
-				} catch (error) {
-					lastError = error;
+				} catch {
+					// try the next type
 				}
 			}
 			if (!privateKey) {
-				if (passphraseProblem(lastError) && der[0] === 0x30) {
+				if (looksEncryptedPkcs8(der)) {
 					return loadDecryptionKey({ ...input, key: `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${der.toString('base64')}\n-----END ENCRYPTED PRIVATE KEY-----\n` });
 				}
 				throw new CxError('KEY_INVALID', `${label}: not a readable private key (PEM, DER, or PKCS#12)`);

@@ -43,6 +43,8 @@ export interface ContextServicesSimulator {
 	baseUrl: string;
 	services: SimService[];
 	requests: Array<{ method: string; path: string; query: Record<string, string>; headers: Record<string, string> }>;
+	/** The most `GET services/{id}` requests answered at the same time. */
+	maxConcurrentServiceReads(): number;
 	controls: { failNextRequests(count: number, status?: number, retryAfterSeconds?: number): void };
 	/** The services a stream request with these parameters answers. */
 	select(query: Record<string, string>): SimService[];
@@ -104,6 +106,8 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 	const byId = new Map(services.map((s) => [s.service_id, s]));
 	const requests: ContextServicesSimulator['requests'] = [];
 	const failures: Array<{ status: number; retryAfter?: number }> = [];
+	let inFlight = 0;
+	let maxInFlight = 0;
 
 	function select(query: Record<string, string>): SimService[] {
 		const from = Date.parse(query.time_from);
@@ -177,6 +181,11 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 		if (m && req.method === 'GET') {
 			const service = byId.get(decodeURIComponent(m[1]));
 			if (!service) throw new HttpError(404, `Service ${m[1]} not found`);
+			inFlight++;
+			maxInFlight = Math.max(maxInFlight, inFlight);
+			// A little latency, so that concurrent reads overlap as they would on a real host.
+			await new Promise((resolve) => setTimeout(resolve, 3));
+			inFlight--;
 			return send(res, 200, service);
 		}
 		throw new HttpError(404, `No such resource: ${url.pathname}`);
@@ -196,6 +205,7 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 		services,
 		requests,
 		select,
+		maxConcurrentServiceReads: () => maxInFlight,
 		controls: {
 			failNextRequests(count, status = 503, retryAfterSeconds) {
 				for (let i = 0; i < count; i++) failures.push({ status, retryAfter: retryAfterSeconds });
