@@ -165,7 +165,11 @@ const sizeOfSplit = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$/i;
 export function normaliseSplitSize(value: string): string {
 	const m = sizeOfSplit.exec(value);
 	if (!m || Number(m[1]) <= 0) throw new CxError('USAGE', `file split size "${value}" is not a size: write it like 100MB, 500KB or 1GB`);
-	return `${m[1]}${(m[2] ?? 'MB').toUpperCase()}`;
+	const unit = (m[2] ?? 'MB').toUpperCase();
+	const bytes = Number(m[1]) * ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[unit];
+	// Split archives are Info-ZIP's, whose smallest part is 64 KB.
+	if (bytes < 64 * 1024) throw new CxError('USAGE', `file split size "${value}" is too small: parts are at least 64KB`);
+	return `${m[1]}${unit}`;
 }
 
 const realSleep = (ms: number, signal?: AbortSignal) =>
@@ -419,7 +423,10 @@ export class GenesysClient {
 	/** The files of one run, all pages. */
 	async runFiles(runId: number | string): Promise<FileMetadata[]> {
 		const files: FileMetadata[] = [];
-		for await (const file of this.all((query) => this.listFiles({ ...query, historyId: String(runId) }))) files.push(file);
+		for await (const file of this.all((query) => this.listFiles({ ...query, historyId: String(runId) }))) {
+			// Only v10 documents the historyId filter: keep what belongs to the run whatever the API did.
+			if (file.historyId === undefined || file.historyId === null || String(file.historyId) === String(runId)) files.push(file);
+		}
 		return files;
 	}
 
@@ -545,7 +552,9 @@ export class GenesysClient {
 	}
 
 	async types(source?: string): Promise<KeyValueItem[]> {
-		return this.json('Listing data types', 'GET', this.url(this.commonPath('/data/types'), { source }), listOf(keyValueItem));
+		// v10 answers {label, value}; the v3 reference documents {name, source}: both become {label, value}.
+		const item = z.union([keyValueItem, z.looseObject({ name: z.string(), source: z.string().nullable().optional() }).transform((t) => ({ ...t, label: t.name, value: t.name }))]);
+		return this.json('Listing data types', 'GET', this.url(this.commonPath('/data/types'), { source }), listOf(item) as z.ZodType<KeyValueItem[]>);
 	}
 
 	async subTypes(source?: string, dataType?: string): Promise<SubType[]> {

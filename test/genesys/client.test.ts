@@ -367,4 +367,20 @@ it('normaliseSplitSize', () => {
 	expect(normaliseSplitSize('64 KB')).toBe('64KB');
 	expect(normaliseSplitSize('5')).toBe('5MB');
 	expect(() => normaliseSplitSize('0MB')).toThrow(/not a size/);
+	expect(() => normaliseSplitSize('32KB')).toThrow(/too small: parts are at least 64KB/);
+	expect(normaliseSplitSize('65536B')).toBe('65536B');
+});
+
+it('reads data types in the v3 shape ({name, source}) as {label, value}, and keeps only the run\'s files', async () => {
+	const answers: Record<string, unknown> = {
+		'/udm/v3/data/types': [{ name: 'Interaction', source: 'UCS' }],
+		'/udm/v3/file-metadatas': { count: 2, items: [{ name: 'a.zip.smime', historyId: 7 }, { name: 'b.zip.smime', historyId: 8 }] },
+	};
+	const client = new GenesysClient({
+		baseUrl: 'https://gapi-use1.genesyscloud.com',
+		flavour: 'udm-v4',
+		send: async (request) => new Response(JSON.stringify(answers[request.url.pathname] ?? {}), { status: 200, headers: { 'content-type': 'application/json' } }),
+	});
+	expect(await client.types()).toEqual([expect.objectContaining({ label: 'Interaction', value: 'Interaction' })]);
+	expect((await client.runFiles(7)).map((f) => f.name)).toEqual(['a.zip.smime']);
 });

@@ -1,8 +1,12 @@
 /**
- * `npm run simulator`: local stand-ins for trying the nodes without a tenant — the Genesys export
- * API (and its storage host), Genesys Context Services and Connectif.
- *   tsx test/simulator/main.ts [--port 8080] [--storage-port 8081] [--context-services-port 8082]
- *                             [--connectif-port 8083] [--cert cert.pem] [--host 127.0.0.1]
+ * `npm run simulator`: local stand-ins for trying the nodes and the CLI without a tenant — the
+ * Genesys export API (and its storage host), Genesys Context Services and Connectif.
+ *
+ *   tsx test/simulator/main.ts [--port 8080] [--storage-port 8081] [--cert cert.pem]
+ *                             [--host 127.0.0.1] [--run-seconds 5] [--seed text]
+ *                             [--context-services-port 8082] [--connectif-port 8083]
+ *
+ * Ctrl+C (SIGINT) or SIGTERM stops them.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,53 +14,97 @@ import { startConnectifSimulator } from './connectif';
 import { startContextServicesSimulator } from './contextServices';
 import { startGenesysSimulator } from './genesys';
 
-const { values } = parseArgs({
-	options: {
-		port: { type: 'string', default: '8080' },
-		'storage-port': { type: 'string', default: '8081' },
-		host: { type: 'string', default: '127.0.0.1' },
-		cert: { type: 'string' },
-		'run-seconds': { type: 'string', default: '5' },
-		'context-services-port': { type: 'string', default: '8082' },
-		'connectif-port': { type: 'string', default: '8083' },
-	},
-});
+const usage = `usage: tsx test/simulator/main.ts [--port 8080] [--storage-port 8081] [--cert cert.pem] [--host 127.0.0.1]
+                                  [--run-seconds 5] [--seed text] [--context-services-port 8082] [--connectif-port 8083]`;
+
+function port(name: string, text: string): number {
+	const n = Number(text);
+	if (!/^\d+$/.test(text) || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${text}"`);
+	return n;
+}
 
 async function main(): Promise<void> {
-	const sim = await startGenesysSimulator({
+	const { values } = parseArgs({
+		options: {
+			port: { type: 'string', default: '8080' },
+			'storage-port': { type: 'string', default: '8081' },
+			host: { type: 'string', default: '127.0.0.1' },
+			cert: { type: 'string' },
+			'run-seconds': { type: 'string', default: '5' },
+			seed: { type: 'string' },
+			'context-services-port': { type: 'string', default: '8082' },
+			'connectif-port': { type: 'string', default: '8083' },
+			help: { type: 'boolean', short: 'h' },
+		},
+	});
+	if (values.help) {
+		console.log(usage);
+		return;
+	}
+	const runSeconds = Number(values['run-seconds']);
+	if (!Number.isFinite(runSeconds) || runSeconds < 0) throw new Error(`--run-seconds must be a number of seconds, not "${values['run-seconds']}"`);
+	const certificate = values.cert ? readFileSync(values.cert, 'utf8') : undefined;
+
+	const genesys = await startGenesysSimulator({
 		host: values.host,
-		port: Number(values.port),
-		storagePort: Number(values['storage-port']),
-		certificate: values.cert ? readFileSync(values.cert, 'utf8') : undefined,
-		runDurationMs: Number(values['run-seconds']) * 1000,
+		port: port('port', values.port),
+		storagePort: port('storage-port', values['storage-port']),
+		certificate,
+		seed: values.seed,
+		runDurationMs: runSeconds * 1000,
 		interactions: 300,
 		contacts: 60,
 	});
+	const stops: Array<() => Promise<void>> = [() => genesys.close()];
+	try {
+		const contextServices = await startContextServicesSimulator({ host: values.host, port: port('context-services-port', values['context-services-port']), services: 2000 });
+		stops.push(() => contextServices.close());
+		const connectif = await startConnectifSimulator({ host: values.host, port: port('connectif-port', values['connectif-port']), exportDurationMs: runSeconds * 1000 });
+		stops.push(() => connectif.close());
 
-	const contextServices = await startContextServicesSimulator({ host: values.host, port: Number(values['context-services-port']), services: 2000 });
-	const connectif = await startConnectifSimulator({ host: values.host, port: Number(values['connectif-port']), exportDurationMs: Number(values['run-seconds']) * 1000 });
-
-	console.log(`Genesys simulator listening on ${sim.baseUrl} (storage ${sim.storageUrl})
+		console.log(`Genesys simulator: API ${genesys.baseUrl}, storage ${genesys.storageUrl}
+  User Data Management v10 at ${genesys.baseUrl}/udm/v10, v4 at /udm/v4/export + /udm/v3, CDDS at /data-download/v4/export + /data-download/v3
 
 In n8n, create a "Genesys Multicloud CX API" credential:
-  Region: Custom URL    Custom Base URL: ${sim.baseUrl}
-  API Key: sim-api-key   Client ID: sim-client   Client Secret: sim-secret
-  Grant Type: Password   Username: SIMTENANT\\analyst   Password: sim-password
-Upload your certificate (Certificate > Upload) before creating an export job${values.cert ? ' (one is loaded already)' : ''}.
+  Region: Custom URL         Custom Base URL: ${genesys.baseUrl}
+  API: any of the three      API Key: sim-api-key
+  Client ID: sim-client      Client Secret: sim-secret
+  Grant Type: Password       Username: SIMTENANT\\analyst   Password: sim-password
+  (or Grant Type: Client Credentials)
+${
+	certificate
+		? `The certificate in ${values.cert} is loaded: exports are encrypted to it.`
+		: 'Upload your certificate first (Genesys Data Export > Certificate > Upload): without one, runs fail as they do on a tenant.'
+}
+Runs take ${runSeconds} s; a job created to run immediately starts one at once.
 
 Genesys Context Services: ${contextServices.baseUrl} (no authentication; services in October 2026)
 Connectif: ${connectif.baseUrl} (API key: sim-connectif-key; set it as the credential's Base URL)
 
 Ctrl+C stops them.`);
+	} catch (error) {
+		await Promise.all(stops.map((stop) => stop()));
+		throw error;
+	}
 
-	const stop = () => {
-		void Promise.all([sim.close(), contextServices.close(), connectif.close()]).then(() => process.exit(0));
+	let stopping = false;
+	const stop = (signal: NodeJS.Signals) => {
+		if (stopping) return;
+		stopping = true;
+		console.log(`\n${signal}: stopping the simulators`);
+		Promise.all(stops.map((s) => s())).then(
+			() => process.exit(0),
+			(error: unknown) => {
+				console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+				process.exit(1);
+			},
+		);
 	};
-	process.on('SIGINT', stop);
-	process.on('SIGTERM', stop);
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
 }
 
-main().catch((error: Error) => {
-	console.error(`error: ${error.message}`);
+main().catch((error: unknown) => {
+	console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
 	process.exit(1);
 });

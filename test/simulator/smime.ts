@@ -1,96 +1,77 @@
 /**
- * The simulator's own S/MIME encryption, written from RFC 5652 / RFC 8551 (independent of the
- * package's decryption code): CMS EnvelopedData, one KeyTransRecipientInfo naming the certificate
- * by issuer and serial number, RSA PKCS#1 v1.5 key transport, AES-256-CBC content, DER, wrapped as
- * `openssl smime -encrypt -binary -aes256` writes it (MIME headers, base64 in 64-column lines).
+ * The simulator's own S/MIME encryption, written from RFC 5652 (CMS) and RFC 8551 (S/MIME 4.0) and
+ * independent of the package's decryption code: EnvelopedData with one KeyTransRecipientInfo that
+ * names the certificate by issuer and serial number, the content key wrapped with RSA PKCS#1 v1.5,
+ * the content encrypted with AES-256-CBC, all in DER, then wrapped as
+ * `openssl smime -encrypt -binary -aes256 -in part -out part.smime cert.pem` writes it: MIME
+ * headers, a blank line, the DER in base64 lines of 64 characters, LF line ends, a blank last line.
  */
 import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
+import { certificateIssuerAndSerial, contextConstructed, contextPrimitive, integer, nullValue, objectIdentifier, octetString, sequence, setOf } from './der';
 
-function length(n: number): Buffer {
-	if (n < 0x80) return Buffer.from([n]);
-	const bytes: number[] = [];
-	for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-	return Buffer.from([0x80 | bytes.length, ...bytes]);
+const OID = {
+	data: '1.2.840.113549.1.7.1',
+	envelopedData: '1.2.840.113549.1.7.3',
+	rsaEncryption: '1.2.840.113549.1.1.1',
+	aes256Cbc: '2.16.840.1.101.3.4.1.42',
+} as const;
+
+/**
+ * The MIME type in the Content-Type header. RFC 8551 names `application/pkcs7-mime`; OpenSSL's
+ * `smime` command still writes the older `application/x-pkcs7-mime`. Decryptors take both.
+ */
+export type SmimeMediaType = 'application/pkcs7-mime' | 'application/x-pkcs7-mime';
+
+export interface EncryptOptions {
+	/** Content-encryption key and IV; random unless given (tests that want fixed bytes). */
+	contentKey?: Buffer;
+	iv?: Buffer;
 }
 
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-	const body = Buffer.concat(content);
-	return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
+/** Parses a PEM certificate and checks that exports can be encrypted to it (RSA public key). */
+export function encryptionCertificate(pem: string | Buffer): X509Certificate {
+	const certificate = new X509Certificate(pem);
+	const type = certificate.publicKey.asymmetricKeyType;
+	if (type !== 'rsa') throw new Error(`the certificate's key is ${type ?? 'of an unknown type'}, not RSA: exports are encrypted with RSA key transport`);
+	return certificate;
 }
 
-const sequence = (...c: Buffer[]) => tlv(0x30, ...c);
-const set = (...c: Buffer[]) => tlv(0x31, ...c);
-const octets = (b: Buffer) => tlv(0x04, b);
-const integer = (n: number) => tlv(0x02, Buffer.from([n]));
-const NULL = Buffer.from([0x05, 0x00]);
+/** CMS ContentInfo { envelopedData } for `content`, as DER. */
+export function encryptEnvelopedData(content: Buffer, certificate: X509Certificate, options: EncryptOptions = {}): Buffer {
+	const contentKey = options.contentKey ?? randomBytes(32);
+	const iv = options.iv ?? randomBytes(16);
+	if (contentKey.length !== 32 || iv.length !== 16) throw new Error('AES-256-CBC needs a 32-byte key and a 16-byte IV');
 
-function oid(dotted: string): Buffer {
-	const [a, b, ...rest] = dotted.split('.').map(Number);
-	const bytes = [40 * a + b];
-	for (const arc of rest) {
-		const chunk: number[] = [arc & 0x7f];
-		for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) chunk.unshift((v & 0x7f) | 0x80);
-		bytes.push(...chunk);
-	}
-	return tlv(0x06, Buffer.from(bytes));
+	const cipher = createCipheriv('aes-256-cbc', contentKey, iv);
+	const encryptedContent = Buffer.concat([cipher.update(content), cipher.final()]);
+	// PKCS#1 v1.5 is what openssl smime and Genesys use for key transport; Node allows it for encryption.
+	const encryptedKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, contentKey);
+	const { issuer, serialNumber } = certificateIssuerAndSerial(certificate.raw);
+
+	// KeyTransRecipientInfo ::= SEQUENCE { version 0, rid IssuerAndSerialNumber, keyEncryptionAlgorithm, encryptedKey }
+	const recipientInfo = sequence(integer(0), sequence(issuer, serialNumber), sequence(objectIdentifier(OID.rsaEncryption), nullValue()), octetString(encryptedKey));
+	// EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT encryptedContent }
+	const encryptedContentInfo = sequence(objectIdentifier(OID.data), sequence(objectIdentifier(OID.aes256Cbc), octetString(iv)), contextPrimitive(0, encryptedContent));
+	// EnvelopedData ::= SEQUENCE { version 0 (no originatorInfo, only ktri v0), recipientInfos SET, encryptedContentInfo }
+	const envelopedData = sequence(integer(0), setOf(recipientInfo), encryptedContentInfo);
+	return sequence(objectIdentifier(OID.envelopedData), contextConstructed(0, envelopedData));
 }
 
-/** A DER element: its tag, where its content starts and ends, and where the next one starts. */
-function read(der: Buffer, at: number): { tag: number; start: number; end: number } {
-	const tag = der[at];
-	let len = der[at + 1];
-	let start = at + 2;
-	if (len & 0x80) {
-		const n = len & 0x7f;
-		len = 0;
-		for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
-		start += n;
-	}
-	return { tag, start, end: start + len };
-}
-
-/** The DER of the certificate's issuer Name and serialNumber INTEGER, copied as they are. */
-function issuerAndSerial(certDer: Buffer): Buffer {
-	const cert = read(certDer, 0);
-	const tbs = read(certDer, cert.start);
-	let at = tbs.start;
-	let element = read(certDer, at);
-	if (element.tag === 0xa0) {
-		at = element.end;
-		element = read(certDer, at);
-	}
-	const serial = certDer.subarray(at, element.end);
-	const signature = read(certDer, element.end);
-	const issuer = read(certDer, signature.end);
-	return sequence(certDer.subarray(signature.end, issuer.end), serial);
-}
-
-export function encryptDer(content: Buffer, certificatePem: string): Buffer {
-	const certificate = new X509Certificate(certificatePem);
-	const key = randomBytes(32);
-	const iv = randomBytes(16);
-	const cipher = createCipheriv('aes-256-cbc', key, iv);
-	const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
-	const wrapped = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
-	const recipient = sequence(integer(0), issuerAndSerial(certificate.raw), sequence(oid('1.2.840.113549.1.1.1'), NULL), octets(wrapped));
-	const encryptedContentInfo = sequence(oid('1.2.840.113549.1.7.1'), sequence(oid('2.16.840.1.101.3.4.1.42'), octets(iv)), tlv(0x80, encrypted));
-	const enveloped = sequence(integer(0), set(recipient), encryptedContentInfo);
-	return sequence(oid('1.2.840.113549.1.7.3'), tlv(0xa0, enveloped));
-}
-
-export function encryptSmime(content: Buffer, certificatePem: string): Buffer {
-	const base64 = encryptDer(content, certificatePem).toString('base64');
+/** Wraps CMS DER as an S/MIME message the way OpenSSL writes it. */
+export function smimeMessage(der: Buffer, mediaType: SmimeMediaType = 'application/pkcs7-mime'): Buffer {
+	const base64 = der.toString('base64');
 	const lines: string[] = [];
 	for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
-	return Buffer.from(
-		[
-			'MIME-Version: 1.0',
-			'Content-Disposition: attachment; filename="smime.p7m"',
-			'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
-			'Content-Transfer-Encoding: base64',
-			'',
-			...lines,
-			'',
-		].join('\n'),
-	);
+	const head = [
+		'MIME-Version: 1.0',
+		'Content-Disposition: attachment; filename="smime.p7m"',
+		`Content-Type: ${mediaType}; smime-type=enveloped-data; name="smime.p7m"`,
+		'Content-Transfer-Encoding: base64',
+	];
+	return Buffer.from(`${head.join('\n')}\n\n${lines.join('\n')}\n\n`, 'latin1');
+}
+
+export function encryptSmime(content: Buffer, certificate: X509Certificate | string, options: EncryptOptions & { mediaType?: SmimeMediaType } = {}): Buffer {
+	const cert = typeof certificate === 'string' ? encryptionCertificate(certificate) : certificate;
+	return smimeMessage(encryptEnvelopedData(content, cert, options), options.mediaType);
 }

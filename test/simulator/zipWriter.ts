@@ -1,155 +1,264 @@
 /**
  * The simulator's own zip writer (independent of the package's reassembly code, so tests compare
- * two implementations): deflated entries, CRC-32, and Info-ZIP style split archives — the first
- * part starts with the spanning signature `PK\x07\x08`, every central-directory record carries the
- * disk its entry starts on and the offset on that disk, and the end record counts disks. Sizes
- * stay under 4 GiB (no Zip64): simulator exports are small.
+ * two implementations), following APPNOTE 6.3.x and what Info-ZIP `zip -s` writes:
+ * - entries deflated (or stored when deflate does not shrink them), CRC-32, sizes in the local
+ *   header (no data descriptors), an extended-timestamp ("UT") extra field, UTF-8 flag for names
+ *   that need it; no Zip64 (simulator exports are far below 4 GiB and 65 535 entries);
+ * - split archives as Info-ZIP makes them: the first part starts with the spanning signature
+ *   `PK\x07\x08`; data is cut at part boundaries wherever it falls, but no header is ever cut — a
+ *   local header, a central-directory record or the end record that does not fit in what is left
+ *   of a part starts the next one (so parts before the last may be a little short); every
+ *   central-directory record carries the disk its entry starts on and the offset on that disk (the
+ *   marker counts); the central directory may itself begin in one part and continue in the next;
+ *   the end record gives its own disk, the disk where the central directory starts, and how many
+ *   records are on its disk. `zip -s` writes the marker even when everything fits in one part.
  */
 import { crc32, deflateRawSync } from 'node:zlib';
 
 export interface ZipInput {
 	name: string;
 	data: Buffer;
+	/** Modification time (default: the archive's `modified`). */
+	modified?: Date;
 }
 
-const SPANNING_SIGNATURE = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
-/** 2026-01-01 00:00 in MS-DOS date/time. */
-const DOS_TIME = 0;
-const DOS_DATE = ((2026 - 1980) << 9) | (1 << 5) | 1;
+export interface ZipOptions {
+	/** Split into parts of at most this many bytes (Info-ZIP's minimum is 64 KiB). */
+	splitSize?: number;
+	/** Modification time of every entry without its own (default 2026-01-01T00:00:00Z). */
+	modified?: Date;
+	/** Deflate level (default 6, Info-ZIP's). */
+	level?: number;
+}
+
+const SIG = {
+	spanning: 0x08074b50,
+	local: 0x04034b50,
+	central: 0x02014b50,
+	end: 0x06054b50,
+} as const;
+const LOCAL_SIZE = 30;
+const CENTRAL_SIZE = 46;
+const END_SIZE = 22;
+/** Info-ZIP's smallest split. */
+export const MIN_SPLIT_SIZE = 64 * 1024;
+const DEFAULT_MODIFIED = new Date(Date.UTC(2026, 0, 1));
 
 interface Prepared {
 	name: Buffer;
-	utf8: boolean;
+	flags: number;
+	method: 0 | 8;
 	crc: number;
 	size: number;
 	compressed: Buffer;
-	method: number;
+	dosTime: number;
+	dosDate: number;
+	unixTime: number;
 }
 
-function prepare(entry: ZipInput): Prepared {
-	const name = Buffer.from(entry.name, 'utf8');
-	const deflated = deflateRawSync(entry.data, { level: 6 });
-	const stored = deflated.length >= entry.data.length;
+/** MS-DOS date and time (2-second resolution), from the UTC fields so output is the same in any time zone. */
+function dosDateTime(date: Date): { dosDate: number; dosTime: number } {
+	const year = Math.min(2107, Math.max(1980, date.getUTCFullYear()));
 	return {
-		name,
-		utf8: /[^\x20-\x7e]/.test(entry.name),
-		crc: crc32(entry.data) >>> 0,
-		size: entry.data.length,
-		compressed: stored ? entry.data : deflated,
-		method: stored ? 0 : 8,
+		dosDate: ((year - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate(),
+		dosTime: (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | Math.floor(date.getUTCSeconds() / 2),
 	};
 }
 
+function prepare(input: ZipInput, options: ZipOptions): Prepared {
+	const name = Buffer.from(input.name, 'utf8');
+	if (name.length === 0 || name.length > 0xffff) throw new Error(`zip entry name "${input.name}" is empty or too long`);
+	if (input.data.length > 0xfffffffe) throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
+	const deflated = deflateRawSync(input.data, { level: options.level ?? 6 });
+	const store = deflated.length >= input.data.length;
+	const modified = input.modified ?? options.modified ?? DEFAULT_MODIFIED;
+	return {
+		name,
+		// Bit 11: the name is UTF-8 (only needed, and only set, when it is not plain ASCII).
+		flags: /[^\x20-\x7e]/.test(input.name) ? 0x0800 : 0,
+		method: store ? 0 : 8,
+		crc: crc32(input.data) >>> 0,
+		size: input.data.length,
+		compressed: store ? input.data : deflated,
+		...dosDateTime(modified),
+		unixTime: Math.max(0, Math.floor(modified.getTime() / 1000)) >>> 0,
+	};
+}
+
+/** Extended timestamp extra field (0x5455) with the modification time only. */
+function timestampExtra(e: Prepared): Buffer {
+	const extra = Buffer.alloc(9);
+	extra.writeUInt16LE(0x5455, 0);
+	extra.writeUInt16LE(5, 2);
+	extra.writeUInt8(1, 4); // flags: mtime present
+	extra.writeUInt32LE(e.unixTime, 5);
+	return extra;
+}
+
 function localHeader(e: Prepared): Buffer {
-	const h = Buffer.alloc(30);
-	h.writeUInt32LE(0x04034b50, 0);
-	h.writeUInt16LE(20, 4);
-	h.writeUInt16LE(e.utf8 ? 0x0800 : 0, 6);
+	const extra = timestampExtra(e);
+	const h = Buffer.alloc(LOCAL_SIZE);
+	h.writeUInt32LE(SIG.local, 0);
+	h.writeUInt16LE(e.method === 8 ? 20 : 10, 4); // version needed to extract
+	h.writeUInt16LE(e.flags, 6);
 	h.writeUInt16LE(e.method, 8);
-	h.writeUInt16LE(DOS_TIME, 10);
-	h.writeUInt16LE(DOS_DATE, 12);
+	h.writeUInt16LE(e.dosTime, 10);
+	h.writeUInt16LE(e.dosDate, 12);
 	h.writeUInt32LE(e.crc, 14);
 	h.writeUInt32LE(e.compressed.length, 18);
 	h.writeUInt32LE(e.size, 22);
 	h.writeUInt16LE(e.name.length, 26);
-	h.writeUInt16LE(0, 28);
-	return Buffer.concat([h, e.name]);
+	h.writeUInt16LE(extra.length, 28);
+	return Buffer.concat([h, e.name, extra]);
 }
 
 function centralRecord(e: Prepared, disk: number, offset: number): Buffer {
-	const h = Buffer.alloc(46);
-	h.writeUInt32LE(0x02014b50, 0);
-	h.writeUInt16LE(0x031e, 4); // made by: Unix, 3.0
-	h.writeUInt16LE(20, 6);
-	h.writeUInt16LE(e.utf8 ? 0x0800 : 0, 8);
+	const extra = timestampExtra(e);
+	const h = Buffer.alloc(CENTRAL_SIZE);
+	h.writeUInt32LE(SIG.central, 0);
+	h.writeUInt16LE(0x031e, 4); // made by: Unix, spec 3.0 (as Info-ZIP on Linux)
+	h.writeUInt16LE(e.method === 8 ? 20 : 10, 6);
+	h.writeUInt16LE(e.flags, 8);
 	h.writeUInt16LE(e.method, 10);
-	h.writeUInt16LE(DOS_TIME, 12);
-	h.writeUInt16LE(DOS_DATE, 14);
+	h.writeUInt16LE(e.dosTime, 12);
+	h.writeUInt16LE(e.dosDate, 14);
 	h.writeUInt32LE(e.crc, 16);
 	h.writeUInt32LE(e.compressed.length, 20);
 	h.writeUInt32LE(e.size, 24);
 	h.writeUInt16LE(e.name.length, 28);
-	h.writeUInt16LE(0, 30); // extra
-	h.writeUInt16LE(0, 32); // comment
-	h.writeUInt16LE(disk, 34);
+	h.writeUInt16LE(extra.length, 30);
+	h.writeUInt16LE(0, 32); // comment length
+	h.writeUInt16LE(disk, 34); // disk number start
 	h.writeUInt16LE(0, 36); // internal attributes
-	h.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-	h.writeUInt32LE(offset, 42);
-	return Buffer.concat([h, e.name]);
+	h.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: regular file, rw-r--r--
+	h.writeUInt32LE(offset, 42); // offset of the local header on its disk
+	return Buffer.concat([h, e.name, extra]);
 }
 
-function endRecord(thisDisk: number, cdDisk: number, entriesHere: number, entries: number, cdSize: number, cdOffset: number): Buffer {
-	const h = Buffer.alloc(22);
-	h.writeUInt32LE(0x06054b50, 0);
-	h.writeUInt16LE(thisDisk, 4);
-	h.writeUInt16LE(cdDisk, 6);
-	h.writeUInt16LE(entriesHere, 8);
-	h.writeUInt16LE(entries, 10);
-	h.writeUInt32LE(cdSize, 12);
-	h.writeUInt32LE(cdOffset, 16);
-	h.writeUInt16LE(0, 20);
+function endRecord(fields: { disk: number; cdDisk: number; entriesHere: number; entries: number; cdSize: number; cdOffset: number }): Buffer {
+	const h = Buffer.alloc(END_SIZE);
+	h.writeUInt32LE(SIG.end, 0);
+	h.writeUInt16LE(fields.disk, 4);
+	h.writeUInt16LE(fields.cdDisk, 6);
+	h.writeUInt16LE(fields.entriesHere, 8);
+	h.writeUInt16LE(fields.entries, 10);
+	h.writeUInt32LE(fields.cdSize, 12);
+	h.writeUInt32LE(fields.cdOffset, 16);
+	h.writeUInt16LE(0, 20); // comment length
 	return h;
 }
 
-/**
- * Writes a zip; with `splitSize`, as split parts of at most that many bytes (the last one holds
- * the whole central directory and end record, as Info-ZIP keeps them together). A zip that fits
- * in one part is an ordinary zip, as `zip -s` makes it.
- */
-export function buildZip(inputs: ZipInput[], splitSize?: number): Buffer[] {
-	const entries = inputs.map(prepare);
-	const bodies = entries.map((e) => Buffer.concat([localHeader(e), e.compressed]));
-	const cdLength = entries.reduce((n, e) => n + 46 + e.name.length, 0);
-	const plainLength = bodies.reduce((n, b) => n + b.length, 0) + cdLength + 22;
-	if (!splitSize || plainLength <= splitSize) {
-		let offset = 0;
-		const cd: Buffer[] = [];
-		entries.forEach((e, i) => {
-			cd.push(centralRecord(e, 0, offset));
-			offset += bodies[i].length;
-		});
-		return [Buffer.concat([...bodies, ...cd, endRecord(0, 0, entries.length, entries.length, cdLength, offset)])];
-	}
-	if (splitSize < cdLength + 22 + 64) throw new Error(`split size ${splitSize} is too small for this archive's central directory`);
+/** Bytes laid out into parts of at most `limit` bytes, with headers kept whole. */
+class PartWriter {
+	readonly parts: Buffer[][] = [[]];
+	private used = 0;
 
-	// Lay the stream out: signature, then entries cut at part boundaries wherever they fall.
-	const parts: Buffer[][] = [[SPANNING_SIGNATURE]];
-	let used = SPANNING_SIGNATURE.length;
-	const starts: Array<{ disk: number; offset: number }> = [];
-	const append = (data: Buffer) => {
-		let rest = data;
+	constructor(private readonly limit: number) {}
+
+	get disk(): number {
+		return this.parts.length - 1;
+	}
+
+	get offset(): number {
+		return this.used;
+	}
+
+	private next(): void {
+		this.parts.push([]);
+		this.used = 0;
+	}
+
+	/** Makes room for a header of `length` bytes, starting a new part when it would not fit. */
+	reserve(length: number): void {
+		if (length > this.limit) throw new Error(`a ${length}-byte zip header does not fit in a ${this.limit}-byte part`);
+		if (this.used + length > this.limit) this.next();
+	}
+
+	header(bytes: Buffer): void {
+		this.reserve(bytes.length);
+		this.data(bytes);
+	}
+
+	/** Data, cut at part boundaries wherever they fall. */
+	data(bytes: Buffer): void {
+		let rest = bytes;
 		while (rest.length > 0) {
-			if (used === splitSize) {
-				parts.push([]);
-				used = 0;
-			}
-			const take = Math.min(rest.length, splitSize - used);
-			parts[parts.length - 1].push(rest.subarray(0, take));
-			used += take;
+			if (this.used === this.limit) this.next();
+			const take = Math.min(rest.length, this.limit - this.used);
+			this.parts[this.disk].push(rest.subarray(0, take));
+			this.used += take;
 			rest = rest.subarray(take);
 		}
-	};
-	bodies.forEach((body) => {
-		if (used === splitSize) {
-			parts.push([]);
-			used = 0;
-		}
-		starts.push({ disk: parts.length - 1, offset: used });
-		append(body);
-	});
-	// The central directory and end record go together in the last part.
-	if (splitSize - used < cdLength + 22) {
-		parts.push([]);
-		used = 0;
 	}
-	const cdDisk = parts.length - 1;
-	const cdOffset = used;
-	const cd = Buffer.concat(entries.map((e, i) => centralRecord(e, starts[i].disk, starts[i].offset)));
-	parts[cdDisk].push(cd, endRecord(cdDisk, cdDisk, entries.length, entries.length, cdLength, cdOffset));
-	return parts.map((chunks) => Buffer.concat(chunks));
+
+	result(): Buffer[] {
+		return this.parts.map((chunks) => Buffer.concat(chunks));
+	}
 }
 
-/** Genesys's names for the parts: `<base>.z01` … `<base>.z99`, `.z100` …, and `<base>.zip` last. */
+/**
+ * Writes a zip; with `splitSize`, as the parts of an Info-ZIP split archive in disk order (the last
+ * one is the `.zip`). `options` may be the split size alone.
+ */
+export function buildZip(inputs: ZipInput[], options: number | ZipOptions = {}): Buffer[] {
+	const opts: ZipOptions = typeof options === 'number' ? { splitSize: options } : options;
+	if (inputs.length > 0xffff) throw new Error('more than 65 535 entries need Zip64, which this writer does not do');
+	const names = new Set<string>();
+	for (const input of inputs) {
+		if (names.has(input.name)) throw new Error(`duplicate zip entry ${input.name}`);
+		names.add(input.name);
+	}
+	const entries = inputs.map((input) => prepare(input, opts));
+	const split = opts.splitSize !== undefined;
+	if (split && (!Number.isInteger(opts.splitSize) || (opts.splitSize ?? 0) < MIN_SPLIT_SIZE)) {
+		throw new Error(`split size ${opts.splitSize} is below Info-ZIP's minimum of ${MIN_SPLIT_SIZE} bytes`);
+	}
+	const writer = new PartWriter(split ? (opts.splitSize ?? 0) : Number.MAX_SAFE_INTEGER);
+
+	if (split) writer.header(u32(SIG.spanning));
+	const starts: Array<{ disk: number; offset: number }> = [];
+	for (const e of entries) {
+		const header = localHeader(e);
+		writer.reserve(header.length);
+		starts.push({ disk: writer.disk, offset: writer.offset });
+		writer.data(header);
+		writer.data(e.compressed);
+	}
+
+	const records = entries.map((e, i) => centralRecord(e, starts[i].disk, starts[i].offset));
+	let cdStart: { disk: number; offset: number } | undefined;
+	const recordDisks: number[] = [];
+	for (const record of records) {
+		writer.reserve(record.length);
+		cdStart ??= { disk: writer.disk, offset: writer.offset };
+		recordDisks.push(writer.disk);
+		writer.data(record);
+	}
+	writer.reserve(END_SIZE);
+	cdStart ??= { disk: writer.disk, offset: writer.offset };
+	const disk = writer.disk;
+	const cdSize = records.reduce((n, r) => n + r.length, 0);
+	if (cdStart.offset > 0xffffffff || cdSize > 0xffffffff || disk > 0xfffe) throw new Error('this archive needs Zip64, which this writer does not do');
+	writer.data(
+		endRecord({
+			disk,
+			cdDisk: cdStart.disk,
+			entriesHere: recordDisks.filter((d) => d === disk).length,
+			entries: entries.length,
+			cdSize,
+			cdOffset: cdStart.offset,
+		}),
+	);
+	return writer.result();
+}
+
+function u32(value: number): Buffer {
+	const b = Buffer.alloc(4);
+	b.writeUInt32LE(value, 0);
+	return b;
+}
+
+/** The names Info-ZIP gives the parts: `<base>.z01` … `<base>.z99`, `<base>.z100` …, and `<base>.zip` last. */
 export function partNames(base: string, count: number): string[] {
 	return Array.from({ length: count }, (_, i) => (i === count - 1 ? `${base}.zip` : `${base}.z${String(i + 1).padStart(2, '0')}`));
 }
