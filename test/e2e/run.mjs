@@ -125,7 +125,24 @@ async function main() {
 	const lines = values.n8n === 'all' ? ['1', '2'] : [values.n8n];
 	const tgz = pack();
 	log(`packed ${tgz}`);
+	const results = { passed: 0, failed: 0 };
 	for (const line of lines) {
+		try {
+			await runLine(line, tgz);
+			results.passed++;
+		} catch (error) {
+			results.failed++;
+			console.error(`[e2e] n8n ${line}.x FAILED: ${error.message}`);
+		} finally {
+			stopAll();
+		}
+	}
+	log(`${results.passed} passed, ${results.failed} failed`);
+	if (results.failed > 0) process.exitCode = 1;
+}
+
+async function runLine(line, tgz) {
+	{
 		const work = mkdtempSync(join(tmpdir(), `cx-e2e-n8n${line}-`));
 		cleanups.push(() => values.keep || rmSync(work, { recursive: true, force: true }));
 		const n8n = installN8n(line);
@@ -210,7 +227,18 @@ async function main() {
 		const differing = expected.findIndex((record, i) => record !== stored[i]);
 		if (differing !== -1) throw new Error(`n8n ${line}.x: the records in PostgreSQL differ from the export's, e.g. ${expected[differing].slice(0, 200)}`);
 	}
-	log('all good');
+}
+
+/** Stops what a run started: simulators, databases, temporary folders. */
+function stopAll() {
+	for (const child of children.splice(0)) child.kill('SIGTERM');
+	for (const cleanup of cleanups.splice(0).reverse()) {
+		try {
+			cleanup();
+		} catch {
+			// best effort
+		}
+	}
 }
 
 main()
@@ -218,13 +246,4 @@ main()
 		console.error(`[e2e] FAILED: ${error.message}`);
 		process.exitCode = 1;
 	})
-	.finally(() => {
-		for (const child of children) child.kill('SIGTERM');
-		for (const cleanup of cleanups.reverse()) {
-			try {
-				cleanup();
-			} catch {
-				// best effort
-			}
-		}
-	});
+	.finally(stopAll);
