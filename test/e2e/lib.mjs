@@ -87,8 +87,10 @@ async function startPostgres(work) {
 	const data = join(work, 'pg');
 	const socket = join(work, 'pgsock');
 	mkdirSync(socket, { recursive: true });
+	// Debian keeps the server programs in /usr/lib/postgresql/<version>/bin, off the PATH.
+	const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
 	const bin = (name) => {
-		for (const candidate of [`/usr/lib/postgresql/15/bin/${name}`, `/usr/local/bin/${name}`, `/usr/bin/${name}`]) if (existsSync(candidate)) return candidate;
+		for (const candidate of [...versions.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`), `/usr/local/bin/${name}`, `/usr/bin/${name}`]) if (existsSync(candidate)) return candidate;
 		return name;
 	};
 	const asPostgres = process.getuid?.() === 0;
