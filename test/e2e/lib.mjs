@@ -75,7 +75,8 @@ export function installN8n(line) {
 		log(`installing n8n ${line}.x (test/e2e/n8n${line}, once)`);
 		// Install scripts would download prebuilt binaries (no network here) or build modules for
 		// another Node: skip them, then build the native modules n8n needs for the Node that runs it.
-		sh('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+		// `npm install` from the lock file: `npm ci` refuses locks that lack other platforms' optional packages.
+		sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
 		const env = runtime.home ? { ...process.env, npm_config_nodedir: runtime.home, PATH: `${join(runtime.home, 'bin')}:${process.env.PATH}` } : process.env;
 		sh('npm', ['rebuild', 'sqlite3', ...(line === '2' ? ['isolated-vm'] : [])], { cwd: dir, stdio: 'inherit', env });
 	}
