@@ -15,7 +15,7 @@ const open = process.argv.includes('--open');
 async function main() {
 	const started = Date.now();
 	const tgz = pack();
-	const context = await setUp('1', tgz);
+	const context = await setUp('1', tgz, { split: true });
 	const summary = await runNightly(context);
 	console.log(`
 Genesys nightly contact history → PostgreSQL, in n8n 1.123 with n8n-nodes-cx-export:

@@ -35,6 +35,16 @@ function reject(context: IWebhookFunctions, status: number, message: string): IW
 	return { noWebhookResponse: true };
 }
 
+/**
+ * 200 with the EventsResponse Genesys expects, sent by the node itself: n8n answers an
+ * "onReceived" webhook that starts an execution with the description's responseData, not with the
+ * node's webhookResponse.
+ */
+function acknowledge(context: IWebhookFunctions, body: IDataObject, workflowData?: INodeExecutionData[][]): IWebhookResponseData {
+	context.getResponseObject().status(200).json(body);
+	return workflowData ? { noWebhookResponse: true, workflowData } : { noWebhookResponse: true };
+}
+
 export class GenesysInteractionsTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Genesys Interactions Trigger',
@@ -161,7 +171,7 @@ export class GenesysInteractionsTrigger implements INodeType {
 			const state = this.getWorkflowStaticData('node') as WebhookState;
 			state.operations ??= {};
 			if (isRedelivery(state.operations, payload.operationId, Date.now(), windowMinutes * 60_000)) {
-				return { webhookResponse: eventsResponse(ids, 'Already received') };
+				return acknowledge(this, eventsResponse(ids, 'Already received'));
 			}
 		}
 
@@ -188,8 +198,6 @@ export class GenesysInteractionsTrigger implements INodeType {
 				},
 			});
 		}
-		const webhookResponse = eventsResponse(ids);
-		if (items.length === 0) return { webhookResponse };
-		return { webhookResponse, workflowData: [items] };
+		return acknowledge(this, eventsResponse(ids), items.length > 0 ? [items] : undefined);
 	}
 }

@@ -2,6 +2,7 @@
 // the packed package in a real n8n user folder, the simulators, a throw-away PostgreSQL, the
 // credentials and workflows imported; and the nightly export workflow run and checked.
 import { execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -20,7 +21,13 @@ export function log(message) {
 	console.log(`[e2e] ${message}`);
 }
 export function sh(command, args, options = {}) {
-	return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...options });
+	try {
+		return execFileSync(command, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...options });
+	} catch (error) {
+		const tail = (stream) => (stream ? stream.toString().trim().split('\n').slice(-25).join('\n') : '');
+		error.message = `${error.message.split('\n')[0]}\n${tail(error.stdout)}\n${tail(error.stderr)}`.trim();
+		throw error;
+	}
 }
 export async function freePort() {
 	return new Promise((resolve, reject) => {
@@ -102,7 +109,10 @@ async function startPostgres(work) {
 	cleanups.push(() => run(bin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']));
 	const psql = (database, sql) => sh('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'n8n', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]).toString().trim();
 	psql('postgres', 'CREATE DATABASE warehouse');
+	psql('postgres', 'CREATE DATABASE n8n');
 	psql('warehouse', 'CREATE TABLE contact_history (id serial primary key, kind text, record_id text, source text, line integer, record jsonb)');
+	psql('warehouse', 'CREATE TABLE run_records (id serial primary key, run_id text, record jsonb)');
+	psql('warehouse', 'CREATE TABLE interaction_events (id serial primary key, interaction_id text, event text, media_type text, operation_id text, detail jsonb)');
 	return { port, psql };
 }
 
@@ -130,7 +140,7 @@ export function stopAll() {
  * Everything a run needs, started: a user folder with the package installed as users install it,
  * the simulators, PostgreSQL, credentials and workflows imported. `keep` leaves the folder behind.
  */
-export async function setUp(line, tgz, { keep = false } = {}) {
+export async function setUp(line, tgz, { keep = false, queue = false, split = false } = {}) {
 	const work = mkdtempSync(join(tmpdir(), `cx-e2e-n8n${line}-`));
 	cleanups.push(() => keep || rmSync(work, { recursive: true, force: true }));
 	const n8n = installN8n(line);
@@ -171,6 +181,8 @@ export async function setUp(line, tgz, { keep = false } = {}) {
 		...(line === '1' ? { N8N_EXPRESSION_ENGINE: 'legacy', N8N_RUNNERS_ENABLED: 'false' } : {}),
 		GENERIC_TIMEZONE: 'UTC',
 		TZ: 'UTC',
+		// Queue mode does not run on SQLite: n8n keeps its own data in the throw-away PostgreSQL.
+		...(queue ? { DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(pg.port), DB_POSTGRESDB_DATABASE: 'n8n', DB_POSTGRESDB_USER: 'n8n', DB_POSTGRESDB_PASSWORD: '' } : {}),
 	};
 	const n8nCli = (args) => sh(n8n.node, [n8n.bin, ...args], { env, cwd: work }).toString();
 
@@ -178,36 +190,83 @@ export async function setUp(line, tgz, { keep = false } = {}) {
 		{ id: 'cxGenesysApi01', name: 'Genesys (simulator)', type: 'genesysMulticloudApi', data: { region: 'custom', customBaseUrl: genesysUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password', apiVersion: 'udm-v10', accessToken: '' } },
 		{ id: 'cxSmimeKey0001', name: 'Export key', type: 'smimeKeyApi', data: { privateKey: readFileSync(keyPath, 'utf8'), passphrase: '', certificate: readFileSync(certPath, 'utf8') } },
 		{ id: 'cxPostgres0001', name: 'Warehouse', type: 'postgres', data: { host: '127.0.0.1', port: pg.port, database: 'warehouse', user: 'n8n', password: '', ssl: 'disable', allowUnauthorizedCerts: false, sshTunnel: false } },
+		{ id: 'cxConnectif001', name: 'Connectif (simulator)', type: 'connectifApi', data: { apiKey: 'sim-connectif-key', baseUrl: `http://127.0.0.1:${ports.connectif}` } },
+		{ id: 'cxWebhookSecr1', name: 'Interactions webhook secret', type: 'genesysInteractionsWebhookApi', data: { appSecret: WEBHOOK_SECRET } },
+		{ id: 'cxNexusApiKey1', name: 'Digital Channels API key', type: 'httpHeaderAuth', data: { name: 'x-api-key', value: 'sim-api-key' } },
 	];
 	writeFileSync(join(work, 'credentials.json'), JSON.stringify(credentials));
 	log(n8nCli(['import:credentials', `--input=${join(work, 'credentials.json')}`]).trim().split('\n').pop());
 	for (const file of readdirSync(join(root, 'workflows')).filter((f) => f.endsWith('.json'))) {
-		log(n8nCli(['import:workflow', `--input=${join(root, 'workflows', file)}`]).trim().split('\n').pop());
+		let input = join(root, 'workflows', file);
+		if (split && file === 'nightly-export-to-postgres.json') {
+			input = join(work, file);
+			writeFileSync(input, JSON.stringify(splitExport(JSON.parse(readFileSync(join(root, 'workflows', file), 'utf8')))));
+		}
+		log(n8nCli(['import:workflow', `--input=${input}`]).trim().split('\n').pop());
 	}
 
-	return { line, work, n8n, env, n8nCli, genesysUrl, pg, keyPath, certPath, ports };
+	return { line, queue, work, n8n, env, n8nCli, genesysUrl, pg, keyPath, certPath, ports };
 }
 
-/** Runs the nightly export workflow and checks every row PostgreSQL got against the export. */
-export async function runNightly({ line, work, n8nCli, genesysUrl, pg, keyPath }) {
-	log('running "Genesys nightly contact history → PostgreSQL"');
-	const started = Date.now();
-	const output = n8nCli(['execute', '--id=cxNightlyExport1', '--rawOutput']);
-	const seconds = ((Date.now() - started) / 1000).toFixed(1);
-	// What the export really holds, read as any client would: the latest run's parts through the
-	// Genesys API, their records through the cx-export CLI.
+const WEBHOOK_SECRET = 'e2e-digital-channels-app-secret';
+
+/**
+ * The nightly export with attachments and 64 KB parts (Genesys' smallest split size), so that the
+ * simulator's export comes as a split set of many encrypted parts to download, decrypt and reassemble.
+ */
+function splitExport(workflow) {
+	const exportNode = workflow.nodes.find((n) => n.parameters?.operation === 'createAndWait');
+	exportNode.parameters.additionalFields = { ...exportNode.parameters.additionalFields, exportAttachments: true, fileSplitSize: '64KB' };
+	return workflow;
+}
+
+/** `n8n execute --rawOutput` of one workflow; its run data (IRun) as JSON. */
+export function execute({ n8nCli, line }, id) {
+	const output = n8nCli(['execute', `--id=${id}`, '--rawOutput']);
+	const start = output.search(/^\{/m);
+	let run;
+	try {
+		run = JSON.parse(output.slice(start));
+	} catch {
+		throw new Error(`n8n ${line}.x: workflow ${id} printed no run data:\n${output.slice(-3000)}`);
+	}
+	const error = run?.data?.resultData?.error;
+	if (error) throw new Error(`n8n ${line}.x: workflow ${id} failed in "${error.node?.name ?? '?'}": ${error.message}${error.description ? ` (${error.description})` : ''}`);
+	return run;
+}
+
+/** The items a node put out (its first output) in a run. */
+export function outputOf(run, node) {
+	const runs = run?.data?.resultData?.runData?.[node];
+	if (!runs) throw new Error(`the run has no data for node "${node}"`);
+	return runs.flatMap((r) => r.data?.main?.[0] ?? []);
+}
+
+function genesysClient(genesysUrl) {
 	const core = createRequire(import.meta.url)(join(root, 'dist', 'src', 'index.js'));
-	const client = new core.GenesysClient({
+	return new core.GenesysClient({
 		baseUrl: genesysUrl,
 		send: core.fetchSender({ baseUrl: genesysUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password' }),
 	});
+}
+
+/**
+ * What the latest export run really holds, read as any client would: its parts through the Genesys
+ * API, their records through the cx-export CLI. Records as canonical JSON, sorted.
+ */
+export async function exportTruth({ work, genesysUrl, keyPath }) {
+	const client = genesysClient(genesysUrl);
 	const run = (await client.listRuns({ from: 0, size: 1, orderField: 'createdDate', descAsc: true })).items[0];
 	const files = await client.runFiles(run.id);
-	const truth = join(work, 'truth');
-	mkdirSync(truth);
+	const truth = join(work, `truth-${run.id}`);
+	mkdirSync(truth, { recursive: true });
 	for (const file of files) await pipeline(Readable.from(client.downloadFile(file.name).chunks), createWriteStream(join(truth, file.name)));
 	const lines = sh(process.execPath, [join(root, 'bin', 'cx-export.js'), 'records', '--key', keyPath, ...files.map((f) => join(truth, f.name))]).toString().trim().split('\n');
-	const expected = lines.map((l) => canonical(JSON.parse(l))).sort();
+	return { run: run.id, parts: files.length, records: lines.map((l) => canonical(JSON.parse(l))).sort() };
+}
+
+/** Every row of contact_history against the export's records. */
+function checkWarehouse({ line, pg }, truth, what) {
 	const stored = pg
 		.psql('warehouse', 'SELECT record::text FROM contact_history')
 		.split('\n')
@@ -215,9 +274,248 @@ export async function runNightly({ line, work, n8nCli, genesysUrl, pg, keyPath }
 		.map((l) => canonical(JSON.parse(l)))
 		.sort();
 	const perKind = pg.psql('warehouse', "SELECT kind || ': ' || count(*) FROM contact_history GROUP BY kind ORDER BY kind");
-	log(`n8n ${line}.x: run ${run.id} (${files.length} encrypted part(s)) → ${stored.length} rows in PostgreSQL (${perKind.split('\n').join(', ')}) in ${seconds} s`);
-	if (stored.length !== expected.length) throw new Error(`n8n ${line}.x: PostgreSQL holds ${stored.length} rows, the export has ${expected.length} records\n${output.slice(-2000)}`);
-	const differing = expected.findIndex((record, i) => record !== stored[i]);
-	if (differing !== -1) throw new Error(`n8n ${line}.x: the records in PostgreSQL differ from the export's, e.g. ${expected[differing].slice(0, 200)}`);
-	return { run: run.id, parts: files.length, rows: stored.length, perKind: perKind.split('\n'), seconds: Number(seconds) };
+	if (stored.length !== truth.records.length) throw new Error(`n8n ${line}.x ${what}: PostgreSQL holds ${stored.length} rows, the export has ${truth.records.length} records`);
+	const differing = truth.records.findIndex((record, i) => record !== stored[i]);
+	if (differing !== -1) throw new Error(`n8n ${line}.x ${what}: the records in PostgreSQL differ from the export's, e.g. ${truth.records[differing].slice(0, 200)}`);
+	return { rows: stored.length, perKind: perKind.split('\n') };
+}
+
+/** Runs the nightly export workflow and checks every row PostgreSQL got against the export. */
+export async function runNightly(context) {
+	log(`n8n ${context.line}.x: running "Genesys nightly contact history → PostgreSQL"`);
+	const started = Date.now();
+	execute(context, 'cxNightlyExport1');
+	const seconds = ((Date.now() - started) / 1000).toFixed(1);
+	const truth = await exportTruth(context);
+	const { rows, perKind } = checkWarehouse(context, truth, 'nightly export');
+	log(`n8n ${context.line}.x: run ${truth.run} (${truth.parts} encrypted part(s)) → ${rows} rows in PostgreSQL (${perKind.join(', ')}) in ${seconds} s`);
+	return { run: truth.run, parts: truth.parts, rows, perKind, seconds: Number(seconds), truth };
+}
+
+/**
+ * "Genesys export run finished → records" activated in the server (a polling trigger cannot be run
+ * by `n8n execute`): its first poll reports the runs finished since "Report Runs Since"; the test
+ * copy stores what it puts out in PostgreSQL, checked against the run's records.
+ */
+function exportTriggerTestCopy(context, since) {
+	const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'export-run-finished-to-records.json'), 'utf8'));
+	const trigger = workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysExportTrigger');
+	trigger.parameters.options = { ...trigger.parameters.options, replaySince: new Date(since).toISOString() };
+	workflow.nodes.push(
+		{
+			parameters: {
+				jsCode:
+					"// The download adds runId, _source and _line to each record: check them, store the record.\nconst run = String($('When an export run completes').first().json.id);\nreturn $input.all().map((item) => {\n  const { runId, _source, _line, ...record } = item.json;\n  if (String(runId) !== run || typeof _source !== 'string' || typeof _line !== 'number') throw new Error(`a record without runId ${run}, _source or _line: ${JSON.stringify(item.json).slice(0, 200)}`);\n  return { json: { run_id: run, record: JSON.stringify(record) } };\n});",
+			},
+			id: randomUUID(),
+			name: 'To rows',
+			type: 'n8n-nodes-base.code',
+			typeVersion: 2,
+			position: [520, 0],
+		},
+		{
+			parameters: {
+				schema: { __rl: true, mode: 'list', value: 'public' },
+				table: { __rl: true, mode: 'name', value: 'run_records' },
+				columns: { mappingMode: 'autoMapInputData', value: {}, matchingColumns: [], schema: ['run_id', 'record'].map((id) => ({ id, displayName: id, required: false, defaultMatch: false, display: true, type: 'string', canBeUsedToMatch: true })) },
+				options: {},
+			},
+			id: randomUUID(),
+			name: 'Insert into PostgreSQL',
+			type: 'n8n-nodes-base.postgres',
+			typeVersion: 2.5,
+			position: [780, 0],
+			credentials: { postgres: { id: 'cxPostgres0001', name: 'Warehouse' } },
+		},
+	);
+	workflow.connections['Records of the run'] = { main: [[{ node: 'To rows', type: 'main', index: 0 }]] };
+	workflow.connections['To rows'] = { main: [[{ node: 'Insert into PostgreSQL', type: 'main', index: 0 }]] };
+	Object.assign(workflow, { id: 'cxRunDoneTest01', name: `${workflow.name} (test copy)` });
+	const file = join(context.work, 'export-trigger-test.json');
+	writeFileSync(file, JSON.stringify(workflow));
+	context.n8nCli(['import:workflow', `--input=${file}`]);
+}
+
+export async function runExportTrigger(context, truth) {
+	const { line, pg } = context;
+	const count = () => Number(pg.psql('warehouse', 'SELECT count(*) FROM run_records'));
+	await until(`the export trigger's records of run ${truth.run} in PostgreSQL`, () => count() >= truth.records.length, 120);
+	await new Promise((resolve) => setTimeout(resolve, 1000));
+	const runs = pg.psql('warehouse', 'SELECT DISTINCT run_id FROM run_records').split('\n').filter(Boolean);
+	if (runs.length !== 1 || runs[0] !== String(truth.run)) throw new Error(`n8n ${line}.x export trigger: reported run(s) ${runs.join(', ')}, expected exactly run ${truth.run}`);
+	const records = pg
+		.psql('warehouse', 'SELECT record::text FROM run_records')
+		.split('\n')
+		.filter(Boolean)
+		.map((l) => canonical(JSON.parse(l)))
+		.sort();
+	if (records.length !== truth.records.length) throw new Error(`n8n ${line}.x export trigger: ${records.length} records, the run has ${truth.records.length}`);
+	const differing = truth.records.findIndex((record, i) => record !== records[i]);
+	if (differing !== -1) throw new Error(`n8n ${line}.x export trigger: records differ from the run's:\n  run:  ${truth.records[differing].slice(0, 400)}\n  n8n:  ${records[differing].slice(0, 400)}`);
+	log(`n8n ${line}.x: export trigger reported run ${truth.run} once; its ${records.length} records are the export's`);
+	return { records: records.length };
+}
+
+/**
+ * "Connectif activities of the last 7 days → rows": the rows n8n put out against the export's CSV
+ * as Connectif serves it, read by Python's csv module.
+ */
+export async function runConnectif(context) {
+	log(`n8n ${context.line}.x: running "Connectif activities of the last 7 days → rows"`);
+	const run = execute(context, 'cxConnectifRows1');
+	const [created] = outputOf(run, "Export last week's activities");
+	const rows = outputOf(run, 'Rows').map(({ json }) => json);
+	const base = `http://127.0.0.1:${context.ports.connectif}`;
+	const exp = await (await fetch(`${base}/exports/${created.json.id}`, { headers: { authorization: 'apiKey sim-connectif-key' } })).json();
+	if (exp.status !== 'finished' || !exp.fileUrl) throw new Error(`n8n ${context.line}.x Connectif: export ${created.json.id} is ${exp.status}`);
+	const zipPath = join(context.work, `connectif-${exp.id}.zip`);
+	writeFileSync(zipPath, Buffer.from(await (await fetch(exp.fileUrl)).arrayBuffer()));
+	const csv = sh('unzip', ['-p', zipPath]);
+	const python = 'import csv, io, json, sys\ntext = sys.stdin.buffer.read().decode("utf-8-sig")\nprint(json.dumps(list(csv.DictReader(io.StringIO(text, newline=""), delimiter=sys.argv[1]))))';
+	const expected = JSON.parse(sh('python3', ['-c', python, exp.delimiter ?? ','], { input: csv }).toString());
+	if (rows.length !== expected.length || expected.length === 0) throw new Error(`n8n ${context.line}.x Connectif: ${rows.length} rows, the file has ${expected.length}`);
+	const differing = expected.findIndex((row, i) => canonical(row) !== canonical(rows[i]));
+	if (differing !== -1) throw new Error(`n8n ${context.line}.x Connectif: row ${differing + 1} differs: n8n ${JSON.stringify(rows[differing])}, file ${JSON.stringify(expected[differing])}`);
+	log(`n8n ${context.line}.x: Connectif export ${exp.id}: ${rows.length} rows, all equal to the CSV's`);
+	return { rows: rows.length };
+}
+
+/**
+ * n8n as a server with the event-driven workflows active. Regular mode: one process. Queue mode:
+ * Redis, a main process that takes webhooks and queues executions, and one worker that runs them.
+ */
+export async function startServer(context) {
+	const { line, queue, n8n, n8nCli, env } = context;
+	const ids = ['cxInteractions1', 'cxRunDoneTest01', ...(queue ? ['cxNightlyQueue1'] : [])];
+	exportTriggerTestCopy(context, Date.now() - 3_600_000);
+	if (queue) {
+		// The nightly export, started by a webhook instead of by hand, so that it runs on the worker.
+		const nightly = splitExport(JSON.parse(readFileSync(join(root, 'workflows', 'nightly-export-to-postgres.json'), 'utf8')));
+		const trigger = nightly.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+		nightly.connections['Start by webhook'] = nightly.connections[trigger.name];
+		delete nightly.connections[trigger.name];
+		Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: 'cx-nightly-e2e', options: {} }, webhookId: randomUUID() });
+		Object.assign(nightly, { id: 'cxNightlyQueue1', name: `${nightly.name} (queue-mode test)` });
+		const file = join(context.work, 'nightly-queue.json');
+		writeFileSync(file, JSON.stringify(nightly));
+		n8nCli(['import:workflow', `--input=${file}`]);
+	}
+	for (const id of ids) n8nCli(line === '1' ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
+	const port = await freePort();
+	const serverEnv = { ...env, N8N_PORT: String(port), N8N_SECURE_COOKIE: 'false', N8N_LOG_LEVEL: 'info', N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+	let worker;
+	if (queue) {
+		const redisPort = await freePort();
+		await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/, 'redis-server');
+		Object.assign(serverEnv, { EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redisPort), N8N_DEFAULT_BINARY_DATA_MODE: 'database' });
+	}
+	const main = await start(n8n.node, [n8n.bin, 'start'], { env: serverEnv, cwd: context.work }, /Editor is now accessible/, `n8n ${line}.x main`);
+	if (queue) {
+		worker = await start(n8n.node, [n8n.bin, 'worker', '--concurrency=2'], { env: { ...serverEnv, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: context.work }, /n8n worker is now ready/, `n8n ${line}.x worker`);
+	}
+	log(`n8n ${line}.x ${queue ? 'in queue mode (main, worker, Redis, PostgreSQL)' : 'server'} on port ${port}`);
+	return { url: `http://127.0.0.1:${port}`, main, worker };
+}
+
+function signedPost(url, body, secret = WEBHOOK_SECRET) {
+	const raw = Buffer.from(JSON.stringify(body));
+	return fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'x-hub-signature': `sha1=${createHmac('sha1', secret).update(raw).digest('hex')}`, 'x-b3-traceid': randomUUID().replace(/-/g, '') },
+		body: raw,
+	});
+}
+
+async function until(what, check, seconds = 90) {
+	const deadline = Date.now() + seconds * 1000;
+	for (;;) {
+		const value = await check();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
+
+/**
+ * Signed Interactions Webhook calls to the active workflow: a forged one is refused (401, no
+ * execution); each event fetches its interaction through selfUri and lands in PostgreSQL exactly as
+ * Digital Channels returns it; a redelivery of the same operation is acknowledged and not run again.
+ */
+export async function runInteractions(context, server) {
+	const { line, pg, genesysUrl } = context;
+	const url = `${server.url}/webhook/9a4b6d30-5e1f-4f2a-9b8c-3d2e1f0a9b8c/genesys-interactions`;
+	const entity = (event, mediaType) => {
+		const id = randomUUID();
+		const path = mediaType === 'chat' ? 'chat/sessions' : 'email/interactions';
+		return { event, entity: { id, mediaType, interactionSubtype: mediaType === 'chat' ? 'InboundNew' : 'Outbound', selfUri: `${genesysUrl}/nexus/v3/${path}/${id}` } };
+	};
+	const first = { operationId: randomUUID(), data: { entities: [entity('STARTED', 'chat'), entity('FINISHED', 'email')] } };
+	const second = { operationId: randomUUID(), data: { entities: [entity('FINISHED', 'chat')] } };
+
+	const forged = await signedPost(url, { operationId: randomUUID(), data: { entities: [entity('STARTED', 'chat')] } }, 'not-the-secret');
+	if (forged.status !== 401) throw new Error(`n8n ${line}.x interactions: a forged signature got ${forged.status}, not 401`);
+	for (const payload of [first, second]) {
+		const answer = await signedPost(url, payload);
+		const text = await answer.text();
+		let body;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			body = text;
+		}
+		const ids = body?.data?.ids?.map((x) => x.id) ?? [];
+		if (answer.status !== 200 || ids.length !== payload.data.entities.length) throw new Error(`n8n ${line}.x interactions: webhook answered ${answer.status} ${JSON.stringify(body)}`);
+	}
+	const expected = [...first.data.entities, ...second.data.entities];
+	const count = () => Number(pg.psql('warehouse', 'SELECT count(*) FROM interaction_events'));
+	await until(`${expected.length} interaction rows in PostgreSQL`, () => count() >= expected.length);
+	// A redelivery (Genesys resends until it gets 200): acknowledged, not run again.
+	const again = await signedPost(url, first);
+	if (again.status !== 200) throw new Error(`n8n ${line}.x interactions: the redelivery got ${again.status}`);
+	await new Promise((resolve) => setTimeout(resolve, 5000));
+	const rows = pg
+		.psql('warehouse', "SELECT json_build_object('id', interaction_id, 'event', event, 'media', media_type, 'op', operation_id, 'detail', detail)::text FROM interaction_events")
+		.split('\n')
+		.filter(Boolean)
+		.map((l) => JSON.parse(l));
+	if (rows.length !== expected.length) throw new Error(`n8n ${line}.x interactions: ${rows.length} rows for ${expected.length} events (a redelivery must not run again)`);
+	for (const { event, entity: e } of expected) {
+		const row = rows.find((r) => r.id === e.id);
+		if (!row || row.event !== event || row.media !== e.mediaType) throw new Error(`n8n ${line}.x interactions: no row for ${event} ${e.mediaType} ${e.id}: ${JSON.stringify(rows)}`);
+		const truth = await (await fetch(e.selfUri, { headers: { 'x-api-key': 'sim-api-key' } })).json();
+		if (canonical(row.detail) !== canonical(truth.data)) throw new Error(`n8n ${line}.x interactions: the row for ${e.id} differs from what selfUri returns`);
+	}
+	log(`n8n ${line}.x: interactions webhook: forged call refused (401), ${expected.length} events → ${rows.length} rows equal to their selfUri answers, redelivery not run again`);
+	return { events: expected.length };
+}
+
+/**
+ * Queue mode: the nightly export started by webhook, run by the worker with binary data in n8n's
+ * database; the worker's log and n8n's execution table say where everything ran.
+ */
+export async function runQueueNightly(context, server) {
+	const { line, pg } = context;
+	pg.psql('warehouse', 'TRUNCATE contact_history');
+	const started = Date.now();
+	const answer = await fetch(`${server.url}/webhook/cx-nightly-e2e`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+	if (answer.status !== 200) throw new Error(`n8n ${line}.x queue mode: the nightly webhook answered ${answer.status}: ${await answer.text()}`);
+	const executions = () => pg.psql('n8n', "SELECT w.id || ':' || e.status FROM execution_entity e JOIN workflow_entity w ON w.id = e.\"workflowId\" WHERE w.id = 'cxNightlyQueue1'");
+	const status = await until('the queued nightly export to finish', () => {
+		const s = executions();
+		return /:(success|error|crashed|canceled)$/m.test(s) ? s : undefined;
+	}, 240);
+	if (!/:success$/.test(status)) throw new Error(`n8n ${line}.x queue mode: the nightly export ended ${status}\nworker: ${server.worker.output().slice(-3000)}`);
+	const seconds = ((Date.now() - started) / 1000).toFixed(1);
+	const truth = await exportTruth(context);
+	const { rows } = checkWarehouse(context, truth, 'queue-mode nightly export');
+	const worked = (server.worker.output().match(/Worker finished execution \d+/g) ?? []).length;
+	// Every execution the server started (not the `n8n execute` runs before it, mode "cli") ran on the worker.
+	const all = Number(pg.psql('n8n', "SELECT count(*) FROM execution_entity WHERE mode <> 'cli'"));
+	const succeeded = Number(pg.psql('n8n', "SELECT count(*) FROM execution_entity WHERE mode <> 'cli' AND status = 'success'"));
+	if (succeeded !== all || worked !== all) throw new Error(`n8n ${line}.x queue mode: the server started ${all} executions, ${succeeded} succeeded, the worker finished ${worked}`);
+	if (/Worker (started|finished) execution/.test(server.main.output())) throw new Error(`n8n ${line}.x queue mode: the main process ran executions`);
+	const binaries = Number(pg.psql('n8n', 'SELECT count(*) FROM binary_data'));
+	if (binaries === 0) throw new Error(`n8n ${line}.x queue mode: no binary data in n8n's database (binary data mode "database")`);
+	log(`n8n ${line}.x queue mode: nightly export run ${truth.run} on the worker in ${seconds} s → ${rows} rows equal to the export; all ${all} executions the server started ran on the worker; ${binaries} binary files in n8n's database`);
+	return { rows, worked, binaries };
 }

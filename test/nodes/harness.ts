@@ -470,7 +470,14 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				if (!sent) throw new Error('noWebhookResponse but nothing was sent');
 				return { ...sent, workflowData: result.workflowData };
 			}
-			return { status: 200, body: result.webhookResponse, workflowData: result.workflowData };
+			// As n8n's webhook helpers answer: without workflow data, the node's webhookResponse; with
+			// it, in "onReceived" mode, the description's responseData, whose default is the literal
+			// string "firstEntryJson" (so a webhookResponse next to workflowData never reaches the caller).
+			if (result.workflowData === undefined) return { status: 200, body: result.webhookResponse ?? { message: 'Webhook call received' } };
+			const described = description.webhooks?.find((w) => w.name === 'default');
+			const responseData = described?.responseData ?? 'firstEntryJson';
+			const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+			return { status: 200, body, workflowData: result.workflowData };
 		},
 		close: () => binary.remove(),
 	};

@@ -240,6 +240,35 @@ const FLAVOURS: readonly Flavour[] = [
 
 const TOKEN_PATH = '/auth/v3/oauth/token';
 const AUTHORIZE_PATH = '/auth/v3/oauth/authorize';
+const NEXUS_PATH = /^\/nexus\/v3\/(chat\/sessions|email\/interactions)\/([A-Za-z0-9-]{1,100})$/;
+
+/**
+ * What Digital Channels answers for an interaction's selfUri: the same answer for the same ID, so
+ * a test can ask again and compare (status envelope as the Nexus APIs use).
+ */
+export function nexusInteraction(mediaType: 'chat' | 'email', id: string): Record<string, unknown> {
+	const h = createHash('sha256').update(`${mediaType}/${id}`).digest();
+	const customer = h.readUInt16BE(0) % 1000;
+	const created = Date.UTC(2026, 9, 1) + (h.readUInt32BE(2) % (30 * 86_400_000));
+	const messages = 1 + (h[6] % 6);
+	return {
+		status: { code: 0 },
+		data: {
+			id,
+			mediaType,
+			state: h[7] % 2 === 0 ? 'FINISHED' : 'STARTED',
+			createdAt: new Date(created).toISOString(),
+			customer: { nickname: `Customer ${customer}`, email: `customer${customer}@example.com` },
+			subject: mediaType === 'email' ? `Order ${h.readUInt16BE(8)}` : undefined,
+			messages: Array.from({ length: messages }, (_, i) => ({
+				index: i,
+				from: i % 2 === 0 ? 'customer' : 'agent',
+				text: i % 2 === 0 ? `Question ${i / 2 + 1} about order ${h.readUInt16BE(8)}` : `Answer ${(i + 1) / 2}`,
+				at: new Date(created + i * 45_000).toISOString(),
+			})),
+		},
+	};
+}
 const BUCKET = 'gcx-udm-exports-sim';
 const ALL_GRANTS: readonly GrantType[] = ['password', 'client_credentials', 'authorization_code', 'refresh_token'];
 const SOURCES = [{ label: 'Contact History', value: 'UCS' }];
@@ -1237,6 +1266,14 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		if (!apiKeys.has(String(req.headers['x-api-key'] ?? ''))) return { status: 403, body: { message: 'Forbidden' } };
 		const failure = takeInjectedFailure(path, path.startsWith('/auth/'));
 		if (failure) return injectedReply(failure);
+
+		// Digital Channels (Nexus): the interaction an Interactions Webhook event's selfUri points at
+		// (`NexusURL/nexus/v3/chat/sessions/<id>`); the gateway's API key is all it takes.
+		const nexus = NEXUS_PATH.exec(path);
+		if (nexus) {
+			if (method !== 'GET') return { status: 405, body: genesysErrorBody(405, 'Method Not Allowed'), headers: { allow: 'GET' } };
+			return { status: 200, body: nexusInteraction(nexus[1] === 'chat/sessions' ? 'chat' : 'email', nexus[2]) };
+		}
 
 		// The export prefix lies inside the common one (/udm/v10/export under /udm/v10): try it first.
 		const located = FLAVOURS.flatMap((f) => [

@@ -227,6 +227,23 @@ describe('Genesys simulator: the Authentication API', () => {
 	});
 });
 
+describe('Genesys simulator: Digital Channels interactions (selfUri)', () => {
+	it('answers GET on a chat or email selfUri with the API key alone, the same answer each time', async () => {
+		const { sim } = await simulator();
+		const get = (path: string, key = API_KEY) => fetch(`${sim.baseUrl}${path}`, { headers: { 'x-api-key': key } });
+		const chat = await get('/nexus/v3/chat/sessions/8e09e19f-b8ba-4db0-b6e7-dfc8a7776176');
+		expect(chat.status).toBe(200);
+		const body = (await chat.json()) as { status: { code: number }; data: { id: string; mediaType: string; messages: unknown[] } };
+		expect(body.status.code).toBe(0);
+		expect(body.data).toMatchObject({ id: '8e09e19f-b8ba-4db0-b6e7-dfc8a7776176', mediaType: 'chat' });
+		expect(body.data.messages.length).toBeGreaterThan(0);
+		expect(await (await get('/nexus/v3/chat/sessions/8e09e19f-b8ba-4db0-b6e7-dfc8a7776176')).json()).toEqual(body);
+		expect(((await (await get('/nexus/v3/email/interactions/00ab')).json()) as { data: { mediaType: string } }).data.mediaType).toBe('email');
+		expect((await get('/nexus/v3/chat/sessions/x', 'wrong')).status).toBe(403);
+		expect((await get('/nexus/v3/chat/other/x')).status).toBe(404);
+	});
+});
+
 // ---- jobs and runs -------------------------------------------------------------------------------
 
 describe('Genesys simulator: jobs and runs', () => {
