@@ -417,6 +417,27 @@ export async function startServer(context) {
 	return { url: `http://127.0.0.1:${port}`, main, worker };
 }
 
+/**
+ * Every node and credential the package declares is among the types the n8n server loaded (what
+ * it serves the editor, written to <user folder>/.cache/n8n/public/types at start).
+ */
+export function checkLoadedTypes(context) {
+	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+	const typeName = (path, suffix) => {
+		const base = path.split('/').pop().replace(suffix, '');
+		return base[0].toLowerCase() + base.slice(1);
+	};
+	const types = join(context.work, '.cache', 'n8n', 'public', 'types');
+	const nodes = new Set(JSON.parse(readFileSync(join(types, 'nodes.json'), 'utf8')).map((n) => n.name));
+	const credentials = new Set(JSON.parse(readFileSync(join(types, 'credentials.json'), 'utf8')).map((c) => c.name));
+	const wantedNodes = pkg.n8n.nodes.map((p) => `${pkg.name}.${typeName(p, '.node.js')}`);
+	const wantedCredentials = pkg.n8n.credentials.map((p) => typeName(p, '.credentials.js'));
+	const missing = [...wantedNodes.filter((n) => !nodes.has(n)), ...wantedCredentials.filter((c) => !credentials.has(c))];
+	if (wantedNodes.length === 0 || missing.length > 0) throw new Error(`n8n ${context.line}.x did not load ${missing.join(', ') || 'any node of the package'}`);
+	log(`n8n ${context.line}.x loaded all ${wantedNodes.length} nodes and ${wantedCredentials.length} credentials of the package`);
+	return { nodes: wantedNodes.length, credentials: wantedCredentials.length };
+}
+
 function signedPost(url, body, secret = WEBHOOK_SECRET) {
 	const raw = Buffer.from(JSON.stringify(body));
 	return fetch(url, {

@@ -19,7 +19,7 @@
 //     nightly export is also started by webhook and must run on the worker.
 // Prints "[e2e] N passed, M failed" and exits non-zero, naming what differed, on any failure.
 import { parseArgs } from 'node:util';
-import { log, pack, runConnectif, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
+import { checkLoadedTypes, log, pack, runConnectif, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
 
 const { values } = parseArgs({ options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
 
@@ -51,6 +51,7 @@ async function main() {
 			await check(`n8n ${line}.x: Connectif activities → rows`, () => runConnectif(context));
 			const server = await check(`n8n ${line}.x: ${queue ? 'queue mode (main + worker + Redis)' : 'server'} starts with the webhook workflows active`, () => startServer(context));
 			if (server) {
+				await check(`n8n ${line}.x: every node and credential of the package is loaded`, () => checkLoadedTypes(context));
 				if (nightly) await check(`n8n ${line}.x: export run finished (polling trigger) → records`, () => runExportTrigger(context, nightly.truth));
 				await check(`n8n ${line}.x: interaction events → selfUri → PostgreSQL${queue ? ' (on the worker)' : ''}`, () => runInteractions(context, server));
 				if (queue) await check(`n8n ${line}.x: queue mode: the nightly export runs on the worker, binary data in n8n's database`, () => runQueueNightly(context, server));
