@@ -24,7 +24,9 @@ export class GenesysDataExport implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			...genesysCredentials,
-			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { operation: ['download', 'upload'] } } },
+			// Shown by resource, not by operation: n8n's editor hides every parameter that the fields a
+			// credential depends on depend on (operation → resource would hide Resource).
+			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { resource: ['file', 'certificate'] } } },
 		],
 		properties: [
 			authenticationProperty,

@@ -14,7 +14,7 @@ import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
 import { exportItems } from '../shared/exportOutput';
 import { errorItem } from '../shared/items';
-import { decryptionKey, smimeKeyTest } from '../shared/smimeKey';
+import { decryptionKey, SMIME_CREDENTIAL, smimeKeyTest } from '../shared/smimeKey';
 
 function exportNameOf(group: ByteSource[]): string {
 	try {
@@ -37,7 +37,9 @@ export class ReassembleExport implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'smimeKeyApi', required: true, testedBy: 'smimeKeyTest', displayOptions: { show: { decrypt: [true] } } }],
+		// Always shown, optional: a credential shown by a boolean makes n8n's editor take that boolean for
+		// the node's authentication choice and hide it. Encrypted parts without a key are an error that says so.
+		credentials: [{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest' }],
 		properties: [
 			{
 				displayName: 'Input Binary Fields',
@@ -109,7 +111,10 @@ export class ReassembleExport implements INodeType {
 			try {
 				const outputMode = this.getNodeParameter('output', first, 'zip') as 'zip' | 'extracted';
 				if (outputMode !== 'zip' && outputMode !== 'extracted') throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, { itemIndex: first });
-				if (this.getNodeParameter('decrypt', first, true) === true) key ??= await decryptionKey(this, first);
+				// The key is needed when a credential is selected or a part is named as encrypted;
+				// plain parts reassemble without one.
+				const decrypt = this.getNodeParameter('decrypt', first, true) === true;
+				if (decrypt && (this.getNode().credentials?.[SMIME_CREDENTIAL] !== undefined || group.some((source) => /\.smime$/i.test(source.name)))) key ??= await decryptionKey(this, first);
 				const produced = await exportItems(this, group, {
 					output: outputMode,
 					key,

@@ -2,7 +2,7 @@
  * The S/MIME decryption key of an `smimeKeyApi` credential, loaded by the core (PEM, encrypted
  * PKCS#8, PKCS#12). Errors name the credential, never its content.
  */
-import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject, IExecuteFunctions, INodeCredentialTestResult, IPollFunctions } from 'n8n-workflow';
+import { NodeOperationError, type ICredentialsDecrypted, type ICredentialTestFunctions, type IDataObject, type IExecuteFunctions, type INodeCredentialTestResult, type IPollFunctions } from 'n8n-workflow';
 import { loadDecryptionKey, type DecryptionKey } from '../../src/cms/keys';
 
 export const SMIME_CREDENTIAL = 'smimeKeyApi';
@@ -18,6 +18,12 @@ export function decryptionKeyFrom(fields: IDataObject): DecryptionKey {
 }
 
 export async function decryptionKey(context: IExecuteFunctions | IPollFunctions, itemIndex = 0): Promise<DecryptionKey> {
+	if (!context.getNode().credentials?.[SMIME_CREDENTIAL]) {
+		throw new NodeOperationError(context.getNode(), 'No S/MIME Decryption Key credential is selected', {
+			itemIndex,
+			description: 'The files are to be decrypted: select the credential holding the private key of the certificate Genesys encrypts exports to (or turn decryption off)',
+		});
+	}
 	const fields = (await context.getCredentials(SMIME_CREDENTIAL, itemIndex)) as IDataObject;
 	return decryptionKeyFrom(fields);
 }

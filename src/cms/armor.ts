@@ -9,6 +9,23 @@ import { CxError } from '../errors';
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /** What a file looks like from its first bytes, for messages and for callers that route by content. */
+/** The start of every PKCS #7 / CMS content type OID: 1.2.840.113549.1 (pkcs). */
+const PKCS_OID_START = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01];
+
+/**
+ * A DER/BER CMS ContentInfo starts SEQUENCE, length, then the content type OID under
+ * 1.2.840.113549.1 (envelopedData 1.7.3, authEnvelopedData 1.9.16.1.23). A leading 0x30 alone is
+ * not enough: a middle part of a split zip is arbitrary bytes and starts with 0x30 once in 256.
+ */
+function looksLikeDerContentInfo(head: Uint8Array): boolean {
+	if (head.length < 2 || head[0] !== 0x30) return false;
+	let i = 2;
+	if (head[1] > 0x80) i += head[1] & 0x7f;
+	if (head[1] > 0x84) return false;
+	if (head.length < i + 2 + PKCS_OID_START.length || head[i] !== 0x06 || head[i + 1] < PKCS_OID_START.length) return false;
+	return PKCS_OID_START.every((byte, k) => head[i + 2 + k] === byte);
+}
+
 export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown' {
 	if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
 		if (head[2] === 0x07 && head[3] === 0x08) return 'split-zip';
@@ -16,7 +33,7 @@ export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown'
 			return 'zip';
 		}
 	}
-	if (head.length > 0 && head[0] === 0x30) return 'cms';
+	if (looksLikeDerContentInfo(head)) return 'cms';
 	const text = Buffer.from(head.subarray(0, 512)).toString('latin1');
 	if (/^\s*-----BEGIN (PKCS7|CMS)-----/.test(text)) return 'cms';
 	if (/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(text.split(/\r?\n\r?\n/)[0] ?? '')) return 'cms';

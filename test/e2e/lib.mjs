@@ -414,7 +414,17 @@ export async function startServer(context) {
 		worker = await start(n8n.node, [n8n.bin, 'worker', '--concurrency=2'], { env: { ...serverEnv, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: context.work }, /n8n worker is now ready/, `n8n ${line}.x worker`);
 	}
 	log(`n8n ${line}.x ${queue ? 'in queue mode (main, worker, Redis, PostgreSQL)' : 'server'} on port ${port}`);
-	return { url: `http://127.0.0.1:${port}`, main, worker };
+	const stop = async () => {
+		for (const process of [worker, main].filter(Boolean)) {
+			if (process.child.exitCode !== null || process.child.signalCode !== null) continue;
+			const exited = new Promise((resolve) => process.child.once('exit', resolve));
+			process.child.kill('SIGTERM');
+			const timer = setTimeout(() => process.child.kill('SIGKILL'), 20_000);
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+	return { url: `http://127.0.0.1:${port}`, main, worker, stop };
 }
 
 /**

@@ -16,10 +16,14 @@
 //     (forged → 401; each event's interaction fetched through selfUri lands in PostgreSQL; a
 //     redelivery is not run again). n8n 1.x: one process on SQLite. n8n 2.x: queue mode — Redis,
 //     main + one worker, PostgreSQL as n8n's database, binary data in the database — where the
-//     nightly export is also started by webhook and must run on the worker.
+//     nightly export is also started by webhook and must run on the worker;
+//   - n8n 1.x: the editor in headless Chromium (test/e2e/browser.mjs): adding Genesys Data Export
+//     shows its credential, Resource and Operation.
 // Prints "[e2e] N passed, M failed" and exits non-zero, naming what differed, on any failure.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkLoadedTypes, log, pack, runConnectif, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
+import { editorScreenshot } from './browser.mjs';
+import { checkLoadedTypes, log, pack, root, runConnectif, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
 
 const { values } = parseArgs({ options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
 
@@ -55,6 +59,13 @@ async function main() {
 				if (nightly) await check(`n8n ${line}.x: export run finished (polling trigger) → records`, () => runExportTrigger(context, nightly.truth));
 				await check(`n8n ${line}.x: interaction events → selfUri → PostgreSQL${queue ? ' (on the worker)' : ''}`, () => runInteractions(context, server));
 				if (queue) await check(`n8n ${line}.x: queue mode: the nightly export runs on the worker, binary data in n8n's database`, () => runQueueNightly(context, server));
+				await server.stop();
+			}
+			// The editor, in a browser: n8n 1.x (its own server on the same user folder, so after the one above stopped).
+			if (line === '1') {
+				await check(`n8n ${line}.x: the editor adds Genesys Data Export and shows its parameters (headless Chromium)`, () =>
+					editorScreenshot(context, { out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png') }),
+				);
 			}
 		} finally {
 			stopAll();
