@@ -174,6 +174,14 @@ describe('Reassemble Export node', () => {
 		const [parts] = await h.execute(await fileItems(h, second.plainParts));
 		expect(parts[0].json.parts).toBe(second.plainParts.length);
 	});
+
+	it('with Decrypt Parts on and no key credential: reassembles plain parts, and says the key is missing for encrypted ones', async () => {
+		const h = await harness({ nodeType: new ReassembleExport(), parameters: {} });
+		const [plain] = await h.execute(await fileItems(h, second.plainParts));
+		expect(plain[0].json.parts).toBe(second.plainParts.length);
+		const failing = await harness({ nodeType: new ReassembleExport(), parameters: {} });
+		await expect(failing.execute(await fileItems(failing, second.encryptedParts, true))).rejects.toThrow('No S/MIME Decryption Key credential is selected');
+	});
 });
 
 describe('Parse JSON Lines node', () => {
