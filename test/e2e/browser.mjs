@@ -7,7 +7,7 @@
 //   node test/e2e/browser.mjs [--out docs/images/editor-genesys-data-export.png]
 // It fails when the node creator does not find the node or the panel lacks those parameters.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,7 @@ async function createOwner(base) {
  * In the n8n of `ctx` (what setUp returns): the editor with "Genesys Data Export" added and its
  * parameters open, saved as a PNG at `out`. Starts n8n and chromium and stops both.
  */
-export async function editorScreenshot(ctx, { out }) {
+export async function editorScreenshot(ctx, { out, workflowOut }) {
 	const { chromium } = playwright();
 	const executablePath = chromiumPath();
 	const port = await freePort();
@@ -206,6 +206,25 @@ export async function editorScreenshot(ctx, { out }) {
 		await page.waitForTimeout(1000);
 		mkdirSync(dirname(out), { recursive: true });
 		await page.screenshot({ path: out });
+
+		// The imported nightly export workflow on the canvas, every node drawn (a second page: the
+		// first holds an unsaved workflow, and leaving it would ask whether to save).
+		if (workflowOut) {
+			const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'nightly-export-to-postgres.json'), 'utf8'));
+			log(`opening "${workflow.name}"`);
+			const canvasPage = await context.newPage();
+			await canvasPage.goto(`${base}/workflow/${workflow.id}`);
+			const nodes = canvasPage.locator(testId('canvas-node'));
+			await nodes.nth(workflow.nodes.length - 1).waitFor({ timeout: 30_000 }).catch(() => {});
+			const drawn = await nodes.count();
+			if (drawn !== workflow.nodes.length) throw new Error(`the canvas of "${workflow.name}" shows ${drawn} nodes, the workflow has ${workflow.nodes.length}`);
+			await dismissPopups(canvasPage);
+			await canvasPage.mouse.move(1, 1);
+			await canvasPage.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
+			await canvasPage.waitForTimeout(1000);
+			mkdirSync(dirname(workflowOut), { recursive: true });
+			await canvasPage.screenshot({ path: workflowOut });
+		}
 		return { out, resource, operation };
 	} catch (error) {
 		if (page) {
@@ -229,7 +248,7 @@ async function main() {
 	const out = outArg ? (isAbsolute(outArg) ? outArg : resolve(process.cwd(), outArg)) : join(root, 'docs', 'images', 'editor-genesys-data-export.png');
 	const tgz = pack();
 	const ctx = await setUp('1', tgz);
-	await editorScreenshot(ctx, { out });
+	await editorScreenshot(ctx, { out, workflowOut: join(dirname(out), 'workflow-nightly-export.png') });
 	log(`browser: screenshot saved to ${relative(process.cwd(), out) || out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
 }
 

@@ -64,7 +64,7 @@ async function main() {
 			// The editor, in a browser: n8n 1.x (its own server on the same user folder, so after the one above stopped).
 			if (line === '1') {
 				await check(`n8n ${line}.x: the editor adds Genesys Data Export and shows its parameters (headless Chromium)`, () =>
-					editorScreenshot(context, { out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png') }),
+					editorScreenshot(context, { out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png'), workflowOut: join(root, '.cache', 'e2e', 'workflow-nightly-export.png') }),
 				);
 			}
 		} finally {
