@@ -193,6 +193,7 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 		{ id: 'cxConnectif001', name: 'Connectif (simulator)', type: 'connectifApi', data: { apiKey: 'sim-connectif-key', baseUrl: `http://127.0.0.1:${ports.connectif}` } },
 		{ id: 'cxWebhookSecr1', name: 'Interactions webhook secret', type: 'genesysInteractionsWebhookApi', data: { appSecret: WEBHOOK_SECRET } },
 		{ id: 'cxNexusApiKey1', name: 'Digital Channels API key', type: 'httpHeaderAuth', data: { name: 'x-api-key', value: 'sim-api-key' } },
+		{ id: 'cxContextServ1', name: 'Context Services (simulator)', type: 'genesysContextServicesApi', data: { baseUrl: `http://127.0.0.1:${ports.cs}/genesys/1/cs`, keyHeaderName: 'x-api-key', apiKey: '', username: '', password: '', contactCenterId: '' } },
 	];
 	writeFileSync(join(work, 'credentials.json'), JSON.stringify(credentials));
 	log(n8nCli(['import:credentials', `--input=${join(work, 'credentials.json')}`]).trim().split('\n').pop());
@@ -202,6 +203,14 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 			input = join(work, file);
 			writeFileSync(input, JSON.stringify(splitExport(JSON.parse(readFileSync(join(root, 'workflows', file), 'utf8')))));
 		}
+		if (file === 'context-services-yesterday.json') {
+			// The simulator's services are in October 2026: "yesterday" becomes a day of theirs.
+			const workflow = JSON.parse(readFileSync(input, 'utf8'));
+			const node = workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysContextServices');
+			Object.assign(node.parameters, CONTEXT_SERVICES_DAY);
+			input = join(work, file);
+			writeFileSync(input, JSON.stringify(workflow));
+		}
 		log(n8nCli(['import:workflow', `--input=${input}`]).trim().split('\n').pop());
 	}
 
@@ -209,6 +218,7 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 }
 
 const WEBHOOK_SECRET = 'e2e-digital-channels-app-secret';
+const CONTEXT_SERVICES_DAY = { timeFrom: '2026-10-05T00:00:00.000Z', timeTo: '2026-10-06T00:00:00.000Z' };
 
 /**
  * The nightly export with attachments and 64 KB parts (Genesys' smallest split size), so that the
@@ -378,6 +388,25 @@ export async function runConnectif(context) {
 	if (differing !== -1) throw new Error(`n8n ${context.line}.x Connectif: row ${differing + 1} differs: n8n ${JSON.stringify(rows[differing])}, file ${JSON.stringify(expected[differing])}`);
 	log(`n8n ${context.line}.x: Connectif export ${exp.id}: ${rows.length} rows, all equal to the CSV's`);
 	return { rows: rows.length };
+}
+
+/**
+ * "Genesys Context Services: yesterday's services, each in full" (on a day of the simulator's): the
+ * items n8n put out against what Context Services answers, asked directly (the export stream with
+ * content), in the same order.
+ */
+export async function runContextServices(context) {
+	log(`n8n ${context.line}.x: running "Genesys Context Services: yesterday's services, each in full"`);
+	const run = execute(context, 'cxContextServ01');
+	const services = outputOf(run, 'Services of yesterday').map(({ json }) => json);
+	const query = new URLSearchParams({ time_from: CONTEXT_SERVICES_DAY.timeFrom, time_to: CONTEXT_SERVICES_DAY.timeTo, export_content: 'true' });
+	const answer = await fetch(`http://127.0.0.1:${context.ports.cs}/genesys/1/cs/maintenance/services/stream?${query}`);
+	const expected = await answer.json();
+	if (!Array.isArray(expected) || expected.length === 0 || services.length !== expected.length) throw new Error(`n8n ${context.line}.x Context Services: ${services.length} services, Context Services lists ${Array.isArray(expected) ? expected.length : JSON.stringify(expected).slice(0, 200)}`);
+	const differing = expected.findIndex((service, i) => canonical(service) !== canonical(services[i]));
+	if (differing !== -1) throw new Error(`n8n ${context.line}.x Context Services: service ${differing + 1} differs: n8n ${JSON.stringify(services[differing]).slice(0, 300)}, Context Services ${JSON.stringify(expected[differing]).slice(0, 300)}`);
+	log(`n8n ${context.line}.x: Context Services: ${services.length} services of ${CONTEXT_SERVICES_DAY.timeFrom.slice(0, 10)}, each fetched in full, equal to the export's`);
+	return { services: services.length };
 }
 
 /**

@@ -8,8 +8,8 @@
 // test/e2e/n8n<line>/ (its own lock file); make a throw-away n8n user folder and `npm install <tgz>
 // --legacy-peer-deps` into .n8n/nodes; start the simulators (Genesys, Context Services, Connectif)
 // and a throw-away PostgreSQL; import the credentials and the workflows. Then:
-//   - `n8n execute` the nightly export (rows in PostgreSQL = the export's records) and the Connectif
-//     workflow (rows = the CSV's);
+//   - `n8n execute` the nightly export (rows in PostgreSQL = the export's records), the Connectif
+//     workflow (rows = the CSV's) and the Context Services workflow (services = the export stream's);
 //   - start n8n as a server with the event-driven workflows active: the export-run trigger (its
 //     first poll reports the nightly run; records = the run's), and the interactions workflow, sent
 //     signed webhook calls
@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { editorScreenshot } from './browser.mjs';
-import { checkLoadedTypes, log, pack, root, runConnectif, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
+import { checkLoadedTypes, log, pack, root, runConnectif, runContextServices, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
 
 const { values } = parseArgs({ options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
 
@@ -53,6 +53,7 @@ async function main() {
 			if (!context) continue;
 			const nightly = await check(`n8n ${line}.x: nightly export → PostgreSQL`, () => runNightly(context));
 			await check(`n8n ${line}.x: Connectif activities → rows`, () => runConnectif(context));
+			await check(`n8n ${line}.x: Context Services services of a day, each in full`, () => runContextServices(context));
 			const server = await check(`n8n ${line}.x: ${queue ? 'queue mode (main + worker + Redis)' : 'server'} starts with the webhook workflows active`, () => startServer(context));
 			if (server) {
 				await check(`n8n ${line}.x: every node and credential of the package is loaded`, () => checkLoadedTypes(context));
