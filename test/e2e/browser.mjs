@@ -7,11 +7,11 @@
 //   node test/e2e/browser.mjs [--out docs/images/editor-genesys-data-export.png]
 // It fails when the node creator does not find the node or the panel lacks those parameters.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, log, pack, root, setUp, sh, start, stopAll } from './lib.mjs';
+import { freePort, log, pack, root, setUp, sh, start, readWorkflow, stopAll, stopChild } from './lib.mjs';
 
 const browserDir = join(root, 'test', 'e2e', 'browser');
 const NODE_NAME = 'Genesys Data Export';
@@ -43,15 +43,6 @@ function chromiumPath() {
 	}
 	if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
 	throw new Error('no chromium found: install Debian\'s "chromium" package (apt-get install chromium) or set CHROMIUM_PATH');
-}
-
-async function stopChild(child) {
-	if (child.exitCode !== null || child.signalCode !== null) return;
-	const exited = new Promise((done) => child.once('exit', done));
-	child.kill('SIGTERM');
-	const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-	await exited;
-	clearTimeout(timer);
 }
 
 /** Closes whatever n8n pops up over the editor on a first visit (surveys, "what's new", notices). */
@@ -210,7 +201,7 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		// The imported nightly export workflow on the canvas, every node drawn (a second page: the
 		// first holds an unsaved workflow, and leaving it would ask whether to save).
 		if (workflowOut) {
-			const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'nightly-export-to-postgres.json'), 'utf8'));
+			const workflow = readWorkflow('nightly-export-to-postgres.json');
 			log(`opening "${workflow.name}"`);
 			const canvasPage = await context.newPage();
 			await canvasPage.goto(`${base}/workflow/${workflow.id}`);

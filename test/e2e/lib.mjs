@@ -123,6 +123,48 @@ export function canonical(value) {
 	return JSON.stringify(value);
 }
 
+/** Reads a workflow of workflows/ as JSON. */
+export function readWorkflow(file) {
+	return JSON.parse(readFileSync(join(root, 'workflows', file), 'utf8'));
+}
+
+/** Imports a workflow of workflows/ after `edit` changed it (a test's copy, or a test's dates). */
+function importEdited({ work, n8nCli }, file, edit) {
+	const workflow = readWorkflow(file);
+	edit(workflow);
+	const path = join(work, `edited-${workflow.id}.json`);
+	writeFileSync(path, JSON.stringify(workflow));
+	return n8nCli(['import:workflow', `--input=${path}`]);
+}
+
+/** PostgreSQL jsonb values as canonical JSON, sorted. */
+function jsonRows(pg, sql) {
+	return pg
+		.psql('warehouse', sql)
+		.split('\n')
+		.filter(Boolean)
+		.map((l) => canonical(JSON.parse(l)))
+		.sort();
+}
+
+/** The same values in the same order (as canonical JSON), or an error naming the first difference. */
+function sameValues(what, expected, actual, names = { expected: 'expected', actual: 'n8n' }) {
+	const text = (value) => (typeof value === 'string' ? value : canonical(value));
+	if (expected.length === 0 || actual.length !== expected.length) throw new Error(`${what}: ${actual.length} from ${names.actual}, ${expected.length} from ${names.expected}`);
+	const differing = expected.findIndex((value, i) => text(value) !== text(actual[i]));
+	if (differing !== -1) throw new Error(`${what}: #${differing + 1} differs:\n  ${names.expected}: ${text(expected[differing]).slice(0, 400)}\n  ${names.actual}: ${text(actual[differing]).slice(0, 400)}`);
+}
+
+/** Stops one child process: SIGTERM, SIGKILL if it has not exited after 20 s. */
+export async function stopChild(child) {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGTERM');
+	const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+	await exited;
+	clearTimeout(timer);
+}
+
 /** Stops what a run started: simulators, databases, temporary folders. */
 export function stopAll() {
 	for (const child of children.splice(0)) child.kill('SIGTERM');
@@ -197,21 +239,14 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 	];
 	writeFileSync(join(work, 'credentials.json'), JSON.stringify(credentials));
 	log(n8nCli(['import:credentials', `--input=${join(work, 'credentials.json')}`]).trim().split('\n').pop());
+	const edits = {
+		'nightly-export-to-postgres.json': split ? splitExport : () => {},
+		// The simulator's services are in October 2026: "yesterday" becomes a day of theirs.
+		'context-services-yesterday.json': (workflow) => Object.assign(workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysContextServices').parameters, CONTEXT_SERVICES_DAY),
+	};
 	for (const file of readdirSync(join(root, 'workflows')).filter((f) => f.endsWith('.json'))) {
-		let input = join(root, 'workflows', file);
-		if (split && file === 'nightly-export-to-postgres.json') {
-			input = join(work, file);
-			writeFileSync(input, JSON.stringify(splitExport(JSON.parse(readFileSync(join(root, 'workflows', file), 'utf8')))));
-		}
-		if (file === 'context-services-yesterday.json') {
-			// The simulator's services are in October 2026: "yesterday" becomes a day of theirs.
-			const workflow = JSON.parse(readFileSync(input, 'utf8'));
-			const node = workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysContextServices');
-			Object.assign(node.parameters, CONTEXT_SERVICES_DAY);
-			input = join(work, file);
-			writeFileSync(input, JSON.stringify(workflow));
-		}
-		log(n8nCli(['import:workflow', `--input=${input}`]).trim().split('\n').pop());
+		const output = edits[file] ? importEdited({ work, n8nCli }, file, edits[file]) : n8nCli(['import:workflow', `--input=${join(root, 'workflows', file)}`]);
+		log(output.trim().split('\n').pop());
 	}
 
 	return { line, queue, work, n8n, env, n8nCli, genesysUrl, pg, keyPath, certPath, ports };
@@ -227,7 +262,6 @@ const CONTEXT_SERVICES_DAY = { timeFrom: '2026-10-05T00:00:00.000Z', timeTo: '20
 function splitExport(workflow) {
 	const exportNode = workflow.nodes.find((n) => n.parameters?.operation === 'createAndWait');
 	exportNode.parameters.additionalFields = { ...exportNode.parameters.additionalFields, exportAttachments: true, fileSplitSize: '64KB' };
-	return workflow;
 }
 
 /** `n8n execute --rawOutput` of one workflow; its run data (IRun) as JSON. */
@@ -277,16 +311,9 @@ export async function exportTruth({ work, genesysUrl, keyPath }) {
 
 /** Every row of contact_history against the export's records. */
 function checkWarehouse({ line, pg }, truth, what) {
-	const stored = pg
-		.psql('warehouse', 'SELECT record::text FROM contact_history')
-		.split('\n')
-		.filter(Boolean)
-		.map((l) => canonical(JSON.parse(l)))
-		.sort();
+	const stored = jsonRows(pg, 'SELECT record::text FROM contact_history');
 	const perKind = pg.psql('warehouse', "SELECT kind || ': ' || count(*) FROM contact_history GROUP BY kind ORDER BY kind");
-	if (stored.length !== truth.records.length) throw new Error(`n8n ${line}.x ${what}: PostgreSQL holds ${stored.length} rows, the export has ${truth.records.length} records`);
-	const differing = truth.records.findIndex((record, i) => record !== stored[i]);
-	if (differing !== -1) throw new Error(`n8n ${line}.x ${what}: the records in PostgreSQL differ from the export's, e.g. ${truth.records[differing].slice(0, 200)}`);
+	sameValues(`n8n ${line}.x ${what}: records (sorted)`, truth.records, stored, { expected: 'the export', actual: 'PostgreSQL' });
 	return { rows: stored.length, perKind: perKind.split('\n') };
 }
 
@@ -307,8 +334,7 @@ export async function runNightly(context) {
  * by `n8n execute`): its first poll reports the runs finished since "Report Runs Since"; the test
  * copy stores what it puts out in PostgreSQL, checked against the run's records.
  */
-function exportTriggerTestCopy(context, since) {
-	const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'export-run-finished-to-records.json'), 'utf8'));
+function exportTriggerTestCopy(workflow, since) {
 	const trigger = workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysExportTrigger');
 	trigger.parameters.options = { ...trigger.parameters.options, replaySince: new Date(since).toISOString() };
 	workflow.nodes.push(
@@ -341,9 +367,6 @@ function exportTriggerTestCopy(context, since) {
 	workflow.connections['Records of the run'] = { main: [[{ node: 'To rows', type: 'main', index: 0 }]] };
 	workflow.connections['To rows'] = { main: [[{ node: 'Insert into PostgreSQL', type: 'main', index: 0 }]] };
 	Object.assign(workflow, { id: 'cxRunDoneTest01', name: `${workflow.name} (test copy)` });
-	const file = join(context.work, 'export-trigger-test.json');
-	writeFileSync(file, JSON.stringify(workflow));
-	context.n8nCli(['import:workflow', `--input=${file}`]);
 }
 
 export async function runExportTrigger(context, truth) {
@@ -353,15 +376,8 @@ export async function runExportTrigger(context, truth) {
 	await new Promise((resolve) => setTimeout(resolve, 1000));
 	const runs = pg.psql('warehouse', 'SELECT DISTINCT run_id FROM run_records').split('\n').filter(Boolean);
 	if (runs.length !== 1 || runs[0] !== String(truth.run)) throw new Error(`n8n ${line}.x export trigger: reported run(s) ${runs.join(', ')}, expected exactly run ${truth.run}`);
-	const records = pg
-		.psql('warehouse', 'SELECT record::text FROM run_records')
-		.split('\n')
-		.filter(Boolean)
-		.map((l) => canonical(JSON.parse(l)))
-		.sort();
-	if (records.length !== truth.records.length) throw new Error(`n8n ${line}.x export trigger: ${records.length} records, the run has ${truth.records.length}`);
-	const differing = truth.records.findIndex((record, i) => record !== records[i]);
-	if (differing !== -1) throw new Error(`n8n ${line}.x export trigger: records differ from the run's:\n  run:  ${truth.records[differing].slice(0, 400)}\n  n8n:  ${records[differing].slice(0, 400)}`);
+	const records = jsonRows(pg, 'SELECT record::text FROM run_records');
+	sameValues(`n8n ${line}.x export trigger: records (sorted)`, truth.records, records, { expected: 'the run', actual: 'n8n' });
 	log(`n8n ${line}.x: export trigger reported run ${truth.run} once; its ${records.length} records are the export's`);
 	return { records: records.length };
 }
@@ -383,9 +399,7 @@ export async function runConnectif(context) {
 	const csv = sh('unzip', ['-p', zipPath]);
 	const python = 'import csv, io, json, sys\ntext = sys.stdin.buffer.read().decode("utf-8-sig")\nprint(json.dumps(list(csv.DictReader(io.StringIO(text, newline=""), delimiter=sys.argv[1]))))';
 	const expected = JSON.parse(sh('python3', ['-c', python, exp.delimiter ?? ','], { input: csv }).toString());
-	if (rows.length !== expected.length || expected.length === 0) throw new Error(`n8n ${context.line}.x Connectif: ${rows.length} rows, the file has ${expected.length}`);
-	const differing = expected.findIndex((row, i) => canonical(row) !== canonical(rows[i]));
-	if (differing !== -1) throw new Error(`n8n ${context.line}.x Connectif: row ${differing + 1} differs: n8n ${JSON.stringify(rows[differing])}, file ${JSON.stringify(expected[differing])}`);
+	sameValues(`n8n ${context.line}.x Connectif: rows`, expected, rows, { expected: 'the CSV', actual: 'n8n' });
 	log(`n8n ${context.line}.x: Connectif export ${exp.id}: ${rows.length} rows, all equal to the CSV's`);
 	return { rows: rows.length };
 }
@@ -402,9 +416,8 @@ export async function runContextServices(context) {
 	const query = new URLSearchParams({ time_from: CONTEXT_SERVICES_DAY.timeFrom, time_to: CONTEXT_SERVICES_DAY.timeTo, export_content: 'true' });
 	const answer = await fetch(`http://127.0.0.1:${context.ports.cs}/genesys/1/cs/maintenance/services/stream?${query}`);
 	const expected = await answer.json();
-	if (!Array.isArray(expected) || expected.length === 0 || services.length !== expected.length) throw new Error(`n8n ${context.line}.x Context Services: ${services.length} services, Context Services lists ${Array.isArray(expected) ? expected.length : JSON.stringify(expected).slice(0, 200)}`);
-	const differing = expected.findIndex((service, i) => canonical(service) !== canonical(services[i]));
-	if (differing !== -1) throw new Error(`n8n ${context.line}.x Context Services: service ${differing + 1} differs: n8n ${JSON.stringify(services[differing]).slice(0, 300)}, Context Services ${JSON.stringify(expected[differing]).slice(0, 300)}`);
+	if (!Array.isArray(expected)) throw new Error(`n8n ${context.line}.x Context Services: the export stream answered ${answer.status} ${JSON.stringify(expected).slice(0, 200)}`);
+	sameValues(`n8n ${context.line}.x Context Services: services`, expected, services, { expected: 'Context Services', actual: 'n8n' });
 	log(`n8n ${context.line}.x: Context Services: ${services.length} services of ${CONTEXT_SERVICES_DAY.timeFrom.slice(0, 10)}, each fetched in full, equal to the export's`);
 	return { services: services.length };
 }
@@ -416,18 +429,18 @@ export async function runContextServices(context) {
 export async function startServer(context) {
 	const { line, queue, n8n, n8nCli, env } = context;
 	const ids = ['cxInteractions1', 'cxRunDoneTest01', ...(queue ? ['cxNightlyQueue1'] : [])];
-	exportTriggerTestCopy(context, Date.now() - 3_600_000);
+	const since = Date.now() - 3_600_000;
+	importEdited(context, 'export-run-finished-to-records.json', (workflow) => exportTriggerTestCopy(workflow, since));
 	if (queue) {
 		// The nightly export, started by a webhook instead of by hand, so that it runs on the worker.
-		const nightly = splitExport(JSON.parse(readFileSync(join(root, 'workflows', 'nightly-export-to-postgres.json'), 'utf8')));
-		const trigger = nightly.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
-		nightly.connections['Start by webhook'] = nightly.connections[trigger.name];
-		delete nightly.connections[trigger.name];
-		Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: 'cx-nightly-e2e', options: {} }, webhookId: randomUUID() });
-		Object.assign(nightly, { id: 'cxNightlyQueue1', name: `${nightly.name} (queue-mode test)` });
-		const file = join(context.work, 'nightly-queue.json');
-		writeFileSync(file, JSON.stringify(nightly));
-		n8nCli(['import:workflow', `--input=${file}`]);
+		importEdited(context, 'nightly-export-to-postgres.json', (nightly) => {
+			splitExport(nightly);
+			const trigger = nightly.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+			nightly.connections['Start by webhook'] = nightly.connections[trigger.name];
+			delete nightly.connections[trigger.name];
+			Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: 'cx-nightly-e2e', options: {} }, webhookId: randomUUID() });
+			Object.assign(nightly, { id: 'cxNightlyQueue1', name: `${nightly.name} (queue-mode test)` });
+		});
 	}
 	for (const id of ids) n8nCli(line === '1' ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
 	const port = await freePort();
@@ -444,14 +457,7 @@ export async function startServer(context) {
 	}
 	log(`n8n ${line}.x ${queue ? 'in queue mode (main, worker, Redis, PostgreSQL)' : 'server'} on port ${port}`);
 	const stop = async () => {
-		for (const process of [worker, main].filter(Boolean)) {
-			if (process.child.exitCode !== null || process.child.signalCode !== null) continue;
-			const exited = new Promise((resolve) => process.child.once('exit', resolve));
-			process.child.kill('SIGTERM');
-			const timer = setTimeout(() => process.child.kill('SIGKILL'), 20_000);
-			await exited;
-			clearTimeout(timer);
-		}
+		for (const started of [worker, main].filter(Boolean)) await stopChild(started.child);
 	};
 	return { url: `http://127.0.0.1:${port}`, main, worker, stop };
 }
