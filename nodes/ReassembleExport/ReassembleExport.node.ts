@@ -14,7 +14,7 @@ import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
 import { exportItems } from '../shared/exportOutput';
 import { errorItem } from '../shared/items';
-import { decryptionKey, SMIME_CREDENTIAL, smimeKeyTest } from '../shared/smimeKey';
+import { decryptionKey, hasKeyCredential, smimeKeyTest } from '../shared/smimeKey';
 
 function exportNameOf(group: ByteSource[]): string {
 	try {
@@ -114,7 +114,7 @@ export class ReassembleExport implements INodeType {
 				// The key is needed when a credential is selected or a part is named as encrypted;
 				// plain parts reassemble without one.
 				const decrypt = this.getNodeParameter('decrypt', first, true) === true;
-				if (decrypt && (this.getNode().credentials?.[SMIME_CREDENTIAL] !== undefined || group.some((source) => /\.smime$/i.test(source.name)))) key ??= await decryptionKey(this, first);
+				if (decrypt && (hasKeyCredential(this) || group.some((source) => /\.smime$/i.test(source.name)))) key ??= await decryptionKey(this, first);
 				const produced = await exportItems(this, group, {
 					output: outputMode,
 					key,

@@ -8,7 +8,6 @@ import { CxError } from '../errors';
 /** At most this much MIME header before the body; real S/MIME headers are a few hundred bytes. */
 const MAX_HEADER_BYTES = 64 * 1024;
 
-/** What a file looks like from its first bytes, for messages and for callers that route by content. */
 /** The start of every PKCS #7 / CMS content type OID: 1.2.840.113549.1 (pkcs). */
 const PKCS_OID_START = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01];
 
@@ -19,13 +18,14 @@ const PKCS_OID_START = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01];
  */
 function looksLikeDerContentInfo(head: Uint8Array): boolean {
 	if (head.length < 2 || head[0] !== 0x30) return false;
+	if (head[1] > 0x84) return false;
 	let i = 2;
 	if (head[1] > 0x80) i += head[1] & 0x7f;
-	if (head[1] > 0x84) return false;
 	if (head.length < i + 2 + PKCS_OID_START.length || head[i] !== 0x06 || head[i + 1] < PKCS_OID_START.length) return false;
 	return PKCS_OID_START.every((byte, k) => head[i + 2 + k] === byte);
 }
 
+/** What a file looks like from its first bytes, for messages and for callers that route by content. */
 export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown' {
 	if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
 		if (head[2] === 0x07 && head[3] === 0x08) return 'split-zip';
