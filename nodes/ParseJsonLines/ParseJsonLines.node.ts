@@ -8,10 +8,11 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { recordKindForEntry, validateRecord } from '../../src/jsonl/schemas';
-import type { JsonLinesStats, SkippedLine } from '../../src/jsonl/records';
+import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/records';
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
 import { binaryInputs } from '../shared/binaryInput';
+import { chunkItems, chunkParameters, chunkProperties, sliceRecords } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
 import { errorItem } from '../shared/items';
 
@@ -38,7 +39,7 @@ export class ParseJsonLines implements INodeType {
 		icon: { light: 'file:parseJsonLines.svg', dark: 'file:parseJsonLines.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{"from " + $parameter["binaryPropertyName"]}}',
+		subtitle: '={{($parameter["output"] === "chunks" ? "chunks from " : "from ") + $parameter["binaryPropertyName"]}}',
 		description: 'Turn JSON Lines files, or zips of them (Genesys contact history exports), into one item per record',
 		defaults: { name: 'Parse JSON Lines' },
 		usableAsTool: true,
@@ -51,7 +52,30 @@ export class ParseJsonLines implements INodeType {
 				type: 'string',
 				default: 'data',
 				hint: 'Comma-separated for several; leave empty to read every binary field',
-				description: 'The binary field holding a JSON Lines file or a zip of JSON Lines files (already decrypted)',
+				description: 'The binary field holding a JSON Lines file (plain or gzip), a zip of JSON Lines files (already decrypted), or a record chunk',
+			},
+			{
+				displayName: 'Output',
+				name: 'output',
+				type: 'options',
+				options: [
+					{ name: 'Records', value: 'records', description: 'One item per record: for CRMs, sheets and runs of up to about 100,000 records' },
+					{
+						name: 'Record Chunks',
+						value: 'chunks',
+						description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
+					},
+				],
+				default: 'records',
+			},
+			...chunkProperties({ output: ['chunks'] }),
+			{
+				displayName: 'Put Output File in Field',
+				name: 'outputBinaryPropertyName',
+				type: 'string',
+				default: 'data',
+				displayOptions: { show: { output: ['chunks'] } },
+				hint: 'The name of the output binary field to put each chunk in',
 			},
 			{
 				displayName: 'Options',
@@ -66,6 +90,7 @@ export class ParseJsonLines implements INodeType {
 						type: 'boolean',
 						default: false,
 						description: 'Whether to add _source (the file, or the entry in the zip) and _line (1-based) to every record',
+						displayOptions: { show: { '/output': ['records'] } },
 					},
 					{
 						displayName: 'Entries',
@@ -81,6 +106,7 @@ export class ParseJsonLines implements INodeType {
 						type: 'boolean',
 						default: false,
 						description: 'Whether to move the fields of an interaction\'s ALLATTRIBUTES object to the top level (a name already taken gets the prefix ALLATTRIBUTES_)',
+						displayOptions: { show: { '/output': ['records'] } },
 					},
 					{
 						displayName: 'Malformed Lines',
@@ -99,7 +125,7 @@ export class ParseJsonLines implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 0,
-						description: 'Stop after this many records per input item (0: all). n8n keeps every output item in memory: for very large exports read them in batches with Skip Records.',
+						description: 'Stop after this many records per input item (0: all). n8n keeps every output item in memory: for large exports use the Record Chunks output.',
 					},
 					{
 						displayName: 'Skip Records',
@@ -107,7 +133,7 @@ export class ParseJsonLines implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 0,
-						description: 'Start after this many records (with Max Records: read a large export batch by batch, e.g. in a loop with {{ $runIndex * 10000 }})',
+						description: 'Start after this many records',
 					},
 					{
 						displayName: 'Validate CDDS Records',
@@ -132,52 +158,71 @@ export class ParseJsonLines implements INodeType {
 			const onError = (['fail', 'skip', 'output'].includes(String(options.onError)) ? options.onError : 'fail') as OnError;
 			errorOutput ||= onError === 'output';
 			const pairedItem = { item: itemIndex };
-			const produced: INodeExecutionData[] = [];
+			// Produced items go straight to the output (one by one: push(...list) overflows the call
+			// stack past ~120,000 items); on failure they are taken back, so no partial output remains.
+			const firstProduced = records.length;
+			const firstError = errors.length;
 			try {
+				const output = this.getNodeParameter('output', itemIndex, 'records') as 'records' | 'chunks';
 				const names = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 				const entries = String(options.entries ?? '').trim();
 				const entryFilter = entries === '' ? isRecordsEntry : globMatcher(entries);
 				const max = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : Infinity;
-				let toSkip = Math.max(0, Number(options.skipRecords ?? 0));
+				const skip = Math.max(0, Number(options.skipRecords ?? 0));
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const badLine = (bad: SkippedLine) => {
 					if (onError === 'output') errors.push({ json: { source: bad.source, line: bad.line, reason: bad.reason, message: bad.message }, pairedItem });
 				};
-				outer: for (const input of binaryInputs(this, items[itemIndex], itemIndex, names)) {
-					const parse = exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter }, stats);
-					for await (const record of parse) {
-						let json = record.value as IDataObject;
-						if (options.validate === true) {
-							const kind = recordKindForEntry(record.source);
-							const checked = kind ? validateRecord(kind, json) : undefined;
-							if (checked && !checked.ok) {
-								const message = `${record.source}:${record.line}: ${checked.reason}`;
-								if (onError === 'fail') throw new NodeOperationError(this.getNode(), message, { itemIndex, description: `The record does not fit the documented ${kind} schema` });
-								stats.skipped++;
-								stats.firstSkipped ??= message;
-								badLine({ source: record.source, line: record.line, reason: checked.reason, message });
-								continue;
+				const node = this.getNode();
+				const inputs = binaryInputs(this, items[itemIndex], itemIndex, names);
+				/** The item's records: every input in turn, checked against the CDDS schemas when asked. */
+				async function* checked(): AsyncGenerator<JsonRecord> {
+					for (const input of inputs) {
+						for await (const record of exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter }, stats)) {
+							if (options.validate === true) {
+								const kind = recordKindForEntry(record.source);
+								const result = kind ? validateRecord(kind, record.value) : undefined;
+								if (result && !result.ok) {
+									const message = `${record.source}:${record.line}: ${result.reason}`;
+									if (onError === 'fail') throw new NodeOperationError(node, message, { itemIndex, description: `The record does not fit the documented ${kind} schema` });
+									stats.skipped++;
+									stats.firstSkipped ??= message;
+									badLine({ source: record.source, line: record.line, reason: result.reason, message });
+									continue;
+								}
 							}
-						}
-						if (toSkip > 0) {
-							toSkip--;
-							continue;
-						}
-						if (options.flattenAllAttributes === true) json = flattenAllAttributes(json);
-						if (options.includeSource === true) json = { ...json, _source: record.source, _line: record.line };
-						produced.push({ json, pairedItem });
-						if (produced.length >= max) {
-							await parse.return(undefined);
-							break outer;
+							yield record;
 						}
 					}
 				}
-				if (onError === 'skip' && stats.skipped > 0 && produced.length > 0) {
-					const last = produced[produced.length - 1];
-					last.json = { ...last.json, _skippedLines: stats.skipped, _firstSkipped: stats.firstSkipped ?? null };
+				const wanted = sliceRecords(checked(), skip, max);
+
+				if (output === 'chunks') {
+					const chunks = await chunkItems(this, wanted, {
+						...chunkParameters(this, itemIndex),
+						binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', itemIndex, 'data') as string,
+					});
+					for (const chunk of chunks) {
+						chunk.pairedItem = pairedItem;
+						records.push(chunk);
+					}
+				} else {
+					for await (const record of wanted) {
+						let json = record.value as IDataObject;
+						if (options.flattenAllAttributes === true) json = flattenAllAttributes(json);
+						if (options.includeSource === true) json = { ...json, _source: record.source, _line: record.line };
+						records.push({ json, pairedItem });
+					}
 				}
-				records.push(...produced);
+				if (onError === 'skip' && stats.skipped > 0 && records.length > firstProduced) {
+					const last = records[records.length - 1];
+					last.json = output === 'chunks'
+						? { ...last.json, skippedLines: stats.skipped, firstSkipped: stats.firstSkipped ?? null }
+						: { ...last.json, _skippedLines: stats.skipped, _firstSkipped: stats.firstSkipped ?? null };
+				}
 			} catch (error) {
+				records.length = firstProduced;
+				errors.length = firstError;
 				const nodeError = toNodeError(this.getNode(), error, itemIndex);
 				if (!this.continueOnFail()) throw nodeError;
 				records.push(errorItem(nodeError, itemIndex));

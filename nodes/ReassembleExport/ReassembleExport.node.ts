@@ -12,6 +12,7 @@ import type { ByteSource } from '../../src/pipeline/sources';
 import { parsePartName } from '../../src/zip';
 import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
+import { chunkParameters, chunkProperties } from '../shared/chunkOutput';
 import { exportItems } from '../shared/exportOutput';
 import { errorItem } from '../shared/items';
 import { decryptionKey, hasKeyCredential, smimeKeyTest } from '../shared/smimeKey';
@@ -31,7 +32,7 @@ export class ReassembleExport implements INodeType {
 		icon: { light: 'file:reassembleExport.svg', dark: 'file:reassembleExport.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["output"] === "zip" ? "merged zip" : "extracted files"}}',
+		subtitle: '={{$parameter["output"] === "zip" ? "merged zip" : $parameter["output"] === "chunks" ? "record chunks" : "extracted files"}}',
 		description: 'Put the parts of split exports (.z01 … .zip, encrypted or not) back together: one zip per export, or the files inside',
 		defaults: { name: 'Reassemble Export' },
 		usableAsTool: true,
@@ -64,9 +65,15 @@ export class ReassembleExport implements INodeType {
 				options: [
 					{ name: 'Merged Zip', value: 'zip', description: 'One item per export: an ordinary zip any tool opens' },
 					{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export, with its path, size and CRC-32' },
+					{
+						name: 'Record Chunks',
+						value: 'chunks',
+						description: 'The records of the JSON Lines files as JSON Lines files of N records each, one item per chunk (for large exports)',
+					},
 				],
 				default: 'zip',
 			},
+			...chunkProperties({ output: ['chunks'] }),
 			{
 				displayName: 'Put Output File in Field',
 				name: 'outputBinaryPropertyName',
@@ -109,8 +116,8 @@ export class ReassembleExport implements INodeType {
 			const itemIndexes = [...new Set(group.map((source) => itemsOf.get(source) ?? 0))].sort((a, b) => a - b);
 			const first = itemIndexes[0];
 			try {
-				const outputMode = this.getNodeParameter('output', first, 'zip') as 'zip' | 'extracted';
-				if (outputMode !== 'zip' && outputMode !== 'extracted') throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, { itemIndex: first });
+				const outputMode = this.getNodeParameter('output', first, 'zip') as 'zip' | 'extracted' | 'chunks';
+				if (outputMode !== 'zip' && outputMode !== 'extracted' && outputMode !== 'chunks') throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, { itemIndex: first });
 				// The key is needed when a credential is selected or a part is named as encrypted;
 				// plain parts reassemble without one.
 				const decrypt = this.getNodeParameter('decrypt', first, true) === true;
@@ -119,9 +126,14 @@ export class ReassembleExport implements INodeType {
 					output: outputMode,
 					key,
 					binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', first, 'data') as string,
+					chunks: outputMode === 'chunks' ? chunkParameters(this, first) : undefined,
+					extra: outputMode === 'chunks' ? { exportName: exportNameOf(group) } : undefined,
 				});
 				const pairedItem = itemIndexes.map((item) => ({ item }));
-				for (const item of produced) output.push({ ...item, pairedItem });
+				for (const item of produced) {
+					item.pairedItem = pairedItem;
+					output.push(item);
+				}
 			} catch (error) {
 				fail(error, itemIndexes, exportNameOf(group));
 			}

@@ -15,8 +15,10 @@ import { decryptTo, exportRecords, extractExport, groupInputs, reassembleTo } fr
 import { makeTempDir, writeAtomically } from '../../src/pipeline/files';
 import { peek, type ByteSource } from '../../src/pipeline/sources';
 import { parsePartName } from '../../src/zip/parts';
+import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';
+import { chunkItems, sliceRecords } from './chunkOutput';
 
-export type ExportOutput = 'files' | 'zip' | 'extracted' | 'records';
+export type ExportOutput = 'files' | 'zip' | 'extracted' | 'records' | 'chunks';
 
 export interface OutputOptions {
 	output: ExportOutput;
@@ -31,6 +33,8 @@ export interface OutputOptions {
 	/** Added to every item's JSON (e.g. the run a file came from). */
 	extra?: IDataObject;
 	tempDir?: string;
+	/** Chunks: records per chunk and gzip. */
+	chunks?: { recordsPerChunk: number; gzip: boolean };
 }
 
 export function mimeTypeFor(name: string): string {
@@ -142,6 +146,23 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					// Reported on the last item: how many malformed lines the skip policy dropped, and the first reason.
 					items[items.length - 1].json._skippedLines = stats.skipped;
 					items[items.length - 1].json._firstSkipped = stats.firstSkipped ?? null;
+				}
+				break;
+			}
+			case 'chunks': {
+				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
+				const records = sliceRecords(exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path }, stats), 0, max);
+				const chunks = await chunkItems(context, records, {
+					recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
+					gzip: options.chunks?.gzip === true,
+					binaryPropertyName: options.binaryPropertyName,
+					extra,
+				});
+				for (const item of chunks) items.push(item);
+				if (stats.skipped > 0 && items.length > 0) {
+					items[items.length - 1].json.skippedLines = stats.skipped;
+					items[items.length - 1].json.firstSkipped = stats.firstSkipped ?? null;
 				}
 				break;
 			}

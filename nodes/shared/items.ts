@@ -16,7 +16,8 @@ export async function eachItem(context: IExecuteFunctions, handle: (itemIndex: n
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
-			output.push(...(await handle(itemIndex)));
+			// One by one: an item may produce hundreds of thousands (push(...list) overflows the call stack).
+			for (const item of await handle(itemIndex)) output.push(item);
 		} catch (error) {
 			const nodeError = toNodeError(context.getNode(), error, itemIndex);
 			if (!context.continueOnFail()) throw nodeError;

@@ -11,7 +11,7 @@ import { CxError } from '../errors';
 import { parseJsonLines, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
 import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
-import { peek, plaintext, type ByteSource } from './sources';
+import { gunzipped, peek, plaintext, type ByteSource } from './sources';
 
 export interface PipelineOptions {
 	key?: DecryptionKey;
@@ -162,8 +162,10 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 		if (group.length === 1) {
 			// A lone file may be JSON Lines itself (plain or encrypted), or a whole zip.
 			const { kind, stream } = await plaintext(group[0], options);
-			if (kind === 'other') {
-				yield* parseJsonLines(stream, { source: group[0].name, onError: options.onError, onSkip: options.onSkip }, stats);
+			if (kind === 'other' || kind === 'gzip') {
+				// JSON Lines, or gzipped JSON Lines (a record chunk written with gzip).
+				const lines = kind === 'gzip' ? gunzipped(stream, group[0].name) : stream;
+				yield* parseJsonLines(lines, { source: group[0].name, onError: options.onError, onSkip: options.onSkip }, stats);
 				continue;
 			}
 			await drain(stream);

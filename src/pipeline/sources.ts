@@ -6,6 +6,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { decryptCms, sniff, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 
@@ -20,7 +23,7 @@ export interface ByteSource {
 	open(): AsyncIterable<Buffer>;
 }
 
-export type Kind = 'encrypted' | 'zip' | 'split-zip' | 'other';
+export type Kind = 'encrypted' | 'zip' | 'split-zip' | 'gzip' | 'other';
 
 /** Read size for files: large enough for throughput, small enough to keep memory flat. */
 export const READ_CHUNK = 256 * 1024;
@@ -57,7 +60,9 @@ export async function peek(source: ByteSource): Promise<{ kind: Kind; stream: As
 	}
 	const first = Buffer.concat(head);
 	const sniffed = sniff(first);
-	const kind: Kind = sniffed === 'cms' ? 'encrypted' : sniffed === 'unknown' ? 'other' : sniffed;
+	// gzip: magic 1f 8b and method 8 (deflate), as RFC 1952 has it.
+	const gzip = first.length >= 3 && first[0] === 0x1f && first[1] === 0x8b && first[2] === 0x08;
+	const kind: Kind = gzip ? 'gzip' : sniffed === 'cms' ? 'encrypted' : sniffed === 'unknown' ? 'other' : sniffed;
 	async function* stream(): AsyncGenerator<Buffer> {
 		if (first.length > 0) yield first;
 		if (done) return;
@@ -94,5 +99,25 @@ async function* counting(input: AsyncIterable<Buffer>, onRead: (bytes: number) =
 	for await (const chunk of input) {
 		onRead(chunk.length);
 		yield chunk;
+	}
+}
+
+/**
+ * The content of a gzip stream (a `.jsonl.gz` record chunk, say). Bad gzip data rejects with a
+ * message naming the source; stopping early stops the decompression.
+ */
+export async function* gunzipped(input: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
+	const gunzip = createGunzip();
+	const feeding = pipeline(Readable.from(input, { objectMode: false }), gunzip);
+	feeding.catch(() => undefined);
+	try {
+		for await (const chunk of gunzip) yield chunk as Buffer;
+		await feeding;
+	} catch (error) {
+		if (error instanceof CxError) throw error;
+		const reason = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'it ends before its end (cut short)' : (error as Error).message;
+		throw new CxError('IO', `${name}: not a readable gzip file: ${reason}`, { where: name });
+	} finally {
+		gunzip.destroy();
 	}
 }

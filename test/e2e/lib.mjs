@@ -57,8 +57,12 @@ export function start(command, args, options, readyPattern, name) {
 /** The package as users get it: `npm pack` of a fresh build. */
 export function pack() {
 	mkdirSync(cache, { recursive: true });
-	sh('npm', ['run', 'build', '--silent'], { cwd: root });
-	const name = sh('npm', ['pack', '--silent', '--pack-destination', cache], { cwd: root }).toString().trim().split('\n').pop();
+	// Under a lock: the demo, the benchmark and the e2e runs may build dist/ at the same time.
+	const name = sh('flock', [join(cache, '.build.lock'), 'sh', '-c', `npm run build --silent && npm pack --silent --pack-destination "${cache}"`], { cwd: root })
+		.toString()
+		.trim()
+		.split('\n')
+		.pop();
 	return join(cache, name);
 }
 

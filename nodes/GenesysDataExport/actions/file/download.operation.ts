@@ -6,6 +6,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { makeTempDir } from '../../../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
+import { chunkParameters, chunkProperties } from '../../../shared/chunkOutput';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { forOperations } from '../common';
@@ -55,10 +56,16 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 			{ name: 'Files as Downloaded', value: 'files', description: 'One item per file (decrypted when asked)' },
 			{ name: 'Merged Zip', value: 'zip', description: 'One item per export: the parts of a split export put back together' },
 			{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export (the JSON Lines files)' },
-			{ name: 'Records', value: 'records', description: 'One item per record of the JSON Lines files' },
+			{ name: 'Records', value: 'records', description: 'One item per record of the JSON Lines files (for CRMs and small runs)' },
+			{
+				name: 'Record Chunks',
+				value: 'chunks',
+				description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
+			},
 		],
 		default: 'files',
 	},
+	...chunkProperties({ output: ['chunks'] }),
 	{
 		displayName: 'Put Output File in Field',
 		name: 'binaryPropertyName',
@@ -83,7 +90,7 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 					{ name: 'Skip', value: 'skip', description: 'Leave them out; the last item counts them' },
 				],
 				default: 'fail',
-				displayOptions: { show: { '/output': ['records'] } },
+				displayOptions: { show: { '/output': ['records', 'chunks'] } },
 			},
 			{
 				displayName: 'Max Records',
@@ -91,8 +98,8 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 0,
-				displayOptions: { show: { '/output': ['records'] } },
-				description: 'Stop after this many records (0: all). n8n keeps output items in memory: for very large exports prefer Extracted Files and Parse JSON Lines in batches.',
+				displayOptions: { show: { '/output': ['records', 'chunks'] } },
+				description: 'Stop after this many records (0: all). n8n keeps output items in memory: for large exports use Record Chunks.',
 			},
 			{
 				displayName: 'Include Source',
@@ -117,6 +124,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 	const decrypt = this.getNodeParameter('decrypt', itemIndex, true) as boolean;
 	const binaryPropertyName = output === 'records' ? 'data' : (this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const chunks = output === 'chunks' ? chunkParameters(this, itemIndex) : undefined;
 
 	let names: string[];
 	const extra: IDataObject = {};
@@ -157,8 +165,11 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 			includeSource: options.includeSource === true,
 			extra,
 			tempDir: temp.path,
+			chunks,
 		});
-		return items.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+		const pairedItem = { item: itemIndex };
+		for (const item of items) item.pairedItem = pairedItem;
+		return items;
 	} finally {
 		await temp.remove();
 	}

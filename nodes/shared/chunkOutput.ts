@@ -1,0 +1,88 @@
+/**
+ * Records in chunks, as n8n items: one item per JSON Lines file of up to N records, streamed into
+ * n8n's binary data as it is written (never held whole), with where its records come from. The
+ * way a large export goes through n8n: n8n holds a hundred small items, not a million records.
+ */
+import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { checkRecordsPerChunk, chunkFileName, DEFAULT_RECORDS_PER_CHUNK, recordChunks } from '../../src/jsonl/chunks';
+import type { JsonRecord } from '../../src/jsonl/records';
+
+export interface ChunkOutputOptions {
+	recordsPerChunk: number;
+	gzip: boolean;
+	binaryPropertyName: string;
+	/** Added to every item's JSON (e.g. the run or export the records come from). */
+	extra?: IDataObject;
+}
+
+/** The parameters of the chunk output, shown where `show` says (the node's output is chunks). */
+export function chunkProperties(show: Record<string, Array<string | number | boolean>>): INodeProperties[] {
+	return [
+		{
+			displayName: 'Records per Chunk',
+			name: 'recordsPerChunk',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: DEFAULT_RECORDS_PER_CHUNK,
+			displayOptions: { show },
+			description:
+				'How many records each JSON Lines file holds (records of one source file only). n8n then holds one small item per chunk; a sub-workflow per chunk (Execute Workflow) loads it and frees it.',
+		},
+		{
+			displayName: 'Compress Chunks (Gzip)',
+			name: 'gzipChunks',
+			type: 'boolean',
+			default: false,
+			displayOptions: { show },
+			description: 'Whether each chunk is written gzip-compressed (.jsonl.gz). Parse JSON Lines reads both.',
+		},
+	];
+}
+
+/** The chunk parameters of an item, checked. */
+export function chunkParameters(context: IExecuteFunctions, itemIndex: number): { recordsPerChunk: number; gzip: boolean } {
+	const recordsPerChunk = Number(context.getNodeParameter('recordsPerChunk', itemIndex, DEFAULT_RECORDS_PER_CHUNK));
+	const problem = checkRecordsPerChunk(recordsPerChunk);
+	if (problem) throw new NodeOperationError(context.getNode(), `Records per Chunk: ${problem}`, { itemIndex });
+	return { recordsPerChunk, gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true };
+}
+
+/** One item per chunk of `records`; each chunk streamed into n8n's binary data. */
+export async function chunkItems(context: IExecuteFunctions, records: AsyncIterable<JsonRecord>, options: ChunkOutputOptions): Promise<INodeExecutionData[]> {
+	const items: INodeExecutionData[] = [];
+	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, gzip: options.gzip }, async (stream, start): Promise<IBinaryData> =>
+		context.helpers.prepareBinaryData(stream, chunkFileName(start), start.gzip ? 'application/gzip' : 'application/x-ndjson'),
+	);
+	for await (const { chunk, result } of chunks) {
+		items.push({
+			json: {
+				...options.extra,
+				fileName: result.fileName ?? chunkFileName(chunk),
+				chunk: chunk.index,
+				source: chunk.source,
+				firstLine: chunk.firstLine,
+				lastLine: chunk.lastLine,
+				records: chunk.records,
+				bytes: chunk.bytes,
+				gzip: chunk.gzip,
+			},
+			binary: { [options.binaryPropertyName]: result },
+		});
+	}
+	return items;
+}
+
+/** Records after the first `skip`, at most `max` of them. */
+export async function* sliceRecords<T>(records: AsyncIterable<T>, skip: number, max: number): AsyncGenerator<T> {
+	if (max <= 0) return;
+	let toSkip = skip;
+	let given = 0;
+	for await (const record of records) {
+		if (toSkip > 0) {
+			toSkip--;
+			continue;
+		}
+		yield record;
+		if (++given >= max) return;
+	}
+}
