@@ -166,13 +166,13 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 		}
 		const encrypted = /ENCRYPTED/.test(keyBlock.label) || /Proc-Type:\s*4,ENCRYPTED/i.test(keyBlock.text);
 		privateKey = loadPrivateKey({ key: keyBlock.text, format: 'pem', passphrase }, label, passphrase !== undefined, encrypted);
-		certDers.push(...blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => b.der));
+		for (const block of blocks) if (block.label === 'CERTIFICATE') certDers.push(block.der);
 	} else {
 		const der = isLikelyBase64Text(buf) ? Buffer.from(text, 'base64') : buf;
 		if (looksLikePkcs12(der)) {
 			const p12 = fromPkcs12(der, passphrase, label);
 			privateKey = p12.privateKey;
-			certDers.push(...p12.certs);
+			for (const der of p12.certs) certDers.push(der);
 		} else {
 			for (const type of ['pkcs8', 'pkcs1'] as const) {
 				try {
@@ -195,7 +195,7 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 		throw new CxError('KEY_INVALID', `${label}: a ${privateKey.asymmetricKeyType ?? 'non-RSA'} key; Genesys exports are encrypted to RSA keys`);
 	}
 	const publicKey = createPublicKey(privateKey);
-	certDers.push(...certificatesFrom(input.certificate, `${label} certificate`));
+	for (const der of certificatesFrom(input.certificate, `${label} certificate`)) certDers.push(der);
 	const certificates: CertificateInfo[] = [];
 	let foreign: CertificateInfo | undefined;
 	for (const der of certDers) {

@@ -27,7 +27,7 @@
  *   gives a file its name once it has been verified.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { close as fsClose, createReadStream, createWriteStream, fstat, open as fsOpen, read as fsRead } from 'node:fs';
 import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { once } from 'node:events';
@@ -158,7 +158,8 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 	try {
 		for await (const entry of zipEntries(zipPath, limits)) {
 			const segments = pathSegments(entry.name);
-			const path = resolve(root, ...segments);
+			// Joined, not spread into resolve(): the segment count comes from the zip.
+			const path = resolve(root, segments.join(sep));
 			const inside = relative(root, path);
 			if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
 				throw new CxError('ZIP_UNSAFE', `entry ${JSON.stringify(entry.name)} would be written outside ${root}; refusing to extract this zip`, { where: entry.name });
@@ -282,16 +283,102 @@ function resolveLimits(limits: Partial<ExtractLimits>): ExtractLimits {
 	return resolved;
 }
 
-function openZip(zipPath: string, label: string): Promise<ZipFile> {
+/** Bytes the block reader reads at a time, and keeps. */
+const BLOCK = 1024 * 1024;
+
+/**
+ * yauzl's reader over an open file, reading in 1 MiB blocks and answering small reads from the
+ * last block. yauzl reads every central directory record (and every local header) with its own
+ * small reads; one `fs.read` each — a round trip through libuv's thread pool — made 300,000
+ * entries take 30 s just to list. Served from a block, in file order, they cost a copy.
+ * Answers come on a later turn of the event loop, as yauzl's own buffer reader answers.
+ */
+class BlockReader extends yauzl.RandomAccessReader {
+	private block: { start: number; data: Buffer } | undefined;
+	private closed = false;
+
+	constructor(private readonly fd: number) {
+		super();
+	}
+
+	/** Reads `length` bytes at `position` (fewer only at the end of the file). */
+	readAt(position: number, length: number): Promise<Buffer> {
+		return new Promise((resolvePromise, reject) => {
+			const buffer = Buffer.allocUnsafe(length);
+			this.read(buffer, 0, length, position, ((error: Error | null, bytesRead: number) => {
+				if (error) reject(error);
+				else resolvePromise(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+			}) as (error: Error | null) => void);
+		});
+	}
+
+	override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null) => void): void {
+		const done = callback as (error: Error | null, bytesRead?: number) => void;
+		const cached = this.block;
+		if (cached && position >= cached.start && position + length <= cached.start + cached.data.length) {
+			cached.data.copy(buffer, offset, position - cached.start, position - cached.start + length);
+			setImmediate(() => done(null, length));
+			return;
+		}
+		if (length > BLOCK / 2) {
+			// Large reads go straight to the file (and are not kept).
+			fsRead(this.fd, buffer, offset, length, position, (error, bytesRead) => done(error, bytesRead));
+			return;
+		}
+		const data = Buffer.allocUnsafe(BLOCK);
+		fsRead(this.fd, data, 0, BLOCK, position, (error, bytesRead) => {
+			if (error) return done(error);
+			this.block = { start: position, data: data.subarray(0, bytesRead) };
+			const n = Math.min(length, bytesRead);
+			data.copy(buffer, offset, 0, n);
+			done(null, n);
+		});
+	}
+
+	override _readStreamForRange(start: number, end: number): Readable {
+		return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false, highWaterMark: READ_CHUNK });
+	}
+
+	override close(callback: (error: Error | null) => void): void {
+		this.block = undefined;
+		if (this.closed) return setImmediate(() => callback(null));
+		this.closed = true;
+		fsClose(this.fd, (error) => callback(error ?? null));
+	}
+}
+
+interface OpenedZip {
+	zip: ZipFile;
+	reader: BlockReader;
+}
+
+async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
+	let fd: number;
+	let size: number;
+	try {
+		fd = await new Promise<number>((resolvePromise, reject) => fsOpen(zipPath, 'r', (error, opened) => (error ? reject(error) : resolvePromise(opened))));
+	} catch (error) {
+		throw zipError(label, error);
+	}
+	const reader = new BlockReader(fd);
+	try {
+		size = await new Promise<number>((resolvePromise, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolvePromise(stats.size))));
+	} catch (error) {
+		reader.close(() => undefined);
+		throw zipError(label, error);
+	}
 	return new Promise((resolvePromise, reject) => {
-		yauzl.open(
-			zipPath,
+		yauzl.fromRandomAccessReader(
+			reader,
+			size,
 			// decodeStrings false: names are decoded and checked here, so that a bad name is an error
 			// naming the entry. autoClose false: the file stays open between the two passes.
 			{ lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
 			(error, zip) => {
-				if (error) reject(zipError(label, error));
-				else resolvePromise(zip);
+				if (error) {
+					reader.close(() => undefined);
+					reject(zipError(label, error));
+				} else resolvePromise({ zip, reader });
 			},
 		);
 	});

@@ -288,18 +288,18 @@ export function rewriteCentralEntry(entry: CentralEntry, offset: number): Buffer
 	values.push(rest);
 	const zip64Data = Buffer.concat(values);
 
-	const subfield = (id: number, data: Buffer) => {
+	const pieces: Buffer[] = [];
+	const addSubfield = (id: number, data: Buffer) => {
 		const head = Buffer.alloc(4);
 		head.writeUInt16LE(id, 0);
 		head.writeUInt16LE(data.length, 2);
-		return [head, data];
+		pieces.push(head, data);
 	};
-	const pieces: Buffer[] = [];
 	for (const field of fields) {
-		if (field.id !== ZIP64_EXTRA_ID) pieces.push(...subfield(field.id, field.data));
-		else if (zip64Data.length > 0) pieces.push(...subfield(ZIP64_EXTRA_ID, zip64Data));
+		if (field.id !== ZIP64_EXTRA_ID) addSubfield(field.id, field.data);
+		else if (zip64Data.length > 0) addSubfield(ZIP64_EXTRA_ID, zip64Data);
 	}
-	if (!old && zip64Data.length > 0) pieces.push(...subfield(ZIP64_EXTRA_ID, zip64Data));
+	if (!old && zip64Data.length > 0) addSubfield(ZIP64_EXTRA_ID, zip64Data);
 	pieces.push(trailing);
 	const extra = Buffer.concat(pieces);
 	if (extra.length > U16_MAX) throw new Malformed(`the extra field would grow past 65535 bytes with the Zip64 offset added (it is ${entry.extra.length} bytes)`, entry.at);
