@@ -6,8 +6,9 @@
  * - One pass: the records are read once, in order, and each chunk is streamed to its consumer as it
  *   is written (pulled, so a slow consumer slows the reader down). Memory is one batch of lines
  *   (about 1 MiB, or one record when a record is longer), whatever the chunk or export size.
- * - A chunk holds records of one source (one file or zip entry) only, so it can say where its records
- *   come from: the source, the line of its first and last record, and how many it holds.
+ * - A chunk holds records of consecutive lines of one source (one file or zip entry) only, so it can
+ *   say exactly where its records come from: record k of a chunk is line `firstLine + k - 1` of its
+ *   source. A blank or skipped line starts a new chunk (`lastLine - firstLine + 1 === records`).
  * - Lines are the records' bytes as the source wrote them (no BOM, no `\r`), each followed by `\n`:
  *   numbers beyond 2^53 and escapes are untouched, and reading a chunk back gives the same records.
  * - A failure while a chunk is written (a malformed line, a broken file) rejects with that error, not
@@ -111,7 +112,7 @@ export async function* recordChunks<T>(
 							}
 							record = next.value;
 						}
-						if (record.source !== info.source) {
+						if (record.source !== info.source || (info.records > 0 && record.line !== info.lastLine + 1)) {
 							held = record;
 							break;
 						}

@@ -3,11 +3,12 @@
 // credentials and workflows imported; and the nightly export workflow run and checked.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +205,12 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 	const ports = { api: await freePort(), storage: await freePort(), cs: await freePort(), connectif: await freePort() };
 	await start(
 		join(root, 'node_modules', '.bin', 'tsx'),
-		[join(root, 'test', 'simulator', 'main.ts'), '--port', String(ports.api), '--storage-port', String(ports.storage), '--context-services-port', String(ports.cs), '--connectif-port', String(ports.connectif), '--cert', certPath, '--run-seconds', '2'],
+		[
+			join(root, 'test', 'simulator', 'main.ts'),
+			...['--port', String(ports.api), '--storage-port', String(ports.storage), '--context-services-port', String(ports.cs), '--connectif-port', String(ports.connectif), '--cert', certPath, '--run-seconds', '2'],
+			// The big export's job (its test copy's title carries the marker) is a large export made on disk.
+			...['--large-export-title', BIG_EXPORT.marker, '--large-export-interactions', String(BIG_EXPORT.interactions), '--large-export-files', 'per-entity-type', '--large-export-cache', join(root, '.cache', 'simulator')],
+		],
 		{ cwd: root },
 		/Ctrl\+C stops/,
 		'the simulators',
@@ -245,6 +251,7 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 	log(n8nCli(['import:credentials', `--input=${join(work, 'credentials.json')}`]).trim().split('\n').pop());
 	const edits = {
 		'nightly-export-to-postgres.json': split ? splitExport : () => {},
+		'big-export-to-postgres.json': bigExportTestCopy,
 		// The simulator's services are in October 2026: "yesterday" becomes a day of theirs.
 		'context-services-yesterday.json': (workflow) => Object.assign(workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysContextServices').parameters, CONTEXT_SERVICES_DAY),
 	};
@@ -257,6 +264,12 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 }
 
 const WEBHOOK_SECRET = 'e2e-digital-channels-app-secret';
+/**
+ * The big export: the simulator makes jobs whose title holds `marker` exports of `interactions`
+ * records (one file per entity type: four sources, each ending in a part chunk), made once on disk.
+ * CX_E2E_BIG_EXPORT_RECORDS makes it smaller while working on the test (the 300,000 minimum is then off).
+ */
+const BIG_EXPORT = { marker: '[large export]', interactions: Number(process.env.CX_E2E_BIG_EXPORT_RECORDS ?? 302_000), minimum: process.env.CX_E2E_BIG_EXPORT_RECORDS ? 1 : 300_000 };
 const CONTEXT_SERVICES_DAY = { timeFrom: '2026-10-05T00:00:00.000Z', timeTo: '2026-10-06T00:00:00.000Z' };
 
 /**
@@ -270,17 +283,7 @@ function splitExport(workflow) {
 
 /** `n8n execute --rawOutput` of one workflow; its run data (IRun) as JSON. */
 export function execute({ n8nCli, line }, id) {
-	const output = n8nCli(['execute', `--id=${id}`, '--rawOutput']);
-	const start = output.search(/^\{/m);
-	let run;
-	try {
-		run = JSON.parse(output.slice(start));
-	} catch {
-		throw new Error(`n8n ${line}.x: workflow ${id} printed no run data:\n${output.slice(-3000)}`);
-	}
-	const error = run?.data?.resultData?.error;
-	if (error) throw new Error(`n8n ${line}.x: workflow ${id} failed in "${error.node?.name ?? '?'}": ${error.message}${error.description ? ` (${error.description})` : ''}`);
-	return run;
+	return runOf(n8nCli(['execute', `--id=${id}`, '--rawOutput']), line, id);
 }
 
 /** The items a node put out (its first output) in a run. */
@@ -290,8 +293,16 @@ export function outputOf(run, node) {
 	return runs.flatMap((r) => r.data?.main?.[0] ?? []);
 }
 
-function genesysClient(genesysUrl) {
-	const core = createRequire(import.meta.url)(join(root, 'dist', 'src', 'index.js'));
+/**
+ * The package as this run installed it (its core and its `cx-export` command), not the working
+ * tree's dist/, which another build may be replacing meanwhile.
+ */
+function installedPackage(work) {
+	return join(work, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-cx-export');
+}
+
+function genesysClient({ genesysUrl, work }) {
+	const core = createRequire(import.meta.url)(join(installedPackage(work), 'dist', 'src', 'index.js'));
 	return new core.GenesysClient({
 		baseUrl: genesysUrl,
 		send: core.fetchSender({ baseUrl: genesysUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password' }),
@@ -303,13 +314,13 @@ function genesysClient(genesysUrl) {
  * API, their records through the cx-export CLI. Records as canonical JSON, sorted.
  */
 export async function exportTruth({ work, genesysUrl, keyPath }) {
-	const client = genesysClient(genesysUrl);
+	const client = genesysClient({ genesysUrl, work });
 	const run = (await client.listRuns({ from: 0, size: 1, orderField: 'createdDate', descAsc: true })).items[0];
 	const files = await client.runFiles(run.id);
 	const truth = join(work, `truth-${run.id}`);
 	mkdirSync(truth, { recursive: true });
 	for (const file of files) await pipeline(Readable.from(client.downloadFile(file.name).chunks), createWriteStream(join(truth, file.name)));
-	const lines = sh(process.execPath, [join(root, 'bin', 'cx-export.js'), 'records', '--key', keyPath, ...files.map((f) => join(truth, f.name))]).toString().trim().split('\n');
+	const lines = sh(process.execPath, [join(installedPackage(work), 'bin', 'cx-export.js'), 'records', '--key', keyPath, ...files.map((f) => join(truth, f.name))]).toString().trim().split('\n');
 	return { run: run.id, parts: files.length, records: lines.map((l) => canonical(JSON.parse(l))).sort() };
 }
 
@@ -341,6 +352,8 @@ export async function runNightly(context) {
 function exportTriggerTestCopy(workflow, since) {
 	const trigger = workflow.nodes.find((n) => n.type === 'n8n-nodes-cx-export.genesysExportTrigger');
 	trigger.parameters.options = { ...trigger.parameters.options, replaySince: new Date(since).toISOString() };
+	// The nightly runs only: the big export's run (its title starts with its marker) is not this test's.
+	trigger.parameters.filters = { ...trigger.parameters.filters, jobTitle: 'Nightly *' };
 	workflow.nodes.push(
 		{
 			parameters: {
@@ -432,18 +445,21 @@ export async function runContextServices(context) {
  */
 export async function startServer(context) {
 	const { line, queue, n8n, n8nCli, env } = context;
-	const ids = ['cxInteractions1', 'cxRunDoneTest01', ...(queue ? ['cxNightlyQueue1'] : [])];
+	// n8n 2.x runs the published version of a sub-workflow when the parent was started by a trigger.
+	const ids = ['cxInteractions1', 'cxRunDoneTest01', ...(queue ? ['cxNightlyQueue1', BIG_QUEUE.id, BIG_QUEUE.subWorkflow] : [])];
 	const since = Date.now() - 3_600_000;
 	importEdited(context, 'export-run-finished-to-records.json', (workflow) => exportTriggerTestCopy(workflow, since));
 	if (queue) {
 		// The nightly export, started by a webhook instead of by hand, so that it runs on the worker.
 		importEdited(context, 'nightly-export-to-postgres.json', (nightly) => {
 			splitExport(nightly);
-			const trigger = nightly.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
-			nightly.connections['Start by webhook'] = nightly.connections[trigger.name];
-			delete nightly.connections[trigger.name];
-			Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: 'cx-nightly-e2e', options: {} }, webhookId: randomUUID() });
+			webhookInsteadOfManual(nightly, 'cx-nightly-e2e');
 			Object.assign(nightly, { id: 'cxNightlyQueue1', name: `${nightly.name} (queue-mode test)` });
+		});
+		importEdited(context, 'big-export-to-postgres.json', (big) => {
+			bigExportTestCopy(big);
+			webhookInsteadOfManual(big, BIG_QUEUE.path);
+			Object.assign(big, { id: BIG_QUEUE.id, name: `${big.name} (queue-mode test)` });
 		});
 	}
 	for (const id of ids) n8nCli(line === '1' ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
@@ -464,6 +480,14 @@ export async function startServer(context) {
 		for (const started of [worker, main].filter(Boolean)) await stopChild(started.child);
 	};
 	return { url: `http://127.0.0.1:${port}`, main, worker, stop };
+}
+
+/** A workflow's manual trigger replaced by a webhook (POST /webhook/<path>), so that a server (a worker in queue mode) runs it. */
+function webhookInsteadOfManual(workflow, path) {
+	const trigger = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+	workflow.connections['Start by webhook'] = workflow.connections[trigger.name];
+	delete workflow.connections[trigger.name];
+	Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path, options: {} }, webhookId: randomUUID() });
 }
 
 /**
@@ -588,4 +612,258 @@ export async function runQueueNightly(context, server) {
 	if (binaries === 0) throw new Error(`n8n ${line}.x queue mode: no binary data in n8n's database (binary data mode "database")`);
 	log(`n8n ${line}.x queue mode: nightly export run ${truth.run} on the worker in ${seconds} s → ${rows} rows equal to the export; all ${all} executions the server started ran on the worker; ${binaries} binary files in n8n's database`);
 	return { rows, worked, binaries };
+}
+
+// ---- the big export ------------------------------------------------------------------------------
+
+/** The big export's queue-mode copy (started by webhook, so that it runs on the worker) and its sub-workflow. */
+const BIG_QUEUE = { id: 'cxBigQueue00001', subWorkflow: 'cxLoadChunk00001', path: 'cx-big-export-e2e' };
+/** Peak RSS above this fails the big export check (the figure is printed either way). */
+const BIG_EXPORT_RSS_LIMIT = 1.5 * 1024 ** 3;
+
+/** The big export's test copy: the simulator's large-export marker in the job title, quick polls, 16 MB parts. */
+function bigExportTestCopy(workflow) {
+	const job = workflow.nodes.find((n) => n.parameters?.operation === 'createAndWait');
+	job.parameters.title = job.parameters.title.replace(/^=/, `=${BIG_EXPORT.marker} `);
+	job.parameters.options = { ...job.parameters.options, pollInterval: 2, timeout: 15 };
+	job.parameters.additionalFields = { ...job.parameters.additionalFields, fileSplitSize: '16MB' };
+}
+
+const MiB = (bytes) => `${Math.round(bytes / 1024 ** 2)} MiB`;
+
+/**
+ * Samples the peak resident memory of processes until stopped: VmHWM (the kernel's high-water mark,
+ * reset first through clear_refs for processes that were already running), or the highest VmRSS
+ * seen where it cannot be reset.
+ */
+function rssSampler(processes) {
+	const useHighWater = new Map();
+	const peaks = new Map(processes.map(({ name }) => [name, 0]));
+	/** RSS when sampling began. */
+	const before = new Map();
+	for (const { name, pid, fresh } of processes) {
+		let reset = false;
+		try {
+			writeFileSync(`/proc/${pid}/clear_refs`, '5');
+			reset = true;
+		} catch {
+			// not allowed here: the sampled VmRSS has to do
+		}
+		useHighWater.set(name, reset || fresh === true);
+	}
+	const sample = () => {
+		for (const { name, pid } of processes) {
+			let status;
+			try {
+				status = readFileSync(`/proc/${pid}/status`, 'utf8');
+			} catch {
+				continue; // exited
+			}
+			const bytes = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+			const value = useHighWater.get(name) ? Math.max(bytes('VmHWM'), bytes('VmRSS')) : bytes('VmRSS');
+			peaks.set(name, Math.max(peaks.get(name), value));
+			if (!before.has(name)) before.set(name, bytes('VmRSS'));
+		}
+	};
+	sample();
+	const timer = setInterval(sample, 200);
+	return {
+		/** Peak RSS per process (and the RSS it started from: `before`). */
+		stop() {
+			sample();
+			clearInterval(timer);
+			return Object.assign(peaks, { before });
+		},
+	};
+}
+
+/** `n8n execute` of one workflow as a child process whose peak RSS is sampled; its run data and peak. */
+async function executeMeasured(context, id) {
+	const { n8n, env, work, line } = context;
+	const child = spawn(n8n.node, [n8n.bin, 'execute', `--id=${id}`, '--rawOutput'], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+	children.push(child);
+	const sampler = rssSampler([{ name: 'n8n execute', pid: child.pid, fresh: true }]);
+	let output = '';
+	child.stdout.on('data', (data) => (output += data));
+	child.stderr.on('data', (data) => (output += data));
+	const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
+	const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? signal)));
+	clearTimeout(timer);
+	const peaks = sampler.stop();
+	if (code !== 0) throw new Error(`n8n ${line}.x: n8n execute --id=${id} exited with ${code}:\n${output.slice(-3000)}`);
+	return { run: runOf(output, line, id), peaks };
+}
+
+/**
+ * The run data (IRun) `n8n execute --rawOutput` printed; an error naming the node if the workflow
+ * failed. The JSON runs from a line `{` to a line `}`: n8n 2.x may log after it (its task runner
+ * registering late).
+ */
+function runOf(output, line, id) {
+	const start = output.search(/^\{/m);
+	const end = output.lastIndexOf('\n}');
+	let run;
+	try {
+		run = JSON.parse(output.slice(start, end + 2));
+	} catch {
+		throw new Error(`n8n ${line}.x: workflow ${id} printed no run data:\n${output.slice(-3000)}`);
+	}
+	const error = run?.data?.resultData?.error;
+	if (error) throw new Error(`n8n ${line}.x: workflow ${id} failed in "${error.node?.name ?? '?'}": ${error.message}${error.description ? ` (${error.description})` : ''}`);
+	return run;
+}
+
+/** Queue mode: the big export started by webhook and run by the worker; its run data (from n8n's database) and the peaks of main and worker. */
+async function executeOnWorker(context, server) {
+	const { line, pg, n8n } = context;
+	const sampler = rssSampler([
+		{ name: 'main', pid: server.main.child.pid },
+		{ name: 'worker', pid: server.worker.child.pid },
+	]);
+	let status;
+	let peaks;
+	try {
+		const answer = await fetch(`${server.url}/webhook/${BIG_QUEUE.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+		if (answer.status !== 200) throw new Error(`n8n ${line}.x queue mode: the big export's webhook answered ${answer.status}: ${await answer.text()}`);
+		const executions = () => pg.psql('n8n', `SELECT id || ':' || status FROM execution_entity WHERE "workflowId" = '${BIG_QUEUE.id}'`);
+		status = await until('the queued big export to finish', () => {
+			const s = executions();
+			return /:(success|error|crashed|canceled)$/m.test(s) ? s : undefined;
+		}, 900);
+	} finally {
+		peaks = sampler.stop();
+	}
+	const [executionId, outcome] = status.split(':');
+	if (outcome !== 'success') throw new Error(`n8n ${line}.x queue mode: the big export ended ${outcome}\nworker: ${server.worker.output().slice(-3000)}`);
+	// The worker logs the end of a job just after it wrote the execution's status.
+	const finished = new RegExp(`Worker finished execution ${executionId}\\b`);
+	await until(`the worker's log of execution ${executionId}`, () => finished.test(server.worker.output()), 20).catch(() => {
+		throw new Error(`n8n ${line}.x queue mode: the worker did not run the big export (execution ${executionId})`);
+	});
+	if (/Worker (started|finished) execution/.test(server.main.output())) throw new Error(`n8n ${line}.x queue mode: the main process ran executions`);
+	const kept = pg.psql('n8n', `SELECT count(*) || ' (' || count(*) FILTER (WHERE "deletedAt" IS NULL) || ' not deleted)' FROM execution_entity WHERE "workflowId" = '${BIG_QUEUE.subWorkflow}'`);
+	log(`n8n ${line}.x queue mode: big export execution ${executionId} ran on the worker; sub-executions in n8n's database: ${kept}`);
+	// n8n keeps run data flattened (flatted) in execution_data.
+	const flatted = createRequire(join(n8n.dir, 'package.json'))('flatted');
+	const data = flatted.parse(pg.psql('n8n', `SELECT data FROM execution_data WHERE "executionId" = ${Number(executionId)}`));
+	return { run: { data }, peaks, executionId };
+}
+
+/** Lines of the extracted export files in name order (C collation), blank lines counted but not given. */
+async function* exportFileLines(dir) {
+	const names = readdirSync(dir).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+	for (const name of names) {
+		let line = 0;
+		for await (const text of createInterface({ input: createReadStream(join(dir, name)), crlfDelay: Infinity })) {
+			line++;
+			if (text.trim() !== '') yield { source: name, line, text };
+		}
+	}
+}
+
+/** The rows of contact_history in the same order, streamed from psql (never all in memory). */
+async function* contactHistoryRows(pg) {
+	const sql = `SELECT source, coalesce(line::text, 'NULL'), coalesce(kind, 'NULL'), coalesce(record_id, 'NULL'), record::text FROM contact_history ORDER BY source COLLATE "C", line, id`;
+	const child = spawn('psql', ['-h', '127.0.0.1', '-p', String(pg.port), '-U', 'n8n', '-d', 'warehouse', '-v', 'ON_ERROR_STOP=1', '-At', '-F', '\t', '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let stderr = '';
+	child.stderr.on('data', (data) => (stderr += data));
+	const exited = new Promise((resolve) => child.once('close', resolve));
+	for await (const text of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+		// jsonb's text has no raw tab or newline (they are escaped in JSON strings): the record is all after the 4th tab.
+		const fields = [];
+		let from = 0;
+		for (let i = 0; i < 4; i++) {
+			const tab = text.indexOf('\t', from);
+			fields.push(text.slice(from, tab));
+			from = tab + 1;
+		}
+		yield { source: fields[0], line: fields[1], kind: fields[2], recordId: fields[3], record: text.slice(from) };
+	}
+	const code = await exited;
+	if (code !== 0) throw new Error(`psql exited with ${code}: ${stderr.trim()}`);
+}
+
+/**
+ * Every row of contact_history against the export, one by one in (source, line) order: the run's
+ * files downloaded through the API and extracted by `cx-export extract` are the truth; each row must
+ * be the record on its line (canonical JSON), with the kind and record ID the workflow derives, and
+ * there must be exactly one row per record. Streams both sides: nothing is held.
+ */
+async function checkBigExportRows(context, runId) {
+	const { line, work, genesysUrl, keyPath, pg } = context;
+	const client = genesysClient({ genesysUrl, work });
+	const files = await client.runFiles(runId);
+	const dir = join(work, `big-${runId}`);
+	mkdirSync(dir, { recursive: true });
+	for (const file of files) await pipeline(Readable.from(client.downloadFile(file.name).chunks), createWriteStream(join(dir, file.name)));
+	const extracted = join(dir, 'extracted');
+	sh(process.execPath, [join(installedPackage(work), 'bin', 'cx-export.js'), 'extract', '--key', keyPath, ...files.map((f) => join(dir, f.name)), '-d', extracted]);
+
+	const expected = exportFileLines(extracted)[Symbol.asyncIterator]();
+	const actual = contactHistoryRows(pg)[Symbol.asyncIterator]();
+	const what = `n8n ${line}.x big export: row`;
+	let rows = 0;
+	try {
+		for (;;) {
+			const [e, a] = await Promise.all([expected.next(), actual.next()]);
+			if (e.done && a.done) break;
+			if (e.done) throw new Error(`${what}s: ${rows} equal to the export's records, then a row too many: ${a.value.source}:${a.value.line}`);
+			if (a.done) throw new Error(`${what}s: ${rows} equal to the export's records, then none for ${e.value.source}:${e.value.line}`);
+			rows++;
+			const { source, line: number, text } = e.value;
+			const row = a.value;
+			if (row.source !== source || row.line !== String(number)) throw new Error(`${what} #${rows} is ${row.source}:${row.line}, the export's record #${rows} is ${source}:${number} (a row missing, doubled or misplaced)`);
+			const record = JSON.parse(text);
+			const kind = source.replace(/-\d+\.json$/, '');
+			const recordId = String(record.IXNID ?? record.CONTACTID ?? record.ID ?? 'NULL');
+			if (row.kind !== kind || row.recordId !== recordId) throw new Error(`${what} ${source}:${number}: kind ${row.kind}, record_id ${row.recordId}; expected ${kind}, ${recordId}`);
+			if (canonical(JSON.parse(row.record)) !== canonical(record)) throw new Error(`${what} ${source}:${number} differs from the export's record:\n  export: ${text.slice(0, 300)}\n  PostgreSQL: ${row.record.slice(0, 300)}`);
+		}
+	} finally {
+		await Promise.allSettled([expected.return?.(), actual.return?.()]);
+	}
+	return { rows, parts: files.length, sources: readdirSync(extracted).length };
+}
+
+/**
+ * "Genesys nightly contact history → PostgreSQL, in chunks" on an export of ≥300,000 records: with
+ * `n8n execute` (no server), or in queue mode started by webhook and run by the worker. Checks what
+ * the workflow says (one item per chunk, numbered 1…N; each chunk's sub-workflow inserted exactly its
+ * records; the summary adds up), then every row against the export, and the peak RSS of n8n.
+ */
+export async function runBigExport(context, server) {
+	const { line, pg } = context;
+	log(`n8n ${line}.x: running "Genesys nightly contact history → PostgreSQL, in chunks" on ${BIG_EXPORT.interactions.toLocaleString('en')} records${server ? ' (queue mode: on the worker)' : ''}`);
+	pg.psql('warehouse', 'TRUNCATE contact_history');
+	const started = Date.now();
+	const { run, peaks } = server ? await executeOnWorker(context, server) : await executeMeasured(context, 'cxBigExport00001');
+	const seconds = (Date.now() - started) / 1000;
+
+	const chunks = outputOf(run, 'Download in chunks').map(({ json }) => json);
+	const loaded = outputOf(run, 'Load each chunk').map(({ json }) => json);
+	const [summary] = outputOf(run, 'Summary').map(({ json }) => json);
+	const records = chunks.reduce((n, c) => n + c.records, 0);
+	const numbers = chunks.map((c) => c.chunk);
+	if (records < BIG_EXPORT.minimum || records !== BIG_EXPORT.interactions) throw new Error(`n8n ${line}.x big export: the chunks hold ${records} records, the export ${BIG_EXPORT.interactions}`);
+	if (numbers.some((n, i) => n !== i + 1)) throw new Error(`n8n ${line}.x big export: chunks numbered ${numbers.join(',')}, not 1…${chunks.length}`);
+	if (chunks.some((c) => c.records > 10_000 || c.lastLine - c.firstLine + 1 !== c.records)) throw new Error(`n8n ${line}.x big export: a chunk over 10,000 records or with a gap in its lines: ${JSON.stringify(chunks.find((c) => c.records > 10_000 || c.lastLine - c.firstLine + 1 !== c.records))}`);
+	if (loaded.length !== chunks.length) throw new Error(`n8n ${line}.x big export: ${chunks.length} chunks, ${loaded.length} sub-workflow answers`);
+	loaded.forEach((l, i) => {
+		const c = chunks[i];
+		if (l.chunk !== c.chunk || l.source !== c.source || l.records !== c.records || l.inserted !== c.records) throw new Error(`n8n ${line}.x big export: chunk ${c.chunk} (${c.source}, ${c.records} records) came back as ${JSON.stringify(l)}`);
+	});
+	if (summary?.count_chunk !== chunks.length || summary?.sum_records !== records || summary?.sum_inserted !== records) throw new Error(`n8n ${line}.x big export: the summary says ${JSON.stringify(summary)}`);
+
+	const checking = Date.now();
+	const runId = chunks[0].runId;
+	const checked = await checkBigExportRows(context, runId);
+	if (checked.rows !== records) throw new Error(`n8n ${line}.x big export: ${checked.rows} rows, ${records} records`);
+	const perKind = pg.psql('warehouse', "SELECT kind || ' ' || count(*) FROM contact_history GROUP BY kind ORDER BY kind").split('\n');
+	const peak = [...peaks.entries()].map(([name, bytes]) => `${name} ${MiB(bytes)}${peaks.before.get(name) > 200 * 1024 ** 2 ? ` (${MiB(peaks.before.get(name))} before the run)` : ''}`).join(', ');
+	log(
+		`n8n ${line}.x: big export run ${runId} (${checked.parts} encrypted parts, ${checked.sources} files) → ${chunks.length} chunks → ${chunks.length} sub-workflow runs → ${checked.rows.toLocaleString('en')} rows (${perKind.join(', ')}), each equal to its record, in ${seconds.toFixed(1)} s (checked in ${((Date.now() - checking) / 1000).toFixed(1)} s); peak RSS: ${peak}`,
+	);
+	const over = [...peaks.entries()].filter(([, bytes]) => bytes > BIG_EXPORT_RSS_LIMIT);
+	if (over.length > 0) throw new Error(`n8n ${line}.x big export: peak RSS over ${MiB(BIG_EXPORT_RSS_LIMIT)}: ${over.map(([name, bytes]) => `${name} ${MiB(bytes)}`).join(', ')}`);
+	return { run: runId, chunks: chunks.length, rows: checked.rows, seconds, peaks: Object.fromEntries(peaks) };
 }

@@ -18,12 +18,16 @@
 //     main + one worker, PostgreSQL as n8n's database, binary data in the database — where the
 //     nightly export is also started by webhook and must run on the worker;
 //   - n8n 1.x: the editor in headless Chromium (test/e2e/browser.mjs): adding Genesys Data Export
-//     shows its credential, Resource and Operation.
+//     shows its credential, Resource and Operation;
+//   - the big export (≥300,000 records, made by the simulator on disk): export → download as record
+//     chunks → a sub-workflow per chunk loading it into PostgreSQL with one statement; every row
+//     checked against the export, peak RSS of n8n printed (and failed above 1.5 GiB). n8n 1.x with
+//     `n8n execute` (last: no server running); n8n 2.x in queue mode, on the worker.
 // Prints "[e2e] N passed, M failed" and exits non-zero, naming what differed, on any failure.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { editorScreenshot } from './browser.mjs';
-import { checkLoadedTypes, log, pack, root, runConnectif, runContextServices, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
+import { checkLoadedTypes, log, pack, root, runBigExport, runConnectif, runContextServices, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
 
 const { values } = parseArgs({ options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
 
@@ -60,6 +64,7 @@ async function main() {
 				if (nightly) await check(`n8n ${line}.x: export run finished (polling trigger) → records`, () => runExportTrigger(context, nightly.truth));
 				await check(`n8n ${line}.x: interaction events → selfUri → PostgreSQL${queue ? ' (on the worker)' : ''}`, () => runInteractions(context, server));
 				if (queue) await check(`n8n ${line}.x: queue mode: the nightly export runs on the worker, binary data in n8n's database`, () => runQueueNightly(context, server));
+				if (queue) await check(`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL (queue mode, on the worker)`, () => runBigExport(context, server));
 				await server.stop();
 			}
 			// The editor, in a browser: n8n 1.x (its own server on the same user folder, so after the one above stopped).
@@ -67,6 +72,7 @@ async function main() {
 				await check(`n8n ${line}.x: the editor adds Genesys Data Export and shows its parameters (headless Chromium)`, () =>
 					editorScreenshot(context, { out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png'), workflowOut: join(root, '.cache', 'e2e', 'workflow-nightly-export.png') }),
 				);
+				await check(`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL`, () => runBigExport(context));
 			}
 		} finally {
 			stopAll();

@@ -41,8 +41,11 @@ describe('recordChunks', () => {
 			[1, 'Interaction-1.json', 1, 10_000, 10_000],
 			[2, 'Interaction-1.json', 10_001, 20_000, 10_000],
 			[3, 'Interaction-1.json', 20_001, 25_001, 5_001],
-			[4, 'dir/Contact-1.json', 1, 4, 3],
+			// The blank line 2 ends a chunk: a chunk's records are consecutive lines.
+			[4, 'dir/Contact-1.json', 1, 1, 1],
+			[5, 'dir/Contact-1.json', 3, 4, 2],
 		]);
+		for (const c of infos) expect(c.lastLine - c.firstLine + 1).toBe(c.records);
 		const text = out.map((c) => c.bytes.toString()).join('');
 		expect(text).toBe(`${[...a, ...b].join('\n')}\n`);
 		for (let i = 0; i < out.length; i++) expect(out[i].bytes.length).toBe(infos[i].bytes);

@@ -27,12 +27,21 @@
  * encrypted (AES-256-CBC, RSA key transport) to the uploaded certificate (smime.ts) and stored as
  * `<part>.smime`. With no certificate uploaded the run fails, as it does on a tenant.
  *
- * Test switches are in `controls`; everything is in memory.
+ * Test switches are in `controls`; everything is in memory, except large exports
+ * (`options.largeExports`: runs of jobs whose title contains a given text export hundreds of
+ * thousands of records): their records are made once into a cache on disk (largeExport.ts), their
+ * parts are written to a temporary folder and served from there, and such a run completes when its
+ * files are ready (however long its run duration says).
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual, type X509Certificate } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { closeServer, genesysErrorBody, headerRecord, hostForUrl, HttpError, listen, multipartField, readBody, s3Error, sendJson, sendXml } from './http';
-import { generateExport, jsonLines, type ExportEntry, type InteractionFiles } from './records';
+import { cachedRecords, writeLargeRun, type CachedRecords, type LargeExportOptions, type LargeRunFile } from './largeExport';
+import { generateExport, jsonLines, type ExportEntry, type ExportShape, type InteractionFiles } from './records';
 import { encryptionCertificate, encryptSmime, type SmimeMediaType } from './smime';
 import { buildZip, MIN_SPLIT_SIZE, partNames } from './zipWriter';
 
@@ -97,6 +106,8 @@ export interface SimulatorOptions {
 	retentionDays?: number;
 	/** The simulator's clock (default Date.now). */
 	now?: () => number;
+	/** Large exports, made on disk (see the top of this file). */
+	largeExports?: LargeExportOptions;
 }
 
 export type RunStatus = 'InProgress' | 'Completed' | 'Failed' | 'Cancelled';
@@ -146,6 +157,8 @@ export interface SimRun {
 	fileNames: string[];
 	/** Bytes of all encrypted files. */
 	fileSize?: number;
+	/** A large export: how many records it holds (its records and parts are on disk only). */
+	largeRecords?: number;
 }
 
 export interface SimFile {
@@ -155,7 +168,13 @@ export interface SimFile {
 	jobTitle: string;
 	dataType: string;
 	source: string;
+	/** The file's bytes (for a large export's file, read from disk on each access: use `path`). */
 	bytes: Buffer;
+	/** A large export's file: where it is on disk (served from there, never held). */
+	path?: string;
+	size: number;
+	/** MD5 of the bytes, hex (the storage host's ETag). */
+	md5: string;
 	createdAt: number;
 }
 
@@ -466,12 +485,14 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		exportContent(runId) {
 			settle();
 			const run = state.runs.get(runId);
+			if (run?.largeRecords !== undefined) throw new Error(`run ${runId} is a large export: its ${run.largeRecords} records are on disk only (download its files)`);
 			if (!run?.entries) throw new Error(`run ${runId} has no export (${run ? `status ${run.status}${run.failure ? `: ${run.failure}` : ''}` : 'no such run'})`);
 			return { entries: run.entries.map((e) => ({ name: e.name, records: e.records })) };
 		},
 		exportParts(runId) {
 			settle();
 			const run = state.runs.get(runId);
+			if (run?.largeRecords !== undefined) throw new Error(`run ${runId} is a large export: its parts are on disk only (download its files)`);
 			if (!run?.parts) throw new Error(`run ${runId} has no export (${run ? `status ${run.status}` : 'no such run'})`);
 			return run.parts.map((p) => ({ name: p.name, plain: p.plain }));
 		},
@@ -513,6 +534,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			fileNames: [],
 		};
 		state.runs.set(id, run);
+		if (largeExports && run.settings.title.includes(largeExports.titleContains)) startLargeExport(run);
 		job.cancelled = false;
 		// The admin guide: a one-time job is suspended once it starts, and cannot be resumed.
 		if (isOneTime(job)) job.suspended = true;
@@ -533,9 +555,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		return { from: from ?? (to ?? 0) - 30 * DAY_MS, to: to ?? (from ?? 0) + 30 * DAY_MS };
 	}
 
-	function buildExport(run: SimRun, cert: X509Certificate): void {
-		const s = run.settings;
-		const entries = generateExport(run.jobId, `${seed}:run:${run.id}`, {
+	function shapeOf(s: RunSettings): ExportShape {
+		return {
 			dataType: s.dataType,
 			media: s.media,
 			exportAttachments: s.exportAttachments,
@@ -544,7 +565,12 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			attachmentBytes: options.attachmentBytes ?? 6000,
 			interactionFiles: options.interactionFiles ?? 'merged',
 			...timeFrameOf(s),
-		});
+		};
+	}
+
+	function buildExport(run: SimRun, cert: X509Certificate): void {
+		const s = run.settings;
+		const entries = generateExport(run.jobId, `${seed}:run:${run.id}`, shapeOf(s));
 		const zipParts = buildZip(
 			entries.map((e) => ({ name: e.name, data: jsonLines(e.records) })),
 			{ splitSize: s.fileSplitSize ? splitSizeBytes(s.fileSplitSize) : undefined, modified: new Date(run.endedAt ?? now()) },
@@ -552,35 +578,138 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const names = partNames(run.exportName, zipParts.length);
 		const parts = zipParts.map((plain, i) => ({ name: names[i], plain }));
 		// Each part on its own, one recipient per file, as the export service does.
-		const files: SimFile[] = parts.map((part) => ({
-			name: `${part.name}.smime`,
-			runId: run.id,
-			jobId: run.jobId,
-			jobTitle: s.title,
-			dataType: s.dataType,
-			source: s.source,
-			bytes: encryptSmime(part.plain, cert, { mediaType: smimeMediaType }),
-			createdAt: run.endedAt ?? now(),
-		}));
+		const files: SimFile[] = parts.map((part) => {
+			const bytes = encryptSmime(part.plain, cert, { mediaType: smimeMediaType });
+			return {
+				name: `${part.name}.smime`,
+				runId: run.id,
+				jobId: run.jobId,
+				jobTitle: s.title,
+				dataType: s.dataType,
+				source: s.source,
+				bytes,
+				size: bytes.length,
+				md5: createHash('md5').update(bytes).digest('hex'),
+				createdAt: run.endedAt ?? now(),
+			};
+		});
 		for (const file of files) state.files.set(file.name, file);
 		run.parts = parts;
 		run.entries = entries;
 		run.fileNames = files.map((f) => f.name);
-		run.fileSize = files.reduce((n, f) => n + f.bytes.length, 0);
+		run.fileSize = files.reduce((n, f) => n + f.size, 0);
+	}
+
+	// ---- large exports ---------------------------------------------------------------------------
+
+	const largeExports = options.largeExports;
+	/** Each large run's making: its records (started with the run), then its files (once it is due). */
+	const largeBuilds = new Map<number, { records: Promise<CachedRecords>; checked: boolean; files?: Promise<void>; done?: { files: LargeRunFile[]; records: number } | { error: string } }>();
+	/** This simulator's folder for large runs' files (removed by close()). */
+	let largeDir: Promise<string> | undefined;
+	/** The files on disk this simulator made (and removes when they are deleted), not ones a test put in `state.files`. */
+	const madeFiles = new Set<string>();
+
+	function largeShape(run: SimRun): ExportShape {
+		const shape = shapeOf(run.settings);
+		return {
+			...shape,
+			interactions: largeExports?.interactions ?? shape.interactions,
+			attachmentBytes: largeExports?.attachmentBytes ?? shape.attachmentBytes,
+			interactionFiles: largeExports?.interactionFiles ?? shape.interactionFiles,
+		};
+	}
+
+	function startLargeExport(run: SimRun): void {
+		if (!largeExports) return;
+		// The records depend on the seed and the shape only (not the run), so that they can be reused.
+		const records = cachedRecords(largeExports.cacheDir, `${seed}:large`, largeShape(run));
+		records.catch(() => undefined);
+		largeBuilds.set(run.id, { records, checked: false });
+	}
+
+	/** A due large run: completed or failed once its files are made, in progress until then. */
+	function finishLarge(run: SimRun, cert: X509Certificate): void {
+		const build = largeBuilds.get(run.id);
+		if (!build) return;
+		if (build.done) {
+			largeBuilds.delete(run.id);
+			run.endedAt = now();
+			if ('error' in build.done) {
+				run.status = 'Failed';
+				run.failure = `Export failed: ${build.done.error}`;
+				return;
+			}
+			const s = run.settings;
+			for (const f of build.done.files) {
+				const path = f.path;
+				madeFiles.add(path);
+				state.files.set(f.name, {
+					name: f.name,
+					runId: run.id,
+					jobId: run.jobId,
+					jobTitle: s.title,
+					dataType: s.dataType,
+					source: s.source,
+					get bytes() {
+						return readFileSync(path);
+					},
+					path,
+					size: f.size,
+					md5: f.md5,
+					createdAt: run.endedAt,
+				});
+			}
+			run.fileNames = build.done.files.map((f) => f.name);
+			run.fileSize = build.done.files.reduce((n, f) => n + f.size, 0);
+			run.largeRecords = build.done.records;
+			run.status = 'Completed';
+			return;
+		}
+		if (build.files) return;
+		const modified = new Date(now());
+		build.files = (async () => {
+			const records = await build.records;
+			largeDir ??= mkdtemp(join(tmpdir(), 'cx-sim-large-'));
+			const dir = join(await largeDir, run.exportName);
+			const s = run.settings;
+			const files = await writeLargeRun(records, {
+				jobId: run.jobId,
+				shape: largeShape(run),
+				exportName: run.exportName,
+				splitSize: s.fileSplitSize ? splitSizeBytes(s.fileSplitSize) : undefined,
+				modified,
+				certificate: cert,
+				mediaType: smimeMediaType,
+				dir,
+			});
+			build.done = { files, records: records.records };
+		})().catch((error: unknown) => {
+			build.done = { error: error instanceof Error ? error.message : String(error) };
+		});
 	}
 
 	function finish(run: SimRun): void {
+		const large = largeBuilds.get(run.id);
+		if (large?.checked && certificate) return finishLarge(run, certificate);
 		run.endedAt = run.createdAt + run.durationMs;
 		const failure = runFailures.shift();
 		if (failure !== undefined) {
+			largeBuilds.delete(run.id);
 			run.status = 'Failed';
 			run.failure = failure;
 			return;
 		}
 		if (!certificate) {
+			largeBuilds.delete(run.id);
 			run.status = 'Failed';
 			run.failure = 'Export failed: no encryption certificate is uploaded; upload one (cipher) before exporting';
 			return;
+		}
+		if (large) {
+			large.checked = true;
+			run.endedAt = undefined;
+			return finishLarge(run, certificate);
 		}
 		try {
 			buildExport(run, certificate);
@@ -598,7 +727,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			.filter((r) => r.status === 'InProgress' && t >= r.createdAt + r.durationMs)
 			.sort((a, b) => a.createdAt + a.durationMs - (b.createdAt + b.durationMs) || a.id - b.id);
 		for (const run of due) finish(run);
-		for (const [name, file] of state.files) if (t - file.createdAt >= retentionMs) state.files.delete(name);
+		for (const [name, file] of state.files) if (t - file.createdAt >= retentionMs) dropFile(name);
 	}
 
 	// ---- JSON views ------------------------------------------------------------------------------
@@ -666,7 +795,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 	function fileJson(file: SimFile): Record<string, unknown> {
 		return {
 			name: file.name,
-			size: file.bytes.length,
+			size: file.size,
 			historyId: file.runId,
 			jobId: file.jobId,
 			jobTitle: file.jobTitle,
@@ -790,8 +919,17 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 	}
 
 	function deleteRun(run: SimRun): void {
-		for (const name of run.fileNames) state.files.delete(name);
+		for (const name of run.fileNames) dropFile(name);
 		state.runs.delete(run.id);
+	}
+
+	/** Forgets a file (and removes a large export's file from disk). */
+	function dropFile(name: string): boolean {
+		const file = state.files.get(name);
+		if (!file) return false;
+		state.files.delete(name);
+		if (file.path && madeFiles.delete(file.path)) unlink(file.path).catch(() => undefined);
+		return true;
 	}
 
 	// ---- files -----------------------------------------------------------------------------------
@@ -1031,7 +1169,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			pattern: /^\/files$/,
 			handle: ({ query }) => {
 				const kept: string[] = [];
-				for (const name of listParam(query, 'filename')) if (!state.files.delete(name)) kept.push(name);
+				for (const name of listParam(query, 'filename')) if (!dropFile(name)) kept.push(name);
 				return kept.length > 0 ? { status: 500, body: kept } : { status: 204 };
 			},
 		},
@@ -1049,7 +1187,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			scope: 'common',
 			pattern: /^\/files\/([^/]+)$/,
 			handle: (_ctx, [encoded]) => {
-				state.files.delete(fileByName(decodeURIComponent(encoded)).name);
+				dropFile(fileByName(decodeURIComponent(encoded)).name);
 				return { status: 204 };
 			},
 		},
@@ -1376,7 +1514,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			if (failure !== undefined) return fail(failure, failure === 503 ? 'SlowDown' : failure >= 500 ? 'InternalError' : 'AccessDenied', failure === 503 ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
 		}
 
-		const total = file.bytes.length;
+		const total = file.size;
 		let start = 0;
 		let end = total - 1;
 		let status = 200;
@@ -1397,25 +1535,39 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				status = 206;
 			}
 		}
-		const body = file.bytes.subarray(start, end + 1);
+		const length = end + 1 - start;
 		res.writeHead(status, {
 			'content-type': 'binary/octet-stream',
-			'content-length': String(body.length),
+			'content-length': String(length),
 			'accept-ranges': 'bytes',
-			etag: `"${createHash('md5').update(file.bytes).digest('hex')}"`,
+			etag: `"${file.md5}"`,
 			'last-modified': new Date(file.createdAt).toUTCString(),
 			'x-amz-request-id': requestId,
 			...(status === 206 ? { 'content-range': `bytes ${start}-${end}/${total}` } : {}),
 		});
 		if (method === 'HEAD') return void res.end();
+		let cut: number | undefined;
 		if (resetAfterBytes !== undefined) {
-			const cut = Math.max(0, Math.min(resetAfterBytes, body.length - 1));
+			cut = Math.max(0, Math.min(resetAfterBytes, length - 1));
 			resetAfterBytes = undefined;
-			// Send part of the body, let it reach the client, then drop the connection.
-			res.write(body.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 10));
+		}
+		// Send part of the body, let it reach the client, then drop the connection.
+		const drop = () => setTimeout(() => res.socket?.destroy(), 10);
+		if (file.path === undefined) {
+			const body = file.bytes.subarray(start, end + 1);
+			if (cut !== undefined) return void res.write(body.subarray(0, cut), drop);
+			return void res.end(body);
+		}
+		// A large export's file: streamed from disk.
+		if (cut === 0) return void res.write(Buffer.alloc(0), drop);
+		const stream = createReadStream(file.path, { start, end: cut === undefined ? end : start + cut - 1 });
+		stream.once('error', () => res.destroy());
+		if (cut !== undefined) {
+			stream.pipe(res, { end: false });
+			stream.once('end', () => res.write(Buffer.alloc(0), drop));
 			return;
 		}
-		res.end(body);
+		stream.pipe(res);
 	}
 
 	const storage: Server = createServer(storageRequest);
@@ -1469,6 +1621,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		controls,
 		async close() {
 			await Promise.all([closeServer(api), closeServer(storage)]);
+			if (largeDir) await rm(await largeDir, { recursive: true, force: true });
 		},
 	};
 }

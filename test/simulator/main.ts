@@ -5,17 +5,25 @@
  *   tsx test/simulator/main.ts [--port 8080] [--storage-port 8081] [--cert cert.pem]
  *                             [--host 127.0.0.1] [--run-seconds 5] [--seed text]
  *                             [--context-services-port 8082] [--connectif-port 8083]
+ *                             [--large-export-title TEXT [--large-export-interactions 300000]
+ *                              [--large-export-files merged|per-entity-type] [--large-export-cache DIR]]
+ *
+ * With --large-export-title, runs of jobs whose title contains TEXT are large exports: that many
+ * interactions, made once into DIR (default .cache/simulator in this repository) and served from disk.
  *
  * Ctrl+C (SIGINT) or SIGTERM stops them.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startConnectifSimulator } from './connectif';
 import { startContextServicesSimulator } from './contextServices';
 import { startGenesysSimulator } from './genesys';
 
 const usage = `usage: tsx test/simulator/main.ts [--port 8080] [--storage-port 8081] [--cert cert.pem] [--host 127.0.0.1]
-                                  [--run-seconds 5] [--seed text] [--context-services-port 8082] [--connectif-port 8083]`;
+                                  [--run-seconds 5] [--seed text] [--context-services-port 8082] [--connectif-port 8083]
+                                  [--large-export-title TEXT [--large-export-interactions 300000]
+                                   [--large-export-files merged|per-entity-type] [--large-export-cache DIR]]`;
 
 function port(name: string, text: string): number {
 	const n = Number(text);
@@ -34,6 +42,10 @@ async function main(): Promise<void> {
 			seed: { type: 'string' },
 			'context-services-port': { type: 'string', default: '8082' },
 			'connectif-port': { type: 'string', default: '8083' },
+			'large-export-title': { type: 'string' },
+			'large-export-interactions': { type: 'string', default: '300000' },
+			'large-export-files': { type: 'string', default: 'merged' },
+			'large-export-cache': { type: 'string', default: join(__dirname, '..', '..', '.cache', 'simulator') },
 			help: { type: 'boolean', short: 'h' },
 		},
 	});
@@ -44,6 +56,10 @@ async function main(): Promise<void> {
 	const runSeconds = Number(values['run-seconds']);
 	if (!Number.isFinite(runSeconds) || runSeconds < 0) throw new Error(`--run-seconds must be a number of seconds, not "${values['run-seconds']}"`);
 	const certificate = values.cert ? readFileSync(values.cert, 'utf8') : undefined;
+	const largeInteractions = Number(values['large-export-interactions']);
+	if (!Number.isSafeInteger(largeInteractions) || largeInteractions < 1) throw new Error(`--large-export-interactions must be a whole number, not "${values['large-export-interactions']}"`);
+	const largeFiles = values['large-export-files'];
+	if (largeFiles !== 'merged' && largeFiles !== 'per-entity-type') throw new Error(`--large-export-files must be merged or per-entity-type, not "${largeFiles}"`);
 
 	const genesys = await startGenesysSimulator({
 		host: values.host,
@@ -54,6 +70,15 @@ async function main(): Promise<void> {
 		runDurationMs: runSeconds * 1000,
 		interactions: 300,
 		contacts: 60,
+		largeExports:
+			values['large-export-title'] === undefined
+				? undefined
+				: {
+						titleContains: values['large-export-title'],
+						interactions: largeInteractions,
+						interactionFiles: largeFiles === 'merged' ? 'merged' : 'perEntityType',
+						cacheDir: values['large-export-cache'],
+					},
 	});
 	const stops: Array<() => Promise<void>> = [() => genesys.close()];
 	try {
@@ -76,7 +101,11 @@ ${
 		? `The certificate in ${values.cert} is loaded: exports are encrypted to it.`
 		: 'Upload your certificate first (Genesys Data Export > Certificate > Upload): without one, runs fail as they do on a tenant.'
 }
-Runs take ${runSeconds} s; a job created to run immediately starts one at once.
+Runs take ${runSeconds} s; a job created to run immediately starts one at once.${
+	values['large-export-title'] === undefined
+		? ''
+		: `\nJobs whose title contains "${values['large-export-title']}" export ${largeInteractions.toLocaleString('en')} interactions (made once into ${values['large-export-cache']}).`
+}
 
 Genesys Context Services: ${contextServices.baseUrl} (no authentication; services in October 2026)
 Connectif: ${connectif.baseUrl} (API key: sim-connectif-key; set it as the credential's Base URL)

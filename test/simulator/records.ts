@@ -254,49 +254,79 @@ function attachmentRecord(interaction: CddsRecord, i: number, ids: Ids, random: 
 	};
 }
 
-/** The entries of one export, in archive order. */
-export function generateExport(jobId: number, seed: string, shape: ExportShape): ExportEntry[] {
+/**
+ * Where a generated record goes: `interactions:<EntityType>`, `attachments:<EntityType>`, `contacts`
+ * or `attributes`. An archive entry holds one bucket, or (merged interaction files) several in turn.
+ */
+export type Bucket = string;
+
+/**
+ * The records of one export one at a time, in the order they are made (what decides them: the seed,
+ * the job ID and the shape), each with its bucket; nothing is kept, so an export of any size can be
+ * written as it is made. `generateExport` collects them; `exportLayout` says which entries hold which
+ * buckets.
+ */
+export function* exportRecords(jobId: number, seed: string, shape: ExportShape): Generator<{ bucket: Bucket; record: CddsRecord }> {
 	const random = new SeededRandom(`${seed}\0${jobId}`);
 	const ids = new Ids(random);
 	const contacts = makeContacts(random, ids, Math.max(1, shape.contacts), shape.from);
 
 	if (shape.dataType.toLowerCase() === 'contact') {
-		return [
-			{ name: `Contact-${jobId}.json`, records: contacts.map((c) => contactRecord(c, random)) },
-			{ name: `ContactAttribute-${jobId}.json`, records: contacts.flatMap((c) => contactAttributes(c, ids, random)) },
-		];
+		for (const c of contacts) yield { bucket: 'contacts', record: contactRecord(c, random) };
+		for (const c of contacts) for (const record of contactAttributes(c, ids, random)) yield { bucket: 'attributes', record };
+		return;
 	}
 
-	const wanted = new Set(shape.media.map((m) => m.toLowerCase()));
-	const rotation = ROTATION.filter((t) => wanted.size === 0 || wanted.has(t.media));
-	const byType = new Map<EntityType, { interactions: CddsRecord[]; attachments: CddsRecord[] }>(
-		ENTITY_TYPES.filter((t) => rotation.includes(t)).map((t) => [t, { interactions: [], attachments: [] }]),
-	);
+	const rotation = interactionRotation(shape);
 	for (let i = 0; i < shape.interactions && rotation.length > 0; i++) {
 		const type = rotation[i % rotation.length];
-		const bucket = byType.get(type);
-		if (!bucket) continue;
 		const interaction = interactionRecord(type, i, random.pick(contacts), ids, random, shape);
-		bucket.interactions.push(interaction);
+		yield { bucket: `interactions:${type.name}`, record: interaction };
 		// Customers attach files to the emails they send: one attachment per inbound email.
-		if (shape.exportAttachments && type.name === 'EmailIn') bucket.attachments.push(attachmentRecord(interaction, i, ids, random, shape.attachmentBytes));
+		if (shape.exportAttachments && type.name === 'EmailIn') yield { bucket: `attachments:${type.name}`, record: attachmentRecord(interaction, i, ids, random, shape.attachmentBytes) };
 	}
+}
 
-	const entries: ExportEntry[] = [];
-	if (shape.interactionFiles === 'merged') {
-		const all = [...byType.values()];
-		const interactions = all.flatMap((b) => b.interactions);
-		const attachments = all.flatMap((b) => b.attachments);
-		if (interactions.length > 0) entries.push({ name: `Interaction-${jobId}.json`, records: interactions });
-		// "Schema files are created only if there is corresponding data": no attachments, no file.
-		if (attachments.length > 0) entries.push({ name: `Interaction-Attachment-${jobId}.json`, records: attachments });
+/** The entity types an Interaction export of this shape makes, in the order they are made (cycling). */
+function interactionRotation(shape: ExportShape): readonly EntityType[] {
+	const wanted = new Set(shape.media.map((m) => m.toLowerCase()));
+	return ROTATION.filter((t) => wanted.size === 0 || wanted.has(t.media));
+}
+
+/**
+ * The archive entries of an export, in archive order, with the buckets each holds in turn, given
+ * the buckets that received records: "Schema files are created only if there is corresponding
+ * data", so no records, no file.
+ */
+export function exportLayout(jobId: number, shape: ExportShape, filled: ReadonlySet<Bucket>): Array<{ name: string; buckets: Bucket[] }> {
+	const entry = (name: string, buckets: Bucket[]) => ({ name, buckets: buckets.filter((b) => filled.has(b)) });
+	let entries: Array<{ name: string; buckets: Bucket[] }>;
+	if (shape.dataType.toLowerCase() === 'contact') {
+		entries = [entry(`Contact-${jobId}.json`, ['contacts']), entry(`ContactAttribute-${jobId}.json`, ['attributes'])];
 	} else {
-		for (const [type, bucket] of byType) {
-			if (bucket.interactions.length > 0) entries.push({ name: `${type.name}-${jobId}.json`, records: bucket.interactions });
-			if (bucket.attachments.length > 0) entries.push({ name: `${type.name}-Attachment-${jobId}.json`, records: bucket.attachments });
-		}
+		const rotation = interactionRotation(shape);
+		const types = ENTITY_TYPES.filter((t) => rotation.includes(t));
+		entries =
+			shape.interactionFiles === 'merged'
+				? [
+						entry(`Interaction-${jobId}.json`, types.map((t) => `interactions:${t.name}`)),
+						entry(`Interaction-Attachment-${jobId}.json`, types.map((t) => `attachments:${t.name}`)),
+					]
+				: types.flatMap((t) => [entry(`${t.name}-${jobId}.json`, [`interactions:${t.name}`]), entry(`${t.name}-Attachment-${jobId}.json`, [`attachments:${t.name}`])]);
 	}
-	return entries;
+	// A contact export always has its contacts file (at least one contact is made).
+	return entries.filter((e) => e.buckets.length > 0);
+}
+
+/** The entries of one export, in archive order. */
+export function generateExport(jobId: number, seed: string, shape: ExportShape): ExportEntry[] {
+	const buckets = new Map<Bucket, CddsRecord[]>();
+	for (const { bucket, record } of exportRecords(jobId, seed, shape)) {
+		let list = buckets.get(bucket);
+		if (!list) buckets.set(bucket, (list = []));
+		list.push(record);
+	}
+	return exportLayout(jobId, shape, new Set(buckets.keys())).map((e) => ({ name: e.name, records: e.buckets.flatMap((b) => buckets.get(b) ?? []) }));
 }
 
 /** JSON Lines as the export writes them: one compact object per line, LF, a final newline. */

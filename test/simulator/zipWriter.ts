@@ -13,6 +13,8 @@
  *   the end record gives its own disk, the disk where the central directory starts, and how many
  *   records are on its disk. `zip -s` writes the marker even when everything fits in one part.
  */
+import { closeSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 export interface ZipInput {
@@ -44,13 +46,30 @@ const END_SIZE = 22;
 export const MIN_SPLIT_SIZE = 64 * 1024;
 const DEFAULT_MODIFIED = new Date(Date.UTC(2026, 0, 1));
 
+/**
+ * An entry whose data is already compressed in a file (an export too large to hold): its name, the
+ * CRC-32 and size of the uncompressed data, and the file holding the raw deflate stream (method 8)
+ * or the data itself (method 0).
+ */
+export interface ZipFileInput {
+	name: string;
+	crc: number;
+	size: number;
+	method: 0 | 8;
+	path: string;
+	compressedSize: number;
+	modified?: Date;
+}
+
 interface Prepared {
 	name: Buffer;
 	flags: number;
 	method: 0 | 8;
 	crc: number;
 	size: number;
-	compressed: Buffer;
+	/** The entry's data as stored: in memory, or in a file. */
+	compressed: Buffer | { path: string; length: number };
+	compressedSize: number;
 	dosTime: number;
 	dosDate: number;
 	unixTime: number;
@@ -66,20 +85,30 @@ function dosDateTime(date: Date): { dosDate: number; dosTime: number } {
 }
 
 function prepare(input: ZipInput, options: ZipOptions): Prepared {
-	const name = Buffer.from(input.name, 'utf8');
-	if (name.length === 0 || name.length > 0xffff) throw new Error(`zip entry name "${input.name}" is empty or too long`);
 	if (input.data.length > 0xfffffffe) throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
 	const deflated = deflateRawSync(input.data, { level: options.level ?? 6 });
 	const store = deflated.length >= input.data.length;
-	const modified = input.modified ?? options.modified ?? DEFAULT_MODIFIED;
+	const compressed = store ? input.data : deflated;
+	return prepared(input.name, { method: store ? 0 : 8, crc: crc32(input.data) >>> 0, size: input.data.length, compressed, compressedSize: compressed.length }, input.modified ?? options.modified ?? DEFAULT_MODIFIED);
+}
+
+function prepareFile(input: ZipFileInput, options: ZipOptions): Prepared {
+	if (input.size > 0xfffffffe || input.compressedSize > 0xfffffffe) throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
+	return prepared(
+		input.name,
+		{ method: input.method, crc: input.crc >>> 0, size: input.size, compressed: { path: input.path, length: input.compressedSize }, compressedSize: input.compressedSize },
+		input.modified ?? options.modified ?? DEFAULT_MODIFIED,
+	);
+}
+
+function prepared(nameText: string, data: Pick<Prepared, 'method' | 'crc' | 'size' | 'compressed' | 'compressedSize'>, modified: Date): Prepared {
+	const name = Buffer.from(nameText, 'utf8');
+	if (name.length === 0 || name.length > 0xffff) throw new Error(`zip entry name "${nameText}" is empty or too long`);
 	return {
 		name,
 		// Bit 11: the name is UTF-8 (only needed, and only set, when it is not plain ASCII).
-		flags: /[^\x20-\x7e]/.test(input.name) ? 0x0800 : 0,
-		method: store ? 0 : 8,
-		crc: crc32(input.data) >>> 0,
-		size: input.data.length,
-		compressed: store ? input.data : deflated,
+		flags: /[^\x20-\x7e]/.test(nameText) ? 0x0800 : 0,
+		...data,
 		...dosDateTime(modified),
 		unixTime: Math.max(0, Math.floor(modified.getTime() / 1000)) >>> 0,
 	};
@@ -105,7 +134,7 @@ function localHeader(e: Prepared): Buffer {
 	h.writeUInt16LE(e.dosTime, 10);
 	h.writeUInt16LE(e.dosDate, 12);
 	h.writeUInt32LE(e.crc, 14);
-	h.writeUInt32LE(e.compressed.length, 18);
+	h.writeUInt32LE(e.compressedSize, 18);
 	h.writeUInt32LE(e.size, 22);
 	h.writeUInt16LE(e.name.length, 26);
 	h.writeUInt16LE(extra.length, 28);
@@ -123,7 +152,7 @@ function centralRecord(e: Prepared, disk: number, offset: number): Buffer {
 	h.writeUInt16LE(e.dosTime, 12);
 	h.writeUInt16LE(e.dosDate, 14);
 	h.writeUInt32LE(e.crc, 16);
-	h.writeUInt32LE(e.compressed.length, 20);
+	h.writeUInt32LE(e.compressedSize, 20);
 	h.writeUInt32LE(e.size, 24);
 	h.writeUInt16LE(e.name.length, 28);
 	h.writeUInt16LE(extra.length, 30);
@@ -148,15 +177,24 @@ function endRecord(fields: { disk: number; cdDisk: number; entriesHere: number; 
 	return h;
 }
 
+/** Where the parts go: bytes appended to the current part, or a new part begun. */
+interface PartSink {
+	append(bytes: Buffer): void;
+	nextPart(): void;
+}
+
 /** Bytes laid out into parts of at most `limit` bytes, with headers kept whole. */
 class PartWriter {
-	readonly parts: Buffer[][] = [[]];
+	private disks = 0;
 	private used = 0;
 
-	constructor(private readonly limit: number) {}
+	constructor(
+		private readonly limit: number,
+		private readonly sink: PartSink,
+	) {}
 
 	get disk(): number {
-		return this.parts.length - 1;
+		return this.disks;
 	}
 
 	get offset(): number {
@@ -164,7 +202,8 @@ class PartWriter {
 	}
 
 	private next(): void {
-		this.parts.push([]);
+		this.sink.nextPart();
+		this.disks++;
 		this.used = 0;
 	}
 
@@ -185,14 +224,75 @@ class PartWriter {
 		while (rest.length > 0) {
 			if (this.used === this.limit) this.next();
 			const take = Math.min(rest.length, this.limit - this.used);
-			this.parts[this.disk].push(rest.subarray(0, take));
+			this.sink.append(rest.subarray(0, take));
 			this.used += take;
 			rest = rest.subarray(take);
 		}
 	}
 
+	/** An entry's stored data: from memory, or read from its file a piece at a time. */
+	content(e: Prepared): void {
+		if (Buffer.isBuffer(e.compressed)) return this.data(e.compressed);
+		const fd = openSync(e.compressed.path, 'r');
+		try {
+			const piece = Buffer.allocUnsafe(1 << 20);
+			let done = 0;
+			while (done < e.compressed.length) {
+				const n = readSync(fd, piece, 0, Math.min(piece.length, e.compressed.length - done), done);
+				if (n === 0) throw new Error(`${e.compressed.path} ends after ${done} of its ${e.compressed.length} bytes`);
+				this.data(piece.subarray(0, n));
+				done += n;
+			}
+		} finally {
+			closeSync(fd);
+		}
+	}
+}
+
+/** Parts held in memory. */
+class MemorySink implements PartSink {
+	readonly parts: Buffer[][] = [[]];
+	append(bytes: Buffer): void {
+		this.parts[this.parts.length - 1].push(bytes);
+	}
+	nextPart(): void {
+		this.parts.push([]);
+	}
 	result(): Buffer[] {
 		return this.parts.map((chunks) => Buffer.concat(chunks));
+	}
+}
+
+/** Parts written to files `<dir>/<base>.part<N>` as they are laid out (renamed once their count is known). */
+class FileSink implements PartSink {
+	readonly paths: string[] = [];
+	private fd: number;
+
+	constructor(
+		private readonly dir: string,
+		private readonly base: string,
+	) {
+		this.fd = this.open();
+	}
+
+	private open(): number {
+		const path = join(this.dir, `${this.base}.part${this.paths.length + 1}`);
+		this.paths.push(path);
+		return openSync(path, 'wx');
+	}
+
+	append(bytes: Buffer): void {
+		let done = 0;
+		while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+	}
+
+	nextPart(): void {
+		closeSync(this.fd);
+		this.fd = this.open();
+	}
+
+	close(): void {
+		closeSync(this.fd);
 	}
 }
 
@@ -202,18 +302,56 @@ class PartWriter {
  */
 export function buildZip(inputs: ZipInput[], options: number | ZipOptions = {}): Buffer[] {
 	const opts: ZipOptions = typeof options === 'number' ? { splitSize: options } : options;
-	if (inputs.length > 0xffff) throw new Error('more than 65 535 entries need Zip64, which this writer does not do');
-	const names = new Set<string>();
-	for (const input of inputs) {
-		if (names.has(input.name)) throw new Error(`duplicate zip entry ${input.name}`);
-		names.add(input.name);
+	checkEntries(inputs.map((i) => i.name));
+	const sink = new MemorySink();
+	layOut(
+		inputs.map((input) => prepare(input, opts)),
+		opts,
+		sink,
+	);
+	return sink.result();
+}
+
+/**
+ * The same zip as `buildZip`, for entries already compressed in files: written part by part into
+ * `dir` as `<base>.z01` … `<base>.zip` (or `<base>.zip` alone when not split), holding no more than
+ * a piece of a file at a time. Returns the parts' paths in disk order.
+ */
+export function writeZipParts(inputs: ZipFileInput[], options: ZipOptions & { dir: string; base: string }): string[] {
+	checkEntries(inputs.map((i) => i.name));
+	const sink = new FileSink(options.dir, options.base);
+	try {
+		layOut(
+			inputs.map((input) => prepareFile(input, options)),
+			options,
+			sink,
+		);
+	} finally {
+		sink.close();
 	}
-	const entries = inputs.map((input) => prepare(input, opts));
+	const names = partNames(options.base, sink.paths.length);
+	return sink.paths.map((path, i) => {
+		const final = join(options.dir, names[i]);
+		renameSync(path, final);
+		return final;
+	});
+}
+
+function checkEntries(names: string[]): void {
+	if (names.length > 0xffff) throw new Error('more than 65 535 entries need Zip64, which this writer does not do');
+	const seen = new Set<string>();
+	for (const name of names) {
+		if (seen.has(name)) throw new Error(`duplicate zip entry ${name}`);
+		seen.add(name);
+	}
+}
+
+function layOut(entries: Prepared[], opts: ZipOptions, sink: PartSink): void {
 	const split = opts.splitSize !== undefined;
 	if (split && (!Number.isInteger(opts.splitSize) || (opts.splitSize ?? 0) < MIN_SPLIT_SIZE)) {
 		throw new Error(`split size ${opts.splitSize} is below Info-ZIP's minimum of ${MIN_SPLIT_SIZE} bytes`);
 	}
-	const writer = new PartWriter(split ? (opts.splitSize ?? 0) : Number.MAX_SAFE_INTEGER);
+	const writer = new PartWriter(split ? (opts.splitSize ?? 0) : Number.MAX_SAFE_INTEGER, sink);
 
 	if (split) writer.header(u32(SIG.spanning));
 	const starts: Array<{ disk: number; offset: number }> = [];
@@ -221,8 +359,9 @@ export function buildZip(inputs: ZipInput[], options: number | ZipOptions = {}):
 		const header = localHeader(e);
 		writer.reserve(header.length);
 		starts.push({ disk: writer.disk, offset: writer.offset });
+		if (starts[starts.length - 1].offset > 0xffffffff) throw new Error('this archive needs Zip64, which this writer does not do');
 		writer.data(header);
-		writer.data(e.compressed);
+		writer.content(e);
 	}
 
 	const records = entries.map((e, i) => centralRecord(e, starts[i].disk, starts[i].offset));
@@ -249,7 +388,6 @@ export function buildZip(inputs: ZipInput[], options: number | ZipOptions = {}):
 			cdOffset: cdStart.offset,
 		}),
 	);
-	return writer.result();
 }
 
 function u32(value: number): Buffer {
