@@ -13,6 +13,7 @@ export {
 	groupInputs,
 	isRecordsEntry,
 	reassembleTo,
+	reassembleToFile,
 	type ExportRecord,
 	type PipelineOptions,
 	type RecordsOptions,

@@ -17,7 +17,7 @@ import { loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import { isCompactJson, type JsonLinesStats } from '../jsonl/records';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
-import { decryptTo, exportRecords, extractExport, reassembleTo } from '../pipeline/export';
+import { decryptTo, exportRecords, extractExport, reassembleToFile } from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
 import { fileSource, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
@@ -184,7 +184,7 @@ async function reassembleCommand(args: string[]): Promise<void> {
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress('reassembling', total);
 	try {
-		const summary = await writeAtomically(values.output, (out) => reassembleTo(sources, out, { key, onRead: progress.add }));
+		const summary = await reassembleToFile(sources, values.output, { key, onRead: progress.add });
 		progress.done();
 		process.stderr.write(`${values.output}: ${summary.parts} part(s), ${summary.entries} entries, ${mib(summary.bytes)}\n`);
 	} finally {

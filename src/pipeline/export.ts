@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import { parseJsonLines, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
-import { extractTo, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
+import { CentralDirectoryTooLarge, extractTo, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { gunzipped, peek, plaintext, type ByteSource } from './sources';
 
@@ -63,19 +63,34 @@ function zipPart(source: ByteSource, options: PipelineOptions) {
 }
 
 /** Puts the parts of one export back together as one ordinary zip, written to `out`. */
-export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions) {
+export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions & { maxCentralDirectoryBytes?: number }) {
 	const { parts } = orderParts(sources);
 	return reassemble(
 		parts.map((p) => zipPart(p, options)),
 		out,
+		{ maxCentralDirectoryBytes: options.maxCentralDirectoryBytes },
 	);
+}
+
+/**
+ * Reassembles one export into the file `path` (complete, or not there at all). An export whose
+ * central directory is larger than the default window (hundreds of thousands of files) is read a
+ * second time with the room it needs, so ordinary exports keep the small window.
+ */
+export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions) {
+	try {
+		return await writeAtomically(path, (out) => reassembleTo(sources, out, options));
+	} catch (error) {
+		if (!(error instanceof CentralDirectoryTooLarge) || error.neededBytes > LARGEST_CENTRAL_DIRECTORY_BYTES) throw error;
+		return writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: error.neededBytes }));
+	}
 }
 
 /**
  * A path to the export as one ordinary zip on disk, reassembled into a temporary directory when it
  * must be; `close` removes what was made.
  */
-async function openZipFile(sources: ByteSource[], options: PipelineOptions): Promise<{ path: string; close(): Promise<void> }> {
+export async function openZipFile(sources: ByteSource[], options: PipelineOptions): Promise<{ path: string; close(): Promise<void> }> {
 	// One plain, non-split zip file on disk needs no copy.
 	const onDisk = sources.length === 1 ? sources[0].path : undefined;
 	if (onDisk !== undefined) {
@@ -89,7 +104,7 @@ async function openZipFile(sources: ByteSource[], options: PipelineOptions): Pro
 	const dir = await makeTempDir(options.tempDir);
 	try {
 		const path = join(dir.path, 'export.zip');
-		await writeAtomically(path, (out) => reassembleTo(sources, out, options));
+		await reassembleToFile(sources, path, options);
 		return { path, close: dir.remove };
 	} catch (error) {
 		await dir.remove();

@@ -1,5 +1,6 @@
 /**
- * Safe streaming extraction of an ordinary zip file on disk, with yauzl for random access.
+ * Safe streaming extraction of an ordinary zip file on disk: yauzl reads the central directory
+ * (through a block reader, see BlockReader); local headers and data are read here.
  *
  * Security decisions, all made before a byte of file data is inflated (from the central
  * directory alone), and made again while streaming where a header could lie:
@@ -33,12 +34,18 @@ import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'nod
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createInflateRaw, crc32 } from 'node:zlib';
+import { constants as zlibConstants, createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CxError } from '../errors';
 
 const READ_CHUNK = 512 * 1024;
 const INFLATE_CHUNK = 256 * 1024;
+/**
+ * Entries of at most this many compressed bytes, declaring at most SMALL_INFLATED uncompressed,
+ * are read in one piece through the zip's block reader and inflated in one call.
+ */
+const SMALL_ENTRY = 64 * 1024;
+const SMALL_INFLATED = 1024 * 1024;
 
 export interface ExtractLimits {
 	/**
@@ -53,8 +60,14 @@ export interface ExtractLimits {
 	 */
 	maxEntryBytes: number;
 	/**
-	 * Entries in the central directory (files and directories). Default 10 000: an export holds a
-	 * few files per entity type; each entry's metadata is kept in memory during extraction.
+	 * Entries in the central directory (files and directories). Default 1 000 000: a records
+	 * export holds a few files per entity type, but an export of attachments or of a file per
+	 * record holds hundreds of thousands (300,000 are tested through the nodes; 10 000, the old
+	 * default, refused them). What this protects: memory — each entry's metadata is kept between
+	 * the two passes, ~210 bytes (about 200 MB at the limit) — and inodes and time against a zip
+	 * of a million empty files. A count cannot be declared cheaply: every entry needs its
+	 * central record (46 bytes and more) and a local header of its own (30 bytes and more; the
+	 * overlap check refuses shared ones), so a million entries is a zip of 76 MB or more.
 	 */
 	maxEntries: number;
 	/**
@@ -74,7 +87,7 @@ export interface ExtractLimits {
 export const DEFAULT_LIMITS: Readonly<ExtractLimits> = Object.freeze({
 	maxTotalBytes: 64 * 1024 ** 3,
 	maxEntryBytes: 32 * 1024 ** 3,
-	maxEntries: 10_000,
+	maxEntries: 1_000_000,
 	maxRatio: 200,
 	ratioThresholdBytes: 1024 ** 2,
 });
@@ -107,11 +120,11 @@ export interface ZipEntry {
 export async function* zipEntries(zipPath: string, limits: Partial<ExtractLimits> = {}): AsyncGenerator<ZipEntry> {
 	const resolved = resolveLimits(limits);
 	const label = basename(zipPath);
-	const zip = await openZip(zipPath, label);
+	const { zip, reader } = await openZip(zipPath, label);
 	try {
 		const checked = await readDirectory(zip, label, resolved);
 		const budget = { total: 0 };
-		for (const item of checked) yield toZipEntry(zip, zipPath, label, item, resolved, budget);
+		for (const item of checked) yield toZipEntry(reader, zipPath, zip.fileSize, label, item, resolved, budget);
 	} finally {
 		zip.close();
 	}
@@ -155,6 +168,9 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 	const createdDirs: string[] = [];
 	const knownDirs = new Set<string>();
 	let temporary: string | undefined;
+	// Temporary names: one random prefix per extraction and a counter (not 6 random bytes per file).
+	const partialPrefix = randomBytes(6).toString('hex');
+	let partials = 0;
 	try {
 		for await (const entry of zipEntries(zipPath, limits)) {
 			const segments = pathSegments(entry.name);
@@ -176,7 +192,7 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 			if (existing && (!options.overwrite || !existing.isFile())) {
 				throw new CxError('IO', `${path} already exists${existing.isFile() ? '' : ' and is not a regular file'}; extract into an empty directory${existing.isFile() ? ' or allow overwriting' : ''}`, { where: entry.name });
 			}
-			temporary = join(dirname(path), `.cx-export-${randomBytes(6).toString('hex')}.partial`);
+			temporary = join(dirname(path), `.cx-export-${partialPrefix}-${++partials}.partial`);
 			try {
 				// 'wx': O_CREAT | O_EXCL — never opens an existing file or follows a link.
 				const source = await entry.open();
@@ -291,7 +307,8 @@ const BLOCK = 1024 * 1024;
  * last block. yauzl reads every central directory record (and every local header) with its own
  * small reads; one `fs.read` each — a round trip through libuv's thread pool — made 300,000
  * entries take 30 s just to list. Served from a block, in file order, they cost a copy.
- * Answers come on a later turn of the event loop, as yauzl's own buffer reader answers.
+ * Answers from the block come asynchronously (process.nextTick), without a turn of the event loop
+ * for each of the three reads an entry takes.
  */
 class BlockReader extends yauzl.RandomAccessReader {
 	private block: { start: number; data: Buffer } | undefined;
@@ -314,10 +331,16 @@ class BlockReader extends yauzl.RandomAccessReader {
 
 	override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null) => void): void {
 		const done = callback as (error: Error | null, bytesRead?: number) => void;
+		if (this.closed) {
+			// Never a read on a closed descriptor: its number may already belong to another file.
+			const error = Object.assign(new Error('the zip was closed before this read (open an entry before asking for the next one)'), { code: 'ERR_ZIP_CLOSED' });
+			setImmediate(() => done(error));
+			return;
+		}
 		const cached = this.block;
 		if (cached && position >= cached.start && position + length <= cached.start + cached.data.length) {
 			cached.data.copy(buffer, offset, position - cached.start, position - cached.start + length);
-			setImmediate(() => done(null, length));
+			process.nextTick(done, null, length);
 			return;
 		}
 		if (length > BLOCK / 2) {
@@ -341,7 +364,10 @@ class BlockReader extends yauzl.RandomAccessReader {
 
 	override close(callback: (error: Error | null) => void): void {
 		this.block = undefined;
-		if (this.closed) return setImmediate(() => callback(null));
+		if (this.closed) {
+			setImmediate(() => callback(null));
+			return;
+		}
 		this.closed = true;
 		fsClose(this.fd, (error) => callback(error ?? null));
 	}
@@ -423,10 +449,25 @@ function decodeName(entry: Entry): string {
 	return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
 }
 
-interface CheckedEntry {
-	entry: Entry;
-	name: string;
-	isDirectory: boolean;
+/**
+ * What is kept of each entry between the two passes: only what reading it needs. (yauzl's Entry
+ * objects, with their buffers and extra fields, cost ~1.1 KB each: 1 GB at a million entries.)
+ */
+class CheckedEntry {
+	constructor(
+		readonly name: string,
+		/** The name's bytes as stored (latin1), compared with the local header's. */
+		readonly rawName: string,
+		readonly isDirectory: boolean,
+		readonly localHeaderOffset: number,
+		readonly compressedSize: number,
+		readonly uncompressedSize: number,
+		/** Unsigned. */
+		readonly crc32: number,
+		readonly compressionMethod: number,
+		/** Epoch ms. */
+		readonly lastModified: number,
+	) {}
 }
 
 const S_IFMT = 0o170000;
@@ -517,54 +558,95 @@ async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits)
 			}
 			files.set(key, name);
 		}
-		checked.push({ entry, name, isDirectory });
+		checked.push(
+			new CheckedEntry(
+				name,
+				entry.fileNameRaw.toString('latin1'),
+				isDirectory,
+				entry.relativeOffsetOfLocalHeader,
+				entry.compressedSize,
+				entry.uncompressedSize,
+				entry.crc32 >>> 0,
+				entry.compressionMethod,
+				entry.getLastModDate().getTime(),
+			),
+		);
 	}
 
 	// Overlapping entries: each local header is at least 30 + name bytes before its data.
-	const byOffset = [...checked].sort((a, b) => a.entry.relativeOffsetOfLocalHeader - b.entry.relativeOffsetOfLocalHeader);
+	const byOffset = [...checked].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
 	for (let i = 0; i + 1 < byOffset.length; i++) {
 		const a = byOffset[i];
 		const b = byOffset[i + 1];
-		if (a.entry.relativeOffsetOfLocalHeader + 30 + a.entry.fileNameLength + a.entry.compressedSize > b.entry.relativeOffsetOfLocalHeader) {
+		if (a.localHeaderOffset + LOCAL_HEADER_SIZE + a.rawName.length + a.compressedSize > b.localHeaderOffset) {
 			throw refuse('ZIP_UNSAFE', a.name, `overlaps entry ${JSON.stringify(b.name)} in the file (overlapping entries are a zip bomb technique); refusing`);
 		}
 	}
 	return checked;
 }
 
-function toZipEntry(zip: ZipFile, zipPath: string, label: string, item: CheckedEntry, limits: ExtractLimits, budget: { total: number }): ZipEntry {
-	const { entry, name } = item;
+const LOCAL_HEADER_SIZE = 30;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+
+/** Reads an entry's local header (as yauzl's readLocalFileHeader does): where its data starts, its name and method. */
+async function readLocalHeader(reader: BlockReader, item: CheckedEntry, fileSize: number): Promise<{ rawName: string; compressionMethod: number; dataStart: number }> {
+	const fixed = await reader.readAt(item.localHeaderOffset, LOCAL_HEADER_SIZE);
+	if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
+	const signature = fixed.readUInt32LE(0);
+	if (signature !== LOCAL_HEADER_SIGNATURE) throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
+	const nameLength = fixed.readUInt16LE(26);
+	const dataStart = item.localHeaderOffset + LOCAL_HEADER_SIZE + nameLength + fixed.readUInt16LE(28);
+	if (dataStart + item.compressedSize > fileSize) throw new Error(`file data overflows file bounds: ${dataStart} + ${item.compressedSize} > ${fileSize}`);
+	const name = await reader.readAt(item.localHeaderOffset + LOCAL_HEADER_SIZE, nameLength);
+	if (name.length < nameLength) throw new Error('unexpected EOF');
+	return { rawName: name.toString('latin1'), compressionMethod: fixed.readUInt16LE(8), dataStart };
+}
+
+function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, label: string, item: CheckedEntry, limits: ExtractLimits, budget: { total: number }): ZipEntry {
+	const { name } = item;
 	return {
 		name,
-		size: entry.uncompressedSize,
-		compressedSize: entry.compressedSize,
-		crc32: entry.crc32 >>> 0,
+		size: item.uncompressedSize,
+		compressedSize: item.compressedSize,
+		crc32: item.crc32,
 		isDirectory: item.isDirectory,
-		lastModified: entry.getLastModDate(),
+		lastModified: new Date(item.lastModified),
 		open: async () => {
-			let local: yauzl.LocalFileHeader;
+			let local: { rawName: string; compressionMethod: number; dataStart: number };
 			try {
-				local = await zip.readLocalFileHeaderPromise(entry);
+				local = await readLocalHeader(reader, item, fileSize);
 			} catch (error) {
 				throw zipError(label, error, name);
 			}
-			if (!local.fileName.equals(entry.fileNameRaw)) {
+			if (local.rawName !== item.rawName) {
 				throw new CxError(
 					'ZIP_FORMAT',
-					`${label}: entry ${JSON.stringify(name)} is named ${JSON.stringify(local.fileName.toString('latin1'))} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
+					`${label}: entry ${JSON.stringify(name)} is named ${JSON.stringify(local.rawName)} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
 					{ where: name },
 				);
 			}
-			if (local.compressionMethod !== entry.compressionMethod) {
-				throw new CxError('ZIP_FORMAT', `${label}: entry ${JSON.stringify(name)} has compression method ${local.compressionMethod} in its local header but ${entry.compressionMethod} in the central directory`, { where: name });
+			if (local.compressionMethod !== item.compressionMethod) {
+				throw new CxError('ZIP_FORMAT', `${label}: entry ${JSON.stringify(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
 			}
-			// The compressed bytes, exactly compressedSize of them, read in large chunks: inflate
-			// throughput depends on the input chunk size (64 KiB reads cost about half the speed).
-			const raw =
-				entry.compressedSize === 0
-					? Readable.from([])
-					: createReadStream(zipPath, { start: local.fileDataStart, end: local.fileDataStart + entry.compressedSize - 1, highWaterMark: READ_CHUNK });
-			return Readable.from(verified(decoded(raw, entry.compressionMethod), { label, name, entry, limits, budget }), { objectMode: false, highWaterMark: 64 * 1024 });
+			// The compressed bytes, exactly compressedSize of them. A small entry's come from the
+			// reader's block (usually already read with its local header: no file opened per entry);
+			// a larger one streams in large chunks: inflate throughput depends on the input chunk
+			// size (64 KiB reads cost about half the speed).
+			const ctx: VerifyContext = { label, name, entry: item, limits, budget };
+			let chunks: AsyncIterable<Buffer>;
+			if (item.compressedSize === 0) chunks = decoded(Readable.from([]), item.compressionMethod);
+			else if (item.compressedSize <= SMALL_ENTRY && item.uncompressedSize <= SMALL_INFLATED) {
+				let bytes: Buffer;
+				try {
+					bytes = await reader.readAt(local.dataStart, item.compressedSize);
+				} catch (error) {
+					throw zipError(label, error, name);
+				}
+				chunks = decodedAtOnce(bytes, ctx);
+			} else {
+				chunks = decoded(createReadStream(zipPath, { start: local.dataStart, end: local.dataStart + item.compressedSize - 1, highWaterMark: READ_CHUNK }), item.compressionMethod);
+			}
+			return Readable.from(verified(chunks, ctx), { objectMode: false, highWaterMark: 64 * 1024 });
 		},
 	};
 }
@@ -591,10 +673,44 @@ async function* decoded(raw: Readable, method: number): AsyncGenerator<Buffer> {
 	}
 }
 
+/**
+ * A small entry's uncompressed bytes in one piece. A zlib stream per entry costs its 256 KiB
+ * output buffer and a few turns of the event loop: for 300,000 small files, much of the time went
+ * to the garbage collector. One synchronous inflate of at most SMALL_INFLATED bytes blocks
+ * for well under a millisecond; it stops one byte past the declared size, so a header that lies
+ * still gets nowhere.
+ */
+async function* decodedAtOnce(compressed: Buffer, ctx: VerifyContext): AsyncGenerator<Buffer> {
+	if (ctx.entry.compressionMethod === 0) {
+		yield compressed;
+		return;
+	}
+	let inflated: Buffer;
+	try {
+		// One output buffer of the declared size (+1 to see a lie), not zlib's default 16 KiB per
+		// call: 300,000 of those were gigabytes of garbage.
+		const room = ctx.entry.uncompressedSize + 1;
+		inflated = inflateRawSync(compressed, { maxOutputLength: room, chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, room) });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeLie(ctx, ctx.entry.uncompressedSize + 1);
+		throw error;
+	}
+	yield inflated;
+}
+
+/** The error for an entry that inflates past the size its headers declare. */
+function sizeLie(ctx: VerifyContext, bytes: number): CxError {
+	return new CxError(
+		'ZIP_LIMIT',
+		`${ctx.label}: entry ${JSON.stringify(ctx.name)} inflates to more than the ${ctx.entry.uncompressedSize} bytes its headers declare: the zip lies about its size (a zip bomb technique); stopped at ${bytes} bytes. Raising a limit will not help: the file is corrupt or malicious`,
+		{ where: ctx.name },
+	);
+}
+
 interface VerifyContext {
 	label: string;
 	name: string;
-	entry: Entry;
+	entry: CheckedEntry;
 	limits: ExtractLimits;
 	budget: { total: number };
 }
@@ -611,13 +727,7 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 		for await (const chunk of chunks) {
 			bytes += chunk.length;
 			budget.total += chunk.length;
-			if (bytes > declared) {
-				throw new CxError(
-					'ZIP_LIMIT',
-					`${about} inflates to more than the ${declared} bytes its headers declare: the zip lies about its size (a zip bomb technique); stopped at ${bytes} bytes. Raising a limit will not help: the file is corrupt or malicious`,
-					{ where: name },
-				);
-			}
+			if (bytes > declared) throw sizeLie(ctx, bytes);
 			if (bytes > limits.maxEntryBytes) throw new CxError('ZIP_LIMIT', `${about} is bigger than maxEntryBytes (${limits.maxEntryBytes}); stopped`, { where: name });
 			if (bytes > ratioCap) throw new CxError('ZIP_LIMIT', `${about} expands more than maxRatio (${limits.maxRatio}x) allows; stopped at ${bytes} bytes`, { where: name });
 			if (budget.total > limits.maxTotalBytes) throw new CxError('ZIP_LIMIT', `${label}: more than maxTotalBytes (${limits.maxTotalBytes}) extracted (at entry ${JSON.stringify(name)}); stopped`, { where: name });
@@ -635,7 +745,7 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 	if (bytes !== declared) {
 		throw new CxError('ZIP_FORMAT', `${about} ends after ${bytes} bytes, but its headers declare ${declared}: the zip is truncated or corrupt`, { where: name });
 	}
-	const expected = entry.crc32 >>> 0;
+	const expected = entry.crc32;
 	if (crc >>> 0 !== expected) {
 		throw new CxError('ZIP_CRC', `${about}: CRC-32 mismatch (data ${hex(crc)}, header ${hex(expected)}): the data is corrupt; get the export again`, { where: name });
 	}

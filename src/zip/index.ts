@@ -5,7 +5,9 @@
  */
 export { groupParts, orderParts, parsePartName, type PartName, type PartSet } from './parts';
 export {
+	CentralDirectoryTooLarge,
 	DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES,
+	LARGEST_CENTRAL_DIRECTORY_BYTES,
 	reassemble,
 	type PartStream,
 	type ReassembleOptions,

@@ -69,15 +69,37 @@ export interface ZipPart {
 export interface ReassembleOptions {
 	/**
 	 * The most central directory bytes held in memory while streaming (default 16 MiB, about
-	 * 150 000 entries with typical names). A bigger central directory is refused with ZIP_LIMIT
-	 * saying how much is needed.
+	 * 150 000 entries with typical names). A bigger central directory is refused with
+	 * CentralDirectoryTooLarge saying how much is needed; `reassembleToFile` then runs again with
+	 * that much room (up to LARGEST_CENTRAL_DIRECTORY_BYTES).
 	 */
 	maxCentralDirectoryBytes?: number;
 	/** End `output` when done (default true). */
 	end?: boolean;
 }
 
+/**
+ * 16 MiB: the tail window holds this much of the stream for every export (where the central
+ * directory starts is known only at the end), so it is what every reassembly costs in memory.
+ * Genesys exports have a handful of entries; an export of 300,000 files (a 28 MB central directory)
+ * is reassembled a second time with the room it needs, rather than every export paying for it.
+ */
 export const DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES = 16 * 1024 * 1024;
+
+/** The most a second pass may hold: about 1,000,000 entries, extraction's maxEntries. */
+export const LARGEST_CENTRAL_DIRECTORY_BYTES = 128 * 1024 * 1024;
+
+/** The central directory (and the end records) need more room than the window had. */
+export class CentralDirectoryTooLarge extends CxError {
+	constructor(
+		message: string,
+		where: string,
+		/** Window size that would have held them. */
+		readonly neededBytes: number,
+	) {
+		super('ZIP_LIMIT', message, { where });
+	}
+}
 
 export interface ReassembleSummary {
 	entries: number;
@@ -524,10 +546,10 @@ class Archive {
 		if (cdStart < this.tailStart) {
 			if (this.passthrough) return { end, cdStart, zip64 };
 			const needed = end.cdSize + (this.length - endRecordsStart);
-			throw new CxError(
-				'ZIP_LIMIT',
+			throw new CentralDirectoryTooLarge(
 				`the central directory of this export is ${end.cdSize} bytes (${end.totalEntries} entries), more than maxCentralDirectoryBytes (${this.maxCd}) allows in memory; raise maxCentralDirectoryBytes to at least ${needed}`,
-				{ where: this.disks[end.cdDisk].name },
+				this.disks[end.cdDisk].name,
+				needed,
 			);
 		}
 		const entries: PlacedEntry[] = [];
