@@ -110,8 +110,9 @@ async function writeLines(path, count, make) {
 /**
  * Writes the JSON Lines files of one export (about `totalBytes`) into `dir`.
  * Mix by size: ~55% interactions, ~40% attachments (base64, a few of several MB), ~5% contacts.
+ * With `records`, the contacts file is cut (or filled) so that the export holds exactly that many.
  */
-export async function generateRecords(dir, totalBytes, seed = 42) {
+export async function generateRecords(dir, totalBytes, seed = 42, { records } = {}) {
 	mkdirSync(dir, { recursive: true });
 	const rand = prng(seed);
 	const jobId = '2b710a2c-0e7f-4918-983c-c02d108eaeb0';
@@ -119,7 +120,9 @@ export async function generateRecords(dir, totalBytes, seed = 42) {
 	for (let i = 0; i < 5000; i++) contacts.push(id(rand, '0000'));
 	const files = {};
 	const ixnIds = [];
+	let ixnCount = 0;
 	files[`Interaction-${jobId}.json`] = await writeLines(join(dir, `Interaction-${jobId}.json`), (b) => (b < totalBytes * 0.55 ? Infinity : 0), () => {
+		ixnCount++;
 		const r = interaction(rand, contacts[Math.floor(rand() * contacts.length)]);
 		if (ixnIds.length < 100000) ixnIds.push(r.IXNID);
 		return r;
@@ -144,14 +147,24 @@ export async function generateRecords(dir, totalBytes, seed = 42) {
 			TENANTID: 101,
 		};
 	});
-	files[`Contact-${jobId}.json`] = await writeLines(join(dir, `Contact-${jobId}.json`), (b) => (b < totalBytes * 0.05 ? Infinity : 0), (i) => ({
+	const contactCount = records === undefined ? (b) => (b < totalBytes * 0.05 ? Infinity : 0) : () => records - ixnCount - n;
+	let contactsWritten = 0;
+	files[`Contact-${jobId}.json`] = await writeLines(join(dir, `Contact-${jobId}.json`), contactCount, (i) => (contactsWritten++, {
 		ContactId: contacts[i % contacts.length],
 		tenantid: 101,
 		createddate: date(rand),
 		modifieddate: date(rand),
 		STRATTRIBUTE1: words(rand, 2),
 	}));
-	return { jobId, files };
+	return { jobId, files, records: ixnCount + n + contactsWritten };
+}
+
+/** Average bytes per record of generateRecords' mix (174,000 records ≈ 307 MB). */
+export const BYTES_PER_RECORD = 1764;
+
+/** An export of exactly `records` records in generateRecords' mix (about 1.76 KB each). */
+export function generateRecordCount(dir, records, seed = 42) {
+	return generateRecords(dir, records * BYTES_PER_RECORD, seed, { records });
 }
 
 export function sh(command, args, options = {}) {

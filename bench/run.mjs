@@ -8,6 +8,7 @@
 //      250 MiB export.
 // Wall time and peak RSS (summed over the whole process tree, sampled every 20 ms) for each.
 // Data lives in .bench/ (kept between runs; delete it to regenerate). Results: .bench/results.md.
+// Then bench/n8n.mjs: large exports through real n8n (results: .bench/n8n-results.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,21 @@ async function prepare(label, bytes, certPath) {
 }
 
 async function main() {
+	// `npm run bench -- --no-n8n`: the CLI sections only; `-- --n8n-only`: the n8n sections only
+	// (bench/n8n.mjs: the plain item path and the large export through n8n; its options follow,
+	// e.g. `-- --n8n-only --items 20000 --chunks 20000,50000` for a quick run).
+	const args = process.argv.slice(2);
+	const noN8n = args.includes('--no-n8n');
+	const n8nOnly = args.includes('--n8n-only');
+	const n8nArgs = args.filter((a) => a !== '--no-n8n' && a !== '--n8n-only');
+	if (!n8nOnly) await cliSections();
+	if (!noN8n) {
+		const n8n = await import('./n8n.mjs');
+		await n8n.main(n8nArgs);
+	}
+}
+
+async function cliSections() {
 	mkdirSync(work, { recursive: true });
 	const { keyPath, certPath } = ensureKey(work);
 	const rows = [];
@@ -228,7 +244,7 @@ async function main() {
 	console.log(text);
 	if (decryptRows.some((r) => !r.same) || recordRows.some((r) => !r.same) || nodeRows.some((r) => !r.same)) {
 		console.error('\noutputs differ: see above');
-		process.exit(1);
+		process.exitCode = 1;
 	}
 }
 

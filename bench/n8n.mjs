@@ -1,0 +1,893 @@
+#!/usr/bin/env node
+// The n8n part of `npm run bench`: large exports through real n8n, measured (a benchmark, not a test).
+//
+//  items  the plain one-item-per-record path: Webhook → Read/Write Files from Disk (the export as
+//         one plain zip) → Parse JSON Lines (Records), in n8n 2.41 (Node 24, one process, SQLite,
+//         N8N_DEFAULT_BINARY_DATA_MODE=filesystem); 174,000 and 500,000 records by default. Run as n8n
+//         ships, then (where that fails) with the setting that makes it pass.
+//  cli    the CLI + COPY route: `cx-export records <encrypted parts> | psql -c "\copy …"` into a
+//         throw-away PostgreSQL; 200,000 and 1,000,000 records by default.
+//  chunks the workflow route: workflows/big-export-to-postgres.json (export → download as Record
+//         Chunks → Execute Workflow per chunk → one PostgreSQL statement per chunk) against the
+//         simulator serving the same encrypted parts, in n8n 1.123 (one process) and n8n 2.41
+//         (queue mode: Redis, main, one worker).
+// Every PostgreSQL row is checked against the export (count and an order-independent digest of
+// the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, read
+// from /proc while it runs) and of each process tree (sampled). Results: .bench/n8n-results.md
+// and .json.
+//
+//   node bench/n8n.mjs [--only items,cli,chunks] [--items 174000,500000] [--chunks 200000,1000000]
+//                      [--modes 1-single,2-queue] [--item-modes default,nosave] [--timeout-min 60]
+// (each also as an environment variable: CX_BENCH_ONLY, CX_BENCH_ITEMS, CX_BENCH_CHUNKS, …)
+// A quick run: node bench/n8n.mjs --items 20000 --chunks 20000,50000
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { freePort, installN8n, pack, sh } from '../test/e2e/lib.mjs';
+import { data, encryptedParts, key, plainZip, root, work } from './n8n-data.mjs';
+import { ProcessWatch } from './procs.mjs';
+import { compareDigests, digestFiles, digestTable } from './rows.mjs';
+
+const MiB = 1024 * 1024;
+const runs = join(data, 'run');
+const q = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+const fmtS = (s) => (s === undefined ? '–' : `${s.toFixed(1)} s`);
+const fmtM = (b) => (b === undefined ? '–' : `${Math.round(b / MiB)} MiB`);
+const log = (message) => console.error(`[bench] ${message}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function options(argv = process.argv.slice(2)) {
+	const { values } = parseArgs({
+		args: argv,
+		strict: false,
+		options: {
+			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks' },
+			items: { type: 'string', default: process.env.CX_BENCH_ITEMS ?? '174000,500000' },
+			chunks: { type: 'string', default: process.env.CX_BENCH_CHUNKS ?? '200000,1000000' },
+			modes: { type: 'string', default: process.env.CX_BENCH_MODES ?? '1-single,1-single+heap512,2-queue,2-queue+heap512+chunk5000,2-queue+heap512+chunk5000+fs' },
+			'item-modes': { type: 'string', default: process.env.CX_BENCH_ITEM_MODES ?? 'default,nosave,nosave-count' },
+			'timeout-min': { type: 'string', default: process.env.CX_BENCH_TIMEOUT_MIN ?? '60' },
+		},
+	});
+	const list = (text) => String(text).split(',').map((s) => s.trim()).filter(Boolean);
+	const sizes = (text) => list(text).map((s) => Number(s.replace(/_/g, '')));
+	return {
+		only: new Set(list(values.only)),
+		items: sizes(values.items),
+		chunks: sizes(values.chunks),
+		modes: list(values.modes),
+		itemModes: list(values['item-modes']),
+		timeoutMs: Number(values['timeout-min']) * 60_000,
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// n8n: a user folder with the package installed as users install it, a server, its processes.
+
+let nodesTemplate;
+/** `npm pack` of a fresh build, installed once into a nodes folder that each user folder copies. */
+function installedNodes() {
+	if (nodesTemplate) return nodesTemplate;
+	const tgz = pack();
+	nodesTemplate = join(runs, 'nodes-template');
+	rmSync(nodesTemplate, { recursive: true, force: true });
+	mkdirSync(nodesTemplate, { recursive: true });
+	writeFileSync(join(nodesTemplate, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+	sh('npm', ['install', tgz, '--legacy-peer-deps', '--no-audit', '--no-fund'], { cwd: nodesTemplate });
+	return nodesTemplate;
+}
+
+/** A fresh user folder for one scenario. */
+function userFolder(name) {
+	const folder = join(runs, name);
+	rmSync(folder, { recursive: true, force: true });
+	mkdirSync(join(folder, '.n8n'), { recursive: true });
+	cpSync(installedNodes(), join(folder, '.n8n', 'nodes'), { recursive: true });
+	return folder;
+}
+
+async function n8nEnv(line, folder, extra = {}) {
+	return {
+		...process.env,
+		N8N_USER_FOLDER: folder,
+		N8N_ENCRYPTION_KEY: 'cx-export-bench-encryption-key',
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_RESTRICT_FILE_ACCESS_TO: data,
+		N8N_SECURE_COOKIE: 'false',
+		N8N_LOG_LEVEL: 'info',
+		N8N_PORT: String(await freePort()),
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		// As in test/e2e/lib.mjs: n8n 1.123's new expression engine needs isolated-vm 6 (Node 22+).
+		...(line === '1' ? { N8N_EXPRESSION_ENGINE: 'legacy', N8N_RUNNERS_ENABLED: 'false' } : {}),
+		GENERIC_TIMEZONE: 'UTC',
+		TZ: 'UTC',
+		// n8n 2.x starts its task runner with the `node` on the PATH: the same Node 24 as n8n.
+		...(line === '2' ? { PATH: `${dirname(node24())}:${process.env.PATH}` } : {}),
+		...extra,
+	};
+}
+
+function n8nCli(n8n, env, args) {
+	return sh(n8n.node, [n8n.bin, ...args], { env, cwd: env.N8N_USER_FOLDER }).toString();
+}
+
+function importWorkflow(n8n, env, workflow) {
+	const path = join(env.N8N_USER_FOLDER, `workflow-${workflow.id}.json`);
+	writeFileSync(path, JSON.stringify(workflow, null, 1));
+	n8nCli(n8n, env, ['import:workflow', `--input=${path}`]);
+}
+
+function activate(line, n8n, env, id) {
+	n8nCli(n8n, env, line === '1' ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
+}
+
+/** A long-running process whose output is kept (the tail) and whose exit is noticed. */
+const launched = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => {
+		for (const child of launched) child.kill('SIGKILL');
+		process.exit(130);
+	});
+}
+
+function launch(command, args, options, ready, name) {
+	const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+	launched.add(child);
+	child.once('exit', () => launched.delete(child));
+	let output = '';
+	const keep = (d) => {
+		output += d;
+		if (output.length > 400_000) output = output.slice(-200_000);
+	};
+	child.stdout.on('data', keep);
+	child.stderr.on('data', keep);
+	const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+	const started = new Promise((resolve, reject) => {
+		const timer = setInterval(() => {
+			if (ready.test(output)) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 100);
+		exited.then(({ code, signal }) => {
+			clearInterval(timer);
+			reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output.slice(-3000)}`));
+		});
+	});
+	return { child, name, started, exited, output: () => output };
+}
+
+async function stop(proc) {
+	if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+	proc.child.kill('SIGTERM');
+	const timer = setTimeout(() => proc.child.kill('SIGKILL'), 30_000);
+	await proc.exited;
+	clearTimeout(timer);
+}
+
+/** Executions of a workflow as n8n recorded them (SQLite through Node 24's node:sqlite, or PostgreSQL). */
+function executions(ctx, workflowId) {
+	if (ctx.pg && ctx.env.DB_TYPE === 'postgresdb') {
+		const out = ctx.pg.psql('n8n', `SELECT json_agg(json_build_object('id', id, 'status', status, 'startedAt', "startedAt", 'stoppedAt', "stoppedAt") ORDER BY id) FROM execution_entity WHERE "workflowId" = '${workflowId}' AND "deletedAt" IS NULL`);
+		return JSON.parse(out || 'null') ?? [];
+	}
+	const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
+	const script = `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1], { readOnly: true });
+console.log(JSON.stringify(db.prepare('SELECT id, status, startedAt, stoppedAt FROM execution_entity WHERE workflowId = ? AND deletedAt IS NULL ORDER BY id').all(process.argv[2])));`;
+	try {
+		return JSON.parse(sh(node24(), ['-e', script, db, workflowId]).toString());
+	} catch (error) {
+		if (/no such table|database is locked|SQLITE_BUSY/.test(error.message)) return [];
+		throw error;
+	}
+}
+
+function node24() {
+	return installN8n('2').node;
+}
+
+/**
+ * Starts n8n (one process, or queue mode: main + worker), POSTs to the workflow's webhook, waits
+ * until n8n records the execution as finished (or a process dies), and measures it all.
+ */
+async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutMs }) {
+	const { n8n, env } = ctx;
+	const watch = new ProcessWatch(200);
+	const procs = [];
+	let result;
+	try {
+		const main = launch(n8n.node, [n8n.bin, 'start'], { env, cwd: env.N8N_USER_FOLDER }, /Editor is now accessible/, 'n8n main');
+		procs.push(main);
+		watch.add('main', main.child.pid);
+		await main.started;
+		if (queue) {
+			const worker = launch(n8n.node, [n8n.bin, 'worker', '--concurrency=2'], { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: env.N8N_USER_FOLDER }, /n8n worker is now ready/, 'n8n worker');
+			procs.push(worker);
+			watch.add('worker', worker.child.pid);
+			await worker.started;
+		}
+		// n8n registers the active workflows' webhooks shortly after it says it is ready.
+		const url = `http://127.0.0.1:${env.N8N_PORT}/webhook/${webhookPath}`;
+		let started;
+		let startedMs;
+		let answer;
+		await sleep(2000);
+		watch.resetPeaks();
+		for (let i = 0; ; i++) {
+			started = process.hrtime.bigint();
+			startedMs = Date.now();
+			answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+			if (answer.status !== 404 || i > 120) break;
+			await sleep(500);
+		}
+		const response = await answer.text();
+		if (answer.status !== 200) throw new Error(`the webhook answered ${answer.status}: ${response.slice(0, 500)}`);
+		const deadline = Date.now() + timeoutMs;
+		let died;
+		for (const p of procs) p.exited.then((how) => (died ??= { name: p.name, ...how }));
+		let final;
+		let failedAt;
+		for (;;) {
+			await sleep(500);
+			const list = executions(ctx, workflowId);
+			final = list.find((e) => !['new', 'running', 'waiting', 'unknown'].includes(e.status));
+			if (final) break;
+			if (died) break;
+			const events = workflowEvents(env.N8N_USER_FOLDER, workflowId);
+			// Told not to save successful executions, n8n deletes the execution once it succeeded.
+			const succeeded = events.find((e) => e.eventName === 'n8n.workflow.success');
+			if (succeeded && list.length === 0) {
+				final = { status: 'success', saved: false, event: succeeded };
+				break;
+			}
+			// n8n that cannot save an execution says so in its event log and leaves it "running".
+			const failed = events.find((e) => e.eventName === 'n8n.workflow.failed');
+			if (failed) {
+				failedAt ??= Date.now();
+				if (Date.now() - failedAt > 15_000) {
+					final = { ...list[0], status: `error: ${failed.payload.errorMessage} (in n8n's event log; the execution stays "${list[0]?.status ?? 'unsaved'}" in its database)`, event: failed, failedAfter: (Date.parse(failed.ts) - startedMs) / 1000 };
+					break;
+				}
+			}
+			if (Date.now() > deadline) {
+				final = { status: `timed out after ${Math.round(timeoutMs / 60000)} min`, ...list[0] };
+				break;
+			}
+		}
+		// A failure is timed when n8n logged it (not when this loop gave up waiting for the database).
+		const seconds = final?.failedAfter ?? Number(process.hrtime.bigint() - started) / 1e9;
+		// A moment for a failing save or a late crash to show.
+		await sleep(1500);
+		const measured = watch.stop();
+		result = {
+			seconds,
+			status: died ? `${died.name} died (${died.code ?? died.signal})` : final.status,
+			execution: final,
+			response: response.slice(0, 2000),
+			peaks: measured.trees,
+			processes: measured.processes,
+			nodes: peaksPerNode(nodeSpans(env.N8N_USER_FOLDER, workflowId), measured.timelines),
+			timelines: measured.timelines,
+			logs: Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)])),
+		};
+	} catch (error) {
+		error.logs = Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)]));
+		throw error;
+	} finally {
+		watch.stop();
+		for (const p of procs.reverse()) await stop(p);
+	}
+	return result;
+}
+
+/** The node events n8n logged (started, finished) for one workflow: [{ node, started, finished }]. */
+function nodeSpans(folder, workflowId) {
+	const dir = join(folder, '.n8n');
+	const spans = [];
+	const open = new Map();
+	for (const file of readdirSync(dir).filter((f) => /^n8nEventLog.*\.log$/.test(f))) {
+		for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+			if (!line.includes('"n8n.node.') || !line.includes(workflowId)) continue;
+			let event;
+			try {
+				event = JSON.parse(line);
+			} catch {
+				continue;
+			}
+			const { workflowId: id, nodeName, executionId } = event.payload ?? {};
+			if (id !== workflowId) continue;
+			const key = `${executionId}:${nodeName}`;
+			if (event.eventName === 'n8n.node.started') open.set(key, Date.parse(event.ts));
+			else if (event.eventName === 'n8n.node.finished' && open.has(key)) {
+				spans.push({ node: nodeName, started: open.get(key), finished: Date.parse(event.ts) });
+				open.delete(key);
+			}
+		}
+	}
+	return spans.sort((a, b) => a.started - b.started);
+}
+
+/** The highest RSS of each tree's root process while each node ran (from the timelines). */
+function peaksPerNode(spans, timelines) {
+	return spans.map((span) => {
+		const peaks = {};
+		for (const [tree, timeline] of Object.entries(timelines)) {
+			const inside = timeline.filter(([t]) => t >= span.started - 500 && t <= span.finished + 500);
+			if (inside.length) peaks[tree] = Math.max(...inside.map(([, root]) => root));
+		}
+		return { node: span.node, seconds: (span.finished - span.started) / 1000, peaks };
+	});
+}
+
+/** The workflow events n8n logged (n8nEventLog*.log in the user folder) for one workflow. */
+function workflowEvents(folder, workflowId) {
+	const dir = join(folder, '.n8n');
+	const events = [];
+	for (const file of readdirSync(dir).filter((f) => /^n8nEventLog.*\.log$/.test(f))) {
+		for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+			if (!line.includes('"n8n.workflow.') || !line.includes(workflowId)) continue;
+			try {
+				const event = JSON.parse(line);
+				if (event.payload?.workflowId === workflowId) events.push(event);
+			} catch {}
+		}
+	}
+	return events;
+}
+
+/** The interesting lines of n8n's output after a failure. */
+function failureLines(logs) {
+	const lines = Object.values(logs).join('\n').split('\n');
+	const wanted = lines.filter((l) => /error|invalid string|heap|memory|fatal|failed|crash|RangeError/i.test(l) && !/deprecat/i.test(l));
+	return [...new Set(wanted)].slice(-12).map((l) => l.slice(0, 400));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL, throw-away (as test/e2e/lib.mjs starts it).
+
+function pgBin(name) {
+	const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
+	for (const candidate of [...versions.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`), `/usr/local/bin/${name}`, `/usr/bin/${name}`]) if (existsSync(candidate)) return candidate;
+	return name;
+}
+
+async function startPostgres(dir) {
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(join(dir, 'sock'), { recursive: true });
+	const port = await freePort();
+	const asPostgres = process.getuid?.() === 0;
+	if (asPostgres) sh('chown', ['-R', 'postgres:postgres', dir]);
+	const run = (cmd, args) => (asPostgres ? sh('runuser', ['-u', 'postgres', '--', cmd, ...args]) : sh(cmd, args));
+	run(pgBin('initdb'), ['-D', join(dir, 'data'), '-U', 'n8n', '--auth=trust', '-E', 'UTF8']);
+	run(pgBin('pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'pg.log'), '-o', `-p ${port} -k ${join(dir, 'sock')} -c listen_addresses=127.0.0.1`, '-w', 'start']);
+	const psql = (database, sql) => sh('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'n8n', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]).toString().trim();
+	psql('postgres', 'CREATE DATABASE warehouse');
+	psql('postgres', 'CREATE DATABASE n8n');
+	const stopPg = () => run(pgBin('pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', 'stop']);
+	return { port, psql, stop: stopPg, dir };
+}
+
+/** The warehouse table, as test/e2e/lib.mjs makes it. */
+function resetWarehouse(pg) {
+	pg.psql('warehouse', 'DROP TABLE IF EXISTS contact_history');
+	pg.psql('warehouse', 'CREATE TABLE contact_history (id serial primary key, kind text, record_id text, source text, line integer, record jsonb)');
+}
+
+// ---------------------------------------------------------------------------------------------
+// items: the plain one-item-per-record path.
+
+function itemsWorkflow(zip, { count = false } = {}) {
+	const id = 'cxBenchItems0001';
+	const workflow = {
+		id,
+		name: 'Bench: export zip → one item per record',
+		nodes: [
+			{ parameters: { httpMethod: 'POST', path: 'cx-bench-items', responseMode: count ? 'lastNode' : 'onReceived', options: {} }, id: randomUUID(), name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
+			{ parameters: { operation: 'read', fileSelector: zip, options: {} }, id: randomUUID(), name: 'Read the export', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1, position: [240, 0] },
+			{ parameters: { binaryPropertyName: 'data', output: 'records', options: {} }, id: randomUUID(), name: 'Records', type: 'n8n-nodes-cx-export.parseJsonLines', typeVersion: 1, position: [480, 0] },
+		],
+		connections: {
+			Start: { main: [[{ node: 'Read the export', type: 'main', index: 0 }]] },
+			'Read the export': { main: [[{ node: 'Records', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+		active: false,
+		tags: [],
+	};
+	if (count) {
+		// The records counted per kind (n8n's Summarize node), answered to the webhook call: the
+		// check when n8n does not save the run data.
+		const field = (name) => ({ aggregation: 'count', field: name, includeEmpty: false });
+		workflow.nodes.push({ parameters: { fieldsToSummarize: { values: [field('IXNID'), field('MIMETYPE'), field('ContactId')] }, options: {} }, id: randomUUID(), name: 'Count', type: 'n8n-nodes-base.summarize', typeVersion: 1.1, position: [720, 0] });
+		workflow.connections.Records = { main: [[{ node: 'Count', type: 'main', index: 0 }]] };
+	}
+	return workflow;
+}
+
+/** What each item-path variant changes in n8n's configuration. */
+const ITEM_MODES = {
+	default: { label: 'n8n as shipped', env: {} },
+	nosave: { label: 'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none', env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' } },
+	'nosave-count': { label: 'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none, + Summarize (count per kind) answering the webhook', env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' }, count: true },
+};
+
+/** The records n8n saved for the Records node, digested in a separate Node (outside the measurement). */
+function savedItemsDigest(ctx, executionId) {
+	const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
+	const out = sh(node24(), ['--max-old-space-size=16000', join(root, 'bench', 'n8n-saved-items.mjs'), db, String(executionId), 'Records', ctx.n8n.dir]).toString();
+	return JSON.parse(out);
+}
+
+async function benchItems(opts) {
+	const rows = [];
+	const n8n = installN8n('2');
+	for (const n of opts.items) {
+		const zip = await plainZip(n);
+		for (const mode of opts.itemModes) {
+			const variant = ITEM_MODES[mode];
+			if (!variant) throw new Error(`unknown item mode ${mode} (${Object.keys(ITEM_MODES).join(', ')})`);
+			log(`items: ${n} records, n8n 2.x, ${variant.label}`);
+			const folder = userFolder(`items-${n}-${mode}`);
+			const env = await n8nEnv('2', folder, variant.env);
+			const workflow = itemsWorkflow(zip.zip, { count: variant.count });
+			importWorkflow(n8n, env, workflow);
+			activate('2', n8n, env, workflow.id);
+			const ctx = { n8n, env };
+			const r = await runServer(ctx, { workflowId: workflow.id, webhookPath: 'cx-bench-items', timeoutMs: opts.timeoutMs });
+			let check;
+			if (r.status === 'success' && !variant.env.EXECUTIONS_DATA_SAVE_ON_SUCCESS) {
+				try {
+					const saved = savedItemsDigest(ctx, r.execution.id);
+					const problem = compareDigests(zip.source.truth, saved);
+					check = problem ? `**differs**: ${problem}` : `all ${saved.count} records equal to the export's`;
+				} catch (error) {
+					check = `not checked: ${error.message.split('\n')[0]}`;
+				}
+			} else if (r.status === 'success' && variant.count) {
+				let counted;
+				try {
+					counted = JSON.parse(r.response);
+				} catch {}
+				const truth = zip.source.truth.kinds;
+				const got = { Interaction: counted?.count_IXNID, 'Interaction-Attachment': counted?.count_MIMETYPE, Contact: counted?.count_ContactId };
+				const same = Object.keys(got).every((k) => got[k] === (truth[k] ?? 0));
+				const total = Object.values(got).reduce((a, b) => a + (b ?? 0), 0);
+				check = same ? `counted ${total} records (${Object.entries(got).map(([k, v]) => `${k} ${v}`).join(', ')}), as the export holds` : `**counts differ**: ${JSON.stringify(got)} vs ${JSON.stringify(truth)}`;
+			} else if (r.status === 'success') check = 'not checked (n8n saved no run data)';
+			const row = { n, mode, label: variant.label, zipBytes: zip.zipBytes, jsonBytes: zip.source.jsonBytes, ...r, check, failure: r.status === 'success' ? undefined : failureLines(r.logs) };
+			delete row.logs;
+			rows.push(row);
+			writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
+			log(`items ${n} ${mode}: ${r.status} in ${fmtS(r.seconds)}, peak ${fmtM(r.peaks.main)}${check ? `; ${check}` : ''}`);
+			if (r.status !== 'success') for (const l of row.failure) log(`  ${l}`);
+			rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
+			rmSync(join(folder, '.n8n', 'storage'), { recursive: true, force: true });
+			rmSync(join(folder, '.n8n', 'database.sqlite'), { force: true });
+		}
+	}
+	return rows;
+}
+
+export { benchItems, runServer, userFolder, n8nEnv, importWorkflow, activate, startPostgres, resetWarehouse, launch, stop, executions, failureLines };
+
+// ---------------------------------------------------------------------------------------------
+// cli: cx-export records | psql \copy, into the same table the workflow fills.
+
+/**
+ * The `cx-export` command of the package as installed for this run (not dist/, which another build
+ * may be replacing), run as users run it: through npm's link, so its shebang applies.
+ */
+const cxExport = () => join(installedNodes(), 'node_modules', '.bin', 'cx-export');
+
+/** COPY in CSV with a quote and a delimiter that JSON text never holds: each line is one jsonb value as it is. */
+const COPY = "\\copy contact_history(record) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')";
+
+/** Runs a shell pipeline, measured: wall seconds, peak RSS of the tree and of each process. */
+function measurePipeline(commandLine) {
+	return new Promise((resolve, reject) => {
+		const watch = new ProcessWatch(100);
+		const started = process.hrtime.bigint();
+		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], { stdio: ['ignore', 'pipe', 'pipe'] });
+		watch.add('pipeline', child.pid);
+		let output = '';
+		child.stdout.on('data', (d) => (output += d));
+		child.stderr.on('data', (d) => (output = (output + d).slice(-5000)));
+		child.on('exit', (code) => {
+			const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+			const measured = watch.stop();
+			if (code !== 0) reject(new Error(`failed (${code}): ${commandLine}\n${output}`));
+			else resolve({ seconds, peak: measured.trees.pipeline, processes: measured.processes, output: output.trim() });
+		});
+	});
+}
+
+/** `cx-export records <parts> | psql \copy` into an empty contact_history; every row checked. */
+async function cliCopy(pg, { parts, keyPath, truth, label }) {
+	resetWarehouse(pg);
+	const psql = `psql -h 127.0.0.1 -p ${pg.port} -U n8n -d warehouse -v ON_ERROR_STOP=1 -c ${q(COPY)}`;
+	log(`cli: ${label}: cx-export records | psql \\copy`);
+	const m = await measurePipeline(`${q(cxExport())} records --key ${q(keyPath)} ${parts.map(q).join(' ')} | ${psql}`);
+	const rows = await digestTable(pg, 'SELECT record::text FROM contact_history');
+	const problem = compareDigests(truth, rows);
+	const byRole = {};
+	for (const p of m.processes) byRole[p.role] = Math.max(byRole[p.role] ?? 0, p.peak);
+	const row = { label, records: truth.count, seconds: m.seconds, peak: m.peak, byRole, copy: m.output, check: problem ? `**differs**: ${problem}` : `all ${rows.count} rows equal to the export's records`, ok: !problem };
+	log(`cli ${label}: ${fmtS(m.seconds)}, peak ${fmtM(m.peak)} (${Object.entries(byRole).map(([k, v]) => `${k} ${fmtM(v)}`).join(', ')}); ${row.check}`);
+	return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// chunks: the workflow route, against the simulator's large export.
+
+const MARKER = '[bench export]';
+const ATTACHMENT_BYTES = 3000;
+const simulatorCache = join(data, 'simulator-cache');
+
+/**
+ * Interactions for an export of `n` records: with attachments on, every third interaction (the
+ * inbound emails) brings one attachment record, so n = i + ceil(i / 3).
+ */
+function interactionsFor(n) {
+	let i = Math.round((n * 3) / 4);
+	while (i + Math.ceil(i / 3) > n) i--;
+	while (i + Math.ceil(i / 3) < n) i++;
+	return i;
+}
+
+async function startSimulator(n) {
+	const { certPath } = key();
+	const tsx = join(root, 'node_modules', '.bin', 'tsx');
+	const sim = launch(tsx, [join(root, 'bench', 'simulator.ts'), '--cert', certPath, '--interactions', String(interactionsFor(n)), '--cache', simulatorCache, '--marker', MARKER, '--attachment-bytes', String(ATTACHMENT_BYTES)], { cwd: root }, /Genesys simulator: API/, 'simulator');
+	await sim.started;
+	const url = /API (http:\/\/\S+)/.exec(sim.output())[1];
+	return { ...sim, url };
+}
+
+function core() {
+	return createRequire(import.meta.url)(join(installedNodes(), 'node_modules', 'n8n-nodes-cx-export', 'dist', 'src', 'index.js'));
+}
+
+function genesysClient(url) {
+	const { GenesysClient, fetchSender } = core();
+	return new GenesysClient({ baseUrl: url, send: fetchSender({ baseUrl: url, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password' }) });
+}
+
+/** The job the workflow asks for (all data, attachments, 100 MB parts), made once through the API. */
+const JOB = { source: 'UCS', type: 'UCS', timeFrame: { all: true }, schedulerParam: { immediately: true }, jobParams: { type: 'Interaction', media: [], fileSplitSize: '100MB', exportAttachments: true }, suspended: false };
+
+/**
+ * The simulator's export of `n` records, made once (that also fills its record cache, so that the
+ * measured runs do not generate records) and downloaded to .bench/n8n/sim-<n>/: the encrypted parts,
+ * and the truth (the digest of its records, read by `cx-export extract`).
+ */
+async function simulatorExport(n, sim) {
+	const dir = join(data, `sim-${n}`);
+	const doneFile = join(dir, 'DONE');
+	if (existsSync(doneFile)) {
+		const known = JSON.parse(readFileSync(doneFile, 'utf8'));
+		if (known.attachmentBytes === ATTACHMENT_BYTES && known.parts.every((p) => existsSync(p))) return known;
+	}
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(join(dir, 'parts'), { recursive: true });
+	const client = genesysClient(sim.url);
+	log(`simulator: making its export of ${n} records (once; cached in ${simulatorCache})…`);
+	const since = Date.now();
+	const job = await client.createJob({ ...JOB, title: `${MARKER} warm-up` });
+	const run = await client.waitForJobRun(job.id, since, { pollIntervalMs: 2000, timeoutMs: 3 * 3_600_000 });
+	if (run.status !== 'Completed' && !/complete/i.test(String(run.status))) throw new Error(`the simulator's export ended ${run.status}`);
+	const files = await client.runFiles(run.id);
+	const parts = [];
+	for (const file of files) {
+		const path = join(dir, 'parts', file.name);
+		await pipeline(Readable.from(client.downloadFile(file.name).chunks), createWriteStream(path));
+		parts.push(path);
+	}
+	const extracted = join(dir, 'extracted');
+	sh(cxExport(), ['extract', '--key', key().keyPath, ...parts, '-d', extracted]);
+	const files2 = readdirSync(extracted).sort().map((f) => join(extracted, f));
+	const jsonBytes = files2.reduce((sum, f) => sum + statSync(f).size, 0);
+	log(`simulator: ${parts.length} encrypted parts; digest of their records…`);
+	const truth = await digestFiles(files2);
+	rmSync(extracted, { recursive: true, force: true });
+	const info = { n, attachmentBytes: ATTACHMENT_BYTES, parts, partBytes: parts.reduce((sum, p) => sum + statSync(p).size, 0), jsonBytes, truth, sources: files2.map((f) => f.split('/').pop()) };
+	if (truth.count !== n) log(`simulator: the export holds ${truth.count} records (asked for ${n})`);
+	writeFileSync(doneFile, JSON.stringify(info, null, 1));
+	return info;
+}
+
+function credentialsFor(simUrl, pg) {
+	const { keyPath, certPath } = key();
+	return [
+		{ id: 'cxGenesysApi01', name: 'Genesys (simulator)', type: 'genesysMulticloudApi', data: { region: 'custom', customBaseUrl: simUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password', apiVersion: 'udm-v10', accessToken: '' } },
+		{ id: 'cxSmimeKey0001', name: 'Export key', type: 'smimeKeyApi', data: { privateKey: readFileSync(keyPath, 'utf8'), passphrase: '', certificate: readFileSync(certPath, 'utf8') } },
+		{ id: 'cxPostgres0001', name: 'Warehouse', type: 'postgres', data: { host: '127.0.0.1', port: pg.port, database: 'warehouse', user: 'n8n', password: '', ssl: 'disable', allowUnauthorizedCerts: false, sshTunnel: false } },
+	];
+}
+
+const CHUNKS_PATH = 'cx-bench-chunks';
+
+/**
+ * workflows/big-export-to-postgres.json as the benchmark runs it: started by a webhook (so that a
+ * server, or its worker, runs it), the job's title carrying the simulator's large-export marker, all
+ * data (a fixed time frame: the simulator's cached records are reused), attachments, a 2 s poll.
+ */
+function benchBigExport() {
+	const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'big-export-to-postgres.json'), 'utf8'));
+	const job = workflow.nodes.find((node) => node.parameters?.operation === 'createAndWait');
+	job.parameters.title = `${MARKER} contact history`;
+	job.parameters.timeFrame = 'all';
+	delete job.parameters.dateFrom;
+	delete job.parameters.dateTo;
+	job.parameters.additionalFields = { ...job.parameters.additionalFields, exportAttachments: true };
+	job.parameters.options = { ...job.parameters.options, pollInterval: 2, timeout: 120 };
+	const trigger = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.manualTrigger');
+	workflow.connections['Start by webhook'] = workflow.connections[trigger.name];
+	delete workflow.connections[trigger.name];
+	Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: CHUNKS_PATH, responseMode: 'onReceived', options: {} }, webhookId: randomUUID() });
+	return workflow;
+}
+
+/** The run data n8n saved for an execution (n8n may write it just after the status). */
+async function savedRun(ctx, executionId) {
+	for (let i = 0; i < 20; i++) {
+		const run = savedRunNow(ctx, executionId);
+		if (run?.resultData?.runData) return run;
+		await sleep(500);
+	}
+	return undefined;
+}
+
+function savedRunNow(ctx, executionId) {
+	const flatted = createRequire(join(ctx.n8n.dir, 'node_modules', 'n8n', 'package.json'))('flatted');
+	let text;
+	if (ctx.env.DB_TYPE === 'postgresdb') text = ctx.pg.psql('n8n', `SELECT data FROM execution_data WHERE "executionId" = ${Number(executionId)}`);
+	else {
+		const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
+		const script = `const { DatabaseSync } = require('node:sqlite'); const row = new DatabaseSync(process.argv[1], { readOnly: true }).prepare('SELECT data FROM execution_data WHERE executionId = ?').get(Number(process.argv[2])); process.stdout.write(row ? row.data : '');`;
+		text = sh(node24(), ['-e', script, db, String(executionId)]).toString();
+	}
+	return text ? flatted.parse(text) : undefined;
+}
+
+const CHUNK_MODES = {
+	'1-single': { line: '1', queue: false, label: 'n8n 1.123, one process (SQLite, binary data in files)' },
+	'2-single': { line: '2', queue: false, label: 'n8n 2.41, one process (SQLite, binary data in files)' },
+	'2-queue': { line: '2', queue: true, label: 'n8n 2.41, queue mode: main + 1 worker (Redis, PostgreSQL)' },
+};
+
+/**
+ * A mode, with variants after `+`: `heap<MiB>` runs n8n with NODE_OPTIONS=--max-old-space-size=<MiB>,
+ * `chunk<N>` sets the workflow's Records per Chunk, `fs` keeps binary data in files in queue mode
+ * (n8n's default there is the database) (e.g. `2-queue+heap640`, `1-single+chunk2000`, `2-queue+fs`).
+ */
+function chunkMode(modeName) {
+	const [base, ...variants] = modeName.split('+');
+	const mode = CHUNK_MODES[base];
+	if (!mode) throw new Error(`unknown mode ${base} (${Object.keys(CHUNK_MODES).join(', ')})`);
+	const env = {};
+	let recordsPerChunk;
+	const labels = [];
+	for (const v of variants) {
+		const heap = /^heap(\d+)$/.exec(v);
+		const chunk = /^chunk(\d+)$/.exec(v);
+		if (heap) {
+			env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${heap[1]}`.trim();
+			labels.push(`NODE_OPTIONS=--max-old-space-size=${heap[1]}`);
+		} else if (chunk) {
+			recordsPerChunk = Number(chunk[1]);
+			labels.push(`${recordsPerChunk.toLocaleString('en')} records per chunk`);
+		} else if (v === 'fs') {
+			env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
+			labels.push('binary data in files (one disk for main and worker)');
+		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, fs)`);
+	}
+	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE) labels.unshift('binary data in the database (n8n\'s default in queue mode)');
+	return { ...mode, env, recordsPerChunk, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
+}
+
+async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
+	const mode = chunkMode(modeName);
+	const n8n = installN8n(mode.line);
+	log(`chunks: ${exp.n} records, ${mode.label}`);
+	resetWarehouse(pg);
+	const folder = userFolder(`chunks-${exp.n}-${modeName}`);
+	const extra = { ...mode.env };
+	let redis;
+	if (mode.queue) {
+		pg.psql('postgres', 'DROP DATABASE IF EXISTS n8n');
+		pg.psql('postgres', 'CREATE DATABASE n8n');
+		const redisPort = await freePort();
+		redis = launch('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/, 'redis-server');
+		await redis.started;
+		Object.assign(extra, {
+			N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+			...mode.env,
+			DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(pg.port), DB_POSTGRESDB_DATABASE: 'n8n', DB_POSTGRESDB_USER: 'n8n', DB_POSTGRESDB_PASSWORD: '',
+			EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redisPort),
+		});
+	}
+	try {
+		const env = await n8nEnv(mode.line, folder, extra);
+		writeFileSync(join(folder, 'credentials.json'), JSON.stringify(credentialsFor(sim.url, pg)));
+		n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
+		const sub = JSON.parse(readFileSync(join(root, 'workflows', 'load-chunk-to-postgres.json'), 'utf8'));
+		importWorkflow(n8n, env, sub);
+		const big = benchBigExport();
+		if (mode.recordsPerChunk) big.nodes.find((node) => node.name === 'Download in chunks').parameters.recordsPerChunk = mode.recordsPerChunk;
+		importWorkflow(n8n, env, big);
+		activate(mode.line, n8n, env, big.id);
+		// n8n 2.x runs the published version of a sub-workflow when a trigger started the parent.
+		if (mode.line === '2') activate(mode.line, n8n, env, sub.id);
+		const ctx = { n8n, env, pg };
+		const r = await runServer(ctx, { workflowId: big.id, webhookPath: CHUNKS_PATH, queue: mode.queue, timeoutMs });
+		writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
+		const row = { n: exp.n, mode: modeName, label: mode.label, seconds: r.seconds, status: r.status, peaks: r.peaks, processes: r.processes, nodes: r.nodes, timelines: r.timelines };
+		if (r.status === 'success') {
+			const run = await savedRun(ctx, r.execution.id);
+			const node = (name) => run?.resultData?.runData?.[name]?.[0];
+			const items = (name) => (run?.resultData?.runData?.[name] ?? []).flatMap((t) => t.data?.main?.[0] ?? []).map((i) => i.json);
+			const exportNode = node('Export yesterday');
+			row.exportSeconds = exportNode ? exportNode.executionTime / 1000 : undefined;
+			row.afterExportSeconds = row.exportSeconds === undefined ? undefined : r.seconds - row.exportSeconds;
+			const chunks = items('Download in chunks');
+			row.chunks = chunks.length;
+			row.chunkRecords = chunks.reduce((sum, c) => sum + (c.records ?? 0), 0);
+			row.summary = items('Summary')[0];
+			row.nodeSeconds = Object.fromEntries(Object.entries(run?.resultData?.runData ?? {}).map(([name, tasks]) => [name, tasks.reduce((sum, t) => sum + (t.executionTime ?? 0), 0) / 1000]));
+			if (mode.queue) row.ranOnWorker = /Worker finished execution/.test(r.logs['n8n worker'] ?? '') && !/Worker (started|finished) execution/.test(r.logs['n8n main'] ?? '');
+			log(`chunks ${exp.n} ${modeName}: checking every row…`);
+			const rows = await digestTable(pg, 'SELECT record::text FROM contact_history');
+			const problem = compareDigests(exp.truth, rows);
+			row.ok = !problem;
+			row.check = problem ? `**differs**: ${problem}` : `all ${rows.count} rows equal to the export's records`;
+		} else row.failure = failureLines(r.logs);
+		const perProcess = r.processes.filter((p) => p.peak > 50 * MiB).map((p) => `${p.tree}/${p.role} ${fmtM(p.peak)}`).join(', ');
+		log(`chunks ${exp.n} ${modeName}: ${r.status} in ${fmtS(r.seconds)}${row.exportSeconds !== undefined ? ` (${fmtS(row.exportSeconds)} waiting for the export)` : ''}; peak ${perProcess}${row.check ? `; ${row.check}` : ''}`);
+		if (row.failure) for (const l of row.failure) log(`  ${l}`);
+		return row;
+	} finally {
+		if (redis) await stop(redis);
+		rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
+	}
+}
+
+async function benchChunks(opts) {
+	const rows = { cli: [], workflow: [], exports: [] };
+	const pg = await startPostgres(join(runs, 'pg'));
+	try {
+		for (const n of opts.chunks) {
+			const sim = await startSimulator(n);
+			try {
+				const exp = await simulatorExport(n, sim);
+				rows.exports.push({ n, records: exp.truth.count, kinds: exp.truth.kinds, parts: exp.parts.length, partBytes: exp.partBytes, jsonBytes: exp.jsonBytes });
+				if (opts.only.has('cli')) rows.cli.push(await cliCopy(pg, { parts: exp.parts, keyPath: key().keyPath, truth: exp.truth, label: `${n}` }));
+				if (opts.only.has('chunks')) for (const mode of opts.modes) rows.workflow.push(await chunkWorkflow(pg, sim, exp, mode, opts.timeoutMs));
+			} finally {
+				await stop(sim);
+			}
+		}
+	} finally {
+		pg.stop();
+	}
+	return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report.
+
+/** The n8n processes of a run, each with its peak: "main 812 MiB, task runner 140 MiB, …". */
+function processPeaks(processes, { idle = false } = {}) {
+	const named = processes.filter((p) => ['main', 'worker', 'task runner', 'n8n execute'].includes(p.role));
+	return named
+		.sort((a, b) => (a.tree === b.tree ? (a.role === 'task runner') - (b.role === 'task runner') : a.tree < b.tree ? -1 : 1))
+		.map((p) => {
+			const name = p.role === 'task runner' ? `${p.tree}'s task runner` : p.role;
+			return `${name} ${fmtM(p.peak)}${idle && p.idle ? ` (idle ${fmtM(p.idle)})` : ''}`;
+		})
+		.join(', ');
+}
+
+function n8nPeak(processes) {
+	return Math.max(0, ...processes.filter((p) => ['main', 'worker'].includes(p.role)).map((p) => p.peak));
+}
+
+export function report(results) {
+	const lines = [];
+	const cpu = cpus()[0]?.model ?? 'unknown CPU';
+	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}; n8n 1.123 on Node ${process.version}, n8n 2.41 on Node 24 (${sh(node24(), ['--version']).toString().trim()}); PostgreSQL ${sh('psql', ['--version']).toString().trim().split(' ').pop()}.`);
+	lines.push(`Run: ${results.started} to ${new Date().toISOString()}`);
+	if (results.items?.length) {
+		lines.push('');
+		lines.push('(d) The plain path, one item per record: Webhook → Read/Write Files from Disk (the export as one plain zip) → Parse JSON Lines (Records), in n8n 2.41, one process (SQLite), `N8N_DEFAULT_BINARY_DATA_MODE=filesystem`. Wall: from the webhook call until n8n has recorded the execution as finished (saving included). Peak RSS of each n8n process during the run (its RSS before the run in brackets).');
+		lines.push('');
+		lines.push('| records | JSON | n8n setting | result | wall | peak RSS | records checked |');
+		lines.push('|---|---|---|---|---|---|---|');
+		for (const r of results.items) {
+			lines.push(`| ${r.n.toLocaleString('en')} | ${fmtM(r.jsonBytes)} (zip ${fmtM(r.zipBytes)}) | ${r.label} | ${r.status === 'success' ? 'success' : `**${r.status}**`} | ${fmtS(r.seconds)} | ${processPeaks(r.processes, { idle: true })} | ${r.check ?? '–'} |`);
+		}
+	}
+	if (results.exports?.length) {
+		lines.push('');
+		lines.push(`(e) The large export into PostgreSQL, two routes on the same export: the simulator's (test/simulator, large exports on disk: CDDS interactions of four entity types, every inbound email with a ${ATTACHMENT_BYTES.toLocaleString('en')}-byte attachment, one file per entity type, \`zip -s\`-style 100 MB parts, each S/MIME-encrypted).`);
+		lines.push('');
+		lines.push('| records | per kind | JSON | encrypted parts |');
+		lines.push('|---|---|---|---|');
+		for (const e of results.exports) lines.push(`| ${e.records.toLocaleString('en')} | ${Object.entries(e.kinds).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')} | ${fmtM(e.jsonBytes)} | ${e.parts} (${fmtM(e.partBytes)}) |`);
+		lines.push('');
+		lines.push('- **CLI + COPY**: `cx-export records --key … <parts> | psql -c "\\copy contact_history(record) from stdin with (format csv, quote e\'\\x01\', delimiter e\'\\x02\')"`, from the parts on disk. Peak RSS of the pipeline (cx-export + psql).');
+		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
+		lines.push('- Every row of `contact_history` is checked after each route: the count and an order-independent digest (sum of SHA-256 of each record as canonical JSON) against the export\'s records as `cx-export extract` writes them.');
+		lines.push('');
+		lines.push('| records | route | result | wall | after the export was ready | × CLI + COPY | peak RSS | rows |');
+		lines.push('|---|---|---|---|---|---|---|---|');
+		for (const e of results.exports) {
+			const cli = results.cli?.find((c) => c.records === e.records || c.label === String(e.n));
+			if (cli) lines.push(`| ${e.records.toLocaleString('en')} | CLI + COPY | success | ${fmtS(cli.seconds)} | ${fmtS(cli.seconds)} | 1.0 | pipeline ${fmtM(cli.peak)} (${Object.entries(cli.byRole).filter(([, v]) => v > 5 * MiB).map(([k, v]) => `${k} ${fmtM(v)}`).join(', ')}) | ${cli.check} |`);
+			for (const w of (results.workflow ?? []).filter((x) => x.n === e.n)) {
+				const ratio = cli && w.afterExportSeconds !== undefined ? `${(w.afterExportSeconds / cli.seconds).toFixed(1)} (total ${(w.seconds / cli.seconds).toFixed(1)})` : '–';
+				lines.push(`| ${e.records.toLocaleString('en')} | ${w.label}${w.ranOnWorker === false ? ' ⚠ not on the worker' : ''} | ${w.status === 'success' ? `success, ${w.chunks} chunks` : `**${w.status}**`} | ${fmtS(w.seconds)} | ${fmtS(w.afterExportSeconds)} | ${ratio} | ${processPeaks(w.processes, { idle: true })} | ${w.check ?? (w.failure ?? []).join(' / ')} |`);
+			}
+		}
+		lines.push('');
+		lines.push('Against the targets (peak RSS of each n8n process ≤ 1 GiB at both sizes, flat; wall after the export was ready ≤ 3× CLI + COPY):');
+		lines.push('');
+		lines.push('| route | ' + results.exports.map((e) => `${e.records.toLocaleString('en')}: n8n peak, × CLI + COPY`).join(' | ') + ' | targets |');
+		lines.push('|---|' + results.exports.map(() => '---|').join('') + '---|');
+		for (const mode of [...new Set((results.workflow ?? []).map((w) => w.mode))]) {
+			const cells = [];
+			let ok = true;
+			let label = mode;
+			for (const e of results.exports) {
+				const w = results.workflow.find((x) => x.mode === mode && x.n === e.n);
+				const cli = results.cli?.find((c) => c.label === String(e.n));
+				if (!w) {
+					cells.push('–');
+					continue;
+				}
+				label = w.label;
+				const peak = n8nPeak(w.processes);
+				const ratio = cli && w.afterExportSeconds !== undefined ? w.afterExportSeconds / cli.seconds : undefined;
+				ok &&= w.status === 'success' && w.ok && peak <= 1024 * MiB && ratio !== undefined && ratio <= 3;
+				cells.push(`${fmtM(peak)}, ${ratio === undefined ? '–' : `${ratio.toFixed(1)}×`}`);
+			}
+			lines.push(`| ${label} | ${cells.join(' | ')} | ${ok ? 'met' : '**not met**'} |`);
+		}
+	}
+	return lines.join('\n');
+}
+
+export async function main(argv) {
+	const opts = options(argv);
+	mkdirSync(runs, { recursive: true });
+	key();
+	const results = { started: new Date().toISOString() };
+	if (opts.only.has('items')) results.items = await benchItems(opts);
+	if (opts.only.has('cli') || opts.only.has('chunks')) Object.assign(results, await benchChunks(opts));
+	writeFileSync(join(work, 'n8n-results.json'), JSON.stringify(results, null, 1));
+	const text = report(results);
+	writeFileSync(join(work, 'n8n-results.md'), `${text}\n`);
+	console.log(text);
+	const wrong = [...(results.items ?? []), ...(results.cli ?? []), ...(results.workflow ?? [])].filter((r) => /\*\*differ|\*\*counts differ/.test(r.check ?? ''));
+	if (wrong.length > 0) {
+		console.error(`\nrows or records differ from the export: ${wrong.map((r) => `${r.n ?? r.label} ${r.mode ?? 'cli'}`).join(', ')}`);
+		process.exitCode = 1;
+	}
+	return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	main().catch((error) => {
+		console.error(error.stack ?? error.message);
+		process.exit(1);
+	});
+}
