@@ -1,25 +1,32 @@
 #!/usr/bin/env node
 // The n8n part of `npm run bench`: large exports through real n8n, measured (a benchmark, not a test).
+// Figures and what they mean: docs/benchmarks.md, "Large exports in n8n".
 //
-//  items  the plain one-item-per-record path: Webhook → Read/Write Files from Disk (the export as
-//         one plain zip) → Parse JSON Lines (Records), in n8n 2.41 (Node 24, one process, SQLite,
-//         N8N_DEFAULT_BINARY_DATA_MODE=filesystem); 174,000 and 500,000 records by default. Run as n8n
-//         ships, then (where that fails) with the setting that makes it pass.
+//  items  the plain one-item-per-record path: Webhook → Read/Write Files from Disk (an export of
+//         bench/generate.mjs as one plain zip) → Parse JSON Lines (Records), in n8n 2.41 (Node 24,
+//         one process, SQLite, N8N_DEFAULT_BINARY_DATA_MODE=filesystem); 174,000 and 500,000 records.
+//         Item modes: default (n8n as shipped; records checked from the saved run data), nosave
+//         (EXECUTIONS_DATA_SAVE_ON_SUCCESS=none), nosave-count (the same + a Summarize node counting
+//         the records per kind, answered to the webhook).
 //  cli    the CLI + COPY route: `cx-export records <encrypted parts> | psql -c "\copy …"` into a
-//         throw-away PostgreSQL; 200,000 and 1,000,000 records by default.
+//         throw-away PostgreSQL; 200,000 and 1,000,000 records.
 //  chunks the workflow route: workflows/big-export-to-postgres.json (export → download as Record
 //         Chunks → Execute Workflow per chunk → one PostgreSQL statement per chunk) against the
-//         simulator serving the same encrypted parts, in n8n 1.123 (one process) and n8n 2.41
-//         (queue mode: Redis, main, one worker).
+//         simulator (bench/simulator.ts) serving the same encrypted parts. Modes: 1-single (n8n
+//         1.123, one process), 2-single, 2-queue (n8n 2.41, Redis, main + one worker), each with
+//         variants after `+`: heap<MiB> (NODE_OPTIONS=--max-old-space-size), chunk<N> (records per
+//         chunk), fs (queue mode with binary data in files).
 // Every PostgreSQL row is checked against the export (count and an order-independent digest of
-// the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, read
-// from /proc while it runs) and of each process tree (sampled). Results: .bench/n8n-results.md
-// and .json.
+// the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, reset
+// when the run starts, read from /proc while it runs) and of each process tree (sampled).
+// Data: .bench/n8n/ (kept; delete to regenerate). Results: .bench/n8n-results.md and .json.
 //
 //   node bench/n8n.mjs [--only items,cli,chunks] [--items 174000,500000] [--chunks 200000,1000000]
-//                      [--modes 1-single,2-queue] [--item-modes default,nosave] [--timeout-min 60]
-// (each also as an environment variable: CX_BENCH_ONLY, CX_BENCH_ITEMS, CX_BENCH_CHUNKS, …)
-// A quick run: node bench/n8n.mjs --items 20000 --chunks 20000,50000
+//                      [--modes 1-single,1-single+heap512,2-queue,…] [--item-modes default,nosave,nosave-count]
+//                      [--timeout-min 60]
+// (each also as an environment variable: CX_BENCH_ONLY, CX_BENCH_ITEMS, CX_BENCH_CHUNKS,
+// CX_BENCH_MODES, CX_BENCH_ITEM_MODES, CX_BENCH_TIMEOUT_MIN). Through npm: npm run bench -- --n8n-only …
+// A quick run: node bench/n8n.mjs --items 20000 --chunks 20000,50000 --modes 1-single,2-queue
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -804,7 +811,7 @@ function n8nPeak(processes) {
 export function report(results) {
 	const lines = [];
 	const cpu = cpus()[0]?.model ?? 'unknown CPU';
-	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}; n8n 1.123 on Node ${process.version}, n8n 2.41 on Node 24 (${sh(node24(), ['--version']).toString().trim()}); PostgreSQL ${sh('psql', ['--version']).toString().trim().split(' ').pop()}.`);
+	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}; n8n 1.123 on Node ${process.version}, n8n 2.41 on Node 24 (${sh(node24(), ['--version']).toString().trim()}); PostgreSQL ${/\d+\.\d+/.exec(sh('psql', ['--version']).toString())?.[0] ?? '?'}.`);
 	lines.push(`Run: ${results.started} to ${new Date().toISOString()}`);
 	if (results.items?.length) {
 		lines.push('');
