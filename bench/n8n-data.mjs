@@ -2,11 +2,11 @@
 //   records-<N>/  the JSON Lines files of an export of exactly N records (bench/generate.mjs' mix),
 //                 with DONE: { records, jsonBytes, files, truth } (truth: the order-independent digest)
 //   zip-<N>/      those files as one plain zip (what a user has after decrypting and reassembling)
-//   export-<N>/   those files as Genesys delivers them: zip -s 100m parts, each S/MIME-encrypted
+// (The large exports of the CLI + COPY and workflow routes are the simulator's: see n8n.mjs.)
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKey, generateRecordCount, makeEncryptedExport, sh } from './generate.mjs';
+import { ensureKey, generateRecordCount, sh } from './generate.mjs';
 import { digestFiles } from './rows.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,22 +54,6 @@ export async function plainZip(n) {
 	console.error(`[bench] zipping ${n} records into ${zip}…`);
 	sh('zip', ['-q', zip, ...source.files.map((f) => f.split('/').pop())], { cwd: source.dir });
 	const info = { zip, zipBytes: statSync(zip).size };
-	writeFileSync(join(dir, 'DONE'), JSON.stringify(info, null, 1));
-	return { dir, ...info, source };
-}
-
-/** The export as Genesys delivers it: encrypted split parts. */
-export async function encryptedParts(n) {
-	const dir = join(data, `export-${n}`);
-	const source = await records(n);
-	const known = done(dir);
-	if (known?.partBytes) return { dir, ...known, source };
-	rmSync(dir, { recursive: true, force: true });
-	const { certPath } = key();
-	console.error(`[bench] zip -s 100m and openssl smime -encrypt of ${n} records into ${dir}…`);
-	const made = makeEncryptedExport(source.dir, dir, certPath);
-	rmSync(join(dir, 'plain'), { recursive: true, force: true });
-	const info = { exportName: made.exportName, parts: made.parts, partBytes: made.parts.reduce((sum, p) => sum + statSync(p).size, 0), records: n };
 	writeFileSync(join(dir, 'DONE'), JSON.stringify(info, null, 1));
 	return { dir, ...info, source };
 }

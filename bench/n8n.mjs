@@ -37,7 +37,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { freePort, installN8n, pack, sh } from '../test/e2e/lib.mjs';
-import { data, encryptedParts, key, plainZip, root, work } from './n8n-data.mjs';
+import { data, key, plainZip, root, work } from './n8n-data.mjs';
 import { ProcessWatch } from './procs.mjs';
 import { compareDigests, digestFiles, digestTable } from './rows.mjs';
 
