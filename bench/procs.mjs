@@ -3,7 +3,7 @@
 // worker, task runner, …) from its command line.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
-function childrenMap() {
+export function childrenMap() {
 	const children = new Map();
 	for (const entry of readdirSync('/proc')) {
 		if (!/^\d+$/.test(entry)) continue;
@@ -136,4 +136,17 @@ export class ProcessWatch {
 			processes: [...this.procs.values()].map(({ tree, pid, role, argv, peak, idle, startupPeak, hwmReset }) => ({ tree, pid, role, argv, peak, idle, startupPeak, hwmReset })),
 		};
 	}
+}
+
+/** The RSS summed over `pid` and its descendants, now. */
+export function treeRss(pid) {
+	const children = childrenMap();
+	let total = 0;
+	const stack = [pid];
+	while (stack.length) {
+		const p = stack.pop();
+		total += status(p)?.rss ?? 0;
+		for (const child of children.get(p) ?? []) stack.push(child);
+	}
+	return total;
 }

@@ -16,36 +16,12 @@ import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKey, generateRecords, makeEncryptedExport, sh } from './generate.mjs';
+import { treeRss } from './procs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.bench');
 const cli = join(root, 'bin/cx-export.js');
 const MiB = 1024 * 1024;
-
-function treeRss(pid) {
-	// Sum VmRSS over pid and its descendants.
-	const children = new Map();
-	for (const entry of readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-			if (!children.has(ppid)) children.set(ppid, []);
-			children.get(ppid).push(Number(entry));
-		} catch {}
-	}
-	let total = 0;
-	const stack = [pid];
-	while (stack.length) {
-		const p = stack.pop();
-		try {
-			const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-			if (m) total += Number(m[1]) * 1024;
-		} catch {}
-		stack.push(...(children.get(p) ?? []));
-	}
-	return total;
-}
 
 /** Runs a command line `times` times: the median wall time and the highest peak RSS. */
 async function measureMedian(commandLine, times = 3) {

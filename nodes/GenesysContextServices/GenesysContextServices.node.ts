@@ -7,7 +7,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { mapLimited, type ExportToFilesRequest, type ExportStreamRequest, type FilterEvents, type FilterState } from '../../src/genesys/contextServices';
+import { mapLimited } from '../../src/pipeline/mapLimited';
+import { type ExportToFilesRequest, type ExportStreamRequest, type FilterEvents, type FilterState } from '../../src/genesys/contextServices';
 import { contextServicesClient } from '../shared/clients';
 import { eachItem } from '../shared/items';
 

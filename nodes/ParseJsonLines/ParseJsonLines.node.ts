@@ -12,7 +12,7 @@ import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/re
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
 import { binaryInputs } from '../shared/binaryInput';
-import { chunkItems, chunkParameters, chunkProperties, sliceRecords } from '../shared/chunkOutput';
+import { chunkItems, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
 import { errorItem } from '../shared/items';
 
@@ -60,11 +60,7 @@ export class ParseJsonLines implements INodeType {
 				type: 'options',
 				options: [
 					{ name: 'Records', value: 'records', description: 'One item per record: for CRMs, sheets and runs of up to about 100,000 records' },
-					{
-						name: 'Record Chunks',
-						value: 'chunks',
-						description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
-					},
+					recordChunksOutput,
 				],
 				default: 'records',
 			},

@@ -12,7 +12,7 @@ import type { ByteSource } from '../../src/pipeline/sources';
 import { parsePartName } from '../../src/zip';
 import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
-import { chunkParameters, chunkProperties } from '../shared/chunkOutput';
+import { chunkParameters, chunkProperties, recordChunksOutput } from '../shared/chunkOutput';
 import { exportItems } from '../shared/exportOutput';
 import { errorItem } from '../shared/items';
 import { decryptionKey, hasKeyCredential, smimeKeyTest } from '../shared/smimeKey';
@@ -65,11 +65,7 @@ export class ReassembleExport implements INodeType {
 				options: [
 					{ name: 'Merged Zip', value: 'zip', description: 'One item per export: an ordinary zip any tool opens' },
 					{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export, with its path, size and CRC-32' },
-					{
-						name: 'Record Chunks',
-						value: 'chunks',
-						description: 'The records of the JSON Lines files as JSON Lines files of N records each, one item per chunk (for large exports)',
-					},
+					recordChunksOutput,
 				],
 				default: 'zip',
 			},

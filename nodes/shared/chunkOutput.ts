@@ -15,6 +15,13 @@ export interface ChunkOutputOptions {
 	extra?: IDataObject;
 }
 
+/** The Record Chunks choice of a node's Output parameter. */
+export const recordChunksOutput = {
+	name: 'Record Chunks',
+	value: 'chunks',
+	description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
+};
+
 /** The parameters of the chunk output, shown where `show` says (the node's output is chunks). */
 export function chunkProperties(show: Record<string, Array<string | number | boolean>>): INodeProperties[] {
 	return [

@@ -14,7 +14,7 @@ import type { JsonLinesStats } from '../../src/jsonl/records';
 import { decryptTo, exportRecords, groupInputs, openZipFile, reassembleToFile } from '../../src/pipeline/export';
 import { makeTempDir, writeAtomically } from '../../src/pipeline/files';
 import { peek, type ByteSource } from '../../src/pipeline/sources';
-import { mapLimited } from '../../src/genesys/contextServices';
+import { mapLimited } from '../../src/pipeline/mapLimited';
 import { zipEntries } from '../../src/zip/extract';
 import { parsePartName } from '../../src/zip/parts';
 import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';

@@ -6,7 +6,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { makeTempDir } from '../../../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
-import { chunkParameters, chunkProperties } from '../../../shared/chunkOutput';
+import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { forOperations } from '../common';
@@ -57,11 +57,7 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 			{ name: 'Merged Zip', value: 'zip', description: 'One item per export: the parts of a split export put back together' },
 			{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export (the JSON Lines files)' },
 			{ name: 'Records', value: 'records', description: 'One item per record of the JSON Lines files (for CRMs and small runs)' },
-			{
-				name: 'Record Chunks',
-				value: 'chunks',
-				description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
-			},
+			recordChunksOutput,
 		],
 		default: 'files',
 	},
