@@ -15,7 +15,8 @@
 //         simulator (bench/simulator.ts) serving the same encrypted parts. Modes: 1-single (n8n
 //         1.123, one process), 2-single, 2-queue (n8n 2.41, Redis, main + one worker), each with
 //         variants after `+`: heap<MiB> (NODE_OPTIONS=--max-old-space-size), chunk<N> (records per
-//         chunk), fs (queue mode with binary data in files).
+//         chunk), fs (queue mode with binary data in files), mem<MiB> (each n8n process in a memory
+//         cgroup of that size, as in a container; needs root and a cgroup memory controller).
 // Every PostgreSQL row is checked against the export (count and an order-independent digest of
 // the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, reset
 // when the run starts, read from /proc while it runs) and of each process tree (sampled).
@@ -38,6 +39,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { freePort, installN8n, pack, sh } from '../test/e2e/lib.mjs';
 import { data, key, plainZip, root, work } from './n8n-data.mjs';
+import { memoryCage, memoryLimitUnavailable } from './cgroup.mjs';
 import { ProcessWatch } from './procs.mjs';
 import { compareDigests, digestFiles, digestTable } from './rows.mjs';
 
@@ -207,18 +209,26 @@ function node24() {
  * Starts n8n (one process, or queue mode: main + worker), POSTs to the workflow's webhook, waits
  * until n8n records the execution as finished (or a process dies), and measures it all.
  */
-async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutMs }) {
+async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutMs, memoryLimitMiB }) {
 	const { n8n, env } = ctx;
 	const watch = new ProcessWatch(200);
 	const procs = [];
+	// Each n8n process in its own memory cgroup, as each would be in its own container.
+	const cages = [];
+	const caged = (name, args) => {
+		if (!memoryLimitMiB) return [n8n.node, args];
+		const cage = memoryCage(name, memoryLimitMiB);
+		cages.push({ name, cage });
+		return cage.wrap(n8n.node, args);
+	};
 	let result;
 	try {
-		const main = launch(n8n.node, [n8n.bin, 'start'], { env, cwd: env.N8N_USER_FOLDER }, /Editor is now accessible/, 'n8n main');
+		const main = launch(...caged('main', [n8n.bin, 'start']), { env, cwd: env.N8N_USER_FOLDER }, /Editor is now accessible/, 'n8n main');
 		procs.push(main);
 		watch.add('main', main.child.pid);
 		await main.started;
 		if (queue) {
-			const worker = launch(n8n.node, [n8n.bin, 'worker', '--concurrency=2'], { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: env.N8N_USER_FOLDER }, /n8n worker is now ready/, 'n8n worker');
+			const worker = launch(...caged('worker', [n8n.bin, 'worker', '--concurrency=2']), { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: env.N8N_USER_FOLDER }, /n8n worker is now ready/, 'n8n worker');
 			procs.push(worker);
 			watch.add('worker', worker.child.pid);
 			await worker.started;
@@ -284,8 +294,10 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 			peaks: measured.trees,
 			processes: measured.processes,
 			nodes: peaksPerNode(nodeSpans(env.N8N_USER_FOLDER, workflowId), measured.timelines),
+			subWorkflow: subWorkflowTimes(env.N8N_USER_FOLDER, SUB_WORKFLOW_ID),
 			timelines: measured.timelines,
 			logs: Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)])),
+			...(memoryLimitMiB ? { memoryLimitMiB, oomKills: Object.fromEntries(cages.map(({ name, cage }) => [name, cage.oomKills()])) } : {}),
 		};
 	} catch (error) {
 		error.logs = Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)]));
@@ -293,6 +305,7 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 	} finally {
 		watch.stop();
 		for (const p of procs.reverse()) await stop(p);
+		for (const { cage } of cages) cage.remove();
 	}
 	return result;
 }
@@ -322,6 +335,36 @@ function nodeSpans(folder, workflowId) {
 		}
 	}
 	return spans.sort((a, b) => a.started - b.started);
+}
+
+const SUB_WORKFLOW_ID = 'cxLoadChunk00001';
+
+/**
+ * Where a sub-workflow's time went, from n8n's event log: its executions (count, seconds from
+ * workflow started to success) and, per node, the summed seconds. Undefined if it never ran.
+ */
+function subWorkflowTimes(folder, workflowId) {
+	const spans = nodeSpans(folder, workflowId);
+	if (spans.length === 0) return undefined;
+	const perNode = {};
+	for (const span of spans) {
+		const entry = (perNode[span.node] ??= { runs: 0, seconds: 0 });
+		entry.runs += 1;
+		entry.seconds += (span.finished - span.started) / 1000;
+	}
+	const events = workflowEvents(folder, workflowId).sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+	const started = new Map();
+	let executions = 0;
+	let seconds = 0;
+	for (const event of events) {
+		const id = event.payload?.executionId;
+		if (event.eventName === 'n8n.workflow.started') started.set(id, Date.parse(event.ts));
+		else if (event.eventName === 'n8n.workflow.success' && started.has(id)) {
+			executions += 1;
+			seconds += (Date.parse(event.ts) - started.get(id)) / 1000;
+		}
+	}
+	return { executions, seconds, perNode };
 }
 
 /** The highest RSS of each tree's root process while each node ran (from the timelines). */
@@ -675,7 +718,8 @@ const CHUNK_MODES = {
 /**
  * A mode, with variants after `+`: `heap<MiB>` runs n8n with NODE_OPTIONS=--max-old-space-size=<MiB>,
  * `chunk<N>` sets the workflow's Records per Chunk, `fs` keeps binary data in files in queue mode
- * (n8n's default there is the database) (e.g. `2-queue+heap640`, `1-single+chunk2000`, `2-queue+fs`).
+ * (n8n's default there is the database), `mem<MiB>` starts each n8n process in a memory cgroup of
+ * that size (e.g. `2-queue+heap640`, `1-single+chunk2000`, `2-queue+fs`, `1-single+mem1024`).
  */
 function chunkMode(modeName) {
 	const [base, ...variants] = modeName.split('+');
@@ -683,6 +727,7 @@ function chunkMode(modeName) {
 	if (!mode) throw new Error(`unknown mode ${base} (${Object.keys(CHUNK_MODES).join(', ')})`);
 	const env = {};
 	let recordsPerChunk;
+	let memoryLimitMiB;
 	const labels = [];
 	for (const v of variants) {
 		const heap = /^heap(\d+)$/.exec(v);
@@ -696,14 +741,21 @@ function chunkMode(modeName) {
 		} else if (v === 'fs') {
 			env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
 			labels.push('binary data in files (one disk for main and worker)');
-		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, fs)`);
+		} else if (/^mem\d+$/.test(v)) {
+			memoryLimitMiB = Number(v.slice(3));
+			labels.push(`each n8n process in a ${memoryLimitMiB} MiB memory cgroup, as in a container with \`-m ${memoryLimitMiB}m\` (no flags: Node sizes its heap from the limit)`);
+		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, fs, mem<MiB>)`);
 	}
 	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE) labels.unshift('binary data in the database (n8n\'s default in queue mode)');
-	return { ...mode, env, recordsPerChunk, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
+	return { ...mode, env, recordsPerChunk, memoryLimitMiB, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
 }
 
 async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 	const mode = chunkMode(modeName);
+	if (mode.memoryLimitMiB && memoryLimitUnavailable()) {
+		log(`chunks ${exp.n} ${modeName}: skipped, ${memoryLimitUnavailable()}`);
+		return { n: exp.n, mode: modeName, label: mode.label, status: `not run: ${memoryLimitUnavailable()}` };
+	}
 	const n8n = installN8n(mode.line);
 	log(`chunks: ${exp.n} records, ${mode.label}`);
 	resetWarehouse(pg);
@@ -736,9 +788,9 @@ async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 		// n8n 2.x runs the published version of a sub-workflow when a trigger started the parent.
 		if (mode.line === '2') activate(mode.line, n8n, env, sub.id);
 		const ctx = { n8n, env, pg };
-		const r = await runServer(ctx, { workflowId: big.id, webhookPath: CHUNKS_PATH, queue: mode.queue, timeoutMs });
+		const r = await runServer(ctx, { workflowId: big.id, webhookPath: CHUNKS_PATH, queue: mode.queue, timeoutMs, memoryLimitMiB: mode.memoryLimitMiB });
 		writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
-		const row = { n: exp.n, mode: modeName, label: mode.label, seconds: r.seconds, status: r.status, peaks: r.peaks, processes: r.processes, nodes: r.nodes, timelines: r.timelines };
+		const row = { n: exp.n, mode: modeName, label: mode.label, seconds: r.seconds, status: r.status, peaks: r.peaks, processes: r.processes, nodes: r.nodes, subWorkflow: r.subWorkflow, timelines: r.timelines, memoryLimitMiB: r.memoryLimitMiB, oomKills: r.oomKills };
 		if (r.status === 'success') {
 			const run = await savedRun(ctx, r.execution.id);
 			const node = (name) => run?.resultData?.runData?.[name]?.[0];
@@ -842,8 +894,21 @@ export function report(results) {
 			if (cli) lines.push(`| ${e.records.toLocaleString('en')} | CLI + COPY | success | ${fmtS(cli.seconds)} | ${fmtS(cli.seconds)} | 1.0 | pipeline ${fmtM(cli.peak)} (${Object.entries(cli.byRole).filter(([, v]) => v > 5 * MiB).map(([k, v]) => `${k} ${fmtM(v)}`).join(', ')}) | ${cli.check} |`);
 			for (const w of (results.workflow ?? []).filter((x) => x.n === e.n)) {
 				const ratio = cli && w.afterExportSeconds !== undefined ? `${(w.afterExportSeconds / cli.seconds).toFixed(1)} (total ${(w.seconds / cli.seconds).toFixed(1)})` : '–';
-				lines.push(`| ${e.records.toLocaleString('en')} | ${w.label}${w.ranOnWorker === false ? ' ⚠ not on the worker' : ''} | ${w.status === 'success' ? `success, ${w.chunks} chunks` : `**${w.status}**`} | ${fmtS(w.seconds)} | ${fmtS(w.afterExportSeconds)} | ${ratio} | ${processPeaks(w.processes, { idle: true })} | ${w.check ?? (w.failure ?? []).join(' / ')} |`);
+				const kills = Object.entries(w.oomKills ?? {}).filter(([, k]) => k > 0);
+				const killed = kills.length ? ` (killed for memory: ${kills.map(([k, v]) => `${k} ×${v}`).join(', ')})` : '';
+				lines.push(`| ${e.records.toLocaleString('en')} | ${w.label}${w.ranOnWorker === false ? ' ⚠ not on the worker' : ''} | ${w.status === 'success' ? `success, ${w.chunks} chunks` : `**${w.status}**`}${killed} | ${fmtS(w.seconds)} | ${fmtS(w.afterExportSeconds)} | ${ratio} | ${processPeaks(w.processes, { idle: true })} | ${w.check ?? (w.failure ?? []).join(' / ')} |`);
 			}
+		}
+		lines.push('');
+		lines.push('Where the time goes (seconds; from n8n\'s event log): the two big nodes of the parent, and in the sub-workflow the sum over its executions of each node.');
+		lines.push('');
+		lines.push('| records | route | Download in chunks | Load each chunk | sub-executions (their sum) | Chunk as text | Insert the chunk |');
+		lines.push('|---|---|---|---|---|---|---|');
+		for (const w of results.workflow ?? []) {
+			if (w.status !== 'success') continue;
+			const parent = (name) => w.nodes?.find((x) => x.node === name)?.seconds;
+			const sub = (name) => w.subWorkflow?.perNode?.[Object.keys(w.subWorkflow.perNode).find((k) => k.startsWith(name))]?.seconds;
+			lines.push(`| ${w.n.toLocaleString('en')} | ${w.label} | ${fmtS(parent('Download in chunks'))} | ${fmtS(parent('Load each chunk'))} | ${w.subWorkflow ? `${w.subWorkflow.executions} (${fmtS(w.subWorkflow.seconds)})` : '–'} | ${fmtS(sub('Chunk as text'))} | ${fmtS(sub('Insert the chunk'))} |`);
 		}
 		lines.push('');
 		lines.push('Against the targets (peak RSS of each n8n process ≤ 1 GiB at both sizes, flat; wall after the export was ready ≤ 3× CLI + COPY):');

@@ -160,6 +160,8 @@ export class ParseJsonLines implements INodeType {
 			const firstError = errors.length;
 			try {
 				const output = this.getNodeParameter('output', itemIndex, 'records') as 'records' | 'chunks';
+				// Chunks pass each line's bytes on: checked by the byte scanner, not built as objects (unless validated).
+				const lazyValues = output === 'chunks' && options.validate !== true;
 				const names = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 				const entries = String(options.entries ?? '').trim();
 				const entryFilter = entries === '' ? isRecordsEntry : globMatcher(entries);
@@ -174,7 +176,7 @@ export class ParseJsonLines implements INodeType {
 				/** The item's records: every input in turn, checked against the CDDS schemas when asked. */
 				async function* checked(): AsyncGenerator<JsonRecord> {
 					for (const input of inputs) {
-						for await (const record of exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter }, stats)) {
+						for await (const record of exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter, lazyValues }, stats)) {
 							if (options.validate === true) {
 								const kind = recordKindForEntry(record.source);
 								const result = kind ? validateRecord(kind, record.value) : undefined;

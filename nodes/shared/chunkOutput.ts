@@ -41,7 +41,7 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 			type: 'boolean',
 			default: false,
 			displayOptions: { show },
-			description: 'Whether each chunk is written gzip-compressed (.jsonl.gz). Parse JSON Lines reads both.',
+			description: 'Whether each chunk is written gzip-compressed (.jsonl.gz, fastest level: JSON Lines become about 5× smaller). Parse JSON Lines reads both.',
 		},
 	];
 }

@@ -170,7 +170,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 			case 'chunks': {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
-				const records = sliceRecords(exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path }, stats), 0, max);
+				const records = sliceRecords(exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path, lazyValues: true }, stats), 0, max);
 				const chunks = await chunkItems(context, records, {
 					recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
 					gzip: options.chunks?.gzip === true,

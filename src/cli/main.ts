@@ -227,7 +227,7 @@ async function recordsCommand(args: string[]): Promise<void> {
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out = new StdoutWriter();
 	try {
-		for await (const record of exportRecords(sources, { key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add }, stats)) {
+		for await (const record of exportRecords(sources, { key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, lazyValues: true }, stats)) {
 			// Compact lines go out exactly as the export wrote them; others are re-serialised.
 			await out.write(isCompactJson(record.raw) ? record.raw : Buffer.from(JSON.stringify(record.value)));
 		}

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { parseJsonLines, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
+import { parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
 import { CentralDirectoryTooLarge, extractTo, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { makeTempDir, writeAtomically } from './files';
 import { gunzipped, peek, plaintext, type ByteSource } from './sources';
@@ -74,15 +74,33 @@ export async function reassembleTo(sources: ByteSource[], out: Writable, options
 
 /**
  * Reassembles one export into the file `path` (complete, or not there at all). An export whose
- * central directory is larger than the default window (hundreds of thousands of files) is read a
- * second time with the room it needs, so ordinary exports keep the small window.
+ * central directory is larger than the window (`maxCentralDirectoryBytes`, default 16 MiB) is read
+ * a second time with the room it needs, up to LARGEST_CENTRAL_DIRECTORY_BYTES, so ordinary exports
+ * keep the small window. `onRead` counts each byte once: the second pass reports only what goes
+ * beyond the first.
  */
-export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions) {
+export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & { maxCentralDirectoryBytes?: number }) {
+	const report = options.onRead;
+	let firstPass = 0;
+	const countFirst =
+		report &&
+		((bytes: number) => {
+			firstPass += bytes;
+			report(bytes);
+		});
 	try {
-		return await writeAtomically(path, (out) => reassembleTo(sources, out, options));
+		return await writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, onRead: countFirst }));
 	} catch (error) {
 		if (!(error instanceof CentralDirectoryTooLarge) || error.neededBytes > LARGEST_CENTRAL_DIRECTORY_BYTES) throw error;
-		return writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: error.neededBytes }));
+		let secondPass = 0;
+		const countSecond =
+			report &&
+			((bytes: number) => {
+				const counted = Math.max(secondPass, firstPass);
+				secondPass += bytes;
+				if (secondPass > counted) report(secondPass - counted);
+			});
+		return writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: error.neededBytes, onRead: countSecond }));
 	}
 }
 
@@ -130,6 +148,8 @@ export interface RecordsOptions extends PipelineOptions {
 	onSkip?: (skipped: SkippedLine) => void;
 	/** Which zip entries hold records (default: isRecordsEntry). */
 	entryFilter?: (entryName: string) => boolean;
+	/** Parse each record's value only when it is read (see JsonLinesOptions.lazyValues). */
+	lazyValues?: boolean;
 }
 
 /**
@@ -180,7 +200,7 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 			if (kind === 'other' || kind === 'gzip') {
 				// JSON Lines, or gzipped JSON Lines (a record chunk written with gzip).
 				const lines = kind === 'gzip' ? gunzipped(stream, group[0].name) : stream;
-				yield* parseJsonLines(lines, { source: group[0].name, onError: options.onError, onSkip: options.onSkip }, stats);
+				yield* parseJsonLines(lines, { source: group[0].name, ...lineOptions(options) }, stats);
 				continue;
 			}
 			await drain(stream);
@@ -189,12 +209,16 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 	}
 }
 
+function lineOptions(options: RecordsOptions): Omit<JsonLinesOptions, 'source'> {
+	return { onError: options.onError, onSkip: options.onSkip, lazyValues: options.lazyValues };
+}
+
 async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
 	const zip = await openZipFile(group, options);
 	try {
 		for await (const entry of zipEntries(zip.path, options.limits)) {
 			if (entry.isDirectory || !(options.entryFilter ?? isRecordsEntry)(entry.name)) continue;
-			yield* parseJsonLines(await entry.open(), { source: entry.name, onError: options.onError, onSkip: options.onSkip }, stats);
+			yield* parseJsonLines(await entry.open(), { source: entry.name, ...lineOptions(options) }, stats);
 		}
 	} finally {
 		await zip.close();

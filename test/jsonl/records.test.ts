@@ -304,6 +304,55 @@ describe('parseJsonLines: long lines', () => {
 	});
 });
 
+describe('parseJsonLines: lazyValues', () => {
+	const lines = [
+		'\ufeff{"ID":"1","n":12345678901234567890,"s":"caf\\u00e9"}',
+		'',
+		'  {"ID": "2", "nested": {"a": [1, 2.5e3, true, null]}}  \r',
+		'{"ID":"3",}',
+		'[1,2]',
+		'42',
+		'"text"',
+		'{"ID":"4","t":"Søren"}',
+		'{"ID":"5"',
+		'{"ID":"6","x":tru}',
+		'{"ID":"7"} {"ID":"8"}',
+		'{"ID":"9","e":"\\x"}',
+		'\t',
+		'{}',
+	];
+	const data = Buffer.concat([Buffer.from(lines.join('\n')), Buffer.from([0x0a, 0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x0a])]);
+
+	it('yields the same records (line, raw bytes, value) and skips the same lines with the same reasons as eager parsing', async () => {
+		const run = async (lazyValues: boolean) => {
+			const skipped: string[] = [];
+			const { records, stats } = await parse(chunked(data, [7, 3, 64]), { onError: 'skip', lazyValues, onSkip: (bad) => skipped.push(bad.message) });
+			return { records: records.map((r) => ({ line: r.line, raw: r.raw.toString('latin1'), value: r.value })), skipped, stats };
+		};
+		const eager = await run(false);
+		const lazy = await run(true);
+		expect(lazy).toEqual(eager);
+		expect(eager.records.map((r) => r.line)).toEqual([1, 3, 8, 14]);
+		expect(eager.skipped.map((m) => Number(m.split(':')[1]))).toEqual([4, 5, 6, 7, 9, 10, 11, 12, 15]);
+	});
+
+	it('builds no value until it is read, and fails at the same line as eager parsing', async () => {
+		const spy = vi.spyOn(JSON, 'parse');
+		try {
+			const { records } = await parse('{"ID":"1"}\n{"ID":"2"}\n', { lazyValues: true });
+			expect(spy).not.toHaveBeenCalled();
+			expect(records[1].value).toEqual({ ID: '2' });
+			expect(spy).toHaveBeenCalledTimes(1);
+		} finally {
+			spy.mockRestore();
+		}
+		const eager = await failure(parse(data));
+		const lazy = await failure(parse(data, { lazyValues: true }));
+		expect(lazy.message).toBe(eager.message);
+		expect(lazy.message).toBe('Interaction-1.json:4: invalid JSON: expected a property name at column 11');
+	});
+});
+
 describe('parseJsonLines: malformed lines', () => {
 	it('stops at a malformed line with <source>:<line>: <reason>, without echoing the data', async () => {
 		const error = await failure(parse('{"a":1}\n{"secret":"p4ssw0rd",}\n{"b":2}\n'));

@@ -4,7 +4,7 @@
  * chunks on a split export made by `zip -s` and `openssl smime`.
  */
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { INodeExecutionData } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -109,6 +109,24 @@ describe('Parse JSON Lines at real size', () => {
 		expect(records[0].json).toEqual(JSON.parse(line(5)));
 		expect(records[99_999].json).toEqual(JSON.parse(line(100_004)));
 	}, 120_000);
+
+	it('refuses a damaged .jsonl.gz chunk with a message naming it, and passes no record of it on', async () => {
+		const whole = gzipSync(Buffer.from(`${line(0)}\n${line(1)}\n${line(2)}\n`));
+		const cut = whole.subarray(0, whole.length - 12);
+		const garbled = Buffer.from(whole);
+		garbled.fill(0x41, 20, 60);
+		for (const [bytes, reason] of [
+			[cut, /Interaction-1\.0001\.jsonl\.gz: not a readable gzip file: it ends before its end \(cut short\)/],
+			[garbled, /Interaction-1\.0001\.jsonl\.gz: not a readable gzip file: /],
+		] as const) {
+			const h = await harness({ nodeType: new ParseJsonLines(), parameters: {} });
+			await expect(h.execute([await fileItem(h, bytes, 'Interaction-1.0001.jsonl.gz')])).rejects.toThrow(reason);
+			const soft = await harness({ nodeType: new ParseJsonLines(), parameters: {}, continueOnFail: true });
+			const [out] = await soft.execute([await fileItem(soft, bytes, 'Interaction-1.0001.jsonl.gz')]);
+			expect(out).toHaveLength(1);
+			expect(out[0].json).toEqual({ error: expect.stringMatching(reason), errorDescription: 'Where: Interaction-1.0001.jsonl.gz (IO)' });
+		}
+	});
 
 	it('fails naming the line, and passes no chunk on, when a line is malformed; skips it when told', async () => {
 		const lines = big.toString('utf8').split('\n');

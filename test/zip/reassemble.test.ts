@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CxError } from '../../src/errors';
+import { reassembleToFile } from '../../src/pipeline/export';
+import { fileSource } from '../../src/pipeline/sources';
 import { orderParts, reassemble, type ZipPart } from '../../src/zip';
 import {
 	bufferParts,
@@ -284,6 +286,20 @@ describe('reassemble: streaming', () => {
 		expect(needed).toBeGreaterThan(50_000);
 		const { summary } = await reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: needed });
 		expect(summary.entries).toBe(3000);
+	});
+
+	it('reassembleToFile reads an export whose central directory outgrows the window a second time, counting each byte once', async () => {
+		const names = splitPartNames(sets, 'wide');
+		const sources = await Promise.all(names.map((name) => fileSource(join(sets, name))));
+		const total = names.reduce((sum, name) => sum + statSync(join(sets, name)).size, 0);
+		const out = join(tmp.path, `second-pass-${outCount++}.zip`);
+		let reported = 0;
+		const summary = await reassembleToFile(sources, out, { maxCentralDirectoryBytes: 50_000, onRead: (bytes) => (reported += bytes) });
+		expect(summary.entries).toBe(3000);
+		expect(reported).toBe(total);
+		const direct = await reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: 10_000_000 });
+		expect(readFileSync(out).equals(direct.data)).toBe(true);
+		expect(unzipTest(out).ok).toBe(true);
 	});
 });
 
