@@ -15,8 +15,9 @@
 //         simulator (bench/simulator.ts) serving the same encrypted parts. Modes: 1-single (n8n
 //         1.123, one process), 2-single, 2-queue (n8n 2.41, Redis, main + one worker), each with
 //         variants after `+`: heap<MiB> (NODE_OPTIONS=--max-old-space-size), chunk<N> (records per
-//         chunk), fs (queue mode with binary data in files), mem<MiB> (each n8n process in a memory
-//         cgroup of that size, as in a container; needs root and a cgroup memory controller).
+//         chunk), cap<MiB> (Max Chunk Size), fs (queue mode with binary data in files), mem<MiB>
+//         (each n8n process in a memory cgroup of that size, as in a container; needs root and a
+//         cgroup memory controller), legacyexpr (N8N_EXPRESSION_ENGINE=legacy).
 // Every PostgreSQL row is checked against the export (count and an order-independent digest of
 // the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, reset
 // when the run starts, read from /proc while it runs) and of each process tree (sampled).
@@ -717,7 +718,8 @@ const CHUNK_MODES = {
 
 /**
  * A mode, with variants after `+`: `heap<MiB>` runs n8n with NODE_OPTIONS=--max-old-space-size=<MiB>,
- * `chunk<N>` sets the workflow's Records per Chunk, `fs` keeps binary data in files in queue mode
+ * `chunk<N>` sets the workflow's Records per Chunk, `cap<MiB>` its Max Chunk Size, `legacyexpr`
+ * runs n8n 2.x's expressions outside the isolate, `fs` keeps binary data in files in queue mode
  * (n8n's default there is the database), `mem<MiB>` starts each n8n process in a memory cgroup of
  * that size (e.g. `2-queue+heap640`, `1-single+chunk2000`, `2-queue+fs`, `1-single+mem1024`).
  */
@@ -727,6 +729,7 @@ function chunkMode(modeName) {
 	if (!mode) throw new Error(`unknown mode ${base} (${Object.keys(CHUNK_MODES).join(', ')})`);
 	const env = {};
 	let recordsPerChunk;
+	let maxChunkMiB;
 	let memoryLimitMiB;
 	const labels = [];
 	for (const v of variants) {
@@ -741,13 +744,19 @@ function chunkMode(modeName) {
 		} else if (v === 'fs') {
 			env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
 			labels.push('binary data in files (one disk for main and worker)');
+		} else if (/^cap\d+$/.test(v)) {
+			maxChunkMiB = Number(v.slice(3));
+			labels.push(`chunks of at most ${maxChunkMiB} MiB`);
+		} else if (v === 'legacyexpr') {
+			env.N8N_EXPRESSION_ENGINE = 'legacy';
+			labels.push('N8N_EXPRESSION_ENGINE=legacy (expressions outside the isolate)');
 		} else if (/^mem\d+$/.test(v)) {
 			memoryLimitMiB = Number(v.slice(3));
 			labels.push(`each n8n process in a ${memoryLimitMiB} MiB memory cgroup, as in a container with \`-m ${memoryLimitMiB}m\` (no flags: Node sizes its heap from the limit)`);
-		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, fs, mem<MiB>)`);
+		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, cap<MiB>, fs, mem<MiB>, legacyexpr)`);
 	}
 	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE) labels.unshift('binary data in the database (n8n\'s default in queue mode)');
-	return { ...mode, env, recordsPerChunk, memoryLimitMiB, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
+	return { ...mode, env, recordsPerChunk, maxChunkMiB, memoryLimitMiB, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
 }
 
 async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
@@ -782,7 +791,9 @@ async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 		const sub = JSON.parse(readFileSync(join(root, 'workflows', 'load-chunk-to-postgres.json'), 'utf8'));
 		importWorkflow(n8n, env, sub);
 		const big = benchBigExport();
-		if (mode.recordsPerChunk) big.nodes.find((node) => node.name === 'Download in chunks').parameters.recordsPerChunk = mode.recordsPerChunk;
+		const download = big.nodes.find((node) => node.name === 'Download in chunks');
+		if (mode.recordsPerChunk) download.parameters.recordsPerChunk = mode.recordsPerChunk;
+		if (mode.maxChunkMiB) download.parameters.maxChunkMiB = mode.maxChunkMiB;
 		importWorkflow(n8n, env, big);
 		activate(mode.line, n8n, env, big.id);
 		// n8n 2.x runs the published version of a sub-workflow when a trigger started the parent.

@@ -4,11 +4,13 @@
  * way a large export goes through n8n: n8n holds a hundred small items, not a million records.
  */
 import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-import { checkRecordsPerChunk, chunkFileName, DEFAULT_RECORDS_PER_CHUNK, recordChunks } from '../../src/jsonl/chunks';
+import { checkMaxChunkBytes, checkRecordsPerChunk, chunkFileName, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_RECORDS_PER_CHUNK, recordChunks } from '../../src/jsonl/chunks';
 import type { JsonRecord } from '../../src/jsonl/records';
 
 export interface ChunkOutputOptions {
 	recordsPerChunk: number;
+	/** Bytes of JSON Lines a chunk may hold (before compression). */
+	maxChunkBytes?: number;
 	gzip: boolean;
 	binaryPropertyName: string;
 	/** Added to every item's JSON (e.g. the run or export the records come from). */
@@ -36,6 +38,16 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 				'How many records each JSON Lines file holds (records of one source file only). n8n then holds one small item per chunk; a sub-workflow per chunk (Execute Workflow) loads it and frees it.',
 		},
 		{
+			displayName: 'Max Chunk Size (MiB)',
+			name: 'maxChunkMiB',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: DEFAULT_MAX_CHUNK_BYTES / MIB,
+			displayOptions: { show },
+			description:
+				'A chunk also ends before it passes this size (JSON Lines, before compression), so records with large attachments make smaller chunks. A single record bigger than this is a chunk of its own.',
+		},
+		{
 			displayName: 'Compress Chunks (Gzip)',
 			name: 'gzipChunks',
 			type: 'boolean',
@@ -46,18 +58,23 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 	];
 }
 
+const MIB = 1024 * 1024;
+
 /** The chunk parameters of an item, checked. */
-export function chunkParameters(context: IExecuteFunctions, itemIndex: number): { recordsPerChunk: number; gzip: boolean } {
+export function chunkParameters(context: IExecuteFunctions, itemIndex: number): { recordsPerChunk: number; maxChunkBytes: number; gzip: boolean } {
 	const recordsPerChunk = Number(context.getNodeParameter('recordsPerChunk', itemIndex, DEFAULT_RECORDS_PER_CHUNK));
 	const problem = checkRecordsPerChunk(recordsPerChunk);
 	if (problem) throw new NodeOperationError(context.getNode(), `Records per Chunk: ${problem}`, { itemIndex });
-	return { recordsPerChunk, gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true };
+	const mib = Number(context.getNodeParameter('maxChunkMiB', itemIndex, DEFAULT_MAX_CHUNK_BYTES / MIB));
+	const maxChunkBytes = Math.round(mib * MIB);
+	if (!(mib > 0) || checkMaxChunkBytes(maxChunkBytes)) throw new NodeOperationError(context.getNode(), `Max Chunk Size (MiB): must be a positive number, got ${String(mib)}`, { itemIndex });
+	return { recordsPerChunk, maxChunkBytes, gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true };
 }
 
 /** One item per chunk of `records`; each chunk streamed into n8n's binary data. */
 export async function chunkItems(context: IExecuteFunctions, records: AsyncIterable<JsonRecord>, options: ChunkOutputOptions): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, gzip: options.gzip }, async (stream, start): Promise<IBinaryData> =>
+	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, maxChunkBytes: options.maxChunkBytes, gzip: options.gzip }, async (stream, start): Promise<IBinaryData> =>
 		context.helpers.prepareBinaryData(stream, chunkFileName(start), start.gzip ? 'application/gzip' : 'application/x-ndjson'),
 	);
 	for await (const { chunk, result } of chunks) {

@@ -36,7 +36,7 @@ export interface OutputOptions {
 	extra?: IDataObject;
 	tempDir?: string;
 	/** Chunks: records per chunk and gzip. */
-	chunks?: { recordsPerChunk: number; gzip: boolean };
+	chunks?: { recordsPerChunk: number; maxChunkBytes?: number; gzip: boolean };
 }
 
 export function mimeTypeFor(name: string): string {
@@ -173,6 +173,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 				const records = sliceRecords(exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path, lazyValues: true }, stats), 0, max);
 				const chunks = await chunkItems(context, records, {
 					recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
+					maxChunkBytes: options.chunks?.maxChunkBytes,
 					gzip: options.chunks?.gzip === true,
 					binaryPropertyName: options.binaryPropertyName,
 					extra,

@@ -22,6 +22,14 @@ import type { JsonRecord } from './records';
 export const DEFAULT_RECORDS_PER_CHUNK = 10_000;
 
 /**
+ * A chunk also ends before it passes this many bytes of JSON Lines (before compression): 16 MiB.
+ * Records differ a hundredfold in size (an attachment line holds megabytes of base64), and what
+ * loads a chunk holds it whole — as one string in a sub-workflow, copied into n8n 2.x's expression
+ * isolate (128 MB by default) and back. A record bigger than this is a chunk of its own.
+ */
+export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/**
  * gzip level of compressed chunks: 1, the fastest. On export records it writes ~240 MB/s of JSON
  * Lines into files ~5.3× smaller; the default level (6) is 3× slower for files 15 % smaller, and
  * chunks are working files that are read once.
@@ -31,6 +39,8 @@ export const CHUNK_GZIP_LEVEL = 1;
 export interface ChunkOptions {
 	/** Records per chunk (default 10,000). */
 	recordsPerChunk?: number;
+	/** Bytes of JSON Lines a chunk may hold (default 16 MiB); a longer record is a chunk of its own. */
+	maxChunkBytes?: number;
 	/** Compress each chunk with gzip. */
 	gzip?: boolean;
 	/** Lines are collected into writes of about this many bytes (default 1 MiB). */
@@ -70,9 +80,15 @@ export function checkRecordsPerChunk(value: number): string | undefined {
 	return undefined;
 }
 
+export function checkMaxChunkBytes(value: number): string | undefined {
+	if (!Number.isSafeInteger(value) || value < 1) return `the chunk size limit must be a whole number of bytes, at least 1, got ${String(value)}`;
+	return undefined;
+}
+
 /**
- * Cuts `records` into chunks and hands each to `consume` as a readable stream of JSON Lines (gzip
- * when asked); yields each chunk once `consume` has read it all, with what it holds and what
+ * Cuts `records` into chunks — at most `recordsPerChunk` records and `maxChunkBytes` bytes, of
+ * consecutive lines of one source — and hands each to `consume` as a readable stream of JSON Lines
+ * (gzip when asked); yields each chunk once `consume` has read it all, with what it holds and what
  * `consume` returned. Stopping the iteration early closes `records`.
  */
 export async function* recordChunks<T>(
@@ -81,7 +97,8 @@ export async function* recordChunks<T>(
 	consume: (stream: Readable, start: ChunkStart) => Promise<T>,
 ): AsyncGenerator<{ chunk: ChunkInfo; result: T }> {
 	const perChunk = options.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK;
-	const problem = checkRecordsPerChunk(perChunk);
+	const maxBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+	const problem = checkRecordsPerChunk(perChunk) ?? checkMaxChunkBytes(maxBytes);
 	if (problem) throw new RangeError(problem);
 	const batchBytes = options.batchBytes ?? 1024 * 1024;
 	const gzip = options.gzip === true;
@@ -119,7 +136,7 @@ export async function* recordChunks<T>(
 							}
 							record = next.value;
 						}
-						if (record.source !== info.source || (info.records > 0 && record.line !== info.lastLine + 1)) {
+						if (record.source !== info.source || (info.records > 0 && (record.line !== info.lastLine + 1 || info.bytes + record.raw.length + 1 > maxBytes))) {
 							held = record;
 							break;
 						}

@@ -314,8 +314,24 @@ class BlockReader extends yauzl.RandomAccessReader {
 	private block: { start: number; data: Buffer } | undefined;
 	private closed = false;
 
-	constructor(private readonly fd: number) {
+	constructor(
+		private readonly fd: number,
+		/** The file's size: no read goes outside it, whatever an offset in the zip says. */
+		private readonly size: number,
+	) {
 		super();
+	}
+
+	/**
+	 * Why a read of `length` bytes at `position` cannot be made (an offset from a hostile or damaged
+	 * zip: past the end, negative, 2^63), or undefined. Checked before any fs call: Node throws
+	 * ERR_OUT_OF_RANGE synchronously for such positions, and inside yauzl's callbacks that throw
+	 * would be an uncaught exception, not this zip's error.
+	 */
+	private outside(position: number, length: number): Error | undefined {
+		if (Number.isSafeInteger(position) && Number.isSafeInteger(length) && position >= 0 && length >= 0 && position + length <= this.size) return undefined;
+		const where = Number.isSafeInteger(position) ? `${length} bytes at offset ${position}` : `${length} bytes at an offset beyond any file (${position})`;
+		return Object.assign(new Error(`the zip points outside the file: ${where}, in a file of ${this.size} bytes`), { code: 'ERR_ZIP_OUTSIDE' });
 	}
 
 	/** Reads `length` bytes at `position` (fewer only at the end of the file). */
@@ -335,6 +351,11 @@ class BlockReader extends yauzl.RandomAccessReader {
 			// Never a read on a closed descriptor: its number may already belong to another file.
 			const error = Object.assign(new Error('the zip was closed before this read (open an entry before asking for the next one)'), { code: 'ERR_ZIP_CLOSED' });
 			setImmediate(() => done(error));
+			return;
+		}
+		const outside = this.outside(position, length);
+		if (outside) {
+			setImmediate(() => done(outside));
 			return;
 		}
 		const cached = this.block;
@@ -359,6 +380,13 @@ class BlockReader extends yauzl.RandomAccessReader {
 	}
 
 	override _readStreamForRange(start: number, end: number): Readable {
+		const outside = this.outside(start, end - start);
+		if (outside) {
+			// An empty stream that fails: the error reaches the entry's reader, never the event loop.
+			const failing = new Readable({ read() {} });
+			process.nextTick(() => failing.destroy(outside));
+			return failing;
+		}
 		return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false, highWaterMark: READ_CHUNK });
 	}
 
@@ -386,13 +414,13 @@ async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
 	} catch (error) {
 		throw zipError(label, error);
 	}
-	const reader = new BlockReader(fd);
 	try {
 		size = await new Promise<number>((resolvePromise, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolvePromise(stats.size))));
 	} catch (error) {
-		reader.close(() => undefined);
+		fsClose(fd, () => undefined);
 		throw zipError(label, error);
 	}
+	const reader = new BlockReader(fd, size);
 	return new Promise((resolvePromise, reject) => {
 		yauzl.fromRandomAccessReader(
 			reader,
@@ -414,7 +442,7 @@ async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
 function zipError(label: string, error: unknown, entry?: string): CxError {
 	if (error instanceof CxError) return error;
 	const e = error as NodeJS.ErrnoException;
-	if (typeof e.code === 'string' && !e.code.startsWith('Z_')) return ioError(`${label}: cannot read it`, error);
+	if (typeof e.code === 'string' && !e.code.startsWith('Z_') && e.code !== 'ERR_ZIP_OUTSIDE') return ioError(`${label}: cannot read it`, error);
 	const message = error instanceof Error ? error.message : String(error);
 	const about = entry === undefined ? '' : ` (entry ${JSON.stringify(entry)})`;
 	const hint = /multi-disk/.test(message) ? ': this is one part of a split zip; reassemble the parts first' : '';

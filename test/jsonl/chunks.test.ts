@@ -139,5 +139,28 @@ describe('recordChunks', () => {
 		for (const recordsPerChunk of [0, -1, 1.5, Number.NaN]) {
 			await expect(collect(recordsOf([]), { recordsPerChunk })).rejects.toThrow(/records per chunk must be a whole number of at least 1/);
 		}
+		for (const maxChunkBytes of [0, -5, 2.5, Number.POSITIVE_INFINITY]) {
+			await expect(collect(recordsOf([]), { maxChunkBytes })).rejects.toThrow(/the chunk size limit must be a whole number of bytes, at least 1/);
+		}
+	});
+
+	it('ends a chunk before it passes maxChunkBytes; a record bigger than that is a chunk of its own', async () => {
+		const small = (i: number) => `{"ID":${i},"T":"${'s'.repeat(84)}"}`; // 100 bytes with its line break
+		const huge = `{"ID":"big","CONTENT":"${'A'.repeat(5000)}"}`;
+		const text = [small(1), small(2), small(3), small(4), small(5), huge, small(7), small(8)].join('\n');
+		const { out, infos } = await collect(recordsOf([{ source: 'Interaction-Attachment-1.json', text }]), { recordsPerChunk: 1000, maxChunkBytes: 300 });
+		expect(infos.map((c) => [c.firstLine, c.lastLine, c.records, c.bytes])).toEqual([
+			[1, 3, 3, 300],
+			[4, 5, 2, 200],
+			[6, 6, 1, huge.length + 1],
+			[7, 8, 2, 200],
+		]);
+		expect(Buffer.concat(out.map((o) => o.bytes)).toString()).toBe(`${text}\n`);
+		// By default, 16 MiB: 10,000 records of 2 KiB become chunks of 8,192 and the rest.
+		const wide = Array.from({ length: 10_000 }, (_, i) => `{"ID":"${String(i).padStart(5, '0')}","T":"${'w'.repeat(2026)}"}`);
+		expect(wide[0].length + 1).toBe(2048);
+		const byDefault = await collect(recordsOf([{ source: 'Interaction-1.json', text: wide.join('\n') }]), {});
+		expect(byDefault.infos.map((c) => c.records)).toEqual([8192, 1808]);
+		expect(byDefault.infos[0].bytes).toBe(16 * 1024 * 1024);
 	});
 });

@@ -110,6 +110,19 @@ describe('Parse JSON Lines at real size', () => {
 		expect(records[99_999].json).toEqual(JSON.parse(line(100_004)));
 	}, 120_000);
 
+	it('ends chunks at Max Chunk Size (MiB) too, and refuses a size that is not positive', async () => {
+		const text = Buffer.from(`${Array.from({ length: 50 }, (_, i) => line(i)).join('\n')}\n`);
+		const h = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', maxChunkMiB: 1024 / (1024 * 1024) } });
+		const [chunks] = await h.execute([await fileItem(h, text, 'Interaction-1.json')]);
+		expect(chunks.length).toBeGreaterThan(3);
+		expect(chunks.every((c) => Number(c.json.bytes) <= 1024)).toBe(true);
+		expect(chunks.reduce((sum, c) => sum + Number(c.json.records), 0)).toBe(50);
+		for (const maxChunkMiB of [0, -1]) {
+			const bad = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', maxChunkMiB } });
+			await expect(bad.execute([await fileItem(bad, text, 'Interaction-1.json')])).rejects.toThrow(`Max Chunk Size (MiB): must be a positive number, got ${maxChunkMiB}`);
+		}
+	});
+
 	it('refuses a damaged .jsonl.gz chunk with a message naming it, and passes no record of it on', async () => {
 		const whole = gzipSync(Buffer.from(`${line(0)}\n${line(1)}\n${line(2)}\n`));
 		const cut = whole.subarray(0, whole.length - 12);

@@ -332,6 +332,67 @@ describe('corrupt data', () => {
 	});
 });
 
+describe('hostile offsets', () => {
+	/** An end of central directory record whose fields all say "see the Zip64 record". */
+	function zip64Eocd(): Buffer {
+		const eocd = Buffer.alloc(22);
+		eocd.writeUInt32LE(0x06054b50, 0);
+		eocd.fill(0xff, 4, 20);
+		return eocd;
+	}
+	/** A Zip64 end of central directory locator pointing at `offset`. */
+	function locator(offset: bigint): Buffer {
+		const loc = Buffer.alloc(20);
+		loc.writeUInt32LE(0x07064b50, 0);
+		loc.writeBigUInt64LE(offset, 8);
+		loc.writeUInt32LE(1, 16);
+		return loc;
+	}
+
+	/** Runs `work` and fails if anything escapes as an uncaught exception meanwhile (as it would kill n8n). */
+	async function noUncaught<T>(work: () => Promise<T>): Promise<T> {
+		const escaped: unknown[] = [];
+		const listener = (error: unknown) => escaped.push(error);
+		process.on('uncaughtException', listener);
+		try {
+			const result = await work();
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			return result;
+		} finally {
+			process.off('uncaughtException', listener);
+			expect(escaped).toEqual([]);
+		}
+	}
+
+	it('a Zip64 locator pointing at 2^63, or past the end: ZIP_FORMAT naming the offset, never an uncaught exception', async () => {
+		const cases: Array<[string, Buffer, RegExp]> = [
+			['zip64-2p63.zip', Buffer.concat([Buffer.alloc(203, 0x20), locator(1n << 63n), zip64Eocd()]), /outside the file: 56 bytes at an offset beyond any file/],
+			['zip64-far.zip', Buffer.concat([Buffer.alloc(203, 0x20), locator(1_000_000n), zip64Eocd()]), /outside the file: 56 bytes at offset 1000000, in a file of 245 bytes/],
+		];
+		for (const [name, data, reason] of cases) {
+			expect(data.length).toBe(245);
+			const zipPath = write(name, data);
+			const error = await noUncaught(() => cxError(() => readEntries(zipPath)));
+			expect(error.code).toBe('ZIP_FORMAT');
+			expect(error.message).toMatch(reason);
+			const { dir } = newTarget();
+			const again = await noUncaught(() => cxError(() => extractTo(zipPath, dir)));
+			expect(again.code).toBe('ZIP_FORMAT');
+			expect(existsSync(dir)).toBe(false);
+		}
+	});
+
+	it('an entry whose local header offset lies past the end of the file: ZIP_FORMAT for that entry', async () => {
+		const data = Buffer.from(readFileSync(path('stored.zip')));
+		const [first] = listCentralDirectory(data);
+		data.writeUInt32LE(0xfffffff0, first.centralAt + 42);
+		const zipPath = write('local-far.zip', data);
+		const error = await noUncaught(() => cxError(() => readEntries(zipPath)));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toMatch(/outside the file/);
+	});
+});
+
 describe('unsafeNameReason', () => {
 	it.each([
 		['report.json', undefined],
