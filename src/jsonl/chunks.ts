@@ -24,8 +24,9 @@ export const DEFAULT_RECORDS_PER_CHUNK = 10_000;
 /**
  * A chunk also ends before it passes this many bytes of JSON Lines (before compression): 16 MiB.
  * Records differ a hundredfold in size (an attachment line holds megabytes of base64), and what
- * loads a chunk holds it whole — as one string in a sub-workflow, copied into n8n 2.x's expression
- * isolate (128 MB by default) and back. A record bigger than this is a chunk of its own.
+ * loads a chunk holds it whole, several times over (as a string in a sub-workflow, copied into
+ * n8n 2.x's expression isolate and back, as the SQL text, as its wire buffer): bounding the bytes
+ * bounds that memory. A record bigger than this is a chunk of its own.
  */
 export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 
