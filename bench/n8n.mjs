@@ -60,7 +60,7 @@ export function options(argv = process.argv.slice(2)) {
 			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks' },
 			items: { type: 'string', default: process.env.CX_BENCH_ITEMS ?? '174000,500000' },
 			chunks: { type: 'string', default: process.env.CX_BENCH_CHUNKS ?? '200000,1000000' },
-			modes: { type: 'string', default: process.env.CX_BENCH_MODES ?? '1-single,1-single+heap512,2-queue,2-queue+heap512+chunk5000,2-queue+heap512+chunk5000+fs' },
+			modes: { type: 'string', default: process.env.CX_BENCH_MODES ?? '1-single,1-single+mem1024,2-single,2-single+mem1536,2-queue,2-queue+fs' },
 			'item-modes': { type: 'string', default: process.env.CX_BENCH_ITEM_MODES ?? 'default,nosave,nosave-count' },
 			'timeout-min': { type: 'string', default: process.env.CX_BENCH_TIMEOUT_MIN ?? '60' },
 		},
@@ -895,7 +895,7 @@ export function report(results) {
 		for (const e of results.exports) lines.push(`| ${e.records.toLocaleString('en')} | ${Object.entries(e.kinds).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')} | ${fmtM(e.jsonBytes)} | ${e.parts} (${fmtM(e.partBytes)}) |`);
 		lines.push('');
 		lines.push('- **CLI + COPY**: `cx-export records --key … <parts> | psql -c "\\copy contact_history(record) from stdin with (format csv, quote e\'\\x01\', delimiter e\'\\x02\')"`, from the parts on disk. Peak RSS of the pipeline (cx-export + psql).');
-		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
+		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000 records or 16 MiB; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
 		lines.push('- Every row of `contact_history` is checked after each route: the count and an order-independent digest (sum of SHA-256 of each record as canonical JSON) against the export\'s records as `cx-export extract` writes them.');
 		lines.push('');
 		lines.push('| records | route | result | wall | after the export was ready | × CLI + COPY | peak RSS | rows |');
