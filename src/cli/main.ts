@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { isCompactJson, type JsonLinesStats } from '../jsonl/records';
+import { compactJson, type JsonLinesStats } from '../jsonl/records';
 import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
 import { decryptTo, exportRecords, extractExport, reassembleToFile } from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
@@ -228,8 +228,9 @@ async function recordsCommand(args: string[]): Promise<void> {
 	const out = new StdoutWriter();
 	try {
 		for await (const record of exportRecords(sources, { key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, lazyValues: true }, stats)) {
-			// Compact lines go out exactly as the export wrote them; others are re-serialised.
-			await out.write(isCompactJson(record.raw) ? record.raw : Buffer.from(JSON.stringify(record.value)));
+			// The export's bytes without whitespace between tokens: compact lines go out exactly as written,
+			// others lose only that whitespace (no parse, no re-serialising: nothing to overflow or round).
+			await out.write(compactJson(record.raw));
 		}
 		await out.flush();
 	} finally {

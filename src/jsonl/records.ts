@@ -251,31 +251,58 @@ export async function* parseJsonLines(
 }
 
 /**
+ * Where the string starting at the quote `open` ends: the index of its closing quote (one not
+ * escaped by an odd run of backslashes), or -1. Native searches from quote to quote.
+ */
+function closingQuote(line: Buffer, open: number): number {
+	let q = open + 1;
+	for (;;) {
+		q = line.indexOf(0x22, q);
+		if (q < 0) return -1;
+		let backslashes = 0;
+		for (let b = q - 1; line[b] === 0x5c; b--) backslashes++;
+		if ((backslashes & 1) === 0) return q;
+		q++;
+	}
+}
+
+function isJsonWhitespace(c: number): boolean {
+	return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/**
  * True when `line` (a valid JSON text) has no whitespace outside its strings, i.e. it is already
  * compact and can be written out as it is — faster than re-serialising, and exact: numbers beyond
  * 2^53 and escapes stay as the source wrote them. Jumps from quote to quote with native searches.
  */
 export function isCompactJson(line: Buffer): boolean {
-	let i = 0;
-	const n = line.length;
-	while (i < n) {
+	for (let i = 0; i < line.length; i++) {
 		const c = line[i];
 		if (c === 0x22) {
-			// Skip the string: find a closing quote not escaped by an odd run of backslashes.
-			let q = i + 1;
-			for (;;) {
-				q = line.indexOf(0x22, q);
-				if (q < 0) return false;
-				let backslashes = 0;
-				for (let b = q - 1; line[b] === 0x5c; b--) backslashes++;
-				if ((backslashes & 1) === 0) break;
-				q++;
-			}
-			i = q + 1;
-			continue;
-		}
-		if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) return false;
-		i++;
+			i = closingQuote(line, i);
+			if (i < 0) return false;
+		} else if (isJsonWhitespace(c)) return false;
 	}
 	return true;
+}
+
+/**
+ * `line` (a valid JSON text) without the whitespace outside its strings: the same bytes otherwise
+ * (numbers, escapes and key order as the source wrote them), so nothing is parsed or rebuilt and
+ * no depth of nesting can overflow a stack. `line` itself when it is already compact.
+ */
+export function compactJson(line: Buffer): Buffer {
+	if (isCompactJson(line)) return line;
+	const out = Buffer.allocUnsafe(line.length);
+	let n = 0;
+	for (let i = 0; i < line.length; i++) {
+		const c = line[i];
+		if (c === 0x22) {
+			const end = closingQuote(line, i);
+			const stop = end < 0 ? line.length - 1 : end;
+			n += line.copy(out, n, i, stop + 1);
+			i = stop;
+		} else if (!isJsonWhitespace(c)) out[n++] = c;
+	}
+	return out.subarray(0, n);
 }

@@ -167,6 +167,15 @@ describe('cx-export records', () => {
 		expect(skip.stdout.toString()).toBe('{"a":1}\n{"a":3}\n');
 		expect(skip.stderr).toMatch(/skipped 1 malformed line.*bad\.jsonl:2/);
 	});
+
+	it('compacts a spaced record nested 20,000 levels deep, keeping its 64-bit number and escapes', () => {
+		const depth = 20_000;
+		const deep = `{"a": ${'{"b": '.repeat(depth)}12345678901234567890${'}'.repeat(depth)}, "s": "\\u00e9"}`;
+		const jsonl = writeFile(dir.path, 'deep.jsonl', `{"x":1}\n${deep}\n{"y":2}\n`);
+		const r = cx(['records', jsonl]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(r.stdout.toString()).toBe(`{"x":1}\n{"a":${'{"b":'.repeat(depth)}12345678901234567890${'}'.repeat(depth)},"s":"\\u00e9"}\n{"y":2}\n`);
+	});
 });
 
 describe('usage', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { failure } from '../helpers/failure';
-import { isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from '../../src/jsonl';
+import { compactJson, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from '../../src/jsonl';
 
 type Chunk = Buffer | Uint8Array | string;
 
@@ -508,5 +508,32 @@ describe('isCompactJson', () => {
 			}),
 			{ numRuns: 500 },
 		);
+	});
+});
+
+describe('compactJson', () => {
+	it('removes only the whitespace outside strings: numbers, escapes and key order stay as written', () => {
+		const spaced = Buffer.from('{ "n" : 12345678901234567890 ,\t"s" : "a\\u00e9 b\\" }" ,\r\n "e" : [ 1.50 , 2E+3 , { } ] }');
+		expect(compactJson(spaced).toString()).toBe('{"n":12345678901234567890,"s":"a\\u00e9 b\\" }","e":[1.50,2E+3,{}]}');
+		const compact = Buffer.from('{"a":"x y"}');
+		expect(compactJson(compact)).toBe(compact);
+	});
+
+	it('agrees with JSON.stringify on random values written with indentation', () => {
+		fc.assert(
+			fc.property(fc.jsonValue(), fc.integer({ min: 0, max: 4 }), (value, indent) => {
+				const text = JSON.stringify({ v: value }, null, indent);
+				expect(compactJson(Buffer.from(text)).toString()).toBe(JSON.stringify({ v: value }));
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	it('compacts a record nested 20,000 levels deep (JSON.stringify overflows the stack on it)', () => {
+		const depth = 20_000;
+		const line = Buffer.from(`{"a": ${'{"b": '.repeat(depth)}1${'}'.repeat(depth)}}`);
+		const out = compactJson(line).toString();
+		expect(out).toBe(`{"a":${'{"b":'.repeat(depth)}1${'}'.repeat(depth)}}`);
+		expect(() => JSON.stringify(JSON.parse(line.toString()))).toThrow(RangeError);
 	});
 });
