@@ -5,12 +5,13 @@
  *   cx-export reassemble [--key KEY] [--passphrase P] PART... -o OUT.zip
  *   cx-export extract    [--key KEY] [--passphrase P] PART... -d DIR
  *   cx-export records    [--key KEY] [--passphrase P] [--on-error fail|skip] PART...
+  cx-export --version | --help
  *
  * Exit 0 on success; on failure exit 1 and one line `error: …` on stderr, and no output file
  * under its final name.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadDecryptionKey, type DecryptionKey } from '../cms';
@@ -102,14 +103,49 @@ async function keyFrom(values: Record<string, unknown>, required: boolean): Prom
 	}
 	const read = async (path: string, what: string) => {
 		try {
-			return await readFile(path);
+			return await readSmallFile(path, MAX_KEY_FILE_BYTES, what);
 		} catch (error) {
+			if (error instanceof CxError) throw error;
 			throw new CxError('IO', `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
 		}
 	};
 	const passphrase = typeof values.passphrase === 'string' ? values.passphrase : process.env.CX_EXPORT_PASSPHRASE;
 	const certificate = typeof values.certificate === 'string' ? await read(values.certificate, 'certificate') : undefined;
 	return loadDecryptionKey({ key: await read(keyPath, 'key'), passphrase, certificate, label: keyPath });
+}
+
+/** A key or certificate file is a few KB (a PKCS#12 with its chain, tens of KB); 1 MiB is plenty. */
+const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of a file that must be small, read as a stream and refused once past `max`: a device
+ * (`/dev/zero`) or a wrong, huge file is not read until memory runs out. Pipes (`--key <(…)`) work.
+ */
+async function readSmallFile(path: string, max: number, what: string): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let total = 0;
+	const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
+	try {
+		for await (const chunk of stream) {
+			total += (chunk as Buffer).length;
+			if (total > max) throw new CxError('USAGE', `the ${what} ${path} is larger than ${max / 1024 / 1024} MiB: not a ${what} file (a private key or certificate is a few KB)`);
+			chunks.push(chunk as Buffer);
+		}
+	} finally {
+		stream.destroy();
+	}
+	return Buffer.concat(chunks, total);
+}
+
+/** This package's version, from its package.json (the CLI runs from dist/src/cli or src/cli). */
+function version(): string {
+	for (let dir = __dirname, i = 0; i < 5; dir = dirname(dir), i++) {
+		const file = join(dir, 'package.json');
+		if (!existsSync(file)) continue;
+		const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+		if (pkg.name === 'n8n-nodes-cx-export' && pkg.version) return pkg.version;
+	}
+	return 'unknown';
 }
 
 async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; total: number }> {
@@ -273,8 +309,17 @@ export function run(argv: string[]): void {
 		if (error.code === 'EPIPE') process.exit(0);
 		fail(error);
 	});
-	if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+	if (command === undefined) {
+		// No command is a usage error: the usage on stderr, exit status 2 (as other Unix tools do).
+		process.stderr.write(`${USAGE}\n`);
+		process.exit(2);
+	}
+	if (command === '--help' || command === '-h' || command === 'help') {
 		help();
+		return;
+	}
+	if (command === '--version' || command === '-V' || command === 'version') {
+		process.stdout.write(`cx-export ${version()}\n`);
 		return;
 	}
 	const handler = COMMANDS[command];

@@ -197,4 +197,24 @@ describe('usage', () => {
 		expectError(cx(['records', '--on-error', 'maybe', split.plainParts[0]]), /--on-error is fail or skip/);
 		expectError(cx(['decrypt', '--key', join(dir.path, 'nope.pem'), split.encryptedParts[0]]), /cannot read the key/);
 	});
+
+	it('without a command: the usage on stderr and exit status 2; --version prints the package version', () => {
+		const none = cx([]);
+		expect(none.status).toBe(2);
+		expect(none.stdout.toString()).toBe('');
+		expect(none.stderr.toString()).toMatch(/^usage:/);
+		const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+		for (const flag of ['--version', '-V']) {
+			const r = cx([flag]);
+			expect(r.status).toBe(0);
+			expect(r.stdout.toString()).toBe(`cx-export ${pkg.version}\n`);
+		}
+	});
+
+	it('refuses a key file that is not a key-sized file (/dev/zero, a huge file) without reading it all', () => {
+		expectError(cx(['decrypt', '--key', '/dev/zero', split.encryptedParts[0]]), /the key \/dev\/zero is larger than 1 MiB: not a key file/);
+		const huge = join(dir.path, 'huge.pem');
+		writeFileSync(huge, Buffer.alloc(3 * 1024 * 1024, 0x41));
+		expectError(cx(['records', '--key', alice.keyPath, '--certificate', huge, split.encryptedParts[0]]), /the certificate .*huge\.pem is larger than 1 MiB/);
+	});
 });
