@@ -9,8 +9,8 @@ import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import { parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
-import { CentralDirectoryTooLarge, extractTo, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
-import { makeTempDir, writeAtomically } from './files';
+import { CentralDirectoryTooLarge, extractTo, type ReassembleSummary, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
+import { isSpecialOutput, makeTempDir, writeAtomically } from './files';
 import { gunzipped, peek, plaintext, type ByteSource } from './sources';
 
 export interface PipelineOptions {
@@ -79,7 +79,19 @@ export async function reassembleTo(sources: ByteSource[], out: Writable, options
  * keep the small window. `onRead` counts each byte once: the second pass reports only what goes
  * beyond the first.
  */
-export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & { maxCentralDirectoryBytes?: number }) {
+export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & { maxCentralDirectoryBytes?: number }): Promise<ReassembleSummary> {
+	if (await isSpecialOutput(path)) {
+		// A FIFO or a device cannot take a first pass back: the zip is made in a temporary file, then copied.
+		const dir = await makeTempDir(options.tempDir);
+		try {
+			const zip = join(dir.path, 'export.zip');
+			const summary = await reassembleToFile(sources, zip, options);
+			await writeAtomically(path, (out) => pipeline(createReadStream(zip), out, { end: false }));
+			return summary;
+		} finally {
+			await dir.remove();
+		}
+	}
 	const report = options.onRead;
 	let firstPass = 0;
 	const countFirst =

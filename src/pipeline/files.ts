@@ -1,13 +1,15 @@
 /**
  * Output files appear under their final name only when complete: everything is written to a
  * temporary name beside the target and renamed at the end; on failure (or Ctrl-C) the temporary
- * file is removed.
+ * file is removed. A symbolic link is written through (its target is replaced, the link stays);
+ * a FIFO or a device (`-o /dev/stdout`) receives the stream as it is written, since it cannot be
+ * replaced.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readlink, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 
@@ -27,7 +29,21 @@ export function temporaryNameFor(finalPath: string): string {
  * Runs `write` against a stream to a temporary file and renames it to `finalPath` once `write`
  * has resolved and the data is flushed. Any failure removes the temporary file and rethrows.
  */
-export async function writeAtomically<T>(finalPath: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
+export async function writeAtomically<T>(target: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
+	const { path: finalPath, special } = await outputTarget(target);
+	if (special) {
+		const out = createWriteStream(finalPath, { flags: 'w' });
+		try {
+			await once(out, 'ready');
+			const result = await write(out);
+			if (!out.writableEnded) out.end();
+			await finished(out);
+			return result;
+		} catch (error) {
+			out.destroy();
+			throw error;
+		}
+	}
 	const temporary = temporaryNameFor(finalPath);
 	pending.add(temporary);
 	const out = createWriteStream(temporary, { flags: 'wx' });
@@ -47,6 +63,38 @@ export async function writeAtomically<T>(finalPath: string, write: (out: WriteSt
 	} finally {
 		pending.delete(temporary);
 	}
+}
+
+/**
+ * Where output for `path` goes: a symbolic link resolved to what it points at (followed through
+ * chains of links, even when the last one dangles), and whether that is a FIFO, a device or a
+ * socket (`special`: written directly, as it cannot be replaced). A directory is refused.
+ */
+export async function outputTarget(path: string): Promise<{ path: string; special: boolean }> {
+	let current = path;
+	for (let hops = 0; hops < 40; hops++) {
+		let info;
+		try {
+			info = await lstat(current);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: current, special: false };
+			throw error;
+		}
+		if (info.isSymbolicLink()) {
+			current = resolve(dirname(current), await readlink(current));
+			continue;
+		}
+		if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+		return { path: current, special: !info.isFile() };
+	}
+	// As the kernel says of a loop of links.
+	await stat(path);
+	throw Object.assign(new Error(`${path}: too many levels of symbolic links`), { code: 'ELOOP' });
+}
+
+/** Whether output for `path` goes to a FIFO, a device or a socket (see outputTarget). */
+export async function isSpecialOutput(path: string): Promise<boolean> {
+	return (await outputTarget(path)).special;
 }
 
 /** A private temporary directory; `remove` deletes it (also done on Ctrl-C by the CLI). */

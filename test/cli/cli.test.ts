@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeExport, type ExportFixture } from '../helpers/exportFixture';
@@ -18,6 +18,12 @@ function cx(args: string[], input?: string) {
 }
 
 /** The one-line error contract: exit 1, exactly one line on stderr, starting with "error: ". */
+/** cx without blocking the event loop (a FIFO's reader runs in this process's child). Resolves to the exit status. */
+function cxAsync(args: string[]): Promise<number | null> {
+	const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } });
+	return new Promise((resolveStatus) => child.on('close', (code) => resolveStatus(code)));
+}
+
 function expectError(r: ReturnType<typeof cx>, pattern: RegExp) {
 	expect(r.status).toBe(1);
 	const lines = r.stderr.split('\n').filter(Boolean);
@@ -74,6 +80,46 @@ describe('cx-export decrypt', () => {
 		const r = cx(['decrypt', '--key', alice.keyPath, cut, '-o', join(out, 'x.zip')]);
 		expectError(r, /cut\.z02\.smime.*cut short/);
 		expect(readdirSync(out)).toEqual([]);
+	});
+
+	it('-o onto a symbolic link writes its target (the link stays); onto a FIFO (as onto a device), writes into it', async () => {
+		const out = join(dir.path, 'out-special');
+		mkdirSync(out);
+		const plain = readFileSync(split.plainParts[0]);
+		// A link, and a link to a link that dangles: both written through.
+		writeFileSync(join(out, 'old.zip'), 'old');
+		symlinkSync('old.zip', join(out, 'link.zip'));
+		expect(cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'link.zip')]).status).toBe(0);
+		expect(lstatSync(join(out, 'link.zip')).isSymbolicLink()).toBe(true);
+		expect(readFileSync(join(out, 'old.zip')).equals(plain)).toBe(true);
+		symlinkSync('chain.zip', join(out, 'first.zip'));
+		symlinkSync('new.zip', join(out, 'chain.zip'));
+		expect(cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'first.zip')]).status).toBe(0);
+		expect(readFileSync(join(out, 'new.zip')).equals(plain)).toBe(true);
+		expect(lstatSync(join(out, 'first.zip')).isSymbolicLink()).toBe(true);
+		// A FIFO: a reader gets the bytes; the FIFO is still a FIFO.
+		const fifo = join(out, 'pipe');
+		execFileSync('mkfifo', [fifo]);
+		const reader = spawn('cat', [fifo]);
+		const received: Buffer[] = [];
+		reader.stdout.on('data', (chunk: Buffer) => received.push(chunk));
+		const readerDone = new Promise((resolveDone) => reader.on('close', resolveDone));
+		const toFifo = await cxAsync(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', fifo]);
+		await readerDone;
+		expect(toFifo, 'decrypt into the FIFO').toBe(0);
+		expect(Buffer.concat(received).equals(plain)).toBe(true);
+		expect(lstatSync(fifo).isFIFO()).toBe(true);
+		// reassemble into a FIFO too (it makes the zip in a temporary file first).
+		const reader2 = spawn('cat', [fifo]);
+		const zipped: Buffer[] = [];
+		reader2.stdout.on('data', (chunk: Buffer) => zipped.push(chunk));
+		const reader2Done = new Promise((resolveDone) => reader2.on('close', resolveDone));
+		expect(await cxAsync(['reassemble', '--key', alice.keyPath, ...split.encryptedParts, '-o', fifo])).toBe(0);
+		await reader2Done;
+		writeFileSync(join(out, 'from-fifo.zip'), Buffer.concat(zipped));
+		expect(spawnSync('unzip', ['-tq', join(out, 'from-fifo.zip')]).status).toBe(0);
+		expect(lstatSync(fifo).isFIFO()).toBe(true);
+		expect(readdirSync(out).filter((name) => name.endsWith('.partial'))).toEqual([]);
 	});
 
 	it('opens a key protected by a passphrase', () => {
