@@ -17,6 +17,8 @@ export interface ChunkOutputOptions {
 	extra?: IDataObject;
 }
 
+const MIB = 1024 * 1024;
+
 /** The Record Chunks choice of a node's Output parameter. */
 export const recordChunksOutput = {
 	name: 'Record Chunks',
@@ -57,8 +59,6 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 		},
 	];
 }
-
-const MIB = 1024 * 1024;
 
 /** The chunk parameters of an item, checked. */
 export function chunkParameters(context: IExecuteFunctions, itemIndex: number): { recordsPerChunk: number; maxChunkBytes: number; gzip: boolean } {

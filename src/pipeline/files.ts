@@ -25,20 +25,27 @@ export function temporaryNameFor(finalPath: string): string {
 	return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.partial`);
 }
 
+/** Runs `write` against `out` (once it is open), then ends it and waits until the data is flushed. */
+async function writeThrough<T>(out: WriteStream, write: (out: WriteStream) => Promise<T>): Promise<T> {
+	// Wait for the file to be open, so that a failure below cannot race its creation and leave it behind.
+	await once(out, 'ready');
+	const result = await write(out);
+	if (!out.writableEnded) out.end();
+	await finished(out);
+	return result;
+}
+
 /**
- * Runs `write` against a stream to a temporary file and renames it to `finalPath` once `write`
+ * Runs `write` against a stream to a temporary file and renames it to the target once `write`
  * has resolved and the data is flushed. Any failure removes the temporary file and rethrows.
+ * A symbolic link is written through; a FIFO or a device is written directly (see outputTarget).
  */
 export async function writeAtomically<T>(target: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
 	const { path: finalPath, special } = await outputTarget(target);
 	if (special) {
 		const out = createWriteStream(finalPath, { flags: 'w' });
 		try {
-			await once(out, 'ready');
-			const result = await write(out);
-			if (!out.writableEnded) out.end();
-			await finished(out);
-			return result;
+			return await writeThrough(out, write);
 		} catch (error) {
 			out.destroy();
 			throw error;
@@ -48,11 +55,7 @@ export async function writeAtomically<T>(target: string, write: (out: WriteStrea
 	pending.add(temporary);
 	const out = createWriteStream(temporary, { flags: 'wx' });
 	try {
-		// Wait for the file to exist, so that a failure below cannot race its creation and leave it behind.
-		await once(out, 'ready');
-		const result = await write(out);
-		if (!out.writableEnded) out.end();
-		await finished(out);
+		const result = await writeThrough(out, write);
 		await rename(temporary, finalPath);
 		return result;
 	} catch (error) {
