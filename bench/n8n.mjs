@@ -428,9 +428,9 @@ async function startPostgres(dir) {
 	return { port, psql, stop: stopPg, dir };
 }
 
-/** The warehouse table, as test/e2e/lib.mjs makes it. */
+/** The warehouse table, as test/e2e/lib.mjs makes it; the workflow's first node makes the load log. */
 function resetWarehouse(pg) {
-	pg.psql('warehouse', 'DROP TABLE IF EXISTS contact_history');
+	pg.psql('warehouse', 'DROP TABLE IF EXISTS contact_history, contact_history_loads');
 	pg.psql('warehouse', 'CREATE TABLE contact_history (id serial primary key, kind text, record_id text, source text, line integer, record jsonb)');
 }
 
@@ -895,7 +895,7 @@ export function report(results) {
 		for (const e of results.exports) lines.push(`| ${e.records.toLocaleString('en')} | ${Object.entries(e.kinds).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')} | ${fmtM(e.jsonBytes)} | ${e.parts} (${fmtM(e.partBytes)}) |`);
 		lines.push('');
 		lines.push('- **CLI + COPY**: `cx-export records --key … <parts> | psql -c "\\copy contact_history(record) from stdin with (format csv, quote e\'\\x01\', delimiter e\'\\x02\')"`, from the parts on disk. Peak RSS of the pipeline (cx-export + psql).');
-		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000 records or 16 MiB; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
+		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000 records or 16 MiB; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, inserted as one row of the load log, whose trigger inserts its records: one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
 		lines.push('- Every row of `contact_history` is checked after each route: the count and an order-independent digest (sum of SHA-256 of each record as canonical JSON) against the export\'s records as `cx-export extract` writes them.');
 		lines.push('');
 		lines.push('| records | route | result | wall | after the export was ready | × CLI + COPY | peak RSS | rows |');
@@ -913,13 +913,13 @@ export function report(results) {
 		lines.push('');
 		lines.push('Where the time goes (seconds; from n8n\'s event log): the two big nodes of the parent, and in the sub-workflow the sum over its executions of each node.');
 		lines.push('');
-		lines.push('| records | route | Download in chunks | Load each chunk | sub-executions (their sum) | Chunk as text | Insert the chunk |');
-		lines.push('|---|---|---|---|---|---|---|');
+		lines.push('| records | route | Download in chunks | Load each chunk | sub-executions (their sum) | What the load log keeps | Chunk as text | Load the chunk |');
+		lines.push('|---|---|---|---|---|---|---|---|');
 		for (const w of results.workflow ?? []) {
 			if (w.status !== 'success') continue;
 			const parent = (name) => w.nodes?.find((x) => x.node === name)?.seconds;
 			const sub = (name) => w.subWorkflow?.perNode?.[Object.keys(w.subWorkflow.perNode).find((k) => k.startsWith(name))]?.seconds;
-			lines.push(`| ${w.n.toLocaleString('en')} | ${w.label} | ${fmtS(parent('Download in chunks'))} | ${fmtS(parent('Load each chunk'))} | ${w.subWorkflow ? `${w.subWorkflow.executions} (${fmtS(w.subWorkflow.seconds)})` : '–'} | ${fmtS(sub('Chunk as text'))} | ${fmtS(sub('Insert the chunk'))} |`);
+			lines.push(`| ${w.n.toLocaleString('en')} | ${w.label} | ${fmtS(parent('Download in chunks'))} | ${fmtS(parent('Load each chunk'))} | ${w.subWorkflow ? `${w.subWorkflow.executions} (${fmtS(w.subWorkflow.seconds)})` : '–'} | ${fmtS(sub('What the load log keeps'))} | ${fmtS(sub('Chunk as text'))} | ${fmtS(sub('Load the chunk'))} |`);
 		}
 		lines.push('');
 		lines.push('Against the targets (peak RSS of each n8n process ≤ 1 GiB at both sizes, flat; wall after the export was ready ≤ 3× CLI + COPY):');
