@@ -6,6 +6,8 @@
 //  (b) records: `cx-export records` on the encrypted split parts vs the documented route
 //      (openssl smime -decrypt per part, `zip -s 0` merge, `unzip -p`, `jq -c .`), for a 1 GiB and a
 //      250 MiB export.
+//  (d) reassemble: `cx-export reassemble` of the same exports with every entry's CRC-32 checked
+//      (the default) and with --no-verify, to show what the check costs.
 // Wall time and peak RSS (summed over the whole process tree, sampled every 20 ms) for each.
 // Data lives in .bench/ (kept between runs; delete it to regenerate). Results: .bench/results.md.
 // Then bench/n8n.mjs: large exports through real n8n (results: .bench/n8n-results.md).
@@ -153,6 +155,18 @@ async function cliSections() {
 		rmSync(docOut);
 	}
 
+	// (d) reassemble, with and without checking every entry's data (inflate + CRC-32 while writing).
+	const reassembleRows = [];
+	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+		const ex = await prepare(label, bytes, certPath);
+		const target = join(out, 'reassembled.zip');
+		const run = (flags) => `${q(cli)} reassemble --key ${q(keyPath)} ${flags} ${ex.parts.map(q).join(' ')} -o ${q(target)}`;
+		const checked = await measureMedian(run(''));
+		const unchecked = await measureMedian(run('--no-verify'));
+		reassembleRows.push({ label, checked, unchecked, parts: ex.parts.length, jsonBytes: ex.jsonBytes, zipBytes: statSync(target).size });
+		rmSync(target);
+	}
+
 	// (c) the nodes, as n8n runs them (binary data in files), on the same inputs.
 	const tsx = join(root, 'node_modules/.bin/tsx');
 	const nodeRows = [];
@@ -206,6 +220,15 @@ async function cliSections() {
 	if (recordRows.some((r) => r.a.mergeCorrupt)) {
 		lines.push('');
 		lines.push('¹ `zip -s 0` wrote a corrupt archive (`unzip -t` fails: an entry spans more than two parts); the unzip | jq step was timed on a correctly merged zip of the same layout.');
+	}
+	lines.push('');
+	lines.push('(d) `cx-export reassemble` of the encrypted split export into one zip: every entry inflated and its CRC-32 checked while writing (the default), and with `--no-verify` (median of 3 runs)');
+	lines.push('');
+	lines.push('| export | checked (default) | --no-verify | cost of checking |');
+	lines.push('|---|---|---|---|');
+	for (const r of reassembleRows) {
+		const cost = r.checked.seconds - r.unchecked.seconds;
+		lines.push(`| ${fmtM(r.jsonBytes)} JSON in ${r.parts} parts (${fmtM(r.zipBytes)} zip) | ${fmtS(r.checked.seconds)}, peak ${fmtM(r.checked.peak)} | ${fmtS(r.unchecked.seconds)}, peak ${fmtM(r.unchecked.peak)} | ${cost >= 0 ? '+' : ''}${fmtS(cost)} (${Math.round((cost / r.unchecked.seconds) * 100)}%) |`);
 	}
 	lines.push('');
 	lines.push('(c) the n8n nodes on the same files, run as n8n runs them (binary data in files; input copied into the binary store first, output read back and hashed)');

@@ -1,4 +1,5 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import { allowedDownloadHostsField } from './GenesysMulticloudApi.credentials';
 
 /** A Connectif API key (Connectif → Settings → API keys), sent as `Authorization: apiKey <key>`. */
 export class ConnectifApi implements ICredentialType {
@@ -26,6 +27,7 @@ export class ConnectifApi implements ICredentialType {
 			default: 'https://api.connectif.cloud',
 			description: 'Change only for a proxy or the local simulator',
 		},
+		allowedDownloadHostsField(),
 	];
 
 	authenticate: IAuthenticateGeneric = {

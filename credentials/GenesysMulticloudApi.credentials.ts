@@ -9,6 +9,22 @@ export const BASE_URL_EXPRESSION = '={{$credentials.region === "custom" ? String
 /** GET …/version of the chosen API: it needs the API key and a valid token. */
 export const VERSION_PATH_EXPRESSION = '={{ {"udm-v10": "/udm/v10/version", "udm-v4": "/udm/v3/version", "cdds": "/data-download/v3/version"}[$credentials.apiVersion] || "/udm/v10/version" }}';
 
+/**
+ * Hosts a download link may point at beyond the rules (https only; no loopback or private address
+ * unless the API base is one; never link-local or metadata addresses): see src/http/urlPolicy.ts.
+ */
+export function allowedDownloadHostsField(): INodeProperties {
+	return {
+		displayName: 'Allowed Download Hosts',
+		name: 'allowedDownloadHosts',
+		type: 'string',
+		default: '',
+		placeholder: 'files.corp.example, *.storage.corp.example',
+		description:
+			'Download links on a private or loopback address, or over plain http, are refused unless the API itself is on one. List here (comma-separated) the hosts that may serve files anyway. Link-local and cloud metadata addresses are always refused.',
+	};
+}
+
 export const regionFields: INodeProperties[] = [
 	{
 		displayName: 'Region',
@@ -25,6 +41,10 @@ export const regionFields: INodeProperties[] = [
 		default: '',
 		placeholder: 'https://gapi-use1.genesyscloud.com',
 		hint: 'The local simulator (npm run simulator) listens on http://127.0.0.1:8080',
+		displayOptions: { show: { region: ['custom'] } },
+	},
+	{
+		...allowedDownloadHostsField(),
 		displayOptions: { show: { region: ['custom'] } },
 	},
 ];

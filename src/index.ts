@@ -2,7 +2,8 @@
  * The public API of the core: plain TypeScript over Node streams, free of n8n types. The CLI and
  * every node of this package go through these functions.
  */
-export { CxError, isCxError, type CxErrorCode } from './errors';
+export { ApiError, CxError, isCxError, type CxErrorCode } from './errors';
+export { LIMITS, limitProblem, raiseAdvice, type LimitName, type LimitSpec } from './limits';
 export * from './cms';
 export * from './zip';
 export * from './jsonl';
@@ -15,6 +16,7 @@ export {
 	reassembleTo,
 	reassembleToFile,
 	type ExportRecord,
+	type PipelineLimits,
 	type PipelineOptions,
 	type RecordsOptions,
 } from './pipeline/export';
@@ -23,6 +25,11 @@ export { fileSource, peek, plaintext, type ByteSource, type Kind } from './pipel
 export * from './http/retry';
 export * from './http/redirect';
 export * from './http/download';
+export * from './http/api';
+export * from './http/body';
+export * from './http/sleep';
+export * from './http/transport';
+export * from './http/urlPolicy';
 export {
 	certificateInfo,
 	jobInfo,
@@ -48,20 +55,15 @@ export {
 	fetchSender,
 	fileMetadata,
 	GenesysClient,
-	jobRequest,
-	jobRequestFrom,
 	multipartFile,
-	normaliseSplitSize,
 	runState,
 	type ApiFlavour,
-	type ApiRequest,
 	type DownloadedFile,
 	type FileMetadata,
 	type GenesysClientOptions,
-	type HttpMethod,
 	type JobRequest,
 	type ListQuery,
 	type RunState,
-	type Send,
 	type WaitOptions,
 } from './genesys/client';
+export { isoDate, jobBody, jobChangesFromFields, jobRequestFromParameters, mergeJob, splitSize, type JobBody, type JobChanges } from './genesys/jobs';

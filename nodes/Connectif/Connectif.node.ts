@@ -81,7 +81,7 @@ const properties: INodeProperties[] = [
 		type: 'dateTime',
 		required: true,
 		default: '',
-		description: 'Start of the period; at most 31 days before To',
+		description: 'Start of the period (activities: at most 31 days before To)',
 		displayOptions: show(['create'], { exportType: ['activities', 'dataExplorer'] }),
 	},
 	{

@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { mapLimited } from '../../src/pipeline/mapLimited';
-import { type ExportToFilesRequest, type ExportStreamRequest, type FilterEvents, type FilterState } from '../../src/genesys/contextServices';
+import { exportFileKind, type ExportToFilesRequest, type ExportStreamRequest, type FilterEvents, type FilterState } from '../../src/genesys/contextServices';
 import { contextServicesClient } from '../shared/clients';
 import { eachItem } from '../shared/items';
 
@@ -212,7 +212,7 @@ export class GenesysContextServices implements INodeType {
 					};
 					const client = await contextServicesClient(this, itemIndex);
 					const paths = await client.exportToFiles(request);
-					return paths.map((path) => ({ json: { path, kind: /_(services|states|tasks)\./i.exec(path)?.[1]?.toLowerCase() ?? null }, pairedItem }));
+					return paths.map((path) => ({ json: { path, kind: exportFileKind(path) ?? null }, pairedItem }));
 				}
 				const exportContent = get<boolean>('exportContent', false);
 				const request: ExportStreamRequest = { ...window, exportContent, filterState: exportContent ? get<FilterState>('filterState', 'any') : undefined };

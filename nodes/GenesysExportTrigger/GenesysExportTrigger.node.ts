@@ -122,7 +122,7 @@ export class GenesysExportTrigger implements INodeType {
 				const state = runState(run.status);
 				const json: IDataObject = { ...(run as IDataObject), state };
 				if (includeFiles && state === 'completed') {
-					const files = await client.runFiles(run.id);
+					const files = await client.runFiles(run);
 					json.files = files as IDataObject[];
 					json.fileNames = files.map((f) => f.name);
 				}

@@ -11,11 +11,29 @@ import {
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
-import { eventsResponse, isRedelivery, parseEventsPayload, verifyHubSignature } from '../../src/genesys/webhook';
+import {
+	dropProcessRedeliveryMemory,
+	eventsOf,
+	eventsResponse,
+	parseEventsPayload,
+	processRedeliveryMemory,
+	RedeliveryMemory,
+	verifyHubSignature,
+	type RedeliveryClaim,
+} from '../../src/genesys/webhook';
 
 interface WebhookState {
-	/** operationId → epoch ms first received. */
-	operations?: Record<string, number>;
+	/**
+	 * `[operationId, epoch ms first received]`, oldest first (RedeliveryMemory.toJSON). Earlier
+	 * versions kept `{ operationId: ms }`, which RedeliveryMemory.fromJSON still reads.
+	 */
+	operations?: unknown;
+}
+
+/** This trigger's key in the process-wide redelivery memory: its workflow and node. */
+function memoryKey(context: IWebhookFunctions | IHookFunctions): string {
+	const node = context.getNode();
+	return `${context.getWorkflow().id ?? ''}\u0000${node.id ?? node.name}`;
 }
 
 type RawRequest = ReturnType<IWebhookFunctions['getRequestObject']> & { rawBody?: Buffer; readRawBody?: () => Promise<void> };
@@ -36,13 +54,17 @@ function reject(context: IWebhookFunctions, status: number, message: string): IW
 }
 
 /**
- * 200 with the EventsResponse Genesys expects, sent by the node itself: n8n answers an
- * "onReceived" webhook that starts an execution with the description's responseData, not with the
- * node's webhookResponse.
+ * Gives the claim back when Genesys does not get 200 for this delivery: n8n 2.x answers an
+ * "onReceived" webhook only once the execution is started (or queued), and 500 when that fails;
+ * Genesys then sends the delivery again, and that redelivery must start the workflow. A connection
+ * closed before any answer keeps the claim: the execution is most likely under way.
  */
-function acknowledge(context: IWebhookFunctions, body: IDataObject, workflowData?: INodeExecutionData[][]): IWebhookResponseData {
-	context.getResponseObject().status(200).json(body);
-	return workflowData ? { noWebhookResponse: true, workflowData } : { noWebhookResponse: true };
+function releaseUnlessAcknowledged(context: IWebhookFunctions, claim: RedeliveryClaim): void {
+	const response = context.getResponseObject();
+	if (typeof response.once !== 'function') return;
+	response.once('finish', () => {
+		if (response.statusCode !== 200) claim.release();
+	});
 }
 
 export class GenesysInteractionsTrigger implements INodeType {
@@ -63,12 +85,15 @@ export class GenesysInteractionsTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Evaluates to undefined, so n8n answers with the node's webhookResponse (the EventsResponse),
+				// in n8n 2.x once the execution has started.
+				responseData: '={{ undefined }}',
 				path: 'genesys-interactions',
 			},
 		],
 		properties: [
 			{
-				displayName: 'Give Genesys this node\'s Production URL (your Genesys representative configures the webhook) and set the same app secret in the credential',
+				displayName: 'Give Genesys this node\'s Production URL (your Genesys representative configures the webhook) and set the same app secret in the credential. Each event of a delivery becomes one item; a signed delivery without events (no data.entities) or with none that pass the filters is answered 200 and starts nothing.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -108,7 +133,7 @@ export class GenesysInteractionsTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 60,
-						description: 'A request with an operation ID already received within this many minutes is acknowledged but does not start the workflow again (0: never deduplicate)',
+						description: 'A delivery with an operation ID that already started the workflow within this many minutes is answered 200 but does not start it again (0: never deduplicate). Remembered per n8n process; test runs in the editor are not deduplicated.',
 					},
 				],
 			},
@@ -129,8 +154,9 @@ export class GenesysInteractionsTrigger implements INodeType {
 
 	/**
 	 * Genesys has no API to register Interactions Webhooks (a Genesys representative configures
-	 * the URL), so there is nothing to create or delete remotely; activation starts with a clean
-	 * redelivery memory and deactivation drops it.
+	 * the URL), so there is nothing to create or delete remotely. Activating the workflow starts with
+	 * a clean redelivery memory and deactivating drops it; an n8n restart (or a new leader) keeps the
+	 * stored one, and the editor's test URL (never deduplicated) touches neither.
 	 */
 	webhookMethods = {
 		default: {
@@ -138,13 +164,18 @@ export class GenesysInteractionsTrigger implements INodeType {
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
+				const activation = this.getActivationMode();
+				if (this.getMode() === 'manual' || activation === 'init' || activation === 'leadershipChange') return true;
 				const state = this.getWorkflowStaticData('node') as WebhookState;
-				state.operations = {};
+				state.operations = [];
+				dropProcessRedeliveryMemory(memoryKey(this));
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
+				if (this.getMode() === 'manual') return true;
 				const state = this.getWorkflowStaticData('node') as WebhookState;
 				delete state.operations;
+				dropProcessRedeliveryMemory(memoryKey(this));
 				return true;
 			},
 		},
@@ -163,24 +194,15 @@ export class GenesysInteractionsTrigger implements INodeType {
 		const parsed = parseEventsPayload(raw);
 		if (!parsed.ok) return reject(this, 400, `Not an Interactions Webhook body: ${parsed.reason}`);
 		const { payload } = parsed;
-		const ids = payload.data.entities.map((event) => event.entity?.id).filter((id): id is string => typeof id === 'string' && id !== '');
-
-		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const windowMinutes = typeof options.redeliveryWindow === 'number' ? options.redeliveryWindow : 60;
-		if (payload.operationId && windowMinutes > 0) {
-			const state = this.getWorkflowStaticData('node') as WebhookState;
-			state.operations ??= {};
-			if (isRedelivery(state.operations, payload.operationId, Date.now(), windowMinutes * 60_000)) {
-				return acknowledge(this, eventsResponse(ids, 'Already received'));
-			}
-		}
+		const delivered = eventsOf(payload);
+		const ids = delivered.map((event) => event.entity?.id).filter((id): id is string => typeof id === 'string' && id !== '');
 
 		const events = (this.getNodeParameter('events', ['STARTED', 'FINISHED']) as string[]).map((e) => e.toUpperCase());
 		const mediaTypes = (this.getNodeParameter('mediaTypes', []) as string[]).map((m) => m.toLowerCase());
 		const traceHeader = request.headers['x-b3-traceid'];
 		const traceId = Array.isArray(traceHeader) ? traceHeader[0] : traceHeader;
 		const items: INodeExecutionData[] = [];
-		for (const event of payload.data.entities) {
+		for (const event of delivered) {
 			const name = (event.event ?? '').toUpperCase();
 			const mediaType = event.entity?.mediaType ?? null;
 			if (events.length > 0 && !events.includes(name)) continue;
@@ -198,6 +220,26 @@ export class GenesysInteractionsTrigger implements INodeType {
 				},
 			});
 		}
-		return acknowledge(this, eventsResponse(ids), items.length > 0 ? [items] : undefined);
+		// No events (the reference makes data.entities optional), or none wanted: 200, nothing starts.
+		if (items.length === 0) return { webhookResponse: eventsResponse(ids) };
+
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const windowMinutes = typeof options.redeliveryWindow === 'number' ? options.redeliveryWindow : 60;
+		if (payload.operationId && windowMinutes > 0 && this.getMode() !== 'manual') {
+			// From here to the return nothing is awaited: checking and marking the id is one step, so of
+			// several deliveries of one operation handled by this process exactly one starts the workflow.
+			const now = Date.now();
+			const windowMs = windowMinutes * 60_000;
+			const state = this.getWorkflowStaticData('node') as WebhookState;
+			// The stored memory (n8n's database) also catches redeliveries another n8n process answered,
+			// once that process has saved it; this process's memory catches the ones still being answered.
+			const stored = RedeliveryMemory.fromJSON(state.operations);
+			const claim = stored.has(payload.operationId, now, windowMs) ? undefined : processRedeliveryMemory(memoryKey(this)).claim(payload.operationId, now, windowMs);
+			if (claim === undefined) return { webhookResponse: eventsResponse(ids, 'Already received') };
+			stored.claim(payload.operationId, now, windowMs);
+			state.operations = stored.toJSON();
+			releaseUnlessAcknowledged(this, claim);
+		}
+		return { workflowData: [items], webhookResponse: eventsResponse(ids) };
 	}
 }

@@ -8,6 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { recordKindForEntry, validateRecord } from '../../src/jsonl/schemas';
+import type { LimitName } from '../../src/limits';
 import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/records';
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
@@ -15,8 +16,12 @@ import { binaryInputs } from '../shared/binaryInput';
 import { chunkItems, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
 import { errorItem } from '../shared/items';
+import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 
 type OnError = 'fail' | 'skip' | 'output';
+
+/** The limits this node can hit: the line size, and those of a zip it reads. */
+const PARSE_LIMITS: LimitName[] = ['maxLineBytes', ...ZIP_LIMITS];
 
 /** ALLATTRIBUTES' fields as top-level fields; a name already taken gets the prefix `ALLATTRIBUTES_`. */
 export function flattenAllAttributes(record: IDataObject): IDataObject {
@@ -115,6 +120,7 @@ export class ParseJsonLines implements INodeType {
 						],
 						default: 'fail',
 					},
+					...limitOptions(PARSE_LIMITS),
 					{
 						displayName: 'Max Records',
 						name: 'maxRecords',
@@ -167,6 +173,7 @@ export class ParseJsonLines implements INodeType {
 				const entryFilter = entries === '' ? isRecordsEntry : globMatcher(entries);
 				const max = Number(options.maxRecords ?? 0) > 0 ? Number(options.maxRecords) : Infinity;
 				const skip = Math.max(0, Number(options.skipRecords ?? 0));
+				const limits = limitsFromOptions(this, itemIndex, options, PARSE_LIMITS);
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const badLine = (bad: SkippedLine) => {
 					if (onError === 'output') errors.push({ json: { source: bad.source, line: bad.line, reason: bad.reason, message: bad.message }, pairedItem });
@@ -176,7 +183,7 @@ export class ParseJsonLines implements INodeType {
 				/** The item's records: every input in turn, checked against the CDDS schemas when asked. */
 				async function* checked(): AsyncGenerator<JsonRecord> {
 					for (const input of inputs) {
-						for await (const record of exportRecords([input.source], { onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter, lazyValues }, stats)) {
+						for await (const record of exportRecords([input.source], { limits, onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter, lazyValues }, stats)) {
 							if (options.validate === true) {
 								const kind = recordKindForEntry(record.source);
 								const result = kind ? validateRecord(kind, record.value) : undefined;

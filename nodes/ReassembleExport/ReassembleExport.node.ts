@@ -1,6 +1,7 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
+	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
@@ -14,6 +15,7 @@ import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../shared/chunkOutput';
 import { exportItems } from '../shared/exportOutput';
+import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 import { errorItem } from '../shared/items';
 import { decryptionKey, hasKeyCredential, smimeKeyTest } from '../shared/smimeKey';
 
@@ -69,6 +71,15 @@ export class ReassembleExport implements INodeType {
 				],
 				default: 'zip',
 			},
+			{
+				displayName: 'Verify Entries',
+				name: 'verifyEntries',
+				type: 'boolean',
+				default: true,
+				displayOptions: { show: { output: ['zip'] } },
+				description:
+					'Whether to inflate every file of the export and check its CRC-32 while the zip is put together, so that parts swapped or out of order stop the node instead of giving a corrupt zip. Turn off to save time when the zip is checked later (Extracted Files and Record Chunks always check every file).',
+			},
 			...chunkProperties({ output: ['chunks'] }),
 			{
 				displayName: 'Put Output File in Field',
@@ -76,6 +87,19 @@ export class ReassembleExport implements INodeType {
 				type: 'string',
 				default: 'data',
 				hint: 'The name of the output binary field to put the file in',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					...limitOptions(['maxCmsHeaderBytes'], { show: { '/decrypt': [true] } }),
+					...limitOptions(['maxCentralDirectoryBytes']),
+					...limitOptions(ZIP_LIMITS, { show: { '/output': ['extracted', 'chunks'] } }),
+					...limitOptions(['maxLineBytes'], { show: { '/output': ['chunks'] } }),
+				],
 			},
 		],
 	};
@@ -118,9 +142,13 @@ export class ReassembleExport implements INodeType {
 				// plain parts reassemble without one.
 				const decrypt = this.getNodeParameter('decrypt', first, true) === true;
 				if (decrypt && (hasKeyCredential(this) || group.some((source) => /\.smime$/i.test(source.name)))) key ??= await decryptionKey(this, first);
+				const options = this.getNodeParameter('options', first, {}) as IDataObject;
+				const limits = limitsFromOptions(this, first, options, ['maxCmsHeaderBytes', 'maxCentralDirectoryBytes', ...ZIP_LIMITS, 'maxLineBytes']);
 				const produced = await exportItems(this, group, {
 					output: outputMode,
 					key,
+					limits,
+					verify: outputMode !== 'zip' || this.getNodeParameter('verifyEntries', first, true) !== false,
 					binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', first, 'data') as string,
 					chunks: outputMode === 'chunks' ? chunkParameters(this, first) : undefined,
 					extra: outputMode === 'chunks' ? { exportName: exportNameOf(group) } : undefined,

@@ -13,6 +13,7 @@ import { peek } from '../../src/pipeline/sources';
 import { binaryInputs } from '../shared/binaryInput';
 import { decryptedName, mimeTypeFor } from '../shared/exportOutput';
 import { eachItem } from '../shared/items';
+import { limitOptions, limitsFromOptions } from '../shared/limits';
 import { decryptionKey, smimeKeyTest } from '../shared/smimeKey';
 
 /** The MIME type of decrypted bytes: from the name, else from the first bytes. */
@@ -56,6 +57,7 @@ export class SmimeDecrypt implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
+					...limitOptions(['maxCmsHeaderBytes']),
 					{
 						displayName: 'Output Binary Field',
 						name: 'outputBinaryPropertyName',
@@ -85,6 +87,7 @@ export class SmimeDecrypt implements INodeType {
 				const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 				const outputName = String(options.outputBinaryPropertyName ?? '').trim();
 				const inputs = binaryInputs(this, items[itemIndex], itemIndex, names);
+				const { maxCmsHeaderBytes } = limitsFromOptions(this, itemIndex, options, ['maxCmsHeaderBytes']);
 				const key = await decryptionKey(this, itemIndex);
 				const binary = { ...(items[itemIndex].binary ?? {}) };
 				for (const input of inputs) {
@@ -97,7 +100,7 @@ export class SmimeDecrypt implements INodeType {
 							description: kind === 'other' ? 'Expected S/MIME (MIME headers and base64), PEM (BEGIN PKCS7 / BEGIN CMS) or DER' : 'It is already a zip: no decryption needed',
 						});
 					}
-					const plain = decryptCms(stream, { key, source: input.source.name })[Symbol.asyncIterator]();
+					const plain = decryptCms(stream, { key, source: input.source.name, maxHeaderBytes: maxCmsHeaderBytes })[Symbol.asyncIterator]();
 					// The first block tells the MIME type; every byte still goes to n8n, as a stream.
 					const first = await plain.next();
 					const head = first.done ? Buffer.alloc(0) : first.value;

@@ -11,7 +11,7 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import type { DecryptionKey } from '../../src/cms/keys';
 import { CxError } from '../../src/errors';
 import type { JsonLinesStats } from '../../src/jsonl/records';
-import { decryptTo, exportRecords, groupInputs, openZipFile, reassembleToFile } from '../../src/pipeline/export';
+import { decryptTo, exportRecords, groupInputs, openZipFile, reassembleToFile, type PipelineLimits } from '../../src/pipeline/export';
 import { makeTempDir, writeAtomically } from '../../src/pipeline/files';
 import { peek, type ByteSource } from '../../src/pipeline/sources';
 import { mapLimited } from '../../src/pipeline/mapLimited';
@@ -37,6 +37,10 @@ export interface OutputOptions {
 	tempDir?: string;
 	/** Chunks: records per chunk and gzip. */
 	chunks?: { recordsPerChunk: number; maxChunkBytes?: number; gzip: boolean };
+	/** The limits set in the node's options (nodes/shared/limits.ts); the core's defaults otherwise. */
+	limits?: Partial<PipelineLimits>;
+	/** Merged zip: check every entry's CRC-32 while reassembling (default true). */
+	verify?: boolean;
 }
 
 export function mimeTypeFor(name: string): string {
@@ -80,6 +84,7 @@ function exportNameOf(sources: ByteSource[]): string {
 export async function exportItems(context: IExecuteFunctions, sources: ByteSource[], options: OutputOptions): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
 	const extra = options.extra ?? {};
+	const limits = options.limits;
 	const temp = await makeTempDir(options.tempDir);
 	try {
 		switch (options.output) {
@@ -93,7 +98,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 						if (kind === 'encrypted') {
 							name = decryptedName(source.name);
 							path = join(temp.path, basename(name));
-							await writeAtomically(path, (out) => decryptTo(source, out, { key: options.key }));
+							await writeAtomically(path, (out) => decryptTo(source, out, { key: options.key, limits }));
 						}
 					}
 					if (!path) throw new CxError('IO', `${source.name}: not on disk`);
@@ -107,7 +112,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 				for (const group of groupInputs(sources)) {
 					const exportName = exportNameOf(group);
 					const path = join(temp.path, `${exportName}.zip`);
-					await reassembleToFile(group, path, { key: options.key });
+					await reassembleToFile(group, path, { key: options.key, limits, verify: options.verify });
 					const { binary, size } = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
 					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size }, binary: { [options.binaryPropertyName]: binary } });
 					await rm(path, { force: true });
@@ -123,10 +128,10 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					// millions of file system calls, many minutes. Eight at a time, items in entry order:
 					// with S3 or database binary data every write is a round trip.
 					// A plain zip on disk is read in place; anything else is reassembled into the temp dir first.
-					const zip = await openZipFile(group, { key: options.key, tempDir: temp.path });
+					const zip = await openZipFile(group, { key: options.key, limits, tempDir: temp.path });
 					const opened = async function* () {
 						// Each entry opened before the next is asked for, as zipEntries requires.
-						for await (const entry of zipEntries(zip.path)) if (!entry.isDirectory) yield { entry, stream: await entry.open() };
+						for await (const entry of zipEntries(zip.path, limits)) if (!entry.isDirectory) yield { entry, stream: await entry.open() };
 					};
 					const written = mapLimited(opened(), 8, async ({ entry, stream }): Promise<INodeExecutionData> => {
 						const fileName = basename(entry.name);
@@ -150,7 +155,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 			case 'records': {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
-				for await (const record of exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path }, stats)) {
+				for await (const record of exportRecords(sources, { key: options.key, limits, onError: options.onError, tempDir: temp.path }, stats)) {
 					const value = record.value;
 					const json: IDataObject = value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...(value as IDataObject) } : { value: value as IDataObject[keyof IDataObject] };
 					if (options.includeSource) {
@@ -170,7 +175,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 			case 'chunks': {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
-				const records = sliceRecords(exportRecords(sources, { key: options.key, onError: options.onError, tempDir: temp.path, lazyValues: true }, stats), 0, max);
+				const records = sliceRecords(exportRecords(sources, { key: options.key, limits, onError: options.onError, tempDir: temp.path, lazyValues: true }, stats), 0, max);
 				const chunks = await chunkItems(context, records, {
 					recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
 					maxChunkBytes: options.chunks?.maxChunkBytes,

@@ -8,8 +8,20 @@ import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 import { GenesysClient, type ApiFlavour, type ApiRequest, type Send } from '../../src/genesys/client';
 import { genesysBaseUrl } from '../../src/genesys/credentials';
+import { parseAllowedHosts } from '../../src/http/urlPolicy';
 
 export type GenesysContext = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+/** The execution's cancel signal, where n8n gives one (execute contexts): requests, waits and downloads stop with it. */
+export function cancelSignal(context: GenesysContext): AbortSignal | undefined {
+	const get = (context as Partial<IExecuteFunctions>).getExecutionCancelSignal;
+	return typeof get === 'function' ? get.call(context) : undefined;
+}
+
+/** The credential's "Allowed Download Hosts" (hosts a download link may point at beyond the rules). */
+export function allowedDownloadHosts(credentials: IDataObject): string[] {
+	return parseAllowedHosts(credentials.allowedDownloadHosts);
+}
 
 export type GenesysAuthentication = 'apiCredentials' | 'oAuth2';
 
@@ -78,7 +90,8 @@ export function fetchOverHttpRequest(httpRequest: (options: IHttpRequestOptions)
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			disableFollowRedirect: true,
-			encoding: 'arraybuffer',
+			// A stream, so that the caller's capped read decides how much of the answer is read.
+			encoding: 'stream',
 			json: false,
 		})) as FullResponse;
 		return toResponse(response.statusCode, response.headers, response.body);
@@ -106,9 +119,11 @@ export function n8nSend(context: GenesysContext, credentialType: string, extraHe
 			returnFullResponse: true,
 			disableFollowRedirect: true,
 			ignoreHttpStatusErrors,
-			encoding: req.stream ? 'stream' : 'arraybuffer',
+			// Always a stream: the core reads answers with a cap (an error page of 300 MB costs 64 KiB).
+			encoding: 'stream',
 			json: false,
 		};
+		if (req.signal) options.abortSignal = req.signal;
 		if (req.body !== undefined) options.body = req.body as unknown as IDataObject;
 		return (await context.helpers.httpRequestWithAuthentication.call(context, credentialType, options)) as FullResponse;
 	};
@@ -141,6 +156,8 @@ export async function genesysClient(context: GenesysContext, itemIndex = 0): Pro
 		flavour,
 		// n8n signs OAuth2 requests with the bearer token only; the API key goes in as a header.
 		send: n8nSend(context, credentialType, authentication === 'oAuth2' && typeof credentials.apiKey === 'string' ? { 'x-api-key': credentials.apiKey } : {}),
+		allowedHosts: allowedDownloadHosts(credentials),
+		signal: cancelSignal(context),
 		log: (message) => context.logger?.debug(message),
 	});
 }

@@ -2,7 +2,7 @@
  * `cx-export`: the core as a command-line tool.
  *
  *   cx-export decrypt    --key KEY [--passphrase P] IN [-o OUT]
- *   cx-export reassemble [--key KEY] [--passphrase P] PART... -o OUT.zip
+ *   cx-export reassemble [--key KEY] [--passphrase P] [--no-verify] PART... -o OUT.zip
  *   cx-export extract    [--key KEY] [--passphrase P] PART... -d DIR
  *   cx-export records    [--key KEY] [--passphrase P] [--on-error fail|skip] PART...
   cx-export --version | --help
@@ -14,32 +14,44 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadDecryptionKey, type DecryptionKey } from '../cms';
+import { DEFAULT_MAX_CMS_HEADER_BYTES, loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { compactJson, type JsonLinesStats } from '../jsonl/records';
-import { DEFAULT_LIMITS, type ExtractLimits } from '../zip';
-import { decryptTo, exportRecords, extractExport, reassembleToFile } from '../pipeline/export';
+import { compactJson, DEFAULT_MAX_LINE_BYTES, type JsonLinesStats } from '../jsonl/records';
+import { LIMITS, limitProblem, type LimitName } from '../limits';
+import { DEFAULT_LIMITS, LARGEST_CENTRAL_DIRECTORY_BYTES } from '../zip';
+import { decryptTo, exportRecords, extractExport, reassembleToFile, type PipelineLimits } from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
 import { fileSource, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
 
 const USAGE = `usage:
   cx-export decrypt    --key KEY [--passphrase P] IN [-o OUT]
-  cx-export reassemble [--key KEY] [--passphrase P] PART... -o OUT.zip
+  cx-export reassemble [--key KEY] [--passphrase P] [--no-verify] PART... -o OUT.zip
   cx-export extract    [--key KEY] [--passphrase P] PART... -d DIR
   cx-export records    [--key KEY] [--passphrase P] [--on-error fail|skip] PART...
 
 PART: an encrypted part (export-<id>.z01.smime … .zip.smime), a decrypted part, a whole zip,
-or (records) a JSON Lines file. Parts may be given in any order.
+or (records) a JSON Lines file. Parts may be given in any order. What a file is comes from its
+content (S/MIME, PEM or DER CMS, zip, gzip, JSON Lines); names only group and order parts.
 KEY: the private key, PEM (PKCS#1/PKCS#8, encrypted or not) or PKCS#12 (.p12/.pfx).
   --passphrase P       passphrase of the key (or set CX_EXPORT_PASSPHRASE)
   --certificate CERT   the key's certificate (PEM), to match recipients by issuer and serial
   --temp-dir DIR       where to reassemble split exports (default: the system temp dir)
-extract/records limits (protection against zip bombs; sizes take K, M, G, T suffixes):
+  --no-verify          reassemble: do not inflate every entry to check its CRC-32 and sizes while
+                       writing (faster; parts swapped or out of order then go unnoticed until the
+                       zip is extracted)
+limits (what a hostile or broken file may cost; sizes take K, M, G, T suffixes):
+  --max-cms-header-size N  one element of an S/MIME (CMS) header  (default ${fmt(DEFAULT_MAX_CMS_HEADER_BYTES)}, at most ${fmt(LIMITS.maxCmsHeaderBytes.max)})
+  --max-central-directory-size N
+                       a split export's central directory, held in memory to reassemble
+                       (reassemble, extract, records; default and at most ${fmt(LARGEST_CENTRAL_DIRECTORY_BYTES)})
+  extract and records (protection against zip bombs):
   --max-total-size N   total uncompressed bytes   (default ${fmt(DEFAULT_LIMITS.maxTotalBytes)})
   --max-entry-size N   bytes of one entry         (default ${fmt(DEFAULT_LIMITS.maxEntryBytes)})
   --max-entries N      number of entries          (default ${DEFAULT_LIMITS.maxEntries})
-  --max-ratio N        compression ratio          (default ${DEFAULT_LIMITS.maxRatio})`;
+  --max-ratio N        compression ratio          (default ${DEFAULT_LIMITS.maxRatio})
+  records:
+  --max-line-size N    one JSON Lines record      (default ${fmt(DEFAULT_MAX_LINE_BYTES)}, at most ${fmt(LIMITS.maxLineBytes.max)})`;
 
 function fmt(bytes: number): string {
 	for (const [unit, size] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
@@ -55,12 +67,17 @@ const COMMON: ParseArgsConfig['options'] = {
 	'temp-dir': { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 };
+/** The limits each command takes (every one is named in src/limits.ts). */
+const CMS_LIMIT: ParseArgsConfig['options'] = { 'max-cms-header-size': { type: 'string' } };
+const REASSEMBLE_LIMITS: ParseArgsConfig['options'] = { ...CMS_LIMIT, 'max-central-directory-size': { type: 'string' } };
 const LIMIT_OPTIONS: ParseArgsConfig['options'] = {
+	...REASSEMBLE_LIMITS,
 	'max-total-size': { type: 'string' },
 	'max-entry-size': { type: 'string' },
 	'max-entries': { type: 'string' },
 	'max-ratio': { type: 'string' },
 };
+const RECORDS_LIMITS: ParseArgsConfig['options'] = { ...LIMIT_OPTIONS, 'max-line-size': { type: 'string' } };
 
 function usage(message: string): CxError {
 	return new CxError('USAGE', `${message} (cx-export --help shows the usage)`);
@@ -86,12 +103,18 @@ function parseCount(text: string, option: string): number {
 	return Number(text);
 }
 
-function limitsFrom(values: Record<string, unknown>): Partial<ExtractLimits> {
-	const limits: Partial<ExtractLimits> = {};
-	if (typeof values['max-total-size'] === 'string') limits.maxTotalBytes = parseSize(values['max-total-size'], '--max-total-size');
-	if (typeof values['max-entry-size'] === 'string') limits.maxEntryBytes = parseSize(values['max-entry-size'], '--max-entry-size');
-	if (typeof values['max-entries'] === 'string') limits.maxEntries = parseCount(values['max-entries'], '--max-entries');
-	if (typeof values['max-ratio'] === 'string') limits.maxRatio = parseCount(values['max-ratio'], '--max-ratio');
+/** The limit flags given, parsed and checked against the bounds src/limits.ts sets. */
+function limitsFrom(values: Record<string, unknown>): Partial<PipelineLimits> {
+	const limits: Partial<PipelineLimits> = {};
+	for (const name of Object.keys(LIMITS) as LimitName[]) {
+		const { flag, unit } = LIMITS[name];
+		const text = values[flag.slice(2)];
+		if (typeof text !== 'string') continue;
+		const value = unit === 'bytes' ? parseSize(text, flag) : parseCount(text, flag);
+		const problem = limitProblem(name, value);
+		if (problem) throw usage(`${flag} ${problem}`);
+		limits[name] = value;
+	}
 	return limits;
 }
 
@@ -194,17 +217,18 @@ class StdoutWriter {
 }
 
 async function decryptCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' } });
+	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, ...CMS_LIMIT });
 	if (values.help) return help();
 	if (positionals.length !== 1) throw usage(`decrypt takes one input file, got ${positionals.length}`);
+	const limits = limitsFrom(values);
 	const key = await keyFrom(values, true);
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress(`decrypting ${sources[0].name}`, total);
 	try {
 		if (typeof values.output === 'string') {
-			await writeAtomically(values.output, (out) => decryptTo(sources[0], out, { key, onRead: progress.add }));
+			await writeAtomically(values.output, (out) => decryptTo(sources[0], out, { key, limits, onRead: progress.add }));
 		} else {
-			await decryptTo(sources[0], process.stdout, { key, onRead: progress.add });
+			await decryptTo(sources[0], process.stdout, { key, limits, onRead: progress.add });
 		}
 	} finally {
 		progress.done();
@@ -212,17 +236,20 @@ async function decryptCommand(args: string[]): Promise<void> {
 }
 
 async function reassembleCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' } });
+	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, 'no-verify': { type: 'boolean' }, ...REASSEMBLE_LIMITS });
 	if (values.help) return help();
 	if (typeof values.output !== 'string') throw usage('reassemble needs -o OUT.zip');
 	if (positionals.length === 0) throw usage('reassemble needs the parts of an export');
+	const limits = limitsFrom(values);
 	const key = await keyFrom(values, false);
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress('reassembling', total);
 	try {
-		const summary = await reassembleToFile(sources, values.output, { key, onRead: progress.add });
+		const verify = values['no-verify'] !== true;
+		const summary = await reassembleToFile(sources, values.output, { key, limits, verify, onRead: progress.add });
 		progress.done();
-		process.stderr.write(`${values.output}: ${summary.parts} part(s), ${summary.entries} entries, ${mib(summary.bytes)}\n`);
+		const checked = !verify ? ' (not checked: --no-verify)' : summary.unchecked ? ` (${summary.checkedEntries} checked: ${summary.unchecked})` : ', CRC-32 checked';
+		process.stderr.write(`${values.output}: ${summary.parts} part(s), ${summary.entries} entries${checked}, ${mib(summary.bytes)}\n`);
 	} finally {
 		progress.done();
 	}
@@ -251,7 +278,7 @@ function tempDirOf(values: Record<string, unknown>): string | undefined {
 }
 
 async function recordsCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { 'on-error': { type: 'string' }, ...LIMIT_OPTIONS });
+	const { values, positionals } = parse(args, { 'on-error': { type: 'string' }, ...RECORDS_LIMITS });
 	if (values.help) return help();
 	const onError = values['on-error'] ?? 'fail';
 	if (onError !== 'fail' && onError !== 'skip') throw usage(`--on-error is fail or skip, got "${String(onError)}"`);
@@ -297,11 +324,14 @@ export function run(argv: string[]): void {
 		process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
 		process.exit(1);
 	};
-	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	// Interrupted: temporary files and directories, and an extraction's staging directory (its
+	// moves into place undone), are removed synchronously; exit 128 + the signal's number, as a
+	// shell reports a process killed by it.
+	for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 		process.once(signal, () => {
 			removePendingNow();
 			process.stderr.write(`\nerror: interrupted; no output was kept\n`);
-			process.exit(130);
+			process.exit(status);
 		});
 	}
 	process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -14,20 +14,26 @@
  */
 import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
 import { CxError } from '../errors';
-import { children, describeTag, octets, oidOf, readHeader, readTlv, smallInt, TAG, type TlvHeader } from './der';
+import { formatLimit, limitProblem, raiseAdvice } from '../limits';
+import { children, describeTag, MAX_DEPTH, octets, oidOf, parsing, readHeader, readTlv, smallInt, TAG, type TlvHeader } from './der';
 import { dearmor } from './armor';
 import type { DecryptionKey } from './keys';
 import { CONTENT_CIPHERS, nameOf, OID, type ContentCipherSpec } from './oids';
 import { parseRecipientInfos, unwrapContentKey, type Recipient } from './recipients';
 
-/** The header before the content holds recipient infos and certificates: never this large. */
-const MAX_HEADER_ELEMENT = 16 * 1024 * 1024;
+/**
+ * The header before the content holds recipient infos (and, rarely, certificates): a few KB. One of
+ * its elements larger than this (16 MiB) is refused before more is held (`maxHeaderBytes`).
+ */
+export const DEFAULT_MAX_CMS_HEADER_BYTES = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export interface DecryptOptions {
 	key: DecryptionKey;
 	/** The input's name, used in every message. */
 	source?: string;
+	/** The most bytes one element of the header may take (default DEFAULT_MAX_CMS_HEADER_BYTES). */
+	maxHeaderBytes?: number;
 }
 
 export interface CmsHeader {
@@ -47,6 +53,7 @@ class ByteReader {
 	constructor(
 		private readonly it: AsyncIterator<Buffer>,
 		private readonly source: string,
+		private readonly maxElement = DEFAULT_MAX_CMS_HEADER_BYTES,
 	) {}
 
 	private async more(): Promise<boolean> {
@@ -89,22 +96,33 @@ class ByteReader {
 		this.offset += n;
 	}
 
-	/** Reads one whole element (any length form) and returns its bytes. */
+	/**
+	 * Reads one whole element (any length form) and returns its bytes. One larger than the limit is
+	 * refused as soon as that is known: from its declared length, or once more than the limit is held.
+	 */
 	async element(what: string): Promise<Buffer> {
 		for (;;) {
 			try {
 				const t = readTlv(this.buf, this.pos, this.buf.length, `${this.source}: ${what}`);
+				if (t.end - this.pos > this.maxElement) throw this.tooLarge(what);
 				const bytes = Buffer.from(this.buf.subarray(this.pos, t.end));
 				this.skip(t.end - this.pos);
 				return bytes;
 			} catch (error) {
 				if (!(error instanceof CxError) || error.code !== 'CMS_TRUNCATED') throw error;
-				if (this.available > MAX_HEADER_ELEMENT) {
-					throw new CxError('CMS_FORMAT', `${this.source}: ${what} at byte ${this.offset} is larger than ${MAX_HEADER_ELEMENT} bytes; not a Genesys export`);
-				}
+				const h = readHeader(this.buf, this.pos, `${this.source}: ${what}`);
+				if (this.available > this.maxElement || (h?.length !== undefined && h.headerLength + h.length > this.maxElement)) throw this.tooLarge(what);
 				if (!(await this.more())) throw this.truncated(what);
 			}
 		}
+	}
+
+	private tooLarge(what: string): CxError {
+		return new CxError(
+			'CMS_LIMIT',
+			`${this.source}: ${what} at byte ${this.offset} is larger than the CMS header limit, ${formatLimit('maxCmsHeaderBytes', this.maxElement)}: not a Genesys export, or damaged; if you trust this file, ${raiseAdvice('maxCmsHeaderBytes')}`,
+			{ where: this.source, limit: 'maxCmsHeaderBytes' },
+		);
 	}
 
 	/** The next bytes as they come: what is buffered first, then the source's chunks. */
@@ -277,8 +295,15 @@ class SegmentParser {
 			if (top !== undefined && (end === undefined || end > top)) {
 				throw new CxError('CMS_FORMAT', `${this.source}: an encrypted-content segment at byte ${this.offset - h.headerLength} overruns its container`);
 			}
-			if (h.constructed) this.stack.push(end);
-			else this.remaining = h.length ?? 0;
+			if (h.constructed) {
+				// openssl -stream nests one level; a hostile file could nest millions (memory, time).
+				if (this.stack.length >= MAX_DEPTH) {
+					throw new CxError('CMS_FORMAT', `${this.source}: encrypted-content segments nested deeper than ${MAX_DEPTH} at byte ${this.offset - h.headerLength}`);
+				}
+				this.stack.push(end);
+			} else {
+				this.remaining = h.length ?? 0;
+			}
 			if (this.remaining === 0) this.popFinished();
 		}
 	}
@@ -312,10 +337,12 @@ async function readEnvelopeHeader(r: ByteReader, source: string): Promise<Envelo
 		h = await r.peekHeader('recipients');
 	}
 	expectHeader(h, TAG.SET, 'universal', true, 'RecipientInfos', r.offset, source);
-	const recipients = parseRecipientInfos(await r.element('RecipientInfos'), `${source}: recipients`);
+	const recipientsDer = await r.element('RecipientInfos');
+	const recipients = parsing(`${source}: recipients`, () => parseRecipientInfos(recipientsDer, `${source}: recipients`));
 	const eci = await openFrame(r, TAG.SEQUENCE, 'universal', 'EncryptedContentInfo', source);
 	await r.element('content type of the encrypted content');
-	const algorithm = cipherFor(await r.element('content encryption algorithm'), source);
+	const algorithmDer = await r.element('content encryption algorithm');
+	const algorithm = parsing(`${source}: content encryption algorithm`, () => cipherFor(algorithmDer, source));
 	if ((algorithm.spec.mode === 'gcm') !== authenticated) {
 		throw new CxError('CMS_FORMAT', `${source}: ${algorithm.spec.label} inside ${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'} is not allowed`);
 	}
@@ -325,7 +352,10 @@ async function readEnvelopeHeader(r: ByteReader, source: string): Promise<Envelo
 /** Streams the plaintext of one CMS enveloped message. */
 export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
 	const source = options.source ?? 'input';
-	const r = new ByteReader(dearmor(input, source)[Symbol.asyncIterator](), source);
+	const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_CMS_HEADER_BYTES;
+	const problem = limitProblem('maxCmsHeaderBytes', maxHeaderBytes);
+	if (problem) throw new CxError('USAGE', `maxHeaderBytes ${problem}`);
+	const r = new ByteReader(dearmor(input, source)[Symbol.asyncIterator](), source, maxHeaderBytes);
 	const { authenticated, recipients, algorithm, frames } = await readEnvelopeHeader(r, source);
 	const [contentInfo, explicit, envelope, eci] = frames;
 

@@ -40,7 +40,7 @@ export interface Tlv {
 const CLASSES: TagClass[] = ['universal', 'application', 'context', 'private'];
 
 /** Maximum nesting we accept; CMS headers and certificates are far shallower. */
-const MAX_DEPTH = 64;
+export const MAX_DEPTH = 64;
 
 export interface TlvHeader {
 	tag: number;
@@ -124,8 +124,32 @@ function runsPast(buf: Uint8Array, limit: number, what: string, offset: number, 
 		: new CxError('CMS_FORMAT', `${what}: element at byte ${offset} ${detail} of its container`);
 }
 
+/**
+ * `t`, or CMS_FORMAT when it is missing: a structure with fewer elements than it must have (the
+ * callers destructure children, which a damaged file can leave short).
+ */
+export function present(t: Tlv | undefined, what: string): Tlv {
+	if (t === undefined) throw new CxError('CMS_FORMAT', `${what}: a required element is missing`);
+	return t;
+}
+
+/**
+ * Runs `parse` over bytes already in memory: a failure that is not a CxError (a check this reader
+ * lacks) is reported as the malformed structure it is, never as a TypeError. Only for parsers that
+ * do no I/O, so that nothing but malformed bytes is ever reported so.
+ */
+export function parsing<T>(what: string, parse: () => T): T {
+	try {
+		return parse();
+	} catch (error) {
+		if (error instanceof CxError) throw error;
+		throw new CxError('CMS_FORMAT', `${what}: malformed structure (${error instanceof RangeError ? 'out of range' : 'unexpected layout'})`, { cause: error });
+	}
+}
+
 /** The direct children of a constructed element. */
-export function children(buf: Uint8Array, parent: Tlv, what = 'ASN.1'): Tlv[] {
+export function children(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1'): Tlv[] {
+	const parent = present(element, what);
 	if (!parent.constructed) throw new CxError('CMS_FORMAT', `${what}: expected a constructed element at byte ${parent.start}`);
 	const out: Tlv[] = [];
 	let p = parent.contentStart;
@@ -137,7 +161,8 @@ export function children(buf: Uint8Array, parent: Tlv, what = 'ASN.1'): Tlv[] {
 	return out;
 }
 
-export function expectTag(t: Tlv, tag: number, cls: TagClass, what: string): Tlv {
+export function expectTag(element: Tlv | undefined, tag: number, cls: TagClass, what: string): Tlv {
+	const t = present(element, what);
 	if (t.tag !== tag || t.cls !== cls) {
 		throw new CxError('CMS_FORMAT', `${what}: expected ${describeTag(tag, cls)} at byte ${t.start}, found ${describeTag(t.tag, t.cls)}`);
 	}
@@ -153,21 +178,26 @@ export function describeTag(tag: number, cls: TagClass): string {
 	return names[tag] ?? `universal tag ${tag}`;
 }
 
-export function content(buf: Uint8Array, t: Tlv): Buffer {
+export function content(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1'): Buffer {
+	const t = present(element, what);
 	return Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.contentEnd - t.contentStart);
 }
 
-export function raw(buf: Uint8Array, t: Tlv): Buffer {
+export function raw(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1'): Buffer {
+	const t = present(element, what);
 	return Buffer.from(buf.buffer, buf.byteOffset + t.start, t.end - t.start);
 }
 
 /**
  * The bytes of an OCTET STRING, primitive or constructed (BER allows the constructed form, made of
- * nested OCTET STRING segments).
+ * nested OCTET STRING segments). Segments nested deeper than MAX_DEPTH are refused: a hostile file
+ * could otherwise nest them until the stack overflows.
  */
-export function octets(buf: Uint8Array, t: Tlv, what = 'ASN.1'): Buffer {
+export function octets(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1', depth = 0): Buffer {
+	const t = present(element, what);
 	if (!t.constructed) return content(buf, t);
-	return Buffer.concat(children(buf, t, what).map((c) => octets(buf, c, what)));
+	if (depth >= MAX_DEPTH) throw new CxError('CMS_FORMAT', `${what}: OCTET STRING segments nested deeper than ${MAX_DEPTH} at byte ${t.start}`);
+	return Buffer.concat(children(buf, t, what).map((c) => octets(buf, c, what, depth + 1)));
 }
 
 export function decodeOid(bytes: Uint8Array, what = 'ASN.1'): string {

@@ -123,7 +123,12 @@ function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string):
 	for (const bag of p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []) {
 		if (bag.cert) certs.push(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary'));
 	}
-	const privateKey = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forgeModule.pki.rsa.PrivateKey));
+	let privateKey: KeyObject;
+	try {
+		privateKey = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forgeModule.pki.rsa.PrivateKey));
+	} catch (error) {
+		throw new CxError('KEY_INVALID', `${label}: the private key in the PKCS#12 file cannot be read`, { cause: error });
+	}
 	return { privateKey, certs };
 }
 
@@ -146,6 +151,16 @@ function certificatesFrom(input: Buffer | string | undefined, label: string): Bu
 		return certs.map((b) => b.der);
 	}
 	return [buf];
+}
+
+/** A certificate that comes with the key: one that cannot be read is KEY_INVALID, whatever is wrong in it. */
+function readCertificate(der: Buffer, what: string): CertificateInfo {
+	try {
+		return parseCertificate(der, what);
+	} catch (error) {
+		if (error instanceof CxError) throw error.code === 'KEY_INVALID' ? error : new CxError('KEY_INVALID', error.message, { cause: error });
+		throw new CxError('KEY_INVALID', `${what}: not a readable X.509 certificate`, { cause: error });
+	}
 }
 
 /** Reads key material in any of the supported forms. */
@@ -199,7 +214,7 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 	const certificates: CertificateInfo[] = [];
 	let foreign: CertificateInfo | undefined;
 	for (const der of certDers) {
-		const cert = parseCertificate(der, `${label} certificate`);
+		const cert = readCertificate(der, `${label} certificate`);
 		if (samePublicKey(cert.publicKey, publicKey)) certificates.push(cert);
 		else foreign ??= cert;
 	}

@@ -9,7 +9,7 @@
  */
 import { constants, privateDecrypt } from 'node:crypto';
 import { CxError } from '../errors';
-import { children, content, expectTag, integerHex, octets, oidOf, raw, readTlv, smallInt, TAG, type Tlv } from './der';
+import { children, content, expectTag, integerHex, octets, oidOf, parsing, raw, readTlv, smallInt, TAG, type Tlv } from './der';
 import type { DecryptionKey } from './keys';
 import { HASHES, nameOf, OID } from './oids';
 import { formatName } from './x509';
@@ -163,7 +163,7 @@ function unwrap(r: KeyTransRecipient, key: DecryptionKey, keyLength: number, sou
 		return unpadPkcs1(em, keyLength);
 	}
 	if (r.algorithm === OID.rsaesOaep) {
-		const params = parseOaepParams(r.parameters, `${source}: RSA-OAEP parameters`);
+		const params = parsing(`${source}: RSA-OAEP parameters`, () => parseOaepParams(r.parameters, `${source}: RSA-OAEP parameters`));
 		try {
 			const cek = privateDecrypt(
 				{ key: key.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: params.hash, oaepLabel: params.label },

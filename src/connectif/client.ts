@@ -5,11 +5,12 @@
  * Checks what Connectif would refuse before sending (the 31-day limit on activity periods).
  */
 import { z } from 'zod';
-import { CxError } from '../errors';
-import { describeUrl, fetchFollowingRedirects } from '../http/redirect';
-import { resumableDownload } from '../http/download';
-import { httpDecision, retrying, type RetryOptions } from '../http/retry';
-import type { HttpMethod, Send } from '../genesys/client';
+import { ApiError, CxError } from '../errors';
+import { ApiCaller, pollUntil, type ClientOptions } from '../http/api';
+import { refreshingDownload } from '../http/download';
+import { describeUrl } from '../http/redirect';
+import { checkedFetch } from '../http/transport';
+import { checkUrl, urlPolicy, type UrlPolicy } from '../http/urlPolicy';
 
 export const CONNECTIF_API = 'https://api.connectif.cloud';
 /** How long a `fileUrl` works after the export was read. */
@@ -67,16 +68,8 @@ export interface CreateDataExplorerRequest {
 	delimiter?: string;
 }
 
-export interface ConnectifOptions {
+export interface ConnectifOptions extends ClientOptions {
 	baseUrl?: string;
-	/** Sends an API request with `Authorization: apiKey …`. */
-	send: Send;
-	/** For the file host (no credentials are ever given to it). */
-	fetch?: typeof fetch;
-	retry?: RetryOptions;
-	now?: () => number;
-	sleep?: (ms: number) => Promise<void>;
-	log?: (message: string) => void;
 }
 
 export interface WaitOptions {
@@ -86,15 +79,21 @@ export interface WaitOptions {
 	onProgress?: (exp: ConnectifExport) => void;
 }
 
-export type ExportState = 'queued' | 'running' | 'finished' | 'error';
+export type ExportState = 'queued' | 'running' | 'finished' | 'error' | 'unknown';
 
-/** Where an export stands, whatever the exact word Connectif used. */
-export function exportState(status: string): ExportState {
+/**
+ * Where an export stands. The reference leaves the list of statuses empty; the ones seen in
+ * practice are queued, inProgress, finished and error (a few synonyms are read too). Any other
+ * word is 'unknown' — except that an export with a `fileUrl` is finished, as the reference
+ * defines the URL "only when the export status is finished".
+ */
+export function exportState(status: string, fileUrl?: string | null): ExportState {
 	const s = status.toLowerCase().replace(/[^a-z]/g, '');
 	if (['finished', 'completed', 'done', 'success'].includes(s)) return 'finished';
 	if (['error', 'failed', 'failure', 'cancelled', 'canceled'].includes(s)) return 'error';
 	if (['queued', 'pending', 'created', 'waiting'].includes(s)) return 'queued';
-	return 'running';
+	if (['inprogress', 'running', 'processing', 'started', 'exporting'].includes(s)) return 'running';
+	return fileUrl ? 'finished' : 'unknown';
 }
 
 function isoDate(value: string | undefined, field: string): string | undefined {
@@ -104,11 +103,15 @@ function isoDate(value: string | undefined, field: string): string | undefined {
 	return new Date(t).toISOString();
 }
 
-function checkPeriod(fromDate: string | undefined, toDate: string | undefined, what: string): void {
+/**
+ * Both dates, in order; at most 31 days apart when `capped` (activities: the limit known for them;
+ * nothing documents one for data-explorer exports, so none is applied there).
+ */
+function checkPeriod(fromDate: string | undefined, toDate: string | undefined, what: string, capped: boolean): void {
 	if (!fromDate || !toDate) throw new CxError('USAGE', `${what} exports need both a from date and a to date`);
 	const span = Date.parse(toDate) - Date.parse(fromDate);
 	if (span < 0) throw new CxError('USAGE', `the from date (${fromDate}) is after the to date (${toDate})`);
-	if (span > MAX_PERIOD_MS) {
+	if (capped && span > MAX_PERIOD_MS) {
 		const days = Math.ceil(span / (24 * 3_600_000));
 		throw new CxError('USAGE', `Connectif exports at most 31 days of ${what} at a time; ${fromDate} to ${toDate} is ${days} days: split the period into several exports`);
 	}
@@ -126,7 +129,7 @@ export function createExportBody(request: CreateExportRequest): Record<string, u
 	const fromDate = isoDate(request.filters?.fromDate, 'fromDate');
 	const toDate = isoDate(request.filters?.toDate, 'toDate');
 	if (request.exportType === 'activities') {
-		checkPeriod(fromDate, toDate, 'activities');
+		checkPeriod(fromDate, toDate, 'activities', true);
 		filters.fromDate = fromDate;
 		filters.toDate = toDate;
 		if (request.filters?.activityTypes && request.filters.activityTypes.length > 0) filters.activityTypes = request.filters.activityTypes;
@@ -148,23 +151,12 @@ export function dataExplorerBody(request: CreateDataExplorerRequest): Record<str
 	checkDelimiter(request.delimiter);
 	const fromDate = isoDate(request.fromDate, 'fromDate');
 	const toDate = isoDate(request.toDate, 'toDate');
-	checkPeriod(fromDate, toDate, 'data explorer report data');
+	checkPeriod(fromDate, toDate, 'data explorer report data', false);
 	return {
 		...(request.dateFormat ? { dateFormat: request.dateFormat } : {}),
 		...(request.delimiter ? { delimiter: request.delimiter } : {}),
 		filters: { reportId: request.reportId.trim(), fromDate, toDate },
 	};
-}
-
-export class ConnectifApiError extends Error {
-	constructor(
-		readonly httpStatus: number,
-		message: string,
-		readonly hint?: string,
-	) {
-		super(hint ? `${message}; ${hint}` : message);
-		this.name = 'ConnectifApiError';
-	}
 }
 
 function hintFor(status: number): string | undefined {
@@ -175,17 +167,16 @@ function hintFor(status: number): string | undefined {
 	return undefined;
 }
 
-async function connectifError(response: Response, operation: string): Promise<ConnectifApiError> {
-	const text = await response.text().catch(() => '');
-	let detail = '';
+/** The error for a failed call, from its status and (capped, possibly non-JSON) body text. */
+export function connectifError(status: number, text: string, operation: string): ApiError {
+	let message: string | undefined;
 	try {
-		const body = JSON.parse(text) as { message?: unknown; error?: unknown; errors?: unknown };
-		const message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : undefined;
-		if (message) detail = `: ${message.slice(0, 300)}`;
+		const body = JSON.parse(text) as { message?: unknown; error?: unknown };
+		message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : undefined;
 	} catch {
 		// not JSON
 	}
-	return new ConnectifApiError(response.status, `${operation} failed: HTTP ${response.status}${detail}`, hintFor(response.status));
+	return new ApiError({ httpStatus: status, operation, service: 'Connectif', remoteMessage: message?.slice(0, 300), hint: hintFor(status) });
 }
 
 export interface DownloadedExport {
@@ -195,6 +186,9 @@ export interface DownloadedExport {
 
 export class ConnectifClient {
 	private readonly base: URL;
+	private readonly api: ApiCaller;
+	/** What file links may point at. */
+	readonly urlPolicy: UrlPolicy;
 
 	constructor(private readonly options: ConnectifOptions) {
 		const text = options.baseUrl ?? CONNECTIF_API;
@@ -203,65 +197,38 @@ export class ConnectifClient {
 		} catch {
 			throw new CxError('USAGE', `the Connectif base URL "${text}" is not a URL`);
 		}
+		if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') throw new CxError('USAGE', `the Connectif base URL must be http(s), not ${this.base.protocol}`);
 		this.base.pathname = `${this.base.pathname.replace(/\/+$/, '')}/`;
+		this.urlPolicy = urlPolicy(this.base, options.allowedHosts);
+		this.api = new ApiCaller({
+			service: 'Connectif',
+			send: options.send,
+			errorFor: connectifError,
+			unexpectedHint: (what) => `unexpected answer (${what}); check the base URL`,
+			retry: options.retry,
+			sleep: options.sleep,
+			now: options.now,
+			signal: options.signal,
+			log: options.log,
+		});
 	}
 
 	private url(path: string): URL {
 		return new URL(path.replace(/^\/+/, ''), this.base);
 	}
 
-	private call(method: HttpMethod, url: URL, body?: unknown): Promise<Response> {
-		let previous: Response | undefined;
-		return retrying(
-			async () => {
-				await previous?.body?.cancel().catch(() => undefined);
-				const headers: Record<string, string> = { accept: 'application/json' };
-				if (body !== undefined) headers['content-type'] = 'application/json';
-				previous = await this.options.send({ method, url, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-				return previous;
-			},
-			httpDecision,
-			{
-				...this.options.retry,
-				sleep: this.options.retry?.sleep ?? this.options.sleep,
-				now: this.options.retry?.now ?? this.options.now,
-				onRetry: (info) => {
-					this.options.log?.(`${method} ${url.pathname}: ${info.reason}, retry ${info.retry} in ${info.waitMs} ms`);
-					this.options.retry?.onRetry?.(info);
-				},
-			},
-		);
-	}
-
-	private async json<T>(operation: string, method: HttpMethod, url: URL, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-		const response = await this.call(method, url, body);
-		if (!response.ok) throw await connectifError(response, operation);
-		const text = await response.text();
-		let parsed: z.ZodSafeParseResult<T>;
-		try {
-			parsed = schema.safeParse(JSON.parse(text));
-		} catch {
-			throw new ConnectifApiError(response.status, `${operation}: the answer is not JSON`, 'check the base URL');
-		}
-		if (!parsed.success) {
-			const issue = parsed.error.issues[0];
-			throw new ConnectifApiError(response.status, `${operation}: unexpected answer (${issue.path.join('.') || 'body'}: ${issue.message})`, 'check the base URL');
-		}
-		return parsed.data;
-	}
-
 	async createExport(request: CreateExportRequest): Promise<ConnectifExport> {
-		return this.json(`Creating a ${request.exportType} export`, 'POST', this.url('exports/'), connectifExport, createExportBody(request));
+		return this.api.json(`Creating a ${request.exportType} export`, 'POST', this.url('exports/'), connectifExport, { json: createExportBody(request) });
 	}
 
 	async createDataExplorerExport(request: CreateDataExplorerRequest): Promise<ConnectifExport> {
-		return this.json('Creating a data explorer export', 'POST', this.url('exports/type/data-explorer'), connectifExport, dataExplorerBody(request));
+		return this.api.json('Creating a data explorer export', 'POST', this.url('exports/type/data-explorer'), connectifExport, { json: dataExplorerBody(request) });
 	}
 
 	async getExport(id: string): Promise<ConnectifExport> {
 		const clean = id.trim();
 		if (!/^[\w-]+$/.test(clean)) throw new CxError('USAGE', `"${id}" is not an export ID`);
-		return this.json(`Getting export ${clean}`, 'GET', this.url(`exports/${encodeURIComponent(clean)}`), connectifExport);
+		return this.api.json(`Getting export ${clean}`, 'GET', this.url(`exports/${encodeURIComponent(clean)}`), connectifExport);
 	}
 
 	/** Every export, page after page (`links.next`), up to `limit`. */
@@ -272,7 +239,7 @@ export class ConnectifClient {
 		let yielded = 0;
 		const seen = new Set<string>();
 		while (url) {
-			const page: z.infer<typeof exportList> = await this.json('Listing exports', 'GET', url, exportList);
+			const page: z.infer<typeof exportList> = await this.api.json('Listing exports', 'GET', url, exportList);
 			for (const item of page.results) {
 				yield item;
 				if (++yielded >= limit) return;
@@ -290,26 +257,39 @@ export class ConnectifClient {
 
 	/** Polls until the export is finished (returned) or in error (thrown, with Connectif's reason). */
 	async waitForExport(id: string, options: WaitOptions = {}): Promise<ConnectifExport> {
-		const now = this.options.now ?? Date.now;
-		const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-		const interval = Math.max(0, options.pollIntervalMs ?? 10_000);
-		const deadline = now() + (options.timeoutMs ?? 3_600_000);
-		for (;;) {
-			if (options.signal?.aborted) throw new CxError('TIMEOUT', `stopped waiting for export ${id}`);
-			const current = await this.getExport(id);
-			options.onProgress?.(current);
-			const state = exportState(current.status);
-			if (state === 'finished') return current;
-			if (state === 'error') {
-				const reason = current.errorMessage ?? (typeof current.error === 'string' ? current.error : current.error ? JSON.stringify(current.error).slice(0, 300) : undefined);
-				throw new CxError('EXPORT_FAILED', `Connectif export ${id} ended in error${reason ? `: ${reason}` : ''}`);
-			}
-			if (now() + interval > deadline) {
-				const done = current.total ? ` (${current.progress ?? 0} of ${current.total} items)` : '';
-				throw new CxError('TIMEOUT', `Connectif export ${id} is still ${current.status}${done}; wait longer (raise the timeout) or check it in Connectif`);
-			}
-			await sleep(interval);
+		const finished = await pollUntil(
+			async () => {
+				const current = await this.getExport(id);
+				options.onProgress?.(current);
+				return current;
+			},
+			// An unknown status ends the wait at once: it is reported, not waited out until the timeout.
+			(current) => ['finished', 'error', 'unknown'].includes(exportState(current.status, current.fileUrl)),
+			{
+				intervalMs: options.pollIntervalMs ?? 10_000,
+				timeoutMs: options.timeoutMs ?? 3_600_000,
+				signal: options.signal ?? this.options.signal,
+				now: this.options.now,
+				sleep: this.options.sleep,
+				what: `waiting for Connectif export ${id}`,
+				timedOut: (current) => {
+					const done = current.total ? ` (${current.progress ?? 0} of ${current.total} items)` : '';
+					return new CxError('TIMEOUT', `Connectif export ${id} is still ${current.status}${done}; wait longer (raise the timeout) or check it in Connectif`);
+				},
+			},
+		);
+		const state = exportState(finished.status, finished.fileUrl);
+		if (state === 'unknown') {
+			throw new CxError(
+				'API_FORMAT',
+				`Connectif export ${id} has the status "${finished.status}", which is none of queued, inProgress, finished or error, and no file: stopped waiting rather than wait for the timeout; check the export in Connectif`,
+			);
 		}
+		if (state === 'error') {
+			const reason = finished.errorMessage ?? (typeof finished.error === 'string' ? finished.error : finished.error ? JSON.stringify(finished.error).slice(0, 300) : undefined);
+			throw new CxError('EXPORT_FAILED', `Connectif export ${id} ended in error${reason ? `: ${reason}` : ''}`);
+		}
+		return finished;
 	}
 
 	/**
@@ -318,37 +298,27 @@ export class ConnectifClient {
 	 */
 	downloadExport(exp: ConnectifExport, readAt: number): DownloadedExport {
 		const now = this.options.now ?? Date.now;
-		const doFetch = this.options.fetch ?? fetch;
 		let current = exp;
 		let at = readAt;
-		let refreshed = 0;
-		const fresh = async (): Promise<URL> => {
-			if (!current.fileUrl || now() - at >= FILE_URL_LIFETIME_MS - 60_000) {
-				current = await this.getExport(exp.id);
-				at = now();
-			}
-			if (exportState(current.status) !== 'finished' || !current.fileUrl) throw new CxError('DOWNLOAD', `Connectif export ${exp.id} has no file (status ${current.status}): wait for it to finish`);
-			return new URL(current.fileUrl);
-		};
-		const open = async (offset: number): Promise<Response> => {
-			for (;;) {
-				const target = await fresh();
-				const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-				const response = await retrying(async () => (await fetchFollowingRedirects(target, { headers }, { fetch: doFetch })).response, httpDecision, {
-					...this.options.retry,
-					sleep: this.options.retry?.sleep ?? this.options.sleep,
-				});
-				if (response.ok) return response;
-				await response.body?.cancel().catch(() => undefined);
-				if ((response.status === 403 || response.status === 400 || response.status === 401) && refreshed < 2) {
-					refreshed++;
-					this.options.log?.(`export ${exp.id}: the file link was refused (HTTP ${response.status}); reading the export again for a new one`);
-					at = -Infinity;
-					continue;
+		const name = `Connectif export ${exp.id}`;
+		const chunks = refreshingDownload({
+			name,
+			source: 'Connectif',
+			locate: async (refresh) => {
+				if (refresh || !current.fileUrl || now() - at >= FILE_URL_LIFETIME_MS - 60_000) {
+					current = await this.getExport(exp.id);
+					at = now();
 				}
-				throw new CxError('DOWNLOAD', `Connectif export ${exp.id}: the file host ${describeUrl(target)} answered HTTP ${response.status}`);
-			}
-		};
-		return { export: current, chunks: resumableDownload(open, { name: `export ${exp.id}`, resumes: 3 }) };
+				if (exportState(current.status, current.fileUrl) !== 'finished' || !current.fileUrl) throw new CxError('DOWNLOAD', `${name} has no file (status ${current.status}): wait for it to finish`);
+				return checkUrl(current.fileUrl, this.urlPolicy, `the file link of ${name}`);
+			},
+			check: (url) => checkUrl(url, this.urlPolicy, `the download of ${name}`),
+			fetch: this.options.fetch ?? checkedFetch(this.urlPolicy),
+			retry: this.api.retryOptions(),
+			signal: this.options.signal,
+			refusedHint: 'the file link keeps being refused: read the export again later',
+			log: this.options.log,
+		});
+		return { export: current, chunks };
 	}
 }

@@ -2,25 +2,29 @@
  * The Genesys export client: User Data Management (UDM v10, the deprecated v4) and the older CDDS
  * API behind one set of calls. How a request reaches Genesys with credentials is the caller's
  * `send` (a token-caching fetch for the CLI and tests, n8n's authenticated request helper in the
- * nodes); everything else lives here: paths per API flavour, retries with backoff, error messages
- * with hints, response validation, paging, waiting for runs, and downloads that follow the 303 to
- * the storage host without any credential, resume after a break and ask for a fresh pre-signed URL
- * when the old one expired.
+ * nodes); the HTTP kernel (src/http) retries, reads and checks answers, waits and downloads; here
+ * are paths per API flavour, Genesys' error messages and hints, paging, and where a file is: the
+ * 303 `Location` (or JSON `path`) of `GET files/{name}`, checked by the URL policy and fetched
+ * without any credential, resumed after a break, replaced when it expired.
  */
 import { z } from 'zod';
-import { CxError } from '../errors';
-import { resumableDownload } from '../http/download';
-import { describeUrl, fetchFollowingRedirects } from '../http/redirect';
-import { httpDecision, retrying, type RetryOptions } from '../http/retry';
+import { CxError, type ApiError } from '../errors';
+import { ApiCaller, pollUntil, type ApiRequest, type ClientOptions, type HttpMethod, type Send } from '../http/api';
+import { discard } from '../http/body';
+import { refreshingDownload } from '../http/download';
+import { checkedFetch } from '../http/transport';
+import { checkUrl, urlPolicy, type UrlPolicy } from '../http/urlPolicy';
 import { TokenSource, type AuthOptions, type GenesysCredentials } from './auth';
-import { genesysError, GenesysApiError, type ErrorContext } from './errors';
+import { genesysError, type ErrorContext } from './errors';
+import { jobBody, mergeJob, type JobChanges, type JobRequest } from './jobs';
+import { exportNameOf, isFileOfRun } from './runWatch';
 import {
 	certificateInfo,
 	jobInfo,
 	jobProgress,
-	keyValueItem,
 	pagedResponse,
 	preSignedUri,
+	referenceItem,
 	subType,
 	versionInfo,
 	type CertificateInfo,
@@ -41,23 +45,11 @@ export const API_FLAVOURS: Readonly<Record<ApiFlavour, { name: string; exportPat
 	cdds: { name: 'Cloud Data Download Service (deprecated)', exportPath: '/data-download/v4/export', commonPath: '/data-download/v3', v10Only: false },
 });
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type { ApiRequest, HttpMethod, Send };
+export type { JobChanges, JobRequest };
 
-export interface ApiRequest {
-	method: HttpMethod;
-	url: URL;
-	headers: Record<string, string>;
-	body?: string | Buffer;
-	/** The caller reads the body as a stream (a large answer): do not buffer it. */
-	stream?: boolean;
-}
-
-/**
- * Sends one request to the Genesys API host with the Genesys credentials (`Authorization` and
- * `x-api-key`) and returns its response as is: no redirects followed, no retries, any status.
- * A 401 should already have been given one token refresh.
- */
-export type Send = (request: ApiRequest) => Promise<Response>;
+/** Info Mart, by label or value ("Info Mart", "InfoMart", "GIM"). */
+const INFO_MART = /^(info\s*-?\s*mart|gim)$/i;
 
 /** A `Send` over fetch with a token source: the CLI's and the tests' way to reach Genesys. */
 export function fetchSender(credentials: GenesysCredentials, options: AuthOptions = {}): Send {
@@ -70,26 +62,19 @@ export function fetchSender(credentials: GenesysCredentials, options: AuthOption
 				headers: { ...request.headers, authorization: `Bearer ${token.accessToken}`, 'x-api-key': credentials.apiKey },
 				body: request.body,
 				redirect: 'manual',
+				signal: request.signal,
 			}),
 		);
 }
 
-export interface GenesysClientOptions {
+export interface GenesysClientOptions extends ClientOptions {
 	/** e.g. https://gapi-use1.genesyscloud.com; a path prefix is kept (reverse proxies). */
 	baseUrl: string;
 	flavour?: ApiFlavour;
-	send: Send;
-	/** fetch for storage hosts; never given Genesys credentials. */
-	fetch?: typeof fetch;
-	retry?: RetryOptions;
 	/** New requests after a download breaks (default 3). */
 	downloadResumes?: number;
 	/** Fresh pre-signed URLs asked for when one expires during a download (default 2). */
 	urlRefreshes?: number;
-	sleep?: (ms: number) => Promise<void>;
-	now?: () => number;
-	/** Told about retries and resumes (never given URLs with signatures or secrets). */
-	log?: (message: string) => void;
 }
 
 export interface ListQuery {
@@ -112,26 +97,6 @@ export const fileMetadata = z.looseObject({
 	createdDate: z.string().nullable().optional(),
 });
 export type FileMetadata = z.infer<typeof fileMetadata>;
-
-/** The body of a create or update request, as the API reference documents it. */
-export const jobRequest = z.object({
-	source: z.string().min(1),
-	/** The job type: UCS or DataSync. */
-	type: z.string().min(1),
-	title: z.string().min(1),
-	timeFrame: z.object({ all: z.boolean().optional(), dateFrom: z.string().optional(), dateTo: z.string().optional() }),
-	description: z.string().optional(),
-	schedulerParam: z.object({ immediately: z.boolean().optional(), cron: z.string().optional(), runs: z.string().optional(), startDate: z.string().optional() }),
-	jobParams: z.object({
-		fileSplitSize: z.string().optional(),
-		/** The data type: Interaction or Contact. */
-		type: z.string().min(1),
-		media: z.array(z.string()),
-		exportAttachments: z.boolean().optional(),
-	}),
-	suspended: z.boolean(),
-});
-export type JobRequest = z.infer<typeof jobRequest>;
 
 /** Where a run stands, whatever words the API flavour uses for it. */
 export type RunState = 'completed' | 'failed' | 'cancelled' | 'running';
@@ -159,38 +124,14 @@ export interface DownloadedFile {
 	chunks: AsyncGenerator<Buffer>;
 }
 
-const sizeOfSplit = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$/i;
-
-/** Checks a file split size as the API takes it ("100MB"); returns it normalised. */
-export function normaliseSplitSize(value: string): string {
-	const m = sizeOfSplit.exec(value);
-	if (!m || Number(m[1]) <= 0) throw new CxError('USAGE', `file split size "${value}" is not a size: write it like 100MB, 500KB or 1GB`);
-	const unit = (m[2] ?? 'MB').toUpperCase();
-	const bytes = Number(m[1]) * ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[unit];
-	// Split archives are Info-ZIP's, whose smallest part is 64 KB.
-	if (bytes < 64 * 1024) throw new CxError('USAGE', `file split size "${value}" is too small: parts are at least 64KB`);
-	return `${m[1]}${unit}`;
-}
-
-const realSleep = (ms: number, signal?: AbortSignal) =>
-	new Promise<void>((resolve, reject) => {
-		if (signal?.aborted) return reject(signal.reason);
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(signal?.reason);
-		};
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
-
 export class GenesysClient {
 	readonly flavour: ApiFlavour;
 	private readonly base: URL;
 	/** The base URL's path without its trailing slash ('' for a bare host). */
 	private readonly prefix: string;
+	private readonly api: ApiCaller<ErrorContext>;
+	/** What download links may point at. */
+	readonly urlPolicy: UrlPolicy;
 
 	constructor(private readonly options: GenesysClientOptions) {
 		this.flavour = options.flavour ?? 'udm-v10';
@@ -206,6 +147,19 @@ export class GenesysClient {
 		base.hash = '';
 		this.prefix = base.pathname.replace(/\/+$/, '');
 		this.base = base;
+		this.urlPolicy = urlPolicy(base, options.allowedHosts);
+		const name = API_FLAVOURS[this.flavour].name;
+		this.api = new ApiCaller<ErrorContext>({
+			service: 'Genesys',
+			send: options.send,
+			errorFor: genesysError,
+			unexpectedHint: (what) => `the answer was not what the ${name} API returns (${what}); check the base URL and the API version`,
+			retry: options.retry,
+			sleep: options.sleep,
+			now: options.now,
+			signal: options.signal,
+			log: options.log,
+		});
 	}
 
 	// ---- plumbing --------------------------------------------------------------------------
@@ -232,62 +186,14 @@ export class GenesysClient {
 		return `${flavour.commonPath}${rest}`;
 	}
 
-	/** Sends with retries on 429/5xx and dropped connections; returns the final response. */
-	private async call(method: HttpMethod, url: URL, body?: { text: string | Buffer; contentType: string }): Promise<Response> {
-		let previous: Response | undefined;
-		return retrying(
-			async () => {
-				await previous?.body?.cancel().catch(() => undefined);
-				const headers: Record<string, string> = { accept: 'application/json' };
-				if (body) headers['content-type'] = body.contentType;
-				previous = await this.options.send({ method, url, headers, body: body?.text });
-				return previous;
-			},
-			httpDecision,
-			{
-				...this.options.retry,
-				sleep: this.options.retry?.sleep ?? this.options.sleep,
-				now: this.options.retry?.now ?? this.options.now,
-				onRetry: (info) => {
-					this.options.log?.(`${method} ${url.pathname}: ${info.reason}, retry ${info.retry} in ${info.waitMs} ms`);
-					this.options.retry?.onRetry?.(info);
-				},
-			},
-		);
-	}
-
-	/** Calls and reads a JSON answer, validated by `schema`; HTTP errors become GenesysApiError. */
-	private async json<T>(operation: string, method: HttpMethod, url: URL, schema: z.ZodType<T>, body?: unknown, context: ErrorContext = 'api'): Promise<T> {
-		const response = await this.call(method, url, body === undefined ? undefined : { text: JSON.stringify(body), contentType: 'application/json' });
-		const text = await response.text();
-		if (!response.ok) throw genesysError(response.status, text, operation, context);
-		let data: unknown;
-		try {
-			data = text.trim() === '' ? undefined : JSON.parse(text);
-		} catch {
-			throw this.unexpected(operation, response.status, 'the answer is not JSON');
-		}
-		const parsed = schema.safeParse(data);
-		if (!parsed.success) {
-			const issue = parsed.error.issues[0];
-			throw this.unexpected(operation, response.status, `${issue.path.join('.') || 'the answer'}: ${issue.message}`);
-		}
-		return parsed.data;
+	/** Calls and reads a JSON answer, validated by `schema`; HTTP errors become ApiError. */
+	private json<T>(operation: string, method: HttpMethod, url: URL, schema: z.ZodType<T>, body?: unknown, context: ErrorContext = 'api'): Promise<T> {
+		return this.api.json(operation, method, url, schema, { json: body, context });
 	}
 
 	/** Calls where success has no body worth reading (204, 201 with a string). */
-	private async noContent(operation: string, method: HttpMethod, url: URL, context: ErrorContext = 'api', body?: { text: string | Buffer; contentType: string }): Promise<void> {
-		const response = await this.call(method, url, body);
-		const text = await response.text();
-		if (!response.ok) throw genesysError(response.status, text, operation, context);
-	}
-
-	private unexpected(operation: string, status: number, what: string): GenesysApiError {
-		return new GenesysApiError({
-			httpStatus: status,
-			operation,
-			hint: `the answer was not what the ${API_FLAVOURS[this.flavour].name} API returns (${what}); check the base URL and the API version`,
-		});
+	private noContent(operation: string, method: HttpMethod, url: URL, context: ErrorContext = 'api', body?: { text: string | Buffer; contentType: string }): Promise<void> {
+		return this.api.noContent(operation, method, url, { context, body });
 	}
 
 	// ---- jobs ------------------------------------------------------------------------------
@@ -300,13 +206,20 @@ export class GenesysClient {
 		return this.json(`Getting export job ${id}`, 'GET', this.url(this.exportPath(`/jobs/${encodeId(id)}`)), jobInfo);
 	}
 
+	/** Creates a job; `media: 'all'` is sent as the tenant's full list of media types (the reference: a required array). */
 	async createJob(request: JobRequest): Promise<JobInfo> {
-		const body = checkJobRequest(request);
-		return this.json(`Creating export job "${body.title}"`, 'POST', this.url(this.exportPath('/jobs')), jobInfo, body);
+		const media = request.jobParams?.media === 'all' ? await this.mediaTypes(request.source, request.jobParams.type) : request.jobParams?.media;
+		const body = jobBody({ ...request, jobParams: { ...request.jobParams, media } }, this.flavour);
+		return this.json(`Creating export job "${String(body.title)}"`, 'POST', this.url(this.exportPath('/jobs')), jobInfo, body);
 	}
 
-	async updateJob(id: number | string, request: JobRequest): Promise<JobInfo> {
-		const body = checkJobRequest(request);
+	/**
+	 * Changes a job: it is read, and sent back with every field Genesys returned and only `changes`
+	 * applied (see jobs.ts `mergeJob`).
+	 */
+	async updateJob(id: number | string, changes: JobChanges): Promise<JobInfo> {
+		const current = await this.getJob(id);
+		const body = mergeJob(current, await this.resolveMedia(current, changes), this.flavour, 'update');
 		// The reference documents no body for the answer; read it back when there is none.
 		const answer = await this.json(`Updating export job ${id}`, 'PUT', this.url(this.exportPath(`/jobs/${encodeId(id)}`)), jobInfo.optional(), body);
 		return answer ?? this.getJob(id);
@@ -333,19 +246,43 @@ export class GenesysClient {
 	}
 
 	/**
-	 * A new job with the settings of an existing one (what "Clone selected" does in the UI): the
-	 * settings are read back and created again, with `changes` applied on top.
+	 * A new job with the settings of an existing one (what "Clone selected" does in the UI): the job
+	 * is read and created again with every field Genesys returned, `changes` applied, and the title
+	 * suffixed " (copy)" unless changed.
 	 */
-	async cloneJob(id: number | string, changes: Partial<JobRequest> = {}): Promise<JobInfo> {
-		const job = await this.getJob(id);
-		const request = jobRequestFrom(job, changes);
-		return this.createJob(request);
+	async cloneJob(id: number | string, changes: JobChanges = {}): Promise<JobInfo> {
+		const original = await this.getJob(id);
+		const body = mergeJob(original, await this.resolveMedia(original, changes), this.flavour, 'clone');
+		return this.json(`Cloning export job ${id} as "${String(body.title)}"`, 'POST', this.url(this.exportPath('/jobs')), jobInfo, body);
+	}
+
+	/** Every media type the tenant lists for a source and data type (enabled ones): what "all media types" means. */
+	async mediaTypes(source: string, dataType: string): Promise<string[]> {
+		return (await this.subTypes(source, dataType)).filter((t) => t.enabled !== false).map((t) => t.name);
+	}
+
+	private async resolveMedia(job: JobInfo, changes: JobChanges): Promise<JobChanges> {
+		if (changes.media !== 'all') return changes;
+		const params = (job as { jobParams?: { type?: unknown } }).jobParams;
+		const dataType = changes.dataType ?? (typeof params?.type === 'string' ? params.type : undefined);
+		if (!job.source || !dataType) throw new CxError('USAGE', `cannot list every media type of job ${job.id}: Genesys did not return its source or data type; choose the media types, or set "Data Type"`);
+		return { ...changes, media: await this.mediaTypes(job.source, dataType) };
 	}
 
 	// ---- runs (export history) -----------------------------------------------------------
 
+	/**
+	 * A page of the export history. The `jobId` filter is only in the v10 reference: on v4 and CDDS
+	 * it is not sent, and the page is filtered here by the runs' `parentId` (`scanned` tells the
+	 * pager how many runs the API listed).
+	 */
 	async listRuns(query: ListQuery = {}): Promise<PagedResponse<JobInfo>> {
-		return this.json('Listing export runs', 'GET', this.url(this.exportPath('/history'), query), pagedOrEmpty(jobInfo));
+		const { jobId, ...rest } = query;
+		if (jobId === undefined || jobId === '' || API_FLAVOURS[this.flavour].v10Only) {
+			return this.json('Listing export runs', 'GET', this.url(this.exportPath('/history'), query), pagedOrEmpty(jobInfo));
+		}
+		const page = await this.json(`Listing export runs of job ${jobId}`, 'GET', this.url(this.exportPath('/history'), rest), pagedOrEmpty(jobInfo));
+		return { ...page, items: page.items.filter((run) => run.parentId !== undefined && run.parentId !== null && String(run.parentId) === String(jobId)), scanned: page.items.length };
 	}
 
 	async getRun(id: number | string): Promise<JobInfo> {
@@ -369,17 +306,21 @@ export class GenesysClient {
 	 * timeout error naming the last progress seen.
 	 */
 	async waitForRun(id: number | string, options: WaitOptions = {}): Promise<JobInfo> {
-		const { interval, deadline, now, sleep } = this.waiting(options);
-		let last: JobProgress | undefined;
-		for (;;) {
-			last = await this.getRunProgress(id);
-			options.onProgress?.(last);
-			if (runState(last.status) !== 'running') return this.getRun(id);
-			if (now() + interval > deadline) {
-				throw new CxError('TIMEOUT', `export run ${id} did not finish in time: still ${last.status ?? 'running'} at ${last.progress ?? 0}%; wait longer (raise the timeout) or check the run in Genesys`);
-			}
-			await sleep(interval);
-		}
+		await pollUntil(
+			async () => {
+				const progress = await this.getRunProgress(id);
+				options.onProgress?.(progress);
+				return progress;
+			},
+			(progress) => runState(progress.status) !== 'running',
+			{
+				...this.polling(options),
+				what: `waiting for export run ${id}`,
+				timedOut: (last) =>
+					new CxError('TIMEOUT', `export run ${id} did not finish in time: still ${last.status ?? 'running'} at ${last.progress ?? 0}%; wait longer (raise the timeout) or check the run in Genesys`),
+			},
+		);
+		return this.getRun(id);
 	}
 
 	/**
@@ -387,53 +328,109 @@ export class GenesysClient {
 	 * to end. A job created to run immediately shows its run after a moment.
 	 */
 	async waitForJobRun(jobId: number | string, since: number, options: WaitOptions = {}): Promise<JobInfo> {
-		const { interval, deadline, now, sleep } = this.waiting(options);
-		for (;;) {
-			const page = await this.listRuns({ jobId: String(jobId), descAsc: true, orderField: 'createdDate', from: 0, size: 20 });
-			const runs = page.items
-				.filter((run) => run.parentId === undefined || run.parentId === null || String(run.parentId) === String(jobId))
-				.filter((run) => !run.createdDate || Date.parse(run.createdDate) >= since - 60_000 || Number.isNaN(Date.parse(run.createdDate)))
-				.sort((a, b) => a.id - b.id);
-			const run = runs[0];
-			if (run) {
-				const remaining = deadline - now();
-				return this.waitForRun(run.id, { ...options, timeoutMs: Math.max(0, remaining) });
-			}
-			if (now() + interval > deadline) {
-				throw new CxError('TIMEOUT', `export job ${jobId} has not started a run in time; check its schedule, or whether it is suspended`);
-			}
-			await sleep(interval);
-		}
+		const polling = this.polling(options);
+		const deadline = polling.now() + polling.timeoutMs;
+		const run = await pollUntil(
+			async () => {
+				// v4 and CDDS cannot filter by job: their newest runs are looked through instead.
+				const size = API_FLAVOURS[this.flavour].v10Only ? 20 : 100;
+				const page = await this.listRuns({ jobId: String(jobId), descAsc: true, orderField: 'createdDate', from: 0, size });
+				return page.items
+					.filter((r) => r.parentId !== undefined && r.parentId !== null && String(r.parentId) === String(jobId))
+					.filter((r) => !r.createdDate || Date.parse(r.createdDate) >= since - 60_000 || Number.isNaN(Date.parse(r.createdDate)))
+					.sort((a, b) => a.id - b.id)[0];
+			},
+			(found) => found !== undefined,
+			{
+				...polling,
+				what: `waiting for a run of export job ${jobId}`,
+				timedOut: () => new CxError('TIMEOUT', `export job ${jobId} has not started a run in time; check its schedule, or whether it is suspended`),
+			},
+		);
+		return this.waitForRun(run!.id, { ...options, timeoutMs: Math.max(0, deadline - polling.now()) });
 	}
 
-	private waiting(options: WaitOptions) {
-		const now = this.options.now ?? Date.now;
-		const interval = Math.max(0, options.pollIntervalMs ?? 10_000);
-		const deadline = now() + (options.timeoutMs ?? 3_600_000);
-		const sleep = (ms: number) => (this.options.sleep ? this.options.sleep(ms) : realSleep(ms, options.signal));
-		return { interval, deadline, now, sleep };
+	private polling(options: WaitOptions) {
+		return {
+			intervalMs: options.pollIntervalMs ?? 10_000,
+			timeoutMs: options.timeoutMs ?? 3_600_000,
+			now: this.options.now ?? Date.now,
+			sleep: this.options.sleep,
+			signal: options.signal ?? this.options.signal,
+		};
 	}
 
 	// ---- files -----------------------------------------------------------------------------
 
+	/**
+	 * A page of file metadata. A `historyId` (run) filter is only in the v10 reference: on v4 and
+	 * CDDS the run's files are found by its export's name instead (see `filesOfRunPage`).
+	 */
 	async listFiles(query: ListQuery = {}): Promise<PagedResponse<FileMetadata>> {
+		const { historyId, ...rest } = query;
+		if (historyId === undefined || historyId === '') return this.fileMetadatas(query);
+		const run = API_FLAVOURS[this.flavour].v10Only ? { id: Number(encodeId(historyId as string | number)) } : await this.getRun(historyId as string | number);
+		return this.filesOfRunPage(rest, run);
+	}
+
+	/**
+	 * The files of one run, all pages, and never another run's: on v10 by the `historyId` filter;
+	 * on v4 and CDDS, which have no such filter, by the run's export name (`fileName` of the history,
+	 * `export-<uuid>.zip.smime`, whose parts are `export-<uuid>.z01.smime` …). Pass the run when
+	 * you have it, to save reading it again.
+	 */
+	async runFiles(run: number | string | JobInfo): Promise<FileMetadata[]> {
+		const info = typeof run === 'object' ? run : API_FLAVOURS[this.flavour].v10Only ? { id: Number(encodeId(run)) } : await this.getRun(run);
+		const files: FileMetadata[] = [];
+		for await (const file of this.all((query) => this.filesOfRunPage(query, info))) files.push(file);
+		return files;
+	}
+
+	private fileMetadatas(query: ListQuery): Promise<PagedResponse<FileMetadata>> {
 		return this.json('Listing export files', 'GET', this.url(this.commonPath('/file-metadatas'), query), pagedOrEmpty(fileMetadata));
 	}
 
-	/** The files of one run, all pages. */
-	async runFiles(runId: number | string): Promise<FileMetadata[]> {
-		const files: FileMetadata[] = [];
-		for await (const file of this.all((query) => this.listFiles({ ...query, historyId: String(runId) }))) {
-			// Only v10 documents the historyId filter: keep what belongs to the run whatever the API did.
-			if (file.historyId === undefined || file.historyId === null || String(file.historyId) === String(runId)) files.push(file);
+	private async filesOfRunPage(query: ListQuery, run: Pick<JobInfo, 'id'> & Partial<JobInfo>): Promise<PagedResponse<FileMetadata>> {
+		const exportName = exportNameOf(run);
+		let page: PagedResponse<FileMetadata>;
+		if (API_FLAVOURS[this.flavour].v10Only) {
+			page = await this.fileMetadatas({ ...query, historyId: String(run.id) });
+		} else {
+			if (!exportName) {
+				if (runState(run.status) !== 'completed') return { count: 0, from: query.from ?? 0, size: 0, items: [] };
+				throw new CxError(
+					'API_FORMAT',
+					`export run ${run.id} completed but Genesys gave no file name for it (fileName): on ${API_FLAVOURS[this.flavour].name} a run's files are told from other runs' only by that name; download them by name (File → Download, Files: By Name)`,
+				);
+			}
+			page = await this.fileMetadatas({ ...query, name: exportName });
 		}
-		return files;
+		return { ...page, items: page.items.filter((file) => isFileOfRun(file, run.id, exportName)), scanned: page.items.length };
 	}
 
 	/** A pre-signed URL for a file; it works without credentials until it expires. */
 	async getDownloadUrl(filename: string): Promise<string> {
-		const answer = await this.json(`Getting a download link for ${filename}`, 'GET', this.url(this.commonPath('/files'), { filename }), preSignedUri, undefined, 'file');
-		return answer.path;
+		const [link] = await this.getDownloadUrls([filename]);
+		return link.url;
+	}
+
+	/**
+	 * Pre-signed URLs for files, up to 100 names a request (the reference: "the list of pre-signed
+	 * url for specified files list", a comma-separated `filename`). The answer is read as a list of
+	 * `{path}` in the order asked, or as one `{path}` for a single name.
+	 */
+	async getDownloadUrls(filenames: string[]): Promise<Array<{ fileName: string; url: string }>> {
+		const links: Array<{ fileName: string; url: string }> = [];
+		for (let i = 0; i < filenames.length; i += 100) {
+			const names = filenames.slice(i, i + 100);
+			const what = names.length === 1 ? names[0] : `${names.length} files`;
+			const operation = `Getting download links for ${what}`;
+			const answer = await this.json(operation, 'GET', this.url(this.commonPath('/files'), { filename: names.join(',') }), z.union([preSignedUri, z.array(preSignedUri)]), undefined, 'file');
+			const list = Array.isArray(answer) ? answer : [answer];
+			if (list.length !== names.length) throw this.api.unexpected(operation, 200, `${list.length} link(s) for ${names.length} file(s)`);
+			names.forEach((fileName, n) => links.push({ fileName, url: list[n].path }));
+		}
+		return links;
 	}
 
 	async deleteFile(filename: string): Promise<void> {
@@ -446,25 +443,27 @@ export class GenesysClient {
 
 	/**
 	 * Where a file is stored now: `GET files/{name}` answers 303 to a pre-signed URL (read here,
-	 * not followed, so the Genesys credentials never go to the storage host).
+	 * not followed, so the Genesys credentials never go to the storage host), or, in some
+	 * deployments, 200 with the URL as JSON `path`. Checked by the URL policy before any use.
 	 */
 	private async storageLocation(filename: string): Promise<URL> {
 		const operation = `Downloading ${filename}`;
 		const apiUrl = this.url(this.commonPath(`/files/${encodeURIComponent(filename)}`));
-		const response = await this.call('GET', apiUrl);
+		const response = await this.api.call('GET', apiUrl, { context: 'file' });
 		const location = response.headers.get('location');
+		const what = `the download link of ${filename}`;
 		if (response.status >= 300 && response.status < 400 && location) {
-			await response.body?.cancel().catch(() => undefined);
-			return new URL(location, apiUrl);
+			await discard(response);
+			return checkUrl(location, { ...this.urlPolicy, apiBase: apiUrl }, what);
 		}
-		const text = await response.text();
-		if (!response.ok) throw genesysError(response.status, text, operation, 'file');
-		// Some deployments answer with the pre-signed URL as JSON instead of a redirect.
+		let path: string;
 		try {
-			return new URL(preSignedUri.parse(JSON.parse(text)).path, apiUrl);
-		} catch {
-			throw this.unexpected(operation, response.status, 'neither a redirect nor a download link');
+			path = (await this.api.read(response, operation, preSignedUri, 'file')).path;
+		} catch (error) {
+			if ((error as ApiError).httpStatus !== undefined && !response.ok) throw error;
+			throw this.api.unexpected(operation, response.status, 'neither a redirect nor a download link', error);
 		}
+		return checkUrl(path, { ...this.urlPolicy, apiBase: apiUrl }, what);
 	}
 
 	/**
@@ -473,42 +472,22 @@ export class GenesysClient {
 	 * skipped); an expired or refused pre-signed URL is replaced by a fresh one from Genesys.
 	 */
 	downloadFile(filename: string): DownloadedFile {
-		const doFetch = this.options.fetch ?? fetch;
-		const urlRefreshes = this.options.urlRefreshes ?? 2;
 		let location: URL | undefined;
-		let refreshes = 0;
-		const open = async (offset: number): Promise<Response> => {
-			for (;;) {
-				location ??= await this.storageLocation(filename);
-				const target = location;
-				const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-				const response = await retrying(
-					async () => (await fetchFollowingRedirects(target, { headers }, { fetch: doFetch })).response,
-					httpDecision,
-					{ ...this.options.retry, sleep: this.options.retry?.sleep ?? this.options.sleep, now: this.options.retry?.now ?? this.options.now },
-				);
-				if (response.ok) return response;
-				const text = await response.text().catch(() => '');
-				// S3-style stores answer 403 (or 400) once a pre-signed URL expired: ask Genesys again.
-				if ((response.status === 403 || response.status === 400 || response.status === 401) && refreshes < urlRefreshes) {
-					refreshes++;
-					this.options.log?.(`${filename}: the storage host refused the download link (HTTP ${response.status}); asking Genesys for a new one`);
-					location = undefined;
-					continue;
-				}
-				if (response.status === 416 && offset > 0) return response;
-				throw new CxError(
-					'DOWNLOAD',
-					`${filename}: the storage host ${describeUrl(target)} answered HTTP ${response.status}${storageMessage(text)}; ${
-						response.status === 403 || response.status === 400 ? 'the download link keeps being refused: the file may have expired (30-day retention)' : 'try again later'
-					}`,
-				);
-			}
-		};
-		const chunks = resumableDownload(open, {
+		const chunks = refreshingDownload({
 			name: filename,
+			source: 'Genesys',
+			locate: async (refresh) => {
+				if (refresh || !location) location = await this.storageLocation(filename);
+				return location;
+			},
+			check: (url) => checkUrl(url, this.urlPolicy, `the download of ${filename}`),
+			fetch: this.options.fetch ?? checkedFetch(this.urlPolicy),
+			retry: this.api.retryOptions(),
+			signal: this.options.signal,
+			refreshes: this.options.urlRefreshes ?? 2,
 			resumes: this.options.downloadResumes ?? 3,
-			onResume: (info) => this.options.log?.(`${filename}: ${info.reason}; resuming at byte ${info.offset}`),
+			refusedHint: 'the download link keeps being refused: the file may have expired (30-day retention)',
+			log: this.options.log,
 		});
 		return { name: filename, chunks };
 	}
@@ -518,18 +497,12 @@ export class GenesysClient {
 	/** The certificate exports are encrypted to; undefined when none was uploaded. */
 	async getCertificate(): Promise<CertificateInfo | undefined> {
 		const url = this.url(this.commonPath('/cipher'));
-		const response = await this.call('GET', url);
+		const response = await this.api.call('GET', url);
 		if (response.status === 404 || response.status === 204) {
-			await response.body?.cancel().catch(() => undefined);
+			await discard(response);
 			return undefined;
 		}
-		const text = await response.text();
-		if (!response.ok) throw genesysError(response.status, text, 'Getting the encryption certificate');
-		try {
-			return certificateInfo.parse(JSON.parse(text));
-		} catch {
-			throw this.unexpected('Getting the encryption certificate', response.status, 'not a CertificateInfo');
-		}
+		return this.api.read(response, 'Getting the encryption certificate', certificateInfo);
 	}
 
 	/** Uploads the certificate (PEM) that later exports are encrypted to. */
@@ -547,14 +520,18 @@ export class GenesysClient {
 
 	// ---- reference data --------------------------------------------------------------------
 
+	/**
+	 * The data sources a job can export from. Info Mart is left out: the admin guide says "Info Mart
+	 * exports are not supported. Do not select Info Mart as the data source".
+	 */
 	async sources(): Promise<KeyValueItem[]> {
-		return this.json('Listing data sources', 'GET', this.url(this.commonPath('/data/sources')), listOf(keyValueItem));
+		const sources = await this.json('Listing data sources', 'GET', this.url(this.commonPath('/data/sources')), listOf(referenceItem));
+		return sources.filter((s) => !INFO_MART.test(s.value) && !INFO_MART.test(s.label));
 	}
 
+	/** The data types of a source; the v3 reference answers `{name, source}`, read as `{label, value}`. */
 	async types(source?: string): Promise<KeyValueItem[]> {
-		// v10 answers {label, value}; the v3 reference documents {name, source}: both become {label, value}.
-		const item = z.union([keyValueItem, z.looseObject({ name: z.string(), source: z.string().nullable().optional() }).transform((t) => ({ ...t, label: t.name, value: t.name }))]);
-		return this.json('Listing data types', 'GET', this.url(this.commonPath('/data/types'), { source }), listOf(item) as z.ZodType<KeyValueItem[]>);
+		return this.json('Listing data types', 'GET', this.url(this.commonPath('/data/types'), { source }), listOf(referenceItem));
 	}
 
 	async subTypes(source?: string, dataType?: string): Promise<SubType[]> {
@@ -566,7 +543,7 @@ export class GenesysClient {
 	}
 
 	async jobStatuses(): Promise<KeyValueItem[]> {
-		return this.json('Listing job statuses', 'GET', this.url(this.commonPath('/data/job-statuses')), listOf(keyValueItem));
+		return this.json('Listing job statuses', 'GET', this.url(this.commonPath('/data/job-statuses')), listOf(referenceItem));
 	}
 
 	async labels(): Promise<Record<string, unknown>> {
@@ -596,8 +573,10 @@ export class GenesysClient {
 				yield item;
 				if (++yielded >= limit) return;
 			}
-			from += answer.items.length;
-			if (answer.items.length === 0 || answer.items.length < size) return;
+			// A page filtered here (v4/CDDS runs of a job, files of a run) says how many the API listed.
+			const listed = answer.scanned ?? answer.items.length;
+			from += listed;
+			if (listed === 0 || listed < size) return;
 			if (typeof answer.count === 'number' && from >= answer.count) return;
 		}
 	}
@@ -625,59 +604,6 @@ function encodeId(id: number | string): string {
 	return text;
 }
 
-function checkJobRequest(request: JobRequest): JobRequest {
-	const parsed = jobRequest.safeParse(request);
-	if (!parsed.success) {
-		const issue = parsed.error.issues[0];
-		throw new CxError('USAGE', `the export job is incomplete: ${issue.path.join('.')}: ${issue.message}`);
-	}
-	const body = parsed.data;
-	const { all, dateFrom, dateTo } = body.timeFrame;
-	if (!all) {
-		if (!dateFrom && !dateTo) throw new CxError('USAGE', 'the export time frame needs a start or an end date, or "all"');
-		for (const [name, value] of [
-			['dateFrom', dateFrom],
-			['dateTo', dateTo],
-		] as const) {
-			if (value !== undefined && Number.isNaN(Date.parse(value))) throw new CxError('USAGE', `timeFrame.${name} "${value}" is not a date (use ISO 8601, e.g. 2026-11-01T00:00:00Z)`);
-		}
-		if (dateFrom && dateTo && Date.parse(dateFrom) > Date.parse(dateTo)) throw new CxError('USAGE', `the time frame starts (${dateFrom}) after it ends (${dateTo})`);
-	}
-	const { startDate } = body.schedulerParam;
-	if (startDate !== undefined && Number.isNaN(Date.parse(startDate))) throw new CxError('USAGE', `schedulerParam.startDate "${startDate}" is not a date`);
-	if (body.jobParams.fileSplitSize) body.jobParams.fileSplitSize = normaliseSplitSize(body.jobParams.fileSplitSize);
-	return body;
-}
-
-/** The create request that reproduces a job, from what the API returns about it. */
-export function jobRequestFrom(job: JobInfo, changes: Partial<JobRequest> = {}, options: { copy?: boolean } = { copy: true }): JobRequest {
-	const loose = job as JobInfo & { jobParams?: Partial<JobRequest['jobParams']>; schedulerParam?: JobRequest['schedulerParam']; timeFrame?: JobRequest['timeFrame']; jobType?: string; dataType?: string };
-	const dateFrom = job.dateFrom ?? undefined;
-	const dateTo = job.dateTo ?? undefined;
-	const base: JobRequest = {
-		source: job.source ?? 'UCS',
-		type: loose.jobType ?? 'UCS',
-		title: `${job.title ?? `Job ${job.id}`}${options.copy === false ? '' : ' (copy)'}`,
-		timeFrame: loose.timeFrame ?? { all: !dateFrom && !dateTo, ...(dateFrom ? { dateFrom } : {}), ...(dateTo ? { dateTo } : {}) },
-		description: job.description ?? undefined,
-		schedulerParam: loose.schedulerParam ?? { immediately: true },
-		jobParams: {
-			type: loose.jobParams?.type ?? loose.dataType ?? job.type ?? 'Interaction',
-			media: loose.jobParams?.media ?? job.media ?? [],
-			...(job.fileSplitSize ? { fileSplitSize: job.fileSplitSize } : {}),
-			...(typeof job.exportAttachments === 'boolean' ? { exportAttachments: job.exportAttachments } : {}),
-		},
-		suspended: options.copy === false && typeof (job as { suspended?: unknown }).suspended === 'boolean' ? Boolean((job as { suspended?: unknown }).suspended) : false,
-	};
-	return {
-		...base,
-		...changes,
-		timeFrame: { ...base.timeFrame, ...changes.timeFrame },
-		schedulerParam: changes.schedulerParam ?? base.schedulerParam,
-		jobParams: { ...base.jobParams, ...changes.jobParams },
-	};
-}
-
 /** A multipart/form-data body with one file field. */
 export function multipartFile(field: string, filename: string, content: Buffer, contentType: string): { text: Buffer; contentType: string } {
 	const boundary = `----cx-export-${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
@@ -685,12 +611,4 @@ export function multipartFile(field: string, filename: string, content: Buffer, 
 	const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${safeName}"\r\nContent-Type: ${contentType}\r\n\r\n`, 'utf8');
 	const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
 	return { text: Buffer.concat([head, content, tail]), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-/** The message of an S3-style XML error, short, for the user. */
-function storageMessage(text: string): string {
-	const m = /<Message>([^<]{1,200})<\/Message>/.exec(text);
-	if (m) return ` (${m[1]})`;
-	const plain = text.replace(/\s+/g, ' ').trim();
-	return plain && plain.length <= 200 && !/https?:\/\//.test(plain) ? ` (${plain})` : '';
 }

@@ -7,11 +7,9 @@
  * as the reference writes them (`2014-09-02T08:00:00.000Z`).
  */
 import { z } from 'zod';
-import { CxError } from '../errors';
-import { httpDecision, retrying, type RetryOptions } from '../http/retry';
+import { ApiError, CxError } from '../errors';
+import { ApiCaller, type ClientOptions } from '../http/api';
 import { jsonArrayElements } from '../jsonl/array';
-import type { HttpMethod, Send } from './client';
-import { GenesysApiError } from './errors';
 
 export type FilterEvents = 'any' | 'started' | 'completed';
 export type FilterState = 'any' | 'active' | 'inactive';
@@ -40,13 +38,10 @@ export interface ExportStreamRequest extends ExportWindow {
 	filterState?: FilterState;
 }
 
-export interface ContextServicesOptions {
+/** `send` adds the credential's headers (API key, basic auth, ContactCenterId). */
+export interface ContextServicesOptions extends Pick<ClientOptions, 'send' | 'retry' | 'signal' | 'log'> {
 	/** e.g. http://cs-host:8080/genesys/1/cs */
 	baseUrl: string;
-	/** Sends a request with the credential's headers (API key, basic auth, ContactCenterId). */
-	send: Send;
-	retry?: RetryOptions;
-	log?: (message: string) => void;
 }
 
 const EVENTS: readonly FilterEvents[] = ['any', 'started', 'completed'];
@@ -102,6 +97,21 @@ export function filesQuery(request: ExportToFilesRequest): Record<string, string
 	return query;
 }
 
+export type ExportFileKind = 'services' | 'states' | 'tasks';
+
+const FILE_KINDS: Record<string, ExportFileKind> = { services: 'services', se: 'services', states: 'states', st: 'states', tasks: 'tasks', ta: 'tasks' };
+
+/**
+ * What an exported file holds, from its name: the reference names them both ways,
+ * `<prefix><date>_services.csv` / `_states` / `_tasks` and `<prefix><date>_se` / `_st` / `_ta`
+ * (with or without an extension, e.g. `.csv`, `.json`, `.zip`, `.gz`); undefined for another name.
+ */
+export function exportFileKind(path: string): ExportFileKind | undefined {
+	const name = path.split(/[\\/]/).pop() ?? '';
+	const m = /_(services|states|tasks|se|st|ta)(?:\.[A-Za-z0-9]+)*$/i.exec(name);
+	return m ? FILE_KINDS[m[1].toLowerCase()] : undefined;
+}
+
 /** The query of an export-stream request, checked (filter_state only with export_content). */
 export function streamQuery(request: ExportStreamRequest): Record<string, string> {
 	const query = windowQuery(request);
@@ -125,8 +135,8 @@ function hint(status: number): string | undefined {
 	return undefined;
 }
 
-async function apiError(response: Response, operation: string): Promise<GenesysApiError> {
-	const text = await response.text().catch(() => '');
+/** The error for a failed call, from its status and (capped, possibly non-JSON) body text. */
+export function contextServicesError(status: number, text: string, operation: string): ApiError {
 	let message: string | undefined;
 	let code: number | undefined;
 	try {
@@ -138,13 +148,14 @@ async function apiError(response: Response, operation: string): Promise<GenesysA
 	} catch {
 		message = text.trim() === '' || text.trimStart().startsWith('<') ? undefined : text.trim().slice(0, 200);
 	}
-	return new GenesysApiError({ httpStatus: response.status, operation, genesysCode: code, genesysMessage: message?.slice(0, 300), hint: hint(response.status) });
+	return new ApiError({ httpStatus: status, operation, service: 'Context Services', remoteCode: code, remoteMessage: message?.slice(0, 300), hint: hint(status) });
 }
 
 export class ContextServicesClient {
 	private readonly base: URL;
+	private readonly api: ApiCaller;
 
-	constructor(private readonly options: ContextServicesOptions) {
+	constructor(options: ContextServicesOptions) {
 		let base: URL;
 		try {
 			base = new URL(options.baseUrl);
@@ -156,6 +167,15 @@ export class ContextServicesClient {
 		base.hash = '';
 		base.pathname = `${base.pathname.replace(/\/+$/, '')}/`;
 		this.base = base;
+		this.api = new ApiCaller({
+			service: 'Context Services',
+			send: options.send,
+			errorFor: contextServicesError,
+			unexpectedHint: (what) => `${what}; check the base URL`,
+			retry: options.retry,
+			signal: options.signal,
+			log: options.log,
+		});
 	}
 
 	private url(path: string, query: Record<string, string> = {}): URL {
@@ -164,59 +184,27 @@ export class ContextServicesClient {
 		return url;
 	}
 
-	private call(method: HttpMethod, url: URL, stream = false): Promise<Response> {
-		let previous: Response | undefined;
-		return retrying(
-			async () => {
-				await previous?.body?.cancel().catch(() => undefined);
-				previous = await this.options.send({ method, url, headers: { accept: 'application/json' }, stream });
-				return previous;
-			},
-			httpDecision,
-			{
-				...this.options.retry,
-				onRetry: (info) => {
-					this.options.log?.(`${method} ${url.pathname}: ${info.reason}, retry ${info.retry} in ${info.waitMs} ms`);
-					this.options.retry?.onRetry?.(info);
-				},
-			},
-		);
-	}
-
 	/** Asks the server to write the export files; returns their paths on the server. */
 	async exportToFiles(request: ExportToFilesRequest): Promise<string[]> {
-		const operation = 'Exporting services to files';
-		const response = await this.call('POST', this.url('maintenance/services/files', filesQuery(request)));
-		if (!response.ok) throw await apiError(response, operation);
-		const text = await response.text();
-		let data: unknown;
-		try {
-			data = text.trim() === '' ? [] : JSON.parse(text);
-		} catch {
-			throw new GenesysApiError({ httpStatus: response.status, operation, hint: 'the answer is not the JSON list of file paths the API returns; check the base URL' });
-		}
-		const paths = z.array(z.string()).safeParse(data);
-		if (!paths.success) throw new GenesysApiError({ httpStatus: response.status, operation, hint: 'the answer is not a list of file paths; check the base URL' });
-		return paths.data;
+		const paths = z
+			.array(z.string())
+			.optional()
+			.transform((list) => list ?? []);
+		return this.api.json('Exporting services to files', 'POST', this.url('maintenance/services/files', filesQuery(request)), paths as unknown as z.ZodType<string[]>);
 	}
 
 	/** Service IDs (strings), or whole services (objects) with `exportContent`, one at a time. */
 	async *exportStream(request: ExportStreamRequest): AsyncGenerator<unknown> {
 		const operation = 'Exporting services as a stream';
-		const response = await this.call('GET', this.url('maintenance/services/stream', streamQuery(request)), true);
-		if (!response.ok) throw await apiError(response, operation);
+		const response = await this.api.call('GET', this.url('maintenance/services/stream', streamQuery(request)), { stream: true });
+		if (!response.ok) throw await this.api.failure(response, operation);
 		if (!response.body) return;
 		yield* jsonArrayElements(response.body as unknown as AsyncIterable<Uint8Array>, { source: 'the service stream' });
 	}
 
 	/** One service with its data (Query Service by ID). */
 	async getService(id: string): Promise<Record<string, unknown>> {
-		const operation = `Getting service ${id}`;
 		if (!/^[\w.:-]+$/.test(id)) throw new CxError('USAGE', `"${id}" is not a service ID`);
-		const response = await this.call('GET', this.url(`services/${encodeURIComponent(id)}`));
-		if (!response.ok) throw await apiError(response, operation);
-		const data = z.record(z.string(), z.unknown()).safeParse(await response.json().catch(() => undefined));
-		if (!data.success) throw new GenesysApiError({ httpStatus: response.status, operation, hint: 'the answer is not a service object; check the base URL' });
-		return data.data;
+		return this.api.json(`Getting service ${id}`, 'GET', this.url(`services/${encodeURIComponent(id)}`), z.record(z.string(), z.unknown()));
 	}
 }

@@ -1,29 +1,9 @@
 /**
- * Genesys API errors in the user's words: the HTTP status, Genesys' own `status.code` and
- * `message`, and what to do about it. Never includes tokens, keys or passwords.
+ * Genesys API errors in the user's words (as ApiError): the HTTP status, Genesys' own
+ * `status.code` and `message`, and what to do about it. Never includes tokens, keys or passwords.
  */
+import { ApiError } from '../errors';
 import { errorBody } from './models';
-
-export class GenesysApiError extends Error {
-	readonly httpStatus: number;
-	readonly genesysCode?: number;
-	readonly genesysMessage?: string;
-	readonly hint?: string;
-
-	constructor(options: { httpStatus: number; operation: string; genesysCode?: number; genesysMessage?: string; hint?: string }) {
-		const parts = [`${options.operation} failed: HTTP ${options.httpStatus}`];
-		if (options.genesysCode !== undefined || options.genesysMessage) {
-			parts.push(`Genesys says ${[options.genesysCode, options.genesysMessage].filter((p) => p !== undefined && p !== '').join(' ')}`);
-		}
-		if (options.hint) parts.push(options.hint);
-		super(parts.join('; '));
-		this.name = 'GenesysApiError';
-		this.httpStatus = options.httpStatus;
-		this.genesysCode = options.genesysCode;
-		this.genesysMessage = options.genesysMessage;
-		this.hint = options.hint;
-	}
-}
 
 export type ErrorContext = 'api' | 'token' | 'file';
 
@@ -45,7 +25,7 @@ export function hintFor(httpStatus: number, context: ErrorContext = 'api', oauth
 }
 
 /** Builds the error for a failed call from its status and (possibly non-JSON) body text. */
-export function genesysError(httpStatus: number, bodyText: string, operation: string, context: ErrorContext = 'api'): GenesysApiError {
+export function genesysError(httpStatus: number, bodyText: string, operation: string, context: ErrorContext = 'api'): ApiError {
 	let code: number | undefined;
 	let message: string | undefined;
 	let oauthError: string | undefined;
@@ -61,5 +41,5 @@ export function genesysError(httpStatus: number, bodyText: string, operation: st
 	} catch {
 		// Not JSON (a proxy's HTML page, say): the status alone has to do.
 	}
-	return new GenesysApiError({ httpStatus, operation, genesysCode: code, genesysMessage: message?.slice(0, 300), hint: hintFor(httpStatus, context, oauthError) });
+	return new ApiError({ httpStatus, operation, service: 'Genesys', remoteCode: code, remoteMessage: message?.slice(0, 300), hint: hintFor(httpStatus, context, oauthError) });
 }

@@ -10,13 +10,16 @@ const optInt = z.number().int().nullable().optional();
 
 /** An export job, and also a run of one (history entries have a `parentId`). */
 export const jobInfo = z.looseObject({
-	id: z.number().int(),
+	/** The v4 reference's GET jobs/{id} example shows it as a string. */
+	id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
 	type: optString,
 	source: optString,
 	title: optString,
 	/** e.g. "100MB"; a string in the API. */
 	fileSplitSize: optString,
+	/** The export's file (`export-<uuid>.zip.smime`); the CDDS reference's table spells it `filename`. */
 	fileName: optString,
+	filename: optString,
 	fileSize: optInt,
 	status: optString,
 	createdDate: optString,
@@ -42,6 +45,16 @@ export function pagedResponse<T extends z.ZodType>(item: T) {
 
 export const certificateInfo = z.looseObject({ ccid: optString, name: optString, size: optInt, lastModified: optString });
 export const keyValueItem = z.looseObject({ label: z.string(), value: z.string() });
+/**
+ * An item of reference data (sources, types, job statuses): `{label, value}` (the v3 reference's
+ * KeyValueItem), `{name, source}` (its DataType) or `{name, displayName}`; the v10 reference
+ * shows only `{}`. Read as `{label, value}` with the other fields kept.
+ */
+export const referenceItem = z.union([
+	keyValueItem,
+	z.looseObject({ name: z.string(), displayName: optString }).transform((item) => ({ ...item, label: item.displayName ?? item.name, value: item.name })),
+	z.string().transform((name) => ({ label: name, value: name })),
+]) as unknown as z.ZodType<KeyValueItem>;
 export const subType = z.looseObject({ name: z.string(), displayName: optString, source: optString, dataType: optString, enabled: z.boolean().nullable().optional() });
 export const versionInfo = z.looseObject({ version: optString, buildNumber: optString, changeset: optString, name: optString });
 export const preSignedUri = z.looseObject({ path: z.string() });
@@ -65,4 +78,11 @@ export type KeyValueItem = z.infer<typeof keyValueItem>;
 export type SubType = z.infer<typeof subType>;
 export type VersionInfo = z.infer<typeof versionInfo>;
 export type PreSignedUri = z.infer<typeof preSignedUri>;
-export type PagedResponse<T> = { count?: number | null; from?: number | null; size?: number | null; items: T[] };
+export type PagedResponse<T> = {
+	count?: number | null;
+	from?: number | null;
+	size?: number | null;
+	items: T[];
+	/** Set when `items` were filtered by the client: how many items the API listed in this page. */
+	scanned?: number;
+};

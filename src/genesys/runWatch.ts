@@ -130,3 +130,30 @@ export async function pollFinishedRuns(source: RunSource, cursor: RunCursor | un
 	for (const [id, t] of Object.entries(done)) if (t < nextScanFrom - 2 * margin) delete done[id];
 	return { runs, cursor: { scanFrom: nextScanFrom, pending: [...pending].sort((a, b) => a - b), done } };
 }
+
+// ---- the files of a run ---------------------------------------------------------------------------
+
+/** A split export's part or its last part: `<name>.z01` … `<name>.zip`, S/MIME-wrapped or not. */
+const EXPORT_FILE = /\.(zip|z\d{2,})(\.smime)?$/i;
+
+/**
+ * The name every file of a run starts with, from the export file the history gives it
+ * (`fileName`, `export-<uuid>.zip.smime` → `export-<uuid>`); undefined when it gives none.
+ */
+export function exportNameOf(run: Partial<Pick<JobInfo, 'fileName' | 'filename'>>): string | undefined {
+	const name = (run.fileName ?? run.filename ?? '').trim();
+	if (name === '') return undefined;
+	const base = EXPORT_FILE.test(name) ? name.replace(EXPORT_FILE, '') : name.replace(/\.smime$/i, '');
+	return base === '' ? undefined : base;
+}
+
+/**
+ * Whether a listed file belongs to run `runId`: by its `historyId` when it carries one, else by
+ * its name being a part of the run's export (`exportName`). With neither, only a file listed
+ * under v10's `historyId` filter (no export name known) is kept.
+ */
+export function isFileOfRun(file: { name: string; historyId?: number | null }, runId: number | string, exportName: string | undefined): boolean {
+	if (file.historyId !== undefined && file.historyId !== null) return String(file.historyId) === String(runId);
+	if (exportName === undefined) return true;
+	return file.name.length > exportName.length && file.name.startsWith(exportName) && EXPORT_FILE.test(file.name) && file.name.slice(exportName.length).replace(EXPORT_FILE, '') === '';
+}

@@ -79,16 +79,26 @@ export const interactionEvent = z.looseObject({
 	entity: interactionEntity.nullable().optional(),
 });
 
-/** EventsPayload: `{ operationId, data: { entities: [Event] } }`. */
+/**
+ * EventsPayload: `{ operationId, data: { entities: [Event] } }`. The reference marks every one of
+ * these optional (`operationId`, `data`, `data.entities`, and each field of an Event), so a body
+ * without them is still the documented shape: it carries no events. What is checked is the shape
+ * of what is there: a JSON object, `data` an object, `entities` an array of objects.
+ */
 export const eventsPayload = z.looseObject({
 	operationId: optString,
-	data: z.looseObject({ entities: z.array(interactionEvent) }),
+	data: z.looseObject({ entities: z.array(interactionEvent).nullable().optional() }).nullable().optional(),
 });
 
 export type InteractionEvent = z.infer<typeof interactionEvent>;
 export type EventsPayload = z.infer<typeof eventsPayload>;
 
 export type PayloadResult = { ok: true; payload: EventsPayload } | { ok: false; reason: string };
+
+/** The events of a delivery, in order; none when `data` or `data.entities` is absent or null. */
+export function eventsOf(payload: EventsPayload): InteractionEvent[] {
+	return payload.data?.entities ?? [];
+}
 
 /** Parses a webhook body; the reason says what is wrong and where (`data.entities[2].event`). */
 export function parseEventsPayload(rawBody: Buffer): PayloadResult {
@@ -112,20 +122,119 @@ export function eventsResponse(ids: string[], message = 'OK'): { status: { code:
 	return { status: { code: 0, message }, data: { ids: ids.map((id) => ({ id })) } };
 }
 
+/** A claimed operation id; `release()` forgets it again if it is still this claim. */
+export interface RedeliveryClaim {
+	readonly operationId: string;
+	readonly at: number;
+	release(): void;
+}
+
+type Seen = { at: number };
+
 /**
- * Operation ids seen recently, kept in a plain object (an n8n workflow's static data):
- * `operationId → epoch ms first seen`. Entries older than the window are dropped, and at most
- * `maxEntries` are kept (the oldest go first).
+ * Operation ids received recently, `operationId → first seen`, in a `Map` (any string is an
+ * ordinary key: `__proto__` and `constructor` are ids like any other). Insertion order is the order
+ * ids were first seen, so expiry and the size bound drop from the front. Entries older than the
+ * window are dropped, and at most `maxEntries` are kept (the oldest go first).
+ *
+ * `claim()` checks and marks in one synchronous step: of two deliveries of one id handled by one
+ * process, however they interleave, exactly one claims it.
  */
-export function isRedelivery(seen: Record<string, number>, operationId: string, now: number, windowMs: number, maxEntries = 5000): boolean {
-	for (const [id, at] of Object.entries(seen)) if (now - at > windowMs) delete seen[id];
-	const first = seen[operationId];
-	if (first !== undefined) return true;
-	seen[operationId] = now;
-	const ids = Object.keys(seen);
-	if (ids.length > maxEntries) {
-		ids.sort((a, b) => seen[a] - seen[b]);
-		for (const id of ids.slice(0, ids.length - maxEntries)) delete seen[id];
+export class RedeliveryMemory {
+	private readonly seen = new Map<string, Seen>();
+
+	constructor(readonly maxEntries = 5000) {
+		if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a whole number ≥ 1, not ${maxEntries}`);
 	}
-	return false;
+
+	get size(): number {
+		return this.seen.size;
+	}
+
+	/** Whether `operationId` was seen within the window before `now`. */
+	has(operationId: string, now: number, windowMs: number): boolean {
+		const entry = this.seen.get(operationId);
+		return entry !== undefined && now - entry.at <= windowMs;
+	}
+
+	/**
+	 * Marks `operationId` as seen at `now` and returns the claim, or returns undefined when it was
+	 * already seen within the window (a redelivery).
+	 */
+	claim(operationId: string, now: number, windowMs: number): RedeliveryClaim | undefined {
+		this.expire(now, windowMs);
+		if (this.has(operationId, now, windowMs)) return undefined;
+		const entry: Seen = { at: now };
+		// Delete first so that a re-claimed id moves to the end (the newest).
+		this.seen.delete(operationId);
+		this.seen.set(operationId, entry);
+		this.bound();
+		const seen = this.seen;
+		return {
+			operationId,
+			at: now,
+			release() {
+				if (seen.get(operationId) === entry) seen.delete(operationId);
+			},
+		};
+	}
+
+	/** Drops ids first seen more than `windowMs` before `now`. */
+	expire(now: number, windowMs: number): void {
+		for (const [id, entry] of this.seen) {
+			if (now - entry.at <= windowMs) break;
+			this.seen.delete(id);
+		}
+	}
+
+	/** `[operationId, epoch ms]` pairs, oldest first: what is kept in the workflow's static data. */
+	toJSON(): Array<[string, number]> {
+		return Array.from(this.seen, ([id, entry]) => [id, entry.at]);
+	}
+
+	/**
+	 * A memory from what `toJSON()` gave (or from the `{operationId: ms}` object earlier versions
+	 * kept); anything else in it is ignored.
+	 */
+	static fromJSON(value: unknown, maxEntries?: number): RedeliveryMemory {
+		const memory = new RedeliveryMemory(maxEntries);
+		let pairs: unknown[] = [];
+		if (Array.isArray(value)) pairs = value;
+		else if (value !== null && typeof value === 'object') pairs = Object.entries(value);
+		const valid = pairs.filter((p): p is [string, number] => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'number' && Number.isFinite(p[1]));
+		valid.sort((a, b) => a[1] - b[1]);
+		for (const [id, at] of valid) {
+			memory.seen.delete(id);
+			memory.seen.set(id, { at });
+		}
+		memory.bound();
+		return memory;
+	}
+
+	private bound(): void {
+		for (const id of this.seen.keys()) {
+			if (this.seen.size <= this.maxEntries) break;
+			this.seen.delete(id);
+		}
+	}
+}
+
+const processMemories = new Map<string, RedeliveryMemory>();
+
+/**
+ * The redelivery memory of one trigger (`key`: workflow and node) in this process. It lives as long
+ * as the process; other n8n processes (queue mode's webhook processes, another main) have their own.
+ */
+export function processRedeliveryMemory(key: string): RedeliveryMemory {
+	let memory = processMemories.get(key);
+	if (memory === undefined) {
+		memory = new RedeliveryMemory();
+		processMemories.set(key, memory);
+	}
+	return memory;
+}
+
+/** Forgets a trigger's memory in this process (on activation and deactivation). */
+export function dropProcessRedeliveryMemory(key: string): void {
+	processMemories.delete(key);
 }

@@ -2,8 +2,11 @@
  * Following redirects by hand, so that credentials never leave the host they were meant for.
  * Genesys answers a file download with 303 to a pre-signed storage URL; a storage service that
  * receives `Authorization` answers 400, and it must never see the API key either. fetch's own
- * redirect handling drops `Authorization` across origins but not `x-api-key`.
+ * redirect handling drops `Authorization` across origins but not `x-api-key`. Every hop is handed
+ * to the caller's `check` (the URL policy) before a request is made to it.
  */
+import { CxError } from '../errors';
+import type { Fetch } from './transport';
 
 /** Headers that carry credentials: removed once a redirect leaves the first origin. */
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'cookie', 'proxy-authorization'];
@@ -11,7 +14,9 @@ export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-ke
 export interface RedirectOptions {
 	/** Most redirects followed (default 5). */
 	maxRedirects?: number;
-	fetch?: typeof fetch;
+	fetch?: Fetch | typeof fetch;
+	/** Checks each URL before it is requested (the first and every hop); throws to refuse it. */
+	check?: (url: URL) => URL;
 }
 
 export interface FollowedResponse {
@@ -20,13 +25,6 @@ export interface FollowedResponse {
 	url: URL;
 	/** True once a redirect left the first origin (credentials were removed). */
 	leftOrigin: boolean;
-}
-
-export class RedirectError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = 'RedirectError';
-	}
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -38,12 +36,13 @@ export function describeUrl(url: URL): string {
 
 export async function fetchFollowingRedirects(
 	url: string | URL,
-	init: Omit<RequestInit, 'redirect' | 'headers'> & { headers?: Record<string, string> } = {},
+	init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal } = {},
 	options: RedirectOptions = {},
 ): Promise<FollowedResponse> {
-	const doFetch = options.fetch ?? fetch;
+	const doFetch = (options.fetch ?? fetch) as Fetch;
 	const maxRedirects = options.maxRedirects ?? 5;
-	const first = new URL(url);
+	const check = options.check ?? ((u: URL) => u);
+	const first = check(new URL(url));
 	let current = first;
 	let headers: Record<string, string> = { ...init.headers };
 	let method = (init.method ?? 'GET').toUpperCase();
@@ -54,12 +53,18 @@ export async function fetchFollowingRedirects(
 		const location = response.headers.get('location');
 		if (!REDIRECTS.has(response.status) || !location) return { response, url: current, leftOrigin };
 		await response.body?.cancel();
-		if (hops >= maxRedirects) throw new RedirectError(`more than ${maxRedirects} redirects, last to ${describeUrl(current)}`);
-		const next = new URL(location, current);
-		if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RedirectError(`refusing a redirect to a ${next.protocol} URL`);
-		if (current.protocol === 'https:' && next.protocol === 'http:') {
-			throw new RedirectError(`refusing a redirect from https to plain http (${describeUrl(next)})`);
+		if (hops >= maxRedirects) throw new CxError('DOWNLOAD', `more than ${maxRedirects} redirects, last to ${describeUrl(current)}`);
+		let next: URL;
+		try {
+			next = new URL(location, current);
+		} catch {
+			throw new CxError('URL_REFUSED', `${describeUrl(current)} redirected to something that is not a URL`);
 		}
+		if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new CxError('URL_REFUSED', `refusing a redirect to a ${next.protocol} URL`);
+		if (current.protocol === 'https:' && next.protocol === 'http:') {
+			throw new CxError('URL_REFUSED', `refusing a redirect from https to plain http (${describeUrl(next)})`);
+		}
+		next = check(next);
 		if (!leftOrigin && next.origin !== first.origin) {
 			leftOrigin = true;
 			headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));

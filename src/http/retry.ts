@@ -2,7 +2,9 @@
  * Retries for HTTP calls to Genesys and storage hosts: jittered exponential backoff on 429, 502,
  * 503, 504 and on dropped connections, `Retry-After` honoured, bounded both in attempts and in
  * total time. Plain functions over an injectable clock, so the policy is tested without waiting.
+ * A wait between attempts ends at once when the caller's AbortSignal fires.
  */
+import { sleep as realSleep, throwIfAborted, type Sleep } from './sleep';
 
 export interface RetryPolicy {
 	/** Retries after the first attempt (default 5). */
@@ -72,8 +74,10 @@ export type RetryDecision = { retry: false } | { retry: true; reason: string; af
 export interface RetryOptions {
 	policy?: Partial<RetryPolicy>;
 	now?: () => number;
-	sleep?: (ms: number) => Promise<void>;
+	sleep?: Sleep;
 	random?: () => number;
+	/** Stops retrying (and any wait) when it fires: the operation ends with a CANCELLED error. */
+	signal?: AbortSignal;
 	/** Told about each retry before its wait (for logs; never given request secrets). */
 	onRetry?: (info: { retry: number; reason: string; waitMs: number }) => void;
 }
@@ -93,8 +97,6 @@ export function httpDecision(outcome: Outcome<ResponseLike>, policy: RetryPolicy
 	return { retry: true, reason: `HTTP ${status}`, afterMs: retryAfterMs(headers.get('retry-after'), now) };
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `attempt` until `decide` says stop, the retries are used up, or the time budget would be
  * exceeded by the next wait. Returns the last value (a final 503 is the caller's to report) or
@@ -109,11 +111,14 @@ export async function retrying<T>(
 	const now = options.now ?? Date.now;
 	const sleep = options.sleep ?? realSleep;
 	const started = now();
+	const { signal } = options;
 	for (let retry = 0; ; retry++) {
+		throwIfAborted(signal, 'the request');
 		let outcome: Outcome<T>;
 		try {
 			outcome = { ok: true, value: await attempt(retry) };
 		} catch (error) {
+			throwIfAborted(signal, 'the request');
 			outcome = { ok: false, error };
 		}
 		const decision = decide(outcome, policy, now());
@@ -125,6 +130,6 @@ export async function retrying<T>(
 		const waitMs = Math.min(policy.maxDelayMs, decision.afterMs ?? backoffMs(retry, policy, options.random));
 		if (now() + waitMs - started > policy.maxElapsedMs) return finish();
 		options.onRetry?.({ retry: retry + 1, reason: decision.reason, waitMs });
-		await sleep(waitMs);
+		await sleep(waitMs, signal);
 	}
 }

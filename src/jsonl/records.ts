@@ -13,6 +13,7 @@
  *   and a line can be megabytes long.
  */
 import { CxError } from '../errors';
+import { formatLimit, raiseAdvice } from '../limits';
 import { jsonObjectProblem } from './validate';
 
 export interface JsonLinesOptions {
@@ -173,9 +174,9 @@ export async function* parseJsonLines(
 	const tooLong = (at = line + 1) =>
 		new CxError(
 			'JSONL_LIMIT',
-			`${source}:${at}: the line is longer than ${maxLineBytes} bytes, the most a record may have; ` +
-				'if the export really holds records this long, raise the maximum line size (maxLineBytes)',
-			{ where: `${source}:${at}` },
+			`${source}:${at}: the line is longer than ${formatLimit('maxLineBytes', maxLineBytes)}, the most a record may have; ` +
+				`if the export really holds records this long, ${raiseAdvice('maxLineBytes')}`,
+			{ where: `${source}:${at}`, limit: 'maxLineBytes' },
 		);
 
 	// The most a line may hold before its `\n`: the limit, and a `\r` that belongs to the line break.

@@ -9,6 +9,10 @@
  *   the reference gives many of them the default "null", and exports write null for "no value";
  * - integers are any integral number, not only JavaScript's safe integers (JSON Schema's
  *   "integer"; THREADHASH and the like may be 64-bit);
+ * - the contact's DATEATTRIBUTE1–3 are `"type": "string", "format": "int64"` (a 64-bit number
+ *   written as a string, such as epoch milliseconds): any string is taken, as draft-07 does (it has
+ *   no "int64" format, so the format only annotates), and so is an integer, which is how a tenant
+ *   writes the same value when its exporter does not quote 64-bit numbers;
  * - unknown fields are kept as they are: Genesys adds fields between versions;
  * - validateRecord() matches documented names whatever their case: the reference itself writes the
  *   same fields as `CONTACTID`, `ContactId` and `contactid` (its first example is
@@ -22,6 +26,13 @@ import { z } from 'zod';
 const optionalString = z.string().nullable().optional();
 const integer = z.number().refine(Number.isInteger, { message: 'expected an integer' });
 const optionalInteger = integer.nullable().optional();
+/** `"type": "string", "format": "int64"`: the string the reference documents, or the number itself. */
+const int64Message = 'expected an int64 as a string or an integer';
+const optionalInt64 = z
+	.union([z.string(), z.number()], { error: int64Message })
+	.refine((value) => typeof value === 'string' || Number.isInteger(value), { message: int64Message })
+	.nullable()
+	.optional();
 
 function fields<K extends string, T extends z.ZodType>(names: readonly K[], type: T): Record<K, T> {
 	return Object.fromEntries(names.map((name) => [name, type])) as Record<K, T>;
@@ -70,9 +81,10 @@ export const contactRecord = z.looseObject({
 	/** The contact's id (16 characters); interactions and contact attributes point at it. */
 	CONTACTID: z.string(),
 	...fields(
-		[...strAttributes, 'DATEATTRIBUTE1', 'DATEATTRIBUTE2', 'DATEATTRIBUTE3', 'CREATEDDATE', 'MODIFIEDDATE', 'MERGEID', 'SUBSCRIBERID'] as const,
+		[...strAttributes, 'CREATEDDATE', 'MODIFIEDDATE', 'MERGEID', 'SUBSCRIBERID'] as const,
 		optionalString,
 	),
+	...fields(['DATEATTRIBUTE1', 'DATEATTRIBUTE2', 'DATEATTRIBUTE3'] as const, optionalInt64),
 	...fields(['TENANTID', 'SUBTENANTID', 'ISEXTERNALRESOURCE'] as const, optionalInteger),
 });
 

@@ -9,13 +9,31 @@ import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import { parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
-import { CentralDirectoryTooLarge, extractTo, type ReassembleSummary, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
+import { formatLimit, limitProblem, raiseAdvice } from '../limits';
+import { CentralDirectoryTooLarge, DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES, extractTo, type ReassembleSummary, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
 import { isSpecialOutput, makeTempDir, writeAtomically } from './files';
-import { gunzipped, peek, plaintext, type ByteSource } from './sources';
+import { fileTail, gunzipped, looksLikeText, peek, plaintext, refuseLoneFinalPart, TailBuffer, zipEnding, type ByteSource } from './sources';
+
+/**
+ * Every limit of the pipeline (see src/limits.ts for their flags and node options): the zip ones
+ * (extraction), and those of the other readers.
+ */
+export interface PipelineLimits extends ExtractLimits {
+	/** Longest JSON Lines line, in bytes (default 256 MiB). */
+	maxLineBytes: number;
+	/** Largest element of a CMS header, in bytes (default 16 MiB). */
+	maxCmsHeaderBytes: number;
+	/**
+	 * The most central directory (with the end records) reassembly holds in memory (default and
+	 * most LARGEST_CENTRAL_DIRECTORY_BYTES, 128 MiB). Up to 16 MiB is held in one pass; a larger one
+	 * is read a second time with the room it needs (see reassembleToFile).
+	 */
+	maxCentralDirectoryBytes: number;
+}
 
 export interface PipelineOptions {
 	key?: DecryptionKey;
-	limits?: Partial<ExtractLimits>;
+	limits?: Partial<PipelineLimits>;
 	/** Where temporary files go (the reassembled zip); the OS temp dir by default. */
 	tempDir?: string;
 	/** Encoded bytes read so far, for progress. */
@@ -31,7 +49,7 @@ export async function decryptTo(source: ByteSource, out: Writable, options: Pipe
 		await drain(stream);
 		throw new CxError('CMS_FORMAT', `${source.name}: not an encrypted (S/MIME / CMS) file${kind === 'other' ? '' : `: it is a ${kind === 'split-zip' ? 'zip part' : 'zip'}, already decrypted`}`);
 	}
-	await pipeline(decryptCms(stream, { key, source: source.name }), out);
+	await pipeline(decryptCms(stream, { key, source: source.name, maxHeaderBytes: options.limits?.maxCmsHeaderBytes }), out);
 }
 
 function withCount(source: ByteSource, onRead: (bytes: number) => void): ByteSource {
@@ -63,23 +81,30 @@ function zipPart(source: ByteSource, options: PipelineOptions) {
 }
 
 /** Puts the parts of one export back together as one ordinary zip, written to `out`. */
-export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions & { maxCentralDirectoryBytes?: number }) {
+export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions & ReassembleToOptions) {
 	const { parts } = orderParts(sources);
 	return reassemble(
 		parts.map((p) => zipPart(p, options)),
 		out,
-		{ maxCentralDirectoryBytes: options.maxCentralDirectoryBytes },
+		{ maxCentralDirectoryBytes: options.maxCentralDirectoryBytes, verify: options.verify },
 	);
+}
+
+export interface ReassembleToOptions {
+	/** Central directory bytes held in one pass (see ReassembleOptions). */
+	maxCentralDirectoryBytes?: number;
+	/** Check every entry's CRC-32 and sizes while writing (default true; see ReassembleOptions.verify). */
+	verify?: boolean;
 }
 
 /**
  * Reassembles one export into the file `path` (complete, or not there at all). An export whose
  * central directory is larger than the window (`maxCentralDirectoryBytes`, default 16 MiB) is read
- * a second time with the room it needs, up to LARGEST_CENTRAL_DIRECTORY_BYTES, so ordinary exports
- * keep the small window. `onRead` counts each byte once: the second pass reports only what goes
- * beyond the first.
+ * a second time with the room it needs, up to the limit (`limits.maxCentralDirectoryBytes`, default
+ * and most LARGEST_CENTRAL_DIRECTORY_BYTES), so ordinary exports keep the small window. `onRead`
+ * counts each byte once: the second pass reports only what goes beyond the first.
  */
-export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & { maxCentralDirectoryBytes?: number }): Promise<ReassembleSummary> {
+export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & ReassembleToOptions): Promise<ReassembleSummary> {
 	if (await isSpecialOutput(path)) {
 		// A FIFO or a device cannot take a first pass back: the zip is made in a temporary file, then copied.
 		const dir = await makeTempDir(options.tempDir);
@@ -100,10 +125,16 @@ export async function reassembleToFile(sources: ByteSource[], path: string, opti
 			firstPass += bytes;
 			report(bytes);
 		});
+	// The limit (limits.maxCentralDirectoryBytes) bounds both passes; the first holds at most the window.
+	const cap = options.limits?.maxCentralDirectoryBytes ?? LARGEST_CENTRAL_DIRECTORY_BYTES;
+	const problem = limitProblem('maxCentralDirectoryBytes', cap);
+	if (problem) throw new CxError('USAGE', `the central directory size limit ${problem}`);
+	const window = Math.min(options.maxCentralDirectoryBytes ?? DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES, cap);
 	try {
-		return await writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, onRead: countFirst }));
+		return await writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: window, onRead: countFirst }));
 	} catch (error) {
-		if (!(error instanceof CentralDirectoryTooLarge) || error.neededBytes > LARGEST_CENTRAL_DIRECTORY_BYTES) throw error;
+		if (!(error instanceof CentralDirectoryTooLarge)) throw error;
+		if (error.neededBytes > cap) throw centralDirectoryOverLimit(error, cap);
 		let secondPass = 0;
 		const countSecond =
 			report &&
@@ -116,9 +147,25 @@ export async function reassembleToFile(sources: ByteSource[], path: string, opti
 	}
 }
 
+/** The error for a central directory that needs more memory than the limit allows, naming the limit. */
+function centralDirectoryOverLimit(error: CentralDirectoryTooLarge, cap: number): CentralDirectoryTooLarge {
+	const needed = error.neededBytes;
+	const where = error.where ?? 'the export';
+	const advice =
+		needed > LARGEST_CENTRAL_DIRECTORY_BYTES
+			? `, and more than the most this tool holds (${formatLimit('maxCentralDirectoryBytes', LARGEST_CENTRAL_DIRECTORY_BYTES)}): an export of several million files, or a damaged one`
+			: `; if you trust this export, ${raiseAdvice('maxCentralDirectoryBytes')} to at least ${needed} bytes`;
+	return new CentralDirectoryTooLarge(
+		`${where}: the central directory of this export needs ${needed} bytes in memory, more than the central directory size limit, ${formatLimit('maxCentralDirectoryBytes', cap)}${advice}`,
+		where,
+		needed,
+	);
+}
+
 /**
  * A path to the export as one ordinary zip on disk, reassembled into a temporary directory when it
- * must be; `close` removes what was made.
+ * must be; `close` removes what was made. The temporary directory (makeTempDir) carries this
+ * process's id: the next run removes it if this one is killed before `close`.
  */
 export async function openZipFile(sources: ByteSource[], options: PipelineOptions): Promise<{ path: string; close(): Promise<void> }> {
 	// One plain, non-split zip file on disk needs no copy.
@@ -134,7 +181,9 @@ export async function openZipFile(sources: ByteSource[], options: PipelineOption
 	const dir = await makeTempDir(options.tempDir);
 	try {
 		const path = join(dir.path, 'export.zip');
-		await reassembleToFile(sources, path, options);
+		// Whoever opens this zip reads its entries through the CRC-32 and size checks of zipEntries,
+		// so checking them here too would inflate the export twice.
+		await reassembleToFile(sources, path, { ...options, verify: false });
 		return { path, close: dir.remove };
 	} catch (error) {
 		await dir.remove();
@@ -142,7 +191,11 @@ export async function openZipFile(sources: ByteSource[], options: PipelineOption
 	}
 }
 
-/** Reassembles (when needed) and extracts one export safely into `dir`. */
+/**
+ * Reassembles (when needed) and extracts one export safely into `dir`, all or nothing: the files
+ * appear in `dir` only once every one is extracted and verified, and never replace a file (see
+ * extractTo, which also removes what killed extractions into `dir` left).
+ */
 export async function extractExport(sources: ByteSource[], dir: string, options: PipelineOptions): Promise<ExtractedFile[]> {
 	const zip = await openZipFile(sources, options);
 	try {
@@ -207,12 +260,16 @@ export function groupInputs(sources: ByteSource[]): ByteSource[][] {
 export async function* exportRecords(sources: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
 	for (const group of groupInputs(sources)) {
 		if (group.length === 1) {
-			// A lone file may be JSON Lines itself (plain or encrypted), or a whole zip.
-			const { kind, stream } = await plaintext(group[0], options);
-			if (kind === 'other' || kind === 'gzip') {
-				// JSON Lines, or gzipped JSON Lines (a record chunk written with gzip).
-				const lines = kind === 'gzip' ? gunzipped(stream, group[0].name) : stream;
-				yield* parseJsonLines(lines, { source: group[0].name, ...lineOptions(options) }, stats);
+			// A lone file is what its bytes say, whatever its name: a zip (plain or encrypted: S/MIME,
+			// PEM or DER), gzipped JSON Lines (a record chunk), or JSON Lines.
+			const source = group[0];
+			const { kind, head, stream, encrypted } = await plaintext(source, options);
+			if (kind === 'gzip') {
+				yield* parseJsonLines(gunzipped(stream, source.name), { source: source.name, ...lineOptions(options) }, stats);
+				continue;
+			}
+			if (kind === 'other') {
+				yield* plainRecords(source, head, stream, encrypted, options, stats);
 				continue;
 			}
 			await drain(stream);
@@ -221,8 +278,108 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 	}
 }
 
+/**
+ * The records of a lone file that does not start like a zip or gzip: JSON Lines — unless it ends
+ * like a zip. The final part of a split export starts anywhere inside an entry's data, so only its
+ * end record tells it apart, and says how many parts are missing.
+ */
+async function* plainRecords(
+	source: ByteSource,
+	head: Buffer,
+	stream: AsyncIterable<Buffer>,
+	encrypted: boolean,
+	options: RecordsOptions,
+	stats: JsonLinesStats,
+): AsyncGenerator<ExportRecord> {
+	// A plain file on disk: its end is read directly (a few KB), whatever its first bytes are.
+	const onDisk = encrypted ? undefined : source.path;
+	let tail: Buffer | undefined;
+	try {
+		if (onDisk !== undefined) {
+			tail = await fileTail(onDisk);
+			refuseLoneFinalPart(source, tail);
+		}
+	} catch (error) {
+		await drain(stream);
+		throw error;
+	}
+	if (looksLikeText(head)) {
+		yield* parseJsonLines(stream, { source: source.name, ...lineOptions(options) }, stats);
+		return;
+	}
+	// Control bytes among the first ones: most likely not JSON Lines at all (a compressed, encrypted
+	// or damaged file, or a decrypted final part, known only by its end), but a JSON Lines file with
+	// a stray control byte in its first lines keeps its good records. So it is parsed as JSON Lines,
+	// keeping its last bytes, unless it ends like a zip: then it is a damaged zip (the lines of a
+	// stored entry would read as records) and refused, before any record when its end is known first.
+	const start = head.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+	const damagedZip = () =>
+		new CxError('ZIP_FORMAT', `${source.name}: ends like a zip but does not start like one (it starts with ${start}): data before the first entry, or a damaged file`, {
+			where: source.name,
+		});
+	if (tail !== undefined && zipEnding(tail)) {
+		await drain(stream);
+		throw damagedZip();
+	}
+	const kept = tailKeeper(stream);
+	let records = 0;
+	let failed = false;
+	try {
+		for await (const record of parseJsonLines(kept.chunks, { source: source.name, ...lineOptions(options) }, stats)) {
+			records++;
+			yield record;
+		}
+	} catch (error) {
+		if (records > 0) throw error;
+		failed = true;
+	} finally {
+		if (!failed) await kept.close();
+	}
+	if (tail === undefined) {
+		// Read to its end (after a failure) or already read: its last bytes say what it was.
+		if (failed) await kept.rest();
+		tail = kept.tail;
+	} else if (failed) await kept.close();
+	refuseLoneFinalPart(source, tail);
+	if (zipEnding(tail)) throw damagedZip();
+	if (records > 0) return;
+	throw new CxError('JSONL_MALFORMED', `${source.name}: not JSON Lines, a zip, gzip or an encrypted (S/MIME, PEM or DER CMS) file: it starts with the bytes ${start}`, {
+		where: source.name,
+	});
+}
+
+/**
+ * A stream read through `chunks`, keeping its last TAIL_BYTES: stopping `chunks` early leaves the
+ * stream open, so `rest()` can read it to its end (for its tail) or `close()` release it.
+ */
+function tailKeeper(stream: AsyncIterable<Buffer>) {
+	const iterator = stream[Symbol.asyncIterator]();
+	const keeper = new TailBuffer();
+	return {
+		chunks: {
+			[Symbol.asyncIterator]: (): AsyncIterator<Buffer> => ({
+				next: async () => {
+					const next = await iterator.next();
+					if (!next.done) keeper.add(next.value);
+					return next;
+				},
+				return: async () => ({ done: true, value: undefined }),
+			}),
+		} as AsyncIterable<Buffer>,
+		get tail(): Buffer {
+			return keeper.bytes;
+		},
+		async rest(): Promise<void> {
+			for (let next = await iterator.next(); !next.done; next = await iterator.next()) keeper.add(next.value);
+		},
+		async close(): Promise<void> {
+			await iterator.return?.();
+		},
+	};
+}
+
 function lineOptions(options: RecordsOptions): Omit<JsonLinesOptions, 'source'> {
-	return { onError: options.onError, onSkip: options.onSkip, lazyValues: options.lazyValues };
+	return { onError: options.onError, onSkip: options.onSkip, lazyValues: options.lazyValues, maxLineBytes: options.limits?.maxLineBytes };
 }
 
 async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {

@@ -4,21 +4,141 @@
  * file is removed. A symbolic link is written through (its target is replaced, the link stays);
  * a FIFO or a device (`-o /dev/stdout`) receives the stream as it is written, since it cannot be
  * replaced.
+ *
+ * Leftovers: what a run cannot remove itself (it was killed with SIGKILL, the machine went down)
+ * is recognised by the next run. Temporary directories (`cx-export-<pid>-<host>-XXXXXX` in the temp
+ * dir) and extraction staging directories (`.cx-export-staging-<pid>-<host>-XXXXXX` in the target,
+ * see extractTo) carry the process id of their owner and a tag of the host it ran on; a later run
+ * on the same host removes those whose process no longer exists (removeDeadLeftovers). A live
+ * process's directories, other hosts' (a shared or network directory) and anything not named so
+ * are never touched.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
-import { lstat, mkdtemp, readlink, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 
-/** Temporary paths to remove if the process is interrupted. */
-const pending = new Set<string>();
+/**
+ * What to remove if the process is interrupted: paths (removed recursively) and, for some, the
+ * synchronous cleanup that replaces the plain removal (an extraction that must undo its moves).
+ */
+const pending = new Map<string, (() => void) | undefined>();
 
+/**
+ * Removes, synchronously, everything registered as pending (the CLI calls this on SIGINT/SIGTERM
+ * and before exiting on an error). Each removal is attempted even if another fails.
+ */
 export function removePendingNow(): void {
-	for (const path of pending) rmSync(path, { recursive: true, force: true });
+	for (const [path, cleanup] of [...pending].reverse()) {
+		try {
+			if (cleanup) cleanup();
+			else removeTreeNow(path);
+		} catch {
+			// Best effort: the next run removes what is left (removeDeadLeftovers).
+		}
+	}
 	pending.clear();
+}
+
+const NOT_EMPTY = new Set(['ENOTEMPTY', 'EEXIST', 'EBUSY']);
+
+/**
+ * Removes `path` and everything under it, synchronously (in a signal handler). The thread pool
+ * may still be finishing a file operation started before the signal — creating a file in a
+ * directory being removed — so a removal that finds a directory not empty is started over (a few
+ * times, a few milliseconds apart: no new operation starts while this runs).
+ */
+export function removeTreeNow(path: string): void {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			rmSync(path, { recursive: true, force: true });
+			return;
+		} catch (error) {
+			if (attempt >= 20 || !NOT_EMPTY.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+			Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+		}
+	}
+}
+
+/**
+ * Registers `path` as pending: removed by removePendingNow, or by `cleanupNow` (synchronous) when
+ * given. Returns the function that unregisters it.
+ */
+export function registerPending(path: string, cleanupNow?: () => void): () => void {
+	pending.set(path, cleanupNow);
+	return () => {
+		pending.delete(path);
+	};
+}
+
+/** This host, as leftovers' names carry it: 8 hex digits of a hash of its name. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/** `<pid>-<host>`: what the name of a leftover carries so that a later run can tell whether its owner still runs. */
+export function ownerTag(pid = process.pid): string {
+	return `${pid}-${HOST_TAG}`;
+}
+
+/** Prefix of temporary directories (in the temp dir) and of staging directories (in an extraction's target). */
+export const TEMP_DIR_PREFIX = 'cx-export-';
+export const STAGING_DIR_PREFIX = '.cx-export-staging-';
+
+/** `<prefix><pid>-<host>-XXXXXX` as mkdtemp makes them (libuv: six letters and digits). */
+function leftoverPattern(prefix: string): RegExp {
+	return new RegExp(`^${prefix.replace(/[.-]/g, '\\$&')}([1-9][0-9]{0,9})-([0-9a-f]{8})-[A-Za-z0-9]{6}$`);
+}
+const TEMP_DIR_NAME = leftoverPattern(TEMP_DIR_PREFIX);
+export const STAGING_DIR_NAME = leftoverPattern(STAGING_DIR_PREFIX);
+
+/**
+ * Whether the run that made the leftover `path` (named by `pattern`) is over: made on this host,
+ * by a process that no longer exists — or by this very process (a pid can come back, after a
+ * container restart) when it is not one of this process's pending paths.
+ */
+function ownerIsGone(path: string, pattern: RegExp): boolean {
+	const match = pattern.exec(basename(path));
+	if (!match || match[2] !== HOST_TAG) return false;
+	const pid = Number(match[1]);
+	if (pid === process.pid) return !pending.has(path);
+	try {
+		process.kill(pid, 0);
+		return false;
+	} catch (error) {
+		// EPERM: it exists (another user's). Anything else: keep, to be safe.
+		return (error as NodeJS.ErrnoException).code === 'ESRCH';
+	}
+}
+
+/**
+ * Removes the leftovers directly in `parent` that `pattern` names and whose owner is gone (see
+ * ownerIsGone). `undo`, when given, runs first on each (an extraction killed while it moved files
+ * into place takes them back); when it throws, that leftover is kept. Best effort: a leftover that
+ * cannot be removed is left for another run. Returns the paths removed.
+ */
+export async function removeDeadLeftovers(parent: string, pattern: RegExp, undo?: (path: string) => Promise<void>): Promise<string[]> {
+	let names: string[];
+	try {
+		names = await readdir(parent);
+	} catch {
+		return [];
+	}
+	const removed: string[] = [];
+	for (const name of names) {
+		const path = join(parent, name);
+		if (!pattern.test(name) || !ownerIsGone(path, pattern)) continue;
+		try {
+			if (!(await lstat(path)).isDirectory()) continue;
+			if (undo) await undo(path);
+			await rm(path, { recursive: true, force: true });
+			removed.push(path);
+		} catch {
+			// Kept: not ours to force.
+		}
+	}
+	return removed;
 }
 
 export function temporaryNameFor(finalPath: string): string {
@@ -52,7 +172,7 @@ export async function writeAtomically<T>(target: string, write: (out: WriteStrea
 		}
 	}
 	const temporary = temporaryNameFor(finalPath);
-	pending.add(temporary);
+	const untrack = registerPending(temporary);
 	const out = createWriteStream(temporary, { flags: 'wx' });
 	try {
 		const result = await writeThrough(out, write);
@@ -64,7 +184,7 @@ export async function writeAtomically<T>(target: string, write: (out: WriteStrea
 		await rm(temporary, { force: true });
 		throw error;
 	} finally {
-		pending.delete(temporary);
+		untrack();
 	}
 }
 
@@ -100,14 +220,27 @@ export async function isSpecialOutput(path: string): Promise<boolean> {
 	return (await outputTarget(path)).special;
 }
 
-/** A private temporary directory; `remove` deletes it (also done on Ctrl-C by the CLI). */
+/** Temp-dir parents already cleared of dead runs' leftovers by this process. */
+const swept = new Set<string>();
+
+/**
+ * A private temporary directory, `cx-export-<pid>-<host>-XXXXXX` in `parent`; `remove` deletes it
+ * (also done on Ctrl-C by the CLI). The first call for a parent removes the temporary directories
+ * there of runs that were killed (see removeDeadLeftovers): a reassembled export is as large as the
+ * export.
+ */
 export async function makeTempDir(parent = tmpdir()): Promise<{ path: string; remove(): Promise<void> }> {
-	const path = await mkdtemp(join(parent, 'cx-export-'));
-	pending.add(path);
+	const where = resolve(parent);
+	if (!swept.has(where)) {
+		swept.add(where);
+		await removeDeadLeftovers(where, TEMP_DIR_NAME);
+	}
+	const path = await mkdtemp(join(where, `${TEMP_DIR_PREFIX}${ownerTag()}-`));
+	const untrack = registerPending(path);
 	return {
 		path,
 		remove: async () => {
-			pending.delete(path);
+			untrack();
 			await rm(path, { recursive: true, force: true });
 		},
 	};

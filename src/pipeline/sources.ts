@@ -1,16 +1,19 @@
 /**
  * Inputs of the pipeline: a named byte source that can be opened once, and what it turns out to
- * be once its first bytes are seen (encrypted message, zip, split-zip part, or something else —
- * JSON Lines for the `records` path).
+ * be once its bytes are seen (encrypted message, zip, split-zip part, gzip, or something else —
+ * JSON Lines for the `records` path). Content decides what a file is; names only group and order
+ * the parts of a split export.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { decryptCms, sniff, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
+import { EOCD_SIZE, MAX_COMMENT, ZIP64_LOCATOR_SIZE, findEocd, findZip64Locator } from '../zip/format';
+import { missingPartsMessage } from '../zip/parts';
 
 export interface ByteSource {
 	/** The file name as the user knows it (`export-<uuid>.z01.smime`); used for part order and messages. */
@@ -41,16 +44,27 @@ export async function fileSource(path: string, name = basename(path)): Promise<B
 	return { name, size, path, open: () => createReadStream(path, { highWaterMark: READ_CHUNK }) };
 }
 
+/** How many first bytes `peek` gathers (when the source has them) to tell what it is. */
+const HEAD_BYTES = 512;
+
+export interface Peeked {
+	kind: Kind;
+	/** The first bytes (at least HEAD_BYTES unless the source is shorter; also the stream's first chunk). */
+	head: Buffer;
+	/** Every byte of the source, the head included. */
+	stream: AsyncIterable<Buffer>;
+}
+
 /**
  * Reads the first bytes of a source to tell what it is, and returns a stream that still yields
  * every byte (nothing is read twice).
  */
-export async function peek(source: ByteSource): Promise<{ kind: Kind; stream: AsyncIterable<Buffer> }> {
+export async function peek(source: ByteSource): Promise<Peeked> {
 	const iterator = source.open()[Symbol.asyncIterator]();
 	const head: Buffer[] = [];
 	let length = 0;
 	let done = false;
-	while (length < 16 && !done) {
+	while (length < HEAD_BYTES && !done) {
 		const r = await iterator.next();
 		if (r.done) done = true;
 		else {
@@ -72,27 +86,102 @@ export async function peek(source: ByteSource): Promise<{ kind: Kind; stream: As
 			yield r.value;
 		}
 	}
-	return { kind, stream: stream() };
+	return { kind, head: first, stream: stream() };
 }
 
 export interface PlainOptions {
 	key?: DecryptionKey;
+	limits?: { maxCmsHeaderBytes?: number };
 	/** Called with each chunk's encoded size as it is read, for progress. */
 	onRead?: (bytes: number) => void;
 }
 
 /** The plaintext of a source: decrypted when it is an encrypted message, as-is otherwise. */
-export async function plaintext(source: ByteSource, options: PlainOptions): Promise<{ kind: Kind; stream: AsyncIterable<Buffer> }> {
+export async function plaintext(source: ByteSource, options: PlainOptions): Promise<Peeked & { encrypted: boolean }> {
 	const counted: ByteSource = options.onRead ? { ...source, open: () => counting(source.open(), options.onRead!) } : source;
-	const { kind, stream } = await peek(counted);
-	if (kind !== 'encrypted') return { kind, stream };
+	const outer = await peek(counted);
+	if (outer.kind !== 'encrypted') return { ...outer, encrypted: false };
 	if (!options.key) {
-		throw new CxError('USAGE', `${source.name} is encrypted (S/MIME); give the private key with --key`);
+		throw new CxError('USAGE', `${source.name} is encrypted (S/MIME); give the private key (--key in the CLI, the S/MIME Decryption Key credential in the nodes)`);
 	}
-	const decrypted = decryptCms(stream, { key: options.key, source: source.name });
+	const decrypted = decryptCms(outer.stream, { key: options.key, source: source.name, maxHeaderBytes: options.limits?.maxCmsHeaderBytes });
 	// What the decrypted content is (a zip part, or JSON Lines) is decided by its own first bytes.
 	const inner = await peek({ name: source.name, open: () => decrypted });
-	return { kind: inner.kind === 'encrypted' ? 'other' : inner.kind, stream: inner.stream };
+	return { ...inner, kind: inner.kind === 'encrypted' ? 'other' : inner.kind, encrypted: true };
+}
+
+/**
+ * Whether the first bytes can be the start of JSON Lines (or any text): no control bytes but tab,
+ * LF, CR and form feed — JSON has none outside escapes. Compressed or encrypted bytes have one in
+ * almost every 10; 512 bytes without any are not binary.
+ */
+export function looksLikeText(head: Buffer): boolean {
+	const end = Math.min(head.length, HEAD_BYTES);
+	for (let i = 0; i < end; i++) {
+		const b = head[i];
+		if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return false;
+	}
+	return true;
+}
+
+/** The end of a zip holds its end records: the last this many bytes (the longest comment included). */
+const TAIL_BYTES = EOCD_SIZE + MAX_COMMENT + ZIP64_LOCATOR_SIZE;
+
+/** The last TAIL_BYTES of a local file, read directly. */
+export async function fileTail(path: string): Promise<Buffer> {
+	const file = await open(path, 'r');
+	try {
+		const { size } = await file.stat();
+		const length = Math.min(size, TAIL_BYTES);
+		const buffer = Buffer.alloc(length);
+		await file.read(buffer, 0, length, size - length);
+		return buffer;
+	} finally {
+		await file.close();
+	}
+}
+
+/** The last TAIL_BYTES of what is added to it, holding no more than that (and one chunk). */
+export class TailBuffer {
+	private tail: Buffer = Buffer.alloc(0);
+
+	add(chunk: Buffer): void {
+		const tail = chunk.length >= TAIL_BYTES ? chunk : Buffer.concat([this.tail, chunk]);
+		this.tail = tail.length > TAIL_BYTES ? Buffer.from(tail.subarray(tail.length - TAIL_BYTES)) : tail;
+	}
+
+	get bytes(): Buffer {
+		return this.tail;
+	}
+}
+
+/**
+ * What the end of a zip, or of the final part of a split zip, says about the archive: which disk
+ * this is (0-based) and how many there are. Undefined when the bytes do not end like a zip.
+ */
+export function zipEnding(tail: Buffer): { disk: number; disks: number } | undefined {
+	const eocd = findEocd(tail);
+	if (!eocd) return undefined;
+	let locator;
+	try {
+		locator = findZip64Locator(tail, eocd.at);
+	} catch {
+		locator = undefined;
+	}
+	// A Zip64 archive says 0xFFFF here and the real count in its locator.
+	if (eocd.thisDisk === 0xffff && locator && locator.totalDisks > 0) return { disk: locator.totalDisks - 1, disks: locator.totalDisks };
+	return { disk: eocd.thisDisk, disks: eocd.thisDisk + 1 };
+}
+
+/**
+ * Refuses a lone source whose bytes end like the final part of a split zip (its end record is on
+ * disk N > 0: the parts before it are missing), naming those parts.
+ */
+export function refuseLoneFinalPart(source: ByteSource, tail: Buffer): void {
+	const ending = zipEnding(tail);
+	if (ending && ending.disk > 0) {
+		throw new CxError('PART_MISSING', missingPartsMessage(source.name, ending.disks, [source.name]), { where: source.name });
+	}
 }
 
 async function* counting(input: AsyncIterable<Buffer>, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {

@@ -27,9 +27,8 @@
  *   a consumer sees ZIP_CRC / ZIP_FORMAT as the stream's error, after the data. `extractTo` only
  *   gives a file its name once it has been verified.
  */
-import { randomBytes } from 'node:crypto';
-import { close as fsClose, createReadStream, createWriteStream, fstat, open as fsOpen, read as fsRead } from 'node:fs';
-import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { appendFileSync, close as fsClose, createReadStream, createWriteStream, fstat, lstatSync, mkdirSync, open as fsOpen, read as fsRead, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
@@ -37,6 +36,9 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createInflateRaw, crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CxError } from '../errors';
+import { formatLimit, raiseAdvice, type LimitName } from '../limits';
+import { missingPartsMessage } from './parts';
+import { ownerTag, registerPending, removeDeadLeftovers, removeTreeNow, STAGING_DIR_NAME, STAGING_DIR_PREFIX } from '../pipeline/files';
 
 const READ_CHUNK = 512 * 1024;
 const INFLATE_CHUNK = 256 * 1024;
@@ -141,18 +143,37 @@ export interface ExtractedFile {
 
 export interface ExtractOptions {
 	/**
-	 * Replace files that already exist in the target directory (default false: refused with IO).
-	 * A replaced file cannot be restored if extraction fails later.
+	 * Replace regular files that already exist in the target directory (default false: the
+	 * extraction is refused with IO before anything is moved). A replaced file is kept aside until
+	 * every file is in place, and put back if moving fails or is interrupted. Directories, links
+	 * and special files in the way are never replaced.
 	 */
 	overwrite?: boolean;
 }
 
 /**
- * Extracts every entry of the zip at `zipPath` under `dir` (created when missing). Each file is
- * written to a temporary name in its own directory and renamed when complete and verified.
- * Symbolic links are never created nor followed: a directory on an entry's path that is a link
- * in the target is refused (ZIP_UNSAFE), and files are created with O_EXCL. On any failure,
- * everything this call wrote (files, directories it created) is removed. Returns the files written.
+ * Extracts every entry of the zip at `zipPath` under `dir` (created when missing), all or nothing.
+ *
+ * 1. Staging: every entry is written into a staging directory inside `dir`,
+ *    `.cx-export-staging-<pid>-<host>-XXXXXX/files/` (mode 0700; inside `dir`, so moving into
+ *    place is a rename), each file verified (size, CRC-32) as its stream ends. `dir` is not
+ *    touched otherwise.
+ * 2. Check: every path is compared with what `dir` holds, before anything is moved. A file that
+ *    exists is refused (IO, naming it and how many of the zip's files exist) unless `overwrite`; a
+ *    directory that exists is merged into; a symbolic link in the way is refused (ZIP_UNSAFE:
+ *    links are never followed), as is a file where the zip has a directory.
+ * 3. Move: renames, whole subtrees where `dir` does not have them (usually one per top-level
+ *    entry), journalled in the staging directory (`moving`) before they are made.
+ *
+ * On any failure everything is undone: moves made are taken back (replaced files restored), the
+ * staging directory is removed, and so is `dir` (with the parents) when this call created it. The
+ * same is done synchronously on SIGINT/SIGTERM in the CLI (the staging directory is registered with
+ * removePendingNow). A run killed outright (SIGKILL) leaves its staging directory: the next
+ * extraction into `dir` recognises it by its name, host and dead pid, undoes the moves its journal
+ * lists, and removes it (removeDeadLeftovers); a live run's staging directory is never touched.
+ *
+ * Symbolic links are never created nor followed, and files are created with O_EXCL. Entries may
+ * not be named like staging directories. Returns the files written (their final paths).
  */
 export async function extractTo(zipPath: string, dir: string, limits: Partial<ExtractLimits> = {}, options: ExtractOptions = {}): Promise<ExtractedFile[]> {
 	const target = resolve(dir);
@@ -162,98 +183,385 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 	} catch (error) {
 		throw ioError(`cannot create the target directory ${target}`, error);
 	}
-	// The target itself may be a link (the caller's choice); links are refused below it.
-	const root = target;
-	const files: ExtractedFile[] = [];
-	const createdDirs: string[] = [];
-	const knownDirs = new Set<string>();
-	let temporary: string | undefined;
-	// Temporary names: one random prefix per extraction and a counter (not 6 random bytes per file).
-	const partialPrefix = randomBytes(6).toString('hex');
-	let partials = 0;
+	let staging: Staging | undefined;
 	try {
-		for await (const entry of zipEntries(zipPath, limits)) {
-			const segments = pathSegments(entry.name);
-			// Joined, not spread into resolve(): the segment count comes from the zip.
-			const path = resolve(root, segments.join(sep));
-			const inside = relative(root, path);
-			if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-				throw new CxError('ZIP_UNSAFE', `entry ${JSON.stringify(entry.name)} would be written outside ${root}; refusing to extract this zip`, { where: entry.name });
-			}
-			if (entry.isDirectory) {
-				await ensureDirectories(root, segments, createdDirs, knownDirs, entry.name);
-				continue;
-			}
-			await ensureDirectories(root, segments.slice(0, -1), createdDirs, knownDirs, entry.name);
-			const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
-				if (error.code === 'ENOENT') return undefined;
-				throw ioError(`cannot check ${path}`, error);
-			});
-			if (existing && (!options.overwrite || !existing.isFile())) {
-				throw new CxError('IO', `${path} already exists${existing.isFile() ? '' : ' and is not a regular file'}; extract into an empty directory${existing.isFile() ? ' or allow overwriting' : ''}`, { where: entry.name });
-			}
-			temporary = join(dirname(path), `.cx-export-${partialPrefix}-${++partials}.partial`);
-			try {
-				// 'wx': O_CREAT | O_EXCL — never opens an existing file or follows a link.
-				const source = await entry.open();
-				const out = createWriteStream(temporary, { flags: 'wx' });
-				try {
-					// Wait until the file exists: a read error racing the asynchronous open would
-					// otherwise let the cleanup below run before the file appears, leaving it behind.
-					await once(out, 'ready');
-					await pipeline(source, out);
-				} catch (error) {
-					source.destroy();
-					out.destroy();
-					throw error;
-				} finally {
-					// pipeline settles on the first error; the descriptor may still be closing.
-					if (!out.closed) await once(out, 'close').catch(() => undefined);
-				}
-			} catch (error) {
-				if (error instanceof CxError) throw error;
-				throw ioError(`writing ${path} failed`, error);
-			}
-			await rename(temporary, path).catch((error: unknown) => {
-				throw ioError(`cannot move the extracted ${entry.name} into place at ${path}`, error);
-			});
-			temporary = undefined;
-			files.push({ name: entry.name, path, size: entry.size, crc32: entry.crc32 });
-		}
+		// What extractions into this directory that were killed left behind.
+		await removeDeadLeftovers(target, STAGING_DIR_NAME, async (path) => undoJournal(path, target));
+		staging = await Staging.create(target, firstCreated);
+		const files = await stageEntries(zipPath, staging, new TargetCheck(target, options.overwrite === true), limits);
+		await staging.commit(options.overwrite === true);
 		return files;
 	} catch (error) {
-		if (temporary !== undefined) await rm(temporary, { force: true }).catch(() => undefined);
-		for (const file of files) await rm(file.path, { force: true }).catch(() => undefined);
-		for (const created of createdDirs.reverse()) await rmdir(created).catch(() => undefined);
-		if (firstCreated !== undefined) {
-			// The target directory and the parents mkdir created for it, innermost first.
-			for (let d = target; d.length >= firstCreated.length; d = dirname(d)) {
-				await rmdir(d).catch(() => undefined);
-				if (d === firstCreated) break;
-			}
-		}
+		if (staging) await staging.abort();
+		else removeCreatedSync(target, firstCreated);
 		throw error;
 	}
 }
 
+/** Writes every entry of the zip under the staging directory; returns the files with the paths they will have in the target. */
+async function stageEntries(zipPath: string, staging: Staging, check: TargetCheck, limits: Partial<ExtractLimits>): Promise<ExtractedFile[]> {
+	// The staging directory is new and private: nothing is in the way, links included.
+	const root = staging.files;
+	const files: ExtractedFile[] = [];
+	const knownDirs = new Set<string>();
+	for await (const entry of zipEntries(zipPath, limits)) {
+		const segments = pathSegments(entry.name);
+		if (segments[0].toLowerCase().startsWith(STAGING_DIR_PREFIX)) {
+			throw new CxError('ZIP_UNSAFE', `entry ${shownName(entry.name)} is named like cx-export's staging directories (${STAGING_DIR_PREFIX}…); refusing to extract this zip`, { where: entry.name });
+		}
+		// Joined, not spread into resolve(): the segment count comes from the zip.
+		const inside = segments.join(sep);
+		const path = resolve(root, inside);
+		const relativePath = relative(root, path);
+		if (relativePath === '' || relativePath === '..' || relativePath.startsWith(`..${sep}`) || isAbsolute(relativePath)) {
+			throw new CxError('ZIP_UNSAFE', `entry ${shownName(entry.name)} would be written outside ${staging.target}; refusing to extract this zip`, { where: entry.name });
+		}
+		await check.entry(segments, entry.isDirectory);
+		if (entry.isDirectory) {
+			await ensureDirectories(root, segments, knownDirs, entry.name);
+			continue;
+		}
+		await ensureDirectories(root, segments.slice(0, -1), knownDirs, entry.name);
+		const finalPath = join(staging.target, inside);
+		try {
+			// 'wx': O_CREAT | O_EXCL — never opens an existing file or follows a link.
+			const source = await entry.open();
+			const out = createWriteStream(path, { flags: 'wx' });
+			try {
+				// Wait until the file exists: a read error racing the asynchronous open would
+				// otherwise let the cleanup run before the file appears, leaving it behind.
+				await once(out, 'ready');
+				await pipeline(source, out);
+			} catch (error) {
+				source.destroy();
+				out.destroy();
+				throw error;
+			} finally {
+				// pipeline settles on the first error; the descriptor may still be closing.
+				if (!out.closed) await once(out, 'close').catch(() => undefined);
+			}
+		} catch (error) {
+			if (error instanceof CxError) throw error;
+			throw ioError(`writing ${finalPath} failed`, error);
+		}
+		files.push({ name: entry.name, path: finalPath, size: entry.size, crc32: entry.crc32 });
+	}
+	return files;
+}
+
 /** Creates the directories `segments` leads through under `root`, refusing links and files in the way. */
-async function ensureDirectories(root: string, segments: string[], created: string[], known: Set<string>, entryName: string): Promise<void> {
+async function ensureDirectories(root: string, segments: string[], known: Set<string>, entryName: string): Promise<void> {
 	let path = root;
 	for (const segment of segments) {
 		path = join(path, segment);
 		if (known.has(path)) continue;
 		try {
 			await mkdir(path);
-			created.push(path);
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create the directory ${path}`, error);
 			const info = await lstat(path);
 			if (info.isSymbolicLink()) {
-				throw new CxError('ZIP_UNSAFE', `${path} is a symbolic link in the target directory; entry ${JSON.stringify(entryName)} would be written through it: refusing`, { where: entryName });
+				throw new CxError('ZIP_UNSAFE', `${path} is a symbolic link; entry ${JSON.stringify(entryName)} would be written through it: refusing`, { where: entryName });
 			}
 			if (!info.isDirectory()) throw new CxError('IO', `${path} exists and is not a directory; entry ${JSON.stringify(entryName)} needs a directory there`, { where: entryName });
 		}
 		known.add(path);
+	}
+}
+
+/** Renames made between two turns of the event loop (a signal is handled between batches, never inside one). */
+const MOVE_BATCH = 256;
+/** The journal of moves in a staging directory: one line per move, written before the move. */
+const JOURNAL = 'moving';
+
+/**
+ * One move into place: the staged `rel` (`/`-separated, relative to the target) to the same path
+ * in the target; with `aside`, the file there is first renamed to `replaced/<aside>` in the
+ * staging directory.
+ */
+interface Move {
+	rel: string;
+	aside?: number;
+}
+
+/** A staging directory of extractTo, and the moves out of it. */
+class Staging {
+	/** Moves journalled so far (all made, or under way when something failed). */
+	private readonly journalled: Move[] = [];
+	private state: 'staging' | 'moving' | 'done' = 'staging';
+
+	private constructor(
+		readonly target: string,
+		readonly root: string,
+		private readonly firstCreated: string | undefined,
+		private readonly untrack: () => void,
+	) {}
+
+	/** Where the entries are written. */
+	get files(): string {
+		return join(this.root, 'files');
+	}
+
+	static async create(target: string, firstCreated: string | undefined): Promise<Staging> {
+		let root: string;
+		try {
+			root = await mkdtemp(join(target, `${STAGING_DIR_PREFIX}${ownerTag()}-`));
+		} catch (error) {
+			throw ioError(`cannot create a staging directory in ${target}`, error);
+		}
+		let staging: Staging | undefined;
+		const untrack = registerPending(root, () => staging?.abortNow());
+		staging = new Staging(target, root, firstCreated, untrack);
+		await mkdir(staging.files).catch((error: unknown) => {
+			throw ioError(`cannot create a staging directory in ${target}`, error);
+		});
+		return staging;
+	}
+
+	/** Checks every staged path against the target, then moves them into place (see extractTo). */
+	async commit(overwrite: boolean): Promise<void> {
+		const moves = await this.plan(overwrite);
+		const journal = join(this.root, JOURNAL);
+		this.state = 'moving';
+		if (moves.some((m) => m.aside !== undefined)) mkdirSync(join(this.root, 'replaced'));
+		for (let i = 0; i < moves.length; i += MOVE_BATCH) {
+			// Synchronous within a batch: an interruption finds every journalled move made.
+			if (i > 0) await new Promise((resolveTurn) => setImmediate(resolveTurn));
+			const batch = moves.slice(i, i + MOVE_BATCH);
+			appendFileSync(journal, batch.map(journalLine).join(''));
+			for (const move of batch) this.journalled.push(move);
+			for (const move of batch) {
+				const placed = join(this.target, move.rel);
+				try {
+					if (move.aside !== undefined) renameSync(placed, asidePath(this.root, move.aside));
+					renameSync(join(this.files, move.rel), placed);
+				} catch (error) {
+					throw ioError(`cannot move the extracted ${JSON.stringify(move.rel)} into place at ${placed}`, error);
+				}
+			}
+		}
+		// Done: without its journal, the staging directory holds nothing to undo (empty directories, replaced files).
+		rmSync(journal, { force: true });
+		this.state = 'done';
+		await rm(this.root, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
+		this.untrack();
+	}
+
+	/**
+	 * Undoes the moves, removes the staging directory, and the target if this call created it.
+	 * When a move cannot be taken back, the staging directory stays (it may hold replaced files):
+	 * a later extraction into the target tries again.
+	 */
+	async abort(): Promise<void> {
+		if (this.state !== 'moving' || this.undo()) {
+			await rm(this.root, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
+			removeCreatedSync(this.target, this.firstCreated);
+		}
+		this.untrack();
+	}
+
+	/** abort (or, once done, the removal of the emptied staging directory), synchronously: on SIGINT/SIGTERM. */
+	abortNow(): void {
+		this.untrack();
+		if (this.state === 'moving' && !this.undo()) return;
+		removeTreeNow(this.root);
+		if (this.state !== 'done') removeCreatedSync(this.target, this.firstCreated);
+	}
+
+	/** Takes back the journalled moves; false (the staging directory must stay) when one cannot be. */
+	private undo(): boolean {
+		try {
+			undoMoves(this.root, this.target, this.journalled);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	/**
+	 * The moves that put the staged tree into the target: a path the target does not have moves
+	 * whole; a directory it has is merged into. Nothing is moved here; every problem is found first.
+	 */
+	private async plan(overwrite: boolean): Promise<Move[]> {
+		const moves: Move[] = [];
+		let asides = 0;
+		const walk = async (rel: string): Promise<void> => {
+			// What the target has here, listed once: a path it lacks (all of them, in a new or empty
+			// target) costs no system call; the others are looked at with lstat.
+			const present = await Listing.of(join(this.target, rel));
+			for (const name of await readdir(join(this.files, rel))) {
+				const path = rel === '' ? name : `${rel}/${name}`;
+				const placed = join(this.target, path);
+				const existing = present.mayHave(name) ? await lstatIfAny(placed) : undefined;
+				if (!existing) moves.push({ rel: path });
+				else if ((await lstat(join(this.files, path))).isDirectory()) {
+					refuseAsDirectory(existing, placed, path);
+					await walk(path);
+				} else if (overwrite && existing.isFile()) moves.push({ rel: path, aside: asides++ });
+				else throw alreadyExists(existing, placed, path);
+			}
+		};
+		await walk('');
+		return moves;
+	}
+}
+
+/**
+ * What the target holds on the paths of the entries, looked up while they are staged (lstat,
+ * cached per directory; nothing below a directory the target lacks): an extraction into a
+ * directory that holds the files already fails at the first of them, not after the whole export.
+ * The check before moving (Staging.plan) decides again, on what the target holds then.
+ */
+class TargetCheck {
+	/** Relative directory → whether the target has it. */
+	private readonly dirs = new Map<string, boolean>();
+	/** The target's own entries, listed at the first entry. */
+	private top: Listing | undefined;
+
+	constructor(
+		private readonly target: string,
+		private readonly overwrite: boolean,
+	) {}
+
+	async entry(segments: string[], isDirectory: boolean): Promise<void> {
+		this.top ??= await Listing.of(this.target);
+		if (!this.top.mayHave(segments[0])) return;
+		const dirCount = isDirectory ? segments.length : segments.length - 1;
+		let rel = '';
+		for (let i = 0; i < dirCount; i++) {
+			rel = i === 0 ? segments[0] : `${rel}/${segments[i]}`;
+			let present = this.dirs.get(rel);
+			if (present === undefined) {
+				const placed = join(this.target, rel);
+				const info = await lstatIfAny(placed);
+				if (info) refuseAsDirectory(info, placed, rel);
+				present = info !== undefined;
+				this.dirs.set(rel, present);
+			}
+			if (!present) return;
+		}
+		if (isDirectory) return;
+		rel = segments.join('/');
+		const placed = join(this.target, rel);
+		const info = await lstatIfAny(placed);
+		if (info && !(this.overwrite && info.isFile())) throw alreadyExists(info, placed, rel);
+	}
+}
+
+const CASE_INSENSITIVE = process.platform === 'darwin' || process.platform === 'win32';
+
+/**
+ * The names in a directory, to tell which paths certainly do not exist there without a system
+ * call each. On macOS and Windows names are compared case- and normalisation-insensitively, as
+ * their file systems usually do ("may have": lstat decides).
+ */
+class Listing {
+	private constructor(private readonly names: Set<string>) {}
+
+	static async of(dir: string): Promise<Listing> {
+		let names: string[];
+		try {
+			names = await readdir(dir);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+			else throw ioError(`cannot list ${dir}`, error);
+		}
+		return new Listing(new Set(CASE_INSENSITIVE ? names.map(foldName) : names));
+	}
+
+	mayHave(name: string): boolean {
+		return this.names.has(CASE_INSENSITIVE ? foldName(name) : name);
+	}
+}
+
+function foldName(name: string): string {
+	return name.normalize('NFC').toLowerCase();
+}
+
+async function lstatIfAny(path: string): Promise<Stats | undefined> {
+	try {
+		return await lstat(path);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw ioError(`cannot check ${path}`, error);
+	}
+}
+
+/** Refuses what the target has where the zip has the directory `rel`, unless it is a directory (links are never followed). */
+function refuseAsDirectory(info: Stats, placed: string, rel: string): void {
+	if (info.isSymbolicLink()) {
+		throw new CxError('ZIP_UNSAFE', `${placed} is a symbolic link in the target directory; the zip's entries under ${JSON.stringify(`${rel}/`)} would be written through it: refusing`, { where: rel });
+	}
+	if (!info.isDirectory()) throw new CxError('IO', `${placed} exists and is not a directory; the zip has a directory ${JSON.stringify(`${rel}/`)} there`, { where: rel });
+}
+
+function alreadyExists(info: Stats, placed: string, rel: string): CxError {
+	return new CxError(
+		'IO',
+		`${placed} already exists${info.isFile() ? '' : ' and is not a regular file'}; nothing was extracted: extract into a new or empty directory, or move what is there away first`,
+		{ where: rel },
+	);
+}
+
+function journalLine(move: Move): string {
+	return move.aside === undefined ? `M\t${move.rel}\n` : `R\t${move.aside}\t${move.rel}\n`;
+}
+
+function asidePath(root: string, aside: number): string {
+	return join(root, 'replaced', String(aside));
+}
+
+function exists(path: string): boolean {
+	return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * Takes moves back, last first: a staged path that is gone and is in the target was moved: it goes
+ * back; a replaced file kept aside is put back. Safe to run on moves not (or half) made. Throws
+ * when a rename fails.
+ */
+function undoMoves(root: string, target: string, moves: Move[]): void {
+	for (let i = moves.length - 1; i >= 0; i--) {
+		const { rel, aside } = moves[i];
+		const staged = join(root, 'files', rel);
+		const placed = join(target, rel);
+		if (!exists(staged) && exists(placed)) renameSync(placed, staged);
+		if (aside !== undefined && exists(asidePath(root, aside))) renameSync(asidePath(root, aside), placed);
+	}
+}
+
+/**
+ * Undoes the moves that the journal of the staging directory `root` lists (a run killed while
+ * moving). Lines that do not parse, or name a path that could lead outside the target, are
+ * ignored. Throws when a move cannot be taken back (the staging directory is then kept).
+ */
+async function undoJournal(root: string, target: string): Promise<void> {
+	let text: string;
+	try {
+		text = await readFile(join(root, JOURNAL), 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+		throw error;
+	}
+	const moves: Move[] = [];
+	for (const line of text.split('\n')) {
+		const m = /^(?:M|R\t(\d{1,9}))\t(.+)$/.exec(line);
+		if (!m || unsafeNameReason(m[2]) !== undefined || m[2].split('/').some((s) => s === '' || s === '.')) continue;
+		moves.push({ rel: m[2], aside: m[1] === undefined ? undefined : Number(m[1]) });
+	}
+	undoMoves(root, target, moves);
+}
+
+/** Removes `target` and the parents mkdir created for it (`firstCreated`), innermost first, when empty. */
+function removeCreatedSync(target: string, firstCreated: string | undefined): void {
+	if (firstCreated === undefined) return;
+	for (let d = target; d.length >= firstCreated.length; d = dirname(d)) {
+		try {
+			rmdirSync(d);
+		} catch {
+			return;
+		}
+		if (d === firstCreated) break;
 	}
 }
 
@@ -268,6 +576,16 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$
  * Why an entry name must not be extracted, or undefined when it is fine. `name` is the decoded
  * name with `/` separators.
  */
+/** An entry name as messages quote it: JSON-quoted, and shortened past 200 characters. */
+function shownName(name: string): string {
+	return JSON.stringify(name.length > 200 ? `${name.slice(0, 120)}…${name.slice(-60)}` : name);
+}
+
+/** The longest file name (one path segment) file systems take, in bytes. */
+const MAX_SEGMENT_BYTES = 255;
+/** The longest entry path extracted, in bytes: room is left for the target directory within PATH_MAX (4096). */
+const MAX_NAME_BYTES = 1024;
+
 export function unsafeNameReason(name: string, platform: NodeJS.Platform = process.platform): string | undefined {
 	if (name === '') return 'has an empty name';
 	if (/[\x00-\x1f\x7f]/.test(name)) return 'has control characters in its name';
@@ -278,6 +596,11 @@ export function unsafeNameReason(name: string, platform: NodeJS.Platform = proce
 	if (raw.includes('..')) return 'has a ".." segment that climbs out of the target directory';
 	const segments = pathSegments(name);
 	if (segments.length === 0) return 'has no file name';
+	// File systems take at most 255 bytes per name and about 4 KiB per path (the target's included):
+	// refused here, by name, rather than as a failed write quoting the whole path.
+	const long = segments.find((segment) => Buffer.byteLength(segment) > MAX_SEGMENT_BYTES);
+	if (long !== undefined) return `has a name segment of ${Buffer.byteLength(long)} bytes, more than the ${MAX_SEGMENT_BYTES} file systems allow`;
+	if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `has a path of ${Buffer.byteLength(name)} bytes, more than ${MAX_NAME_BYTES}`;
 	if (platform === 'win32') {
 		for (const segment of segments) {
 			if (/[<>:"|?*]/.test(segment)) return `has a character Windows does not allow in file names (${segment})`;
@@ -445,6 +768,9 @@ function zipError(label: string, error: unknown, entry?: string): CxError {
 	if (typeof e.code === 'string' && !e.code.startsWith('Z_') && e.code !== 'ERR_ZIP_OUTSIDE') return ioError(`${label}: cannot read it`, error);
 	const message = error instanceof Error ? error.message : String(error);
 	const about = entry === undefined ? '' : ` (entry ${JSON.stringify(entry)})`;
+	// yauzl reads the end record's disk number: N > 0 is the final part of a split zip, given alone.
+	const disk = /multi-disk zip files are not supported: found disk number: (\d+)/.exec(message);
+	if (disk && Number(disk[1]) > 0) return new CxError('PART_MISSING', missingPartsMessage(label, Number(disk[1]) + 1, [label]), { where: label, cause: error });
 	const hint = /multi-disk/.test(message) ? ': this is one part of a split zip; reassemble the parts first' : '';
 	return new CxError('ZIP_FORMAT', `${label}: not a valid zip file${about}: ${message}${hint}`, { where: entry ?? label, cause: error });
 }
@@ -504,7 +830,7 @@ const S_IFLNK = 0o120000;
 /** The first pass: every entry of the central directory, checked; nothing inflated. */
 async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits): Promise<CheckedEntry[]> {
 	if (zip.entryCount > limits.maxEntries) {
-		throw new CxError('ZIP_LIMIT', `${label} has ${zip.entryCount} entries, more than maxEntries (${limits.maxEntries}); raise maxEntries if you trust this file`, { where: label });
+		throw new CxError('ZIP_LIMIT', `${label} has ${zip.entryCount} entries, more than the entry count limit (${limits.maxEntries}); if you trust this file, ${raiseAdvice('maxEntries')}`, { where: label, limit: 'maxEntries' });
 	}
 	const caseInsensitive = process.platform === 'win32' || process.platform === 'darwin';
 	const keyOf = (segments: string[]) => {
@@ -515,8 +841,8 @@ async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits)
 	const dirs = new Map<string, string>();
 	const checked: CheckedEntry[] = [];
 	let declaredTotal = 0;
-	const refuse = (code: 'ZIP_UNSAFE' | 'ZIP_FORMAT' | 'ZIP_LIMIT', name: string, message: string) =>
-		new CxError(code, `${label}: entry ${JSON.stringify(name)} ${message}`, { where: name });
+	const refuse = (code: 'ZIP_UNSAFE' | 'ZIP_FORMAT' | 'ZIP_LIMIT', name: string, message: string, limit?: LimitName) =>
+		new CxError(code, `${label}: entry ${shownName(name)} ${message}`, { where: name, limit });
 
 	let iterator: AsyncIterableIterator<Entry>;
 	try {
@@ -547,22 +873,23 @@ async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits)
 		// Declared sizes, before anything is inflated.
 		const size = entry.uncompressedSize;
 		if (size > limits.maxEntryBytes) {
-			throw refuse('ZIP_LIMIT', name, `declares ${size} bytes, more than maxEntryBytes (${limits.maxEntryBytes}); raise maxEntryBytes if you trust this file`);
+			throw refuse('ZIP_LIMIT', name, `declares ${size} bytes, more than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; if you trust this file, ${raiseAdvice('maxEntryBytes')}`, 'maxEntryBytes');
 		}
 		if (size > limits.ratioThresholdBytes && size > limits.maxRatio * entry.compressedSize) {
 			const ratio = entry.compressedSize === 0 ? 'infinitely' : `${Math.round(size / entry.compressedSize)}x`;
 			throw refuse(
 				'ZIP_LIMIT',
 				name,
-				`declares ${size} bytes from ${entry.compressedSize} compressed (${ratio}), more than maxRatio (${limits.maxRatio}x): a zip bomb? raise maxRatio if you trust this file`,
+				`declares ${size} bytes from ${entry.compressedSize} compressed (${ratio}), more than the compression ratio limit (${limits.maxRatio}x): a zip bomb? if you trust this file, ${raiseAdvice('maxRatio')}`,
+				'maxRatio',
 			);
 		}
 		declaredTotal += size;
 		if (declaredTotal > limits.maxTotalBytes) {
 			throw new CxError(
 				'ZIP_LIMIT',
-				`${label}: its entries declare more than maxTotalBytes (${limits.maxTotalBytes}) uncompressed bytes (reached at entry ${JSON.stringify(name)}); raise maxTotalBytes if you trust this file`,
-				{ where: name },
+				`${label}: its entries declare more than the total size limit, ${formatLimit('maxTotalBytes', limits.maxTotalBytes)} uncompressed (reached at entry ${shownName(name)}); if you trust this file, ${raiseAdvice('maxTotalBytes')}`,
+				{ where: name, limit: 'maxTotalBytes' },
 			);
 		}
 
@@ -649,12 +976,12 @@ function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, labe
 			if (local.rawName !== item.rawName) {
 				throw new CxError(
 					'ZIP_FORMAT',
-					`${label}: entry ${JSON.stringify(name)} is named ${JSON.stringify(local.rawName)} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
+					`${label}: entry ${shownName(name)} is named ${shownName(local.rawName)} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
 					{ where: name },
 				);
 			}
 			if (local.compressionMethod !== item.compressionMethod) {
-				throw new CxError('ZIP_FORMAT', `${label}: entry ${JSON.stringify(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
+				throw new CxError('ZIP_FORMAT', `${label}: entry ${shownName(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
 			}
 			// The compressed bytes, exactly compressedSize of them. A small entry's come from the
 			// reader's block (usually already read with its local header: no file opened per entry);
@@ -748,7 +1075,7 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 	const { label, name, entry, limits, budget } = ctx;
 	const declared = entry.uncompressedSize;
 	const ratioCap = Math.max(limits.ratioThresholdBytes, limits.maxRatio * entry.compressedSize);
-	const about = `${label}: entry ${JSON.stringify(name)}`;
+	const about = `${label}: entry ${shownName(name)}`;
 	let bytes = 0;
 	let crc = 0;
 	try {
@@ -756,9 +1083,9 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 			bytes += chunk.length;
 			budget.total += chunk.length;
 			if (bytes > declared) throw sizeLie(ctx, bytes);
-			if (bytes > limits.maxEntryBytes) throw new CxError('ZIP_LIMIT', `${about} is bigger than maxEntryBytes (${limits.maxEntryBytes}); stopped`, { where: name });
-			if (bytes > ratioCap) throw new CxError('ZIP_LIMIT', `${about} expands more than maxRatio (${limits.maxRatio}x) allows; stopped at ${bytes} bytes`, { where: name });
-			if (budget.total > limits.maxTotalBytes) throw new CxError('ZIP_LIMIT', `${label}: more than maxTotalBytes (${limits.maxTotalBytes}) extracted (at entry ${JSON.stringify(name)}); stopped`, { where: name });
+			if (bytes > limits.maxEntryBytes) throw new CxError('ZIP_LIMIT', `${about} is bigger than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; stopped (to allow it, ${raiseAdvice('maxEntryBytes')})`, { where: name, limit: 'maxEntryBytes' });
+			if (bytes > ratioCap) throw new CxError('ZIP_LIMIT', `${about} expands more than the compression ratio limit (${limits.maxRatio}x) allows; stopped at ${bytes} bytes (to allow it, ${raiseAdvice('maxRatio')})`, { where: name, limit: 'maxRatio' });
+			if (budget.total > limits.maxTotalBytes) throw new CxError('ZIP_LIMIT', `${label}: more than the total size limit, ${formatLimit('maxTotalBytes', limits.maxTotalBytes)}, extracted (at entry ${shownName(name)}); stopped (to allow it, ${raiseAdvice('maxTotalBytes')})`, { where: name, limit: 'maxTotalBytes' });
 			crc = crc32(chunk, crc);
 			yield chunk;
 		}

@@ -76,10 +76,14 @@ interface Parsed<T> {
 /**
  * Puts the parts of ONE export in disk order. Refuses, naming the part: a name that is not a part
  * name (PART_NAME), a part of another export (PART_FOREIGN), the same part twice (PART_DUPLICATE),
- * a missing `.zNN` or a missing final `.zip` (PART_MISSING).
+ * a missing `.zNN` or a missing final `.zip` (PART_MISSING). A single file whose name is not a
+ * part name is a set of one (a whole zip named `x.p7m`, say): its content says what it is.
  */
 export function orderParts<T extends { name: string }>(parts: T[]): PartSet<T> {
 	if (parts.length === 0) throw new CxError('PART_MISSING', 'no parts were given: give every part of the export (.z01 … .zNN and the final .zip)');
+	if (parts.length === 1 && !PART_NAME.test(baseName(parts[0].name))) {
+		return { exportName: baseName(parts[0].name).replace(/(\.(smime|p7m|pem|der|cms))+$/i, '') || baseName(parts[0].name), parts: [parts[0]] };
+	}
 	const parsed: Parsed<T>[] = parts.map((part) => ({ part, base: baseName(part.name), name: parsePartName(part.name) }));
 	const exportName = setName(parsed);
 	const foreign = parsed.filter((p) => p.name.exportName !== exportName);
@@ -163,6 +167,50 @@ function orderOne<T extends { name: string }>(exportName: string, parsed: Parsed
 		);
 	}
 	return [...numbered.map((i) => byIndex.get(i)!.part), byIndex.get(Infinity)!.part];
+}
+
+/**
+ * The message for a split export whose final part (`finalName`, whose end record says the archive
+ * has `disks` disks) came without some of the others: names the missing parts, the way the final
+ * part is named (`export.z01.smime … export.z03.smime are missing`).
+ */
+export function missingPartsMessage(finalName: string, disks: number, givenNames: string[]): string {
+	const finalBase = baseName(finalName);
+	const given = givenNames.length;
+	const intro = `${finalBase} is the last part of a split export of ${disks} parts, but ${given === 1 ? 'only it was given' : `only ${given} parts were given`}`;
+	let final: PartName | undefined;
+	try {
+		final = parsePartName(finalName);
+	} catch {
+		final = undefined;
+	}
+	const partName = (i: number) => `.z${String(i).padStart(2, '0')}`;
+	if (!final) return `${intro}: give every part (${disks > 2 ? `${partName(1)} … ${partName(disks - 1)}` : partName(1)} and the final .zip)`;
+	const present = new Set<number>();
+	for (const name of givenNames) {
+		try {
+			const parsed = parsePartName(name);
+			if (parsed.exportName === final.exportName && !parsed.isLast) present.add(parsed.index);
+		} catch {
+			// Not a part name: it cannot stand for a numbered part.
+		}
+	}
+	const suffix = final.encrypted ? '.smime' : '';
+	const missing: number[] = [];
+	for (let i = 1; i < disks; i++) if (!present.has(i)) missing.push(i);
+	// Runs of three or more as `first … last`: a set of 40 parts is not listed part by part.
+	const runs: string[] = [];
+	for (let i = 0; i < missing.length; ) {
+		let j = i;
+		while (j + 1 < missing.length && missing[j + 1] === missing[j] + 1) j++;
+		const name = (k: number) => `${final.exportName}${partName(missing[k])}${suffix}`;
+		if (j - i >= 2) runs.push(`${name(i)} … ${name(j)}`);
+		else for (let k = i; k <= j; k++) runs.push(name(k));
+		i = j + 1;
+	}
+	if (runs.length === 0) return `${intro}: give every part`;
+	const plural = missing.length > 1;
+	return `${intro}: ${runs.length > 4 ? `${runs.slice(0, 3).join(', ')} and ${runs.length - 3} more` : describeList(runs)} ${plural ? 'are' : 'is'} missing; every part of a split export is needed`;
 }
 
 /** `parts 1, 3-17 and the final .zip` */

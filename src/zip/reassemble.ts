@@ -27,14 +27,18 @@
  *   descriptor) ends exactly where the next entry, or the central directory, begins. This is what
  *   catches a truncated (or padded) middle part, whose loss would otherwise only show as a bad CRC
  *   at extraction; the message names the part that does not have the size of the others.
- * Not verified here: the compressed data itself (CRC-32 is checked at extraction, see extract.ts).
- * A part replaced by another of exactly the same size in the middle of one entry's data is only
- * caught there.
+ * - unless `verify: false`, every entry's data, while it streams through (entryCheck.ts): inflated
+ *   and its CRC-32 and sizes compared with its local header or data descriptor, then with the
+ *   central directory. This is what catches parts of the same size swapped or out of order inside
+ *   one entry's data, which every structural check above lets through; the message names the entry
+ *   and the parts it spans. A mismatch stops the merge as soon as it is known (after the part being
+ *   read, whose size then helps say which part is at fault).
  *
  * A single part that does not start with a spanning marker is an ordinary zip: it is copied byte
  * for byte (checked, not rewritten).
  */
 import { CxError } from '../errors';
+import { raiseAdvice } from '../limits';
 import {
 	CENTRAL_HEADER_SIZE,
 	EOCD_SIZE,
@@ -54,7 +58,8 @@ import {
 	type CentralEntry,
 	type Zip64Eocd,
 } from './format';
-import { baseName, parsePartName } from './parts';
+import { EntryChecker, EntryDataFailure } from './entryCheck';
+import { baseName, missingPartsMessage, parsePartName } from './parts';
 
 /** What a part's `open()` may return: bytes, as an async iterable or a Node readable stream. */
 export type PartStream = AsyncIterable<Buffer | Uint8Array | string> | NodeJS.ReadableStream;
@@ -76,6 +81,12 @@ export interface ReassembleOptions {
 	maxCentralDirectoryBytes?: number;
 	/** End `output` when done (default true). */
 	end?: boolean;
+	/**
+	 * Inflate every entry and check its CRC-32 and sizes while writing (default true). Off, a part
+	 * swapped with another of the same size inside an entry's data goes through, to be caught by
+	 * whatever reads the zip later (extraction checks CRC-32 too).
+	 */
+	verify?: boolean;
 }
 
 /**
@@ -97,7 +108,7 @@ export class CentralDirectoryTooLarge extends CxError {
 		/** Window size that would have held them. */
 		readonly neededBytes: number,
 	) {
-		super('ZIP_LIMIT', message, { where });
+		super('ZIP_LIMIT', message, { where, limit: 'maxCentralDirectoryBytes' });
 	}
 }
 
@@ -112,6 +123,10 @@ export interface ReassembleSummary {
 	rewritten: boolean;
 	/** Entries whose local header was found at the (rewritten) offset and matched. */
 	verifiedEntries: number;
+	/** Entries whose data was inflated and matched its CRC-32 and sizes (0 with `verify: false`). */
+	checkedEntries: number;
+	/** Why some entries' data could not be checked, when checkedEntries < entries with verification on. */
+	unchecked?: string;
 }
 
 interface Disk {
@@ -134,9 +149,34 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
 
 	const sink = new Sink(output);
 	const window = new TailWindow(maxCd + MAX_END_RECORDS, sink);
-	const index = new LocalHeaderIndex(Math.ceil(maxCd / CENTRAL_HEADER_SIZE) + 1024);
+	const capacity = Math.ceil(maxCd / CENTRAL_HEADER_SIZE) + 1024;
+	const index = new LocalHeaderIndex(capacity);
+	const checker = options.verify === false ? undefined : new EntryChecker(capacity);
 	const disks: Disk[] = [];
+	try {
+		let failure = await readParts(parts, disks, window, index, checker);
+		if (checker && !failure) {
+			try {
+				await checker.end();
+			} catch (error) {
+				if (!(error instanceof EntryDataFailure)) throw error;
+				failure = error;
+			}
+		}
+		return await finish(parts, disks, window, sink, index, checker, maxCd, options, failure);
+	} finally {
+		checker?.destroy();
+	}
+}
 
+/**
+ * Streams the parts, in order, into the window (and the checker). After a mismatch in an entry's
+ * data nothing more is written or checked, but the parts are read to the end: a missing, foreign,
+ * truncated or misplaced part explains such a mismatch, and only the end of the archive tells
+ * (finish reports it, else the mismatch). Returns the mismatch, if any.
+ */
+async function readParts(parts: ZipPart[], disks: Disk[], window: TailWindow, index: LocalHeaderIndex, checker: EntryChecker | undefined): Promise<EntryDataFailure | undefined> {
+	let failure: EntryDataFailure | undefined;
 	for (let d = 0; d < parts.length; d++) {
 		const part = parts[d];
 		const name = baseName(part.name);
@@ -145,6 +185,16 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
 		const accept = async (data: Buffer) => {
 			if (data.length === 0) return;
 			index.scan(data, window.position);
+			if (checker && !failure) {
+				try {
+					await checker.push(data);
+				} catch (error) {
+					if (!(error instanceof EntryDataFailure)) throw error;
+					failure = error;
+					checker.destroy();
+					window.discard();
+				}
+			}
 			await window.push(data);
 		};
 		// The first part's first 4 bytes decide whether there is a marker to drop.
@@ -177,7 +227,22 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
 		if (head !== undefined) await accept(head);
 		if (disk.length === 0) throw new CxError('ZIP_FORMAT', `${name} is empty (0 bytes): download or decrypt it again`, { where: part.name });
 	}
+	return failure;
+}
 
+/** Everything is read: checks the end of the archive and writes it, central directory rewritten. */
+async function finish(
+	parts: ZipPart[],
+	disks: Disk[],
+	window: TailWindow,
+	sink: Sink,
+	index: LocalHeaderIndex,
+	checker: EntryChecker | undefined,
+	maxCd: number,
+	options: ReassembleOptions,
+	/** A mismatch in an entry's data: reported unless the structure of the archive explains it. */
+	failure: EntryDataFailure | undefined,
+): Promise<ReassembleSummary> {
 	const passthrough = parts.length === 1 && disks[0].strip === 0;
 	const tailStart = window.start;
 	const tail = window.take();
@@ -187,14 +252,18 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
 	if (passthrough) {
 		// Checked like a split set (except the tiling), then the held tail goes out unchanged.
 		const verifiedEntries = layout.entries ? archive.verify(layout.entries, layout.cdStart, index) : 0;
+		if (failure) throw entryFailure(failure, disks, parts.length);
+		const checked = archive.crossCheck(layout.entries, checker);
 		await sink.write(tail);
 		await sink.finish(options.end !== false);
-		return { entries: layout.end.totalEntries, bytes: sink.bytes, parts: 1, zip64: layout.zip64 !== undefined, rewritten: false, verifiedEntries };
+		return { entries: layout.end.totalEntries, bytes: sink.bytes, parts: 1, zip64: layout.zip64 !== undefined, rewritten: false, verifiedEntries, ...checkSummary(checked, layout.end.totalEntries, checker) };
 	}
 
 	const entries = layout.entries;
 	if (!entries) throw new Error('unreachable: a split set always has its central directory in the window');
 	const verifiedEntries = archive.verify(entries, layout.cdStart, index);
+	if (failure) throw entryFailure(failure, disks, parts.length);
+	const checked = archive.crossCheck(entries, checker);
 	// Everything before the central directory is unchanged.
 	const cdStart = layout.cdStart;
 	await sink.write(tail.subarray(0, cdStart - tailStart));
@@ -225,7 +294,56 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
 	});
 	await sink.write(end.bytes);
 	await sink.finish(options.end !== false);
-	return { entries: entries.length, bytes: sink.bytes, parts: parts.length, zip64: end.zip64, rewritten: true, verifiedEntries };
+	return { entries: entries.length, bytes: sink.bytes, parts: parts.length, zip64: end.zip64, rewritten: true, verifiedEntries, ...checkSummary(checked, entries.length, checker) };
+}
+
+function checkSummary(checked: number, entries: number, checker: EntryChecker | undefined): Pick<ReassembleSummary, 'checkedEntries' | 'unchecked'> {
+	if (!checker || checked >= entries) return { checkedEntries: checked };
+	const reasons: string[] = [];
+	if (checker.skipped > 0) reasons.push(`${checker.skipped} entr${checker.skipped === 1 ? 'y is' : 'ies are'} encrypted by the zip or compressed with a method other than deflate`);
+	if (checker.stopped) reasons.push(`checking stopped: ${checker.stopped.reason}`);
+	return { checkedEntries: checked, unchecked: reasons.length > 0 ? reasons.join('; ') : 'their local headers could not be matched to the central directory' };
+}
+
+/** An entry whose data does not match: names the entry, the parts it spans and, when sizes tell, the part at fault. */
+function entryFailure(failure: EntryDataFailure, disks: Disk[], partCount: number): CxError {
+	const diskAt = (offset: number) => {
+		let found = 0;
+		for (let d = 0; d < disks.length; d++) if (disks[d].start <= offset) found = d;
+		return found;
+	};
+	const first = diskAt(failure.start);
+	const last = Math.max(first, diskAt(failure.end - 1));
+	const span = first === last ? `in ${disks[first].label}` : `parts ${disks[first].label}–${disks[last].label}`;
+	const found = failure.at !== undefined && first !== last ? `, in ${disks[diskAt(failure.at)].label}` : '';
+	const suspect = partCount > 1 ? suspectPart(disks, partCount, first, last) : undefined;
+	const blame =
+		partCount === 1
+			? 'the zip is damaged; download or decrypt it again'
+			: suspect
+				? `${suspect.disk.label} is ${suspect.disk.length} bytes where the other full parts are ${suspect.usual} bytes: it is probably truncated or damaged; download or decrypt it again`
+				: 'the parts may be out of order or swapped (a part under another part’s name), or one of them is damaged; check the part names, or download or decrypt the parts again';
+	return new CxError(failure.code, `entry ${failure.entry} (${span}): ${failure.problem}${found}; ${blame}`, { where: suspect?.disk.name ?? JSON.parse(failure.entry) });
+}
+
+/**
+ * The one part among `first..last` whose size gives it away (see Archive.oddPart), from the parts
+ * read so far (all complete); the usual size is the most common size of the non-final parts.
+ */
+function suspectPart(disks: Disk[], partCount: number, first: number, last: number): { disk: Disk; usual: number } | undefined {
+	const full = disks.filter((_, d) => d < partCount - 1);
+	const sizes = new Map<number, number>();
+	for (const disk of full) sizes.set(disk.length, (sizes.get(disk.length) ?? 0) + 1);
+	let usual = 0;
+	let best = 0;
+	for (const [size, count] of sizes) if (count > best) [usual, best] = [size, count];
+	if (best < 2) return undefined;
+	const odd: Disk[] = [];
+	for (let d = first; d <= last && d < full.length; d++) {
+		const disk = disks[d];
+		if ((d < last && disk.length !== usual) || disk.length > usual) odd.push(disk);
+	}
+	return odd.length === 1 ? { disk: odd[0], usual } : undefined;
 }
 
 /** A part's name for messages; says where it was given when its name says it belongs elsewhere. */
@@ -326,6 +444,7 @@ class TailWindow {
 	private chunks: Buffer[] = [];
 	private first = 0;
 	private held = 0;
+	private discarding = false;
 
 	constructor(
 		private readonly capacity: number,
@@ -335,6 +454,11 @@ class TailWindow {
 	/** Output offset of the first byte still held. */
 	get start(): number {
 		return this.position - this.held;
+	}
+
+	/** From now on bytes leaving the window are dropped, not written: the output will not be completed. */
+	discard(): void {
+		this.discarding = true;
 	}
 
 	async push(data: Buffer): Promise<void> {
@@ -348,11 +472,11 @@ class TailWindow {
 				this.chunks[this.first] = EMPTY; // written: let it go
 				this.first++;
 				this.held -= oldest.length;
-				await this.sink.write(oldest);
+				if (!this.discarding) await this.sink.write(oldest);
 			} else {
 				this.chunks[this.first] = oldest.subarray(excess);
 				this.held -= excess;
-				await this.sink.write(oldest.subarray(0, excess));
+				if (!this.discarding) await this.sink.write(oldest.subarray(0, excess));
 			}
 		}
 		if (this.first > 1024 && this.first * 2 > this.chunks.length) {
@@ -524,7 +648,7 @@ class Archive {
 		}
 		let end: Layout['end'] = eocd;
 		let zip64: Zip64Eocd | undefined;
-		const locator = findZip64Locator(this.tail, eocd.at);
+		const locator = this.malformed(() => findZip64Locator(this.tail, eocd.at), eocd.at);
 		if (locator) {
 			const at = this.inTail(this.absolute(locator.disk, locator.offset, 'the Zip64 end of central directory record'), 'the Zip64 end of central directory record');
 			zip64 = this.malformed(() => readZip64Eocd(this.tail, at), at);
@@ -543,11 +667,12 @@ class Archive {
 				eocd.at,
 			);
 		}
-		if (cdStart < this.tailStart) {
+		// Exact: a central directory larger than maxCd is refused even when the room kept for the end records would hold it.
+		if (cdStart < this.tailStart || (!this.passthrough && end.cdSize > this.maxCd)) {
 			if (this.passthrough) return { end, cdStart, zip64 };
 			const needed = end.cdSize + (this.length - endRecordsStart);
 			throw new CentralDirectoryTooLarge(
-				`the central directory of this export is ${end.cdSize} bytes (${end.totalEntries} entries), more than maxCentralDirectoryBytes (${this.maxCd}) allows in memory; raise maxCentralDirectoryBytes to at least ${needed}`,
+				`the central directory of this export is ${end.cdSize} bytes (${end.totalEntries} entries), more than the central directory window (maxCentralDirectoryBytes, ${this.maxCd} bytes) holds in memory; ${raiseAdvice('maxCentralDirectoryBytes')} to at least ${needed} bytes`,
 				this.disks[end.cdDisk].name,
 				needed,
 			);
@@ -608,6 +733,39 @@ class Archive {
 		}
 		if (!this.passthrough && verified === entries.length) this.checkTiling(entries, cdStart, locals);
 		return verified;
+	}
+
+	/**
+	 * What the checker found in each entry's data against the central directory (CRC-32, sizes):
+	 * this covers entries with a data descriptor and a central directory that disagrees with the
+	 * local headers. Returns how many entries were checked.
+	 */
+	crossCheck(entries: PlacedEntry[] | undefined, checker: EntryChecker | undefined): number {
+		if (!checker) return 0;
+		if (!entries) return checker.checked;
+		let checked = 0;
+		for (const { entry, offset } of entries) {
+			const found = checker.find(offset);
+			if (!found) continue;
+			const hex = (value: number) => (value >>> 0).toString(16).padStart(8, '0');
+			const problem =
+				found.compressedSize !== entry.compressedSize
+					? `its data is ${found.compressedSize} bytes, but the central directory gives ${entry.compressedSize}`
+					: found.uncompressedSize !== entry.uncompressedSize
+						? `its data inflates to ${found.uncompressedSize} bytes, but the central directory gives ${entry.uncompressedSize}`
+						: found.crc32 !== entry.crc32
+							? `the CRC-32 of its data is ${hex(found.crc32)}, which does not match the ${hex(entry.crc32)} the central directory gives`
+							: undefined;
+			if (problem) {
+				// Where the data ends, near enough to name the parts (the local extra field is left out).
+				const dataEnd = offset + LOCAL_HEADER_SIZE + entry.name.length + found.compressedSize;
+				const code = problem.startsWith('the CRC') ? 'ZIP_CRC' : 'ZIP_FORMAT';
+				const failure = new EntryDataFailure(code, describeName(entry.name), offset, dataEnd + 1, problem);
+				throw entryFailure(failure, this.disks, this.disks.length);
+			}
+			checked++;
+		}
+		return checked;
 	}
 
 	/** Each entry (header, data, data descriptor) must end where the next one, or the central directory, starts. */
@@ -686,7 +844,7 @@ class Archive {
 		if (disks > given) {
 			throw this.fail(
 				'PART_MISSING',
-				`${this.last.label} is the last of ${disks} parts (disks) of a split zip, but ${given === 1 ? 'only it was' : `${given} parts were`} given: give every part (.z01 … .z${String(disks - 1).padStart(2, '0')} and the final .zip)`,
+				missingPartsMessage(this.last.label, disks, this.disks.map((disk) => disk.name)),
 				this.last,
 			);
 		}
@@ -699,7 +857,14 @@ class Archive {
 
 	private inTail(offset: number, what: string): number {
 		const at = offset - this.tailStart;
-		if (at < 0) throw new CxError('ZIP_LIMIT', `${what} is further from the end than maxCentralDirectoryBytes (${this.maxCd}) allows; raise maxCentralDirectoryBytes`, { where: this.last.name });
+		if (at < 0) {
+			const needed = this.length - offset - MAX_END_RECORDS;
+			throw new CentralDirectoryTooLarge(
+				`${what} is further from the end than the central directory window (maxCentralDirectoryBytes, ${this.maxCd} bytes) holds; ${raiseAdvice('maxCentralDirectoryBytes')} to at least ${needed} bytes`,
+				this.last.name,
+				needed,
+			);
+		}
 		if (at >= this.tail.length) throw this.failAt(`${what} would be past the end of the archive`, this.tail.length - EOCD_SIZE);
 		return at;
 	}

@@ -161,6 +161,26 @@ describe('cx-export reassemble', () => {
 	it('asks for the key when a part is encrypted', () => {
 		expectError(cx(['reassemble', ...split.encryptedParts, '-o', join(dir.path, 'nokey.zip')]), /encrypted.*--key/);
 	});
+
+	it('refuses parts of the same size swapped under each other’s names, naming the entry and its parts, and writes nothing; --no-verify lets them through', () => {
+		const swapped = join(dir.path, 'swapped');
+		mkdirSync(swapped);
+		const parts = split.encryptedParts.map((p) => join(swapped, p.split('/').pop()!));
+		split.encryptedParts.forEach((p, i) => writeFileSync(parts[i], readFileSync(p)));
+		const [z02, z03] = [split.encryptedParts[1], split.encryptedParts[2]].map((p) => readFileSync(p));
+		expect(z02.length).toBe(z03.length);
+		writeFileSync(parts[1], z03);
+		writeFileSync(parts[2], z02);
+		const target = join(swapped, 'out', 'merged.zip');
+		mkdirSync(join(swapped, 'out'));
+		expectError(cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]), /^error: entry "Interaction-[^"]+\.json" \(parts \S+\.z01\.smime–\S+\.z\d\d\.smime\): .*the parts may be out of order or swapped/);
+		expect(readdirSync(join(swapped, 'out'))).toEqual([]);
+
+		const r = cx(['reassemble', '--key', alice.keyPath, '--no-verify', ...parts, '-o', target]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(r.stderr).toContain('not checked: --no-verify');
+		expect(spawnSync('unzip', ['-tq', target]).status).not.toBe(0);
+	});
 });
 
 describe('cx-export extract', () => {
@@ -262,5 +282,88 @@ describe('usage', () => {
 		const huge = join(dir.path, 'huge.pem');
 		writeFileSync(huge, Buffer.alloc(3 * 1024 * 1024, 0x41));
 		expectError(cx(['records', '--key', alice.keyPath, '--certificate', huge, split.encryptedParts[0]]), /the certificate .*huge\.pem is larger than 1 MiB/);
+	});
+});
+
+describe('inputs recognised by content (issue 12, item 7)', () => {
+	/** The whole encrypted zip `single` under names that do not say what it is. */
+	function renamed(name: string): string {
+		const path = join(dir.path, 'renamed', name);
+		mkdirSync(join(dir.path, 'renamed'), { recursive: true });
+		if (name.endsWith('.pem')) openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', single.plainParts[0], '-outform', 'PEM', '-out', path, alice.certPath]);
+		else writeFileSync(path, readFileSync(single.encryptedParts[0]));
+		return path;
+	}
+
+	it.each(['x.p7m', 'aes256.smime', 'cms.pem'])('records and extract take a whole encrypted zip named %s', (name) => {
+		const path = renamed(name);
+		const r = cx(['records', '--key', alice.keyPath, path]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual(single.records);
+		const out = join(dir.path, `out-renamed-${name}`);
+		const e = cx(['extract', '--key', alice.keyPath, path, '-d', out]);
+		expect(e.status, e.stderr).toBe(0);
+		for (const [file, content] of Object.entries(single.files)) expect(readFileSync(join(out, file)).equals(content)).toBe(true);
+	});
+
+	it('given only the final part of a split export, records and extract name the parts that are missing', () => {
+		const last = split.encryptedParts[split.encryptedParts.length - 1];
+		const n = split.encryptedParts.length;
+		const lastNumbered = `${split.exportName}.z${String(n - 1).padStart(2, '0')}.smime`;
+		const missing = n - 1 >= 3 ? `${split.exportName}.z01.smime … ${lastNumbered}` : `${split.exportName}.z01.smime`;
+		const expected = `${split.exportName}.zip.smime is the last part of a split export of ${n} parts, but only it was given: ${missing}`;
+		expectError(cx(['records', '--key', alice.keyPath, last]), new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+		expectError(cx(['extract', '--key', alice.keyPath, last, '-d', join(dir.path, 'out-lone')]), /is the last part of a split export .* are missing/);
+		const plainLast = split.plainParts[split.plainParts.length - 1];
+		expectError(cx(['records', plainLast]), new RegExp(`${split.exportName}\\.zip is the last part of a split export of ${n} parts.*\\.z01 .*missing`));
+	});
+});
+
+describe('limits: a flag each, named in their errors (issue 12, item 5)', () => {
+	it('--help lists every limit with its default', () => {
+		const r = cx(['--help']);
+		for (const flag of ['--max-line-size', '--max-cms-header-size', '--max-central-directory-size', '--max-total-size', '--max-entry-size', '--max-entries', '--max-ratio']) {
+			expect(r.stdout.toString()).toMatch(new RegExp(`${flag} N[\\s\\S]*?default`));
+		}
+	});
+
+	it('--max-line-size lowers and raises the line limit; its error names the flag', () => {
+		expectError(cx(['records', '--key', alice.keyPath, '--max-line-size', '100', single.encryptedParts[0]]), /the line is longer than 100 bytes.*raise the line size limit \(--max-line-size in the CLI/);
+		const r = cx(['records', '--key', alice.keyPath, '--max-line-size', '4K', single.encryptedParts[0]]);
+		expect(r.status, r.stderr).toBe(0);
+		expect(r.stdout.toString().trim().split('\n')).toHaveLength(single.records.length);
+	});
+
+	it('--max-cms-header-size lowers and raises the CMS header limit; its error names the flag', () => {
+		for (const command of [['decrypt'], ['records'], ['reassemble', '-o', join(dir.path, 'cms-limit.zip')]]) {
+			expectError(cx([...command, '--key', alice.keyPath, '--max-cms-header-size', '100', single.encryptedParts[0]]), /larger than the CMS header limit, 100 bytes.*--max-cms-header-size in the CLI/);
+		}
+		expect(cx(['decrypt', '--key', alice.keyPath, '--max-cms-header-size', '1K', single.encryptedParts[0]]).status).toBe(0);
+	});
+
+	it('--max-central-directory-size lowers and raises the central directory limit; its error names the flag', () => {
+		const out = join(dir.path, 'out-cd');
+		mkdirSync(out);
+		const small = cx(['reassemble', '--key', alice.keyPath, '--max-central-directory-size', '100', ...split.encryptedParts, '-o', join(out, 'x.zip')]);
+		expectError(small, /more than the central directory size limit, 100 bytes.*--max-central-directory-size in the CLI.* to at least \d+ bytes/);
+		expect(existsSync(join(out, 'x.zip'))).toBe(false);
+		expectError(cx(['records', '--key', alice.keyPath, '--max-central-directory-size', '100', ...split.encryptedParts]), /--max-central-directory-size/);
+		const needed = /to at least (\d+) bytes/.exec(small.stderr)![1];
+		const ok = cx(['reassemble', '--key', alice.keyPath, '--max-central-directory-size', needed, ...split.encryptedParts, '-o', join(out, 'x.zip')]);
+		expect(ok.status, ok.stderr).toBe(0);
+	});
+
+	it('the zip-bomb limits name their flag', () => {
+		expectError(cx(['records', '--key', alice.keyPath, '--max-entries', '1', single.encryptedParts[0]]), /more than the entry count limit \(1\).*--max-entries in the CLI/);
+		expectError(cx(['extract', '--key', alice.keyPath, '--max-total-size', '1K', single.encryptedParts[0], '-d', join(dir.path, 'out-total')]), /total size limit, 1024 bytes.*--max-total-size in the CLI/);
+	});
+
+	it('refuses limit values out of their bounds', () => {
+		expectError(cx(['records', '--max-line-size', '0', single.plainParts[0]]), /--max-line-size must be at least 1 byte, got 0 bytes/);
+		expectError(cx(['records', '--max-line-size', '2G', single.plainParts[0]]), /--max-line-size must be at most 1 GiB, got 2 GiB/);
+		expectError(cx(['reassemble', '--max-central-directory-size', '200M', single.plainParts[0], '-o', join(dir.path, 'never.zip')]), /--max-central-directory-size must be at most 128 MiB/);
+		expectError(cx(['extract', '--max-entries', '1.5', single.plainParts[0], '-d', join(dir.path, 'never')]), /--max-entries must be a whole number/);
+		expectError(cx(['decrypt', '--key', alice.keyPath, '--max-cms-header-size', 'lots', single.encryptedParts[0]]), /--max-cms-header-size expects a size such as 500M/);
+		expectError(cx(['decrypt', '--key', alice.keyPath, '--max-line-size', '1M', single.encryptedParts[0]]), /Unknown option '--max-line-size'/);
 	});
 });

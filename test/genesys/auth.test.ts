@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestToken, TokenSource, type GenesysCredentials } from '../../src/genesys/auth';
-import { GenesysApiError } from '../../src/genesys/errors';
+import { ApiError as GenesysApiError } from '../../src/errors';
 
 let server: Server;
 let base: string;

@@ -130,7 +130,8 @@ describe('GenesysClient against the simulator', () => {
 
 			const files = await client.runFiles(run.id);
 			expect(files.length).toBeGreaterThanOrEqual(10);
-			expect(files.every((f) => f.historyId === run.id)).toBe(true);
+			// Exactly this run's files: on v10 by historyId, on v4/CDDS by the run's export name.
+			expect(files.map((f) => f.name)).toEqual(sim.state.runs.get(run.id)?.fileNames);
 			const before = sim.state.storageRequests.length;
 			const paths = await download(
 				client,
@@ -260,7 +261,7 @@ describe('GenesysClient against the simulator', () => {
 			expect(listed).toEqual([...ids].reverse());
 			expect((await client.listJobs({ title: 'no such job anywhere' })).items).toEqual([]);
 
-			const updated = await client.updateJob(ids[0], { ...scheduled('renamed'), description: 'nightly' });
+			const updated = await client.updateJob(ids[0], { title: 'renamed', description: 'nightly' });
 			expect(updated).toMatchObject({ id: ids[0], title: 'renamed', description: 'nightly' });
 			const clone = await client.cloneJob(ids[0], { title: 'renamed again' });
 			expect(clone.id).not.toBe(ids[0]);
@@ -312,5 +313,136 @@ describe('GenesysClient against the simulator', () => {
 		await client.deleteFiles(names.slice(1));
 		expect(await client.runFiles(run.id)).toEqual([]);
 		expect(credentialHeaders()).toEqual([]);
+	});
+});
+
+describe('GenesysClient against the simulator switched to the reference\'s reading', () => {
+	let ref: GenesysSimulator;
+	const refClock = { now: Date.now() };
+
+	beforeAll(async () => {
+		ref = await startGenesysSimulator({
+			now: () => refClock.now,
+			runDurationMs: 1000,
+			certificate: recipient.cert,
+			// JobInfo without the job's settings, files?filename= answered as a list, data types as {name, source}.
+			reading: { jobSettingsInJobInfo: false, presignedUrls: 'list', referenceData: 'name-source' },
+		});
+	});
+
+	afterAll(async () => {
+		await ref?.close();
+	});
+
+	function client(flavour: ApiFlavour = 'udm-v10'): GenesysClient {
+		return new GenesysClient({
+			baseUrl: ref.baseUrl,
+			flavour,
+			send: fetchSender({ baseUrl: ref.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'client_credentials' }, { now: () => refClock.now }),
+			now: () => refClock.now,
+			sleep: async (ms) => {
+				refClock.now += ms;
+			},
+		});
+	}
+
+	const scheduled = (title: string, flavour: ApiFlavour): JobRequest => ({
+		...jobRequest(title),
+		schedulerParam: { immediately: false, cron: '0 0 2 * * ?' },
+		jobParams: { type: 'Interaction', media: ['chat'], ...(flavour === 'udm-v10' ? { exportAttachments: true } : {}) },
+		suspended: true,
+	});
+
+	it('item 2: Update and Clone never turn a scheduled, suspended job into a run-now, unsuspended one', async () => {
+		// v10: JobInfo has no schedule, data type or suspended state; nothing is made up for them.
+		const v10 = client();
+		const job = await v10.createJob(scheduled('keep my schedule', 'udm-v10'));
+		const puts = () => ref.state.jobRequests.filter((r) => r.method === 'PUT').length;
+		const before = puts();
+		await expect(v10.updateJob(job.id, { title: 'renamed' })).rejects.toThrow(/did not return the schedule of job \d+ \(schedulerParam\)/);
+		await expect(v10.cloneJob(job.id)).rejects.toThrow(/did not return the schedule/);
+		expect(puts()).toBe(before);
+		expect(ref.state.jobs.get(job.id)).toMatchObject({ title: 'keep my schedule', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		// Given explicitly, the update goes through with those values and every returned field.
+		await v10.updateJob(job.id, { title: 'renamed', cron: '0 0 3 * * ?', dataType: 'Interaction', suspended: true });
+		expect(ref.state.jobs.get(job.id)).toMatchObject({ title: 'renamed', suspended: true, media: ['chat'], schedulerParam: { immediately: false, cron: '0 0 3 * * ?' } });
+		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({ id: job.id, status: 'Suspended', media: ['chat'], exportAttachments: true });
+
+		// UDM v4 answers GET jobs/{id} with the Job shape: its schedule and suspended state go back as they were.
+		const v4 = client('udm-v4');
+		const old = await v4.createJob(scheduled('v4 schedule', 'udm-v4'));
+		await v4.updateJob(old.id, { title: 'v4 renamed' });
+		expect(ref.state.jobs.get(old.id)).toMatchObject({ title: 'v4 renamed', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		const clone = await v4.cloneJob(old.id);
+		expect(ref.state.jobs.get(clone.id)).toMatchObject({ title: 'v4 renamed (copy)', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		expect(ref.state.runs.size).toBe(0);
+	});
+
+	it('item 3: each version gets its own body (v4 and CDDS: suspended a string, no type, no exportAttachments)', async () => {
+		for (const [flavour, path] of [
+			['udm-v10', '/udm/v10/export/jobs'],
+			['udm-v4', '/udm/v4/export/jobs'],
+			['cdds', '/data-download/v4/export/jobs'],
+		] as const) {
+			await client(flavour).createJob(scheduled(`body ${flavour}`, flavour));
+			const { body } = ref.state.jobRequests.filter((r) => r.path === path).at(-1)!;
+			if (flavour === 'udm-v10') {
+				expect(body).toMatchObject({ type: 'UCS', suspended: true, jobParams: { exportAttachments: true } });
+			} else {
+				expect(body).toMatchObject({ suspended: 'true' });
+				expect(body).not.toHaveProperty('type');
+				expect((body as { jobParams: object }).jobParams).not.toHaveProperty('exportAttachments');
+			}
+		}
+	});
+
+	it('item 4: on v4 and CDDS a run\'s files are its own, found by its export name; runs of a job are found without the v10-only jobId filter', async () => {
+		for (const flavour of ['udm-v4', 'cdds'] as const) {
+			const c = client(flavour);
+			const since = refClock.now;
+			const mine = await c.createJob({ ...jobRequest(`mine ${flavour}`, '64KB'), jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' } });
+			refClock.now += 1;
+			// Another job's run, newer, that a jobId filter the API ignores would hand over.
+			await c.createJob({ ...jobRequest(`other ${flavour}`, '64KB'), jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' } });
+			const run = await c.waitForJobRun(mine.id, since, wait);
+			expect(run.parentId).toBe(mine.id);
+			const files = await c.runFiles(run.id);
+			expect(files.map((f) => f.name)).toEqual(ref.state.runs.get(run.id)?.fileNames);
+			expect(files.length).toBeGreaterThan(1);
+			expect(ref.state.files.size).toBeGreaterThan(files.length);
+			const history = ref.state.apiRequests.filter((r) => /\/history\?/.test(r.path));
+			expect(history.some((r) => /[?&]jobId=/.test(r.path) && !r.path.startsWith('/udm/v10'))).toBe(false);
+		}
+	});
+
+	it('item 5: "all media types" is sent as the explicit list the tenant offers', async () => {
+		const job = await client().createJob({ ...jobRequest('all media'), schedulerParam: { cron: '0 0 2 * * ?' }, jobParams: { type: 'Interaction', media: 'all' } });
+		expect(ref.state.jobs.get(job.id)?.media).toEqual(['email', 'chat', 'voice']);
+	});
+
+	it('item 6: files?filename= answered as a list, several names in one request', async () => {
+		const c = client();
+		const since = refClock.now;
+		const job = await c.createJob(jobRequest('links as a list', '64KB'));
+		const run = await c.waitForJobRun(job.id, since, wait);
+		const names = (await c.runFiles(run.id)).map((f) => f.name);
+		const before = ref.state.apiRequests.length;
+		const links = await c.getDownloadUrls(names);
+		expect(ref.state.apiRequests.length - before).toBe(1);
+		expect(links.map((l) => l.fileName)).toEqual(names);
+		for (const link of links.slice(0, 2)) {
+			const bytes = Buffer.from(await (await fetch(link.url)).arrayBuffer());
+			expect(bytes.equals(ref.state.files.get(link.fileName)?.bytes ?? Buffer.alloc(0))).toBe(true);
+		}
+		expect(new URL(await c.getDownloadUrl(names[0])).origin).toBe(ref.storageUrl);
+	});
+
+	it('item 7: sources without Info Mart, data types read as {name, source}, the split size passed through as written', async () => {
+		const c = client();
+		expect(await c.sources()).toEqual([{ label: 'Contact History', value: 'UCS' }]);
+		expect((await c.types('UCS')).map((t) => t.value)).toEqual(['Interaction', 'Contact']);
+		await expect(c.createJob(jobRequest('odd split size', 'lots'))).rejects.toThrow(/HTTP 400.*fileSplitSize "lots"/);
+		await c.createJob({ ...jobRequest('spaced split size'), schedulerParam: { cron: '0 0 2 * * ?' }, jobParams: { type: 'Interaction', media: [], fileSplitSize: '2 MB' } });
+		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({ jobParams: { fileSplitSize: '2 MB' } });
 	});
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CxError } from '../../src/errors';
-import { GenesysClient, jobRequestFrom, normaliseSplitSize, runState, type ApiRequest, type JobRequest } from '../../src/genesys/client';
-import { GenesysApiError } from '../../src/genesys/errors';
+import { GenesysClient, runState, type ApiRequest, type JobRequest } from '../../src/genesys/client';
+import { ApiError as GenesysApiError } from '../../src/errors';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
 	new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -31,7 +31,7 @@ const job: JobRequest = {
 	title: 'Nightly',
 	timeFrame: { all: true },
 	schedulerParam: { immediately: true },
-	jobParams: { type: 'Interaction', media: ['chat', 'email'], fileSplitSize: '100mb', exportAttachments: true },
+	jobParams: { type: 'Interaction', media: ['chat', 'email'], fileSplitSize: '100 mb', exportAttachments: true },
 	suspended: false,
 };
 
@@ -43,12 +43,24 @@ describe('paths per API flavour', () => {
 	] as const;
 	for (const [flavour, jobs, files] of cases) {
 		it(`${flavour}: jobs at ${jobs}, files at ${files}`, async () => {
-			const { client, requests } = clientWith(() => json(200, { count: 0, from: 0, size: 0, items: [] }), { flavour });
+			const { client, requests } = clientWith(
+				(request) => (/\/history\/7$/.test(request.url.pathname) ? json(200, { id: 7, status: 'Completed', fileName: 'export-7.zip.smime' }) : json(200, { count: 0, from: 0, size: 0, items: [] })),
+				{ flavour },
+			);
 			await client.listJobs({ title: 'x', from: 0, size: 10 });
 			await client.listFiles({ historyId: '7' });
-			expect(requests.map((r) => r.url.pathname)).toEqual([jobs, files]);
+			expect(requests[0].url.pathname).toBe(jobs);
 			expect(requests[0].url.searchParams.get('title')).toBe('x');
-			expect(requests[1].url.searchParams.get('historyId')).toBe('7');
+			const listing = requests[requests.length - 1];
+			expect(listing.url.pathname).toBe(files);
+			if (flavour === 'udm-v10') {
+				expect(listing.url.searchParams.get('historyId')).toBe('7');
+			} else {
+				// No historyId filter outside v10: the run's export name instead.
+				expect(requests.map((r) => r.url.pathname)).toEqual([jobs, jobs.replace(/jobs$/, 'history/7'), files]);
+				expect(listing.url.searchParams.has('historyId')).toBe(false);
+				expect(listing.url.searchParams.get('name')).toBe('export-7');
+			}
 		});
 	}
 
@@ -71,13 +83,13 @@ describe('paths per API flavour', () => {
 });
 
 describe('jobs', () => {
-	it('creates a job with the documented body, split size normalised', async () => {
+	it('creates a job with the documented body, the split size passed through as written', async () => {
 		const { client, requests } = clientWith(() => json(202, { id: 42, title: 'Nightly', status: 'SCHEDULED' }));
 		const created = await client.createJob(job);
 		expect(created.id).toBe(42);
 		expect(requests[0].method).toBe('POST');
 		expect(requests[0].headers['content-type']).toBe('application/json');
-		expect(JSON.parse(String(requests[0].body))).toEqual({ ...job, jobParams: { ...job.jobParams, fileSplitSize: '100MB' } });
+		expect(JSON.parse(String(requests[0].body))).toEqual(job);
 	});
 
 	it('refuses an incomplete or inconsistent job before sending', async () => {
@@ -86,7 +98,6 @@ describe('jobs', () => {
 		await expect(client.createJob({ ...job, timeFrame: { all: false } })).rejects.toThrow(/start or an end date/);
 		await expect(client.createJob({ ...job, timeFrame: { all: false, dateFrom: '2026-11-02', dateTo: '2026-11-01' } })).rejects.toThrow(/starts .* after it ends/);
 		await expect(client.createJob({ ...job, timeFrame: { all: false, dateFrom: 'yesterday' } })).rejects.toThrow(/not a date/);
-		await expect(client.createJob({ ...job, jobParams: { ...job.jobParams, fileSplitSize: 'big' } })).rejects.toThrow(/not a size/);
 		await expect(client.getJob('12; DROP')).rejects.toThrow(/not a job or run ID/);
 		expect(requests).toHaveLength(0);
 	});
@@ -107,24 +118,81 @@ describe('jobs', () => {
 		]);
 	});
 
-	it('clones a job: reads it, creates a copy with the changes', async () => {
-		const { client, requests } = clientWith((request) =>
-			request.method === 'GET'
-				? json(200, { id: 9, title: 'Weekly', source: 'UCS', type: 'Interaction', media: ['voice'], fileSplitSize: '50MB', dateFrom: '2026-10-01T00:00:00Z', dateTo: '2026-10-31T00:00:00Z', exportAttachments: false })
-				: json(202, { id: 10, title: 'Weekly (copy)' }),
-		);
-		const clone = await client.cloneJob(9, { timeFrame: { dateTo: '2026-11-30T00:00:00Z' } });
+	it('clones a job: reads it, creates a copy with every returned field and only the changes', async () => {
+		const returned = {
+			id: 9,
+			title: 'Weekly',
+			source: 'UCS',
+			type: 'UCS',
+			media: ['voice'],
+			fileSplitSize: '50MB',
+			dateFrom: '2026-10-01T00:00:00Z',
+			dateTo: '2026-10-31T00:00:00Z',
+			exportAttachments: false,
+			newerField: { kept: true },
+			schedulerParam: { cron: '0 0 2 * * ?', startDate: '2026-10-01T00:00:00Z' },
+			jobParams: { type: 'Interaction', media: ['voice'], fileSplitSize: '50MB', exportAttachments: false },
+			suspended: true,
+		};
+		const { client, requests } = clientWith((request) => (request.method === 'GET' ? json(200, returned) : json(202, { id: 10, title: 'Weekly (copy)' })));
+		const clone = await client.cloneJob(9, { dateTo: '2026-11-30T00:00:00Z' });
 		expect(clone.id).toBe(10);
-		const body = JSON.parse(String(requests[1].body)) as JobRequest;
-		expect(body.title).toBe('Weekly (copy)');
-		expect(body.timeFrame).toEqual({ all: false, dateFrom: '2026-10-01T00:00:00Z', dateTo: '2026-11-30T00:00:00Z' });
-		expect(body.jobParams).toEqual({ type: 'Interaction', media: ['voice'], fileSplitSize: '50MB', exportAttachments: false });
+		const { id, ...rest } = returned;
+		expect(id).toBe(9);
+		expect(JSON.parse(String(requests[1].body))).toEqual({
+			...rest,
+			title: 'Weekly (copy)',
+			dateTo: '2026-11-30T00:00:00Z',
+			timeFrame: { all: false, dateFrom: '2026-10-01T00:00:00Z', dateTo: '2026-11-30T00:00:00Z' },
+		});
 	});
 
-	it('jobRequestFrom prefers the settings objects when the API returns them', () => {
-		const request = jobRequestFrom({ id: 1, title: 'T', jobParams: { type: 'Contact', media: [] }, schedulerParam: { cron: '0 0 * * *' } } as never);
-		expect(request.jobParams.type).toBe('Contact');
-		expect(request.schedulerParam).toEqual({ cron: '0 0 * * *' });
+	it('never makes up the schedule, the data type or the suspended state the tenant did not return (JobInfo as the reference has it)', async () => {
+		const jobInfo = { id: 9, title: 'Weekly', source: 'UCS', type: 'UCS', media: ['voice'], dateFrom: null, dateTo: null, exportAttachments: true, status: 'Scheduled' };
+		const { client, requests } = clientWith((request) => (request.method === 'GET' ? json(200, jobInfo) : json(200, { ...jobInfo, title: 'x' })));
+		await expect(client.updateJob(9, { title: 'Renamed' })).rejects.toThrow(/did not return the schedule of job 9 \(schedulerParam\).*"Run Immediately", "Cron Expression" or "Start Date"/);
+		await expect(client.updateJob(9, { title: 'Renamed', cron: '0 0 3 * * ?' })).rejects.toThrow(/the data type of job 9 \(jobParams.type\).*"Data Type"/);
+		await expect(client.updateJob(9, { title: 'Renamed', cron: '0 0 3 * * ?', dataType: 'Interaction' })).rejects.toThrow(/whether the job is suspended.*"Suspended"/);
+		expect(requests.filter((r) => r.method === 'PUT')).toHaveLength(0);
+		await client.updateJob(9, { title: 'Renamed', cron: '0 0 3 * * ?', dataType: 'Interaction', suspended: false });
+		const body = JSON.parse(String(requests.find((r) => r.method === 'PUT')?.body));
+		expect(body).toEqual({
+			...jobInfo,
+			title: 'Renamed',
+			timeFrame: { all: true },
+			schedulerParam: { immediately: false, cron: '0 0 3 * * ?' },
+			jobParams: { type: 'Interaction', media: ['voice'], exportAttachments: true },
+			suspended: false,
+		});
+	});
+
+	it('writes the body each version takes: v4 and CDDS have suspended as a string, no top-level type, no exportAttachments', async () => {
+		for (const flavour of ['udm-v4', 'cdds'] as const) {
+			const { client, requests } = clientWith(() => json(202, { id: 1 }), { flavour });
+			await client.createJob({ ...job, suspended: true });
+			expect(JSON.parse(String(requests[0].body))).toEqual({
+				source: 'UCS',
+				title: 'Nightly',
+				timeFrame: { all: true },
+				fileSplitSize: '100 mb',
+				schedulerParam: { immediately: true },
+				jobParams: { fileSplitSize: '100 mb', type: 'Interaction', media: ['chat', 'email'] },
+				suspended: 'true',
+			});
+			await expect(client.createJob({ ...job, jobParams: { ...job.jobParams, exportAttachments: false } })).rejects.toThrow(/setting of the User Data Management v10 API only/);
+		}
+		const { client } = clientWith(() => json(202, { id: 1 }));
+		await expect(client.createJob({ ...job, type: undefined })).rejects.toThrow(/type \(the job type: UCS or DataSync\) is required/);
+	});
+
+	it('sends "all media types" as the full list the tenant offers, not an empty list', async () => {
+		const { client, requests } = clientWith((request) =>
+			request.url.pathname.endsWith('/data/sub-types') ? json(200, [{ name: 'email' }, { name: 'chat' }, { name: 'sms', enabled: false }]) : json(202, { id: 1 }),
+		);
+		await client.createJob({ ...job, jobParams: { ...job.jobParams, media: 'all' } });
+		expect(requests[0].url.searchParams.get('source')).toBe('UCS');
+		expect(requests[0].url.searchParams.get('dataType')).toBe('Interaction');
+		expect(JSON.parse(String(requests[1].body)).jobParams.media).toEqual(['email', 'chat']);
 	});
 
 	it('a list answered 204 is an empty page', async () => {
@@ -362,18 +430,10 @@ describe('certificates', () => {
 	});
 });
 
-it('normaliseSplitSize', () => {
-	expect(normaliseSplitSize('100mb')).toBe('100MB');
-	expect(normaliseSplitSize('64 KB')).toBe('64KB');
-	expect(normaliseSplitSize('5')).toBe('5MB');
-	expect(() => normaliseSplitSize('0MB')).toThrow(/not a size/);
-	expect(() => normaliseSplitSize('32KB')).toThrow(/too small: parts are at least 64KB/);
-	expect(normaliseSplitSize('65536B')).toBe('65536B');
-});
-
 it('reads data types in the v3 shape ({name, source}) as {label, value}, and keeps only the run\'s files', async () => {
 	const answers: Record<string, unknown> = {
 		'/udm/v3/data/types': [{ name: 'Interaction', source: 'UCS' }],
+		'/udm/v4/export/history/7': { id: 7, status: 'Completed', fileName: 'a.zip.smime' },
 		'/udm/v3/file-metadatas': { count: 2, items: [{ name: 'a.zip.smime', historyId: 7 }, { name: 'b.zip.smime', historyId: 8 }] },
 	};
 	const client = new GenesysClient({

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eventsResponse, hubSignature, isRedelivery, parseEventsPayload, verifyHubSignature } from '../../src/genesys/webhook';
+import { eventsOf, eventsResponse, hubSignature, parseEventsPayload, RedeliveryMemory, verifyHubSignature } from '../../src/genesys/webhook';
 
 const secret = 'app-secret-ä-123';
 const body = Buffer.from('{"operationId":"f6c49d91-926b-4473-b2f3-8d8fd295c968","data":{"entities":[{"event":"STARTED","entity":{"id":"8e09e19f","mediaType":"chat","interactionSubtype":"InboundNew","selfUri":"https://nexus.example/nexus/v3/chat/sessions/49a0"}}]}}\n');
@@ -60,14 +60,26 @@ describe('Interactions webhook payload', () => {
 		expect(result.ok).toBe(true);
 		if (!result.ok) return;
 		expect(result.payload.operationId).toBe('op-1');
-		expect(result.payload.data.entities[0]).toMatchObject({ event: 'FINISHED', entity: { id: 'i-1', mediaType: 'email', custom: true } });
+		expect(eventsOf(result.payload)[0]).toMatchObject({ event: 'FINISHED', entity: { id: 'i-1', mediaType: 'email', custom: true } });
 	});
 
 	it('says what is wrong and where', () => {
 		expect(parseEventsPayload(Buffer.from('not json'))).toMatchObject({ ok: false, reason: expect.stringContaining('not JSON') });
 		expect(parseEventsPayload(Buffer.from('[]'))).toMatchObject({ ok: false, reason: expect.stringContaining('the body') });
-		expect(parseEventsPayload(Buffer.from('{"operationId":"x"}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^data:/) });
+		expect(parseEventsPayload(Buffer.from('{"operationId":"x","data":[]}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^data:/) });
+		expect(parseEventsPayload(Buffer.from('{"operationId":7}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^operationId:/) });
+		expect(parseEventsPayload(Buffer.from('{"data":{"entities":"STARTED"}}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^data\.entities:/) });
 		expect(parseEventsPayload(Buffer.from('{"data":{"entities":[{"event":"STARTED"},{"event":5}]}}'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^data\.entities\[1\]\.event:/) });
+	});
+
+	it('takes a body without operationId, data or data.entities (all optional in the reference) as one without events', () => {
+		for (const text of ['{}', '{"operationId":"x"}', '{"operationId":"x","data":{}}', '{"data":null}', '{"data":{"entities":null}}', '{"data":{"entities":[]}}']) {
+			const result = parseEventsPayload(Buffer.from(text));
+			expect(result.ok, text).toBe(true);
+			if (result.ok) expect(eventsOf(result.payload), text).toEqual([]);
+		}
+		const example = parseEventsPayload(Buffer.from('{ "operationId": "f6c49d91-926b-4473-b2f3-8d8fd295c968", "data": { "entities": [{ }] } }'));
+		expect(example.ok && eventsOf(example.payload)).toEqual([{}]);
 	});
 
 	it('answers with the documented EventsResponse', () => {
@@ -75,18 +87,70 @@ describe('Interactions webhook payload', () => {
 	});
 });
 
-describe('redelivery', () => {
-	it('recognises an operation id seen within the window, and forgets it after', () => {
-		const seen: Record<string, number> = {};
-		expect(isRedelivery(seen, 'op', 1000, 60_000)).toBe(false);
-		expect(isRedelivery(seen, 'op', 30_000, 60_000)).toBe(true);
-		expect(isRedelivery(seen, 'other', 30_000, 60_000)).toBe(false);
-		expect(isRedelivery(seen, 'op', 62_000, 60_000)).toBe(false);
+describe('RedeliveryMemory', () => {
+	it('claims an operation id once within the window, and again after it', () => {
+		const memory = new RedeliveryMemory();
+		expect(memory.claim('op', 1000, 60_000)).toMatchObject({ operationId: 'op', at: 1000 });
+		expect(memory.claim('op', 30_000, 60_000)).toBeUndefined();
+		expect(memory.has('op', 30_000, 60_000)).toBe(true);
+		expect(memory.claim('other', 30_000, 60_000)).toBeDefined();
+		expect(memory.claim('op', 62_000, 60_000)).toBeDefined();
+		expect(memory.toJSON()).toEqual([
+			['other', 30_000],
+			['op', 62_000],
+		]);
 	});
 
-	it('keeps at most maxEntries, dropping the oldest', () => {
-		const seen: Record<string, number> = {};
-		for (let i = 0; i < 10; i++) isRedelivery(seen, `op-${i}`, i, 1e9, 5);
-		expect(Object.keys(seen).sort()).toEqual(['op-5', 'op-6', 'op-7', 'op-8', 'op-9']);
+	it('drops ids past the window and keeps at most maxEntries, the oldest going first', () => {
+		const memory = new RedeliveryMemory(5);
+		for (let i = 0; i < 10; i++) memory.claim(`op-${i}`, i, 1e9);
+		expect(memory.toJSON().map(([id]) => id)).toEqual(['op-5', 'op-6', 'op-7', 'op-8', 'op-9']);
+		memory.claim('late', 1000, 993);
+		expect(memory.toJSON().map(([id]) => id)).toEqual(['op-7', 'op-8', 'op-9', 'late']);
+		expect(() => new RedeliveryMemory(0)).toThrow(RangeError);
+	});
+
+	it('takes names of Object.prototype members as ordinary ids', () => {
+		const memory = new RedeliveryMemory();
+		for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf']) {
+			expect(memory.has(id, 0, 60_000), id).toBe(false);
+			expect(memory.claim(id, 0, 60_000), id).toBeDefined();
+			expect(memory.claim(id, 1, 60_000), id).toBeUndefined();
+		}
+		expect(memory.size).toBe(6);
+		const copy = RedeliveryMemory.fromJSON(JSON.parse(JSON.stringify(memory.toJSON())));
+		expect(copy.toJSON()).toEqual(memory.toJSON());
+		expect(copy.has('__proto__', 1, 60_000)).toBe(true);
+	});
+
+	it('releases a claim only while it is the current one', () => {
+		const memory = new RedeliveryMemory();
+		const first = memory.claim('op', 0, 10);
+		first?.release();
+		expect(memory.has('op', 1, 10)).toBe(false);
+		const second = memory.claim('op', 1, 10);
+		expect(second).toBeDefined();
+		// A stale claim does not drop the newer one.
+		first?.release();
+		expect(memory.has('op', 2, 10)).toBe(true);
+		second?.release();
+		expect(memory.size).toBe(0);
+	});
+
+	it('reads the stored pairs and the object of earlier versions, ignoring anything else', () => {
+		expect(RedeliveryMemory.fromJSON([['b', 2], ['a', 1], ['bad'], 'x', ['c', 'three'], ['d', Number.NaN]]).toJSON()).toEqual([
+			['a', 1],
+			['b', 2],
+		]);
+		const legacy = JSON.parse('{"op-1": 5, "__proto__": 7, "constructor": "x"}') as unknown;
+		expect(RedeliveryMemory.fromJSON(legacy).toJSON()).toEqual([
+			['op-1', 5],
+			['__proto__', 7],
+		]);
+		for (const value of [undefined, null, 5, 'x']) expect(RedeliveryMemory.fromJSON(value).size).toBe(0);
+		expect(RedeliveryMemory.fromJSON([['a', 1], ['b', 2], ['c', 3]], 2).toJSON()).toEqual([
+			['b', 2],
+			['c', 3],
+		]);
 	});
 });

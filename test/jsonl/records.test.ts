@@ -453,8 +453,9 @@ describe('parseJsonLines: line size limit', () => {
 				const error = await failure(parse(chunks, { ...options, onError }));
 				expect(error.code).toBe('JSONL_LIMIT');
 				expect(error.message).toBe(
-					'x.json:2: the line is longer than 20 bytes, the most a record may have; if the export really holds records this long, raise the maximum line size (maxLineBytes)',
+					'x.json:2: the line is longer than 20 bytes, the most a record may have; if the export really holds records this long, raise the line size limit (--max-line-size in the CLI, Max Line Size (MiB) in the nodes)',
 				);
+				expect(error.limit).toBe('maxLineBytes');
 			}
 		}
 	});

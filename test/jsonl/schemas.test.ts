@@ -78,7 +78,8 @@ const contactAttribute = {
 const examples: Record<CddsRecordKind, Record<string, unknown>> = { interaction, document, contact, contactAttribute };
 
 // Every property of the four JSON Schemas of the reference, by type.
-const documented: Record<CddsRecordKind, { string: string[]; integer: string[]; object?: string[] }> = {
+// int64: `"type": "string", "format": "int64"`.
+const documented: Record<CddsRecordKind, { string: string[]; integer: string[]; object?: string[]; int64?: string[] }> = {
 	interaction: {
 		string: `IXNID MEDIATYPEID TYPEID SUBTYPEID EXTERNALID CONTACTID PARENTID STARTDATE MODIFIEDDATE ENDDATE THREADID CATEGORYID
 			SUBJECT TEXT STRUCTUREDTEXT STRUCTTEXTMIMETYPE THECOMMENT QUEUENAME STRATTRIBUTE1 STRATTRIBUTE2 STRATTRIBUTE3 STRATTRIBUTE4
@@ -96,8 +97,9 @@ const documented: Record<CddsRecordKind, { string: string[]; integer: string[]; 
 	document: { string: 'ID MIMETYPE THENAME DESCRIPTION CONTENT DOCUMENTID ENTITYID'.split(' '), integer: ['THESIZE', 'ENTITYTYPEID'] },
 	contact: {
 		string: `CONTACTID STRATTRIBUTE1 STRATTRIBUTE2 STRATTRIBUTE3 STRATTRIBUTE4 STRATTRIBUTE5 STRATTRIBUTE6 STRATTRIBUTE7 STRATTRIBUTE8
-			STRATTRIBUTE9 STRATTRIBUTE10 DATEATTRIBUTE1 DATEATTRIBUTE2 DATEATTRIBUTE3 CREATEDDATE MODIFIEDDATE MERGEID SUBSCRIBERID`.split(/\s+/),
+			STRATTRIBUTE9 STRATTRIBUTE10 CREATEDDATE MODIFIEDDATE MERGEID SUBSCRIBERID`.split(/\s+/),
 		integer: ['TENANTID', 'SUBTENANTID', 'ISEXTERNALRESOURCE'],
+		int64: ['DATEATTRIBUTE1', 'DATEATTRIBUTE2', 'DATEATTRIBUTE3'],
 	},
 	contactAttribute: {
 		string: 'ID CONTACTID ATTRIBUTEID ATTRIBUTENAME MIMETYPE STRVALUE STRVALUELOWERCASE BINVALUE DATEVALUE DESCRIPTION'.split(' '),
@@ -121,7 +123,7 @@ describe('validateRecord', () => {
 
 	it('types every documented field as the reference does', () => {
 		for (const kind of kinds) {
-			const { string, integer, object = [] } = documented[kind];
+			const { string, integer, object = [], int64 = [] } = documented[kind];
 			for (const name of string) {
 				expect(validateRecord(kind, { ...required[kind], [name]: 'text' }).ok, `${kind}.${name}`).toBe(true);
 				expect(validateRecord(kind, { ...required[kind], [name]: 7 }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected string, received number` });
@@ -131,12 +133,28 @@ describe('validateRecord', () => {
 				expect(validateRecord(kind, { ...required[kind], [name]: '7' }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected number, received string` });
 				expect(validateRecord(kind, { ...required[kind], [name]: 7.5 }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected an integer` });
 			}
+			for (const name of int64) {
+				for (const value of ['1700000000000', 1_700_000_000_000, '-5', 0, null]) expect(validateRecord(kind, { ...required[kind], [name]: value }).ok, `${kind}.${name} = ${value}`).toBe(true);
+				for (const value of [1.5, true, { ms: 1 }, [1]]) {
+					expect(validateRecord(kind, { ...required[kind], [name]: value }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected an int64 as a string or an integer` });
+				}
+			}
 			for (const name of object) {
 				expect(validateRecord(kind, { ...required[kind], [name]: { a: { b: 1 } } }).ok, `${kind}.${name}`).toBe(true);
 				expect(validateRecord(kind, { ...required[kind], [name]: 'a=1' }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected object, received string` });
 				expect(validateRecord(kind, { ...required[kind], [name]: [] }), `${kind}.${name}`).toEqual({ ok: false, reason: `${name}: expected object, received array` });
 			}
 		}
+	});
+
+	it('takes DATEATTRIBUTE1–3 ("type": "string", "format": "int64") as the documented string or as the number', () => {
+		const asString = { ...contact, DATEATTRIBUTE1: '1249461025467', DATEATTRIBUTE2: '9223372036854775807', DATEATTRIBUTE3: '' };
+		expect(validateRecord('contact', asString)).toEqual({ ok: true, record: asString });
+		const asNumber = { ...contact, DATEATTRIBUTE1: 1249461025467, DATEATTRIBUTE2: 2 ** 62, DATEATTRIBUTE3: 0 };
+		expect(validateRecord('contact', asNumber)).toEqual({ ok: true, record: asNumber });
+		// Whatever the spelling of the name.
+		expect(validateRecord('contact', { ContactId: 'c', dateAttribute1: 1249461025467 })).toEqual({ ok: true, record: { CONTACTID: 'c', DATEATTRIBUTE1: 1249461025467 } });
+		expect(validateRecord('contact', { ...contact, DATEATTRIBUTE2: 12.5 })).toEqual({ ok: false, reason: 'DATEATTRIBUTE2: expected an int64 as a string or an integer' });
 	});
 
 	it('requires only the fields the reference marks as required', () => {

@@ -101,11 +101,48 @@ describe('Connectif node', () => {
 		const before = sim.requests.length;
 		const [tooLong] = await run({ operation: 'create', exportType: 'activities', fromDate: '2026-09-01T00:00:00Z', toDate: '2026-10-15T00:00:00Z' }, true);
 		expect(tooLong.json.error).toMatch(/at most 31 days of activities at a time; .* is 44 days/);
-		const [explorer] = await run({ operation: 'create', exportType: 'dataExplorer', reportId: 'r', fromDate: '2026-09-01T00:00:00Z', toDate: '2026-11-01T00:00:00Z' }, true);
-		expect(explorer.json.error).toMatch(/at most 31 days/);
 		const [backwards] = await run({ operation: 'create', exportType: 'activities', fromDate: '2026-10-15T00:00:00Z', toDate: '2026-10-01T00:00:00Z' }, true);
 		expect(backwards.json.error).toMatch(/is after the to date/);
+		const [noDates] = await run({ operation: 'create', exportType: 'dataExplorer', reportId: 'r', fromDate: '', toDate: '' }, true);
+		expect(noDates.json.error).toMatch(/need both a from date and a to date/);
 		expect(sim.requests.length).toBe(before);
+	});
+
+	it('applies the 31-day cap to activities only: a data-explorer export of a longer period is sent', async () => {
+		const [explorer] = await run({ operation: 'create', exportType: 'dataExplorer', reportId: 'r', fromDate: '2026-09-01T00:00:00Z', toDate: '2026-11-01T00:00:00Z' });
+		expect(explorer.json).toMatchObject({ exportType: 'data-explorer', filters: { reportId: 'r', fromDate: '2026-09-01T00:00:00.000Z', toDate: '2026-11-01T00:00:00.000Z' } });
+		expect(sim.requests.at(-1)?.path).toBe('/exports/type/data-explorer');
+	});
+
+	it('stops waiting at once on a status it does not know, and takes an export with a file as finished', async () => {
+		for (const [statusNames, outcome] of [
+			[{ inProgress: 'paused' }, 'unknown'],
+			[{ finished: 'ready' }, 'finished'],
+		] as const) {
+			let now = Date.now();
+			const odd = await startConnectifSimulator({ now: () => now, exportDurationMs: 1_000, rows: 5, statusNames });
+			try {
+				const c = new ConnectifClient({
+					baseUrl: odd.baseUrl,
+					now: () => now,
+					sleep: async (ms) => {
+						now += ms;
+					},
+					send: async (r) => fetch(r.url, { method: r.method, headers: { ...r.headers, authorization: 'apiKey sim-connectif-key' }, body: r.body }),
+				});
+				const created = await c.createExport({ exportType: 'contacts' });
+				now += 500; // inProgress by now
+				const waiting = c.waitForExport(created.id, { pollIntervalMs: 100, timeoutMs: 3_600_000 });
+				if (outcome === 'unknown') {
+					await expect(waiting).rejects.toThrow(/has the status "paused", which is none of queued, inProgress, finished or error/);
+					expect(now).toBeLessThan(Date.now() + 60_000);
+				} else {
+					expect(await waiting).toMatchObject({ status: 'ready', fileUrl: expect.any(String) });
+				}
+			} finally {
+				await odd.close();
+			}
+		}
 	});
 
 	it('lists exports across pages (links.next), all or up to a limit', async () => {

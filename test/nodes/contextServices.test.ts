@@ -55,6 +55,26 @@ describe('Genesys Context Services node', () => {
 		]);
 	});
 
+	it('names the kind of each file when the server writes the reference\'s _se/_st/_ta names', async () => {
+		const short = await startContextServicesSimulator({ services: 50, fileNames: 'short' });
+		try {
+			const h = await createHarness({
+				nodeType: new GenesysContextServices(),
+				parameters: { operation: 'exportToFiles', ...OCTOBER, filePrefix: 'C:/export' },
+				credentials: { genesysContextServicesApi: { type: new GenesysContextServicesApi(), data: { baseUrl: short.baseUrl } } },
+			});
+			harnesses.push(h);
+			const [items] = await h.execute();
+			expect(items.map((i) => i.json)).toEqual([
+				{ path: 'C:/export20261120_101500_042_se', kind: 'services' },
+				{ path: 'C:/export20261120_101500_042_st', kind: 'states' },
+				{ path: 'C:/export20261120_101500_042_ta', kind: 'tasks' },
+			]);
+		} finally {
+			await short.close();
+		}
+	});
+
 	it('streams service IDs, or whole services filtered by state', async () => {
 		const ids = await run({ operation: 'exportStream', ...OCTOBER });
 		const expected = sim.select({ time_from: '2026-10-05T00:00:00.000Z', time_to: '2026-10-12T10:30:00.000Z' });

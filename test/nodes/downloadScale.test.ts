@@ -42,7 +42,7 @@ beforeAll(async () => {
 	sim = await startGenesysSimulator({ runDurationMs: 50, interactions: INTERACTIONS, contacts: 50 });
 	await (await node({ resource: 'certificate', operation: 'upload', certificateSource: 'credential' })).execute();
 	const [[finished]] = await (
-		await node({ resource: 'job', operation: 'createAndWait', title: 'Big night', additionalFields: { fileSplitSize: '32MB', exportAttachments: false }, options: { pollInterval: 0.05, timeout: 120 } })
+		await node({ resource: 'job', operation: 'createAndWait', source: 'UCS', title: 'Big night', additionalFields: { fileSplitSize: '32MB', exportAttachments: false }, options: { pollInterval: 0.05, timeout: 120 } })
 	).execute();
 	expect(finished.json.state).toBe('completed');
 	expect((finished.json.fileNames as string[]).length).toBeGreaterThanOrEqual(2);

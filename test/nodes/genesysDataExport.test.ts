@@ -47,6 +47,7 @@ const createAndWait = (title: string, extra: IDataObject = {}): INodeParameters 
 	resource: 'job',
 	operation: 'createAndWait',
 	title,
+	source: 'UCS',
 	additionalFields: { fileSplitSize: '64KB', exportAttachments: true },
 	...FAST,
 	...extra,
@@ -120,7 +121,7 @@ function fileNames(item: INodeExecutionData): string[] {
 
 describe('Genesys Data Export node: jobs, runs, files, certificate and reference data', () => {
 	it('creates, reads, lists, updates, suspends, resumes, clones, cancels and deletes jobs', async () => {
-		const [job] = await run({ resource: 'job', operation: 'create', title: 'Weekly', run: 'schedule', cron: '0 0 2 ? * MON', additionalFields: { fileSplitSize: '10MB', description: 'every Monday' } });
+		const [job] = await run({ resource: 'job', operation: 'create', source: 'UCS', title: 'Weekly', run: 'schedule', cron: '0 0 2 ? * MON', additionalFields: { fileSplitSize: '10MB', description: 'every Monday' } });
 		expect(job.json).toMatchObject({ title: 'Weekly', status: 'Scheduled', description: 'every Monday' });
 		const jobId = String(job.json.id);
 		expect((await run({ resource: 'job', operation: 'get', jobId }))[0].json).toMatchObject({ id: job.json.id });
@@ -146,7 +147,7 @@ describe('Genesys Data Export node: jobs, runs, files, certificate and reference
 	});
 
 	it('gets runs, their progress, waits for them and deletes them; a failed run is an error unless told otherwise', async () => {
-		const [job] = await run({ resource: 'job', operation: 'create', title: 'Runs', additionalFields: { fileSplitSize: '1MB' } });
+		const [job] = await run({ resource: 'job', operation: 'create', source: 'UCS', title: 'Runs', additionalFields: { fileSplitSize: '1MB' } });
 		const runs = await run({ resource: 'run', operation: 'getMany', returnAll: true, filters: { jobId: String(job.json.id) } });
 		expect(runs).toHaveLength(1);
 		const runId = String(runs[0].json.id);
@@ -259,23 +260,20 @@ describe('Genesys Data Export node: credentials, errors and recovery', () => {
 		}
 	});
 
-	it('signs OAuth2 requests with the bearer token and adds the API key itself', async () => {
+	it('signs in with an authorization code and signs requests with the bearer token and the API key', async () => {
+		// The browser's part of the sign-in: the sign-in page redirects to the redirect URI with a code.
+		const redirectUri = 'https://n8n.example.com/rest/oauth2-credential/callback';
+		const signIn = await fetch(`${sim.baseUrl}/auth/v3/oauth/authorize?response_type=code&client_id=sim-client&scope=*&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
+		const code = new URL(signIn.headers.get('location') ?? '').searchParams.get('code') ?? '';
 		const credential: CredentialEntry = {
 			type: new GenesysMulticloudOAuth2Api(),
-			data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', apiVersion: 'udm-v10', oauthTokenData: { access_token: 'not-yet' } },
+			data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', redirectUri, authorizationCode: code, apiVersion: 'udm-v10' },
 		};
-		// A token as n8n's OAuth2 flow would have stored it.
-		const token = (await (
-			await fetch(`${sim.baseUrl}/auth/v3/oauth/token`, {
-				method: 'POST',
-				headers: { 'x-api-key': 'sim-api-key', authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-				body: 'grant_type=client_credentials',
-			})
-		).json()) as { access_token: string };
-		credential.data.oauthTokenData = { access_token: token.access_token };
 		const h = await createHarness({ nodeType: new GenesysDataExport(), parameters: { authentication: 'oAuth2', resource: 'referenceData', operation: 'getVersion' }, credentials: { genesysMulticloudOAuth2Api: credential } });
 		harnesses.push(h);
 		expect((await h.execute())[0][0].json).toMatchObject({ name: 'udm-simulator' });
-		expect(h.requests.at(-1)?.headers['x-api-key']).toBe('sim-api-key');
+		expect(h.requests.map((r) => new URL(r.url).pathname)).toEqual(['/auth/v3/oauth/token', '/udm/v10/version']);
+		for (const request of h.requests) expect(request.headers['x-api-key']).toBe('sim-api-key');
+		expect(h.requests[1].headers.authorization).toBe(`Bearer ${String(credential.data.accessToken)}`);
 	});
 });

@@ -15,6 +15,7 @@
  *   an id; `fileSize` is n8n's human-readable string; `getBinaryStream` reads the file back.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -248,8 +249,12 @@ export interface Harness {
 	execute(items?: INodeExecutionData[]): Promise<INodeExecutionData[][]>;
 	/** One poll of a polling trigger, in `trigger` mode (active workflow) or `manual` mode (test step). */
 	poll(mode?: 'trigger' | 'manual'): Promise<INodeExecutionData[][] | null>;
-	/** One webhook request; the answer is what n8n would send back. */
-	webhook(request: { body: Buffer | string; headers?: Record<string, string> }): Promise<WebhookCall>;
+	/**
+	 * One webhook request; the answer is what n8n would send back. `mode`: 'webhook' (an active
+	 * workflow, the default) or 'manual' (the editor's test URL). `startFails`: starting the execution
+	 * fails, as when n8n cannot save or queue it (n8n 2.x then answers 500 if the node has not answered).
+	 */
+	webhook(request: { body: Buffer | string; headers?: Record<string, string>; mode?: 'webhook' | 'manual'; startFails?: boolean }): Promise<WebhookCall>;
 	loadOptions(method: string, currentParameters?: INodeParameters): Promise<Array<{ name: string; value: string | number }>>;
 	close(): Promise<void>;
 }
@@ -340,6 +345,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 	};
 
 	const staticData: IDataObject = {};
+	const workflowId = randomUUID();
 	const baseContext = (items: INodeExecutionData[]) => {
 		const parameter = (name: string, itemIndex: number, fallback?: unknown) => {
 			const raw = getPath(node.parameters, name);
@@ -352,6 +358,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		};
 		return {
 			getNode: () => node,
+			getWorkflow: () => ({ id: workflowId, name: 'Harness workflow', active: true }),
 			getInputData: () => items,
 			continueOnFail: () => options.continueOnFail === true,
 			getNodeParameter: parameter,
@@ -437,7 +444,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				parsed = {};
 			}
 			let sent: { status: number; body: unknown } | undefined;
-			const response = {
+			// Express's response is an EventEmitter; 'finish' is emitted once the answer is sent.
+			const response = Object.assign(new EventEmitter(), {
 				statusCode: 200,
 				status(code: number) {
 					this.statusCode = code;
@@ -455,10 +463,16 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 					sent ??= { status: this.statusCode, body: undefined };
 					return this;
 				},
-			};
+			});
+			// n8n loads the workflow (static data included) from its database for each webhook request and
+			// saves the static data once the answer goes out without an error: concurrent requests each
+			// work on their own copy, and the last one saved wins.
+			const copy = JSON.parse(JSON.stringify(staticData)) as IDataObject;
 			const context = baseContext([]);
 			const result = (await webhook.call({
 				...context,
+				getMode: () => request.mode ?? 'webhook',
+				getWorkflowStaticData: () => copy,
 				getNodeParameter: (name: string, fallback?: unknown) => context.getNodeParameter(name, 0, fallback),
 				getRequestObject: () => ({ headers, body: parsed, rawBody: raw, method: 'POST' }),
 				getResponseObject: () => response,
@@ -466,18 +480,34 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				getBodyData: () => parsed,
 				getWebhookName: () => 'default',
 			} as never)) as IWebhookResponseData;
+			let answer: WebhookCall;
+			let answeredByNode = false;
 			if (result.noWebhookResponse) {
 				if (!sent) throw new Error('noWebhookResponse but nothing was sent');
-				return { ...sent, workflowData: result.workflowData };
+				answer = { ...sent, workflowData: result.workflowData };
+				answeredByNode = true;
+			} else if (result.workflowData === undefined) {
+				// As n8n's webhook helpers answer: without workflow data, the node's webhookResponse; with
+				// it, in "onReceived" mode, the description's responseData (evaluated; its default is the literal
+				// string "firstEntryJson"), or the node's webhookResponse when that evaluates to nothing.
+				answer = { status: 200, body: result.webhookResponse ?? { message: 'Webhook call received' } };
+			} else {
+				const described = description.webhooks?.find((w) => w.name === 'default');
+				const responseData = described?.responseData === undefined ? 'firstEntryJson' : resolveParameter(described.responseData, {});
+				const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+				answer = { status: 200, body, workflowData: result.workflowData };
 			}
-			// As n8n's webhook helpers answer: without workflow data, the node's webhookResponse; with
-			// it, in "onReceived" mode, the description's responseData, whose default is the literal
-			// string "firstEntryJson" (so a webhookResponse next to workflowData never reaches the caller).
-			if (result.workflowData === undefined) return { status: 200, body: result.webhookResponse ?? { message: 'Webhook call received' } };
-			const described = description.webhooks?.find((w) => w.name === 'default');
-			const responseData = described?.responseData ?? 'firstEntryJson';
-			const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
-			return { status: 200, body, workflowData: result.workflowData };
+			if (request.startFails && answer.workflowData !== undefined) {
+				// n8n 2.x answers "onReceived" after the execution started; when starting fails it answers 500
+				// (unless the node answered already) and, the callback getting an error, saves no static data.
+				answer = answeredByNode ? { status: answer.status, body: answer.body } : { status: 500, body: { code: 0, message: 'There was a problem executing the workflow' } };
+			} else {
+				for (const key of Object.keys(staticData)) delete staticData[key];
+				Object.assign(staticData, copy);
+			}
+			response.statusCode = answer.status;
+			response.emit('finish');
+			return answer;
 		},
 		close: () => binary.remove(),
 	};

@@ -182,6 +182,21 @@ describe('Reassemble Export node', () => {
 		const failing = await harness({ nodeType: new ReassembleExport(), parameters: {} });
 		await expect(failing.execute(await fileItems(failing, second.encryptedParts, true))).rejects.toThrow('No S/MIME Decryption Key credential is selected');
 	});
+
+	it('refuses parts of the same size swapped under each other’s names (Verify Entries, on by default); off, hands the zip on', async () => {
+		const parts = split.plainParts.map((path) => ({ name: base(path), data: readFileSync(path) }));
+		expect(parts.length).toBeGreaterThan(3);
+		expect(parts[1].data.length).toBe(parts[2].data.length);
+		[parts[1].data, parts[2].data] = [parts[2].data, parts[1].data];
+		const items = async (h: Harness) => Promise.all(parts.map(async (p, i) => ({ json: { i }, binary: { data: await h.binary.fromBuffer(p.data, p.name) } })));
+		const strict = await harness({ nodeType: new ReassembleExport(), parameters: { decrypt: false } });
+		await expect(strict.execute(await items(strict))).rejects.toThrow(/^entry "[^"]+" \(parts \S+\.z01–\S+\): .*the parts may be out of order or swapped/);
+		const h = await harness({ nodeType: new ReassembleExport(), parameters: { decrypt: false, verifyEntries: false } });
+		const [out] = await h.execute(await items(h));
+		const zipPath = join(dir.path, 'node-swapped.zip');
+		writeFileSync(zipPath, await bytesOf(h, out[0]));
+		expect(() => execFileSync('unzip', ['-tq', zipPath], { stdio: 'pipe' })).toThrow();
+	});
 });
 
 describe('Parse JSON Lines node', () => {

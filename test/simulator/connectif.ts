@@ -22,6 +22,11 @@ export interface ConnectifSimulatorOptions {
 	/** Default page size of the list (default 5). */
 	pageSize?: number;
 	now?: () => number;
+	/**
+	 * The words used for the statuses (the reference leaves its list of values empty; default
+	 * queued, inProgress, finished, error as seen in practice).
+	 */
+	statusNames?: Partial<Record<'queued' | 'inProgress' | 'finished' | 'error', string>>;
 }
 
 export interface SimConnectifExport {
@@ -116,8 +121,9 @@ export async function startConnectifSimulator(options: ConnectifSimulatorOptions
 		const total = exp.rows.length;
 		const failed = exp.failWith !== undefined && elapsed >= duration / 2;
 		const finished = !exp.failWith && elapsed >= duration;
-		const status = failed ? 'error' : finished ? 'finished' : elapsed < duration / 5 ? 'queued' : 'inProgress';
-		const progress = finished ? total : status === 'queued' ? 0 : Math.min(total - 1, Math.floor((elapsed / duration) * total));
+		const state = failed ? 'error' : finished ? 'finished' : elapsed < duration / 5 ? 'queued' : 'inProgress';
+		const status = options.statusNames?.[state] ?? state;
+		const progress = finished ? total : state === 'queued' ? 0 : Math.min(total - 1, Math.floor((elapsed / duration) * total));
 		let fileUrl: string | undefined;
 		if (finished) {
 			const expires = now() + fileUrlTtl;
@@ -151,7 +157,8 @@ export async function startConnectifSimulator(options: ConnectifSimulatorOptions
 			const from = Date.parse(String(filters.fromDate ?? ''));
 			const to = Date.parse(String(filters.toDate ?? ''));
 			if (Number.isNaN(from) || Number.isNaN(to)) throw new HttpError(400, 'filters.fromDate and filters.toDate are required');
-			if (to - from > MAX_PERIOD_MS) throw new HttpError(400, 'The date range cannot exceed 31 days');
+			// The 31-day limit is known for activities; nothing documents one for data-explorer exports.
+			if (exportType === 'activities' && to - from > MAX_PERIOD_MS) throw new HttpError(400, 'The date range cannot exceed 31 days');
 		}
 		if (exportType === 'data-explorer' && !filters.reportId) throw new HttpError(400, 'filters.reportId is required');
 		const id = randomBytes(12).toString('hex');

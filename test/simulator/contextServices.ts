@@ -22,6 +22,11 @@ export interface ContextServicesSimulatorOptions {
 	password?: string;
 	contactCenterId?: string;
 	seed?: string;
+	/**
+	 * How exported files are named; the reference shows both: `<prefix><date>_services.csv` …
+	 * (its example answer, default 'long') and `<prefix><date>_se` / `_st` / `_ta` (its `file_prefix` description, 'short').
+	 */
+	fileNames?: 'long' | 'short';
 }
 
 export interface SimService {
@@ -159,6 +164,7 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 			const compressed = query.compression === 'zip' ? '.zip' : query.compression === 'gzip' ? '.gz' : '';
 			const stamp = '20261120_101500_042';
 			const kinds = select({ ...query, export_content: 'true' }).length > 0 ? ['services', 'states', 'tasks'] : ['services'];
+			if (options.fileNames === 'short') return send(res, 200, kinds.map((kind) => `${query.file_prefix}${stamp}_${kind.slice(0, 2)}`));
 			return send(res, 200, kinds.map((kind) => `${query.file_prefix}${stamp}_${kind}.${extension}${compressed}`));
 		}
 		if (path === '/maintenance/services/stream' && req.method === 'GET') {

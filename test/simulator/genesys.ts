@@ -3,10 +3,12 @@
  * tell the difference. Two node:http servers:
  *
  * The API server
- * - `POST /auth/v3/oauth/token`: `x-api-key` (403 `{"message":"Forbidden"}` otherwise), HTTP Basic
- *   client credentials (401 `Bad credentials`), grants password (`TENANT\user`), client_credentials,
- *   authorization_code and refresh_token, scope `*`; tokens expire. `GET /auth/v3/oauth/authorize`
- *   approves at once and redirects with a one-time code (for OAuth2 sign-in tests).
+ * - `POST /auth/v3/oauth/token`: `x-api-key` on every grant (403 `{"message":"Forbidden"}`
+ *   otherwise: the reference's "every request"), HTTP Basic client credentials (401 `Bad
+ *   credentials`), grants password (`TENANT\user`), client_credentials, authorization_code (the
+ *   code once, with the `redirect_uri` it was issued for) and refresh_token, scope `*`; tokens
+ *   expire. `GET /auth/v3/oauth/authorize` approves at once and redirects with a one-time code; it
+ *   is a browser's navigation, which cannot carry a header, so it asks no key.
  * - The User Data Management API at `/udm/v10` (export at `/udm/v10/export`), the deprecated v4
  *   paths (`/udm/v4/export` + `/udm/v3`) and the deprecated CDDS paths (`/data-download/v4/export` +
  *   `/data-download/v3`): one implementation at every prefix. Jobs (create, get, list, update,
@@ -82,6 +84,11 @@ export interface SimulatorOptions {
 	users?: SimulatorUser[];
 	/** Lifetime of access tokens (default 3600 s). */
 	tokenTtlSeconds?: number;
+	/**
+	 * A refresh token works once: refreshing revokes it (the answer carries a new one). The
+	 * reference leaves this open; by default a refresh token keeps working.
+	 */
+	rotateRefreshTokens?: boolean;
 	/** Lifetime of pre-signed download URLs (default 60 s). */
 	presignedUrlTtlSeconds?: number;
 	/** How long a run takes from start to end (default 1000 ms of the simulator's clock). */
@@ -108,6 +115,27 @@ export interface SimulatorOptions {
 	now?: () => number;
 	/** Large exports, made on disk (see the top of this file). */
 	largeExports?: LargeExportOptions;
+	/** Shapes the reference leaves open; the defaults are the first reading (see `SimulatorReading`). */
+	reading?: SimulatorReading;
+}
+
+/**
+ * Where the reference is explicit the simulator follows it whatever these say (JobInfo's fields
+ * per version, `suspended` a boolean on v10 and a string on v4/CDDS, the history `jobId` and the
+ * file `historyId` filters only on v10, data types as `{name, source}` on the v3 paths). These
+ * switch the shapes it leaves open, so tests cover each reading.
+ */
+export interface SimulatorReading {
+	/**
+	 * JobInfo (jobs listed, read, created, updated) also carries the job's settings as sent
+	 * (`timeFrame`, `schedulerParam`, `jobParams`, `suspended`). The reference's JobInfo has none of
+	 * them (false); UDM v4's `GET jobs/{id}` then answers the Job shape its reference shows. Default true.
+	 */
+	jobSettingsInJobInfo?: boolean;
+	/** `GET files?filename=`: a list of `{path}` always ('list'), or one object for one name (default 'object-for-one'). */
+	presignedUrls?: 'list' | 'object-for-one';
+	/** v10 `data/types` (the reference shows `{}`): `{label, value}` (default) or `{name, source}` as the v3 reference. */
+	referenceData?: 'label-value' | 'name-source';
 }
 
 export type RunStatus = 'InProgress' | 'Completed' | 'Failed' | 'Cancelled';
@@ -192,6 +220,11 @@ export interface ApiRequestRecord {
 	path: string;
 }
 
+/** A job create or update request as received. */
+export interface JobRequestRecord extends ApiRequestRecord {
+	body: unknown;
+}
+
 export interface SimulatorState {
 	jobs: Map<number, SimJob>;
 	runs: Map<number, SimRun>;
@@ -200,6 +233,8 @@ export interface SimulatorState {
 	storageRequests: StorageRequest[];
 	/** API requests (token requests included), without headers. */
 	apiRequests: ApiRequestRecord[];
+	/** The bodies of job create and update requests, in order. */
+	jobRequests: JobRequestRecord[];
 	tokensIssued: number;
 	/** The records of a completed run, per entry in archive order. Throws for other runs. */
 	exportContent(runId: number): { entries: ExportEntry[] };
@@ -291,6 +326,8 @@ export function nexusInteraction(mediaType: 'chat' | 'email', id: string): Recor
 const BUCKET = 'gcx-udm-exports-sim';
 const ALL_GRANTS: readonly GrantType[] = ['password', 'client_credentials', 'authorization_code', 'refresh_token'];
 const SOURCES = [{ label: 'Contact History', value: 'UCS' }];
+/** Listed by the tenant, refused for jobs: "Info Mart exports are not supported" (the admin guide). */
+const LISTED_SOURCES = [...SOURCES, { label: 'Info Mart', value: 'InfoMart' }];
 const DATA_TYPES = ['Interaction', 'Contact'];
 const MEDIA = [
 	{ name: 'email', displayName: 'Email' },
@@ -420,6 +457,8 @@ interface Reply {
 
 interface RequestContext {
 	flavour: Flavour;
+	/** Path and query, as requested. */
+	path: string;
 	query: URLSearchParams;
 	contentType?: string;
 	body(): Promise<Buffer>;
@@ -481,6 +520,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		files: new Map(),
 		storageRequests: [],
 		apiRequests: [],
+		jobRequests: [],
 		tokensIssued: 0,
 		exportContent(runId) {
 			settle();
@@ -741,7 +781,39 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		return job.suspended ? 'Suspended' : 'Scheduled';
 	}
 
-	function jobJson(job: SimJob): Record<string, unknown> {
+	const reading = { jobSettingsInJobInfo: true, presignedUrls: 'object-for-one', referenceData: 'label-value', ...options.reading } as Required<SimulatorReading>;
+	const isV10 = (flavour: Flavour) => flavour.name === 'udm-v10';
+	/** `suspended` as the version's reference types it. */
+	const suspendedJson = (flavour: Flavour, value: boolean) => (isV10(flavour) ? value : String(value));
+
+	/** The job as its create body has it (the reference's Job), for the version. */
+	function jobSettingsJson(job: SimJob, flavour: Flavour): Record<string, unknown> {
+		return {
+			timeFrame: job.timeFrame,
+			schedulerParam: job.schedulerParam,
+			jobParams: {
+				type: job.dataType,
+				media: job.media,
+				...(job.fileSplitSize ? { fileSplitSize: job.fileSplitSize } : {}),
+				...(isV10(flavour) ? { exportAttachments: job.exportAttachments } : {}),
+			},
+			suspended: suspendedJson(flavour, job.suspended),
+		};
+	}
+
+	/** UDM v4's `GET jobs/{id}` as its reference shows it: the Job shape, not JobInfo. */
+	function v4JobJson(job: SimJob): Record<string, unknown> {
+		return {
+			id: job.id,
+			source: job.source,
+			title: job.title,
+			...(job.fileSplitSize ? { fileSplitSize: job.fileSplitSize } : {}),
+			...(job.description !== undefined ? { description: job.description } : {}),
+			...jobSettingsJson(job, FLAVOURS[1]),
+		};
+	}
+
+	function jobJson(job: SimJob, flavour: Flavour): Record<string, unknown> {
 		const runs = runsOf(job.id);
 		const last = runs[runs.length - 1];
 		return {
@@ -760,16 +832,14 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			media: job.media,
 			progress: last ? progressOf(last) : 0,
 			parentId: null,
-			exportAttachments: job.exportAttachments,
-			// The settings as sent, as the v4 reference shows them on GET jobs/{id}.
-			timeFrame: job.timeFrame,
-			schedulerParam: job.schedulerParam,
-			jobParams: { type: job.dataType, media: job.media, ...(job.fileSplitSize ? { fileSplitSize: job.fileSplitSize } : {}), exportAttachments: job.exportAttachments },
-			suspended: job.suspended,
+			// JobInfo has exportAttachments in v10 only.
+			...(isV10(flavour) ? { exportAttachments: job.exportAttachments } : {}),
+			// The settings as sent, when this reading says JobInfo carries them.
+			...(reading.jobSettingsInJobInfo ? jobSettingsJson(job, flavour) : {}),
 		};
 	}
 
-	function runJson(run: SimRun): Record<string, unknown> {
+	function runJson(run: SimRun, flavour: Flavour): Record<string, unknown> {
 		const s = run.settings;
 		return {
 			id: run.id,
@@ -788,16 +858,16 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			media: s.media,
 			progress: progressOf(run),
 			parentId: run.jobId,
-			exportAttachments: s.exportAttachments,
+			...(isV10(flavour) ? { exportAttachments: s.exportAttachments } : {}),
 		};
 	}
 
-	function fileJson(file: SimFile): Record<string, unknown> {
+	function fileJson(file: SimFile, flavour: Flavour): Record<string, unknown> {
 		return {
 			name: file.name,
 			size: file.size,
-			historyId: file.runId,
-			jobId: file.jobId,
+			// Only v10 knows files by run (its historyId filter); v4 and CDDS do not say.
+			...(isV10(flavour) ? { historyId: file.runId, jobId: file.jobId } : {}),
 			jobTitle: file.jobTitle,
 			type: file.dataType,
 			source: file.source,
@@ -827,15 +897,24 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const flag = (name: string, value: unknown): boolean | undefined => {
 			if (value === undefined || value === null) return undefined;
 			if (typeof value === 'boolean') return value;
-			// The v4 reference types some flags as strings.
-			if (flavour.name !== 'udm-v10' && (value === 'true' || value === 'false')) return value === 'true';
 			throw new HttpError(400, `${name} must be true or false`);
+		};
+		// `suspended` (required): a boolean in the v10 reference, a string in the v4 and CDDS ones.
+		const suspendedFlag = (value: unknown): boolean => {
+			if (value === undefined || value === null) throw new HttpError(400, 'suspended is required');
+			if (isV10(flavour)) {
+				if (typeof value !== 'boolean') throw new HttpError(400, 'suspended must be a boolean');
+				return value;
+			}
+			if (typeof value !== 'string' || !/^(true|false)$/i.test(value)) throw new HttpError(400, 'suspended must be the string "true" or "false"');
+			return value.toLowerCase() === 'true';
 		};
 
 		const source = text('source', body.source, true) as string;
+		if (/^info\s*mart$/i.test(source)) throw new HttpError(400, 'Info Mart exports are not supported');
 		if (!SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())) throw new HttpError(400, `source "${source}" is not a data source of this tenant (UCS)`);
-		// v10 requires the job type; the v4 body has none.
-		const type = text('type', body.type, flavour.name === 'udm-v10') ?? 'UCS';
+		// v10 requires the job type; the v4 and CDDS bodies have none.
+		const type = isV10(flavour) ? (text('type', body.type, true) as string) : 'UCS';
 		const title = text('title', body.title, true) as string;
 		if (title.length > 255) throw new HttpError(400, 'title is longer than 255 characters');
 		const description = text('description', body.description, false);
@@ -874,9 +953,10 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const splitValue = params.fileSplitSize ?? (flavour.name === 'udm-v10' ? undefined : body.fileSplitSize);
 		const fileSplitSize = text('jobParams.fileSplitSize', splitValue, false);
 		if (fileSplitSize !== undefined) splitSizeBytes(fileSplitSize);
-		const exportAttachments = flag('jobParams.exportAttachments', params.exportAttachments);
-		const suspended = flag('suspended', body.suspended);
-		if (suspended === undefined) throw new HttpError(400, 'suspended is required');
+		// exportAttachments is a v10 field; the v4 and CDDS bodies have none (their exports carry the
+		// attachments files the CDDS guide describes, as a v10 job does by default).
+		const exportAttachments = isV10(flavour) ? flag('jobParams.exportAttachments', params.exportAttachments) : undefined;
+		const suspended = suspendedFlag(body.suspended);
 
 		return {
 			id: existing?.id ?? nextJobId++,
@@ -964,7 +1044,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			method: 'GET',
 			scope: 'export',
 			pattern: /^\/jobs$/,
-			handle: ({ query: q }) => {
+			handle: ({ query: q, flavour }) => {
 				const jobs = [...state.jobs.values()].filter((j) => {
 					const suspend = q.get('suspend');
 					const scheduleType = q.get('scheduleType');
@@ -976,7 +1056,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 						(scheduleType === null || scheduleType === '' || contains(isOneTime(j) ? 'once' : 'cron', scheduleType))
 					);
 				});
-				const page = pageOf(jobs, listParams(q), jobJson, 'createdDate', (a, b) => b.id - a.id);
+				const page = pageOf(jobs, listParams(q), (j) => jobJson(j, flavour), 'createdDate', (a, b) => b.id - a.id);
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -985,10 +1065,12 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			scope: 'export',
 			pattern: /^\/jobs$/,
 			handle: async (ctx) => {
-				const job = jobFromBody(await ctx.json(), ctx.flavour);
+				const body = await ctx.json();
+				state.jobRequests.push({ method: 'POST', path: ctx.path, body });
+				const job = jobFromBody(body, ctx.flavour);
 				state.jobs.set(job.id, job);
 				if (job.schedulerParam.immediately && !job.suspended) startRun(job);
-				return { status: 202, body: jobJson(job) };
+				return { status: 202, body: jobJson(job, ctx.flavour) };
 			},
 		},
 		{
@@ -1007,7 +1089,17 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				return kept.length > 0 ? { status: 500, body: kept } : { status: 204 };
 			},
 		},
-		{ method: 'GET', scope: 'export', pattern: /^\/jobs\/(\d+)$/, handle: (_ctx, [id]) => ({ status: 200, body: jobJson(jobById(id)) }) },
+		{
+			method: 'GET',
+			scope: 'export',
+			pattern: /^\/jobs\/(\d+)$/,
+			handle: (ctx, [id]) => {
+				const job = jobById(id);
+				// The UDM v4 reference answers the Job shape here (its settings, suspended as a string).
+				if (!reading.jobSettingsInJobInfo && ctx.flavour.name === 'udm-v4') return { status: 200, body: v4JobJson(job) };
+				return { status: 200, body: jobJson(job, ctx.flavour) };
+			},
+		},
 		{
 			method: 'PUT',
 			scope: 'export',
@@ -1015,11 +1107,12 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			handle: async (ctx, [id]) => {
 				const job = jobById(id);
 				const body = await ctx.json();
+				state.jobRequests.push({ method: 'PUT', path: ctx.path, body });
 				if (runningRunOf(job.id)) throw new HttpError(400, `Job ${id} is in progress and cannot be edited`);
 				if (isOneTime(job) && runsOf(job.id).length > 0) throw new HttpError(400, `Job ${id} runs only once and has been submitted: it cannot be edited`);
 				const updated = jobFromBody(body, ctx.flavour, job);
 				state.jobs.set(job.id, updated);
-				return { status: 200, body: jobJson(updated) };
+				return { status: 200, body: jobJson(updated, ctx.flavour) };
 			},
 		},
 		{
@@ -1060,7 +1153,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				if (action === 'resume' && isOneTime(job) && runsOf(job.id).length > 0) throw new HttpError(400, `Job ${id} runs only once and has run: it cannot be resumed`);
 				job.suspended = action === 'suspend';
 				// v10 answers the job; v4 (and CDDS) a status envelope.
-				return { status: 200, body: ctx.flavour.name === 'udm-v10' ? jobJson(job) : { status: { code: 0, message: 'successful' } } };
+				return { status: 200, body: ctx.flavour.name === 'udm-v10' ? jobJson(job, ctx.flavour) : { status: { code: 0, message: 'successful' } } };
 			},
 		},
 		// runs
@@ -1068,19 +1161,22 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			method: 'GET',
 			scope: 'export',
 			pattern: /^\/history$/,
-			handle: ({ query: q }) => {
+			handle: ({ query: q, flavour }) => {
+				// jobId and source are filters of the v10 history only: v4 and CDDS ignore them, as a
+				// server ignores query parameters it does not know.
+				const jobId = isV10(flavour) ? q.get('jobId') : null;
+				const source = isV10(flavour) ? q.get('source') : null;
 				const runs = [...state.runs.values()].filter((r) => {
-					const jobId = q.get('jobId');
 					return (
 						(jobId === null || jobId === '' || String(r.jobId) === jobId) &&
 						contains(r.status, q.get('status')) &&
 						contains(r.settings.title, q.get('title')) &&
 						contains(r.settings.type, q.get('type')) &&
-						contains(r.settings.source, q.get('source')) &&
+						contains(r.settings.source, source) &&
 						contains(`${r.exportName}.zip.smime`, q.get('fileName'))
 					);
 				});
-				const page = pageOf(runs, listParams(q), runJson, 'createdDate', (a, b) => b.id - a.id);
+				const page = pageOf(runs, listParams(q), (r) => runJson(r, flavour), 'createdDate', (a, b) => b.id - a.id);
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -1098,7 +1194,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				return kept.length > 0 ? { status: 500, body: kept } : { status: 204 };
 			},
 		},
-		{ method: 'GET', scope: 'export', pattern: /^\/history\/(\d+)$/, handle: (_ctx, [id]) => ({ status: 200, body: runJson(runById(id)) }) },
+		{ method: 'GET', scope: 'export', pattern: /^\/history\/(\d+)$/, handle: (ctx, [id]) => ({ status: 200, body: runJson(runById(id), ctx.flavour) }) },
 		{
 			method: 'DELETE',
 			scope: 'export',
@@ -1124,7 +1220,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			method: 'GET',
 			scope: 'common',
 			pattern: /^\/file-metadatas$/,
-			handle: ({ query: q }) => {
+			handle: ({ query: q, flavour }) => {
 				const date = (name: string) => {
 					const text = q.get(name);
 					if (text === null || text === '') return undefined;
@@ -1134,7 +1230,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				};
 				const startDate = date('startDate');
 				const endDate = date('endDate');
-				const historyId = q.get('historyId');
+				// historyId is a filter of v10 only: v4 and CDDS ignore it.
+				const historyId = isV10(flavour) ? q.get('historyId') : null;
 				const files = [...state.files.values()].filter(
 					(f) =>
 						(historyId === null || historyId === '' || String(f.runId) === historyId) &&
@@ -1146,7 +1243,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 						(endDate === undefined || f.createdAt <= endDate),
 				);
 				// Newest first; the parts of one run in part order.
-				const page = pageOf(files, listParams(q), fileJson, 'createdDate', (a, b) => a.name.localeCompare(b.name));
+				const page = pageOf(files, listParams(q), (f) => fileJson(f, flavour), 'createdDate', (a, b) => a.name.localeCompare(b.name));
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -1160,7 +1257,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const missing = names.filter((n) => !state.files.has(n));
 				if (missing.length > 0) return { status: 404, body: missing.map((path) => ({ path })) };
 				const links = names.map((n) => ({ path: presign(n) }));
-				return { status: 200, body: links.length === 1 ? links[0] : links };
+				return { status: 200, body: links.length === 1 && reading.presignedUrls === 'object-for-one' ? links[0] : links };
 			},
 		},
 		{
@@ -1224,15 +1321,17 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			},
 		},
 		// reference data
-		{ method: 'GET', scope: 'common', pattern: /^\/data\/sources$/, handle: () => ({ status: 200, body: SOURCES }) },
+		{ method: 'GET', scope: 'common', pattern: /^\/data\/sources$/, handle: () => ({ status: 200, body: LISTED_SOURCES }) },
 		{
 			method: 'GET',
 			scope: 'common',
 			pattern: /^\/data\/types$/,
-			handle: ({ query }) => {
+			handle: ({ query, flavour }) => {
 				const source = query.get('source');
 				if (source && !SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())) return { status: 204 };
-				return { status: 200, body: DATA_TYPES.map((t) => ({ label: t, value: t })) };
+				// The v3 reference answers DataType {name, source}; v10 shows {} (a reading).
+				const nameSource = !isV10(flavour) || reading.referenceData === 'name-source';
+				return { status: 200, body: DATA_TYPES.map((t) => (nameSource ? { name: t, source: source || SOURCES[0].value } : { label: t, value: t })) };
 			},
 		},
 		{
@@ -1361,12 +1460,14 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const grantRecord = authorizationCodes.get(code);
 				authorizationCodes.delete(code);
 				if (!grantRecord || grantRecord.clientId !== client.clientId || grantRecord.expiresAt < now()) return oauthError(400, 'invalid_grant', 'Invalid authorization code');
-				if (form.get('redirect_uri') !== null && form.get('redirect_uri') !== grantRecord.redirectUri) return oauthError(400, 'invalid_grant', 'Redirect URI mismatch');
+				// RFC 6749 4.1.3 (and the reference's example): the redirect_uri of the authorization request.
+				if (form.get('redirect_uri') !== grantRecord.redirectUri) return oauthError(400, 'invalid_grant', 'Redirect URI mismatch');
 				return issueToken(client.clientId, grantRecord.username, true);
 			}
 			case 'refresh_token': {
 				const record = refreshTokens.get(form.get('refresh_token') ?? '');
 				if (!record || record.clientId !== client.clientId) return oauthError(400, 'invalid_grant', 'Invalid refresh token');
+				if (options.rotateRefreshTokens) refreshTokens.delete(form.get('refresh_token') ?? '');
 				return issueToken(client.clientId, record.username, true);
 			}
 		}
@@ -1440,6 +1541,7 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			const body = () => (bodyPromise ??= readBody(req));
 			const ctx: RequestContext = {
 				flavour,
+				path: `${url.pathname}${url.search}`,
 				query: url.searchParams,
 				contentType: req.headers['content-type'],
 				body,

@@ -117,6 +117,13 @@ function jobBody(title: string, overrides: { fileSplitSize?: string; dataType?: 
 	};
 }
 
+/** A v10 body as the v4 and CDDS references write it: no job type, no exportAttachments, suspended a string. */
+function v4Body(body: Record<string, unknown>): Record<string, unknown> {
+	const { type: _type, ...rest } = body;
+	const { exportAttachments: _attachments, ...jobParams } = body.jobParams as Record<string, unknown>;
+	return { ...rest, jobParams, suspended: String(body.suspended) };
+}
+
 const errorEnvelope = (code: number) => ({ status: { code, message: expect.any(String) } });
 const paged = <T extends z.ZodType>(item: T) => pagedResponse(item);
 
@@ -266,10 +273,13 @@ describe('Genesys simulator: jobs and runs', () => {
 		const ok = jobBody('ok');
 		await bad({ ...ok, title: '' }, /^title is required$/);
 		await bad({ ...ok, source: undefined }, /source is required/);
-		await bad({ ...ok, source: 'InfoMart' }, /source "InfoMart"/);
+		await bad({ ...ok, source: 'Elsewhere' }, /source "Elsewhere"/);
+		// The admin guide: "Info Mart exports are not supported".
+		await bad({ ...ok, source: 'InfoMart' }, /Info Mart exports are not supported/);
 		await bad({ ...ok, type: undefined }, /type is required/);
 		await bad({ ...ok, suspended: undefined }, /suspended is required/);
-		await bad({ ...ok, suspended: 'false' }, /suspended must be true or false/);
+		await bad({ ...ok, suspended: 'false' }, /suspended must be a boolean/);
+		await bad({ ...ok, timeFrame: { all: 'true' } }, /timeFrame.all must be true or false/);
 		await bad({ ...ok, timeFrame: {} }, /timeFrame needs/);
 		await bad(jobBody('x', { timeFrame: { dateFrom: '2026-11-02T00:00:00Z', dateTo: '2026-11-01T00:00:00Z' } }), /after/);
 		await bad(jobBody('x', { timeFrame: { dateFrom: 'yesterday' } }), /not a date/);
@@ -281,8 +291,13 @@ describe('Genesys simulator: jobs and runs', () => {
 		await bad(jobBody('x', { media: ['fax'] }), /"fax" is not a media type/);
 		await bad({ ...ok, jobParams: { type: 'Interaction' } }, /jobParams.media is required/);
 		// The v4 body types `suspended` as a string and has no job type.
-		const v4 = await s.json(jobInfo, 'POST', '/udm/v4/export/jobs', { ...jobBody('v4 body', { suspended: 'true' }), type: undefined });
-		expect(v4).toMatchObject({ title: 'v4 body', type: 'UCS' });
+		const v4 = await s.json(jobInfo, 'POST', '/udm/v4/export/jobs', v4Body(jobBody('v4 body', { suspended: true })));
+		expect(v4).toMatchObject({ title: 'v4 body', type: 'UCS', suspended: 'true' });
+		expect(v4).not.toHaveProperty('exportAttachments');
+		for (const prefix of ['/udm/v4/export', '/data-download/v4/export']) {
+			await bad({ ...v4Body(ok), suspended: false }, /suspended must be the string "true" or "false"/, prefix);
+			await bad({ ...v4Body(ok), suspended: undefined }, /suspended is required/, prefix);
+		}
 		expect((await s.request('POST', '/udm/v10/export/jobs', undefined, { 'content-type': 'text/plain' })).status).toBe(415);
 		expect((await fetch(`${sim.baseUrl}/udm/v10/export/jobs`, { method: 'POST', headers: { 'x-api-key': API_KEY, authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: '{"title":' })).status).toBe(400);
 	});
@@ -422,22 +437,32 @@ describe('Genesys simulator: jobs and runs', () => {
 			['/udm/v4/export', '/udm/v3', 'udm-simulator'],
 			['/data-download/v4/export', '/data-download/v3', 'cdds-simulator'],
 		]) {
-			const job = await s.createJob(jobBody(`flavour ${commonPrefix}`, { fileSplitSize: '1MB' }), exportPrefix);
+			const job = await s.createJob(v4Body(jobBody(`flavour ${commonPrefix}`, { fileSplitSize: '1MB' })), exportPrefix);
 			expect(await s.json(jobInfo, 'GET', `${exportPrefix}/jobs/${job.id}`)).toMatchObject({ id: job.id, title: `flavour ${commonPrefix}` });
 			expect(await s.json(jobProgress, 'GET', `${exportPrefix}/history/${job.runId}/progress`)).toEqual({ progress: 0, status: 'InProgress' });
 			clock.now += 1000;
-			expect(await s.json(jobInfo, 'GET', `${exportPrefix}/history/${job.runId}`)).toMatchObject({ status: 'Completed', parentId: job.id });
-			const files = await s.json(paged(fileMetadata), 'GET', `${commonPrefix}/file-metadatas?historyId=${job.runId}`);
-			expect(files.items.map((f) => f.name)).toEqual([expect.stringMatching(/^export-[0-9a-f-]{36}\.zip\.smime$/)]);
+			const finished = await s.json(jobInfo, 'GET', `${exportPrefix}/history/${job.runId}`);
+			expect(finished).toMatchObject({ status: 'Completed', parentId: job.id, fileName: expect.stringMatching(/^export-[0-9a-f-]{36}\.zip\.smime$/) });
+			expect(finished).not.toHaveProperty('exportAttachments');
+			// historyId is a filter of v10 only: here it is ignored, and the files carry no historyId.
+			const unfiltered = await s.json(paged(fileMetadata), 'GET', `${commonPrefix}/file-metadatas?historyId=${job.runId}`);
+			expect(unfiltered.items).toHaveLength(sim.state.files.size);
+			expect(unfiltered.items.every((f) => f.historyId === undefined)).toBe(true);
+			const exportName = String(finished.fileName).replace(/\.zip\.smime$/, '');
+			const files = await s.json(paged(fileMetadata), 'GET', `${commonPrefix}/file-metadatas?name=${exportName}`);
+			expect(files.items.map((f) => f.name)).toEqual([finished.fileName]);
 			const redirect = await s.request('GET', `${commonPrefix}/files/${files.items[0].name}`);
 			expect(redirect.status).toBe(303);
 			expect(new URL(redirect.headers.get('location') ?? '').origin).toBe(sim.storageUrl);
 			expect(await s.json(versionInfo, 'GET', `${commonPrefix}/version`)).toMatchObject({ name: versionName });
 			// v4 answers suspend and resume with a status envelope, v10 with the job.
-			const scheduled = await s.createJob(jobBody('v4 schedule', { schedulerParam: { cron: '0 0 2 * * ?' } }), exportPrefix);
+			const scheduled = await s.createJob(v4Body(jobBody('v4 schedule', { schedulerParam: { cron: '0 0 2 * * ?' } })), exportPrefix);
 			expect(await s.json(z.unknown(), 'POST', `${exportPrefix}/jobs/suspend/${scheduled.id}`)).toEqual({ status: { code: 0, message: 'successful' } });
 			for (const path of ['/resources/labels', '/data/attributes']) expect((await s.error('GET', `${commonPrefix}${path}`)).status).toBe(404);
-			expect(await s.json(z.array(keyValueItem), 'GET', `${commonPrefix}/data/sources`)).toEqual([{ label: 'Contact History', value: 'UCS' }]);
+			expect(await s.json(z.array(keyValueItem), 'GET', `${commonPrefix}/data/sources`)).toEqual([
+				{ label: 'Contact History', value: 'UCS' },
+				{ label: 'Info Mart', value: 'InfoMart' },
+			]);
 		}
 		expect(await s.json(z.record(z.string(), z.unknown()), 'GET', '/udm/v10/resources/labels')).toMatchObject({ 'export.title': 'Export' });
 		expect(await s.json(z.record(z.string(), z.array(z.string())), 'GET', '/udm/v10/data/attributes?entities=Contact')).toEqual({ Contact: expect.arrayContaining(['CONTACTID']) });

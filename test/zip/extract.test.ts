@@ -89,14 +89,16 @@ describe('zipEntries', () => {
 		expect((await cxError(() => readEntries(join(zips, 'missing.zip')))).code).toBe('IO');
 	});
 
-	it('refuses the final part of a split zip, saying to reassemble first', async () => {
+	it('refuses the final part of a split zip, naming the parts that are missing', async () => {
 		const dir = join(tmp.path, 'split');
 		mkdirSync(dir);
 		writeFileSync(join(dir, 'big.txt'), randomText(200_000));
 		zip(dir, ['-s', '64k', join(dir, 'set.zip'), 'big.txt']);
 		const error = await cxError(() => readEntries(join(dir, 'set.zip')));
-		expect(error.code).toBe('ZIP_FORMAT');
-		expect(error.message).toContain('reassemble the parts first');
+		expect(error.code).toBe('PART_MISSING');
+		const numbered = readdirSync(dir).filter((name) => /^set\.z\d\d$/.test(name)).sort();
+		const missing = numbered.length >= 3 ? `set.z01 … ${numbered[numbered.length - 1]}` : numbered.join(' and ');
+		expect(error.message).toBe(`set.zip is the last part of a split export of ${numbered.length + 1} parts, but only it was given: ${missing} are missing; every part of a split export is needed`);
 	});
 });
 
@@ -243,7 +245,9 @@ describe('zip bombs and lying headers', () => {
 		const elapsed = performance.now() - started;
 		expect(error.code).toBe('ZIP_LIMIT');
 		expect(error.message).toContain('declares 4294967296 bytes');
-		expect(error.message).toContain('maxRatio');
+		expect(error.message).toContain('compression ratio limit (200x)');
+		expect(error.message).toContain('--max-ratio in the CLI, Max Compression Ratio in the nodes');
+		expect(error.limit).toBe('maxRatio');
 		expect(elapsed).toBeLessThan(1000);
 		expect(tree(outer)).toEqual([]);
 	});
@@ -285,13 +289,15 @@ describe('zip bombs and lying headers', () => {
 	it('refuses declared sizes over the limits before inflating', async () => {
 		const count = await cxError(() => readEntries(path('normal.zip'), { maxEntries: 3 }));
 		expect(count.code).toBe('ZIP_LIMIT');
-		expect(count.message).toContain('6 entries, more than maxEntries (3)');
+		expect(count.message).toContain('6 entries, more than the entry count limit (3); if you trust this file, raise the entry count limit (--max-entries in the CLI, Max Entries in the nodes)');
+		expect(count.limit).toBe('maxEntries');
 		const entry = await cxError(() => readEntries(path('normal.zip'), { maxEntryBytes: 100_000 }));
 		expect(entry.code).toBe('ZIP_LIMIT');
 		expect(entry.where).toBe('a.txt');
 		const total = await cxError(() => readEntries(path('normal.zip'), { maxTotalBytes: 305_000 }));
 		expect(total.code).toBe('ZIP_LIMIT');
-		expect(total.message).toContain('maxTotalBytes');
+		expect(total.message).toContain('--max-total-size in the CLI, Max Total Size (MiB) in the nodes');
+		expect(total.limit).toBe('maxTotalBytes');
 		const ratio = await cxError(() => readEntries(path('normal.zip'), { maxRatio: 5, ratioThresholdBytes: 1000 }));
 		expect(ratio.code).toBe('ZIP_LIMIT');
 		expect(ratio.where).toBe('sub/deeper/d.json');
@@ -408,6 +414,11 @@ describe('unsafeNameReason', () => {
 		['a\\b', 'has a backslash in its name'],
 		['a\u0000b', 'has control characters in its name'],
 		['./', 'has no file name'],
+		[`${'a'.repeat(255)}/b`, undefined],
+		[`d/${'a'.repeat(256)}`, 'has a name segment of 256 bytes, more than the 255 file systems allow'],
+		[`${'é'.repeat(128)}`, 'has a name segment of 256 bytes, more than the 255 file systems allow'],
+		[`${'abcdefgh/'.repeat(113)}x`, undefined],
+		[`${'abcdefgh/'.repeat(114)}x`, 'has a path of 1027 bytes, more than 1024'],
 	])('%j → %s', (name, reason) => {
 		expect(unsafeNameReason(name, 'linux')).toBe(reason);
 	});

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient, JobRequest, ListQuery } from '../../../src/genesys/client';
-import { CxError } from '../../../src/errors';
+import { jobRequestFromParameters as jobRequestFromNodeParameters } from '../../../src/genesys/jobs';
 import type { PagedResponse } from '../../../src/genesys/models';
 
 export type OperationExecute = (this: IExecuteFunctions, itemIndex: number, client: GenesysClient) => Promise<INodeExecutionData[]>;
@@ -133,6 +133,14 @@ export function waitOptions(context: IExecuteFunctions, itemIndex: number) {
 
 // ---- job settings (create, update, clone) ----------------------------------------------------
 
+/** The reference types the cron expression as a plain string; it is sent as written. */
+export const CRON_HINT =
+	'When runs repeat. Sent to Genesys as written: the API reference types it as a plain string and gives no format. Example (Quartz style, seconds first): 0 0 2 * * ? for 02:00 UTC every day; check the schedule in Genesys after saving. Times are UTC: Genesys does not follow daylight-saving changes.';
+
+/** The reference types the split size as a plain string; it is sent as written. */
+export const SPLIT_SIZE_HINT =
+	'Size of each part of a split export. Sent to Genesys as written: the API reference types it as a plain string and gives no format, so write it as the File Split Size setting of the Genesys job editor shows it (e.g. 100MB). Empty for a single file.';
+
 export function jobSettingFields(required: boolean): INodeProperties[] {
 	return [
 		{
@@ -149,8 +157,9 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			name: 'source',
 			type: 'options',
 			typeOptions: { loadOptionsMethod: 'getSources' },
-			default: 'UCS',
-			description: 'Where the data comes from (Universal Contact Server). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			required: true,
+			default: '',
+			description: 'Where the data comes from: Contact History (Info Mart exports are not supported, so it is not listed). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 		},
 		{
 			displayName: 'Data Type Name or ID',
@@ -165,7 +174,7 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			name: 'allMedia',
 			type: 'boolean',
 			default: true,
-			description: 'Whether to export every media type; when off, choose them below',
+			description: 'Whether to export every media type the tenant lists (sent as that full list); when off, choose at least one below',
 		},
 		{
 			displayName: 'Media Type Names or IDs',
@@ -199,9 +208,9 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			name: 'cron',
 			type: 'string',
 			default: '',
-			placeholder: '0 2 * * *',
+			placeholder: '0 0 2 * * ?',
 			displayOptions: { show: { run: ['schedule'] } },
-			description: 'When runs repeat, in UTC (Genesys does not follow daylight-saving changes)',
+			description: CRON_HINT,
 		},
 		{
 			displayName: 'Number of Runs',
@@ -265,7 +274,7 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 					type: 'string',
 					default: '',
 					placeholder: '100MB',
-					description: 'Split the export into parts of this size (e.g. 100MB); empty for a single file',
+					description: SPLIT_SIZE_HINT,
 				},
 				{
 					displayName: 'Job Type',
@@ -290,48 +299,7 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 	];
 }
 
-function isoDate(value: unknown, field: string): string | undefined {
-	if (value === undefined || value === null || value === '') return undefined;
-	const text = String(value);
-	const time = Date.parse(text);
-	if (Number.isNaN(time)) throw new CxError('USAGE', `${field} "${text}" is not a date`);
-	return new Date(time).toISOString();
-}
-
-/** The create/update request from the node's job settings. */
+/** The create request from the node's job settings (see src/genesys/jobs.ts). */
 export function jobRequestFromParameters(context: IExecuteFunctions, itemIndex: number, options: { forceImmediate?: boolean } = {}): JobRequest {
-	const get = <T>(name: string, fallback: T) => context.getNodeParameter(name, itemIndex, fallback) as T;
-	const additional = get<IDataObject>('additionalFields', {});
-	const run = options.forceImmediate ? 'immediately' : get<string>('run', 'immediately');
-	const timeFrame = get<string>('timeFrame', 'all');
-	const allMedia = get<boolean>('allMedia', true);
-	const media = allMedia ? [] : get<string[]>('media', []);
-	if (!allMedia && media.length === 0) throw new CxError('USAGE', 'choose at least one media type, or switch on "All Media Types"');
-	const schedulerParam: JobRequest['schedulerParam'] =
-		run === 'immediately'
-			? { immediately: true }
-			: {
-					immediately: false,
-					...(isoDate(get('startDate', ''), 'Start Date') ? { startDate: isoDate(get('startDate', ''), 'Start Date') } : {}),
-					...(get<string>('cron', '').trim() ? { cron: get<string>('cron', '').trim() } : {}),
-					...(get<number>('runs', 0) > 0 ? { runs: String(get<number>('runs', 0)) } : {}),
-				};
-	if (run === 'schedule' && !schedulerParam.startDate && !schedulerParam.cron) throw new CxError('USAGE', 'a scheduled job needs a start date or a cron expression');
-	const dateFrom = timeFrame === 'range' ? isoDate(get('dateFrom', ''), 'From') : undefined;
-	const dateTo = timeFrame === 'range' ? isoDate(get('dateTo', ''), 'To') : undefined;
-	return {
-		source: get<string>('source', 'UCS') || 'UCS',
-		type: (additional.jobType as string) || 'UCS',
-		title: get<string>('title', '').trim(),
-		timeFrame: timeFrame === 'all' ? { all: true } : { all: false, ...(dateFrom ? { dateFrom } : {}), ...(dateTo ? { dateTo } : {}) },
-		...(additional.description ? { description: String(additional.description) } : {}),
-		schedulerParam,
-		jobParams: {
-			type: get<string>('dataType', 'Interaction') || 'Interaction',
-			media,
-			...(additional.fileSplitSize ? { fileSplitSize: String(additional.fileSplitSize) } : {}),
-			...(additional.exportAttachments !== undefined ? { exportAttachments: Boolean(additional.exportAttachments) } : {}),
-		},
-		suspended: Boolean(additional.suspended ?? false),
-	};
+	return jobRequestFromNodeParameters(<T>(name: string, fallback: T) => context.getNodeParameter(name, itemIndex, fallback as never) as T, options);
 }

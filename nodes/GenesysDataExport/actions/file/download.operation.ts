@@ -8,6 +8,7 @@ import { makeTempDir } from '../../../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
+import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { forOperations } from '../common';
 
@@ -105,9 +106,15 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 				displayOptions: { show: { '/output': ['records'] } },
 				description: 'Whether to add _source (file in the export) and _line to every record',
 			},
+			...limitOptions(['maxCmsHeaderBytes'], { show: { '/decrypt': [true] } }),
+			...limitOptions(['maxCentralDirectoryBytes'], { show: { '/output': ['zip', 'extracted', 'records', 'chunks'] } }),
+			...limitOptions(ZIP_LIMITS, { show: { '/output': ['extracted', 'records', 'chunks'] } }),
+			...limitOptions(['maxLineBytes'], { show: { '/output': ['records', 'chunks'] } }),
 		],
 	},
 ]);
+
+const DOWNLOAD_LIMITS = ['maxCmsHeaderBytes', 'maxCentralDirectoryBytes', ...ZIP_LIMITS, 'maxLineBytes'] as const;
 
 function namesFrom(value: unknown): string[] {
 	const list = Array.isArray(value) ? value.map(String) : String(value ?? '').split(',');
@@ -121,6 +128,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 	const binaryPropertyName = output === 'records' ? 'data' : (this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string);
 	const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const chunks = output === 'chunks' ? chunkParameters(this, itemIndex) : undefined;
+	const limits = limitsFromOptions(this, itemIndex, options, [...DOWNLOAD_LIMITS]);
 
 	let names: string[];
 	const extra: IDataObject = {};
@@ -162,6 +170,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 			extra,
 			tempDir: temp.path,
 			chunks,
+			limits,
 		});
 		const pairedItem = { item: itemIndex };
 		for (const item of items) item.pairedItem = pairedItem;

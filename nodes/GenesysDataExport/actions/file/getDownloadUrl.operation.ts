@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
+import { CxError } from '../../../../src/errors';
 import { forOperations, toItems } from '../common';
 
 export const fileNameField: INodeProperties = {
@@ -11,10 +12,19 @@ export const fileNameField: INodeProperties = {
 	placeholder: 'export-2b710a2c-0e7f-4918-983c-c02d108eaeb0.z01.smime',
 };
 
-export const description: INodeProperties[] = forOperations('file', ['getDownloadUrl'], [fileNameField]);
+export const description: INodeProperties[] = forOperations('file', ['getDownloadUrl'], [
+	{ ...fileNameField, displayName: 'File Names', description: 'One file name, or several separated by commas (one item per file; Genesys is asked for up to 100 links at a time)' },
+]);
 
-/** A pre-signed link that works without credentials until it expires; treat it as a secret. */
+/** Pre-signed links that work without credentials until they expire; treat them as secrets. */
 export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
-	const fileName = (this.getNodeParameter('fileName', itemIndex) as string).trim();
-	return toItems(itemIndex, { fileName, url: await client.getDownloadUrl(fileName) });
+	const names = String(this.getNodeParameter('fileName', itemIndex))
+		.split(',')
+		.map((name) => name.trim())
+		.filter(Boolean);
+	if (names.length === 0) throw new CxError('USAGE', 'no file name given');
+	return toItems(
+		itemIndex,
+		(await client.getDownloadUrls(names)).map(({ fileName, url }) => ({ fileName, url })),
+	);
 }

@@ -33,7 +33,7 @@ export async function finishedRun(
 	}
 	const result: IDataObject = { ...(run as IDataObject), state };
 	if (options.includeFiles && state === 'completed') {
-		const files = await client.runFiles(run.id);
+		const files = await client.runFiles(run);
 		result.files = files as IDataObject[];
 		result.fileNames = files.map((f) => f.name);
 	}
