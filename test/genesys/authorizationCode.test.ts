@@ -6,7 +6,7 @@
  * node in the n8n harness (n8n's preAuthentication semantics: called when the access token is
  * empty and again after a 401, its answer saved in the credential).
  */
-import type { IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenesysMulticloudOAuth2Api } from '../../credentials/GenesysMulticloudOAuth2Api.credentials';
 import { GenesysDataExport } from '../../nodes/GenesysDataExport/GenesysDataExport.node';
@@ -30,7 +30,7 @@ afterAll(async () => {
 	await sim?.close();
 });
 
-function fields(overrides: IDataObject = {}): IDataObject {
+function fields(overrides: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
 	return { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: API_KEY, clientId: 'sim-client', clientSecret: 'sim-secret', redirectUri: REDIRECT_URI, apiVersion: 'udm-v10', ...overrides };
 }
 
@@ -157,19 +157,19 @@ describe('Genesys Multicloud CX OAuth2 API (authorization code) credential', () 
 
 	it('says what to do when the sign-in is missing or over, never echoing a secret', async () => {
 		const secrets = [API_KEY, 'sim-secret'];
-		const notSignedIn = await authorizationCodeToken(fields()).catch((e: unknown) => e as Error);
+		const notSignedIn = await authorizationCodeToken(fields()).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
 		expect(notSignedIn.message).toMatch(/Not signed in to Genesys yet: open the sign-in page/);
 
 		const code = await signInInBrowser();
 		await authorizationCodeToken(fields({ authorizationCode: code }));
-		const spent = await authorizationCodeToken(fields({ authorizationCode: code })).catch((e: unknown) => e as Error);
+		const spent = await authorizationCodeToken(fields({ authorizationCode: code })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
 		expect(spent.message).toMatch(/^Exchanging the Genesys authorization code failed: HTTP 400; Genesys says invalid_grant: .*; the authorization code was used already or has expired, or the sign-in was revoked: sign in again and paste the new code$/);
 		expect(spent.message).not.toContain(code);
 
-		const revoked = await authorizationCodeToken(fields({ refreshToken: 'no-such-refresh-token' })).catch((e: unknown) => e as Error);
+		const revoked = await authorizationCodeToken(fields({ refreshToken: 'no-such-refresh-token' })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
 		expect(revoked.message).toMatch(/^Refreshing the Genesys token failed: HTTP 400; .*sign in again and paste the new code$/);
 
-		const wrongKey = await authorizationCodeToken(fields({ apiKey: 'wrong-key', authorizationCode: await signInInBrowser() })).catch((e: unknown) => e as Error);
+		const wrongKey = await authorizationCodeToken(fields({ apiKey: 'wrong-key', authorizationCode: await signInInBrowser() })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
 		expect(wrongKey.message).toMatch(/HTTP 403.*check the API key/);
 		for (const error of [notSignedIn, spent, revoked, wrongKey]) for (const secret of [...secrets, 'no-such-refresh-token', 'wrong-key']) expect(error.message).not.toContain(secret);
 	});
