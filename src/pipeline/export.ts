@@ -304,7 +304,16 @@ async function* plainRecords(
 		throw error;
 	}
 	if (looksLikeText(head)) {
+		const before = { records: stats.records, skipped: stats.skipped };
 		yield* parseJsonLines(stream, { source: source.name, ...lineOptions(options) }, stats);
+		// Skipping bad lines is for a few bad records, not for a file none of whose lines is one (a
+		// PEM file, a CSV, a log): that is refused rather than passed on as an export without records.
+		if (stats.records === before.records && stats.skipped > before.skipped) {
+			const first = before.skipped === 0 && stats.firstSkipped ? ` (the first: ${stats.firstSkipped})` : '';
+			throw new CxError('JSONL_MALFORMED', `${source.name}: not JSON Lines: none of its ${stats.skipped - before.skipped} non-blank lines is a JSON record${first}`, {
+				where: source.name,
+			});
+		}
 		return;
 	}
 	// Control bytes among the first ones: most likely not JSON Lines at all (a compressed, encrypted

@@ -122,6 +122,14 @@ describe('inputs are what their bytes say', () => {
 		}
 	});
 
+	it('refuses a text file none of whose lines is a record, even when told to skip bad lines (junk before PEM armour)', async () => {
+		const path = join(dir.path, 'junk-then-pem.smime');
+		writeFileSync(path, Buffer.concat([Buffer.from('abc'), readFileSync(renamed['cms.pem'])]));
+		const error = await failure(records([await fileSource(path)], { onError: 'skip' }));
+		expect(error.code).toBe('JSONL_MALFORMED');
+		expect(error.message).toMatch(/^junk-then-pem\.smime: not JSON Lines: none of its \d+ non-blank lines is a JSON record \(the first: junk-then-pem\.smime:1: /);
+	});
+
 	it('still reads JSON Lines whose first line is malformed, skipping it when asked', async () => {
 		const path = join(dir.path, 'first-bad.jsonl');
 		writeFileSync(path, 'not json\n{"a":1}\n');
