@@ -26,7 +26,7 @@
  * directory and say more. A mismatch in the data itself is an EntryDataFailure.
  */
 import { crc32, createInflateRaw, inflateRawSync, type InflateRaw, type ZlibOptions } from 'node:zlib';
-import { LOCAL_HEADER_SIZE, Malformed, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_SPANNING, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, U32_MAX, describeName, parseExtraFields } from './format';
+import { LOCAL_HEADER_SIZE, Malformed, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_SPANNING, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, U32_MAX, describeName, parseExtraFields, sortedIndexOf } from './format';
 
 /** Signatures that may follow the last entry: the central directory, the end records, PK\6\8 and PK\5\5. */
 const ARCHIVE_END_SIGNATURES = new Set([SIG_CENTRAL, SIG_EOCD, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, 0x08064b50, 0x05054b50]);
@@ -740,18 +740,8 @@ class Records {
 	}
 
 	find(offset: number): CheckedData | undefined {
-		let lo = 0;
-		let hi = this.count - 1;
-		while (lo <= hi) {
-			const mid = (lo + hi) >>> 1;
-			const value = this.offsets[mid];
-			if (value === offset) {
-				if (this.filled[mid] !== 1) return undefined;
-				return { crc32: this.crcs[mid], compressedSize: this.compressed[mid], uncompressedSize: this.uncompressed[mid] };
-			}
-			if (value < offset) lo = mid + 1;
-			else hi = mid - 1;
-		}
-		return undefined;
+		const i = sortedIndexOf(this.offsets, this.count, offset);
+		if (i < 0 || this.filled[i] !== 1) return undefined;
+		return { crc32: this.crcs[i], compressedSize: this.compressed[i], uncompressedSize: this.uncompressed[i] };
 	}
 }

@@ -380,3 +380,17 @@ export function describeName(name: Buffer): string {
 	if (text.length > 120) text = `${text.slice(0, 117)}...`;
 	return JSON.stringify(text);
 }
+
+/** Where `value` stands among the first `count` values of `sorted` (increasing), or -1. */
+export function sortedIndexOf(sorted: Float64Array, count: number, value: number): number {
+	let lo = 0;
+	let hi = count - 1;
+	while (lo <= hi) {
+		const mid = (lo + hi) >>> 1;
+		const at = sorted[mid];
+		if (at === value) return mid;
+		if (at < value) lo = mid + 1;
+		else hi = mid - 1;
+	}
+	return -1;
+}

@@ -57,6 +57,7 @@ import {
 	writeEndRecords,
 	type CentralEntry,
 	type Zip64Eocd,
+	sortedIndexOf,
 } from './format';
 import { EntryChecker, EntryDataFailure } from './entryCheck';
 import { baseName, missingPartsMessage, parsePartName } from './parts';
@@ -569,25 +570,16 @@ class LocalHeaderIndex {
 
 	/** The local header indexed at `offset`, if any (offsets are recorded in increasing order). */
 	find(offset: number): LocalHeader | undefined {
-		let lo = 0;
-		let hi = this.count - 1;
-		while (lo <= hi) {
-			const mid = (lo + hi) >>> 1;
-			const value = this.offsets[mid];
-			if (value === offset) {
-				const f = mid * 3;
-				return {
-					flags: this.fields[f] & 0xffff,
-					method: this.fields[f] >>> 16,
-					crc32: this.fields[f + 1],
-					nameLength: this.fields[f + 2] & 0xffff,
-					extraLength: this.fields[f + 2] >>> 16,
-				};
-			}
-			if (value < offset) lo = mid + 1;
-			else hi = mid - 1;
-		}
-		return undefined;
+		const i = sortedIndexOf(this.offsets, this.count, offset);
+		if (i < 0) return undefined;
+		const f = i * 3;
+		return {
+			flags: this.fields[f] & 0xffff,
+			method: this.fields[f] >>> 16,
+			crc32: this.fields[f + 1],
+			nameLength: this.fields[f + 2] & 0xffff,
+			extraLength: this.fields[f + 2] >>> 16,
+		};
 	}
 }
 
