@@ -230,7 +230,11 @@ async function download(this: IExecuteFunctions, itemIndex: number, client: Conn
 		const items: INodeExecutionData[] = [];
 		const max = Number(this.getNodeParameter('maxRows', itemIndex, 0)) || Infinity;
 		for await (const entry of zipEntries(zipPath)) {
-			if (entry.isDirectory || !/\.(csv|txt)$/i.test(entry.name)) continue;
+			if (entry.isDirectory) continue;
+			if (!/\.(csv|txt)$/i.test(entry.name)) {
+				await entry.check(); // a name that differs in the local header must not hide rows
+				continue;
+			}
 			if (output === 'csv') {
 				const field = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 				const binary = await this.helpers.prepareBinaryData(await entry.open(), entry.name.split('/').pop() ?? entry.name, 'text/csv');

@@ -35,9 +35,24 @@ export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown'
 	}
 	if (looksLikeDerContentInfo(head)) return 'cms';
 	const text = Buffer.from(head.subarray(0, 512)).toString('latin1');
-	if (/^\s*-----BEGIN (PKCS7|CMS)-----/.test(text)) return 'cms';
+	const armour = pemStart(text);
+	if (armour && (armour.label === 'PKCS7' || armour.label === 'CMS')) return 'cms';
 	if (/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(text.split(/\r?\n\r?\n/)[0] ?? '')) return 'cms';
 	return 'unknown';
+}
+
+/**
+ * Where PEM armour starts: the first line that opens with `-----BEGIN <label>-----`. Only text may
+ * come before it: RFC 7468 lets explanatory text precede the armour (openssl skips it too), and a
+ * line starting with "-" can begin neither JSON Lines nor a MIME header.
+ */
+function pemStart(text: string): { label: string; at: number; length: number } | undefined {
+	const m = /(?:^|\n)[ \t\r]*(-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n)/.exec(text);
+	if (!m) return undefined;
+	const at = m.index + m[0].length - m[1].length;
+	// eslint-disable-next-line no-control-regex
+	if (/[\x00-\x08\x0b\x0e-\x1f\x7f]/.test(text.slice(0, at))) return undefined;
+	return { label: m[2], at, length: m[1].length };
 }
 
 function describeStart(head: Buffer): string {
@@ -209,12 +224,13 @@ export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8
 	}
 
 	const headText = head.toString('latin1');
-	const pem = /^\s*-----BEGIN ([A-Z0-9 ]+)-----\r?\n/.exec(headText);
+	const pem = pemStart(headText);
 	if (pem) {
-		if (pem[1] !== 'PKCS7' && pem[1] !== 'CMS') {
-			throw new CxError('CMS_FORMAT', `${source}: a PEM "${pem[1]}" block, not an encrypted message (BEGIN PKCS7 or BEGIN CMS)`);
+		if (pem.label !== 'PKCS7' && pem.label !== 'CMS') {
+			throw new CxError('CMS_FORMAT', `${source}: a PEM "${pem.label}" block, not an encrypted message (BEGIN PKCS7 or BEGIN CMS)`);
 		}
-		yield* decodeBase64Body(head.subarray(pem[0].length), rest(), source, pem[0].length, true);
+		const bodyAt = pem.at + pem.length;
+		yield* decodeBase64Body(head.subarray(bodyAt), rest(), source, bodyAt, true);
 		return;
 	}
 
@@ -301,7 +317,8 @@ async function* decodeBase64Body(
 		const decoded = handle(chunk);
 		if (decoded.length > 0) yield decoded;
 	}
-	if (pem && !/^-----END (PKCS7|CMS)-----\s*$/.test(endLine)) {
+	// Text may follow the END line (RFC 7468), as it may precede BEGIN.
+	if (pem && !/^-----END (PKCS7|CMS)-----[ \t]*(\r?\n|$)/.test(endLine)) {
 		if (!sawEnd || /^-*(E(N(D( [A-Z0-9]*-*)?)?)?)?$/.test(endLine)) {
 			throw new CxError('CMS_TRUNCATED', `${source}: the PEM block has no complete END line; the file was cut short — download it again`);
 		}

@@ -395,7 +395,12 @@ async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: 
 	const zip = await openZipFile(group, options);
 	try {
 		for await (const entry of zipEntries(zip.path, options.limits)) {
-			if (entry.isDirectory || !(options.entryFilter ?? isRecordsEntry)(entry.name)) continue;
+			if (entry.isDirectory || !(options.entryFilter ?? isRecordsEntry)(entry.name)) {
+				// Skipped by name, so its local header must give the same name: a zip whose two
+				// directories disagree would otherwise lose records without a word.
+				await entry.check();
+				continue;
+			}
 			yield* parseJsonLines(await entry.open(), { source: entry.name, ...lineOptions(options) }, stats);
 		}
 	} finally {

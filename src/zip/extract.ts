@@ -112,6 +112,12 @@ export interface ZipEntry {
 	 * asking for the next one, or at least before it finishes).
 	 */
 	open(): Promise<Readable>;
+	/**
+	 * Checks the entry's local header against the central directory without reading its data
+	 * (ZIP_FORMAT when they disagree). `open` does the same; call this for entries a consumer
+	 * skips, so that a name that differs between the two cannot hide data from one kind of reader.
+	 */
+	check(): Promise<void>;
 }
 
 /**
@@ -966,23 +972,11 @@ function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, labe
 		crc32: item.crc32,
 		isDirectory: item.isDirectory,
 		lastModified: new Date(item.lastModified),
+		check: async () => {
+			await checkedLocalHeader(reader, item, fileSize, label);
+		},
 		open: async () => {
-			let local: { rawName: string; compressionMethod: number; dataStart: number };
-			try {
-				local = await readLocalHeader(reader, item, fileSize);
-			} catch (error) {
-				throw zipError(label, error, name);
-			}
-			if (local.rawName !== item.rawName) {
-				throw new CxError(
-					'ZIP_FORMAT',
-					`${label}: entry ${shownName(name)} is named ${shownName(local.rawName)} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
-					{ where: name },
-				);
-			}
-			if (local.compressionMethod !== item.compressionMethod) {
-				throw new CxError('ZIP_FORMAT', `${label}: entry ${shownName(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
-			}
+			const local = await checkedLocalHeader(reader, item, fileSize, label);
 			// The compressed bytes, exactly compressedSize of them. A small entry's come from the
 			// reader's block (usually already read with its local header: no file opened per entry);
 			// a larger one streams in large chunks: inflate throughput depends on the input chunk
@@ -1004,6 +998,31 @@ function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, labe
 			return Readable.from(verified(chunks, ctx), { objectMode: false, highWaterMark: 64 * 1024 });
 		},
 	};
+}
+
+/**
+ * The entry's local header, once it agrees with the central directory (name, method): yauzl and
+ * we read the central directory, streaming readers the local headers.
+ */
+async function checkedLocalHeader(reader: BlockReader, item: CheckedEntry, fileSize: number, label: string): Promise<{ dataStart: number }> {
+	const { name } = item;
+	let local: { rawName: string; compressionMethod: number; dataStart: number };
+	try {
+		local = await readLocalHeader(reader, item, fileSize);
+	} catch (error) {
+		throw zipError(label, error, name);
+	}
+	if (local.rawName !== item.rawName) {
+		throw new CxError(
+			'ZIP_FORMAT',
+			`${label}: entry ${shownName(name)} is named ${shownName(local.rawName)} in its local header: the central directory and the local header disagree (corrupt, or made to fool one kind of reader)`,
+			{ where: name },
+		);
+	}
+	if (local.compressionMethod !== item.compressionMethod) {
+		throw new CxError('ZIP_FORMAT', `${label}: entry ${shownName(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
+	}
+	return local;
 }
 
 /** The uncompressed bytes: stored data as is, deflate through zlib. */

@@ -37,6 +37,11 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
+/** A PEM message between lines of text, as people paste it into a file. */
+function withText(pem: Buffer): Buffer {
+	return Buffer.concat([Buffer.from('Export of 2026-11-28, Contact History\r\nencrypted for alice\n\n'), pem, Buffer.from('\n-- sent by the nightly job\n')]);
+}
+
 function encrypt(args: string[], recipients: Recipient[] = [alice]): Buffer {
 	return openssl([...args, '-binary', '-in', plainPath, ...recipients.map((r) => r.certPath)]);
 }
@@ -77,6 +82,7 @@ describe('input formats', () => {
 		['S/MIME with CRLF line ends', () => Buffer.from(encrypt(['smime', '-encrypt', '-aes256']).toString('latin1').replace(/\n/g, '\r\n'), 'latin1')],
 		['PEM BEGIN PKCS7', () => encrypt(['smime', '-encrypt', '-aes256', '-outform', 'PEM'])],
 		['PEM BEGIN CMS', () => encrypt(['cms', '-encrypt', '-aes256', '-outform', 'PEM'])],
+		['PEM with explanatory text before and after it (RFC 7468)', () => withText(encrypt(['cms', '-encrypt', '-aes256', '-outform', 'PEM']))],
 		['DER, definite lengths', () => encrypt(['cms', '-encrypt', '-aes256', '-outform', 'DER'])],
 		['BER, indefinite lengths and constructed OCTET STRING (cms -stream)', () => encrypt(['cms', '-encrypt', '-aes256', '-stream', '-outform', 'DER'])],
 		['S/MIME carrying streamed BER (cms -stream, SMIME)', () => encrypt(['cms', '-encrypt', '-aes128', '-stream', '-outform', 'SMIME'])],
@@ -90,6 +96,16 @@ describe('input formats', () => {
 			expect((await decryptBuffer(message, key, 7)).equals(plaintext)).toBe(true);
 		});
 	}
+
+	it('reads PEM after explanatory text as openssl does, and refuses PEM after binary bytes', async () => {
+		const message = withText(encrypt(['cms', '-encrypt', '-aes256', '-outform', 'PEM']));
+		const path = writeFile(dir.path, 'with-text.pem', message);
+		expect(openssl(['cms', '-decrypt', '-binary', '-inform', 'PEM', '-in', path, '-inkey', alice.keyPath]).equals(plaintext)).toBe(true);
+		const key = loadDecryptionKey({ key: alice.key });
+		expect((await decryptBuffer(message, key)).equals(plaintext)).toBe(true);
+		const binary = Buffer.concat([Buffer.from([0x00, 0x01, 0x0a]), message]);
+		expect((await failure(decryptBuffer(binary, key))).code).toBe('CMS_FORMAT');
+	});
 
 	it('decrypts an empty message', async () => {
 		const empty = writeFile(dir.path, 'empty.bin', '');

@@ -30,6 +30,14 @@ describe('sniff', () => {
 		expect(sniff(openssl(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', input, '-outform', 'DER', alice.certPath]))).toBe('cms');
 	});
 
+	it('knows PEM armour after lines of explanatory text, not after binary bytes nor a PEM key', () => {
+		const input = writeFile(dir.path, 'plain-pem.bin', randomBytes(500));
+		const pem = openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', input, '-outform', 'PEM', alice.certPath]);
+		expect(sniff(Buffer.concat([Buffer.from('Contact History export\n\n'), pem]))).toBe('cms');
+		expect(sniff(Buffer.concat([Buffer.from('\x00\x02junk\n'), pem]))).toBe('unknown');
+		expect(sniff(Buffer.concat([Buffer.from('text\n'), alice.key]))).toBe('unknown');
+	});
+
 	it('does not take arbitrary bytes that start with 0x30 for a message (10,000 random heads)', () => {
 		for (let i = 0; i < 10_000; i++) {
 			const head = randomBytes(16);

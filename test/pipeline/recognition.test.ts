@@ -16,6 +16,7 @@ import { LARGEST_CENTRAL_DIRECTORY_BYTES } from '../../src/zip';
 import { missingPartsMessage } from '../../src/zip/parts';
 import { makeExport, type ExportFixture } from '../helpers/exportFixture';
 import { failure } from '../helpers/failure';
+import { listCentralDirectory } from '../helpers/zipTools';
 import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
 
 const dir = tempDir('cx-recognition-');
@@ -68,6 +69,18 @@ const partsOf = (fixture: ExportFixture, encrypted: boolean) => (encrypted ? fix
 describe('inputs are what their bytes say', () => {
 	it.each(['x.p7m', 'aes256.smime', 'cms.pem', 'message.der'])('reads the records of a whole encrypted zip named %s', async (name) => {
 		expect(await records([await fileSource(renamed[name])])).toEqual(whole.records);
+	});
+
+	it('refuses a zip whose central directory names a records entry differently than its local header (no records lost without a word)', async () => {
+		const data = readFileSync(whole.plainParts[0]);
+		const entry = listCentralDirectory(data).find((e) => e.name.startsWith('Contact-'))!;
+		const hidden = Buffer.from(data);
+		hidden.write('k', entry.centralAt + 46 + entry.nameLength - 4); // ".json" → ".kson" in the central directory only
+		const path = join(dir.path, 'hidden-entry.zip');
+		writeFileSync(path, hidden);
+		const error = await failure(records([await fileSource(path)], { onError: 'skip' }));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toContain(`entry "${entry.name.replace(/json$/, 'kson')}" is named "${entry.name}" in its local header`);
 	});
 
 	it('extracts a whole encrypted zip whatever its name', async () => {
