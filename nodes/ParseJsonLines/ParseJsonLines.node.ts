@@ -3,10 +3,12 @@ import {
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
+	type INode,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { constants } from 'node:buffer';
 import { recordKindForEntry, validateRecord } from '../../src/jsonl/schemas';
 import type { LimitName } from '../../src/limits';
 import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/records';
@@ -37,6 +39,31 @@ export function flattenAllAttributes(record: IDataObject): IDataObject {
 	return flat;
 }
 
+/**
+ * The records' lines as one string, each followed by a line break. One n8n field holds one V8
+ * string, so more than V8's longest string is refused (long before that, a chunk is the better
+ * unit: Record Chunks cut at 16 MiB by default).
+ */
+async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, itemIndex: number): Promise<string> {
+	const parts: Buffer[] = [];
+	let bytes = 0;
+	for await (const record of records) {
+		bytes += record.raw.length + 1;
+		if (bytes > MAX_TEXT_BYTES) {
+			throw new NodeOperationError(node, `The records of item ${itemIndex} make more than ${MAX_TEXT_BYTES} bytes of text, more than one field can hold`, {
+				itemIndex,
+				description: 'Cut them into Record Chunks first (Output: Record Chunks), then turn each chunk into text',
+			});
+		}
+		parts.push(record.raw, NEWLINE);
+	}
+	return Buffer.concat(parts, bytes).toString('utf8');
+}
+
+const NEWLINE = Buffer.from('\n');
+/** V8's longest string, in UTF-16 code units: at most as many as the UTF-8 bytes behind it. */
+const MAX_TEXT_BYTES = Math.min(constants.MAX_STRING_LENGTH, 1024 ** 3);
+
 export class ParseJsonLines implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Parse JSON Lines',
@@ -44,7 +71,7 @@ export class ParseJsonLines implements INodeType {
 		icon: { light: 'file:parseJsonLines.svg', dark: 'file:parseJsonLines.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{($parameter["output"] === "chunks" ? "chunks from " : "from ") + $parameter["binaryPropertyName"]}}',
+		subtitle: '={{({ chunks: "chunks from ", text: "text from " }[$parameter["output"]] ?? "from ") + $parameter["binaryPropertyName"]}}',
 		description: 'Turn JSON Lines files, or zips of them (Genesys contact history exports), into one item per record',
 		defaults: { name: 'Parse JSON Lines' },
 		usableAsTool: true,
@@ -66,8 +93,23 @@ export class ParseJsonLines implements INodeType {
 				options: [
 					{ name: 'Records', value: 'records', description: 'One item per record: for CRMs, sheets and runs of up to about 100,000 records' },
 					recordChunksOutput,
+					{
+						name: 'JSON Lines Text',
+						value: 'text',
+						description:
+							"The input item with its records added as one text field of JSON Lines (each line checked): for a database to load a record chunk in one statement, e.g. PostgreSQL's string_to_table(…)::jsonb",
+					},
 				],
 				default: 'records',
+			},
+			{
+				displayName: 'Put Text in Field',
+				name: 'textField',
+				type: 'string',
+				default: 'lines',
+				displayOptions: { show: { output: ['text'] } },
+				hint: 'The input item\'s fields are kept; its binary data is not passed on',
+				description: 'The field to hold the records as JSON Lines text (one record per line, each ending with a line break)',
 			},
 			...chunkProperties({ output: ['chunks'] }),
 			{
@@ -165,9 +207,9 @@ export class ParseJsonLines implements INodeType {
 			const firstProduced = records.length;
 			const firstError = errors.length;
 			try {
-				const output = this.getNodeParameter('output', itemIndex, 'records') as 'records' | 'chunks';
-				// Chunks pass each line's bytes on: checked by the byte scanner, not built as objects (unless validated).
-				const lazyValues = output === 'chunks' && options.validate !== true;
+				const output = this.getNodeParameter('output', itemIndex, 'records') as 'records' | 'chunks' | 'text';
+				// Chunks and text pass each line's bytes on: checked by the byte scanner, not built as objects (unless validated).
+				const lazyValues = output !== 'records' && options.validate !== true;
 				const names = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
 				const entries = String(options.entries ?? '').trim();
 				const entryFilter = entries === '' ? isRecordsEntry : globMatcher(entries);
@@ -211,6 +253,10 @@ export class ParseJsonLines implements INodeType {
 						chunk.pairedItem = pairedItem;
 						records.push(chunk);
 					}
+				} else if (output === 'text') {
+					const field = String(this.getNodeParameter('textField', itemIndex, 'lines')).trim() || 'lines';
+					const text = await jsonLinesText(wanted, node, itemIndex);
+					records.push({ json: { ...items[itemIndex].json, [field]: text }, pairedItem });
 				} else {
 					for await (const record of wanted) {
 						let json = record.value as IDataObject;
@@ -221,7 +267,7 @@ export class ParseJsonLines implements INodeType {
 				}
 				if (onError === 'skip' && stats.skipped > 0 && records.length > firstProduced) {
 					const last = records[records.length - 1];
-					last.json = output === 'chunks'
+					last.json = output !== 'records'
 						? { ...last.json, skippedLines: stats.skipped, firstSkipped: stats.firstSkipped ?? null }
 						: { ...last.json, _skippedLines: stats.skipped, _firstSkipped: stats.firstSkipped ?? null };
 				}

@@ -110,6 +110,35 @@ describe('Parse JSON Lines at real size', () => {
 		expect(records[99_999].json).toEqual(JSON.parse(line(100_004)));
 	}, 120_000);
 
+	it('turns each gzipped chunk into JSON Lines text (the chunk\'s plain bytes), keeping the chunk\'s fields, for a one-statement load', async () => {
+		const h = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', gzipChunks: true, outputBinaryPropertyName: 'chunk' } });
+		const [chunks] = await h.execute([await fileItem(h, big, 'Interaction-1.json')]);
+		expect(chunks).toHaveLength(30);
+		const text = await harness({ nodeType: new ParseJsonLines(), parameters: { binaryPropertyName: 'chunk', output: 'text' }, binaryDir: h.binary.dir });
+		const [out] = await text.execute(chunks);
+		expect(out).toHaveLength(30);
+		let joined = '';
+		for (let i = 0; i < 30; i++) {
+			expect(out[i].binary).toBeUndefined();
+			expect(out[i].pairedItem).toEqual({ item: i });
+			const { lines, ...fields } = out[i].json;
+			expect(fields).toEqual(chunks[i].json);
+			expect(lines).toBe(await chunkText(h, chunks[i], 'chunk'));
+			joined += lines as string;
+		}
+		expect(joined).toBe(big.toString('utf8'));
+
+		const lines = Array.from({ length: 5 }, (_, i) => line(i));
+		lines[3] = '{"IXNID": "x", oops}';
+		const broken = Buffer.from(`${lines.join('\r\n')}\r\n`);
+		const named = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'text', textField: 'body' } });
+		await expect(named.execute([await fileItem(named, broken, 'Contact-1.jsonl')])).rejects.toThrow(/Contact-1\.jsonl:4: /);
+		const skipping = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'text', textField: 'body', options: { onError: 'skip' } } });
+		const [skipped] = await skipping.execute([{ ...(await fileItem(skipping, broken, 'Contact-1.jsonl')), json: { batch: 7 } }]);
+		expect(skipped).toHaveLength(1);
+		expect(skipped[0].json).toMatchObject({ batch: 7, body: `${[0, 1, 2, 4].map(line).join('\n')}\n`, skippedLines: 1 });
+	}, 120_000);
+
 	it('ends chunks at Max Chunk Size (MiB) too, and refuses a size that is not positive', async () => {
 		const text = Buffer.from(`${Array.from({ length: 50 }, (_, i) => line(i)).join('\n')}\n`);
 		const h = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', maxChunkMiB: 1024 / (1024 * 1024) } });
