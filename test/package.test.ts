@@ -3,6 +3,7 @@
  * dist/, exports a class of the file's name with the internal name users' workflows depend on,
  * and brings its icons and codex file; nothing in nodes/ or credentials/ is left unlisted.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,5 +77,13 @@ describe('the package as n8n loads it', () => {
 	it('keeps n8n-workflow a peer dependency and ships dist', () => {
 		expect(pkg.peerDependencies?.['n8n-workflow']).toBeDefined();
 		expect(pkg.files).toContain('dist');
+	});
+
+	it('packs its licence and readme, and no source maps (they would point at .ts files it does not ship)', () => {
+		const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+		const paths = packed.files.map((f) => f.path);
+		expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'bin/cx-export.js', 'dist/src/index.js']));
+		expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
+		expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
 	});
 });
