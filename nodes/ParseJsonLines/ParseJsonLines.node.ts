@@ -19,6 +19,7 @@ import { chunkItems, chunkParameters, chunkProperties, recordChunksOutput, slice
 import { toNodeError } from '../shared/errors';
 import { errorItem } from '../shared/items';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
+import { addHints, addTally, markSkipped, recordHints, skippedOnItemOption, type RecordTally } from '../shared/recordReport';
 
 type OnError = 'fail' | 'skip' | 'output';
 
@@ -44,10 +45,12 @@ export function flattenAllAttributes(record: IDataObject): IDataObject {
  * string, so more than V8's longest string is refused (long before that, a chunk is the better
  * unit: Record Chunks cut at 16 MiB by default).
  */
-async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, itemIndex: number): Promise<string> {
+async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, itemIndex: number): Promise<{ text: string; count: number }> {
 	const parts: Buffer[] = [];
 	let bytes = 0;
+	let count = 0;
 	for await (const record of records) {
+		count++;
 		bytes += record.raw.length + 1;
 		if (bytes > MAX_TEXT_BYTES) {
 			throw new NodeOperationError(node, `The records of item ${itemIndex} make more than ${MAX_TEXT_BYTES} bytes of text, more than one field can hold`, {
@@ -57,7 +60,7 @@ async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, it
 		}
 		parts.push(record.raw, NEWLINE);
 	}
-	return Buffer.concat(parts, bytes).toString('utf8');
+	return { text: Buffer.concat(parts, bytes).toString('utf8'), count };
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -157,11 +160,12 @@ export class ParseJsonLines implements INodeType {
 						type: 'options',
 						options: [
 							{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the file and line' },
-							{ name: 'Skip', value: 'skip', description: 'Leave them out; the last record counts them in _skippedLines' },
+							{ name: 'Skip', value: 'skip', description: 'Leave them out; a hint on the output counts them' },
 							{ name: 'Send to Errors Output', value: 'output', description: 'A second output gets one item per bad line: source, line and reason' },
 						],
 						default: 'fail',
 					},
+					skippedOnItemOption,
 					...limitOptions(PARSE_LIMITS),
 					{
 						displayName: 'Max Records',
@@ -196,6 +200,7 @@ export class ParseJsonLines implements INodeType {
 		const records: INodeExecutionData[] = [];
 		const errors: INodeExecutionData[] = [];
 		let errorOutput = false;
+		const total: RecordTally = { records: 0, skipped: 0 };
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
@@ -217,6 +222,7 @@ export class ParseJsonLines implements INodeType {
 				const skip = Math.max(0, Number(options.skipRecords ?? 0));
 				const limits = limitsFromOptions(this, itemIndex, options, PARSE_LIMITS);
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+				const tally: RecordTally = { records: 0, skipped: 0 };
 				const badLine = (bad: SkippedLine) => {
 					if (onError === 'output') errors.push({ json: { source: bad.source, line: bad.line, reason: bad.reason, message: bad.message }, pairedItem });
 				};
@@ -252,11 +258,14 @@ export class ParseJsonLines implements INodeType {
 					for (const chunk of chunks) {
 						chunk.pairedItem = pairedItem;
 						records.push(chunk);
+						tally.records += Number(chunk.json.records);
 					}
+					tally.chunks = chunks.length;
 				} else if (output === 'text') {
 					const field = String(this.getNodeParameter('textField', itemIndex, 'lines')).trim() || 'lines';
-					const text = await jsonLinesText(wanted, node, itemIndex);
+					const { text, count } = await jsonLinesText(wanted, node, itemIndex);
 					records.push({ json: { ...items[itemIndex].json, [field]: text }, pairedItem });
+					tally.records = count;
 				} else {
 					for await (const record of wanted) {
 						let json = record.value as IDataObject;
@@ -264,13 +273,14 @@ export class ParseJsonLines implements INodeType {
 						if (options.includeSource === true) json = { ...json, _source: record.source, _line: record.line };
 						records.push({ json, pairedItem });
 					}
+					tally.records = records.length - firstProduced;
 				}
-				if (onError === 'skip' && stats.skipped > 0 && records.length > firstProduced) {
-					const last = records[records.length - 1];
-					last.json = output !== 'records'
-						? { ...last.json, skippedLines: stats.skipped, firstSkipped: stats.firstSkipped ?? null }
-						: { ...last.json, _skippedLines: stats.skipped, _firstSkipped: stats.firstSkipped ?? null };
+				if (onError === 'skip') {
+					tally.skipped = stats.skipped;
+					tally.firstSkipped = stats.firstSkipped;
 				}
+				if (options.skippedOnLastItem === true && records.length > firstProduced) markSkipped(records, tally, output === 'records' ? 'record' : 'chunk');
+				addTally(total, tally);
 			} catch (error) {
 				records.length = firstProduced;
 				errors.length = firstError;
@@ -279,6 +289,7 @@ export class ParseJsonLines implements INodeType {
 				records.push(errorItem(nodeError, itemIndex));
 			}
 		}
+		addHints(this, recordHints(total));
 		return errorOutput ? [records, errors] : [records];
 	}
 }

@@ -19,6 +19,7 @@ import { zipEntries } from '../../src/zip/extract';
 import { parsePartName } from '../../src/zip/parts';
 import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';
 import { chunkItems, sliceRecords } from './chunkOutput';
+import { addHints, markSkipped, recordHints, type RecordTally } from './recordReport';
 
 export type ExportOutput = 'files' | 'zip' | 'extracted' | 'records' | 'chunks';
 
@@ -41,6 +42,8 @@ export interface OutputOptions {
 	limits?: Partial<PipelineLimits>;
 	/** Merged zip: check every entry's CRC-32 while reassembling (default true). */
 	verify?: boolean;
+	/** Records and chunks: also put the skipped lines on the last item (they are always a hint). */
+	skippedOnLastItem?: boolean;
 }
 
 export function mimeTypeFor(name: string): string {
@@ -116,6 +119,7 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					const { binary, size } = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
 					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size }, binary: { [options.binaryPropertyName]: binary } });
 					await rm(path, { force: true });
+					addHints(context, [{ type: 'info', location: 'outputPane', message: `${exportName}.zip: ${group.length === 1 ? '1 file' : `${group.length} parts merged`}, ${size.toLocaleString('en-US')} bytes${options.verify === false ? '' : ', every entry\'s CRC-32 checked'}` }]);
 				}
 				break;
 			}
@@ -144,11 +148,13 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 							binary: { [options.binaryPropertyName]: binary },
 						};
 					});
+					const first = items.length;
 					try {
 						for await (const item of written) items.push(item);
 					} finally {
 						await zip.close();
 					}
+					addHints(context, [{ type: 'info', location: 'outputPane', message: `${exportName}: ${(items.length - first).toLocaleString('en-US')} files from ${group.length === 1 ? '1 file' : `${group.length} parts`}, each checked (size, CRC-32)` }]);
 				}
 				break;
 			}
@@ -165,11 +171,9 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					items.push({ json: { ...extra, ...json } });
 					if (items.length >= max) break;
 				}
-				if (stats.skipped > 0 && items.length > 0) {
-					// Reported on the last item: how many malformed lines the skip policy dropped, and the first reason.
-					items[items.length - 1].json._skippedLines = stats.skipped;
-					items[items.length - 1].json._firstSkipped = stats.firstSkipped ?? null;
-				}
+				const tally: RecordTally = { records: items.length, skipped: stats.skipped, firstSkipped: stats.firstSkipped };
+				if (options.skippedOnLastItem === true) markSkipped(items, tally, 'record');
+				addHints(context, recordHints(tally));
 				break;
 			}
 			case 'chunks': {
@@ -183,11 +187,13 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					binaryPropertyName: options.binaryPropertyName,
 					extra,
 				});
-				for (const item of chunks) items.push(item);
-				if (stats.skipped > 0 && items.length > 0) {
-					items[items.length - 1].json.skippedLines = stats.skipped;
-					items[items.length - 1].json.firstSkipped = stats.firstSkipped ?? null;
+				const tally: RecordTally = { records: 0, skipped: stats.skipped, firstSkipped: stats.firstSkipped, chunks: chunks.length };
+				for (const item of chunks) {
+					items.push(item);
+					tally.records += Number(item.json.records);
 				}
+				if (options.skippedOnLastItem === true) markSkipped(items, tally, 'chunk');
+				addHints(context, recordHints(tally));
 				break;
 			}
 			default:

@@ -133,7 +133,7 @@ describe('Parse JSON Lines at real size', () => {
 		const broken = Buffer.from(`${lines.join('\r\n')}\r\n`);
 		const named = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'text', textField: 'body' } });
 		await expect(named.execute([await fileItem(named, broken, 'Contact-1.jsonl')])).rejects.toThrow(/Contact-1\.jsonl:4: /);
-		const skipping = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'text', textField: 'body', options: { onError: 'skip' } } });
+		const skipping = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'text', textField: 'body', options: { onError: 'skip', skippedOnLastItem: true } } });
 		const [skipped] = await skipping.execute([{ ...(await fileItem(skipping, broken, 'Contact-1.jsonl')), json: { batch: 7 } }]);
 		expect(skipped).toHaveLength(1);
 		expect(skipped[0].json).toMatchObject({ batch: 7, body: `${[0, 1, 2, 4].map(line).join('\n')}\n`, skippedLines: 1 });
@@ -186,7 +186,14 @@ describe('Parse JSON Lines at real size', () => {
 		const [chunks] = await skipping.execute([await fileItem(skipping, broken, 'Interaction-1.json')]);
 		expect(chunks.map((c) => c.json.records)).toEqual([...Array(29).fill(10_000), 9_999]);
 		expect(chunks[15].json).toMatchObject({ firstLine: 150_002, lastLine: 160_001, records: 10_000 });
-		expect(chunks[29].json).toMatchObject({ skippedLines: 1, firstSkipped: expect.stringMatching(/^Interaction-1\.json:150001: /) });
+		expect(chunks[29].json.skippedLines).toBeUndefined();
+		expect(skipping.hints).toEqual([
+			{ type: 'info', location: 'outputPane', message: '299,999 records in 30 chunks' },
+			{ type: 'warning', location: 'outputPane', message: expect.stringMatching(/^1 malformed line was skipped; the first: Interaction-1\.json:150001: /) },
+		]);
+		const marking = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', options: { onError: 'skip', skippedOnLastItem: true } } });
+		const [marked] = await marking.execute([await fileItem(marking, broken, 'Interaction-1.json')]);
+		expect(marked[29].json).toMatchObject({ skippedLines: 1, firstSkipped: expect.stringMatching(/^Interaction-1\.json:150001: /) });
 	}, 120_000);
 });
 

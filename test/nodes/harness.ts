@@ -36,6 +36,7 @@ import {
 	type INodeParameters,
 	type INodeType,
 	type IWebhookResponseData,
+	type NodeExecutionHint,
 } from 'n8n-workflow';
 
 export interface RecordedRequest {
@@ -246,6 +247,8 @@ export interface Harness {
 	credentials: Record<string, CredentialEntry>;
 	/** The node's workflow static data (`getWorkflowStaticData('node')`), kept between calls as n8n saves it. */
 	staticData: IDataObject;
+	/** The execution hints (`addExecutionHints`) of the last `execute`. */
+	hints: NodeExecutionHint[];
 	execute(items?: INodeExecutionData[]): Promise<INodeExecutionData[][]>;
 	/** One poll of a polling trigger, in `trigger` mode (active workflow) or `manual` mode (test step). */
 	poll(mode?: 'trigger' | 'manual'): Promise<INodeExecutionData[][] | null>;
@@ -345,6 +348,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 	};
 
 	const staticData: IDataObject = {};
+	const hints: NodeExecutionHint[] = [];
 	const workflowId = randomUUID();
 	const baseContext = (items: INodeExecutionData[]) => {
 		const parameter = (name: string, itemIndex: number, fallback?: unknown) => {
@@ -358,6 +362,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		};
 		return {
 			getNode: () => node,
+			addExecutionHints: (...added: NodeExecutionHint[]) => {
+				hints.push(...added);
+			},
 			getWorkflow: () => ({ id: workflowId, name: 'Harness workflow', active: true }),
 			getInputData: () => items,
 			continueOnFail: () => options.continueOnFail === true,
@@ -398,6 +405,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		preAuthentications,
 		credentials,
 		async execute(items = [{ json: {} }]) {
+			hints.length = 0;
 			const context = baseContext(items);
 			const helpers = { ...context.helpers, httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) => httpRequestWithAuthentication.call(context, type, request) };
 			const execute = options.nodeType.execute;
@@ -418,6 +426,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			} as never)) as Array<{ name: string; value: string | number }>;
 		},
 		staticData,
+		hints,
 		async poll(mode = 'trigger') {
 			const poll = options.nodeType.poll;
 			if (!poll) throw new Error(`${description.name} has no poll()`);

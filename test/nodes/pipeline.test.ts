@@ -234,8 +234,14 @@ describe('Parse JSON Lines node', () => {
 
 		const skipped = await parse({ options: { onError: 'skip' } }, (h) => fileItems(h, [path]));
 		expect(skipped.out).toHaveLength(1);
-		expect(skipped.out[0].map((i) => i.json.a)).toEqual([1, 3]);
-		expect(skipped.out[0][1].json._skippedLines).toBe(2);
+		expect(skipped.out[0].map((i) => i.json)).toEqual([{ a: 1 }, { a: 3 }]);
+		expect(skipped.h.hints).toEqual([
+			{ type: 'info', location: 'outputPane', message: '2 records' },
+			{ type: 'warning', location: 'outputPane', message: expect.stringMatching(/^2 malformed lines were skipped; the first: bad\.jsonl:2: /) },
+		]);
+		const marked = await parse({ options: { onError: 'skip', skippedOnLastItem: true } }, (h) => fileItems(h, [path]));
+		expect(marked.out[0][0].json).toEqual({ a: 1 });
+		expect(marked.out[0][1].json).toMatchObject({ a: 3, _skippedLines: 2, _firstSkipped: expect.stringMatching(/^bad\.jsonl:2: /) });
 
 		const routed = await parse({ options: { onError: 'output' } }, (h) => fileItems(h, [path]));
 		expect(routed.out).toHaveLength(2);

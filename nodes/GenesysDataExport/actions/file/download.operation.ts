@@ -9,6 +9,7 @@ import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
+import { skippedOnItemOption } from '../../../shared/recordReport';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { forOperations } from '../common';
 
@@ -84,7 +85,7 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 				type: 'options',
 				options: [
 					{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the file and line' },
-					{ name: 'Skip', value: 'skip', description: 'Leave them out; the last item counts them' },
+					{ name: 'Skip', value: 'skip', description: 'Leave them out; a hint on the output counts them' },
 				],
 				default: 'fail',
 				displayOptions: { show: { '/output': ['records', 'chunks'] } },
@@ -98,6 +99,7 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 				displayOptions: { show: { '/output': ['records', 'chunks'] } },
 				description: 'Stop after this many records (0: all). n8n keeps output items in memory: for large exports use Record Chunks.',
 			},
+			{ ...skippedOnItemOption, displayOptions: { show: { '/output': ['records', 'chunks'] } } },
 			{
 				displayName: 'Include Source',
 				name: 'includeSource',
@@ -167,6 +169,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 			onError: options.onError === 'skip' ? 'skip' : 'fail',
 			maxRecords: Number(options.maxRecords ?? 0),
 			includeSource: options.includeSource === true,
+			skippedOnLastItem: options.skippedOnLastItem === true,
 			extra,
 			tempDir: temp.path,
 			chunks,
