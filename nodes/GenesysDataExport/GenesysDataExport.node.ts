@@ -7,7 +7,7 @@ import { router } from './actions/router';
 import * as run from './actions/run';
 import * as loadOptions from './methods/loadOptions';
 import { smimeKeyTest } from '../shared/smimeKey';
-import { authenticationProperty, genesysCredentials } from '../shared/genesysDescription';
+import { authenticationProperty } from '../shared/genesysDescription';
 
 export class GenesysDataExport implements INodeType {
 	description: INodeTypeDescription = {
@@ -22,8 +22,10 @@ export class GenesysDataExport implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
+		// Written out (the same as genesysCredentials): n8n's linter reads this list literally.
 		credentials: [
-			...genesysCredentials,
+			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
+			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
 			// Shown by resource, not by operation: n8n's editor hides every parameter that the fields a
 			// credential depends on depend on (operation → resource would hide Resource).
 			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { resource: ['file', 'certificate'] } } },
