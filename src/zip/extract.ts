@@ -37,6 +37,7 @@ import { constants as zlibConstants, createInflateRaw, crc32, inflateRawSync } f
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CxError } from '../errors';
 import { formatLimit, raiseAdvice, type LimitName } from '../limits';
+import { SIG_CENTRAL } from './format';
 import { missingPartsMessage } from './parts';
 import { ownerTag, registerPending, removeDeadLeftovers, removeTreeNow, STAGING_DIR_NAME, STAGING_DIR_PREFIX } from '../pipeline/files';
 
@@ -130,7 +131,7 @@ export async function* zipEntries(zipPath: string, limits: Partial<ExtractLimits
 	const label = basename(zipPath);
 	const { zip, reader } = await openZip(zipPath, label);
 	try {
-		const checked = await readDirectory(zip, label, resolved);
+		const checked = await readDirectory(zip, reader, label, resolved);
 		const budget = { total: 0 };
 		for (const item of checked) yield toZipEntry(reader, zipPath, zip.fileSize, label, item, resolved, budget);
 	} finally {
@@ -834,7 +835,7 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
 /** The first pass: every entry of the central directory, checked; nothing inflated. */
-async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits): Promise<CheckedEntry[]> {
+async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, limits: ExtractLimits): Promise<CheckedEntry[]> {
 	if (zip.entryCount > limits.maxEntries) {
 		throw new CxError('ZIP_LIMIT', `${label} has ${zip.entryCount} entries, more than the entry count limit (${limits.maxEntries}); if you trust this file, ${raiseAdvice('maxEntries')}`, { where: label, limit: 'maxEntries' });
 	}
@@ -932,6 +933,26 @@ async function readDirectory(zip: ZipFile, label: string, limits: ExtractLimits)
 				entry.getLastModDate().getTime(),
 			),
 		);
+	}
+
+	// The end record's entry count must be the central directory's: yauzl reads as many entries as
+	// the count says, other tools read the directory to its end. Fewer would hide entries from one
+	// kind of reader (and extract an incomplete export without a word).
+	const cursor = (zip as unknown as { readEntryCursor?: number }).readEntryCursor;
+	if (typeof cursor === 'number' && cursor + 4 <= zip.fileSize) {
+		let next: Buffer;
+		try {
+			next = await reader.readAt(cursor, 4);
+		} catch (error) {
+			throw zipError(label, error);
+		}
+		if (next.readUInt32LE(0) === SIG_CENTRAL) {
+			throw new CxError(
+				'ZIP_FORMAT',
+				`${label}: its end record says it holds ${zip.entryCount} ${zip.entryCount === 1 ? 'entry' : 'entries'}, but its central directory holds more: corrupt, or made to hide entries from some readers`,
+				{ where: label },
+			);
+		}
 	}
 
 	// Overlapping entries: each local header is at least 30 + name bytes before its data.

@@ -196,20 +196,25 @@ export function missingPartsMessage(finalName: string, disks: number, givenNames
 		}
 	}
 	const suffix = final.encrypted ? '.smime' : '';
-	const missing: number[] = [];
-	for (let i = 1; i < disks; i++) if (!present.has(i)) missing.push(i);
-	// Runs of three or more as `first … last`: a set of 40 parts is not listed part by part.
+	// The gaps between the parts given are the missing ones, found without listing every number: a
+	// damaged end record can claim billions of parts. Runs of three or more as `first … last`: a set
+	// of 40 parts is not listed part by part.
+	const name = (index: number) => `${final.exportName}${partName(index)}${suffix}`;
 	const runs: string[] = [];
-	for (let i = 0; i < missing.length; ) {
-		let j = i;
-		while (j + 1 < missing.length && missing[j + 1] === missing[j] + 1) j++;
-		const name = (k: number) => `${final.exportName}${partName(missing[k])}${suffix}`;
-		if (j - i >= 2) runs.push(`${name(i)} … ${name(j)}`);
-		else for (let k = i; k <= j; k++) runs.push(name(k));
-		i = j + 1;
+	let missing = 0;
+	let previous = 0;
+	for (const next of [...[...present].filter((i) => i < disks).sort((a, b) => a - b), disks]) {
+		const first = previous + 1;
+		const last = next - 1;
+		if (last >= first) {
+			missing += last - first + 1;
+			if (last - first >= 2) runs.push(`${name(first)} … ${name(last)}`);
+			else for (let i = first; i <= last; i++) runs.push(name(i));
+		}
+		previous = next;
 	}
 	if (runs.length === 0) return `${intro}: give every part`;
-	const plural = missing.length > 1;
+	const plural = missing > 1;
 	return `${intro}: ${runs.length > 4 ? `${runs.slice(0, 3).join(', ')} and ${runs.length - 3} more` : describeList(runs)} ${plural ? 'are' : 'is'} missing; every part of a split export is needed`;
 }
 

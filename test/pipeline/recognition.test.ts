@@ -176,6 +176,14 @@ describe('inputs are what their bytes say', () => {
 		expect(missingPartsMessage('e.zip', 6, ['e.z02', 'e.zip'])).toContain('but only 2 parts were given: e.z01 and e.z03 … e.z05 are missing');
 		expect(missingPartsMessage('e.zip', 3, ['e.z02', 'e.zip'])).toContain('e.z01 is missing');
 		expect(missingPartsMessage('renamed.bin', 3, ['renamed.bin'])).toContain('give every part (.z01 … .z02 and the final .zip)');
+		expect(missingPartsMessage('e.zip', 9, ['e.z01', 'e.z04', 'e.z06', 'e.z07', 'e.zip'])).toContain('e.z02, e.z03, e.z05 and e.z08 are missing');
+	});
+
+	it('names the missing parts of an end record that claims 2^31 parts in no time, without listing them one by one (found by fuzzing: it crashed the process)', () => {
+		const started = performance.now();
+		const message = missingPartsMessage('e.zip', 2 ** 31, ['e.z03', 'e.zip']);
+		expect(performance.now() - started).toBeLessThan(1000);
+		expect(message).toBe('e.zip is the last part of a split export of 2147483648 parts, but only 2 parts were given: e.z01, e.z02 and e.z04 … e.z2147483647 are missing; every part of a split export is needed');
 	});
 });
 

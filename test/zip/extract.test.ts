@@ -226,6 +226,27 @@ describe('extractTo', () => {
 		expect(error.message).toContain('encrypted');
 	});
 
+	it.each([
+		['fewer', 1],
+		['none', 0],
+	])('refuses a zip whose end record counts %s entries than its central directory holds (found by fuzzing: the others were left out silently)', async (_, count) => {
+		const data = Buffer.from(readFileSync(path('stored.zip')));
+		const eocd = data.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+		expect(data.readUInt16LE(eocd + 10)).toBeGreaterThan(1);
+		data.writeUInt16LE(count, eocd + 8);
+		data.writeUInt16LE(count, eocd + 10);
+		const zipPath = write(`count-${count}.zip`, data);
+		const { outer, dir } = newTarget();
+		const error = await cxError(() => extractTo(zipPath, dir));
+		expect(error.code).toBe('ZIP_FORMAT');
+		expect(error.message).toBe(`count-${count}.zip: its end record says it holds ${count} ${count === 1 ? 'entry' : 'entries'}, but its central directory holds more: corrupt, or made to hide entries from some readers`);
+		expect(tree(outer)).toEqual([]);
+		const listing = await cxError(async () => {
+			for await (const entry of zipEntries(zipPath)) void entry;
+		});
+		expect(listing.code).toBe('ZIP_FORMAT');
+	});
+
 	it('refuses an entry whose local header names it differently than the central directory', async () => {
 		const data = Buffer.from(readFileSync(path('stored.zip')));
 		const c = listCentralDirectory(data).find((e) => e.name === 'c.txt')!;
