@@ -50,7 +50,8 @@ export function recordHints(tally: RecordTally): NodeExecutionHint[] {
 
 /** Adds hints where n8n supports them (every n8n this package supports does; older contexts may not). */
 export function addHints(context: IExecuteFunctions, hints: NodeExecutionHint[]): void {
-	if (hints.length > 0 && typeof context.addExecutionHints === 'function') context.addExecutionHints(...hints);
+	if (typeof context.addExecutionHints !== 'function') return;
+	for (const hint of hints) context.addExecutionHints(hint);
 }
 
 /**
