@@ -50,9 +50,16 @@ function pemStart(text: string): { label: string; at: number; length: number } |
 	const m = /(?:^|\n)[ \t\r]*(-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n)/.exec(text);
 	if (!m) return undefined;
 	const at = m.index + m[0].length - m[1].length;
-	// eslint-disable-next-line no-control-regex
-	if (/[\x00-\x08\x0b\x0e-\x1f\x7f]/.test(text.slice(0, at))) return undefined;
+	for (let i = 0; i < at; i++) if (!isTextByte(text.charCodeAt(i))) return undefined;
 	return { label: m[2], at, length: m[1].length };
+}
+
+/**
+ * Whether a byte can stand in text: anything but the control bytes, save tab, LF, form feed and CR.
+ * JSON has none outside escapes; compressed or encrypted bytes have one in almost every 10.
+ */
+export function isTextByte(b: number): boolean {
+	return !((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) || b === 0x7f);
 }
 
 function describeStart(head: Buffer): string {

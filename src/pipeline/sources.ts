@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { decryptCms, sniff, type DecryptionKey } from '../cms';
+import { isTextByte } from '../cms/armor';
 import { CxError } from '../errors';
 import { EOCD_SIZE, MAX_COMMENT, ZIP64_LOCATOR_SIZE, findEocd, findZip64Locator } from '../zip/format';
 import { missingPartsMessage } from '../zip/parts';
@@ -117,10 +118,7 @@ export async function plaintext(source: ByteSource, options: PlainOptions): Prom
  */
 export function looksLikeText(head: Buffer): boolean {
 	const end = Math.min(head.length, HEAD_BYTES);
-	for (let i = 0; i < end; i++) {
-		const b = head[i];
-		if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return false;
-	}
+	for (let i = 0; i < end; i++) if (!isTextByte(head[i])) return false;
 	return true;
 }
 
