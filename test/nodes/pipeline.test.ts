@@ -135,6 +135,9 @@ describe('Reassemble Export node', () => {
 		writeFileSync(zipPath, bytes);
 		execFileSync('unzip', ['-tq', zipPath]);
 		for (const [name, content] of Object.entries(split.files)) expect(execFileSync('unzip', ['-p', zipPath, name], { maxBuffer: 1 << 28 }).equals(content)).toBe(true);
+		expect(h.hints).toEqual([
+			{ type: 'info', location: 'outputPane', message: `${split.exportName}.zip: ${split.encryptedParts.length} parts merged, ${bytes.length.toLocaleString('en-US')} bytes, every entry's CRC-32 checked` },
+		]);
 	});
 
 	it('groups parts of several exports from several fields and items; extracted files carry path, size and CRC', async () => {
@@ -152,6 +155,12 @@ describe('Reassemble Export node', () => {
 			expect(item.json.crc32).toBe(crc32(content).toString(16).padStart(8, '0'));
 		}
 		expect(byExport(second.exportName)[0].pairedItem).toEqual([{ item: 0 }]);
+		expect(h.hints.map((hint) => hint.message).sort()).toEqual(
+			[
+				`${second.exportName}: ${Object.keys(second.files).length} files from ${second.encryptedParts.length === 1 ? '1 file' : `${second.encryptedParts.length} parts`}, each checked (size, CRC-32)`,
+				`${split.exportName}: ${Object.keys(split.files).length} files from ${split.plainParts.length} parts, each checked (size, CRC-32)`,
+			].sort(),
+		);
 	});
 
 	it('names a missing part; with continue on fail that export becomes an error item and the others still come out', async () => {
