@@ -1,7 +1,8 @@
 /**
  * `npm run bench` part (c): the Decrypt S/MIME and Reassemble Export nodes run as n8n runs them
  * (test/nodes/harness.ts: filesystem binary data mode, streams in and out), on the benchmark's
- * files. Usage: tsx bench/nodes.ts <decrypt|reassemble> <key.pem> <result.json> <file>...
+ * files. Usage: tsx bench/nodes.ts <decrypt|reassemble|chunks> <key.pem> <result.json> <file>...
+ * (`chunks`: Reassemble Export with the Record Chunks output, every chunk read back and hashed.)
  * Writes {seconds, outputBytes, outputSha256} for the node's execution alone to result.json; the
  * caller measures the process's peak RSS.
  */
@@ -20,14 +21,26 @@ const { SmimeDecrypt } = require(join(dist, 'nodes/SmimeDecrypt/SmimeDecrypt.nod
 const { ReassembleExport } = require(join(dist, 'nodes/ReassembleExport/ReassembleExport.node.js')) as { ReassembleExport: new () => INodeType };
 const { SmimeKeyApi } = require(join(dist, 'credentials/SmimeKeyApi.credentials.js')) as { SmimeKeyApi: new () => ICredentialType };
 
+/**
+ * A live heap the size of n8n's (CX_BENCH_BALLAST_MB, default 0): n8n 2.x holds 300–400 MB of
+ * objects, and how often V8 collects and how long each collection takes grow with it.
+ */
+function ballast(): unknown[] {
+	const mb = Number(process.env.CX_BENCH_BALLAST_MB ?? 0);
+	const held: unknown[] = [];
+	for (let i = 0; i < mb * 4096; i++) held.push({ id: i, name: `object ${i}`, list: [i, i + 1, i + 2], nested: { a: i, b: String(i) } });
+	return held;
+}
+
 async function main(): Promise<void> {
+	const held = ballast();
 	const [mode, keyPath, resultPath, ...files] = process.argv.slice(2);
 	const binaryDir = await mkdtemp(join(process.env.CX_BENCH_TMP ?? tmpdir(), 'cx-bench-nodes-'));
 	try {
 		const nodeType = mode === 'decrypt' ? new SmimeDecrypt() : new ReassembleExport();
 		const h = await createHarness({
 			nodeType,
-			parameters: mode === 'decrypt' ? {} : { output: 'zip' },
+			parameters: mode === 'decrypt' ? {} : { output: mode === 'chunks' ? 'chunks' : 'zip' },
 			credentials: { smimeKeyApi: { type: new SmimeKeyApi(), data: { privateKey: readFileSync(keyPath, 'utf8') } } },
 			binaryDir,
 		});
@@ -39,7 +52,9 @@ async function main(): Promise<void> {
 		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 		let outputBytes = 0;
 		const hash = createHash('sha256');
+		let records = 0;
 		for (const item of out) {
+			if (typeof item.json.records === 'number') records += item.json.records;
 			const binary = item.binary?.data;
 			if (!binary?.id) throw new Error(`no output binary: ${JSON.stringify(item.json)}`);
 			for await (const chunk of h.binary.stream(binary.id)) {
@@ -47,7 +62,7 @@ async function main(): Promise<void> {
 				hash.update(chunk as Buffer);
 			}
 		}
-		writeFileSync(resultPath, JSON.stringify({ seconds, outputBytes, outputSha256: hash.digest('hex'), items: out.length }));
+		writeFileSync(resultPath, JSON.stringify({ ballast: held.length, seconds, outputBytes, outputSha256: hash.digest('hex'), items: out.length, records }));
 	} finally {
 		await rm(binaryDir, { recursive: true, force: true });
 	}

@@ -14,6 +14,7 @@ import { parsePartName } from '../../src/zip';
 import { binaryInputs } from '../shared/binaryInput';
 import { toNodeError } from '../shared/errors';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../shared/chunkOutput';
+import { cancelSignal } from '../shared/transport';
 import { exportItems } from '../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 import { errorItem } from '../shared/items';
@@ -152,6 +153,7 @@ export class ReassembleExport implements INodeType {
 					binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', first, 'data') as string,
 					chunks: outputMode === 'chunks' ? chunkParameters(this, first) : undefined,
 					extra: outputMode === 'chunks' ? { exportName: exportNameOf(group) } : undefined,
+					signal: cancelSignal(this),
 				});
 				const pairedItem = itemIndexes.map((item) => ({ item }));
 				for (const item of produced) {

@@ -4,7 +4,8 @@
  * way a large export goes through n8n: n8n holds a hundred small items, not a million records.
  */
 import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-import { checkMaxChunkBytes, checkRecordsPerChunk, chunkFileName, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_RECORDS_PER_CHUNK, recordChunks } from '../../src/jsonl/chunks';
+import type { Readable } from 'node:stream';
+import { checkMaxChunkBytes, checkRecordsPerChunk, chunkFileName, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_RECORDS_PER_CHUNK, recordChunks, type ChunkInfo, type ChunkStart } from '../../src/jsonl/chunks';
 import type { JsonRecord } from '../../src/jsonl/records';
 
 export interface ChunkOutputOptions {
@@ -71,12 +72,14 @@ export function chunkParameters(context: IExecuteFunctions, itemIndex: number): 
 	return { recordsPerChunk, maxChunkBytes, gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true };
 }
 
-/** One item per chunk of `records`; each chunk streamed into n8n's binary data. */
-export async function chunkItems(context: IExecuteFunctions, records: AsyncIterable<JsonRecord>, options: ChunkOutputOptions): Promise<INodeExecutionData[]> {
+/** Where a chunk's bytes go: streamed into n8n's binary data as they are made. */
+export function storeChunk(context: IExecuteFunctions): (stream: Readable, start: ChunkStart) => Promise<IBinaryData> {
+	return async (stream, start) => context.helpers.prepareBinaryData(stream, chunkFileName(start), start.gzip ? 'application/gzip' : 'application/x-ndjson');
+}
+
+/** One item per chunk stored by `storeChunk`, with where its records come from. */
+export async function chunkItemsOf(chunks: AsyncIterable<{ chunk: ChunkInfo; result: IBinaryData }>, options: Pick<ChunkOutputOptions, 'binaryPropertyName' | 'extra'>): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
-	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, maxChunkBytes: options.maxChunkBytes, gzip: options.gzip }, async (stream, start): Promise<IBinaryData> =>
-		context.helpers.prepareBinaryData(stream, chunkFileName(start), start.gzip ? 'application/gzip' : 'application/x-ndjson'),
-	);
 	for await (const { chunk, result } of chunks) {
 		items.push({
 			json: {
@@ -94,6 +97,12 @@ export async function chunkItems(context: IExecuteFunctions, records: AsyncItera
 		});
 	}
 	return items;
+}
+
+/** One item per chunk of `records`; each chunk streamed into n8n's binary data. */
+export async function chunkItems(context: IExecuteFunctions, records: AsyncIterable<JsonRecord>, options: ChunkOutputOptions): Promise<INodeExecutionData[]> {
+	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, maxChunkBytes: options.maxChunkBytes, gzip: options.gzip }, storeChunk(context));
+	return chunkItemsOf(chunks, options);
 }
 
 /** Records after the first `skip`, at most `max` of them. */

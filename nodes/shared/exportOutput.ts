@@ -18,7 +18,8 @@ import { mapLimited } from '../../src/pipeline/mapLimited';
 import { zipEntries } from '../../src/zip/extract';
 import { parsePartName } from '../../src/zip/parts';
 import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';
-import { chunkItems, sliceRecords } from './chunkOutput';
+import { exportChunksInWorker } from '../../src/pipeline/workerChunks';
+import { chunkItemsOf, storeChunk } from './chunkOutput';
 import { addHints, markSkipped, recordHints, type RecordTally } from './recordReport';
 
 export type ExportOutput = 'files' | 'zip' | 'extracted' | 'records' | 'chunks';
@@ -42,6 +43,8 @@ export interface OutputOptions {
 	limits?: Partial<PipelineLimits>;
 	/** Merged zip: check every entry's CRC-32 while reassembling (default true). */
 	verify?: boolean;
+	/** Chunks: stops the work (n8n's cancel signal of the execution). */
+	signal?: AbortSignal;
 	/** Records and chunks: also put the skipped lines on the last item (they are always a hint). */
 	skippedOnLastItem?: boolean;
 }
@@ -178,15 +181,23 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 			}
 			case 'chunks': {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
-				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
-				const records = sliceRecords(exportRecords(sources, { key: options.key, limits, onError: options.onError, tempDir: temp.path, lazyValues: true }, stats), 0, max);
-				const chunks = await chunkItems(context, records, {
-					recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
-					maxChunkBytes: options.chunks?.maxChunkBytes,
-					gzip: options.chunks?.gzip === true,
-					binaryPropertyName: options.binaryPropertyName,
-					extra,
-				});
+				// Made in a worker thread: inside n8n, this thread's heap holds n8n, and every buffer the
+				// pipeline makes here would bring on collections of all of it (twice the time).
+				const made = exportChunksInWorker(
+					sources,
+					{
+						key: options.key,
+						limits,
+						onError: options.onError,
+						tempDir: temp.path,
+						maxRecords: options.maxRecords,
+						chunks: { recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK, maxChunkBytes: options.chunks?.maxChunkBytes, gzip: options.chunks?.gzip === true },
+						signal: options.signal,
+					},
+					stats,
+					storeChunk(context),
+				);
+				const chunks = await chunkItemsOf(made, { binaryPropertyName: options.binaryPropertyName, extra });
 				const tally: RecordTally = { records: 0, skipped: stats.skipped, firstSkipped: stats.firstSkipped, chunks: chunks.length };
 				for (const item of chunks) {
 					items.push(item);

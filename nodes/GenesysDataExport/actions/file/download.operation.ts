@@ -11,6 +11,7 @@ import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
 import { skippedOnItemOption } from '../../../shared/recordReport';
 import { decryptionKey } from '../../../shared/smimeKey';
+import { cancelSignal } from '../../../shared/transport';
 import { forOperations } from '../common';
 
 export const description: INodeProperties[] = forOperations('file', ['download'], [
@@ -174,6 +175,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 			tempDir: temp.path,
 			chunks,
 			limits,
+			signal: cancelSignal(this),
 		});
 		const pairedItem = { item: itemIndex };
 		for (const item of items) item.pairedItem = pairedItem;

@@ -1,0 +1,132 @@
+/**
+ * The worker-thread side of `exportChunksInWorker` (./workerChunks.ts): runs export → records →
+ * chunks in its own V8 isolate and sends each chunk's bytes to the thread that started it.
+ *
+ * Why a thread: inside n8n the node runs in a process whose heap holds n8n (300–800 MB). Every
+ * buffer and object the pipeline makes counts towards that heap's next full collection, and a full
+ * collection marks all of n8n: the same export took twice as long inside n8n as in the CLI. Here
+ * the heap holds the pipeline only, so collections are small, and the thread that runs n8n is left
+ * with writing finished bytes into its binary data.
+ *
+ * Messages (all plain data; Buffers arrive as Uint8Array copies):
+ * - to the parent: `open` (start sending source i), `took` (source bytes consumed, for its window),
+ *   `start`/`data`/`end` (a chunk and its bytes), `done` (with the stats), `failed` (an error).
+ * - from the parent: `data`/`end`/`failed` for a source it sends, `ack` (chunk bytes written).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DecryptionKey } from '../cms/keys';
+import type { CertificateInfo } from '../cms/x509';
+import { recordChunks, type ChunkOptions } from '../jsonl/chunks';
+import type { JsonLinesStats, JsonRecord } from '../jsonl/records';
+import { exportRecords, type PipelineLimits } from './export';
+import { fileSource, type ByteSource } from './sources';
+import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type SerializedError, type ToParent } from './workerProtocol';
+
+export interface ChunkWorkerData {
+	sources: Array<{ name: string; size?: number; path?: string }>;
+	key?: DecryptionKey;
+	limits?: Partial<PipelineLimits>;
+	onError?: 'fail' | 'skip';
+	tempDir?: string;
+	maxRecords: number;
+	chunks: ChunkOptions;
+	/** Chunk bytes sent but not yet written by the parent, at most. */
+	windowBytes: number;
+}
+
+/** Buffers come through structured cloning as plain Uint8Arrays: the key's fields made Buffers again. */
+function reviveKey(key: DecryptionKey): DecryptionKey {
+	const certificate = (c: CertificateInfo): CertificateInfo => ({
+		...c,
+		der: toBuffer(c.der),
+		issuerDer: toBuffer(c.issuerDer),
+		serial: toBuffer(c.serial),
+		subjectKeyIdentifier: c.subjectKeyIdentifier ? toBuffer(c.subjectKeyIdentifier) : undefined,
+	});
+	return { ...key, keyIdentifier: toBuffer(key.keyIdentifier), certificates: key.certificates.map(certificate) };
+}
+
+/** A source the parent sends: bytes arrive as messages, at most a window's worth ahead. */
+class Inbox {
+	private queue: Buffer[] = [];
+	private ended = false;
+	private failure: SerializedError | undefined;
+	private wake: (() => void) | undefined;
+
+	constructor(
+		private readonly port: NonNullable<typeof parentPort>,
+		private readonly index: number,
+	) {}
+
+	deliver(message: FromParent): void {
+		if (message.t === 'data') this.queue.push(toBuffer(message.bytes));
+		else if (message.t === 'end') this.ended = true;
+		else if (message.t === 'failed') this.failure = message.error;
+		this.wake?.();
+	}
+
+	async *read(): AsyncGenerator<Buffer> {
+		this.port.postMessage({ t: 'open', i: this.index } satisfies ToParent);
+		for (;;) {
+			if (this.failure !== undefined) throw deserializeError(this.failure);
+			const next = this.queue.shift();
+			if (next) {
+				this.port.postMessage({ t: 'took', i: this.index, bytes: next.length } satisfies ToParent);
+				yield next;
+				continue;
+			}
+			if (this.ended) return;
+			await new Promise<void>((resolve) => (this.wake = resolve));
+			this.wake = undefined;
+		}
+	}
+}
+
+async function* sliced(records: AsyncIterable<JsonRecord>, max: number): AsyncGenerator<JsonRecord> {
+	if (max <= 0) return;
+	let given = 0;
+	for await (const record of records) {
+		yield record;
+		if (++given >= max) return;
+	}
+}
+
+async function run(port: NonNullable<typeof parentPort>, data: ChunkWorkerData): Promise<void> {
+	const window = new Window(data.windowBytes);
+	const inboxes = new Map<number, Inbox>();
+	port.on('message', (message: FromParent) => {
+		if (message.t === 'ack') window.release(message.bytes);
+		else inboxes.get(message.i)?.deliver(message);
+	});
+	const sources: ByteSource[] = [];
+	for (let i = 0; i < data.sources.length; i++) {
+		const { name, size, path } = data.sources[i];
+		if (path) {
+			sources.push(await fileSource(path, name));
+		} else {
+			const inbox = new Inbox(port, i);
+			inboxes.set(i, inbox);
+			sources.push({ name, size, open: () => inbox.read() });
+		}
+	}
+	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+	const key = data.key ? reviveKey(data.key) : undefined;
+	const records = exportRecords(sources, { key, limits: data.limits, onError: data.onError, tempDir: data.tempDir, lazyValues: true }, stats);
+	const chunks = recordChunks(sliced(records, data.maxRecords), data.chunks, async (stream, start) => {
+		port.postMessage({ t: 'start', start } satisfies ToParent);
+		for await (const piece of stream) {
+			const bytes = piece as Buffer;
+			await window.take(bytes.length);
+			postBytes(port, { t: 'data', bytes });
+		}
+	});
+	for await (const { chunk } of chunks) port.postMessage({ t: 'end', info: chunk } satisfies ToParent);
+	port.postMessage({ t: 'done', stats } satisfies ToParent);
+}
+
+if (parentPort) {
+	const port = parentPort;
+	run(port, workerData as ChunkWorkerData).catch((error: unknown) => {
+		port.postMessage({ t: 'failed', error: serializeError(error) } satisfies ToParent);
+	});
+}

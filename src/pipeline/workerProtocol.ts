@@ -1,0 +1,88 @@
+/** What the chunk worker (./chunkWorker.ts) and its parent (./workerChunks.ts) send each other. */
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { CxError } from '../errors';
+import type { LimitName } from '../limits';
+import type { ChunkInfo, ChunkStart } from '../jsonl/chunks';
+import type { JsonLinesStats } from '../jsonl/records';
+
+export interface SerializedError {
+	name: string;
+	message: string;
+	code?: string;
+	where?: string;
+	limit?: string;
+}
+
+export type ToParent =
+	| { t: 'open'; i: number }
+	| { t: 'took'; i: number; bytes: number }
+	| { t: 'start'; start: ChunkStart }
+	| { t: 'data'; bytes: Uint8Array }
+	| { t: 'end'; info: ChunkInfo }
+	| { t: 'done'; stats: JsonLinesStats }
+	| { t: 'failed'; error: SerializedError };
+
+export type FromParent =
+	| { t: 'data'; i: number; bytes: Uint8Array }
+	| { t: 'end'; i: number }
+	| { t: 'failed'; i: number; error: SerializedError }
+	| { t: 'ack'; bytes: number };
+
+export function serializeError(error: unknown): SerializedError {
+	if (error instanceof CxError) return { name: error.name, message: error.message, code: error.code, where: error.where, limit: error.limit };
+	if (error instanceof Error) return { name: error.name, message: error.message };
+	return { name: 'Error', message: String(error) };
+}
+
+export function deserializeError(error: SerializedError): Error {
+	if (error.name === 'CxError' && error.code) {
+		return new CxError(error.code as CxError['code'], error.message, { where: error.where, limit: error.limit as LimitName | undefined });
+	}
+	const revived = new Error(error.message);
+	revived.name = error.name;
+	return revived;
+}
+
+/** A Uint8Array that came through structured cloning, as a Buffer over the same memory. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+	return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Posts bytes to the other thread with one copy. Cloning a view copies its whole ArrayBuffer (a
+ * line of a 1 MiB batch would take the megabyte along), so a partial view goes as an exact copy,
+ * transferred; a whole one is cloned (it may be shared with other views, so it is not transferred).
+ */
+export function postBytes(target: MessagePort | Worker, message: { bytes: Uint8Array } & Record<string, unknown>): void {
+	const bytes = message.bytes;
+	if (bytes.byteLength === bytes.buffer.byteLength) {
+		target.postMessage(message);
+		return;
+	}
+	// Uint8Array's slice copies (Buffer's `slice` is a view: transferring its memory would detach the original).
+	const copy = Uint8Array.prototype.slice.call(bytes);
+	target.postMessage({ ...message, bytes: copy }, [copy.buffer]);
+}
+
+/**
+ * Bytes in flight between two threads, bounded: `take` waits while `limit` bytes are sent and not
+ * yet released by the other side. One piece larger than the limit still goes (alone).
+ */
+export class Window {
+	private inFlight = 0;
+	private waiting: (() => void) | undefined;
+
+	constructor(private readonly limit: number) {}
+
+	async take(bytes: number): Promise<void> {
+		while (this.inFlight > 0 && this.inFlight + bytes > this.limit) await new Promise<void>((resolve) => (this.waiting = resolve));
+		this.inFlight += bytes;
+	}
+
+	release(bytes: number): void {
+		this.inFlight = Math.max(0, this.inFlight - bytes);
+		const wake = this.waiting;
+		this.waiting = undefined;
+		wake?.();
+	}
+}
