@@ -15,8 +15,10 @@ import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/re
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
 import { binaryInputs } from '../shared/binaryInput';
-import { chunkItems, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords } from '../shared/chunkOutput';
+import { exportChunksInWorker } from '../../src/pipeline/workerChunks';
+import { chunkItems, chunkItemsOf, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords, storeChunk } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
+import { cancelSignal } from '../shared/transport';
 import { errorItem } from '../shared/items';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 import { addHints, addTally, markSkipped, recordHints, skippedOnItemOption, type RecordTally } from '../shared/recordReport';
@@ -251,10 +253,22 @@ export class ParseJsonLines implements INodeType {
 				const wanted = sliceRecords(checked(), skip, max);
 
 				if (output === 'chunks') {
-					const chunks = await chunkItems(this, wanted, {
-						...chunkParameters(this, itemIndex),
-						binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', itemIndex, 'data') as string,
-					});
+					const binaryPropertyName = this.getNodeParameter('outputBinaryPropertyName', itemIndex, 'data') as string;
+					const chunking = chunkParameters(this, itemIndex);
+					// In a worker thread (see src/pipeline/workerChunks.ts) unless records are checked against
+					// the schemas or bad lines become items: those need this thread.
+					const chunks =
+						options.validate !== true && onError !== 'output'
+							? await chunkItemsOf(
+									exportChunksInWorker(
+										inputs.map((input) => input.source),
+										{ limits, onError, entries: entries || undefined, eachSourceAlone: true, skipRecords: skip, maxRecords: max === Infinity ? 0 : max, chunks: chunking, signal: cancelSignal(this) },
+										stats,
+										storeChunk(this),
+									),
+									{ binaryPropertyName },
+								)
+							: await chunkItems(this, wanted, { ...chunking, binaryPropertyName });
 					for (const chunk of chunks) {
 						chunk.pairedItem = pairedItem;
 						records.push(chunk);

@@ -18,7 +18,8 @@ import type { DecryptionKey } from '../cms/keys';
 import type { CertificateInfo } from '../cms/x509';
 import { recordChunks, type ChunkOptions } from '../jsonl/chunks';
 import type { JsonLinesStats, JsonRecord } from '../jsonl/records';
-import { exportRecords, type PipelineLimits } from './export';
+import { exportRecords, type PipelineLimits, type RecordsOptions } from './export';
+import { globMatcher } from './glob';
 import { fileSource, type ByteSource } from './sources';
 import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type SerializedError, type ToParent } from './workerProtocol';
 
@@ -28,6 +29,11 @@ export interface ChunkWorkerData {
 	limits?: Partial<PipelineLimits>;
 	onError?: 'fail' | 'skip';
 	tempDir?: string;
+	/** Which zip entries hold records, as glob patterns (src/pipeline/glob.ts); the default test when absent. */
+	entries?: string;
+	/** Read each source on its own (not grouped with the parts of its export). */
+	eachSourceAlone?: boolean;
+	skipRecords: number;
 	maxRecords: number;
 	chunks: ChunkOptions;
 	/** Chunk bytes sent but not yet written by the parent, at most. */
@@ -56,6 +62,8 @@ class Inbox {
 	constructor(
 		private readonly port: NonNullable<typeof parentPort>,
 		private readonly index: number,
+		private readonly stream: number,
+		private readonly onClose: () => void,
 	) {}
 
 	deliver(message: FromParent): void {
@@ -66,26 +74,37 @@ class Inbox {
 	}
 
 	async *read(): AsyncGenerator<Buffer> {
-		this.port.postMessage({ t: 'open', i: this.index } satisfies ToParent);
-		for (;;) {
-			if (this.failure !== undefined) throw deserializeError(this.failure);
-			const next = this.queue.shift();
-			if (next) {
-				this.port.postMessage({ t: 'took', i: this.index, bytes: next.length } satisfies ToParent);
-				yield next;
-				continue;
+		this.port.postMessage({ t: 'open', i: this.index, s: this.stream } satisfies ToParent);
+		try {
+			for (;;) {
+				if (this.failure !== undefined) throw deserializeError(this.failure);
+				const next = this.queue.shift();
+				if (next) {
+					this.port.postMessage({ t: 'took', s: this.stream, bytes: next.length } satisfies ToParent);
+					yield next;
+					continue;
+				}
+				if (this.ended) return;
+				await new Promise<void>((resolve) => (this.wake = resolve));
+				this.wake = undefined;
 			}
-			if (this.ended) return;
-			await new Promise<void>((resolve) => (this.wake = resolve));
-			this.wake = undefined;
+		} finally {
+			this.queue = [];
+			this.onClose();
+			if (!this.ended && this.failure === undefined) this.port.postMessage({ t: 'close', s: this.stream } satisfies ToParent);
 		}
 	}
 }
 
-async function* sliced(records: AsyncIterable<JsonRecord>, max: number): AsyncGenerator<JsonRecord> {
+async function* sliced(records: AsyncIterable<JsonRecord>, skip: number, max: number): AsyncGenerator<JsonRecord> {
 	if (max <= 0) return;
+	let toSkip = skip;
 	let given = 0;
 	for await (const record of records) {
+		if (toSkip > 0) {
+			toSkip--;
+			continue;
+		}
 		yield record;
 		if (++given >= max) return;
 	}
@@ -96,23 +115,36 @@ async function run(port: NonNullable<typeof parentPort>, data: ChunkWorkerData):
 	const inboxes = new Map<number, Inbox>();
 	port.on('message', (message: FromParent) => {
 		if (message.t === 'ack') window.release(message.bytes);
-		else inboxes.get(message.i)?.deliver(message);
+		else inboxes.get(message.s)?.deliver(message);
 	});
 	const sources: ByteSource[] = [];
+	let opened = 0;
 	for (let i = 0; i < data.sources.length; i++) {
 		const { name, size, path } = data.sources[i];
 		if (path) {
 			sources.push(await fileSource(path, name));
 		} else {
-			const inbox = new Inbox(port, i);
-			inboxes.set(i, inbox);
-			sources.push({ name, size, open: () => inbox.read() });
+			sources.push({
+				name,
+				size,
+				open: () => {
+					const stream = ++opened;
+					const inbox = new Inbox(port, i, stream, () => inboxes.delete(stream));
+					inboxes.set(stream, inbox);
+					return inbox.read();
+				},
+			});
 		}
 	}
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const key = data.key ? reviveKey(data.key) : undefined;
-	const records = exportRecords(sources, { key, limits: data.limits, onError: data.onError, tempDir: data.tempDir, lazyValues: true }, stats);
-	const chunks = recordChunks(sliced(records, data.maxRecords), data.chunks, async (stream, start) => {
+	const options: RecordsOptions = { key, limits: data.limits, onError: data.onError, tempDir: data.tempDir, lazyValues: true };
+	if (data.entries) options.entryFilter = globMatcher(data.entries);
+	async function* records(): AsyncGenerator<JsonRecord> {
+		if (data.eachSourceAlone) for (const source of sources) yield* exportRecords([source], options, stats);
+		else yield* exportRecords(sources, options, stats);
+	}
+	const chunks = recordChunks(sliced(records(), data.skipRecords, data.maxRecords), data.chunks, async (stream, start) => {
 		port.postMessage({ t: 'start', start } satisfies ToParent);
 		for await (const piece of stream) {
 			const bytes = piece as Buffer;

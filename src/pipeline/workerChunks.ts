@@ -24,6 +24,12 @@ const CHUNK_WINDOW = 8 * 1024 * 1024;
 
 export interface WorkerChunkOptions extends Omit<PipelineOptions, 'onRead'> {
 	onError?: 'fail' | 'skip';
+	/** Which zip entries hold records, as glob patterns (src/pipeline/glob.ts); the default test when absent. */
+	entries?: string;
+	/** Read each source on its own (not grouped with the parts of its export). */
+	eachSourceAlone?: boolean;
+	/** Leave out this many records first. */
+	skipRecords?: number;
 	/** Stop after this many records (0 or absent: all). */
 	maxRecords?: number;
 	chunks: ChunkOptions;
@@ -92,6 +98,9 @@ export async function* exportChunksInWorker<T>(
 		limits: options.limits,
 		onError: options.onError,
 		tempDir: options.tempDir,
+		entries: options.entries,
+		eachSourceAlone: options.eachSourceAlone,
+		skipRecords: Math.max(0, options.skipRecords ?? 0),
 		maxRecords: options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity,
 		chunks: options.chunks,
 		windowBytes: CHUNK_WINDOW,
@@ -110,26 +119,31 @@ export async function* exportChunksInWorker<T>(
 	options.signal?.addEventListener('abort', onAbort, { once: true });
 
 	const windows = new Map<number, Window>();
-	const feeding: Array<AsyncIterator<Buffer>> = [];
+	const feeding = new Map<number, AsyncIterator<Buffer>>();
+	const closed = new Set<number>();
 	let stopped = false;
-	/** Sends source `i` to the worker, a window at a time. */
-	const pump = async (i: number) => {
+	/** Sends source `i` to the worker as stream `s`, a window at a time. */
+	const pump = async (i: number, s: number) => {
 		const window = new Window(SOURCE_WINDOW);
-		windows.set(i, window);
+		windows.set(s, window);
 		const iterator = sources[i].open()[Symbol.asyncIterator]();
-		feeding.push(iterator);
+		feeding.set(s, iterator);
 		try {
 			for (;;) {
 				const r = await iterator.next();
-				if (stopped) return;
+				if (stopped || closed.has(s)) return;
 				if (r.done) break;
 				await window.take(r.value.length);
-				if (stopped) return;
-				postBytes(worker, { t: 'data', i, bytes: r.value } satisfies FromParent);
+				if (stopped || closed.has(s)) return;
+				postBytes(worker, { t: 'data', s, bytes: r.value } satisfies FromParent);
 			}
-			worker.postMessage({ t: 'end', i } satisfies FromParent);
+			worker.postMessage({ t: 'end', s } satisfies FromParent);
 		} catch (error) {
-			if (!stopped) worker.postMessage({ t: 'failed', i, error: serializeError(error) } satisfies FromParent);
+			if (!stopped) worker.postMessage({ t: 'failed', s, error: serializeError(error) } satisfies FromParent);
+		} finally {
+			windows.delete(s);
+			feeding.delete(s);
+			if (closed.has(s)) await iterator.return?.(undefined)?.catch(() => undefined);
 		}
 	};
 
@@ -151,10 +165,14 @@ export async function* exportChunksInWorker<T>(
 			const message = event.message;
 			switch (message.t) {
 				case 'open':
-					void pump(message.i);
+					void pump(message.i, message.s);
 					break;
 				case 'took':
-					windows.get(message.i)?.release(message.bytes);
+					windows.get(message.s)?.release(message.bytes);
+					break;
+				case 'close':
+					closed.add(message.s);
+					windows.get(message.s)?.release(Number.MAX_SAFE_INTEGER);
 					break;
 				case 'start': {
 					const current = new Feed((bytes) => worker.postMessage({ t: 'ack', bytes } satisfies FromParent));
@@ -188,7 +206,7 @@ export async function* exportChunksInWorker<T>(
 		for (const window of windows.values()) window.release(Number.MAX_SAFE_INTEGER);
 		worker.removeAllListeners('exit');
 		await worker.terminate();
-		for (const iterator of feeding) await iterator.return?.(undefined).catch(() => undefined);
+		for (const iterator of feeding.values()) await iterator.return?.(undefined)?.catch(() => undefined);
 		if (!finished) feed?.end();
 	}
 }

@@ -14,8 +14,11 @@ export interface SerializedError {
 }
 
 export type ToParent =
-	| { t: 'open'; i: number }
-	| { t: 'took'; i: number; bytes: number }
+	/** Open source `i` as stream `s` (a source may be opened more than once: each opening is a stream of its own). */
+	| { t: 'open'; i: number; s: number }
+	| { t: 'took'; s: number; bytes: number }
+	/** Stream `s` is not read any further. */
+	| { t: 'close'; s: number }
 	| { t: 'start'; start: ChunkStart }
 	| { t: 'data'; bytes: Uint8Array }
 	| { t: 'end'; info: ChunkInfo }
@@ -23,9 +26,9 @@ export type ToParent =
 	| { t: 'failed'; error: SerializedError };
 
 export type FromParent =
-	| { t: 'data'; i: number; bytes: Uint8Array }
-	| { t: 'end'; i: number }
-	| { t: 'failed'; i: number; error: SerializedError }
+	| { t: 'data'; s: number; bytes: Uint8Array }
+	| { t: 'end'; s: number }
+	| { t: 'failed'; s: number; error: SerializedError }
 	| { t: 'ack'; bytes: number };
 
 export function serializeError(error: unknown): SerializedError {

@@ -20,6 +20,7 @@ let big: Buffer;
 let dir: ReturnType<typeof tempDir>;
 let alice: Recipient;
 let split: ExportFixture;
+let plain: ExportFixture;
 const harnesses: Harness[] = [];
 
 /** Line i of the big file: a 64-bit number and escapes that must survive byte for byte. */
@@ -34,6 +35,7 @@ beforeAll(() => {
 	dir = tempDir('cx-nodes-chunks-');
 	alice = makeRecipient(dir.path, 'alice');
 	split = makeExport(dir.path, alice, { records: 2400, split: '64k' });
+	plain = makeExport(dir.path, alice, { records: 3000, name: 'export-5f0c2a8e-1d3b-4c6a-9e7f-2b8d4a6c0e1f' });
 }, 120_000);
 
 afterAll(async () => {
@@ -194,6 +196,24 @@ describe('Parse JSON Lines at real size', () => {
 		const marking = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', options: { onError: 'skip', skippedOnLastItem: true } } });
 		const [marked] = await marking.execute([await fileItem(marking, broken, 'Interaction-1.json')]);
 		expect(marked[29].json).toMatchObject({ skippedLines: 1, firstSkipped: expect.stringMatching(/^Interaction-1\.json:150001: /) });
+	}, 120_000);
+});
+
+describe('Parse JSON Lines chunks and records agree', () => {
+	it('gives the same records as chunks (made in a worker thread) as as items, with Skip, Max Records and Entries; and with bad lines as items (made here)', async () => {
+		const zip = readFileSync(plain.plainParts[0]);
+		const names = Object.keys(plain.files);
+		for (const options of [{ skipRecords: 1500, maxRecords: 1200 }, { entries: 'Contact-*' }, { onError: 'output', maxRecords: 2500 }]) {
+			const chunker = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'chunks', recordsPerChunk: 500, options } });
+			const [chunks] = await chunker.execute([await fileItem(chunker, zip, `${plain.exportName}.zip`)]);
+			const lines: string[] = [];
+			for (const chunk of chunks) lines.push(...(await chunkText(chunker, chunk)).split('\n').filter(Boolean));
+			const reader = await harness({ nodeType: new ParseJsonLines(), parameters: { output: 'records', options } });
+			const [records] = await reader.execute([await fileItem(reader, zip, `${plain.exportName}.zip`)]);
+			expect(records.length).toBeGreaterThan(0);
+			expect(lines.map((l) => JSON.parse(l))).toEqual(records.map((r) => r.json));
+			if ('entries' in options) expect(chunks.every((c) => c.json.source === names[1])).toBe(true);
+		}
 	}, 120_000);
 });
 

@@ -21,6 +21,7 @@ import { makeRecipient, tempDir } from '../helpers/openssl';
 
 let dir: ReturnType<typeof tempDir>;
 let fixture: ExportFixture;
+let whole: ExportFixture;
 let key: DecryptionKey;
 
 beforeAll(() => {
@@ -28,6 +29,7 @@ beforeAll(() => {
 	const recipient = makeRecipient(dir.path, 'worker');
 	key = loadDecryptionKey({ key: recipient.key });
 	fixture = makeExport(dir.path, recipient, { records: 6000, split: '1m' });
+	whole = makeExport(dir.path, recipient, { records: 3000, name: 'export-7c1e9b2a-4f3d-4e8a-b5c6-0d9f8e7a6b5c' });
 }, 120_000);
 
 afterAll(() => dir?.remove());
@@ -80,6 +82,16 @@ describe('exportChunksInWorker', () => {
 		}
 		const all = Buffer.concat(expected.out.map((c) => c.bytes)).toString();
 		expect(all.split('\n').filter(Boolean)).toHaveLength(fixture.records.length);
+	}, 60_000);
+
+	it('reads a plain zip given as a stream, which the pipeline opens twice (what it is, then its entries)', async () => {
+		expect(whole.plainParts).toHaveLength(1);
+		const source = streamed(await fileSource(whole.plainParts[0]));
+		const expected = await inThread([source], { recordsPerChunk: 2500 });
+		const got = await inWorker([source], { recordsPerChunk: 2500 });
+		expect(got.out.map((c) => c.chunk)).toEqual(expected.out.map((c) => c.chunk));
+		expect(Buffer.concat(got.out.map((c) => c.bytes)).equals(Buffer.concat(expected.out.map((c) => c.bytes)))).toBe(true);
+		expect(got.stats.records).toBe(whole.records.length);
 	}, 60_000);
 
 	it('gzips when asked and stops after maxRecords', async () => {
