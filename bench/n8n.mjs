@@ -18,16 +18,20 @@
 //         chunk), cap<MiB> (Max Chunk Size), fs (queue mode with binary data in files), mem<MiB>
 //         (each n8n process in a memory cgroup of that size, as in a container; needs root and a
 //         cgroup memory controller), legacyexpr (N8N_EXPRESSION_ENGINE=legacy).
+//  nodes  Decrypt S/MIME, Reassemble Export (merged zip) and Reassemble Export (Record Chunks) in
+//         n8n 2.41 (one process, binary data in files), each against its `cx-export` command on the
+//         same files (the simulator's export of --nodes records), --node-rounds times side by side.
 // Every PostgreSQL row is checked against the export (count and an order-independent digest of
 // the records as canonical JSON). Wall time, and the peak RSS of every n8n process (VmHWM, reset
 // when the run starts, read from /proc while it runs) and of each process tree (sampled).
 // Data: .bench/n8n/ (kept; delete to regenerate). Results: .bench/n8n-results.md and .json.
 //
-//   node bench/n8n.mjs [--only items,cli,chunks] [--items 174000,500000] [--chunks 200000,1000000]
+//   node bench/n8n.mjs [--only items,cli,chunks,nodes] [--items 174000,500000] [--chunks 200000,1000000]
 //                      [--modes 1-single,1-single+heap512,2-queue,…] [--item-modes default,nosave,nosave-count]
-//                      [--timeout-min 60]
+//                      [--nodes 200000] [--node-cases decrypt,reassemble,chunks] [--node-rounds 2] [--timeout-min 60]
 // (each also as an environment variable: CX_BENCH_ONLY, CX_BENCH_ITEMS, CX_BENCH_CHUNKS,
-// CX_BENCH_MODES, CX_BENCH_ITEM_MODES, CX_BENCH_TIMEOUT_MIN). Through npm: npm run bench -- --n8n-only …
+// CX_BENCH_MODES, CX_BENCH_ITEM_MODES, CX_BENCH_NODES, CX_BENCH_NODE_CASES, CX_BENCH_NODE_ROUNDS,
+// CX_BENCH_TIMEOUT_MIN). CX_BENCH_N8N_NODE_ARGS adds Node flags to the n8n processes (--cpu-prof …). Through npm: npm run bench -- --n8n-only …
 // A quick run: node bench/n8n.mjs --items 20000 --chunks 20000,50000 --modes 1-single,2-queue
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -57,7 +61,10 @@ export function options(argv = process.argv.slice(2)) {
 		args: argv,
 		strict: false,
 		options: {
-			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks' },
+			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks,nodes' },
+			nodes: { type: 'string', default: process.env.CX_BENCH_NODES ?? '200000' },
+			'node-cases': { type: 'string', default: process.env.CX_BENCH_NODE_CASES ?? 'decrypt,reassemble,chunks' },
+			'node-rounds': { type: 'string', default: process.env.CX_BENCH_NODE_ROUNDS ?? '2' },
 			items: { type: 'string', default: process.env.CX_BENCH_ITEMS ?? '174000,500000' },
 			chunks: { type: 'string', default: process.env.CX_BENCH_CHUNKS ?? '200000,1000000' },
 			modes: { type: 'string', default: process.env.CX_BENCH_MODES ?? '1-single,1-single+mem1024,2-single,2-single+mem1536,2-queue,2-queue+fs' },
@@ -73,6 +80,9 @@ export function options(argv = process.argv.slice(2)) {
 		chunks: sizes(values.chunks),
 		modes: list(values.modes),
 		itemModes: list(values['item-modes']),
+		nodesSize: sizes(values.nodes)[0],
+		nodeCases: new Set(list(values['node-cases'])),
+		nodeRounds: Number(values['node-rounds']),
 		timeoutMs: Number(values['timeout-min']) * 60_000,
 	};
 }
@@ -853,6 +863,79 @@ async function benchChunks(opts) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// nodes: Decrypt S/MIME, Reassemble Export (merged zip) and Reassemble Export (Record Chunks) in n8n
+// 2.41 (one process, binary data in files) against `cx-export decrypt / reassemble / records` on the
+// same files, side by side. The node's own time comes from n8n's event log (its started and finished
+// events); reading the files into n8n (Read/Write Files from Disk) is not counted.
+
+const NODE_CASES = {
+	decrypt: { label: 'Decrypt S/MIME', type: 'n8n-nodes-cx-export.smimeDecrypt', parameters: {}, files: (exp) => [exp.parts[0]], cli: (k, files, out) => `${q(cxExport())} decrypt --key ${q(k)} ${q(files[0])} -o ${q(join(out, 'decrypted'))}` },
+	reassemble: { label: 'Reassemble Export (merged zip)', type: 'n8n-nodes-cx-export.reassembleExport', parameters: { output: 'zip' }, files: (exp) => exp.parts, cli: (k, files, out) => `${q(cxExport())} reassemble --key ${q(k)} ${files.map(q).join(' ')} -o ${q(join(out, 'merged.zip'))}` },
+	chunks: { label: 'Reassemble Export (Record Chunks)', type: 'n8n-nodes-cx-export.reassembleExport', parameters: { output: 'chunks' }, files: (exp) => exp.parts, cli: (k, files, out) => `${q(cxExport())} records --key ${q(k)} ${files.map(q).join(' ')} > ${q(join(out, 'records.jsonl'))}` },
+};
+
+function nodeWorkflow(id, nodeCase, files) {
+	const selector = files.length === 1 ? files[0] : join(dirname(files[0]), '*.smime');
+	return {
+		id,
+		name: `Bench: ${nodeCase.label}`,
+		nodes: [
+			{ parameters: { httpMethod: 'POST', path: `cx-bench-${id}`, responseMode: 'onReceived', options: {} }, id: randomUUID(), name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
+			{ parameters: { operation: 'read', fileSelector: selector, options: {} }, id: randomUUID(), name: 'Read the files', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1, position: [240, 0] },
+			{ parameters: nodeCase.parameters, id: randomUUID(), name: 'Node', type: nodeCase.type, typeVersion: 1, position: [480, 0], credentials: { smimeKeyApi: { id: 'cxSmimeKey0001', name: 'Export key' } } },
+		],
+		connections: { Start: { main: [[{ node: 'Read the files', type: 'main', index: 0 }]] }, 'Read the files': { main: [[{ node: 'Node', type: 'main', index: 0 }]] } },
+		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'none' },
+		active: false,
+		tags: [],
+	};
+}
+
+async function benchNodes(opts) {
+	const rows = [];
+	const n = opts.nodesSize;
+	const sim = await startSimulator(n);
+	let exp;
+	try {
+		exp = await simulatorExport(n, sim);
+	} finally {
+		await stop(sim);
+	}
+	const n8n = installN8n('2');
+	const out = join(runs, 'nodes-cli');
+	for (const [name, nodeCase] of Object.entries(NODE_CASES)) {
+		if (!opts.nodeCases.has(name)) continue;
+		const files = nodeCase.files(exp);
+		const inputBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+		for (let round = 1; round <= opts.nodeRounds; round++) {
+			rmSync(out, { recursive: true, force: true });
+			mkdirSync(out, { recursive: true });
+			log(`nodes: ${nodeCase.label}, round ${round}: cx-export`);
+			const cli = await measurePipeline(nodeCase.cli(key().keyPath, files, out));
+			rmSync(out, { recursive: true, force: true });
+			log(`nodes: ${nodeCase.label}, round ${round}: n8n 2.41`);
+			const folder = userFolder(`nodes-${name}`);
+			const env = await n8nEnv('2', folder, {});
+			writeFileSync(join(folder, 'credentials.json'), JSON.stringify(credentialsFor('http://127.0.0.1:9', { port: 5432 })));
+			n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
+			const id = `cxBenchNode${name.padEnd(5, '0').slice(0, 5)}`;
+			const workflow = nodeWorkflow(id, nodeCase, files);
+			importWorkflow(n8n, env, workflow);
+			activate('2', n8n, env, workflow.id);
+			const r = await runServer({ n8n, env }, { workflowId: workflow.id, webhookPath: `cx-bench-${id}`, timeoutMs: opts.timeoutMs });
+			const span = (r.nodes ?? []).find((x) => x.node === 'Node');
+			const row = { case: name, label: nodeCase.label, round, files: files.length, inputBytes, cliSeconds: cli.seconds, cliPeak: cli.peak, status: r.status, nodeSeconds: span?.seconds, mainPeak: r.peaks?.main, failure: r.status === 'success' ? undefined : failureLines(r.logs) };
+			rows.push(row);
+			log(`nodes: ${nodeCase.label}, round ${round}: cx-export ${fmtS(cli.seconds)}, node in n8n ${span ? fmtS(span.seconds) : '–'} (${r.status})${span ? `, ${(span.seconds / cli.seconds).toFixed(2)}×` : ''}`);
+			if (row.failure) for (const l of row.failure) log(`  ${l}`);
+			writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
+			rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
+		}
+	}
+	return { nodeRows: rows, nodeExport: { n, records: exp.truth.count, parts: exp.parts.length, partBytes: exp.partBytes, jsonBytes: exp.jsonBytes } };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The report.
 
 /** The n8n processes of a run, each with its peak: "main 812 MiB, task runner 140 MiB, …". */
@@ -949,6 +1032,18 @@ export function report(results) {
 	return lines.join('\n');
 }
 
+function nodesReport(results) {
+	const lines = [];
+	const e = results.nodeExport;
+	lines.push('');
+	lines.push(`(f) The nodes in n8n 2.41 against the CLI on the same files: the simulator's export of ${e.records.toLocaleString('en')} records (${e.parts} encrypted parts, ${fmtM(e.partBytes)}; ${fmtM(e.jsonBytes)} of JSON). n8n in one process, binary data in files, successful executions not saved; the node's time from n8n's event log (reading the files into n8n not counted); the CLI writes to a file on the same disk.`);
+	lines.push('');
+	lines.push('| node | input | round | cx-export | node in n8n | × CLI |');
+	lines.push('|---|---|---|---|---|---|');
+	for (const r of results.nodeRows) lines.push(`| ${r.label} | ${r.files} file${r.files === 1 ? '' : 's'}, ${fmtM(r.inputBytes)} | ${r.round} | ${fmtS(r.cliSeconds)} | ${r.nodeSeconds === undefined ? `**${r.status}**` : fmtS(r.nodeSeconds)} | ${r.nodeSeconds === undefined ? '–' : `${(r.nodeSeconds / r.cliSeconds).toFixed(2)}×`} |`);
+	return lines.join('\n');
+}
+
 export async function main(argv) {
 	const opts = options(argv);
 	mkdirSync(runs, { recursive: true });
@@ -956,8 +1051,9 @@ export async function main(argv) {
 	const results = { started: new Date().toISOString() };
 	if (opts.only.has('items')) results.items = await benchItems(opts);
 	if (opts.only.has('cli') || opts.only.has('chunks')) Object.assign(results, await benchChunks(opts));
+	if (opts.only.has('nodes')) Object.assign(results, await benchNodes(opts));
 	writeFileSync(join(work, 'n8n-results.json'), JSON.stringify(results, null, 1));
-	const text = report(results);
+	const text = `${report(results)}${results.nodeRows ? nodesReport(results) : ''}`;
 	writeFileSync(join(work, 'n8n-results.md'), `${text}\n`);
 	console.log(text);
 	const wrong = [...(results.items ?? []), ...(results.cli ?? []), ...(results.workflow ?? [])].filter((r) => /\*\*differ|\*\*counts differ/.test(r.check ?? ''));

@@ -15,7 +15,7 @@ import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/re
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
 import { binaryInputs } from '../shared/binaryInput';
-import { exportChunksInWorker } from '../../src/pipeline/workerChunks';
+import { exportChunksInWorker } from '../../src/pipeline/inWorker';
 import { chunkItems, chunkItemsOf, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords, storeChunk } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
 import { cancelSignal } from '../shared/transport';
@@ -255,7 +255,7 @@ export class ParseJsonLines implements INodeType {
 				if (output === 'chunks') {
 					const binaryPropertyName = this.getNodeParameter('outputBinaryPropertyName', itemIndex, 'data') as string;
 					const chunking = chunkParameters(this, itemIndex);
-					// In a worker thread (see src/pipeline/workerChunks.ts) unless records are checked against
+					// In a worker thread (see src/pipeline/inWorker.ts) unless records are checked against
 					// the schemas or bad lines become items: those need this thread.
 					const chunks =
 						options.validate !== true && onError !== 'output'

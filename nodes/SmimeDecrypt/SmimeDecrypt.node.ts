@@ -2,19 +2,20 @@ import { Readable } from 'node:stream';
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
+	type IBinaryData,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { decryptCms } from '../../src/cms';
-import { peek } from '../../src/pipeline/sources';
+import { decryptInWorker } from '../../src/pipeline/inWorker';
 import { binaryInputs } from '../shared/binaryInput';
 import { decryptedName, mimeTypeFor } from '../shared/exportOutput';
 import { eachItem } from '../shared/items';
 import { limitOptions, limitsFromOptions } from '../shared/limits';
 import { decryptionKey, smimeKeyTest } from '../shared/smimeKey';
+import { cancelSignal } from '../shared/transport';
 
 /** The MIME type of decrypted bytes: from the name, else from the first bytes. */
 function plaintextMimeType(name: string, head: Buffer): string {
@@ -91,26 +92,29 @@ export class SmimeDecrypt implements INodeType {
 				const key = await decryptionKey(this, itemIndex);
 				const binary = { ...(items[itemIndex].binary ?? {}) };
 				for (const input of inputs) {
-					const { kind, stream } = await peek(input.source);
-					if (kind !== 'encrypted') {
-						await stream[Symbol.asyncIterator]().return?.();
+					const fileName = decryptedName(input.source.name);
+					// Decrypted in a worker thread (src/pipeline/inWorker.ts), away from n8n's heap; the
+					// first block tells the MIME type, and every byte goes to n8n as a stream.
+					const store = async (plain: Readable): Promise<IBinaryData> => {
+						const iterator = plain[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+						const first = await iterator.next();
+						const head = first.done ? Buffer.alloc(0) : first.value;
+						const rest = async function* () {
+							if (!first.done) yield head;
+							for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
+						};
+						return this.helpers.prepareBinaryData(Readable.from(rest()), fileName, plaintextMimeType(fileName, head));
+					};
+					const done = await decryptInWorker(input.source, { key, limits: { maxCmsHeaderBytes }, signal: cancelSignal(this) }, store);
+					if (!done.encrypted) {
 						if (options.passThroughPlain === true) continue;
 						throw new NodeOperationError(this.getNode(), `${input.source.name} (binary field "${input.propertyName}") is not an S/MIME encrypted file`, {
 							itemIndex,
-							description: kind === 'other' ? 'Expected S/MIME (MIME headers and base64), PEM (BEGIN PKCS7 / BEGIN CMS) or DER' : 'It is already a zip: no decryption needed',
+							description: done.kind === 'other' ? 'Expected S/MIME (MIME headers and base64), PEM (BEGIN PKCS7 / BEGIN CMS) or DER' : 'It is already a zip: no decryption needed',
 						});
 					}
-					const plain = decryptCms(stream, { key, source: input.source.name, maxHeaderBytes: maxCmsHeaderBytes })[Symbol.asyncIterator]();
-					// The first block tells the MIME type; every byte still goes to n8n, as a stream.
-					const first = await plain.next();
-					const head = first.done ? Buffer.alloc(0) : first.value;
-					const rest = async function* () {
-						if (!first.done) yield head;
-						for (let r = await plain.next(); !r.done; r = await plain.next()) yield r.value;
-					};
-					const fileName = decryptedName(input.source.name);
 					const target = outputName === '' ? input.propertyName : inputs.length > 1 ? `${outputName}${input.propertyName}` : outputName;
-					binary[target] = await this.helpers.prepareBinaryData(Readable.from(rest()), fileName, plaintextMimeType(fileName, head));
+					binary[target] = done.result;
 				}
 				return [{ json: items[itemIndex].json, binary, pairedItem: { item: itemIndex } }];
 			}),

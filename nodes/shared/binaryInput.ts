@@ -2,6 +2,7 @@
  * n8n binary data as the core's byte sources: read as a stream (`getBinaryStream`) when n8n keeps
  * the file outside memory (filesystem, S3, database modes), never as one buffer.
  */
+import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { NodeOperationError, type IBinaryData, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import type { ByteSource } from '../../src/pipeline/sources';
@@ -23,12 +24,28 @@ function fileNameOf(binary: IBinaryData, itemIndex: number, propertyName: string
 	return `item-${itemIndex}-${propertyName}${extension}`;
 }
 
+/**
+ * The file of a binary that n8n keeps in its filesystem mode (`filesystem` / `filesystem-v2` ids), so
+ * the core reads it in place (a plain zip is not copied; a worker thread opens it itself). Other
+ * modes (database, S3, in memory) are read as streams.
+ */
+function fileOf(context: IExecuteFunctions, id: string | undefined): string | undefined {
+	if (!id || !/^filesystem(-v2)?:/.test(id) || typeof context.helpers.getBinaryPath !== 'function') return undefined;
+	try {
+		const path = context.helpers.getBinaryPath(id);
+		return typeof path === 'string' && path !== '' && existsSync(path) ? path : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 /** A byte source over one binary property of an item. */
 export function binarySource(context: IExecuteFunctions, binary: IBinaryData, itemIndex: number, propertyName: string): ByteSource {
 	const name = fileNameOf(binary, itemIndex, propertyName);
 	const id = binary.id;
 	return {
 		name,
+		path: fileOf(context, id),
 		open: async function* (): AsyncGenerator<Buffer> {
 			const stream: Readable = id ? await context.helpers.getBinaryStream(id, CHUNK) : Readable.from([Buffer.from(binary.data, 'base64')]);
 			for await (const chunk of stream) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);

@@ -7,18 +7,19 @@
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { DecryptionKey } from '../../src/cms/keys';
 import { CxError } from '../../src/errors';
 import type { JsonLinesStats } from '../../src/jsonl/records';
-import { decryptTo, exportRecords, groupInputs, openZipFile, reassembleToFile, type PipelineLimits } from '../../src/pipeline/export';
-import { makeTempDir, writeAtomically } from '../../src/pipeline/files';
-import { peek, type ByteSource } from '../../src/pipeline/sources';
+import { exportRecords, groupInputs, openZipFile, type PipelineLimits } from '../../src/pipeline/export';
+import { makeTempDir } from '../../src/pipeline/files';
+import type { ByteSource } from '../../src/pipeline/sources';
 import { mapLimited } from '../../src/pipeline/mapLimited';
 import { zipEntries } from '../../src/zip/extract';
 import { parsePartName } from '../../src/zip/parts';
 import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';
-import { exportChunksInWorker } from '../../src/pipeline/workerChunks';
+import { decryptInWorker, exportChunksInWorker, reassembleInWorker } from '../../src/pipeline/inWorker';
 import { chunkItemsOf, storeChunk } from './chunkOutput';
 import { addHints, markSkipped, recordHints, type RecordTally } from './recordReport';
 
@@ -96,21 +97,28 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 		switch (options.output) {
 			case 'files': {
 				for (const source of sources) {
-					let path = source.path;
-					let name = source.name;
 					if (options.key) {
-						const { kind, stream } = await peek(source);
-						for await (const _ of stream) break; // only the kind was needed
-						if (kind === 'encrypted') {
-							name = decryptedName(source.name);
-							path = join(temp.path, basename(name));
-							await writeAtomically(path, (out) => decryptTo(source, out, { key: options.key, limits }));
+						// One pass: the source is decrypted in a worker thread straight into n8n's binary data,
+						// or, when it is not encrypted, passed on as it is.
+						const name = decryptedName(source.name);
+						let size = 0;
+						const counted = async function* (plain: AsyncIterable<Buffer>) {
+							for await (const piece of plain) {
+								size += piece.length;
+								yield piece;
+							}
+						};
+						const done = await decryptInWorker(source, { key: options.key, limits, tempDir: temp.path, signal: options.signal }, (plain) =>
+							context.helpers.prepareBinaryData(Readable.from(counted(plain)), name, mimeTypeFor(name)),
+						);
+						if (done.encrypted) {
+							items.push({ json: { ...extra, fileName: name, size, decrypted: true }, binary: { [options.binaryPropertyName]: done.result } });
+							continue;
 						}
 					}
-					if (!path) throw new CxError('IO', `${source.name}: not on disk`);
-					const { binary, size } = await binaryFromFile(context, path, name);
-					items.push({ json: { ...extra, fileName: name, size, decrypted: name !== source.name }, binary: { [options.binaryPropertyName]: binary } });
-					if (path !== source.path) await rm(path, { force: true });
+					if (!source.path) throw new CxError('IO', `${source.name}: not on disk`);
+					const { binary, size } = await binaryFromFile(context, source.path, source.name);
+					items.push({ json: { ...extra, fileName: source.name, size, decrypted: false }, binary: { [options.binaryPropertyName]: binary } });
 				}
 				break;
 			}
@@ -118,7 +126,8 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 				for (const group of groupInputs(sources)) {
 					const exportName = exportNameOf(group);
 					const path = join(temp.path, `${exportName}.zip`);
-					await reassembleToFile(group, path, { key: options.key, limits, verify: options.verify });
+					// In a worker thread (src/pipeline/inWorker.ts): decrypting and checking every entry, away from n8n's heap.
+					await reassembleInWorker(group, path, { key: options.key, limits, verify: options.verify, tempDir: temp.path, signal: options.signal });
 					const { binary, size } = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
 					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size }, binary: { [options.binaryPropertyName]: binary } });
 					await rm(path, { force: true });

@@ -1,9 +1,7 @@
-/** What the chunk worker (./chunkWorker.ts) and its parent (./workerChunks.ts) send each other. */
+/** What the pipeline worker (./pipelineWorker.ts) and its parent (./inWorker.ts) send each other. */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { CxError } from '../errors';
 import type { LimitName } from '../limits';
-import type { ChunkInfo, ChunkStart } from '../jsonl/chunks';
-import type { JsonLinesStats } from '../jsonl/records';
 
 export interface SerializedError {
 	name: string;
@@ -19,10 +17,13 @@ export type ToParent =
 	| { t: 'took'; s: number; bytes: number }
 	/** Stream `s` is not read any further. */
 	| { t: 'close'; s: number }
-	| { t: 'start'; start: ChunkStart }
+	/** An output begins (`header`: what is known before its first byte, e.g. a ChunkStart). */
+	| { t: 'start'; header: unknown }
 	| { t: 'data'; bytes: Uint8Array }
-	| { t: 'end'; info: ChunkInfo }
-	| { t: 'done'; stats: JsonLinesStats }
+	/** The output is complete (`info`: what it holds, e.g. a ChunkInfo). */
+	| { t: 'end'; info: unknown }
+	/** The job is done (`result`: the job's answer, e.g. the records' stats). */
+	| { t: 'done'; result: unknown }
 	| { t: 'failed'; error: SerializedError };
 
 export type FromParent =

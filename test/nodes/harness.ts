@@ -57,6 +57,11 @@ export interface HarnessOptions {
 	continueOnFail?: boolean;
 	/** Where binary data lives (made and removed by the harness when not given). */
 	binaryDir?: string;
+	/**
+	 * Whether `getBinaryPath` gives the file of a binary, as n8n's filesystem mode does (default true).
+	 * False: as the database and S3 modes, where a binary is read as a stream only.
+	 */
+	binaryPaths?: boolean;
 	typeVersion?: number;
 }
 
@@ -381,6 +386,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests),
 				prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) => binary.prepare(data, fileName, mimeType),
 				getBinaryStream: async (id: string) => binary.stream(id),
+				...(options.binaryPaths === false ? {} : { getBinaryPath: (id: string) => binary.pathOf(id) }),
 				getBinaryMetadata: async (id: string) => binary.metadata(id),
 				binaryToBuffer: async (stream: Readable) => Buffer.concat(await stream.toArray()),
 				assertBinaryData: (itemIndex: number, propertyName: string) => {

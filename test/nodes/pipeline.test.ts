@@ -68,8 +68,10 @@ function shuffled<T>(list: T[]): T[] {
 }
 
 describe('Decrypt S/MIME node', () => {
-	it('decrypts every part byte for byte, names it without .smime and keeps the item JSON', async () => {
-		const h = await harness({ nodeType: new SmimeDecrypt(), parameters: {}, credentials: keyCredential(alice) });
+	// Binary data as files (n8n's filesystem mode: the worker thread reads them itself) and as streams
+	// only (database and S3 modes: this thread feeds the worker).
+	it.each([true, false])('decrypts every part byte for byte, names it without .smime and keeps the item JSON (binary data as files: %s)', async (binaryPaths) => {
+		const h = await harness({ nodeType: new SmimeDecrypt(), parameters: {}, credentials: keyCredential(alice), binaryPaths });
 		expect(split.encryptedParts.length).toBeGreaterThanOrEqual(4);
 		const [out] = await h.execute(await fileItems(h, split.encryptedParts));
 		expect(out).toHaveLength(split.encryptedParts.length);
@@ -123,8 +125,8 @@ describe('Decrypt S/MIME node', () => {
 });
 
 describe('Reassemble Export node', () => {
-	it('puts encrypted parts given in any order back together as one zip that unzip accepts', async () => {
-		const h = await harness({ nodeType: new ReassembleExport(), parameters: {}, credentials: keyCredential(alice) });
+	it.each([true, false])('puts encrypted parts given in any order back together as one zip that unzip accepts (binary data as files: %s)', async (binaryPaths) => {
+		const h = await harness({ nodeType: new ReassembleExport(), parameters: {}, credentials: keyCredential(alice), binaryPaths });
 		const [out] = await h.execute(await fileItems(h, shuffled(split.encryptedParts)));
 		expect(out).toHaveLength(1);
 		expect(out[0].json).toMatchObject({ exportName: split.exportName, fileName: `${split.exportName}.zip`, parts: split.encryptedParts.length });

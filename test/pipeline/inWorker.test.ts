@@ -1,5 +1,5 @@
 /**
- * Record chunks made in a worker thread (src/pipeline/workerChunks.ts) against the same work done in
+ * Record chunks made in a worker thread (src/pipeline/inWorker.ts) against the same work done in
  * this thread: same chunks, same bytes, same errors; sources given as files or as streams; the
  * worker ended whatever way the caller stops.
  */
@@ -14,7 +14,7 @@ import { recordChunks, type ChunkInfo, type ChunkOptions } from '../../src/jsonl
 import type { JsonLinesStats } from '../../src/jsonl/records';
 import { exportRecords } from '../../src/pipeline/export';
 import { fileSource, type ByteSource } from '../../src/pipeline/sources';
-import { exportChunksInWorker } from '../../src/pipeline/workerChunks';
+import { exportChunksInWorker } from '../../src/pipeline/inWorker';
 import { Window } from '../../src/pipeline/workerProtocol';
 import { makeExport, type ExportFixture } from '../helpers/exportFixture';
 import { makeRecipient, tempDir } from '../helpers/openssl';

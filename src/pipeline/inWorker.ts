@@ -1,11 +1,12 @@
 /**
- * Export → records → chunks in a worker thread (./chunkWorker.ts): the same chunks, bytes and
- * errors as `recordChunks(exportRecords(…))` in this thread, with the decrypting, inflating,
- * checking and cutting done in an isolate of its own. This thread only feeds sources that are not
- * files (n8n binary data streams) and hands each chunk's bytes to `consume`.
+ * Pipeline work in a worker thread (./pipelineWorker.ts): the same outputs, bytes and errors as the
+ * same work in this thread, with the decrypting, inflating, checking and cutting done in an isolate
+ * of its own. This thread only feeds sources that are not files (n8n binary data streams) and hands
+ * each output's bytes to `consume`. Used by the nodes: inside n8n this thread's heap holds n8n, and
+ * the pipeline's garbage would bring on full collections of all of it.
  *
  * Memory stays bounded on both sides: a source is sent at most SOURCE_WINDOW bytes ahead of what
- * the worker has read, and a chunk at most CHUNK_WINDOW bytes ahead of what `consume` has read.
+ * the worker has read, and an output at most OUTPUT_WINDOW bytes ahead of what `consume` has read.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,15 +15,16 @@ import { Worker } from 'node:worker_threads';
 import { CxError } from '../errors';
 import type { ChunkInfo, ChunkOptions, ChunkStart } from '../jsonl/chunks';
 import type { JsonLinesStats } from '../jsonl/records';
-import type { ChunkWorkerData } from './chunkWorker';
+import type { ReassembleSummary } from '../zip/reassemble';
+import type { Kind, ByteSource } from './sources';
 import type { PipelineOptions } from './export';
-import type { ByteSource } from './sources';
+import type { WorkerData, WorkerJob } from './pipelineWorker';
 import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type ToParent } from './workerProtocol';
 
 const SOURCE_WINDOW = 8 * 1024 * 1024;
-const CHUNK_WINDOW = 8 * 1024 * 1024;
+const OUTPUT_WINDOW = 8 * 1024 * 1024;
 
-export interface WorkerChunkOptions extends Omit<PipelineOptions, 'onRead'> {
+export interface WorkerChunkOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
 	onError?: 'fail' | 'skip';
 	/** Which zip entries hold records, as glob patterns (src/pipeline/glob.ts); the default test when absent. */
 	entries?: string;
@@ -38,10 +40,10 @@ export interface WorkerChunkOptions extends Omit<PipelineOptions, 'onRead'> {
 }
 
 /** The worker, from the built file next to this one, or from the TypeScript sources (tests) through tsx. */
-function startWorker(data: ChunkWorkerData): Worker {
-	const built = join(__dirname, 'chunkWorker.js');
+function startWorker(data: WorkerData): Worker {
+	const built = join(__dirname, 'pipelineWorker.js');
 	if (existsSync(built)) return new Worker(built, { workerData: data });
-	const source = join(__dirname, 'chunkWorker.ts');
+	const source = join(__dirname, 'pipelineWorker.ts');
 	return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
 }
 
@@ -80,30 +82,31 @@ class Feed {
 	}
 }
 
+interface JobOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
+	/** Stops the work (the worker is ended) with a CANCELLED error. */
+	signal?: AbortSignal;
+}
+
 /**
- * The chunks of `sources`' records, made in a worker thread: each handed to `consume` as a stream
- * of JSON Lines (gzip when asked) and yielded with what it holds once `consume` has read it all.
- * `stats` is filled in when the records are all read. Stopping the iteration ends the worker.
+ * Runs `job` on `sources` in a worker thread: each output the job makes is handed to `consume` as a
+ * stream and yielded with its info once `consume` has read it all; `onDone` gets the job's result.
+ * Stopping the iteration ends the worker.
  */
-export async function* exportChunksInWorker<T>(
+async function* runJob<T>(
+	job: WorkerJob,
 	sources: ByteSource[],
-	options: WorkerChunkOptions,
-	stats: JsonLinesStats,
-	consume: (stream: Readable, start: ChunkStart) => Promise<T>,
-): AsyncGenerator<{ chunk: ChunkInfo; result: T }> {
-	if (options.signal?.aborted) throw new CxError('CANCELLED', 'cancelled before the export was read');
-	const data: ChunkWorkerData = {
+	options: JobOptions,
+	consume: (stream: Readable, header: unknown) => Promise<T>,
+	onDone: (result: unknown) => void,
+): AsyncGenerator<{ info: unknown; result: T }> {
+	if (options.signal?.aborted) throw new CxError('CANCELLED', 'cancelled before the work started');
+	const data: WorkerData = {
+		job,
 		sources: sources.map(({ name, size, path }) => ({ name, size, path })),
 		key: options.key,
 		limits: options.limits,
-		onError: options.onError,
 		tempDir: options.tempDir,
-		entries: options.entries,
-		eachSourceAlone: options.eachSourceAlone,
-		skipRecords: Math.max(0, options.skipRecords ?? 0),
-		maxRecords: options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity,
-		chunks: options.chunks,
-		windowBytes: CHUNK_WINDOW,
+		windowBytes: OUTPUT_WINDOW,
 	};
 	const worker = startWorker(data);
 	const events: Event[] = [];
@@ -158,10 +161,10 @@ export async function* exportChunksInWorker<T>(
 				wake = undefined;
 				continue;
 			}
-			if (event.kind === 'aborted') throw new CxError('CANCELLED', 'cancelled while the export was read');
+			if (event.kind === 'aborted') throw new CxError('CANCELLED', 'cancelled while the work ran');
 			if (event.kind === 'consumeFailed') throw event.error;
 			if (event.kind === 'error') throw event.error instanceof Error ? event.error : new Error(String(event.error));
-			if (event.kind === 'exit') throw new CxError('IO', `the worker thread reading the export stopped unexpectedly (exit code ${event.code})`);
+			if (event.kind === 'exit') throw new CxError('IO', `the worker thread stopped unexpectedly (exit code ${event.code})`);
 			const message = event.message;
 			switch (message.t) {
 				case 'open':
@@ -177,7 +180,7 @@ export async function* exportChunksInWorker<T>(
 				case 'start': {
 					const current = new Feed((bytes) => worker.postMessage({ t: 'ack', bytes } satisfies FromParent));
 					feed = current;
-					pending = consume(Readable.from(current.read(), { objectMode: false }), message.start);
+					pending = consume(Readable.from(current.read(), { objectMode: false }), message.header);
 					pending.catch((error: unknown) => push({ kind: 'consumeFailed', error }));
 					break;
 				}
@@ -189,11 +192,11 @@ export async function* exportChunksInWorker<T>(
 					const result = await (pending as Promise<T>);
 					feed = undefined;
 					pending = undefined;
-					yield { chunk: message.info, result };
+					yield { info: message.info, result };
 					break;
 				}
 				case 'done':
-					Object.assign(stats, message.stats);
+					onDone(message.result);
 					finished = true;
 					return;
 				case 'failed':
@@ -209,4 +212,49 @@ export async function* exportChunksInWorker<T>(
 		for (const iterator of feeding.values()) await iterator.return?.(undefined)?.catch(() => undefined);
 		if (!finished) feed?.end();
 	}
+}
+
+/**
+ * The chunks of `sources`' records (export → records → chunks), made in a worker thread: each handed
+ * to `consume` as a stream of JSON Lines (gzip when asked) and yielded with what it holds once
+ * `consume` has read it all. `stats` is filled in when the records are all read.
+ */
+export async function* exportChunksInWorker<T>(
+	sources: ByteSource[],
+	options: WorkerChunkOptions,
+	stats: JsonLinesStats,
+	consume: (stream: Readable, start: ChunkStart) => Promise<T>,
+): AsyncGenerator<{ chunk: ChunkInfo; result: T }> {
+	const job: WorkerJob = {
+		kind: 'chunks',
+		onError: options.onError,
+		entries: options.entries,
+		eachSourceAlone: options.eachSourceAlone,
+		skipRecords: Math.max(0, options.skipRecords ?? 0),
+		maxRecords: options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity,
+		chunks: options.chunks,
+	};
+	const outputs = runJob(job, sources, options, (stream, header) => consume(stream, header as ChunkStart), (result) => Object.assign(stats, (result as { stats: JsonLinesStats }).stats));
+	for await (const { info, result } of outputs) yield { chunk: info as ChunkInfo, result };
+}
+
+/**
+ * Decrypts one message in a worker thread: its plaintext handed to `consume` as a stream (the
+ * result is `consume`'s). A source that is not encrypted is not read further: the answer says
+ * what it is instead.
+ */
+export async function decryptInWorker<T>(source: ByteSource, options: JobOptions, consume: (stream: Readable) => Promise<T>): Promise<{ encrypted: true; result: T } | { encrypted: false; kind: Kind }> {
+	let kind: Kind = 'other';
+	let output: { result: T } | undefined;
+	for await (const { result } of runJob({ kind: 'decrypt' }, [source], options, (stream) => consume(stream), (done) => (kind = (done as { kind: Kind }).kind))) output = { result };
+	return output ? { encrypted: true, result: output.result } : { encrypted: false, kind };
+}
+
+/** Reassembles one export's parts into the file `path` in a worker thread (complete, or not there at all). */
+export async function reassembleInWorker(sources: ByteSource[], path: string, options: JobOptions & { verify?: boolean }): Promise<ReassembleSummary> {
+	let summary: ReassembleSummary | undefined;
+	const none = async () => undefined;
+	for await (const _ of runJob({ kind: 'reassemble', path, verify: options.verify }, sources, options, none, (done) => (summary = (done as { summary: ReassembleSummary }).summary)));
+	if (!summary) throw new CxError('IO', `${path}: the worker thread ended without reassembling the export`);
+	return summary;
 }

@@ -1,0 +1,209 @@
+/**
+ * The worker-thread side of ./inWorker.ts: runs one pipeline job — export → records → chunks,
+ * decrypting one message, or reassembling one export into a file — in its own V8 isolate, and sends
+ * its outputs' bytes to the thread that started it.
+ *
+ * Why a thread: inside n8n the nodes run in a process whose heap holds n8n (300–800 MB). Every
+ * buffer and object the pipeline makes counts towards that heap's next full collection, and a full
+ * collection marks all of n8n: the same work took twice as long inside n8n as in the CLI. Here the
+ * heap holds the pipeline only, so collections are small, and the thread that runs n8n is left with
+ * moving finished bytes into its binary data.
+ *
+ * Messages (all plain data; Buffers arrive as Uint8Array copies):
+ * - to the parent: `open` (start sending source i as stream s), `took` (bytes of stream s consumed,
+ *   for its window), `close` (stream s is not read further), `start`/`data`/`end` (an output and its
+ *   bytes), `done` (with the job's result), `failed` (an error).
+ * - from the parent: `data`/`end`/`failed` for a stream it sends, `ack` (output bytes written).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DecryptionKey } from '../cms/keys';
+import type { CertificateInfo } from '../cms/x509';
+import { recordChunks, type ChunkOptions } from '../jsonl/chunks';
+import type { JsonLinesStats, JsonRecord } from '../jsonl/records';
+import { decryptCms } from '../cms';
+import { CxError } from '../errors';
+import { exportRecords, reassembleToFile, type PipelineLimits, type RecordsOptions } from './export';
+import { globMatcher } from './glob';
+import { fileSource, peek, type ByteSource } from './sources';
+import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type SerializedError, type ToParent } from './workerProtocol';
+
+/** Export → records → chunks: an output per chunk (its ChunkStart, then its ChunkInfo); done with the stats. */
+export interface ChunksJob {
+	kind: 'chunks';
+	onError?: 'fail' | 'skip';
+	/** Which zip entries hold records, as glob patterns (src/pipeline/glob.ts); the default test when absent. */
+	entries?: string;
+	/** Read each source on its own (not grouped with the parts of its export). */
+	eachSourceAlone?: boolean;
+	skipRecords: number;
+	maxRecords: number;
+	chunks: ChunkOptions;
+}
+
+/** One message decrypted: done with what the source is; one output (its plaintext) when it is encrypted. */
+export interface DecryptJob {
+	kind: 'decrypt';
+}
+
+/** One export's parts reassembled into the file `path` (complete, or not there): done with the summary. */
+export interface ReassembleJob {
+	kind: 'reassemble';
+	path: string;
+	verify?: boolean;
+}
+
+export type WorkerJob = ChunksJob | DecryptJob | ReassembleJob;
+
+export interface WorkerData {
+	job: WorkerJob;
+	sources: Array<{ name: string; size?: number; path?: string }>;
+	key?: DecryptionKey;
+	limits?: Partial<PipelineLimits>;
+	tempDir?: string;
+	/** Output bytes sent but not yet written by the parent, at most. */
+	windowBytes: number;
+}
+
+/** Buffers come through structured cloning as plain Uint8Arrays: the key's fields made Buffers again. */
+function reviveKey(key: DecryptionKey): DecryptionKey {
+	const certificate = (c: CertificateInfo): CertificateInfo => ({
+		...c,
+		der: toBuffer(c.der),
+		issuerDer: toBuffer(c.issuerDer),
+		serial: toBuffer(c.serial),
+		subjectKeyIdentifier: c.subjectKeyIdentifier ? toBuffer(c.subjectKeyIdentifier) : undefined,
+	});
+	return { ...key, keyIdentifier: toBuffer(key.keyIdentifier), certificates: key.certificates.map(certificate) };
+}
+
+/** A source the parent sends: bytes arrive as messages, at most a window's worth ahead. */
+class Inbox {
+	private queue: Buffer[] = [];
+	private ended = false;
+	private failure: SerializedError | undefined;
+	private wake: (() => void) | undefined;
+
+	constructor(
+		private readonly port: NonNullable<typeof parentPort>,
+		private readonly index: number,
+		private readonly stream: number,
+		private readonly onClose: () => void,
+	) {}
+
+	deliver(message: FromParent): void {
+		if (message.t === 'data') this.queue.push(toBuffer(message.bytes));
+		else if (message.t === 'end') this.ended = true;
+		else if (message.t === 'failed') this.failure = message.error;
+		this.wake?.();
+	}
+
+	async *read(): AsyncGenerator<Buffer> {
+		this.port.postMessage({ t: 'open', i: this.index, s: this.stream } satisfies ToParent);
+		try {
+			for (;;) {
+				if (this.failure !== undefined) throw deserializeError(this.failure);
+				const next = this.queue.shift();
+				if (next) {
+					this.port.postMessage({ t: 'took', s: this.stream, bytes: next.length } satisfies ToParent);
+					yield next;
+					continue;
+				}
+				if (this.ended) return;
+				await new Promise<void>((resolve) => (this.wake = resolve));
+				this.wake = undefined;
+			}
+		} finally {
+			this.queue = [];
+			this.onClose();
+			if (!this.ended && this.failure === undefined) this.port.postMessage({ t: 'close', s: this.stream } satisfies ToParent);
+		}
+	}
+}
+
+async function* sliced(records: AsyncIterable<JsonRecord>, skip: number, max: number): AsyncGenerator<JsonRecord> {
+	if (max <= 0) return;
+	let toSkip = skip;
+	let given = 0;
+	for await (const record of records) {
+		if (toSkip > 0) {
+			toSkip--;
+			continue;
+		}
+		yield record;
+		if (++given >= max) return;
+	}
+}
+
+/** Sends one output: `start` with its header, its bytes a window at a time, then `end` with what it was. */
+async function send(port: NonNullable<typeof parentPort>, window: Window, header: unknown, bytes: AsyncIterable<Buffer>): Promise<void> {
+	port.postMessage({ t: 'start', header } satisfies ToParent);
+	for await (const piece of bytes) {
+		await window.take(piece.length);
+		postBytes(port, { t: 'data', bytes: piece });
+	}
+}
+
+async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Promise<void> {
+	const window = new Window(data.windowBytes);
+	const inboxes = new Map<number, Inbox>();
+	port.on('message', (message: FromParent) => {
+		if (message.t === 'ack') window.release(message.bytes);
+		else inboxes.get(message.s)?.deliver(message);
+	});
+	const sources: ByteSource[] = [];
+	let opened = 0;
+	for (let i = 0; i < data.sources.length; i++) {
+		const { name, size, path } = data.sources[i];
+		if (path) {
+			sources.push(await fileSource(path, name));
+		} else {
+			sources.push({
+				name,
+				size,
+				open: () => {
+					const stream = ++opened;
+					const inbox = new Inbox(port, i, stream, () => inboxes.delete(stream));
+					inboxes.set(stream, inbox);
+					return inbox.read();
+				},
+			});
+		}
+	}
+	const key = data.key ? reviveKey(data.key) : undefined;
+	const job = data.job;
+	if (job.kind === 'chunks') {
+		const each = job.eachSourceAlone === true;
+		const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
+		const options: RecordsOptions = { key, limits: data.limits, onError: job.onError, tempDir: data.tempDir, lazyValues: true };
+		if (job.entries) options.entryFilter = globMatcher(job.entries);
+		async function* records(): AsyncGenerator<JsonRecord> {
+			if (each) for (const source of sources) yield* exportRecords([source], options, stats);
+			else yield* exportRecords(sources, options, stats);
+		}
+		const chunks = recordChunks(sliced(records(), job.skipRecords, job.maxRecords), job.chunks, async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>));
+		for await (const { chunk } of chunks) port.postMessage({ t: 'end', info: chunk } satisfies ToParent);
+		port.postMessage({ t: 'done', result: { stats } } satisfies ToParent);
+	} else if (job.kind === 'decrypt') {
+		if (!key) throw new CxError('USAGE', 'decrypting needs the private key');
+		const [source] = sources;
+		const { kind, stream } = await peek(source);
+		if (kind !== 'encrypted') {
+			await stream[Symbol.asyncIterator]().return?.(undefined);
+			port.postMessage({ t: 'done', result: { kind } } satisfies ToParent);
+			return;
+		}
+		await send(port, window, {}, decryptCms(stream, { key, source: source.name, maxHeaderBytes: data.limits?.maxCmsHeaderBytes }));
+		port.postMessage({ t: 'end', info: {} } satisfies ToParent);
+		port.postMessage({ t: 'done', result: { kind } } satisfies ToParent);
+	} else {
+		const summary = await reassembleToFile(sources, job.path, { key, limits: data.limits, tempDir: data.tempDir, verify: job.verify });
+		port.postMessage({ t: 'done', result: { summary } } satisfies ToParent);
+	}
+}
+
+if (parentPort) {
+	const port = parentPort;
+	run(port, workerData as WorkerData).catch((error: unknown) => {
+		port.postMessage({ t: 'failed', error: serializeError(error) } satisfies ToParent);
+	});
+}
