@@ -13,7 +13,7 @@ import { apiVersionField, BASE_URL_EXPRESSION, regionFields, VERSION_PATH_EXPRES
 export class GenesysMulticloudOAuth2Api implements ICredentialType {
 	name = 'genesysMulticloudOAuth2Api';
 
-	displayName = 'Genesys Multicloud CX OAuth2 API (Authorization Code)';
+	displayName = 'Genesys Multicloud CX Authorization Code OAuth2 API';
 
 	icon = { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' } as const;
 

@@ -7,7 +7,7 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class SmimeKeyApi implements ICredentialType {
 	name = 'smimeKeyApi';
 
-	displayName = 'S/MIME Decryption Key';
+	displayName = 'S/MIME Decryption Key API';
 
 	icon = { light: 'file:smimeKey.svg', dark: 'file:smimeKey.dark.svg' } as const;
 

@@ -7,7 +7,7 @@ import { router } from './actions/router';
 import * as run from './actions/run';
 import * as loadOptions from './methods/loadOptions';
 import { smimeKeyTest } from '../shared/smimeKey';
-import { authenticationProperty } from '../shared/genesysDescription';
+import { authenticationProperty } from '../shared/genesysAuthentication';
 
 export class GenesysDataExport implements INodeType {
 	description: INodeTypeDescription = {

@@ -12,7 +12,7 @@ import { pollFinishedRuns, runMatches, type FinishedFilter, type RunCursor, type
 import { genesysClient } from '../shared/transport';
 import { toNodeError } from '../shared/errors';
 import * as loadOptions from '../GenesysDataExport/methods/loadOptions';
-import { authenticationProperty, genesysCredentials } from '../shared/genesysDescription';
+import { authenticationProperty, genesysCredentials } from '../shared/genesysAuthentication';
 
 interface TriggerState {
 	cursor?: RunCursor;

@@ -146,7 +146,7 @@ export class ParseJsonLines implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: 'Interaction-*.json, Contact-*.json',
-						description: 'For zips: which entries to read (comma-separated patterns, * and ? and **). Empty: every .json and .jsonl entry except schema files.',
+						description: 'For zips: which entries to read (comma-separated patterns, * and ? and **). Empty: every JSON and JSON Lines entry (by its name) except schema files.',
 					},
 					{
 						displayName: 'Flatten ALLATTRIBUTES',

@@ -59,7 +59,7 @@ export class ReassembleExport implements INodeType {
 				name: 'decrypt',
 				type: 'boolean',
 				default: true,
-				description: 'Whether encrypted parts (.smime) are decrypted with the S/MIME Decryption Key credential (parts already decrypted pass as they are)',
+				description: 'Whether encrypted parts (.smime) are decrypted with the S/MIME Decryption Key API credential (parts already decrypted pass as they are)',
 			},
 			{
 				displayName: 'Output',

@@ -19,6 +19,7 @@ export interface ChunkOutputOptions {
 }
 
 const MIB = 1024 * 1024;
+const DEFAULT_MAX_CHUNK_MIB = DEFAULT_MAX_CHUNK_BYTES / MIB;
 
 /** The Record Chunks choice of a node's Output parameter. */
 export const recordChunksOutput = {
@@ -45,7 +46,7 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 			name: 'maxChunkMiB',
 			type: 'number',
 			typeOptions: { minValue: 1 },
-			default: DEFAULT_MAX_CHUNK_BYTES / MIB,
+			default: DEFAULT_MAX_CHUNK_MIB,
 			displayOptions: { show },
 			description:
 				'A chunk also ends before it passes this size (JSON Lines, before compression), so records with large attachments make smaller chunks. A single record bigger than this is a chunk of its own.',

@@ -59,12 +59,13 @@ export function limitOptions(which: LimitName[], displayOptions?: IDisplayOption
 	return which.map((limit) => {
 		const parameter = PARAMETERS[limit];
 		const spec = LIMITS[limit];
+		const fallback = parameter.default;
 		return {
 			displayName: spec.option,
 			name: parameter.name,
 			type: 'number',
 			typeOptions: spec.unit === 'count' ? { minValue: spec.min, numberPrecision: 0 } : { minValue: spec.unit === 'bytes' ? 0 : spec.min },
-			default: parameter.default,
+			default: fallback,
 			description: parameter.description,
 			...(displayOptions ? { displayOptions } : {}),
 		} satisfies INodeProperties;

@@ -17,14 +17,14 @@ export function decryptionKeyFrom(fields: IDataObject): DecryptionKey {
 	});
 }
 
-/** Whether the node has an S/MIME Decryption Key credential selected. */
+/** Whether the node has an S/MIME Decryption Key API credential selected. */
 export function hasKeyCredential(context: IExecuteFunctions | IPollFunctions): boolean {
 	return context.getNode().credentials?.[SMIME_CREDENTIAL] !== undefined;
 }
 
 export async function decryptionKey(context: IExecuteFunctions | IPollFunctions, itemIndex = 0): Promise<DecryptionKey> {
 	if (!hasKeyCredential(context)) {
-		throw new NodeOperationError(context.getNode(), 'No S/MIME Decryption Key credential is selected', {
+		throw new NodeOperationError(context.getNode(), 'No S/MIME Decryption Key API credential is selected', {
 			itemIndex,
 			description: 'The files are to be decrypted: select the credential holding the private key of the certificate Genesys encrypts exports to (or turn decryption off)',
 		});

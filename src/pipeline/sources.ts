@@ -103,7 +103,7 @@ export async function plaintext(source: ByteSource, options: PlainOptions): Prom
 	const outer = await peek(counted);
 	if (outer.kind !== 'encrypted') return { ...outer, encrypted: false };
 	if (!options.key) {
-		throw new CxError('USAGE', `${source.name} is encrypted (S/MIME); give the private key (--key in the CLI, the S/MIME Decryption Key credential in the nodes)`);
+		throw new CxError('USAGE', `${source.name} is encrypted (S/MIME); give the private key (--key in the CLI, the S/MIME Decryption Key API credential in the nodes)`);
 	}
 	const decrypted = decryptCms(outer.stream, { key: options.key, source: source.name, maxHeaderBytes: options.limits?.maxCmsHeaderBytes });
 	// What the decrypted content is (a zip part, or JSON Lines) is decided by its own first bytes.

@@ -191,7 +191,7 @@ describe('Reassemble Export node', () => {
 		const [plain] = await h.execute(await fileItems(h, second.plainParts));
 		expect(plain[0].json.parts).toBe(second.plainParts.length);
 		const failing = await harness({ nodeType: new ReassembleExport(), parameters: {} });
-		await expect(failing.execute(await fileItems(failing, second.encryptedParts, true))).rejects.toThrow('No S/MIME Decryption Key credential is selected');
+		await expect(failing.execute(await fileItems(failing, second.encryptedParts, true))).rejects.toThrow('No S/MIME Decryption Key API credential is selected');
 	});
 
 	it('refuses parts of the same size swapped under each other’s names (Verify Entries, on by default); off, hands the zip on', async () => {

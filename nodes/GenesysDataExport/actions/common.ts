@@ -41,7 +41,7 @@ export const runIdField: INodeProperties = {
 	description: 'The ID of an export run (an entry of the export history)',
 };
 
-export function paginationFields(what: string): INodeProperties[] {
+export function paginationFields(): INodeProperties[] {
 	return [
 		{
 			displayName: 'Return All',
@@ -56,7 +56,7 @@ export function paginationFields(what: string): INodeProperties[] {
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: 50,
-			description: `Max number of ${what} to return`,
+			description: 'Max number of results to return',
 			displayOptions: { show: { returnAll: [false] } },
 		},
 	];

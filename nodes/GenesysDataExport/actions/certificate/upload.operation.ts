@@ -9,7 +9,7 @@ export const description: INodeProperties[] = forOperations('certificate', ['upl
 		name: 'certificateSource',
 		type: 'options',
 		options: [
-			{ name: 'S/MIME Key Credential', value: 'credential', description: 'The certificate stored with the S/MIME Decryption Key credential' },
+			{ name: 'S/MIME Key Credential', value: 'credential', description: 'The certificate stored with the S/MIME Decryption Key API credential' },
 			{ name: 'Binary Field', value: 'binary', description: 'A PEM certificate file from the input item' },
 		],
 		default: 'credential',
@@ -45,7 +45,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number, client
 	} else {
 		pem = await credentialCertificate(this, itemIndex);
 		if (!pem) {
-			throw new NodeOperationError(this.getNode(), 'The S/MIME Decryption Key credential holds no certificate', {
+			throw new NodeOperationError(this.getNode(), 'The S/MIME Decryption Key API credential holds no certificate', {
 				itemIndex,
 				description: 'Add the certificate (PEM) to the credential, or upload it from a binary field',
 			});

@@ -49,7 +49,7 @@ export const description: INodeProperties[] = forOperations('file', ['download']
 		name: 'decrypt',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to decrypt the S/MIME files with the key of the S/MIME Decryption Key credential',
+		description: 'Whether to decrypt the S/MIME files with the key of the S/MIME Decryption Key API credential',
 	},
 	{
 		displayName: 'Output',

@@ -3,7 +3,7 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { cleanFilters, forOperations, pagedItems, paginationFields } from '../common';
 
 export const description: INodeProperties[] = forOperations('file', ['getMany'], [
-	...paginationFields('files'),
+	...paginationFields(),
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -11,15 +11,15 @@ export const description: INodeProperties[] = forOperations('file', ['getMany'],
 		placeholder: 'Add Filter',
 		default: {},
 		options: [
-			{ displayName: 'Run ID', name: 'historyId', type: 'string', default: '', description: 'Only the files of this export run' },
-			{ displayName: 'Job Title Contains', name: 'jobTitle', type: 'string', default: '' },
-			{ displayName: 'Name Contains', name: 'name', type: 'string', default: '' },
-			{ displayName: 'Type', name: 'type', type: 'string', default: '' },
-			{ displayName: 'Source', name: 'source', type: 'string', default: '' },
 			{ displayName: 'Created After', name: 'startDate', type: 'dateTime', default: '' },
 			{ displayName: 'Created Before', name: 'endDate', type: 'dateTime', default: '' },
-			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
 			{ displayName: 'Descending', name: 'descAsc', type: 'boolean', default: true, description: 'Whether to sort in descending order' },
+			{ displayName: 'Job Title Contains', name: 'jobTitle', type: 'string', default: '' },
+			{ displayName: 'Name Contains', name: 'name', type: 'string', default: '' },
+			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
+			{ displayName: 'Run ID', name: 'historyId', type: 'string', default: '', description: 'Only the files of this export run' },
+			{ displayName: 'Source', name: 'source', type: 'string', default: '' },
+			{ displayName: 'Type', name: 'type', type: 'string', default: '' },
 		],
 	},
 ]);

@@ -3,7 +3,7 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { cleanFilters, forOperations, pagedItems, paginationFields } from '../common';
 
 export const description: INodeProperties[] = forOperations('job', ['getMany'], [
-	...paginationFields('jobs'),
+	...paginationFields(),
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -11,9 +11,8 @@ export const description: INodeProperties[] = forOperations('job', ['getMany'], 
 		placeholder: 'Add Filter',
 		default: {},
 		options: [
-			{ displayName: 'Title Contains', name: 'title', type: 'string', default: '' },
-			{ displayName: 'Type', name: 'type', type: 'string', default: '', placeholder: 'Interaction' },
-			{ displayName: 'Source', name: 'source', type: 'string', default: '', placeholder: 'UCS' },
+			{ displayName: 'Descending', name: 'descAsc', type: 'boolean', default: true, description: 'Whether to sort in descending order' },
+			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
 			{
 				displayName: 'Schedule Type',
 				name: 'scheduleType',
@@ -21,6 +20,7 @@ export const description: INodeProperties[] = forOperations('job', ['getMany'], 
 				default: '',
 				description: 'Only jobs with this schedule type, as Genesys names it',
 			},
+			{ displayName: 'Source', name: 'source', type: 'string', default: '', placeholder: 'UCS' },
 			{
 				displayName: 'Suspended',
 				name: 'suspend',
@@ -32,8 +32,8 @@ export const description: INodeProperties[] = forOperations('job', ['getMany'], 
 				],
 				default: '',
 			},
-			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
-			{ displayName: 'Descending', name: 'descAsc', type: 'boolean', default: true, description: 'Whether to sort in descending order' },
+			{ displayName: 'Title Contains', name: 'title', type: 'string', default: '' },
+			{ displayName: 'Type', name: 'type', type: 'string', default: '', placeholder: 'Interaction' },
 		],
 	},
 ]);

@@ -3,7 +3,7 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { cleanFilters, forOperations, pagedItems, paginationFields } from '../common';
 
 export const description: INodeProperties[] = forOperations('run', ['getMany'], [
-	...paginationFields('runs'),
+	...paginationFields(),
 	{
 		displayName: 'Filters',
 		name: 'filters',
@@ -11,7 +11,10 @@ export const description: INodeProperties[] = forOperations('run', ['getMany'], 
 		placeholder: 'Add Filter',
 		default: {},
 		options: [
+			{ displayName: 'Descending', name: 'descAsc', type: 'boolean', default: true, description: 'Whether to sort in descending order' },
+			{ displayName: 'File Name Contains', name: 'fileName', type: 'string', default: '' },
 			{ displayName: 'Job ID', name: 'jobId', type: 'string', default: '', description: 'Only runs of this job' },
+			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
 			{
 				displayName: 'Status Name or ID',
 				name: 'status',
@@ -21,10 +24,7 @@ export const description: INodeProperties[] = forOperations('run', ['getMany'], 
 				description: 'Only runs with this status. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 			},
 			{ displayName: 'Title Contains', name: 'title', type: 'string', default: '' },
-			{ displayName: 'File Name Contains', name: 'fileName', type: 'string', default: '' },
 			{ displayName: 'Type', name: 'type', type: 'string', default: '' },
-			{ displayName: 'Order By', name: 'orderField', type: 'string', default: '', placeholder: 'createdDate' },
-			{ displayName: 'Descending', name: 'descAsc', type: 'boolean', default: true, description: 'Whether to sort in descending order' },
 		],
 	},
 ]);
