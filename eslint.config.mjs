@@ -9,9 +9,9 @@ const tseslint = (await import(require.resolve('typescript-eslint'))).default;
 
 const rules = {
 	...plugin.configs.recommendedWithoutN8nCloudSupport.rules,
-	// The core needs node-forge, yauzl and zod at runtime (streaming CMS, zip and schema checks),
-	// so this package is a regular community package, not an n8n Cloud-verified one.
-	'@n8n/community-nodes/no-runtime-dependencies': 'off',
+	// The nodes use the file system, zlib and their own HTTP connections (see README, Installing): this
+	// package is for self-hosted n8n, not n8n Cloud. Its libraries are bundled (scripts/vendor.mjs), so
+	// the rule against runtime dependencies applies.
 	'@n8n/community-nodes/no-restricted-imports': 'off',
 };
 

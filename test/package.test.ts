@@ -4,9 +4,11 @@
  * and brings its icons and codex file; nothing in nodes/ or credentials/ is left unlisted.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeExport } from './helpers/exportFixture';
+import { makeRecipient, openssl, tempDir } from './helpers/openssl';
 
 const root = join(__dirname, '..');
 const pkg = require(join(root, 'package.json')) as { name: string; n8n: { nodes: string[]; credentials: string[] }; files: string[]; peerDependencies?: Record<string, string> };
@@ -78,6 +80,32 @@ describe('the package as n8n loads it', () => {
 		expect(pkg.peerDependencies?.['n8n-workflow']).toBeDefined();
 		expect(pkg.files).toContain('dist');
 	});
+
+	it('installs nothing but itself (its libraries are bundled in dist/vendor, with their licences), and the installed CLI reads an encrypted split export with a PKCS#12 key', () => {
+		expect(pkg).not.toHaveProperty('dependencies');
+		const dir = tempDir('cx-package-install-');
+		try {
+			const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir.path], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop() ?? '';
+			const app = join(dir.path, 'app');
+			execFileSync('npm', ['init', '-y'], { cwd: dir.path, stdio: 'ignore', env: { ...process.env, npm_config_init_module: '' } });
+			execFileSync('npm', ['install', '--prefix', app, '--omit=dev', '--omit=peer', '--legacy-peer-deps', '--no-audit', '--no-fund', '--ignore-scripts', join(dir.path, tarball)], { cwd: dir.path, stdio: 'ignore' });
+			const installed = readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.'));
+			expect(installed).toEqual([pkg.name]);
+			const notices = readFileSync(join(app, 'node_modules', pkg.name, 'dist', 'vendor', 'THIRD-PARTY-NOTICES.md'), 'utf8');
+			for (const library of ['zod', 'yauzl', 'node-forge']) expect(notices).toContain(`## ${library} `);
+
+			// zod (loaded with the core), yauzl (reading the zip) and node-forge (the .p12 key) all run from the bundle.
+			const recipient = makeRecipient(dir.path, 'installed');
+			const exported = makeExport(dir.path, recipient, { records: 1500, split: '128k' });
+			const p12 = join(dir.path, 'key.p12');
+			openssl(['pkcs12', '-export', '-inkey', recipient.keyPath, '-in', recipient.certPath, '-out', p12, '-passout', 'pass:secret']);
+			const cli = join(app, 'node_modules', pkg.name, 'bin', 'cx-export.js');
+			const lines = execFileSync(process.execPath, [cli, 'records', '--key', p12, '--passphrase', 'secret', ...exported.encryptedParts], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim().split('\n');
+			expect(lines.map((line) => JSON.parse(line))).toEqual(exported.records);
+		} finally {
+			dir.remove();
+		}
+	}, 120_000);
 
 	it('packs its licence and readme, and no source maps (they would point at .ts files it does not ship)', () => {
 		const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;

@@ -44,7 +44,8 @@ function startWorker(data: WorkerData): Worker {
 	const built = join(__dirname, 'pipelineWorker.js');
 	if (existsSync(built)) return new Worker(built, { workerData: data });
 	const source = join(__dirname, 'pipelineWorker.ts');
-	return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
+	const loader = 'tsx/cjs';
+	return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
 }
 
 type Event = { kind: 'message'; message: ToParent } | { kind: 'error'; error: unknown } | { kind: 'exit'; code: number } | { kind: 'consumeFailed'; error: unknown } | { kind: 'aborted' };
