@@ -131,6 +131,34 @@ Ctrl+C stops them.`);
 	};
 	process.once('SIGINT', stop);
 	process.once('SIGTERM', stop);
+	process.once('SIGHUP', stop);
+	// Started through npm (npm → sh → node), a signal may reach only npm, or npm may be killed
+	// outright while the shell between stays: when the process that started the simulators, or the
+	// one that started it, is gone, they stop too, so nothing is left holding the ports.
+	const ancestors = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
+	setInterval(() => {
+		if (ancestors.some((pid) => !alive(pid))) stop('SIGHUP');
+	}, 500).unref();
+}
+
+/** The parent of process `pid`, where /proc says (Linux). */
+function parentOf(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return Number(fields[1]);
+	} catch {
+		return undefined;
+	}
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }
 
 main().catch((error: unknown) => {
