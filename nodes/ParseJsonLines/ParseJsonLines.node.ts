@@ -14,14 +14,15 @@ import type { LimitName } from '../../src/limits';
 import type { JsonLinesStats, JsonRecord, SkippedLine } from '../../src/jsonl/records';
 import { exportRecords, isRecordsEntry } from '../../src/pipeline/export';
 import { globMatcher } from '../../src/pipeline/glob';
-import { binaryInputs } from '../shared/binaryInput';
+import { sliceRecords } from '../../src/pipeline/slice';
 import { exportChunksInWorker } from '../../src/pipeline/inWorker';
-import { chunkItems, chunkItemsOf, chunkParameters, chunkProperties, recordChunksOutput, sliceRecords, storeChunk } from '../shared/chunkOutput';
+import { binaryInputs } from '../shared/binaryInput';
+import { chunkItems, chunkItemsOf, chunkParameters, chunkProperties, recordChunksOutput, storeChunk } from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
-import { cancelSignal } from '../shared/transport';
 import { errorItem } from '../shared/items';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 import { addHints, addTally, markSkipped, recordHints, skippedOnItemOption, type RecordTally } from '../shared/recordReport';
+import { cancelSignal } from '../shared/transport';
 
 type OnError = 'fail' | 'skip' | 'output';
 

@@ -24,6 +24,7 @@ import { decryptCms } from '../cms';
 import { CxError } from '../errors';
 import { exportRecords, reassembleToFile, type PipelineLimits, type RecordsOptions } from './export';
 import { globMatcher } from './glob';
+import { sliceRecords } from './slice';
 import { fileSource, peek, type ByteSource } from './sources';
 import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type SerializedError, type ToParent } from './workerProtocol';
 
@@ -120,20 +121,6 @@ class Inbox {
 	}
 }
 
-async function* sliced(records: AsyncIterable<JsonRecord>, skip: number, max: number): AsyncGenerator<JsonRecord> {
-	if (max <= 0) return;
-	let toSkip = skip;
-	let given = 0;
-	for await (const record of records) {
-		if (toSkip > 0) {
-			toSkip--;
-			continue;
-		}
-		yield record;
-		if (++given >= max) return;
-	}
-}
-
 /** Sends one output: `start` with its header, its bytes a window at a time, then `end` with what it was. */
 async function send(port: NonNullable<typeof parentPort>, window: Window, header: unknown, bytes: AsyncIterable<Buffer>): Promise<void> {
 	port.postMessage({ t: 'start', header } satisfies ToParent);
@@ -180,7 +167,7 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 			if (each) for (const source of sources) yield* exportRecords([source], options, stats);
 			else yield* exportRecords(sources, options, stats);
 		}
-		const chunks = recordChunks(sliced(records(), job.skipRecords, job.maxRecords), job.chunks, async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>));
+		const chunks = recordChunks(sliceRecords(records(), job.skipRecords, job.maxRecords), job.chunks, async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>));
 		for await (const { chunk } of chunks) port.postMessage({ t: 'end', info: chunk } satisfies ToParent);
 		port.postMessage({ t: 'done', result: { stats } } satisfies ToParent);
 	} else if (job.kind === 'decrypt') {
