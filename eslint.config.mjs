@@ -12,4 +12,25 @@ import { createRequire } from 'node:module';
 const require = createRequire(new URL('./tools/lint/package.json', import.meta.url));
 const { configWithoutCloudSupport } = require('@n8n/node-cli/eslint');
 
-export default [{ ignores: ['src/**', 'test/**', 'bench/**', 'scripts/**', 'tools/**', 'bin/**', 'workflows/**', 'docs/**', '.cache/**', '.bench/**', 'node_modules/**', 'dist/**', 'gulpfile.js', 'vitest.config.ts', 'eslint.config.mjs'] }, ...configWithoutCloudSupport];
+export default [
+	{
+		ignores: [
+			'src/**',
+			'test/**',
+			'bench/**',
+			'scripts/**',
+			'tools/**',
+			'bin/**',
+			'workflows/**',
+			'docs/**',
+			'.cache/**',
+			'.bench/**',
+			'node_modules/**',
+			'dist/**',
+			'gulpfile.js',
+			'vitest.config.ts',
+			'eslint.config.mjs',
+		],
+	},
+	...configWithoutCloudSupport,
+];

@@ -10,7 +10,10 @@ const V1 = '/sys/fs/cgroup/memory';
 
 function hasV2Memory() {
 	try {
-		return readFileSync(join(V2, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory') && readFileSync(join(V2, 'cgroup.subtree_control'), 'utf8').includes('memory');
+		return (
+			readFileSync(join(V2, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory') &&
+			readFileSync(join(V2, 'cgroup.subtree_control'), 'utf8').includes('memory')
+		);
 	} catch {
 		return false;
 	}

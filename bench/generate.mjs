@@ -4,7 +4,14 @@
 // named as Genesys names them: export-<uuid>.z01.smime … export-<uuid>.zip.smime.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	createWriteStream,
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
@@ -20,10 +27,12 @@ function prng(seed) {
 	};
 }
 
-const WORDS = ('thank you for contacting us regarding your order account invoice delivery refund please ' +
+const WORDS = (
+	'thank you for contacting us regarding your order account invoice delivery refund please ' +
 	'find attached the details of the request we have updated the address and the agent will call back ' +
 	'tomorrow morning customer reported that the device does not start after the update ticket escalated ' +
-	'to second level support billing question payment received subscription renewal cancel plan upgrade').split(' ');
+	'to second level support billing question payment received subscription renewal cancel plan upgrade'
+).split(' ');
 
 function words(rand, n) {
 	const out = [];
@@ -121,41 +130,60 @@ export async function generateRecords(dir, totalBytes, seed = 42, { records } = 
 	const files = {};
 	const ixnIds = [];
 	let ixnCount = 0;
-	files[`Interaction-${jobId}.json`] = await writeLines(join(dir, `Interaction-${jobId}.json`), (b) => (b < totalBytes * 0.55 ? Infinity : 0), () => {
-		ixnCount++;
-		const r = interaction(rand, contacts[Math.floor(rand() * contacts.length)]);
-		if (ixnIds.length < 100000) ixnIds.push(r.IXNID);
-		return r;
-	});
+	files[`Interaction-${jobId}.json`] = await writeLines(
+		join(dir, `Interaction-${jobId}.json`),
+		(b) => (b < totalBytes * 0.55 ? Infinity : 0),
+		() => {
+			ixnCount++;
+			const r = interaction(rand, contacts[Math.floor(rand() * contacts.length)]);
+			if (ixnIds.length < 100000) ixnIds.push(r.IXNID);
+			return r;
+		},
+	);
 	let n = 0;
-	files[`Interaction-Attachment-${jobId}.json`] = await writeLines(join(dir, `Interaction-Attachment-${jobId}.json`), (b) => (b < totalBytes * 0.4 ? Infinity : 0), () => {
-		n++;
-		// Mostly small attachments, now and then a large one (a single JSON line of several MB).
-		const size = n % 200 === 0 ? 8 << 20 : 2000 + Math.floor(rand() * 60000);
-		const raw = Buffer.allocUnsafe(size);
-		for (let i = 0; i < size; i += 4) raw.writeUInt32LE(Math.floor(rand() * 4294967296), Math.min(i, size - 4));
-		return {
-			ID: id(rand, '00'),
-			MIMETYPE: 'application/pdf',
-			THENAME: `document-${n}.pdf`,
-			DESCRIPTION: null,
-			THESIZE: size,
-			CONTENT: raw.toString('base64'),
-			DOCUMENTID: id(rand, '00'),
-			ENTITYID: ixnIds[Math.floor(rand() * ixnIds.length)],
-			ENTITYTYPEID: 2,
-			TENANTID: 101,
-		};
-	});
-	const contactCount = records === undefined ? (b) => (b < totalBytes * 0.05 ? Infinity : 0) : () => records - ixnCount - n;
+	files[`Interaction-Attachment-${jobId}.json`] = await writeLines(
+		join(dir, `Interaction-Attachment-${jobId}.json`),
+		(b) => (b < totalBytes * 0.4 ? Infinity : 0),
+		() => {
+			n++;
+			// Mostly small attachments, now and then a large one (a single JSON line of several MB).
+			const size = n % 200 === 0 ? 8 << 20 : 2000 + Math.floor(rand() * 60000);
+			const raw = Buffer.allocUnsafe(size);
+			for (let i = 0; i < size; i += 4)
+				raw.writeUInt32LE(Math.floor(rand() * 4294967296), Math.min(i, size - 4));
+			return {
+				ID: id(rand, '00'),
+				MIMETYPE: 'application/pdf',
+				THENAME: `document-${n}.pdf`,
+				DESCRIPTION: null,
+				THESIZE: size,
+				CONTENT: raw.toString('base64'),
+				DOCUMENTID: id(rand, '00'),
+				ENTITYID: ixnIds[Math.floor(rand() * ixnIds.length)],
+				ENTITYTYPEID: 2,
+				TENANTID: 101,
+			};
+		},
+	);
+	const contactCount =
+		records === undefined
+			? (b) => (b < totalBytes * 0.05 ? Infinity : 0)
+			: () => records - ixnCount - n;
 	let contactsWritten = 0;
-	files[`Contact-${jobId}.json`] = await writeLines(join(dir, `Contact-${jobId}.json`), contactCount, (i) => (contactsWritten++, {
-		ContactId: contacts[i % contacts.length],
-		tenantid: 101,
-		createddate: date(rand),
-		modifieddate: date(rand),
-		STRATTRIBUTE1: words(rand, 2),
-	}));
+	files[`Contact-${jobId}.json`] = await writeLines(
+		join(dir, `Contact-${jobId}.json`),
+		contactCount,
+		(i) => (
+			contactsWritten++,
+			{
+				ContactId: contacts[i % contacts.length],
+				tenantid: 101,
+				createddate: date(rand),
+				modifieddate: date(rand),
+				STRATTRIBUTE1: words(rand, 2),
+			}
+		),
+	);
 	return { jobId, files, records: ixnCount + n + contactsWritten };
 }
 
@@ -168,7 +196,11 @@ export function generateRecordCount(dir, records, seed = 42) {
 }
 
 export function sh(command, args, options = {}) {
-	return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, ...options });
+	return execFileSync(command, args, {
+		stdio: ['ignore', 'pipe', 'pipe'],
+		maxBuffer: 1 << 26,
+		...options,
+	});
 }
 
 /** Zips `recordsDir` into 100 MiB split parts and encrypts each part to `certPath`. */
@@ -179,12 +211,24 @@ export function makeEncryptedExport(recordsDir, outDir, certPath, splitSize = '1
 	rmSync(plainDir, { recursive: true, force: true });
 	mkdirSync(plainDir);
 	const names = readdirSync(recordsDir).sort();
-	sh('zip', ['-q', '-s', splitSize, join(plainDir, `${exportName}.zip`), ...names], { cwd: recordsDir });
+	sh('zip', ['-q', '-s', splitSize, join(plainDir, `${exportName}.zip`), ...names], {
+		cwd: recordsDir,
+	});
 	const parts = readdirSync(plainDir).sort();
 	const encrypted = [];
 	for (const part of parts) {
 		const target = join(outDir, `${part}.smime`);
-		sh('openssl', ['smime', '-encrypt', '-binary', '-aes256', '-in', join(plainDir, part), '-out', target, certPath]);
+		sh('openssl', [
+			'smime',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-in',
+			join(plainDir, part),
+			'-out',
+			target,
+			certPath,
+		]);
 		encrypted.push(target);
 	}
 	writeFileSync(join(outDir, 'DONE'), JSON.stringify({ exportName, parts: encrypted }));
@@ -196,7 +240,21 @@ export function ensureKey(dir) {
 	const certPath = join(dir, 'bench.cert.pem');
 	if (!existsSync(keyPath)) {
 		mkdirSync(dir, { recursive: true });
-		sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-subj', '/CN=cx-export bench', '-days', '30']);
+		sh('openssl', [
+			'req',
+			'-x509',
+			'-newkey',
+			'rsa:2048',
+			'-nodes',
+			'-keyout',
+			keyPath,
+			'-out',
+			certPath,
+			'-subj',
+			'/CN=cx-export bench',
+			'-days',
+			'30',
+		]);
 	}
 	return { keyPath, certPath };
 }

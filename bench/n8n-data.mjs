@@ -3,7 +3,15 @@
 //                 with DONE: { records, jsonBytes, files, truth } (truth: the order-independent digest)
 //   zip-<N>/      those files as one plain zip (what a user has after decrypting and reassembling)
 // (The large exports of the CLI + COPY and workflow routes are the simulator's: see n8n.mjs.)
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKey, generateRecordCount, sh } from './generate.mjs';
@@ -29,10 +37,14 @@ export async function records(n) {
 	const known = done(dir);
 	if (known) return { dir, ...known };
 	rmSync(dir, { recursive: true, force: true });
-	console.error(`[bench] generating ${n} records (~${Math.round((n * 1764) / MiB)} MiB of JSON Lines)…`);
+	console.error(
+		`[bench] generating ${n} records (~${Math.round((n * 1764) / MiB)} MiB of JSON Lines)…`,
+	);
 	const made = await generateRecordCount(dir, n);
 	if (made.records !== n) throw new Error(`generated ${made.records} records, wanted ${n}`);
-	const files = readdirSync(dir).sort().map((f) => join(dir, f));
+	const files = readdirSync(dir)
+		.sort()
+		.map((f) => join(dir, f));
 	const jsonBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
 	console.error(`[bench] digest of the ${n} records (canonical JSON, SHA-256 each)…`);
 	const truth = await digestFiles(files);

@@ -8,8 +8,14 @@ import { RecordDigest } from './rows.mjs';
 
 const [db, executionId, node, n8nDir] = process.argv.slice(2);
 const requireN8n = createRequire(join(n8nDir, 'node_modules', 'n8n', 'package.json'));
-const { parse } = requireN8n(requireN8n.resolve('flatted', { paths: [join(n8nDir, 'node_modules', 'n8n'), join(n8nDir, 'node_modules', '@n8n', 'db')] }));
-const row = new DatabaseSync(db, { readOnly: true }).prepare('SELECT data FROM execution_data WHERE executionId = ?').get(Number(executionId));
+const { parse } = requireN8n(
+	requireN8n.resolve('flatted', {
+		paths: [join(n8nDir, 'node_modules', 'n8n'), join(n8nDir, 'node_modules', '@n8n', 'db')],
+	}),
+);
+const row = new DatabaseSync(db, { readOnly: true })
+	.prepare('SELECT data FROM execution_data WHERE executionId = ?')
+	.get(Number(executionId));
 if (!row) throw new Error(`no saved data for execution ${executionId}`);
 const run = parse(row.data);
 const items = (run.resultData.runData[node] ?? []).flatMap((r) => r.data?.main?.[0] ?? []);

@@ -35,7 +35,17 @@
 // A quick run: node bench/n8n.mjs --items 20000 --chunks 20000,50000 --modes 1-single,2-queue
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	cpSync,
+	createWriteStream,
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,16 +73,31 @@ export function options(argv = process.argv.slice(2)) {
 		options: {
 			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks,nodes' },
 			nodes: { type: 'string', default: process.env.CX_BENCH_NODES ?? '200000' },
-			'node-cases': { type: 'string', default: process.env.CX_BENCH_NODE_CASES ?? 'decrypt,reassemble,chunks' },
+			'node-cases': {
+				type: 'string',
+				default: process.env.CX_BENCH_NODE_CASES ?? 'decrypt,reassemble,chunks',
+			},
 			'node-rounds': { type: 'string', default: process.env.CX_BENCH_NODE_ROUNDS ?? '2' },
 			items: { type: 'string', default: process.env.CX_BENCH_ITEMS ?? '174000,500000' },
 			chunks: { type: 'string', default: process.env.CX_BENCH_CHUNKS ?? '200000,1000000' },
-			modes: { type: 'string', default: process.env.CX_BENCH_MODES ?? '1-single,1-single+mem1024,2-single,2-single+mem1536,2-queue,2-queue+fs' },
-			'item-modes': { type: 'string', default: process.env.CX_BENCH_ITEM_MODES ?? 'default,nosave,nosave-count' },
+			modes: {
+				type: 'string',
+				default:
+					process.env.CX_BENCH_MODES ??
+					'1-single,1-single+mem1024,2-single,2-single+mem1536,2-queue,2-queue+fs',
+			},
+			'item-modes': {
+				type: 'string',
+				default: process.env.CX_BENCH_ITEM_MODES ?? 'default,nosave,nosave-count',
+			},
 			'timeout-min': { type: 'string', default: process.env.CX_BENCH_TIMEOUT_MIN ?? '60' },
 		},
 	});
-	const list = (text) => String(text).split(',').map((s) => s.trim()).filter(Boolean);
+	const list = (text) =>
+		String(text)
+			.split(',')
+			.map((s) => s.trim())
+			.filter(Boolean);
 	const sizes = (text) => list(text).map((s) => Number(s.replace(/_/g, '')));
 	return {
 		only: new Set(list(values.only)),
@@ -98,8 +123,13 @@ function installedNodes() {
 	nodesTemplate = join(runs, 'nodes-template');
 	rmSync(nodesTemplate, { recursive: true, force: true });
 	mkdirSync(nodesTemplate, { recursive: true });
-	writeFileSync(join(nodesTemplate, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
-	sh('npm', ['install', tgz, '--legacy-peer-deps', '--no-audit', '--no-fund'], { cwd: nodesTemplate });
+	writeFileSync(
+		join(nodesTemplate, 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2),
+	);
+	sh('npm', ['install', tgz, '--legacy-peer-deps', '--no-audit', '--no-fund'], {
+		cwd: nodesTemplate,
+	});
 	return nodesTemplate;
 }
 
@@ -148,7 +178,13 @@ function importWorkflow(n8n, env, workflow) {
 }
 
 function activate(line, n8n, env, id) {
-	n8nCli(n8n, env, line === '1' ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`]);
+	n8nCli(
+		n8n,
+		env,
+		line === '1'
+			? ['update:workflow', `--id=${id}`, '--active=true']
+			: ['publish:workflow', `--id=${id}`],
+	);
 }
 
 /** A long-running process whose output is kept (the tail) and whose exit is noticed. */
@@ -171,7 +207,9 @@ function launch(command, args, options, ready, name) {
 	};
 	child.stdout.on('data', keep);
 	child.stderr.on('data', keep);
-	const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+	const exited = new Promise((resolve) =>
+		child.once('exit', (code, signal) => resolve({ code, signal })),
+	);
 	const started = new Promise((resolve, reject) => {
 		const timer = setInterval(() => {
 			if (ready.test(output)) {
@@ -181,7 +219,11 @@ function launch(command, args, options, ready, name) {
 		}, 100);
 		exited.then(({ code, signal }) => {
 			clearInterval(timer);
-			reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output.slice(-3000)}`));
+			reject(
+				new Error(
+					`${name} exited (${code ?? signal}) before it was ready:\n${output.slice(-3000)}`,
+				),
+			);
 		});
 	});
 	return { child, name, started, exited, output: () => output };
@@ -198,7 +240,10 @@ async function stop(proc) {
 /** Executions of a workflow as n8n recorded them (SQLite through Node 24's node:sqlite, or PostgreSQL). */
 function executions(ctx, workflowId) {
 	if (ctx.pg && ctx.env.DB_TYPE === 'postgresdb') {
-		const out = ctx.pg.psql('n8n', `SELECT json_agg(json_build_object('id', id, 'status', status, 'startedAt', "startedAt", 'stoppedAt', "stoppedAt") ORDER BY id) FROM execution_entity WHERE "workflowId" = '${workflowId}' AND "deletedAt" IS NULL`);
+		const out = ctx.pg.psql(
+			'n8n',
+			`SELECT json_agg(json_build_object('id', id, 'status', status, 'startedAt', "startedAt", 'stoppedAt', "stoppedAt") ORDER BY id) FROM execution_entity WHERE "workflowId" = '${workflowId}' AND "deletedAt" IS NULL`,
+		);
 		return JSON.parse(out || 'null') ?? [];
 	}
 	const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
@@ -220,7 +265,10 @@ function node24() {
  * Starts n8n (one process, or queue mode: main + worker), POSTs to the workflow's webhook, waits
  * until n8n records the execution as finished (or a process dies), and measures it all.
  */
-async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutMs, memoryLimitMiB }) {
+async function runServer(
+	ctx,
+	{ workflowId, webhookPath, queue = false, timeoutMs, memoryLimitMiB },
+) {
 	const { n8n, env } = ctx;
 	const watch = new ProcessWatch(200);
 	const procs = [];
@@ -234,12 +282,29 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 	};
 	let result;
 	try {
-		const main = launch(...caged('main', [n8n.bin, 'start']), { env, cwd: env.N8N_USER_FOLDER }, /Editor is now accessible/, 'n8n main');
+		const main = launch(
+			...caged('main', [n8n.bin, 'start']),
+			{ env, cwd: env.N8N_USER_FOLDER },
+			/Editor is now accessible/,
+			'n8n main',
+		);
 		procs.push(main);
 		watch.add('main', main.child.pid);
 		await main.started;
 		if (queue) {
-			const worker = launch(...caged('worker', [n8n.bin, 'worker', '--concurrency=2']), { env: { ...env, QUEUE_HEALTH_CHECK_ACTIVE: 'false', N8N_RUNNERS_BROKER_PORT: String(await freePort()) }, cwd: env.N8N_USER_FOLDER }, /n8n worker is now ready/, 'n8n worker');
+			const worker = launch(
+				...caged('worker', [n8n.bin, 'worker', '--concurrency=2']),
+				{
+					env: {
+						...env,
+						QUEUE_HEALTH_CHECK_ACTIVE: 'false',
+						N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+					},
+					cwd: env.N8N_USER_FOLDER,
+				},
+				/n8n worker is now ready/,
+				'n8n worker',
+			);
 			procs.push(worker);
 			watch.add('worker', worker.child.pid);
 			await worker.started;
@@ -254,12 +319,17 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 		for (let i = 0; ; i++) {
 			started = process.hrtime.bigint();
 			startedMs = Date.now();
-			answer = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+			answer = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: '{}',
+			});
 			if (answer.status !== 404 || i > 120) break;
 			await sleep(500);
 		}
 		const response = await answer.text();
-		if (answer.status !== 200) throw new Error(`the webhook answered ${answer.status}: ${response.slice(0, 500)}`);
+		if (answer.status !== 200)
+			throw new Error(`the webhook answered ${answer.status}: ${response.slice(0, 500)}`);
 		const deadline = Date.now() + timeoutMs;
 		let died;
 		for (const p of procs) p.exited.then((how) => (died ??= { name: p.name, ...how }));
@@ -283,7 +353,12 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 			if (failed) {
 				failedAt ??= Date.now();
 				if (Date.now() - failedAt > 15_000) {
-					final = { ...list[0], status: `error: ${failed.payload.errorMessage} (in n8n's event log; the execution stays "${list[0]?.status ?? 'unsaved'}" in its database)`, event: failed, failedAfter: (Date.parse(failed.ts) - startedMs) / 1000 };
+					final = {
+						...list[0],
+						status: `error: ${failed.payload.errorMessage} (in n8n's event log; the execution stays "${list[0]?.status ?? 'unsaved'}" in its database)`,
+						event: failed,
+						failedAfter: (Date.parse(failed.ts) - startedMs) / 1000,
+					};
 					break;
 				}
 			}
@@ -308,7 +383,12 @@ async function runServer(ctx, { workflowId, webhookPath, queue = false, timeoutM
 			subWorkflow: subWorkflowTimes(env.N8N_USER_FOLDER, SUB_WORKFLOW_ID),
 			timelines: measured.timelines,
 			logs: Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)])),
-			...(memoryLimitMiB ? { memoryLimitMiB, oomKills: Object.fromEntries(cages.map(({ name, cage }) => [name, cage.oomKills()])) } : {}),
+			...(memoryLimitMiB
+				? {
+						memoryLimitMiB,
+						oomKills: Object.fromEntries(cages.map(({ name, cage }) => [name, cage.oomKills()])),
+					}
+				: {}),
 		};
 	} catch (error) {
 		error.logs = Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-20_000)]));
@@ -363,7 +443,9 @@ function subWorkflowTimes(folder, workflowId) {
 		entry.runs += 1;
 		entry.seconds += (span.finished - span.started) / 1000;
 	}
-	const events = workflowEvents(folder, workflowId).sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+	const events = workflowEvents(folder, workflowId).sort(
+		(a, b) => Date.parse(a.ts) - Date.parse(b.ts),
+	);
 	const started = new Map();
 	let executions = 0;
 	let seconds = 0;
@@ -409,7 +491,11 @@ function workflowEvents(folder, workflowId) {
 /** The interesting lines of n8n's output after a failure. */
 function failureLines(logs) {
 	const lines = Object.values(logs).join('\n').split('\n');
-	const wanted = lines.filter((l) => /error|invalid string|heap|memory|fatal|failed|crash|RangeError/i.test(l) && !/deprecat/i.test(l));
+	const wanted = lines.filter(
+		(l) =>
+			/error|invalid string|heap|memory|fatal|failed|crash|RangeError/i.test(l) &&
+			!/deprecat/i.test(l),
+	);
 	return [...new Set(wanted)].slice(-12).map((l) => l.slice(0, 400));
 }
 
@@ -417,8 +503,15 @@ function failureLines(logs) {
 // PostgreSQL, throw-away (as test/e2e/lib.mjs starts it).
 
 function pgBin(name) {
-	const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
-	for (const candidate of [...versions.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`), `/usr/local/bin/${name}`, `/usr/bin/${name}`]) if (existsSync(candidate)) return candidate;
+	const versions = existsSync('/usr/lib/postgresql')
+		? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))
+		: [];
+	for (const candidate of [
+		...versions.map((v) => `/usr/lib/postgresql/${v}/bin/${name}`),
+		`/usr/local/bin/${name}`,
+		`/usr/bin/${name}`,
+	])
+		if (existsSync(candidate)) return candidate;
 	return name;
 }
 
@@ -428,10 +521,37 @@ async function startPostgres(dir) {
 	const port = await freePort();
 	const asPostgres = process.getuid?.() === 0;
 	if (asPostgres) sh('chown', ['-R', 'postgres:postgres', dir]);
-	const run = (cmd, args) => (asPostgres ? sh('runuser', ['-u', 'postgres', '--', cmd, ...args]) : sh(cmd, args));
+	const run = (cmd, args) =>
+		asPostgres ? sh('runuser', ['-u', 'postgres', '--', cmd, ...args]) : sh(cmd, args);
 	run(pgBin('initdb'), ['-D', join(dir, 'data'), '-U', 'n8n', '--auth=trust', '-E', 'UTF8']);
-	run(pgBin('pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'pg.log'), '-o', `-p ${port} -k ${join(dir, 'sock')} -c listen_addresses=127.0.0.1`, '-w', 'start']);
-	const psql = (database, sql) => sh('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'n8n', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql]).toString().trim();
+	run(pgBin('pg_ctl'), [
+		'-D',
+		join(dir, 'data'),
+		'-l',
+		join(dir, 'pg.log'),
+		'-o',
+		`-p ${port} -k ${join(dir, 'sock')} -c listen_addresses=127.0.0.1`,
+		'-w',
+		'start',
+	]);
+	const psql = (database, sql) =>
+		sh('psql', [
+			'-h',
+			'127.0.0.1',
+			'-p',
+			String(port),
+			'-U',
+			'n8n',
+			'-d',
+			database,
+			'-v',
+			'ON_ERROR_STOP=1',
+			'-At',
+			'-c',
+			sql,
+		])
+			.toString()
+			.trim();
 	psql('postgres', 'CREATE DATABASE warehouse');
 	psql('postgres', 'CREATE DATABASE n8n');
 	const stopPg = () => run(pgBin('pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', 'stop']);
@@ -441,7 +561,10 @@ async function startPostgres(dir) {
 /** The warehouse table, as test/e2e/lib.mjs makes it; the workflow's first node makes the load log. */
 function resetWarehouse(pg) {
 	pg.psql('warehouse', 'DROP TABLE IF EXISTS contact_history, contact_history_loads');
-	pg.psql('warehouse', 'CREATE TABLE contact_history (id serial primary key, kind text, record_id text, source text, line integer, record jsonb)');
+	pg.psql(
+		'warehouse',
+		'CREATE TABLE contact_history (id serial primary key, kind text, record_id text, source text, line integer, record jsonb)',
+	);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,9 +576,36 @@ function itemsWorkflow(zip, { count = false } = {}) {
 		id,
 		name: 'Bench: export zip → one item per record',
 		nodes: [
-			{ parameters: { httpMethod: 'POST', path: 'cx-bench-items', responseMode: count ? 'lastNode' : 'onReceived', options: {} }, id: randomUUID(), name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
-			{ parameters: { operation: 'read', fileSelector: zip, options: {} }, id: randomUUID(), name: 'Read the export', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1, position: [240, 0] },
-			{ parameters: { binaryPropertyName: 'data', output: 'records', options: {} }, id: randomUUID(), name: 'Records', type: 'n8n-nodes-cx-export.parseJsonLines', typeVersion: 1, position: [480, 0] },
+			{
+				parameters: {
+					httpMethod: 'POST',
+					path: 'cx-bench-items',
+					responseMode: count ? 'lastNode' : 'onReceived',
+					options: {},
+				},
+				id: randomUUID(),
+				name: 'Start',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+			},
+			{
+				parameters: { operation: 'read', fileSelector: zip, options: {} },
+				id: randomUUID(),
+				name: 'Read the export',
+				type: 'n8n-nodes-base.readWriteFile',
+				typeVersion: 1,
+				position: [240, 0],
+			},
+			{
+				parameters: { binaryPropertyName: 'data', output: 'records', options: {} },
+				id: randomUUID(),
+				name: 'Records',
+				type: 'n8n-nodes-cx-export.parseJsonLines',
+				typeVersion: 1,
+				position: [480, 0],
+			},
 		],
 		connections: {
 			Start: { main: [[{ node: 'Read the export', type: 'main', index: 0 }]] },
@@ -469,7 +619,17 @@ function itemsWorkflow(zip, { count = false } = {}) {
 		// The records counted per kind (n8n's Summarize node), answered to the webhook call: the
 		// check when n8n does not save the run data.
 		const field = (name) => ({ aggregation: 'count', field: name, includeEmpty: false });
-		workflow.nodes.push({ parameters: { fieldsToSummarize: { values: [field('IXNID'), field('MIMETYPE'), field('ContactId')] }, options: {} }, id: randomUUID(), name: 'Count', type: 'n8n-nodes-base.summarize', typeVersion: 1.1, position: [720, 0] });
+		workflow.nodes.push({
+			parameters: {
+				fieldsToSummarize: { values: [field('IXNID'), field('MIMETYPE'), field('ContactId')] },
+				options: {},
+			},
+			id: randomUUID(),
+			name: 'Count',
+			type: 'n8n-nodes-base.summarize',
+			typeVersion: 1.1,
+			position: [720, 0],
+		});
 		workflow.connections.Records = { main: [[{ node: 'Count', type: 'main', index: 0 }]] };
 	}
 	return workflow;
@@ -478,14 +638,29 @@ function itemsWorkflow(zip, { count = false } = {}) {
 /** What each item-path variant changes in n8n's configuration. */
 const ITEM_MODES = {
 	default: { label: 'n8n as shipped', env: {} },
-	nosave: { label: 'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none', env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' } },
-	'nosave-count': { label: 'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none, + Summarize (count per kind) answering the webhook', env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' }, count: true },
+	nosave: {
+		label: 'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none',
+		env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' },
+	},
+	'nosave-count': {
+		label:
+			'EXECUTIONS_DATA_SAVE_ON_SUCCESS=none, + Summarize (count per kind) answering the webhook',
+		env: { EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'none' },
+		count: true,
+	},
 };
 
 /** The records n8n saved for the Records node, digested in a separate Node (outside the measurement). */
 function savedItemsDigest(ctx, executionId) {
 	const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
-	const out = sh(node24(), ['--max-old-space-size=16000', join(root, 'bench', 'n8n-saved-items.mjs'), db, String(executionId), 'Records', ctx.n8n.dir]).toString();
+	const out = sh(node24(), [
+		'--max-old-space-size=16000',
+		join(root, 'bench', 'n8n-saved-items.mjs'),
+		db,
+		String(executionId),
+		'Records',
+		ctx.n8n.dir,
+	]).toString();
 	return JSON.parse(out);
 }
 
@@ -496,7 +671,8 @@ async function benchItems(opts) {
 		const zip = await plainZip(n);
 		for (const mode of opts.itemModes) {
 			const variant = ITEM_MODES[mode];
-			if (!variant) throw new Error(`unknown item mode ${mode} (${Object.keys(ITEM_MODES).join(', ')})`);
+			if (!variant)
+				throw new Error(`unknown item mode ${mode} (${Object.keys(ITEM_MODES).join(', ')})`);
 			log(`items: ${n} records, n8n 2.x, ${variant.label}`);
 			const folder = userFolder(`items-${n}-${mode}`);
 			const env = await n8nEnv('2', folder, variant.env);
@@ -504,13 +680,19 @@ async function benchItems(opts) {
 			importWorkflow(n8n, env, workflow);
 			activate('2', n8n, env, workflow.id);
 			const ctx = { n8n, env };
-			const r = await runServer(ctx, { workflowId: workflow.id, webhookPath: 'cx-bench-items', timeoutMs: opts.timeoutMs });
+			const r = await runServer(ctx, {
+				workflowId: workflow.id,
+				webhookPath: 'cx-bench-items',
+				timeoutMs: opts.timeoutMs,
+			});
 			let check;
 			if (r.status === 'success' && !variant.env.EXECUTIONS_DATA_SAVE_ON_SUCCESS) {
 				try {
 					const saved = savedItemsDigest(ctx, r.execution.id);
 					const problem = compareDigests(zip.source.truth, saved);
-					check = problem ? `**differs**: ${problem}` : `all ${saved.count} records equal to the export's`;
+					check = problem
+						? `**differs**: ${problem}`
+						: `all ${saved.count} records equal to the export's`;
 				} catch (error) {
 					check = `not checked: ${error.message.split('\n')[0]}`;
 				}
@@ -520,16 +702,40 @@ async function benchItems(opts) {
 					counted = JSON.parse(r.response);
 				} catch {}
 				const truth = zip.source.truth.kinds;
-				const got = { Interaction: counted?.count_IXNID, 'Interaction-Attachment': counted?.count_MIMETYPE, Contact: counted?.count_ContactId };
+				const got = {
+					Interaction: counted?.count_IXNID,
+					'Interaction-Attachment': counted?.count_MIMETYPE,
+					Contact: counted?.count_ContactId,
+				};
 				const same = Object.keys(got).every((k) => got[k] === (truth[k] ?? 0));
 				const total = Object.values(got).reduce((a, b) => a + (b ?? 0), 0);
-				check = same ? `counted ${total} records (${Object.entries(got).map(([k, v]) => `${k} ${v}`).join(', ')}), as the export holds` : `**counts differ**: ${JSON.stringify(got)} vs ${JSON.stringify(truth)}`;
+				check = same
+					? `counted ${total} records (${Object.entries(got)
+							.map(([k, v]) => `${k} ${v}`)
+							.join(', ')}), as the export holds`
+					: `**counts differ**: ${JSON.stringify(got)} vs ${JSON.stringify(truth)}`;
 			} else if (r.status === 'success') check = 'not checked (n8n saved no run data)';
-			const row = { n, mode, label: variant.label, zipBytes: zip.zipBytes, jsonBytes: zip.source.jsonBytes, ...r, check, failure: r.status === 'success' ? undefined : failureLines(r.logs) };
+			const row = {
+				n,
+				mode,
+				label: variant.label,
+				zipBytes: zip.zipBytes,
+				jsonBytes: zip.source.jsonBytes,
+				...r,
+				check,
+				failure: r.status === 'success' ? undefined : failureLines(r.logs),
+			};
 			delete row.logs;
 			rows.push(row);
-			writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
-			log(`items ${n} ${mode}: ${r.status} in ${fmtS(r.seconds)}, peak ${fmtM(r.peaks.main)}${check ? `; ${check}` : ''}`);
+			writeFileSync(
+				join(folder, 'n8n.log'),
+				Object.entries(r.logs)
+					.map(([k, v]) => `==== ${k}\n${v}`)
+					.join('\n'),
+			);
+			log(
+				`items ${n} ${mode}: ${r.status} in ${fmtS(r.seconds)}, peak ${fmtM(r.peaks.main)}${check ? `; ${check}` : ''}`,
+			);
 			if (r.status !== 'success') for (const l of row.failure) log(`  ${l}`);
 			rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
 			rmSync(join(folder, '.n8n', 'storage'), { recursive: true, force: true });
@@ -539,7 +745,20 @@ async function benchItems(opts) {
 	return rows;
 }
 
-export { benchItems, runServer, userFolder, n8nEnv, importWorkflow, activate, startPostgres, resetWarehouse, launch, stop, executions, failureLines };
+export {
+	benchItems,
+	runServer,
+	userFolder,
+	n8nEnv,
+	importWorkflow,
+	activate,
+	startPostgres,
+	resetWarehouse,
+	launch,
+	stop,
+	executions,
+	failureLines,
+};
 
 // ---------------------------------------------------------------------------------------------
 // cli: cx-export records | psql \copy, into the same table the workflow fills.
@@ -551,14 +770,17 @@ export { benchItems, runServer, userFolder, n8nEnv, importWorkflow, activate, st
 const cxExport = () => join(installedNodes(), 'node_modules', '.bin', 'cx-export');
 
 /** COPY in CSV with a quote and a delimiter that JSON text never holds: each line is one jsonb value as it is. */
-const COPY = "\\copy contact_history(record) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')";
+const COPY =
+	"\\copy contact_history(record) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')";
 
 /** Runs a shell pipeline, measured: wall seconds, peak RSS of the tree and of each process. */
 function measurePipeline(commandLine) {
 	return new Promise((resolve, reject) => {
 		const watch = new ProcessWatch(100);
 		const started = process.hrtime.bigint();
-		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		watch.add('pipeline', child.pid);
 		let output = '';
 		child.stdout.on('data', (d) => (output += d));
@@ -567,7 +789,13 @@ function measurePipeline(commandLine) {
 			const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 			const measured = watch.stop();
 			if (code !== 0) reject(new Error(`failed (${code}): ${commandLine}\n${output}`));
-			else resolve({ seconds, peak: measured.trees.pipeline, processes: measured.processes, output: output.trim() });
+			else
+				resolve({
+					seconds,
+					peak: measured.trees.pipeline,
+					processes: measured.processes,
+					output: output.trim(),
+				});
 		});
 	});
 }
@@ -577,13 +805,30 @@ async function cliCopy(pg, { parts, keyPath, truth, label }) {
 	resetWarehouse(pg);
 	const psql = `psql -h 127.0.0.1 -p ${pg.port} -U n8n -d warehouse -v ON_ERROR_STOP=1 -c ${q(COPY)}`;
 	log(`cli: ${label}: cx-export records | psql \\copy`);
-	const m = await measurePipeline(`${q(cxExport())} records --key ${q(keyPath)} ${parts.map(q).join(' ')} | ${psql}`);
+	const m = await measurePipeline(
+		`${q(cxExport())} records --key ${q(keyPath)} ${parts.map(q).join(' ')} | ${psql}`,
+	);
 	const rows = await digestTable(pg, 'SELECT record::text FROM contact_history');
 	const problem = compareDigests(truth, rows);
 	const byRole = {};
 	for (const p of m.processes) byRole[p.role] = Math.max(byRole[p.role] ?? 0, p.peak);
-	const row = { label, records: truth.count, seconds: m.seconds, peak: m.peak, byRole, copy: m.output, check: problem ? `**differs**: ${problem}` : `all ${rows.count} rows equal to the export's records`, ok: !problem };
-	log(`cli ${label}: ${fmtS(m.seconds)}, peak ${fmtM(m.peak)} (${Object.entries(byRole).map(([k, v]) => `${k} ${fmtM(v)}`).join(', ')}); ${row.check}`);
+	const row = {
+		label,
+		records: truth.count,
+		seconds: m.seconds,
+		peak: m.peak,
+		byRole,
+		copy: m.output,
+		check: problem
+			? `**differs**: ${problem}`
+			: `all ${rows.count} rows equal to the export's records`,
+		ok: !problem,
+	};
+	log(
+		`cli ${label}: ${fmtS(m.seconds)}, peak ${fmtM(m.peak)} (${Object.entries(byRole)
+			.map(([k, v]) => `${k} ${fmtM(v)}`)
+			.join(', ')}); ${row.check}`,
+	);
 	return row;
 }
 
@@ -608,23 +853,61 @@ function interactionsFor(n) {
 async function startSimulator(n) {
 	const { certPath } = key();
 	const tsx = join(root, 'node_modules', '.bin', 'tsx');
-	const sim = launch(tsx, [join(root, 'bench', 'simulator.ts'), '--cert', certPath, '--interactions', String(interactionsFor(n)), '--cache', simulatorCache, '--marker', MARKER, '--attachment-bytes', String(ATTACHMENT_BYTES)], { cwd: root }, /Genesys simulator: API/, 'simulator');
+	const sim = launch(
+		tsx,
+		[
+			join(root, 'bench', 'simulator.ts'),
+			'--cert',
+			certPath,
+			'--interactions',
+			String(interactionsFor(n)),
+			'--cache',
+			simulatorCache,
+			'--marker',
+			MARKER,
+			'--attachment-bytes',
+			String(ATTACHMENT_BYTES),
+		],
+		{ cwd: root },
+		/Genesys simulator: API/,
+		'simulator',
+	);
 	await sim.started;
 	const url = /API (http:\/\/\S+)/.exec(sim.output())[1];
 	return { ...sim, url };
 }
 
 function core() {
-	return createRequire(import.meta.url)(join(installedNodes(), 'node_modules', 'n8n-nodes-cx-export', 'dist', 'src', 'index.js'));
+	return createRequire(import.meta.url)(
+		join(installedNodes(), 'node_modules', 'n8n-nodes-cx-export', 'dist', 'src', 'index.js'),
+	);
 }
 
 function genesysClient(url) {
 	const { GenesysClient, fetchSender } = core();
-	return new GenesysClient({ baseUrl: url, send: fetchSender({ baseUrl: url, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password' }) });
+	return new GenesysClient({
+		baseUrl: url,
+		send: fetchSender({
+			baseUrl: url,
+			apiKey: 'sim-api-key',
+			clientId: 'sim-client',
+			clientSecret: 'sim-secret',
+			grantType: 'password',
+			username: 'SIMTENANT\\analyst',
+			password: 'sim-password',
+		}),
+	});
 }
 
 /** The job the workflow asks for (all data, attachments, 100 MB parts), made once through the API. */
-const JOB = { source: 'UCS', type: 'UCS', timeFrame: { all: true }, schedulerParam: { immediately: true }, jobParams: { type: 'Interaction', media: [], fileSplitSize: '100MB', exportAttachments: true }, suspended: false };
+const JOB = {
+	source: 'UCS',
+	type: 'UCS',
+	timeFrame: { all: true },
+	schedulerParam: { immediately: true },
+	jobParams: { type: 'Interaction', media: [], fileSplitSize: '100MB', exportAttachments: true },
+	suspended: false,
+};
 
 /**
  * The simulator's export of `n` records, made once (that also fills its record cache, so that the
@@ -636,7 +919,8 @@ async function simulatorExport(n, sim) {
 	const doneFile = join(dir, 'DONE');
 	if (existsSync(doneFile)) {
 		const known = JSON.parse(readFileSync(doneFile, 'utf8'));
-		if (known.attachmentBytes === ATTACHMENT_BYTES && known.parts.every((p) => existsSync(p))) return known;
+		if (known.attachmentBytes === ATTACHMENT_BYTES && known.parts.every((p) => existsSync(p)))
+			return known;
 	}
 	rmSync(dir, { recursive: true, force: true });
 	mkdirSync(join(dir, 'parts'), { recursive: true });
@@ -644,8 +928,12 @@ async function simulatorExport(n, sim) {
 	log(`simulator: making its export of ${n} records (once; cached in ${simulatorCache})…`);
 	const since = Date.now();
 	const job = await client.createJob({ ...JOB, title: `${MARKER} warm-up` });
-	const run = await client.waitForJobRun(job.id, since, { pollIntervalMs: 2000, timeoutMs: 3 * 3_600_000 });
-	if (run.status !== 'Completed' && !/complete/i.test(String(run.status))) throw new Error(`the simulator's export ended ${run.status}`);
+	const run = await client.waitForJobRun(job.id, since, {
+		pollIntervalMs: 2000,
+		timeoutMs: 3 * 3_600_000,
+	});
+	if (run.status !== 'Completed' && !/complete/i.test(String(run.status)))
+		throw new Error(`the simulator's export ended ${run.status}`);
 	const files = await client.runFiles(run.id);
 	const parts = [];
 	for (const file of files) {
@@ -655,12 +943,22 @@ async function simulatorExport(n, sim) {
 	}
 	const extracted = join(dir, 'extracted');
 	sh(cxExport(), ['extract', '--key', key().keyPath, ...parts, '-d', extracted]);
-	const files2 = readdirSync(extracted).sort().map((f) => join(extracted, f));
+	const files2 = readdirSync(extracted)
+		.sort()
+		.map((f) => join(extracted, f));
 	const jsonBytes = files2.reduce((sum, f) => sum + statSync(f).size, 0);
 	log(`simulator: ${parts.length} encrypted parts; digest of their records…`);
 	const truth = await digestFiles(files2);
 	rmSync(extracted, { recursive: true, force: true });
-	const info = { n, attachmentBytes: ATTACHMENT_BYTES, parts, partBytes: parts.reduce((sum, p) => sum + statSync(p).size, 0), jsonBytes, truth, sources: files2.map((f) => f.split('/').pop()) };
+	const info = {
+		n,
+		attachmentBytes: ATTACHMENT_BYTES,
+		parts,
+		partBytes: parts.reduce((sum, p) => sum + statSync(p).size, 0),
+		jsonBytes,
+		truth,
+		sources: files2.map((f) => f.split('/').pop()),
+	};
 	if (truth.count !== n) log(`simulator: the export holds ${truth.count} records (asked for ${n})`);
 	writeFileSync(doneFile, JSON.stringify(info, null, 1));
 	return info;
@@ -669,9 +967,48 @@ async function simulatorExport(n, sim) {
 function credentialsFor(simUrl, pg) {
 	const { keyPath, certPath } = key();
 	return [
-		{ id: 'cxGenesysApi01', name: 'Genesys (simulator)', type: 'genesysMulticloudApi', data: { region: 'custom', customBaseUrl: simUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password', apiVersion: 'udm-v10', accessToken: '' } },
-		{ id: 'cxSmimeKey0001', name: 'Export key', type: 'smimeKeyApi', data: { privateKey: readFileSync(keyPath, 'utf8'), passphrase: '', certificate: readFileSync(certPath, 'utf8') } },
-		{ id: 'cxPostgres0001', name: 'Warehouse', type: 'postgres', data: { host: '127.0.0.1', port: pg.port, database: 'warehouse', user: 'n8n', password: '', ssl: 'disable', allowUnauthorizedCerts: false, sshTunnel: false } },
+		{
+			id: 'cxGenesysApi01',
+			name: 'Genesys (simulator)',
+			type: 'genesysMulticloudApi',
+			data: {
+				region: 'custom',
+				customBaseUrl: simUrl,
+				apiKey: 'sim-api-key',
+				clientId: 'sim-client',
+				clientSecret: 'sim-secret',
+				grantType: 'password',
+				username: 'SIMTENANT\\analyst',
+				password: 'sim-password',
+				apiVersion: 'udm-v10',
+				accessToken: '',
+			},
+		},
+		{
+			id: 'cxSmimeKey0001',
+			name: 'Export key',
+			type: 'smimeKeyApi',
+			data: {
+				privateKey: readFileSync(keyPath, 'utf8'),
+				passphrase: '',
+				certificate: readFileSync(certPath, 'utf8'),
+			},
+		},
+		{
+			id: 'cxPostgres0001',
+			name: 'Warehouse',
+			type: 'postgres',
+			data: {
+				host: '127.0.0.1',
+				port: pg.port,
+				database: 'warehouse',
+				user: 'n8n',
+				password: '',
+				ssl: 'disable',
+				allowUnauthorizedCerts: false,
+				sshTunnel: false,
+			},
+		},
 	];
 }
 
@@ -683,7 +1020,9 @@ const CHUNKS_PATH = 'cx-bench-chunks';
  * data (a fixed time frame: the simulator's cached records are reused), attachments, a 2 s poll.
  */
 function benchBigExport() {
-	const workflow = JSON.parse(readFileSync(join(root, 'workflows', 'big-export-to-postgres.json'), 'utf8'));
+	const workflow = JSON.parse(
+		readFileSync(join(root, 'workflows', 'big-export-to-postgres.json'), 'utf8'),
+	);
 	const job = workflow.nodes.find((node) => node.parameters?.operation === 'createAndWait');
 	job.parameters.title = `${MARKER} contact history`;
 	job.parameters.timeFrame = 'all';
@@ -694,7 +1033,13 @@ function benchBigExport() {
 	const trigger = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.manualTrigger');
 	workflow.connections['Start by webhook'] = workflow.connections[trigger.name];
 	delete workflow.connections[trigger.name];
-	Object.assign(trigger, { name: 'Start by webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, parameters: { httpMethod: 'POST', path: CHUNKS_PATH, responseMode: 'onReceived', options: {} }, webhookId: randomUUID() });
+	Object.assign(trigger, {
+		name: 'Start by webhook',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		parameters: { httpMethod: 'POST', path: CHUNKS_PATH, responseMode: 'onReceived', options: {} },
+		webhookId: randomUUID(),
+	});
 	return workflow;
 }
 
@@ -709,9 +1054,15 @@ async function savedRun(ctx, executionId) {
 }
 
 function savedRunNow(ctx, executionId) {
-	const flatted = createRequire(join(ctx.n8n.dir, 'node_modules', 'n8n', 'package.json'))('flatted');
+	const flatted = createRequire(join(ctx.n8n.dir, 'node_modules', 'n8n', 'package.json'))(
+		'flatted',
+	);
 	let text;
-	if (ctx.env.DB_TYPE === 'postgresdb') text = ctx.pg.psql('n8n', `SELECT data FROM execution_data WHERE "executionId" = ${Number(executionId)}`);
+	if (ctx.env.DB_TYPE === 'postgresdb')
+		text = ctx.pg.psql(
+			'n8n',
+			`SELECT data FROM execution_data WHERE "executionId" = ${Number(executionId)}`,
+		);
 	else {
 		const db = join(ctx.env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
 		const script = `const { DatabaseSync } = require('node:sqlite'); const row = new DatabaseSync(process.argv[1], { readOnly: true }).prepare('SELECT data FROM execution_data WHERE executionId = ?').get(Number(process.argv[2])); process.stdout.write(row ? row.data : '');`;
@@ -721,9 +1072,21 @@ function savedRunNow(ctx, executionId) {
 }
 
 const CHUNK_MODES = {
-	'1-single': { line: '1', queue: false, label: 'n8n 1.123, one process (SQLite, binary data in files)' },
-	'2-single': { line: '2', queue: false, label: 'n8n 2.41, one process (SQLite, binary data in files)' },
-	'2-queue': { line: '2', queue: true, label: 'n8n 2.41, queue mode: main + 1 worker (Redis, PostgreSQL)' },
+	'1-single': {
+		line: '1',
+		queue: false,
+		label: 'n8n 1.123, one process (SQLite, binary data in files)',
+	},
+	'2-single': {
+		line: '2',
+		queue: false,
+		label: 'n8n 2.41, one process (SQLite, binary data in files)',
+	},
+	'2-queue': {
+		line: '2',
+		queue: true,
+		label: 'n8n 2.41, queue mode: main + 1 worker (Redis, PostgreSQL)',
+	},
 };
 
 /**
@@ -762,18 +1125,36 @@ function chunkMode(modeName) {
 			labels.push('N8N_EXPRESSION_ENGINE=legacy (expressions outside the isolate)');
 		} else if (/^mem\d+$/.test(v)) {
 			memoryLimitMiB = Number(v.slice(3));
-			labels.push(`each n8n process in a ${memoryLimitMiB} MiB memory cgroup, as in a container with \`-m ${memoryLimitMiB}m\` (no flags: Node sizes its heap from the limit)`);
-		} else throw new Error(`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, cap<MiB>, fs, mem<MiB>, legacyexpr)`);
+			labels.push(
+				`each n8n process in a ${memoryLimitMiB} MiB memory cgroup, as in a container with \`-m ${memoryLimitMiB}m\` (no flags: Node sizes its heap from the limit)`,
+			);
+		} else
+			throw new Error(
+				`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, cap<MiB>, fs, mem<MiB>, legacyexpr)`,
+			);
 	}
-	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE) labels.unshift('binary data in the database (n8n\'s default in queue mode)');
-	return { ...mode, env, recordsPerChunk, maxChunkMiB, memoryLimitMiB, label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label };
+	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE)
+		labels.unshift("binary data in the database (n8n's default in queue mode)");
+	return {
+		...mode,
+		env,
+		recordsPerChunk,
+		maxChunkMiB,
+		memoryLimitMiB,
+		label: labels.length ? `${mode.label}, ${labels.join(', ')}` : mode.label,
+	};
 }
 
 async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 	const mode = chunkMode(modeName);
 	if (mode.memoryLimitMiB && memoryLimitUnavailable()) {
 		log(`chunks ${exp.n} ${modeName}: skipped, ${memoryLimitUnavailable()}`);
-		return { n: exp.n, mode: modeName, label: mode.label, status: `not run: ${memoryLimitUnavailable()}` };
+		return {
+			n: exp.n,
+			mode: modeName,
+			label: mode.label,
+			status: `not run: ${memoryLimitUnavailable()}`,
+		};
 	}
 	const n8n = installN8n(mode.line);
 	log(`chunks: ${exp.n} records, ${mode.label}`);
@@ -785,20 +1166,35 @@ async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 		pg.psql('postgres', 'DROP DATABASE IF EXISTS n8n');
 		pg.psql('postgres', 'CREATE DATABASE n8n');
 		const redisPort = await freePort();
-		redis = launch('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/, 'redis-server');
+		redis = launch(
+			'redis-server',
+			['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+			{},
+			/Ready to accept connections/,
+			'redis-server',
+		);
 		await redis.started;
 		Object.assign(extra, {
 			N8N_DEFAULT_BINARY_DATA_MODE: 'database',
 			...mode.env,
-			DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(pg.port), DB_POSTGRESDB_DATABASE: 'n8n', DB_POSTGRESDB_USER: 'n8n', DB_POSTGRESDB_PASSWORD: '',
-			EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redisPort),
+			DB_TYPE: 'postgresdb',
+			DB_POSTGRESDB_HOST: '127.0.0.1',
+			DB_POSTGRESDB_PORT: String(pg.port),
+			DB_POSTGRESDB_DATABASE: 'n8n',
+			DB_POSTGRESDB_USER: 'n8n',
+			DB_POSTGRESDB_PASSWORD: '',
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+			QUEUE_BULL_REDIS_PORT: String(redisPort),
 		});
 	}
 	try {
 		const env = await n8nEnv(mode.line, folder, extra);
 		writeFileSync(join(folder, 'credentials.json'), JSON.stringify(credentialsFor(sim.url, pg)));
 		n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
-		const sub = JSON.parse(readFileSync(join(root, 'workflows', 'load-chunk-to-postgres.json'), 'utf8'));
+		const sub = JSON.parse(
+			readFileSync(join(root, 'workflows', 'load-chunk-to-postgres.json'), 'utf8'),
+		);
 		importWorkflow(n8n, env, sub);
 		const big = benchBigExport();
 		const download = big.nodes.find((node) => node.name === 'Download in chunks');
@@ -809,30 +1205,73 @@ async function chunkWorkflow(pg, sim, exp, modeName, timeoutMs) {
 		// n8n 2.x runs the published version of a sub-workflow when a trigger started the parent.
 		if (mode.line === '2') activate(mode.line, n8n, env, sub.id);
 		const ctx = { n8n, env, pg };
-		const r = await runServer(ctx, { workflowId: big.id, webhookPath: CHUNKS_PATH, queue: mode.queue, timeoutMs, memoryLimitMiB: mode.memoryLimitMiB });
-		writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
-		const row = { n: exp.n, mode: modeName, label: mode.label, seconds: r.seconds, status: r.status, peaks: r.peaks, processes: r.processes, nodes: r.nodes, subWorkflow: r.subWorkflow, timelines: r.timelines, memoryLimitMiB: r.memoryLimitMiB, oomKills: r.oomKills };
+		const r = await runServer(ctx, {
+			workflowId: big.id,
+			webhookPath: CHUNKS_PATH,
+			queue: mode.queue,
+			timeoutMs,
+			memoryLimitMiB: mode.memoryLimitMiB,
+		});
+		writeFileSync(
+			join(folder, 'n8n.log'),
+			Object.entries(r.logs)
+				.map(([k, v]) => `==== ${k}\n${v}`)
+				.join('\n'),
+		);
+		const row = {
+			n: exp.n,
+			mode: modeName,
+			label: mode.label,
+			seconds: r.seconds,
+			status: r.status,
+			peaks: r.peaks,
+			processes: r.processes,
+			nodes: r.nodes,
+			subWorkflow: r.subWorkflow,
+			timelines: r.timelines,
+			memoryLimitMiB: r.memoryLimitMiB,
+			oomKills: r.oomKills,
+		};
 		if (r.status === 'success') {
 			const run = await savedRun(ctx, r.execution.id);
 			const node = (name) => run?.resultData?.runData?.[name]?.[0];
-			const items = (name) => (run?.resultData?.runData?.[name] ?? []).flatMap((t) => t.data?.main?.[0] ?? []).map((i) => i.json);
+			const items = (name) =>
+				(run?.resultData?.runData?.[name] ?? [])
+					.flatMap((t) => t.data?.main?.[0] ?? [])
+					.map((i) => i.json);
 			const exportNode = node('Export yesterday');
 			row.exportSeconds = exportNode ? exportNode.executionTime / 1000 : undefined;
-			row.afterExportSeconds = row.exportSeconds === undefined ? undefined : r.seconds - row.exportSeconds;
+			row.afterExportSeconds =
+				row.exportSeconds === undefined ? undefined : r.seconds - row.exportSeconds;
 			const chunks = items('Download in chunks');
 			row.chunks = chunks.length;
 			row.chunkRecords = chunks.reduce((sum, c) => sum + (c.records ?? 0), 0);
 			row.summary = items('Summary')[0];
-			row.nodeSeconds = Object.fromEntries(Object.entries(run?.resultData?.runData ?? {}).map(([name, tasks]) => [name, tasks.reduce((sum, t) => sum + (t.executionTime ?? 0), 0) / 1000]));
-			if (mode.queue) row.ranOnWorker = /Worker finished execution/.test(r.logs['n8n worker'] ?? '') && !/Worker (started|finished) execution/.test(r.logs['n8n main'] ?? '');
+			row.nodeSeconds = Object.fromEntries(
+				Object.entries(run?.resultData?.runData ?? {}).map(([name, tasks]) => [
+					name,
+					tasks.reduce((sum, t) => sum + (t.executionTime ?? 0), 0) / 1000,
+				]),
+			);
+			if (mode.queue)
+				row.ranOnWorker =
+					/Worker finished execution/.test(r.logs['n8n worker'] ?? '') &&
+					!/Worker (started|finished) execution/.test(r.logs['n8n main'] ?? '');
 			log(`chunks ${exp.n} ${modeName}: checking every row…`);
 			const rows = await digestTable(pg, 'SELECT record::text FROM contact_history');
 			const problem = compareDigests(exp.truth, rows);
 			row.ok = !problem;
-			row.check = problem ? `**differs**: ${problem}` : `all ${rows.count} rows equal to the export's records`;
+			row.check = problem
+				? `**differs**: ${problem}`
+				: `all ${rows.count} rows equal to the export's records`;
 		} else row.failure = failureLines(r.logs);
-		const perProcess = r.processes.filter((p) => p.peak > 50 * MiB).map((p) => `${p.tree}/${p.role} ${fmtM(p.peak)}`).join(', ');
-		log(`chunks ${exp.n} ${modeName}: ${r.status} in ${fmtS(r.seconds)}${row.exportSeconds !== undefined ? ` (${fmtS(row.exportSeconds)} waiting for the export)` : ''}; peak ${perProcess}${row.check ? `; ${row.check}` : ''}`);
+		const perProcess = r.processes
+			.filter((p) => p.peak > 50 * MiB)
+			.map((p) => `${p.tree}/${p.role} ${fmtM(p.peak)}`)
+			.join(', ');
+		log(
+			`chunks ${exp.n} ${modeName}: ${r.status} in ${fmtS(r.seconds)}${row.exportSeconds !== undefined ? ` (${fmtS(row.exportSeconds)} waiting for the export)` : ''}; peak ${perProcess}${row.check ? `; ${row.check}` : ''}`,
+		);
 		if (row.failure) for (const l of row.failure) log(`  ${l}`);
 		return row;
 	} finally {
@@ -849,9 +1288,26 @@ async function benchChunks(opts) {
 			const sim = await startSimulator(n);
 			try {
 				const exp = await simulatorExport(n, sim);
-				rows.exports.push({ n, records: exp.truth.count, kinds: exp.truth.kinds, parts: exp.parts.length, partBytes: exp.partBytes, jsonBytes: exp.jsonBytes });
-				if (opts.only.has('cli')) rows.cli.push(await cliCopy(pg, { parts: exp.parts, keyPath: key().keyPath, truth: exp.truth, label: `${n}` }));
-				if (opts.only.has('chunks')) for (const mode of opts.modes) rows.workflow.push(await chunkWorkflow(pg, sim, exp, mode, opts.timeoutMs));
+				rows.exports.push({
+					n,
+					records: exp.truth.count,
+					kinds: exp.truth.kinds,
+					parts: exp.parts.length,
+					partBytes: exp.partBytes,
+					jsonBytes: exp.jsonBytes,
+				});
+				if (opts.only.has('cli'))
+					rows.cli.push(
+						await cliCopy(pg, {
+							parts: exp.parts,
+							keyPath: key().keyPath,
+							truth: exp.truth,
+							label: `${n}`,
+						}),
+					);
+				if (opts.only.has('chunks'))
+					for (const mode of opts.modes)
+						rows.workflow.push(await chunkWorkflow(pg, sim, exp, mode, opts.timeoutMs));
 			} finally {
 				await stop(sim);
 			}
@@ -869,9 +1325,30 @@ async function benchChunks(opts) {
 // events); reading the files into n8n (Read/Write Files from Disk) is not counted.
 
 const NODE_CASES = {
-	decrypt: { label: 'Decrypt S/MIME', type: 'n8n-nodes-cx-export.smimeDecrypt', parameters: {}, files: (exp) => [exp.parts[0]], cli: (k, files, out) => `${q(cxExport())} decrypt --key ${q(k)} ${q(files[0])} -o ${q(join(out, 'decrypted'))}` },
-	reassemble: { label: 'Reassemble Export (merged zip)', type: 'n8n-nodes-cx-export.reassembleExport', parameters: { output: 'zip' }, files: (exp) => exp.parts, cli: (k, files, out) => `${q(cxExport())} reassemble --key ${q(k)} ${files.map(q).join(' ')} -o ${q(join(out, 'merged.zip'))}` },
-	chunks: { label: 'Reassemble Export (Record Chunks)', type: 'n8n-nodes-cx-export.reassembleExport', parameters: { output: 'chunks' }, files: (exp) => exp.parts, cli: (k, files, out) => `${q(cxExport())} records --key ${q(k)} ${files.map(q).join(' ')} > ${q(join(out, 'records.jsonl'))}` },
+	decrypt: {
+		label: 'Decrypt S/MIME',
+		type: 'n8n-nodes-cx-export.smimeDecrypt',
+		parameters: {},
+		files: (exp) => [exp.parts[0]],
+		cli: (k, files, out) =>
+			`${q(cxExport())} decrypt --key ${q(k)} ${q(files[0])} -o ${q(join(out, 'decrypted'))}`,
+	},
+	reassemble: {
+		label: 'Reassemble Export (merged zip)',
+		type: 'n8n-nodes-cx-export.reassembleExport',
+		parameters: { output: 'zip' },
+		files: (exp) => exp.parts,
+		cli: (k, files, out) =>
+			`${q(cxExport())} reassemble --key ${q(k)} ${files.map(q).join(' ')} -o ${q(join(out, 'merged.zip'))}`,
+	},
+	chunks: {
+		label: 'Reassemble Export (Record Chunks)',
+		type: 'n8n-nodes-cx-export.reassembleExport',
+		parameters: { output: 'chunks' },
+		files: (exp) => exp.parts,
+		cli: (k, files, out) =>
+			`${q(cxExport())} records --key ${q(k)} ${files.map(q).join(' ')} > ${q(join(out, 'records.jsonl'))}`,
+	},
 };
 
 function nodeWorkflow(id, nodeCase, files) {
@@ -880,11 +1357,42 @@ function nodeWorkflow(id, nodeCase, files) {
 		id,
 		name: `Bench: ${nodeCase.label}`,
 		nodes: [
-			{ parameters: { httpMethod: 'POST', path: `cx-bench-${id}`, responseMode: 'onReceived', options: {} }, id: randomUUID(), name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
-			{ parameters: { operation: 'read', fileSelector: selector, options: {} }, id: randomUUID(), name: 'Read the files', type: 'n8n-nodes-base.readWriteFile', typeVersion: 1, position: [240, 0] },
-			{ parameters: nodeCase.parameters, id: randomUUID(), name: 'Node', type: nodeCase.type, typeVersion: 1, position: [480, 0], credentials: { smimeKeyApi: { id: 'cxSmimeKey0001', name: 'Export key' } } },
+			{
+				parameters: {
+					httpMethod: 'POST',
+					path: `cx-bench-${id}`,
+					responseMode: 'onReceived',
+					options: {},
+				},
+				id: randomUUID(),
+				name: 'Start',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+			},
+			{
+				parameters: { operation: 'read', fileSelector: selector, options: {} },
+				id: randomUUID(),
+				name: 'Read the files',
+				type: 'n8n-nodes-base.readWriteFile',
+				typeVersion: 1,
+				position: [240, 0],
+			},
+			{
+				parameters: nodeCase.parameters,
+				id: randomUUID(),
+				name: 'Node',
+				type: nodeCase.type,
+				typeVersion: 1,
+				position: [480, 0],
+				credentials: { smimeKeyApi: { id: 'cxSmimeKey0001', name: 'Export key' } },
+			},
 		],
-		connections: { Start: { main: [[{ node: 'Read the files', type: 'main', index: 0 }]] }, 'Read the files': { main: [[{ node: 'Node', type: 'main', index: 0 }]] } },
+		connections: {
+			Start: { main: [[{ node: 'Read the files', type: 'main', index: 0 }]] },
+			'Read the files': { main: [[{ node: 'Node', type: 'main', index: 0 }]] },
+		},
 		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'none' },
 		active: false,
 		tags: [],
@@ -916,23 +1424,57 @@ async function benchNodes(opts) {
 			log(`nodes: ${nodeCase.label}, round ${round}: n8n 2.41`);
 			const folder = userFolder(`nodes-${name}`);
 			const env = await n8nEnv('2', folder, {});
-			writeFileSync(join(folder, 'credentials.json'), JSON.stringify(credentialsFor('http://127.0.0.1:9', { port: 5432 })));
+			writeFileSync(
+				join(folder, 'credentials.json'),
+				JSON.stringify(credentialsFor('http://127.0.0.1:9', { port: 5432 })),
+			);
 			n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
 			const id = `cxBenchNode${name.padEnd(5, '0').slice(0, 5)}`;
 			const workflow = nodeWorkflow(id, nodeCase, files);
 			importWorkflow(n8n, env, workflow);
 			activate('2', n8n, env, workflow.id);
-			const r = await runServer({ n8n, env }, { workflowId: workflow.id, webhookPath: `cx-bench-${id}`, timeoutMs: opts.timeoutMs });
+			const r = await runServer(
+				{ n8n, env },
+				{ workflowId: workflow.id, webhookPath: `cx-bench-${id}`, timeoutMs: opts.timeoutMs },
+			);
 			const span = (r.nodes ?? []).find((x) => x.node === 'Node');
-			const row = { case: name, label: nodeCase.label, round, files: files.length, inputBytes, cliSeconds: cli.seconds, cliPeak: cli.peak, status: r.status, nodeSeconds: span?.seconds, mainPeak: r.peaks?.main, failure: r.status === 'success' ? undefined : failureLines(r.logs) };
+			const row = {
+				case: name,
+				label: nodeCase.label,
+				round,
+				files: files.length,
+				inputBytes,
+				cliSeconds: cli.seconds,
+				cliPeak: cli.peak,
+				status: r.status,
+				nodeSeconds: span?.seconds,
+				mainPeak: r.peaks?.main,
+				failure: r.status === 'success' ? undefined : failureLines(r.logs),
+			};
 			rows.push(row);
-			log(`nodes: ${nodeCase.label}, round ${round}: cx-export ${fmtS(cli.seconds)}, node in n8n ${span ? fmtS(span.seconds) : '–'} (${r.status})${span ? `, ${(span.seconds / cli.seconds).toFixed(2)}×` : ''}`);
+			log(
+				`nodes: ${nodeCase.label}, round ${round}: cx-export ${fmtS(cli.seconds)}, node in n8n ${span ? fmtS(span.seconds) : '–'} (${r.status})${span ? `, ${(span.seconds / cli.seconds).toFixed(2)}×` : ''}`,
+			);
 			if (row.failure) for (const l of row.failure) log(`  ${l}`);
-			writeFileSync(join(folder, 'n8n.log'), Object.entries(r.logs).map(([k, v]) => `==== ${k}\n${v}`).join('\n'));
+			writeFileSync(
+				join(folder, 'n8n.log'),
+				Object.entries(r.logs)
+					.map(([k, v]) => `==== ${k}\n${v}`)
+					.join('\n'),
+			);
 			rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
 		}
 	}
-	return { nodeRows: rows, nodeExport: { n, records: exp.truth.count, parts: exp.parts.length, partBytes: exp.partBytes, jsonBytes: exp.jsonBytes } };
+	return {
+		nodeRows: rows,
+		nodeExport: {
+			n,
+			records: exp.truth.count,
+			parts: exp.parts.length,
+			partBytes: exp.partBytes,
+			jsonBytes: exp.jsonBytes,
+		},
+	};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,9 +1482,17 @@ async function benchNodes(opts) {
 
 /** The n8n processes of a run, each with its peak: "main 812 MiB, task runner 140 MiB, …". */
 function processPeaks(processes, { idle = false } = {}) {
-	const named = processes.filter((p) => ['main', 'worker', 'task runner', 'n8n execute'].includes(p.role));
+	const named = processes.filter((p) =>
+		['main', 'worker', 'task runner', 'n8n execute'].includes(p.role),
+	);
 	return named
-		.sort((a, b) => (a.tree === b.tree ? (a.role === 'task runner') - (b.role === 'task runner') : a.tree < b.tree ? -1 : 1))
+		.sort((a, b) =>
+			a.tree === b.tree
+				? (a.role === 'task runner') - (b.role === 'task runner')
+				: a.tree < b.tree
+					? -1
+					: 1,
+		)
 		.map((p) => {
 			const name = p.role === 'task runner' ? `${p.tree}'s task runner` : p.role;
 			return `${name} ${fmtM(p.peak)}${idle && p.idle ? ` (idle ${fmtM(p.idle)})` : ''}`;
@@ -951,63 +1501,118 @@ function processPeaks(processes, { idle = false } = {}) {
 }
 
 function n8nPeak(processes) {
-	return Math.max(0, ...processes.filter((p) => ['main', 'worker'].includes(p.role)).map((p) => p.peak));
+	return Math.max(
+		0,
+		...processes.filter((p) => ['main', 'worker'].includes(p.role)).map((p) => p.peak),
+	);
 }
 
 export function report(results) {
 	const lines = [];
 	const cpu = cpus()[0]?.model ?? 'unknown CPU';
-	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}; n8n 1.123 on Node ${process.version}, n8n 2.41 on Node 24 (${sh(node24(), ['--version']).toString().trim()}); PostgreSQL ${/\d+\.\d+/.exec(sh('psql', ['--version']).toString())?.[0] ?? '?'}.`);
+	lines.push(
+		`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}; n8n 1.123 on Node ${process.version}, n8n 2.41 on Node 24 (${sh(node24(), ['--version']).toString().trim()}); PostgreSQL ${/\d+\.\d+/.exec(sh('psql', ['--version']).toString())?.[0] ?? '?'}.`,
+	);
 	lines.push(`Run: ${results.started} to ${new Date().toISOString()}`);
 	if (results.items?.length) {
 		lines.push('');
-		lines.push('(d) The plain path, one item per record: Webhook → Read/Write Files from Disk (the export as one plain zip) → Parse JSON Lines (Records), in n8n 2.41, one process (SQLite), `N8N_DEFAULT_BINARY_DATA_MODE=filesystem`. Wall: from the webhook call until n8n has recorded the execution as finished (saving included). Peak RSS of each n8n process during the run (its RSS before the run in brackets).');
+		lines.push(
+			'(d) The plain path, one item per record: Webhook → Read/Write Files from Disk (the export as one plain zip) → Parse JSON Lines (Records), in n8n 2.41, one process (SQLite), `N8N_DEFAULT_BINARY_DATA_MODE=filesystem`. Wall: from the webhook call until n8n has recorded the execution as finished (saving included). Peak RSS of each n8n process during the run (its RSS before the run in brackets).',
+		);
 		lines.push('');
 		lines.push('| records | JSON | n8n setting | result | wall | peak RSS | records checked |');
 		lines.push('|---|---|---|---|---|---|---|');
 		for (const r of results.items) {
-			lines.push(`| ${r.n.toLocaleString('en')} | ${fmtM(r.jsonBytes)} (zip ${fmtM(r.zipBytes)}) | ${r.label} | ${r.status === 'success' ? 'success' : `**${r.status}**`} | ${fmtS(r.seconds)} | ${processPeaks(r.processes, { idle: true })} | ${r.check ?? '–'} |`);
+			lines.push(
+				`| ${r.n.toLocaleString('en')} | ${fmtM(r.jsonBytes)} (zip ${fmtM(r.zipBytes)}) | ${r.label} | ${r.status === 'success' ? 'success' : `**${r.status}**`} | ${fmtS(r.seconds)} | ${processPeaks(r.processes, { idle: true })} | ${r.check ?? '–'} |`,
+			);
 		}
 	}
 	if (results.exports?.length) {
 		lines.push('');
-		lines.push(`(e) The large export into PostgreSQL, two routes on the same export: the simulator's (test/simulator, large exports on disk: CDDS interactions of four entity types, every inbound email with a ${ATTACHMENT_BYTES.toLocaleString('en')}-byte attachment, one file per entity type, \`zip -s\`-style 100 MB parts, each S/MIME-encrypted).`);
+		lines.push(
+			`(e) The large export into PostgreSQL, two routes on the same export: the simulator's (test/simulator, large exports on disk: CDDS interactions of four entity types, every inbound email with a ${ATTACHMENT_BYTES.toLocaleString('en')}-byte attachment, one file per entity type, \`zip -s\`-style 100 MB parts, each S/MIME-encrypted).`,
+		);
 		lines.push('');
 		lines.push('| records | per kind | JSON | encrypted parts |');
 		lines.push('|---|---|---|---|');
-		for (const e of results.exports) lines.push(`| ${e.records.toLocaleString('en')} | ${Object.entries(e.kinds).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')} | ${fmtM(e.jsonBytes)} | ${e.parts} (${fmtM(e.partBytes)}) |`);
+		for (const e of results.exports)
+			lines.push(
+				`| ${e.records.toLocaleString('en')} | ${Object.entries(e.kinds)
+					.map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+					.join(', ')} | ${fmtM(e.jsonBytes)} | ${e.parts} (${fmtM(e.partBytes)}) |`,
+			);
 		lines.push('');
-		lines.push('- **CLI + COPY**: `cx-export records --key … <parts> | psql -c "\\copy contact_history(record) from stdin with (format csv, quote e\'\\x01\', delimiter e\'\\x02\')"`, from the parts on disk. Peak RSS of the pipeline (cx-export + psql).');
-		lines.push('- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000 records or 16 MiB; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, inserted as one row of the load log, whose trigger inserts its records: one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys\' time, not n8n\'s), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).');
-		lines.push('- Every row of `contact_history` is checked after each route: the count and an order-independent digest (sum of SHA-256 of each record as canonical JSON) against the export\'s records as `cx-export extract` writes them.');
+		lines.push(
+			"- **CLI + COPY**: `cx-export records --key … <parts> | psql -c \"\\copy contact_history(record) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')\"`, from the parts on disk. Peak RSS of the pipeline (cx-export + psql).",
+		);
+		lines.push(
+			"- **n8n workflow**: `workflows/big-export-to-postgres.json` (Genesys Data Export: Job → Create and Wait; File → Download, decrypted, *Record Chunks* of 10,000 records or 16 MiB; Execute Workflow per chunk → `load-chunk-to-postgres.json`: the chunk as text, inserted as one row of the load log, whose trigger inserts its records: one PostgreSQL statement) started by a webhook, against the simulator. Wall: from the webhook call until n8n recorded the execution as finished; *after the export was ready* subtracts the time Create and Wait spent waiting for the simulator to make the export (Genesys' time, not n8n's), and is what the ratio uses. Peak RSS of each n8n process during the run (idle RSS before the run in brackets).",
+		);
+		lines.push(
+			"- Every row of `contact_history` is checked after each route: the count and an order-independent digest (sum of SHA-256 of each record as canonical JSON) against the export's records as `cx-export extract` writes them.",
+		);
 		lines.push('');
-		lines.push('| records | route | result | wall | after the export was ready | × CLI + COPY | peak RSS | rows |');
+		lines.push(
+			'| records | route | result | wall | after the export was ready | × CLI + COPY | peak RSS | rows |',
+		);
 		lines.push('|---|---|---|---|---|---|---|---|');
 		for (const e of results.exports) {
 			const cli = results.cli?.find((c) => c.records === e.records || c.label === String(e.n));
-			if (cli) lines.push(`| ${e.records.toLocaleString('en')} | CLI + COPY | success | ${fmtS(cli.seconds)} | ${fmtS(cli.seconds)} | 1.0 | pipeline ${fmtM(cli.peak)} (${Object.entries(cli.byRole).filter(([, v]) => v > 5 * MiB).map(([k, v]) => `${k} ${fmtM(v)}`).join(', ')}) | ${cli.check} |`);
+			if (cli)
+				lines.push(
+					`| ${e.records.toLocaleString('en')} | CLI + COPY | success | ${fmtS(cli.seconds)} | ${fmtS(cli.seconds)} | 1.0 | pipeline ${fmtM(cli.peak)} (${Object.entries(
+						cli.byRole,
+					)
+						.filter(([, v]) => v > 5 * MiB)
+						.map(([k, v]) => `${k} ${fmtM(v)}`)
+						.join(', ')}) | ${cli.check} |`,
+				);
 			for (const w of (results.workflow ?? []).filter((x) => x.n === e.n)) {
-				const ratio = cli && w.afterExportSeconds !== undefined ? `${(w.afterExportSeconds / cli.seconds).toFixed(1)} (total ${(w.seconds / cli.seconds).toFixed(1)})` : '–';
+				const ratio =
+					cli && w.afterExportSeconds !== undefined
+						? `${(w.afterExportSeconds / cli.seconds).toFixed(1)} (total ${(w.seconds / cli.seconds).toFixed(1)})`
+						: '–';
 				const kills = Object.entries(w.oomKills ?? {}).filter(([, k]) => k > 0);
-				const killed = kills.length ? ` (killed for memory: ${kills.map(([k, v]) => `${k} ×${v}`).join(', ')})` : '';
-				lines.push(`| ${e.records.toLocaleString('en')} | ${w.label}${w.ranOnWorker === false ? ' ⚠ not on the worker' : ''} | ${w.status === 'success' ? `success, ${w.chunks} chunks` : `**${w.status}**`}${killed} | ${fmtS(w.seconds)} | ${fmtS(w.afterExportSeconds)} | ${ratio} | ${processPeaks(w.processes, { idle: true })} | ${w.check ?? (w.failure ?? []).join(' / ')} |`);
+				const killed = kills.length
+					? ` (killed for memory: ${kills.map(([k, v]) => `${k} ×${v}`).join(', ')})`
+					: '';
+				lines.push(
+					`| ${e.records.toLocaleString('en')} | ${w.label}${w.ranOnWorker === false ? ' ⚠ not on the worker' : ''} | ${w.status === 'success' ? `success, ${w.chunks} chunks` : `**${w.status}**`}${killed} | ${fmtS(w.seconds)} | ${fmtS(w.afterExportSeconds)} | ${ratio} | ${processPeaks(w.processes, { idle: true })} | ${w.check ?? (w.failure ?? []).join(' / ')} |`,
+				);
 			}
 		}
 		lines.push('');
-		lines.push('Where the time goes (seconds; from n8n\'s event log): the two big nodes of the parent, and in the sub-workflow the sum over its executions of each node.');
+		lines.push(
+			"Where the time goes (seconds; from n8n's event log): the two big nodes of the parent, and in the sub-workflow the sum over its executions of each node.",
+		);
 		lines.push('');
-		lines.push('| records | route | Download in chunks | Load each chunk | sub-executions (their sum) | What the load log keeps | Chunk as text | Load the chunk |');
+		lines.push(
+			'| records | route | Download in chunks | Load each chunk | sub-executions (their sum) | What the load log keeps | Chunk as text | Load the chunk |',
+		);
 		lines.push('|---|---|---|---|---|---|---|---|');
 		for (const w of results.workflow ?? []) {
 			if (w.status !== 'success') continue;
 			const parent = (name) => w.nodes?.find((x) => x.node === name)?.seconds;
-			const sub = (name) => w.subWorkflow?.perNode?.[Object.keys(w.subWorkflow.perNode).find((k) => k.startsWith(name))]?.seconds;
-			lines.push(`| ${w.n.toLocaleString('en')} | ${w.label} | ${fmtS(parent('Download in chunks'))} | ${fmtS(parent('Load each chunk'))} | ${w.subWorkflow ? `${w.subWorkflow.executions} (${fmtS(w.subWorkflow.seconds)})` : '–'} | ${fmtS(sub('What the load log keeps'))} | ${fmtS(sub('Chunk as text'))} | ${fmtS(sub('Load the chunk'))} |`);
+			const sub = (name) =>
+				w.subWorkflow?.perNode?.[Object.keys(w.subWorkflow.perNode).find((k) => k.startsWith(name))]
+					?.seconds;
+			lines.push(
+				`| ${w.n.toLocaleString('en')} | ${w.label} | ${fmtS(parent('Download in chunks'))} | ${fmtS(parent('Load each chunk'))} | ${w.subWorkflow ? `${w.subWorkflow.executions} (${fmtS(w.subWorkflow.seconds)})` : '–'} | ${fmtS(sub('What the load log keeps'))} | ${fmtS(sub('Chunk as text'))} | ${fmtS(sub('Load the chunk'))} |`,
+			);
 		}
 		lines.push('');
-		lines.push('Against the targets (peak RSS of each n8n process ≤ 1 GiB at both sizes, flat; wall after the export was ready ≤ 3× CLI + COPY):');
+		lines.push(
+			'Against the targets (peak RSS of each n8n process ≤ 1 GiB at both sizes, flat; wall after the export was ready ≤ 3× CLI + COPY):',
+		);
 		lines.push('');
-		lines.push('| route | ' + results.exports.map((e) => `${e.records.toLocaleString('en')}: n8n peak, × CLI + COPY`).join(' | ') + ' | targets |');
+		lines.push(
+			'| route | ' +
+				results.exports
+					.map((e) => `${e.records.toLocaleString('en')}: n8n peak, × CLI + COPY`)
+					.join(' | ') +
+				' | targets |',
+		);
 		lines.push('|---|' + results.exports.map(() => '---|').join('') + '---|');
 		for (const mode of [...new Set((results.workflow ?? []).map((w) => w.mode))]) {
 			const cells = [];
@@ -1022,8 +1627,12 @@ export function report(results) {
 				}
 				label = w.label;
 				const peak = n8nPeak(w.processes);
-				const ratio = cli && w.afterExportSeconds !== undefined ? w.afterExportSeconds / cli.seconds : undefined;
-				ok &&= w.status === 'success' && w.ok && peak <= 1024 * MiB && ratio !== undefined && ratio <= 3;
+				const ratio =
+					cli && w.afterExportSeconds !== undefined
+						? w.afterExportSeconds / cli.seconds
+						: undefined;
+				ok &&=
+					w.status === 'success' && w.ok && peak <= 1024 * MiB && ratio !== undefined && ratio <= 3;
 				cells.push(`${fmtM(peak)}, ${ratio === undefined ? '–' : `${ratio.toFixed(1)}×`}`);
 			}
 			lines.push(`| ${label} | ${cells.join(' | ')} | ${ok ? 'met' : '**not met**'} |`);
@@ -1036,11 +1645,16 @@ function nodesReport(results) {
 	const lines = [];
 	const e = results.nodeExport;
 	lines.push('');
-	lines.push(`(f) The nodes in n8n 2.41 against the CLI on the same files: the simulator's export of ${e.records.toLocaleString('en')} records (${e.parts} encrypted parts, ${fmtM(e.partBytes)}; ${fmtM(e.jsonBytes)} of JSON). n8n in one process, binary data in files, successful executions not saved; the node's time from n8n's event log (reading the files into n8n not counted); the CLI writes to a file on the same disk.`);
+	lines.push(
+		`(f) The nodes in n8n 2.41 against the CLI on the same files: the simulator's export of ${e.records.toLocaleString('en')} records (${e.parts} encrypted parts, ${fmtM(e.partBytes)}; ${fmtM(e.jsonBytes)} of JSON). n8n in one process, binary data in files, successful executions not saved; the node's time from n8n's event log (reading the files into n8n not counted); the CLI writes to a file on the same disk.`,
+	);
 	lines.push('');
 	lines.push('| node | input | round | cx-export | node in n8n | × CLI |');
 	lines.push('|---|---|---|---|---|---|');
-	for (const r of results.nodeRows) lines.push(`| ${r.label} | ${r.files} file${r.files === 1 ? '' : 's'}, ${fmtM(r.inputBytes)} | ${r.round} | ${fmtS(r.cliSeconds)} | ${r.nodeSeconds === undefined ? `**${r.status}**` : fmtS(r.nodeSeconds)} | ${r.nodeSeconds === undefined ? '–' : `${(r.nodeSeconds / r.cliSeconds).toFixed(2)}×`} |`);
+	for (const r of results.nodeRows)
+		lines.push(
+			`| ${r.label} | ${r.files} file${r.files === 1 ? '' : 's'}, ${fmtM(r.inputBytes)} | ${r.round} | ${fmtS(r.cliSeconds)} | ${r.nodeSeconds === undefined ? `**${r.status}**` : fmtS(r.nodeSeconds)} | ${r.nodeSeconds === undefined ? '–' : `${(r.nodeSeconds / r.cliSeconds).toFixed(2)}×`} |`,
+		);
 	return lines.join('\n');
 }
 
@@ -1050,15 +1664,22 @@ export async function main(argv) {
 	key();
 	const results = { started: new Date().toISOString() };
 	if (opts.only.has('items')) results.items = await benchItems(opts);
-	if (opts.only.has('cli') || opts.only.has('chunks')) Object.assign(results, await benchChunks(opts));
+	if (opts.only.has('cli') || opts.only.has('chunks'))
+		Object.assign(results, await benchChunks(opts));
 	if (opts.only.has('nodes')) Object.assign(results, await benchNodes(opts));
 	writeFileSync(join(work, 'n8n-results.json'), JSON.stringify(results, null, 1));
 	const text = `${report(results)}${results.nodeRows ? nodesReport(results) : ''}`;
 	writeFileSync(join(work, 'n8n-results.md'), `${text}\n`);
 	console.log(text);
-	const wrong = [...(results.items ?? []), ...(results.cli ?? []), ...(results.workflow ?? [])].filter((r) => /\*\*differ|\*\*counts differ/.test(r.check ?? ''));
+	const wrong = [
+		...(results.items ?? []),
+		...(results.cli ?? []),
+		...(results.workflow ?? []),
+	].filter((r) => /\*\*differ|\*\*counts differ/.test(r.check ?? ''));
 	if (wrong.length > 0) {
-		console.error(`\nrows or records differ from the export: ${wrong.map((r) => `${r.n ?? r.label} ${r.mode ?? 'cli'}`).join(', ')}`);
+		console.error(
+			`\nrows or records differ from the export: ${wrong.map((r) => `${r.n ?? r.label} ${r.mode ?? 'cli'}`).join(', ')}`,
+		);
 		process.exitCode = 1;
 	}
 	return results;

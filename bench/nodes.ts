@@ -17,9 +17,15 @@ import { createHarness } from '../test/nodes/harness';
 // The nodes as the package ships them (dist/, built by `npm run bench`); `X.node` next to the codex
 // file `X.node.json` is ambiguous for a TypeScript loader.
 const dist = join(__dirname, '..', 'dist');
-const { SmimeDecrypt } = require(join(dist, 'nodes/SmimeDecrypt/SmimeDecrypt.node.js')) as { SmimeDecrypt: new () => INodeType };
-const { ReassembleExport } = require(join(dist, 'nodes/ReassembleExport/ReassembleExport.node.js')) as { ReassembleExport: new () => INodeType };
-const { SmimeKeyApi } = require(join(dist, 'credentials/SmimeKeyApi.credentials.js')) as { SmimeKeyApi: new () => ICredentialType };
+const { SmimeDecrypt } = require(join(dist, 'nodes/SmimeDecrypt/SmimeDecrypt.node.js')) as {
+	SmimeDecrypt: new () => INodeType;
+};
+const { ReassembleExport } = require(
+	join(dist, 'nodes/ReassembleExport/ReassembleExport.node.js'),
+) as { ReassembleExport: new () => INodeType };
+const { SmimeKeyApi } = require(join(dist, 'credentials/SmimeKeyApi.credentials.js')) as {
+	SmimeKeyApi: new () => ICredentialType;
+};
 
 /**
  * A live heap the size of n8n's (CX_BENCH_BALLAST_MB, default 0): n8n 2.x holds 300–400 MB of
@@ -28,7 +34,13 @@ const { SmimeKeyApi } = require(join(dist, 'credentials/SmimeKeyApi.credentials.
 function ballast(): unknown[] {
 	const mb = Number(process.env.CX_BENCH_BALLAST_MB ?? 0);
 	const held: unknown[] = [];
-	for (let i = 0; i < mb * 4096; i++) held.push({ id: i, name: `object ${i}`, list: [i, i + 1, i + 2], nested: { a: i, b: String(i) } });
+	for (let i = 0; i < mb * 4096; i++)
+		held.push({
+			id: i,
+			name: `object ${i}`,
+			list: [i, i + 1, i + 2],
+			nested: { a: i, b: String(i) },
+		});
 	return held;
 }
 
@@ -41,12 +53,27 @@ async function main(): Promise<void> {
 		const h = await createHarness({
 			nodeType,
 			parameters: mode === 'decrypt' ? {} : { output: mode === 'chunks' ? 'chunks' : 'zip' },
-			credentials: { smimeKeyApi: { type: new SmimeKeyApi(), data: { privateKey: readFileSync(keyPath, 'utf8') } } },
+			credentials: {
+				smimeKeyApi: {
+					type: new SmimeKeyApi(),
+					data: { privateKey: readFileSync(keyPath, 'utf8') },
+				},
+			},
 			binaryDir,
 		});
 		// The inputs as n8n holds them: files in its binary data folder.
 		const items = [];
-		for (const file of files) items.push({ json: {}, binary: { data: await h.binary.prepare(createReadStream(file), basename(file), 'application/pkcs7-mime') } });
+		for (const file of files)
+			items.push({
+				json: {},
+				binary: {
+					data: await h.binary.prepare(
+						createReadStream(file),
+						basename(file),
+						'application/pkcs7-mime',
+					),
+				},
+			});
 		const started = process.hrtime.bigint();
 		const [out] = await h.execute(items);
 		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -62,7 +89,17 @@ async function main(): Promise<void> {
 				hash.update(chunk as Buffer);
 			}
 		}
-		writeFileSync(resultPath, JSON.stringify({ ballast: held.length, seconds, outputBytes, outputSha256: hash.digest('hex'), items: out.length, records }));
+		writeFileSync(
+			resultPath,
+			JSON.stringify({
+				ballast: held.length,
+				seconds,
+				outputBytes,
+				outputSha256: hash.digest('hex'),
+				items: out.length,
+				records,
+			}),
+		);
 	} finally {
 		await rm(binaryDir, { recursive: true, force: true });
 	}

@@ -82,7 +82,8 @@ export class ProcessWatch {
 					}
 					// Read each time: a child shows its parent's command line until it has exec'd.
 					const argv = commandLine(pid);
-					if (argv.length) Object.assign(proc, { role: roleOf(argv), argv: argv.join(' ').slice(0, 200) });
+					if (argv.length)
+						Object.assign(proc, { role: roleOf(argv), argv: argv.join(' ').slice(0, 200) });
 					proc.peak = Math.max(proc.peak, s.hwm, s.rss);
 					proc.lastRss = s.rss;
 				}
@@ -133,7 +134,18 @@ export class ProcessWatch {
 		return {
 			trees: Object.fromEntries([...this.trees].map(([name, t]) => [name, t.peak])),
 			timelines: Object.fromEntries([...this.trees].map(([name, t]) => [name, t.timeline ?? []])),
-			processes: [...this.procs.values()].map(({ tree, pid, role, argv, peak, idle, startupPeak, hwmReset }) => ({ tree, pid, role, argv, peak, idle, startupPeak, hwmReset })),
+			processes: [...this.procs.values()].map(
+				({ tree, pid, role, argv, peak, idle, startupPeak, hwmReset }) => ({
+					tree,
+					pid,
+					role,
+					argv,
+					peak,
+					idle,
+					startupPeak,
+					hwmReset,
+				}),
+			),
 		};
 	}
 }

@@ -9,7 +9,11 @@ import { createInterface } from 'node:readline';
 /** JSON with sorted keys (the same as test/e2e/lib.mjs canonical). */
 export function canonical(value) {
 	if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-	if (value && typeof value === 'object') return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+	if (value && typeof value === 'object')
+		return `{${Object.keys(value)
+			.sort()
+			.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+			.join(',')}}`;
 	return JSON.stringify(value);
 }
 
@@ -41,7 +45,11 @@ export class RecordDigest {
 		this.kinds[kind] = (this.kinds[kind] ?? 0) + 1;
 	}
 	result() {
-		return { count: this.count, digest: this.sum.toString(16).padStart(64, '0'), kinds: this.kinds };
+		return {
+			count: this.count,
+			digest: this.sum.toString(16).padStart(64, '0'),
+			kinds: this.kinds,
+		};
 	}
 }
 
@@ -69,7 +77,8 @@ export function digestCommand(command, args, options = {}) {
 		child.on('close', async (code) => {
 			try {
 				const digest = await done;
-				if (code !== 0) reject(new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr}`));
+				if (code !== 0)
+					reject(new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr}`));
 				else resolve(digest.result());
 			} catch (error) {
 				reject(error);
@@ -79,13 +88,34 @@ export function digestCommand(command, args, options = {}) {
 }
 
 /** The digest of a jsonb column, read with psql a few thousand rows at a time. */
-export function digestTable({ port, database = 'warehouse', host = '127.0.0.1', user = 'n8n' }, sql) {
-	return digestCommand('psql', ['-h', host, '-p', String(port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-v', 'FETCH_COUNT=2000', '-At', '-c', sql]);
+export function digestTable(
+	{ port, database = 'warehouse', host = '127.0.0.1', user = 'n8n' },
+	sql,
+) {
+	return digestCommand('psql', [
+		'-h',
+		host,
+		'-p',
+		String(port),
+		'-U',
+		user,
+		'-d',
+		database,
+		'-v',
+		'ON_ERROR_STOP=1',
+		'-v',
+		'FETCH_COUNT=2000',
+		'-At',
+		'-c',
+		sql,
+	]);
 }
 
 /** Why two digests differ, or undefined when they are the same. */
 export function compareDigests(expected, actual) {
 	if (expected.count === actual.count && expected.digest === actual.digest) return undefined;
-	const kinds = [...new Set([...Object.keys(expected.kinds), ...Object.keys(actual.kinds)])].map((k) => `${k} ${expected.kinds[k] ?? 0}/${actual.kinds[k] ?? 0}`);
+	const kinds = [...new Set([...Object.keys(expected.kinds), ...Object.keys(actual.kinds)])].map(
+		(k) => `${k} ${expected.kinds[k] ?? 0}/${actual.kinds[k] ?? 0}`,
+	);
 	return `${actual.count} rows for ${expected.count} records (expected/actual per kind: ${kinds.join(', ')})${expected.count === actual.count ? '; same count, different contents' : ''}`;
 }

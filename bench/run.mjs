@@ -13,7 +13,17 @@
 // Then bench/n8n.mjs: large exports through real n8n (results: .bench/n8n-results.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	createReadStream,
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +47,9 @@ async function measureMedian(commandLine, times = 3) {
 function measure(commandLine) {
 	return new Promise((resolve, reject) => {
 		const started = process.hrtime.bigint();
-		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], { stdio: ['ignore', 'ignore', 'pipe'] });
+		const child = spawn('bash', ['-o', 'pipefail', '-c', commandLine], {
+			stdio: ['ignore', 'ignore', 'pipe'],
+		});
 		let stderr = '';
 		child.stderr.on('data', (d) => (stderr += d));
 		let peak = 0;
@@ -63,7 +75,8 @@ const fmtM = (b) => `${Math.round(b / MiB)} MiB`;
 
 async function prepare(label, bytes, certPath) {
 	const dir = join(work, label);
-	if (existsSync(join(dir, 'DONE'))) return { dir, ...JSON.parse(readFileSync(join(dir, 'DONE'), 'utf8')) };
+	if (existsSync(join(dir, 'DONE')))
+		return { dir, ...JSON.parse(readFileSync(join(dir, 'DONE'), 'utf8')) };
 	rmSync(dir, { recursive: true, force: true });
 	console.error(`generating ${label}: ~${fmtM(bytes)} of JSON Lines…`);
 	const recordsDir = join(dir, 'records');
@@ -71,7 +84,10 @@ async function prepare(label, bytes, certPath) {
 	console.error(`zipping into 100 MiB parts and encrypting each with openssl smime -aes256…`);
 	const made = makeEncryptedExport(recordsDir, dir, certPath);
 	rmSync(join(dir, 'plain'), { recursive: true, force: true });
-	const jsonBytes = readdirSync(recordsDir).reduce((n, f) => n + statSync(join(recordsDir, f)).size, 0);
+	const jsonBytes = readdirSync(recordsDir).reduce(
+		(n, f) => n + statSync(join(recordsDir, f)).size,
+		0,
+	);
 	rmSync(recordsDir, { recursive: true, force: true });
 	const info = { ...made, jsonBytes };
 	writeFileSync(join(dir, 'DONE'), JSON.stringify(info));
@@ -107,15 +123,31 @@ async function cliSections() {
 		if (!existsSync(file)) {
 			const plain = join(work, `decrypt-${size}m.bin`);
 			sh('bash', ['-c', `head -c ${size}M /dev/urandom > ${q(plain)}`]);
-			sh('openssl', ['smime', '-encrypt', '-binary', '-aes256', '-in', plain, '-out', file, certPath]);
+			sh('openssl', [
+				'smime',
+				'-encrypt',
+				'-binary',
+				'-aes256',
+				'-in',
+				plain,
+				'-out',
+				file,
+				certPath,
+			]);
 			rmSync(plain);
 		}
-		const a = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`);
-		const b = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`);
+		const a = await measureMedian(
+			`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`,
+		);
+		const b = await measureMedian(
+			`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`,
+		);
 		const cxHash = await sha256(join(out, 'cx.bin'));
 		const same = (await sha256(join(out, 'openssl.bin'))) === cxHash;
 		// The same without the disk: what each tool itself costs.
-		const an = await measureMedian(`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out /dev/null`);
+		const an = await measureMedian(
+			`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out /dev/null`,
+		);
 		const bn = await measureMedian(`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} > /dev/null`);
 		decryptRows.push({ size, a, b, an, bn, same, input: statSync(file).size, file, cxHash });
 		rmSync(join(out, 'openssl.bin'));
@@ -124,16 +156,34 @@ async function cliSections() {
 
 	// (b) records.
 	const recordRows = [];
-	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+	for (const [label, bytes] of [
+		['export-250m', 250 * MiB],
+		['export-1g', 1024 * MiB],
+	]) {
 		const ex = await prepare(label, bytes, certPath);
 		const parts = ex.parts;
 		const cxOut = join(out, 'cx.jsonl');
-		const b = await measureMedian(`${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`);
+		const b = await measureMedian(
+			`${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`,
+		);
 		const doc = join(out, 'documented');
 		rmSync(doc, { recursive: true, force: true });
 		mkdirSync(doc);
 		const docOut = join(out, 'doc.jsonl');
-		const decryptAll = parts.map((p) => `openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(p)} -out ${q(join(doc, p.split('/').pop().replace(/\.smime$/, '')))}`).join(' && ');
+		const decryptAll = parts
+			.map(
+				(p) =>
+					`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(p)} -out ${q(
+						join(
+							doc,
+							p
+								.split('/')
+								.pop()
+								.replace(/\.smime$/, ''),
+						),
+					)}`,
+			)
+			.join(' && ');
 		const last = join(doc, `${ex.exportName}.zip`);
 		const a1 = await measure(decryptAll);
 		const a2 = await measure(`cd ${q(doc)} && zip -q -s 0 ${q(last)} --out merged.zip`);
@@ -142,14 +192,45 @@ async function cliSections() {
 		// (cx-export reassemble's output is byte-identical to zip -s 0's wherever zip -s 0 works).
 		const mergeCorrupt = spawnSync('unzip', ['-tq', join(doc, 'merged.zip')]).status !== 0;
 		if (mergeCorrupt) {
-			sh(cli, ['reassemble', ...parts.map((p) => join(doc, p.split('/').pop().replace(/\.smime$/, ''))), '-o', join(doc, 'merged.zip.ok')]);
+			sh(cli, [
+				'reassemble',
+				...parts.map((p) =>
+					join(
+						doc,
+						p
+							.split('/')
+							.pop()
+							.replace(/\.smime$/, ''),
+					),
+				),
+				'-o',
+				join(doc, 'merged.zip.ok'),
+			]);
 			renameSync(join(doc, 'merged.zip.ok'), join(doc, 'merged.zip'));
 		}
 		const a3 = await measure(`unzip -p ${q(join(doc, 'merged.zip'))} | jq -c . > ${q(docOut)}`);
-		const a = { seconds: a1.seconds + a2.seconds + a3.seconds, peak: Math.max(a1.peak, a2.peak, a3.peak), steps: [a1, a2, a3], mergeCorrupt };
+		const a = {
+			seconds: a1.seconds + a2.seconds + a3.seconds,
+			peak: Math.max(a1.peak, a2.peak, a3.peak),
+			steps: [a1, a2, a3],
+			mergeCorrupt,
+		};
 		const same = (await sha256(cxOut)) === (await sha256(docOut));
-		const lines = Number(sh('bash', ['-c', `wc -l < ${q(cxOut)}`]).toString().trim());
-		recordRows.push({ label, a, b, same, parts: parts.length, jsonBytes: ex.jsonBytes, lines, partBytes: parts.reduce((n, p) => n + statSync(p).size, 0) });
+		const lines = Number(
+			sh('bash', ['-c', `wc -l < ${q(cxOut)}`])
+				.toString()
+				.trim(),
+		);
+		recordRows.push({
+			label,
+			a,
+			b,
+			same,
+			parts: parts.length,
+			jsonBytes: ex.jsonBytes,
+			lines,
+			partBytes: parts.reduce((n, p) => n + statSync(p).size, 0),
+		});
 		rmSync(doc, { recursive: true, force: true });
 		rmSync(cxOut);
 		rmSync(docOut);
@@ -157,13 +238,24 @@ async function cliSections() {
 
 	// (d) reassemble, with and without checking every entry's data (inflate + CRC-32 while writing).
 	const reassembleRows = [];
-	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+	for (const [label, bytes] of [
+		['export-250m', 250 * MiB],
+		['export-1g', 1024 * MiB],
+	]) {
 		const ex = await prepare(label, bytes, certPath);
 		const target = join(out, 'reassembled.zip');
-		const run = (flags) => `${q(cli)} reassemble --key ${q(keyPath)} ${flags} ${ex.parts.map(q).join(' ')} -o ${q(target)}`;
+		const run = (flags) =>
+			`${q(cli)} reassemble --key ${q(keyPath)} ${flags} ${ex.parts.map(q).join(' ')} -o ${q(target)}`;
 		const checked = await measureMedian(run(''));
 		const unchecked = await measureMedian(run('--no-verify'));
-		reassembleRows.push({ label, checked, unchecked, parts: ex.parts.length, jsonBytes: ex.jsonBytes, zipBytes: statSync(target).size });
+		reassembleRows.push({
+			label,
+			checked,
+			unchecked,
+			parts: ex.parts.length,
+			jsonBytes: ex.jsonBytes,
+			zipBytes: statSync(target).size,
+		});
 		rmSync(target);
 	}
 
@@ -173,14 +265,25 @@ async function cliSections() {
 	const runNode = async (mode, files) => {
 		const result = join(out, 'node-result.json');
 		rmSync(result, { force: true });
-		const m = await measure(`CX_BENCH_TMP=${q(out)} ${q(tsx)} ${q(join(root, 'bench/nodes.ts'))} ${mode} ${q(keyPath)} ${q(result)} ${files.map(q).join(' ')}`);
+		const m = await measure(
+			`CX_BENCH_TMP=${q(out)} ${q(tsx)} ${q(join(root, 'bench/nodes.ts'))} ${mode} ${q(keyPath)} ${q(result)} ${files.map(q).join(' ')}`,
+		);
 		return { ...m, ...JSON.parse(readFileSync(result, 'utf8')) };
 	};
 	for (const r of decryptRows) {
 		const n = await runNode('decrypt', [r.file]);
-		nodeRows.push({ node: 'Decrypt S/MIME', input: `${r.size} MiB plaintext (${fmtM(r.input)} S/MIME)`, inputBytes: r.input, ...n, same: n.outputSha256 === r.cxHash });
+		nodeRows.push({
+			node: 'Decrypt S/MIME',
+			input: `${r.size} MiB plaintext (${fmtM(r.input)} S/MIME)`,
+			inputBytes: r.input,
+			...n,
+			same: n.outputSha256 === r.cxHash,
+		});
 	}
-	for (const [label, bytes] of [['export-250m', 250 * MiB], ['export-1g', 1024 * MiB]]) {
+	for (const [label, bytes] of [
+		['export-250m', 250 * MiB],
+		['export-1g', 1024 * MiB],
+	]) {
 		const ex = await prepare(label, bytes, certPath);
 		const ref = join(out, 'reference.zip');
 		sh(cli, ['reassemble', '--key', keyPath, ...ex.parts, '-o', ref]);
@@ -188,60 +291,98 @@ async function cliSections() {
 		rmSync(ref);
 		const n = await runNode('reassemble', ex.parts);
 		const inputBytes = ex.parts.reduce((sum, p) => sum + statSync(p).size, 0);
-		nodeRows.push({ node: 'Reassemble Export (merged zip)', input: `${ex.parts.length} encrypted parts, ${fmtM(inputBytes)}`, inputBytes, ...n, same: n.outputSha256 === refHash });
+		nodeRows.push({
+			node: 'Reassemble Export (merged zip)',
+			input: `${ex.parts.length} encrypted parts, ${fmtM(inputBytes)}`,
+			inputBytes,
+			...n,
+			same: n.outputSha256 === refHash,
+		});
 	}
 
 	const cpu = cpus()[0]?.model ?? 'unknown CPU';
 	const lines = [];
-	lines.push(`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}, Node ${process.version}, ${sh('openssl', ['version']).toString().trim()}.`);
+	lines.push(
+		`Machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${release()}, Node ${process.version}, ${sh('openssl', ['version']).toString().trim()}.`,
+	);
 	lines.push(`Run: ${new Date().toISOString()}`);
 	lines.push('');
-	lines.push('(a) decrypt one S/MIME file (AES-256-CBC, base64 S/MIME as `openssl smime -encrypt -binary -aes256` writes it)');
+	lines.push(
+		'(a) decrypt one S/MIME file (AES-256-CBC, base64 S/MIME as `openssl smime -encrypt -binary -aes256` writes it)',
+	);
 	lines.push('');
-	lines.push('| input | output | openssl smime -decrypt | cx-export decrypt | speed-up | same bytes |');
+	lines.push(
+		'| input | output | openssl smime -decrypt | cx-export decrypt | speed-up | same bytes |',
+	);
 	lines.push('|---|---|---|---|---|---|');
 	for (const r of decryptRows) {
 		const input = `${r.size} MiB plaintext (${fmtM(r.input)} S/MIME)`;
-		lines.push(`| ${input} | file | ${fmtS(r.a.seconds)}, peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`);
-		lines.push(`| ${input} | /dev/null | ${fmtS(r.an.seconds)}, peak ${fmtM(r.an.peak)} | ${fmtS(r.bn.seconds)}, peak ${fmtM(r.bn.peak)} | ${(r.an.seconds / r.bn.seconds).toFixed(1)}× | |`);
+		lines.push(
+			`| ${input} | file | ${fmtS(r.a.seconds)}, peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`,
+		);
+		lines.push(
+			`| ${input} | /dev/null | ${fmtS(r.an.seconds)}, peak ${fmtM(r.an.peak)} | ${fmtS(r.bn.seconds)}, peak ${fmtM(r.bn.peak)} | ${(r.an.seconds / r.bn.seconds).toFixed(1)}× | |`,
+		);
 	}
 	lines.push('');
 	lines.push('Times are the median of 3 runs; peak RSS is the highest of them.');
 	lines.push('');
-	lines.push('(b) every record of an encrypted split export, as compact JSON Lines on stdout (cx-export: median of 3 runs; the documented route: one run)');
+	lines.push(
+		'(b) every record of an encrypted split export, as compact JSON Lines on stdout (cx-export: median of 3 runs; the documented route: one run)',
+	);
 	lines.push('');
-	lines.push('| export | documented route (openssl per part → zip -s 0 → unzip -p → jq -c) | cx-export records | speed-up | same output |');
+	lines.push(
+		'| export | documented route (openssl per part → zip -s 0 → unzip -p → jq -c) | cx-export records | speed-up | same output |',
+	);
 	lines.push('|---|---|---|---|---|');
 	for (const r of recordRows) {
 		const steps = r.a.steps.map((s) => fmtS(s.seconds)).join(' + ');
 		const corrupt = r.a.mergeCorrupt ? ' ¹' : '';
-		lines.push(`| ${fmtM(r.jsonBytes)} JSON, ${r.lines} records, ${r.parts} parts (${fmtM(r.partBytes)} encrypted) | ${fmtS(r.a.seconds)} (${steps})${corrupt}, peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`);
+		lines.push(
+			`| ${fmtM(r.jsonBytes)} JSON, ${r.lines} records, ${r.parts} parts (${fmtM(r.partBytes)} encrypted) | ${fmtS(r.a.seconds)} (${steps})${corrupt}, peak ${fmtM(r.a.peak)} | ${fmtS(r.b.seconds)}, peak ${fmtM(r.b.peak)} | ${(r.a.seconds / r.b.seconds).toFixed(1)}× | ${r.same ? 'yes' : '**NO**'} |`,
+		);
 	}
 	if (recordRows.some((r) => r.a.mergeCorrupt)) {
 		lines.push('');
-		lines.push('¹ `zip -s 0` wrote a corrupt archive (`unzip -t` fails: an entry spans more than two parts); the unzip | jq step was timed on a correctly merged zip of the same layout.');
+		lines.push(
+			'¹ `zip -s 0` wrote a corrupt archive (`unzip -t` fails: an entry spans more than two parts); the unzip | jq step was timed on a correctly merged zip of the same layout.',
+		);
 	}
 	lines.push('');
-	lines.push('(d) `cx-export reassemble` of the encrypted split export into one zip: every entry inflated and its CRC-32 checked while writing (the default), and with `--no-verify` (median of 3 runs)');
+	lines.push(
+		'(d) `cx-export reassemble` of the encrypted split export into one zip: every entry inflated and its CRC-32 checked while writing (the default), and with `--no-verify` (median of 3 runs)',
+	);
 	lines.push('');
 	lines.push('| export | checked (default) | --no-verify | cost of checking |');
 	lines.push('|---|---|---|---|');
 	for (const r of reassembleRows) {
 		const cost = r.checked.seconds - r.unchecked.seconds;
-		lines.push(`| ${fmtM(r.jsonBytes)} JSON in ${r.parts} parts (${fmtM(r.zipBytes)} zip) | ${fmtS(r.checked.seconds)}, peak ${fmtM(r.checked.peak)} | ${fmtS(r.unchecked.seconds)}, peak ${fmtM(r.unchecked.peak)} | ${cost >= 0 ? '+' : ''}${fmtS(cost)} (${Math.round((cost / r.unchecked.seconds) * 100)}%) |`);
+		lines.push(
+			`| ${fmtM(r.jsonBytes)} JSON in ${r.parts} parts (${fmtM(r.zipBytes)} zip) | ${fmtS(r.checked.seconds)}, peak ${fmtM(r.checked.peak)} | ${fmtS(r.unchecked.seconds)}, peak ${fmtM(r.unchecked.peak)} | ${cost >= 0 ? '+' : ''}${fmtS(cost)} (${Math.round((cost / r.unchecked.seconds) * 100)}%) |`,
+		);
 	}
 	lines.push('');
-	lines.push('(c) the n8n nodes on the same files, run as n8n runs them (binary data in files; input copied into the binary store first, output read back and hashed)');
+	lines.push(
+		'(c) the n8n nodes on the same files, run as n8n runs them (binary data in files; input copied into the binary store first, output read back and hashed)',
+	);
 	lines.push('');
-	lines.push('| node | input | node time | peak RSS of the whole process | output | same bytes as cx-export |');
+	lines.push(
+		'| node | input | node time | peak RSS of the whole process | output | same bytes as cx-export |',
+	);
 	lines.push('|---|---|---|---|---|---|');
 	for (const r of nodeRows) {
-		lines.push(`| ${r.node} | ${r.input} | ${fmtS(r.seconds)} | ${fmtM(r.peak)} | ${fmtM(r.outputBytes)} in ${r.items} item(s) | ${r.same ? 'yes' : '**NO**'} |`);
+		lines.push(
+			`| ${r.node} | ${r.input} | ${fmtS(r.seconds)} | ${fmtM(r.peak)} | ${fmtM(r.outputBytes)} in ${r.items} item(s) | ${r.same ? 'yes' : '**NO**'} |`,
+		);
 	}
 	const text = lines.join('\n');
 	writeFileSync(join(work, 'results.md'), `${text}\n`);
 	console.log(text);
-	if (decryptRows.some((r) => !r.same) || recordRows.some((r) => !r.same) || nodeRows.some((r) => !r.same)) {
+	if (
+		decryptRows.some((r) => !r.same) ||
+		recordRows.some((r) => !r.same) ||
+		nodeRows.some((r) => !r.same)
+	) {
 		console.error('\noutputs differ: see above');
 		process.exitCode = 1;
 	}

@@ -21,7 +21,10 @@ async function main(): Promise<void> {
 			'attachment-bytes': { type: 'string', default: '3000' },
 		},
 	});
-	if (!values.cert || !values.interactions || !values.cache) throw new Error('usage: tsx bench/simulator.ts --cert cert.pem --interactions N --cache DIR [--marker TEXT] [--attachment-bytes B]');
+	if (!values.cert || !values.interactions || !values.cache)
+		throw new Error(
+			'usage: tsx bench/simulator.ts --cert cert.pem --interactions N --cache DIR [--marker TEXT] [--attachment-bytes B]',
+		);
 	const genesys = await startGenesysSimulator({
 		certificate: readFileSync(values.cert, 'utf8'),
 		seed: 'cx-export-bench',

@@ -1,4 +1,9 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 import { allowedDownloadHostsField } from './GenesysMulticloudApi.credentials';
 
 /** A Connectif API key (Connectif → Settings → API keys), sent as `Authorization: apiKey <key>`. */
@@ -37,7 +42,8 @@ export class ConnectifApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{String($credentials.baseUrl || "https://api.connectif.cloud").trim().replace(/\\/+$/, "")}}',
+			baseURL:
+				'={{String($credentials.baseUrl || "https://api.connectif.cloud").trim().replace(/\\/+$/, "")}}',
 			url: '/exports',
 			qs: { limit: 1 },
 			method: 'GET',

@@ -1,4 +1,10 @@
-import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IHttpRequestOptions, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IHttpRequestOptions,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /**
  * Genesys Context Services (Context Management Service) REST API: its base URL, and whatever the
@@ -28,7 +34,8 @@ export class GenesysContextServicesApi implements ICredentialType {
 			name: 'keyHeaderName',
 			type: 'string',
 			default: 'x-api-key',
-			description: 'The header your deployment reads the API key from (only sent when an API key is set)',
+			description:
+				'The header your deployment reads the API key from (only sent when an API key is set)',
 		},
 		{
 			displayName: 'API Key',
@@ -60,13 +67,23 @@ export class GenesysContextServicesApi implements ICredentialType {
 		},
 	];
 
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
-		const text = (name: string) => (typeof credentials[name] === 'string' ? (credentials[name] as string).trim() : '');
-		const headers: Record<string, string> = { ...((requestOptions.headers as Record<string, string>) ?? {}) };
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		const text = (name: string) =>
+			typeof credentials[name] === 'string' ? (credentials[name] as string).trim() : '';
+		const headers: Record<string, string> = {
+			...((requestOptions.headers as Record<string, string>) ?? {}),
+		};
 		if (text('apiKey') !== '') headers[text('keyHeaderName') || 'x-api-key'] = text('apiKey');
 		if (text('contactCenterId') !== '') headers.ContactCenterId = text('contactCenterId');
 		const options: IHttpRequestOptions = { ...requestOptions, headers };
-		if (text('username') !== '') options.auth = { username: text('username'), password: typeof credentials.password === 'string' ? credentials.password : '' };
+		if (text('username') !== '')
+			options.auth = {
+				username: text('username'),
+				password: typeof credentials.password === 'string' ? credentials.password : '',
+			};
 		return options;
 	}
 

@@ -12,7 +12,8 @@ export class GenesysInteractionsWebhookApi implements ICredentialType {
 
 	icon = { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' } as const;
 
-	documentationUrl = 'https://all.docs.genesys.com/DIG/Current/DigitalChannelsAPI/InteractionsWebhookOverview';
+	documentationUrl =
+		'https://all.docs.genesys.com/DIG/Current/DigitalChannelsAPI/InteractionsWebhookOverview';
 
 	properties: INodeProperties[] = [
 		{
@@ -22,7 +23,8 @@ export class GenesysInteractionsWebhookApi implements ICredentialType {
 			typeOptions: { password: true },
 			required: true,
 			default: '',
-			description: 'The secret configured for the webhook in Genesys Digital Channels (your Genesys representative sets it up)',
+			description:
+				'The secret configured for the webhook in Genesys Digital Channels (your Genesys representative sets it up)',
 		},
 	];
 }

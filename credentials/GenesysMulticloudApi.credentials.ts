@@ -1,13 +1,22 @@
-import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IAuthenticateGeneric, IHttpRequestHelper, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IAuthenticateGeneric,
+	IHttpRequestHelper,
+	INodeProperties,
+} from 'n8n-workflow';
 import { requestToken } from '../src/genesys/auth';
 import { genesysCredentialsFrom, GENESYS_REGIONS } from '../src/genesys/credentials';
 import { fetchOverHttpRequest } from '../nodes/shared/transport';
 
 /** The base URL of the credential, as an n8n expression (region or custom URL). */
-export const BASE_URL_EXPRESSION = '={{$credentials.region === "custom" ? String($credentials.customBaseUrl).trim().replace(/\\/+$/, "") : "https://" + $credentials.region + ".genesyscloud.com"}}';
+export const BASE_URL_EXPRESSION =
+	'={{$credentials.region === "custom" ? String($credentials.customBaseUrl).trim().replace(/\\/+$/, "") : "https://" + $credentials.region + ".genesyscloud.com"}}';
 
 /** GET …/version of the chosen API: it needs the API key and a valid token. */
-export const VERSION_PATH_EXPRESSION = '={{ {"udm-v10": "/udm/v10/version", "udm-v4": "/udm/v3/version", "cdds": "/data-download/v3/version"}[$credentials.apiVersion] || "/udm/v10/version" }}';
+export const VERSION_PATH_EXPRESSION =
+	'={{ {"udm-v10": "/udm/v10/version", "udm-v4": "/udm/v3/version", "cdds": "/data-download/v3/version"}[$credentials.apiVersion] || "/udm/v10/version" }}';
 
 /**
  * Hosts a download link may point at beyond the rules (https only; no loopback or private address
@@ -102,8 +111,16 @@ export class GenesysMulticloudApi implements ICredentialType {
 			name: 'grantType',
 			type: 'options',
 			options: [
-				{ name: 'Password (Tenant User)', value: 'password', description: 'A user of the tenant: TENANT\\user and password' },
-				{ name: 'Client Credentials', value: 'clientCredentials', description: 'The client alone, when Genesys enabled it for your client' },
+				{
+					name: 'Password (Tenant User)',
+					value: 'password',
+					description: 'A user of the tenant: TENANT\\user and password',
+				},
+				{
+					name: 'Client Credentials',
+					value: 'clientCredentials',
+					description: 'The client alone, when Genesys enabled it for your client',
+				},
 			],
 			default: 'password',
 		},
@@ -136,7 +153,9 @@ export class GenesysMulticloudApi implements ICredentialType {
 
 	/** Gets a token (through n8n's request helper, so proxies apply) when the stored one is empty or refused. */
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		const token = await requestToken(genesysCredentialsFrom(credentials), { fetch: fetchOverHttpRequest((options) => this.helpers.httpRequest(options)) });
+		const token = await requestToken(genesysCredentialsFrom(credentials), {
+			fetch: fetchOverHttpRequest((options) => this.helpers.httpRequest(options)),
+		});
 		return { accessToken: token.accessToken };
 	}
 

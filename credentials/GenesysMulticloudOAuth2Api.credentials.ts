@@ -1,7 +1,19 @@
-import type { ICredentialDataDecryptedObject, ICredentialTestRequest, ICredentialType, IAuthenticateGeneric, IHttpRequestHelper, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IAuthenticateGeneric,
+	IHttpRequestHelper,
+	INodeProperties,
+} from 'n8n-workflow';
 import { authorizationCodeToken } from '../src/genesys/authorizationCode';
 import { fetchOverHttpRequest } from '../nodes/shared/transport';
-import { apiVersionField, BASE_URL_EXPRESSION, regionFields, VERSION_PATH_EXPRESSION } from './GenesysMulticloudApi.credentials';
+import {
+	apiVersionField,
+	BASE_URL_EXPRESSION,
+	regionFields,
+	VERSION_PATH_EXPRESSION,
+} from './GenesysMulticloudApi.credentials';
 
 /**
  * Authorization code sign-in with a Genesys user. Not an n8n OAuth2 credential on purpose: n8n's
@@ -59,7 +71,8 @@ export class GenesysMulticloudOAuth2Api implements ICredentialType {
 			required: true,
 			default: '',
 			placeholder: 'https://n8n.example.com/rest/oauth2-credential/callback',
-			description: 'A redirect URI Genesys allows for this client (Genesys Customer Care registers it); the same one as in the sign-in address',
+			description:
+				'A redirect URI Genesys allows for this client (Genesys Customer Care registers it); the same one as in the sign-in address',
 		},
 		// Until it is exchanged, the code is a credential: whoever has it can sign in as the user.
 		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
@@ -69,7 +82,8 @@ export class GenesysMulticloudOAuth2Api implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			description: 'The code parameter of the address the sign-in sent the browser to. It is good once and for a short time; paste a new one to sign in again.',
+			description:
+				'The code parameter of the address the sign-in sent the browser to. It is good once and for a short time; paste a new one to sign in again.',
 		},
 		apiVersionField,
 		{
@@ -101,8 +115,14 @@ export class GenesysMulticloudOAuth2Api implements ICredentialType {
 	 * refresh token and which code was used.
 	 */
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		const session = await authorizationCodeToken(credentials, { fetch: fetchOverHttpRequest((options) => this.helpers.httpRequest(options)) });
-		return { accessToken: session.accessToken, refreshToken: session.refreshToken, exchangedCode: session.exchangedCode };
+		const session = await authorizationCodeToken(credentials, {
+			fetch: fetchOverHttpRequest((options) => this.helpers.httpRequest(options)),
+		});
+		return {
+			accessToken: session.accessToken,
+			refreshToken: session.refreshToken,
+			exchangedCode: session.exchangedCode,
+		};
 	}
 
 	authenticate: IAuthenticateGeneric = {

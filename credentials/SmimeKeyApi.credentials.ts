@@ -22,7 +22,8 @@ export class SmimeKeyApi implements ICredentialType {
 			required: true,
 			default: '',
 			placeholder: '-----BEGIN PRIVATE KEY-----',
-			description: 'PEM (PKCS#1 "BEGIN RSA PRIVATE KEY", PKCS#8 "BEGIN PRIVATE KEY" or encrypted "BEGIN ENCRYPTED PRIVATE KEY"), or a PKCS#12 / .pfx file as base64',
+			description:
+				'PEM (PKCS#1 "BEGIN RSA PRIVATE KEY", PKCS#8 "BEGIN PRIVATE KEY" or encrypted "BEGIN ENCRYPTED PRIVATE KEY"), or a PKCS#12 / .pfx file as base64',
 		},
 		{
 			displayName: 'Passphrase',
@@ -40,7 +41,8 @@ export class SmimeKeyApi implements ICredentialType {
 			typeOptions: { password: true, rows: 4 },
 			default: '',
 			placeholder: '-----BEGIN CERTIFICATE-----',
-			description: 'Optional: the certificate of this key (PEM). Picks the right recipient when a file has several, and is what Certificate → Upload sends to Genesys.',
+			description:
+				'Optional: the certificate of this key (PEM). Picks the right recipient when a file has several, and is what Certificate → Upload sends to Genesys.',
 		},
 	];
 }

@@ -25,7 +25,10 @@ Genesys nightly contact history → PostgreSQL, in n8n 1.123 with n8n-nodes-cx-e
   the workflow took ${summary.seconds} s; the whole demo ${((Date.now() - started) / 1000).toFixed(0)} s
 `);
 	if (!open) return;
-	const n8n = spawn(context.n8n.node, [context.n8n.bin, 'start'], { env: { ...context.env, N8N_PORT: '5678', N8N_SECURE_COOKIE: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+	const n8n = spawn(context.n8n.node, [context.n8n.bin, 'start'], {
+		env: { ...context.env, N8N_PORT: '5678', N8N_SECURE_COOKIE: 'false' },
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
 	await new Promise((resolve, reject) => {
 		let output = '';
 		n8n.stdout.on('data', (data) => {
@@ -34,7 +37,9 @@ Genesys nightly contact history → PostgreSQL, in n8n 1.123 with n8n-nodes-cx-e
 		});
 		n8n.once('exit', (code) => reject(new Error(`n8n stopped (${code})`)));
 	});
-	log(`n8n is running at http://localhost:5678 with the workflows imported (credentials "Genesys (simulator)", "Export key", "Warehouse"); Ctrl+C stops everything`);
+	log(
+		`n8n is running at http://localhost:5678 with the workflows imported (credentials "Genesys (simulator)", "Export key", "Warehouse"); Ctrl+C stops everything`,
+	);
 	await new Promise((resolve) => {
 		process.once('SIGINT', resolve);
 		process.once('SIGTERM', resolve);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run lint`: `n8n-node lint` (@n8n/node-cli), n8n's own lint command for community packages, with
-// n8n's config (eslint.config.mjs). Installs the tooling into tools/lint from its own lock file on
-// first use, then lints; exits non-zero on any error.
+// n8n's config (eslint.config.mjs), then a Prettier check of the code with n8n's settings
+// (.prettierrc.js, from @n8n/node-cli's template). Installs the tooling into tools/lint from its own
+// lock file on first use; exits non-zero on any finding. `npm run format` (`--write`) formats the code.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,21 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = join(root, 'tools/lint');
 const n8nNode = join(tools, 'node_modules/@n8n/node-cli/bin/n8n-node.mjs');
+const prettier = join(tools, 'node_modules/prettier/bin/prettier.cjs');
+/** The code Prettier keeps formatted (.prettierignore leaves out what is not ours). */
+const CODE = [
+	'nodes/**/*.ts',
+	'credentials/**/*.ts',
+	'src/**/*.ts',
+	'test/**/*.{ts,mjs,js}',
+	'bench/**/*.{ts,mjs}',
+	'scripts/**/*.mjs',
+	'bin/*.js',
+	'gulpfile.js',
+	'vitest.config.ts',
+	'eslint.config.mjs',
+	'.prettierrc.js',
+];
 
 function run(command, args, cwd = root) {
 	const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
@@ -25,7 +41,19 @@ if (!existsSync(join(root, 'node_modules/n8n-workflow/package.json'))) {
 	process.exit(2);
 }
 if (!existsSync(n8nNode)) {
-	const status = run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], tools);
+	const status = run(
+		'npm',
+		['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'],
+		tools,
+	);
 	if (status !== 0) process.exit(status);
 }
-process.exit(run(process.execPath, [n8nNode, 'lint', ...process.argv.slice(2)]));
+if (process.argv.includes('--write'))
+	process.exit(run(process.execPath, [prettier, '--write', '--log-level', 'warn', ...CODE]));
+const linted = run(process.execPath, [n8nNode, 'lint', ...process.argv.slice(2)]);
+const formatted = run(process.execPath, [prettier, '--check', '--log-level', 'warn', ...CODE]);
+if (formatted !== 0)
+	console.error(
+		"lint: code not formatted as Prettier (n8n's settings) has it; `npm run format` formats it",
+	);
+process.exit(linted || formatted);

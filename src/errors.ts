@@ -45,7 +45,11 @@ export class CxError extends Error {
 	/** The limit that stopped the operation, when one did (see src/limits.ts: its flag and node option). */
 	readonly limit?: LimitName;
 
-	constructor(code: CxErrorCode, message: string, options?: { where?: string; cause?: unknown; limit?: LimitName }) {
+	constructor(
+		code: CxErrorCode,
+		message: string,
+		options?: { where?: string; cause?: unknown; limit?: LimitName },
+	) {
 		super(oneLine(message), options?.cause === undefined ? undefined : { cause: options.cause });
 		this.name = 'CxError';
 		this.code = code;
@@ -60,7 +64,9 @@ export class CxError extends Error {
  */
 function oneLine(message: string): string {
 	// eslint-disable-next-line no-control-regex
-	return message.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+	return message.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) =>
+		c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+	);
 }
 
 export function isCxError(error: unknown, code?: CxErrorCode): error is CxError {
@@ -82,12 +88,26 @@ export class ApiError extends CxError {
 	readonly remoteMessage?: string;
 	readonly hint?: string;
 
-	constructor(options: { httpStatus: number; operation: string; service: string; remoteCode?: number | string; remoteMessage?: string; hint?: string; cause?: unknown }) {
+	constructor(options: {
+		httpStatus: number;
+		operation: string;
+		service: string;
+		remoteCode?: number | string;
+		remoteMessage?: string;
+		hint?: string;
+		cause?: unknown;
+	}) {
 		const parts = [`${options.operation} failed: HTTP ${options.httpStatus}`];
-		const said = [options.remoteCode, options.remoteMessage].filter((p) => p !== undefined && p !== '').join(' ');
+		const said = [options.remoteCode, options.remoteMessage]
+			.filter((p) => p !== undefined && p !== '')
+			.join(' ');
 		if (said !== '') parts.push(`${options.service} says ${said}`);
 		if (options.hint) parts.push(options.hint);
-		super('API', parts.join('; '), options.cause === undefined ? undefined : { cause: options.cause });
+		super(
+			'API',
+			parts.join('; '),
+			options.cause === undefined ? undefined : { cause: options.cause },
+		);
 		this.name = 'ApiError';
 		this.httpStatus = options.httpStatus;
 		this.operation = options.operation;

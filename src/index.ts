@@ -49,7 +49,13 @@ export {
 	type VersionInfo,
 } from './genesys/models';
 export * from './genesys/errors';
-export { requestToken, tokenUrl, TokenSource, type GenesysCredentials, type Token } from './genesys/auth';
+export {
+	requestToken,
+	tokenUrl,
+	TokenSource,
+	type GenesysCredentials,
+	type Token,
+} from './genesys/auth';
 export {
 	API_FLAVOURS,
 	fetchSender,
@@ -66,4 +72,13 @@ export {
 	type RunState,
 	type WaitOptions,
 } from './genesys/client';
-export { isoDate, jobBody, jobChangesFromFields, jobRequestFromParameters, mergeJob, splitSize, type JobBody, type JobChanges } from './genesys/jobs';
+export {
+	isoDate,
+	jobBody,
+	jobChangesFromFields,
+	jobRequestFromParameters,
+	mergeJob,
+	splitSize,
+	type JobBody,
+	type JobChanges,
+} from './genesys/jobs';

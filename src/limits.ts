@@ -34,19 +34,73 @@ const GIB = 1024 * MIB;
 /** Defaults live with the code they protect; these are names and bounds only. */
 export const LIMITS: Readonly<Record<LimitName, LimitSpec>> = Object.freeze({
 	// One line is joined into one buffer; past 1 GiB it is not a record (V8 strings stop at 512 MiB).
-	maxLineBytes: { what: 'line size', flag: '--max-line-size', option: 'Max Line Size (MiB)', unit: 'bytes', min: 1, max: GIB },
-	maxCmsHeaderBytes: { what: 'CMS header size', flag: '--max-cms-header-size', option: 'Max CMS Header Size (MiB)', unit: 'bytes', min: 1, max: GIB },
+	maxLineBytes: {
+		what: 'line size',
+		flag: '--max-line-size',
+		option: 'Max Line Size (MiB)',
+		unit: 'bytes',
+		min: 1,
+		max: GIB,
+	},
+	maxCmsHeaderBytes: {
+		what: 'CMS header size',
+		flag: '--max-cms-header-size',
+		option: 'Max CMS Header Size (MiB)',
+		unit: 'bytes',
+		min: 1,
+		max: GIB,
+	},
 	// At most LARGEST_CENTRAL_DIRECTORY_BYTES (src/zip/reassemble.ts): the window is held in memory.
-	maxCentralDirectoryBytes: { what: 'central directory size', flag: '--max-central-directory-size', option: 'Max Central Directory Size (MiB)', unit: 'bytes', min: 1, max: 128 * MIB },
-	maxTotalBytes: { what: 'total size', flag: '--max-total-size', option: 'Max Total Size (MiB)', unit: 'bytes', min: 1, max: 1024 ** 5 },
-	maxEntryBytes: { what: 'entry size', flag: '--max-entry-size', option: 'Max Entry Size (MiB)', unit: 'bytes', min: 1, max: 1024 ** 5 },
-	maxEntries: { what: 'entry count', flag: '--max-entries', option: 'Max Entries', unit: 'count', min: 1, max: 100_000_000 },
-	maxRatio: { what: 'compression ratio', flag: '--max-ratio', option: 'Max Compression Ratio', unit: 'ratio', min: 1, max: 1_000_000 },
+	maxCentralDirectoryBytes: {
+		what: 'central directory size',
+		flag: '--max-central-directory-size',
+		option: 'Max Central Directory Size (MiB)',
+		unit: 'bytes',
+		min: 1,
+		max: 128 * MIB,
+	},
+	maxTotalBytes: {
+		what: 'total size',
+		flag: '--max-total-size',
+		option: 'Max Total Size (MiB)',
+		unit: 'bytes',
+		min: 1,
+		max: 1024 ** 5,
+	},
+	maxEntryBytes: {
+		what: 'entry size',
+		flag: '--max-entry-size',
+		option: 'Max Entry Size (MiB)',
+		unit: 'bytes',
+		min: 1,
+		max: 1024 ** 5,
+	},
+	maxEntries: {
+		what: 'entry count',
+		flag: '--max-entries',
+		option: 'Max Entries',
+		unit: 'count',
+		min: 1,
+		max: 100_000_000,
+	},
+	maxRatio: {
+		what: 'compression ratio',
+		flag: '--max-ratio',
+		option: 'Max Compression Ratio',
+		unit: 'ratio',
+		min: 1,
+		max: 1_000_000,
+	},
 });
 
 /** `256 MiB`, `1.5 KiB`, `100 bytes`. */
 export function formatBytes(bytes: number): string {
-	for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', GIB], ['MiB', MIB], ['KiB', 1024]] as const) {
+	for (const [unit, size] of [
+		['TiB', 1024 ** 4],
+		['GiB', GIB],
+		['MiB', MIB],
+		['KiB', 1024],
+	] as const) {
 		if (bytes >= size) return `${Number((bytes / size).toFixed(2))} ${unit}`;
 	}
 	return `${bytes} byte${bytes === 1 ? '' : 's'}`;
@@ -54,7 +108,12 @@ export function formatBytes(bytes: number): string {
 
 /** `128 MiB` when that is exact, else `134217729 bytes`. */
 function exactBytes(bytes: number): string {
-	for (const [unit, size] of [['TiB', 1024 ** 4], ['GiB', GIB], ['MiB', MIB], ['KiB', 1024]] as const) {
+	for (const [unit, size] of [
+		['TiB', 1024 ** 4],
+		['GiB', GIB],
+		['MiB', MIB],
+		['KiB', 1024],
+	] as const) {
 		if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
 	}
 	return `${bytes} byte${bytes === 1 ? '' : 's'}`;
@@ -63,7 +122,8 @@ function exactBytes(bytes: number): string {
 /** A limit's value as its unit says: `268435456 bytes (256 MiB)`, `1000000`, `200x`. */
 export function formatLimit(limit: LimitName, value: number): string {
 	const { unit } = LIMITS[limit];
-	if (unit === 'bytes') return value >= 1024 ? `${value} bytes (${formatBytes(value)})` : formatBytes(value);
+	if (unit === 'bytes')
+		return value >= 1024 ? `${value} bytes (${formatBytes(value)})` : formatBytes(value);
 	return unit === 'ratio' ? `${value}x` : String(value);
 }
 
@@ -73,7 +133,10 @@ export function formatLimit(limit: LimitName, value: number): string {
  */
 export function raiseAdvice(limit: LimitName, atLeast?: number): string {
 	const spec = LIMITS[limit];
-	const target = atLeast === undefined ? '' : ` to at least ${spec.unit === 'bytes' ? formatBytes(atLeast) : String(atLeast)}`;
+	const target =
+		atLeast === undefined
+			? ''
+			: ` to at least ${spec.unit === 'bytes' ? formatBytes(atLeast) : String(atLeast)}`;
 	return `raise the ${spec.what} limit (${spec.flag} in the CLI, ${spec.option} in the nodes)${target}`;
 }
 
@@ -82,7 +145,8 @@ export function limitProblem(limit: LimitName, value: number): string | undefine
 	const spec = LIMITS[limit];
 	const whole = spec.unit !== 'ratio';
 	const show = (n: number) => (spec.unit === 'bytes' ? exactBytes(n) : String(n));
-	if (!Number.isFinite(value) || (whole && !Number.isSafeInteger(value))) return `must be a ${whole ? 'whole ' : ''}number, got ${value}`;
+	if (!Number.isFinite(value) || (whole && !Number.isSafeInteger(value)))
+		return `must be a ${whole ? 'whole ' : ''}number, got ${value}`;
 	if (value < spec.min) return `must be at least ${show(spec.min)}, got ${show(value)}`;
 	if (value > spec.max) return `must be at most ${show(spec.max)}, got ${show(value)}`;
 	return undefined;

@@ -12,7 +12,11 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import type { ConnectifClient, ConnectifExport, CreateExportRequest } from '../../src/connectif/client';
+import type {
+	ConnectifClient,
+	ConnectifExport,
+	CreateExportRequest,
+} from '../../src/connectif/client';
 import { csvRows } from '../../src/csv/parse';
 import { makeTempDir } from '../../src/pipeline/files';
 import { zipEntries } from '../../src/zip';
@@ -20,7 +24,9 @@ import { connectifClient } from '../shared/clients';
 import { binaryFromFile } from '../shared/exportOutput';
 import { eachItem } from '../shared/items';
 
-const show = (operation: string[], extra: IDataObject = {}) => ({ show: { resource: ['export'], operation, ...extra } });
+const show = (operation: string[], extra: IDataObject = {}) => ({
+	show: { resource: ['export'], operation, ...extra },
+});
 
 const exportIdField: INodeProperties = {
 	displayName: 'Export ID',
@@ -47,11 +53,36 @@ const properties: INodeProperties[] = [
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['export'] } },
 		options: [
-			{ name: 'Create', value: 'create', description: 'Start an export of contacts, activities or a data explorer report', action: 'Create an export' },
-			{ name: 'Download', value: 'download', description: 'Download the file of a finished export, as a file or as rows', action: 'Download an export' },
-			{ name: 'Get', value: 'get', description: 'Get an export and its status', action: 'Get an export' },
-			{ name: 'Get Many', value: 'getMany', description: 'List exports', action: 'Get many exports' },
-			{ name: 'Wait for Completion', value: 'waitForCompletion', description: 'Wait until an export is finished', action: 'Wait for an export to finish' },
+			{
+				name: 'Create',
+				value: 'create',
+				description: 'Start an export of contacts, activities or a data explorer report',
+				action: 'Create an export',
+			},
+			{
+				name: 'Download',
+				value: 'download',
+				description: 'Download the file of a finished export, as a file or as rows',
+				action: 'Download an export',
+			},
+			{
+				name: 'Get',
+				value: 'get',
+				description: 'Get an export and its status',
+				action: 'Get an export',
+			},
+			{
+				name: 'Get Many',
+				value: 'getMany',
+				description: 'List exports',
+				action: 'Get many exports',
+			},
+			{
+				name: 'Wait for Completion',
+				value: 'waitForCompletion',
+				description: 'Wait until an export is finished',
+				action: 'Wait for an export to finish',
+			},
 		],
 		default: 'create',
 	},
@@ -108,7 +139,13 @@ const properties: INodeProperties[] = [
 				placeholder: 'purchase, page-visit',
 				description: 'Activities exports: only these types (comma-separated)',
 			},
-			{ displayName: 'Date Format', name: 'dateFormat', type: 'string', default: '', description: 'How dates are written in the file (as Connectif names the formats)' },
+			{
+				displayName: 'Date Format',
+				name: 'dateFormat',
+				type: 'string',
+				default: '',
+				description: 'How dates are written in the file (as Connectif names the formats)',
+			},
 			{
 				displayName: 'Delimiter',
 				name: 'delimiter',
@@ -119,7 +156,13 @@ const properties: INodeProperties[] = [
 				],
 				default: ',',
 			},
-			{ displayName: 'Segment ID', name: 'segmentId', type: 'string', default: '', description: 'Contacts and activities exports: only contacts in this segment' },
+			{
+				displayName: 'Segment ID',
+				name: 'segmentId',
+				type: 'string',
+				default: '',
+				description: 'Contacts and activities exports: only contacts in this segment',
+			},
 		],
 	},
 	exportIdField,
@@ -148,8 +191,20 @@ const properties: INodeProperties[] = [
 		default: {},
 		displayOptions: show(['waitForCompletion']),
 		options: [
-			{ displayName: 'Poll Interval (Seconds)', name: 'pollInterval', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
-			{ displayName: 'Timeout (Minutes)', name: 'timeout', type: 'number', typeOptions: { minValue: 1 }, default: 60 },
+			{
+				displayName: 'Poll Interval (Seconds)',
+				name: 'pollInterval',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 10,
+			},
+			{
+				displayName: 'Timeout (Minutes)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 60,
+			},
 		],
 	},
 	{
@@ -157,7 +212,11 @@ const properties: INodeProperties[] = [
 		name: 'output',
 		type: 'options',
 		options: [
-			{ name: 'Rows', value: 'rows', description: 'One item per CSV row, read with the export\'s delimiter' },
+			{
+				name: 'Rows',
+				value: 'rows',
+				description: "One item per CSV row, read with the export's delimiter",
+			},
 			{ name: 'CSV File', value: 'csv', description: 'The CSV file inside the zip' },
 			{ name: 'Zip File', value: 'zip', description: 'The file as Connectif serves it' },
 		],
@@ -183,11 +242,17 @@ const properties: INodeProperties[] = [
 	},
 ];
 
-async function createExport(this: IExecuteFunctions, itemIndex: number, client: ConnectifClient): Promise<ConnectifExport> {
+async function createExport(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: ConnectifClient,
+): Promise<ConnectifExport> {
 	const type = this.getNodeParameter('exportType', itemIndex) as string;
 	const extra = this.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
-	const dateFormat = typeof extra.dateFormat === 'string' && extra.dateFormat !== '' ? extra.dateFormat : undefined;
-	const delimiter = typeof extra.delimiter === 'string' && extra.delimiter !== '' ? extra.delimiter : undefined;
+	const dateFormat =
+		typeof extra.dateFormat === 'string' && extra.dateFormat !== '' ? extra.dateFormat : undefined;
+	const delimiter =
+		typeof extra.delimiter === 'string' && extra.delimiter !== '' ? extra.delimiter : undefined;
 	if (type === 'dataExplorer') {
 		return client.createDataExplorerExport({
 			reportId: this.getNodeParameter('reportId', itemIndex) as string,
@@ -198,7 +263,8 @@ async function createExport(this: IExecuteFunctions, itemIndex: number, client: 
 		});
 	}
 	const filters: CreateExportRequest['filters'] = {};
-	if (typeof extra.segmentId === 'string' && extra.segmentId.trim() !== '') filters.segmentId = extra.segmentId.trim();
+	if (typeof extra.segmentId === 'string' && extra.segmentId.trim() !== '')
+		filters.segmentId = extra.segmentId.trim();
 	if (type === 'activities') {
 		filters.fromDate = this.getNodeParameter('fromDate', itemIndex) as string;
 		filters.toDate = this.getNodeParameter('toDate', itemIndex) as string;
@@ -208,10 +274,19 @@ async function createExport(this: IExecuteFunctions, itemIndex: number, client: 
 			.filter(Boolean);
 		if (types.length > 0) filters.activityTypes = types;
 	}
-	return client.createExport({ exportType: type as CreateExportRequest['exportType'], dateFormat, delimiter, filters });
+	return client.createExport({
+		exportType: type as CreateExportRequest['exportType'],
+		dateFormat,
+		delimiter,
+		filters,
+	});
 }
 
-async function download(this: IExecuteFunctions, itemIndex: number, client: ConnectifClient): Promise<INodeExecutionData[]> {
+async function download(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: ConnectifClient,
+): Promise<INodeExecutionData[]> {
 	const id = (this.getNodeParameter('exportId', itemIndex) as string).trim();
 	const output = this.getNodeParameter('output', itemIndex, 'rows') as 'rows' | 'csv' | 'zip';
 	const pairedItem = { item: itemIndex };
@@ -220,12 +295,26 @@ async function download(this: IExecuteFunctions, itemIndex: number, client: Conn
 	const temp = await makeTempDir();
 	try {
 		const zipPath = join(temp.path, `${id}.zip`);
-		await pipeline(Readable.from(client.downloadExport(exp, Date.now()).chunks), createWriteStream(zipPath, { flags: 'wx' }));
+		await pipeline(
+			Readable.from(client.downloadExport(exp, Date.now()).chunks),
+			createWriteStream(zipPath, { flags: 'wx' }),
+		);
 		const info: IDataObject = { exportId: exp.id, exportType: exp.exportType ?? null };
 		if (output === 'zip') {
 			const field = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
-			const { binary, size } = await binaryFromFile(this, zipPath, exp.fileName ?? `${id}.zip`, 'application/zip');
-			return [{ json: { ...info, fileName: binary.fileName ?? `${id}.zip`, size }, binary: { [field]: binary }, pairedItem }];
+			const { binary, size } = await binaryFromFile(
+				this,
+				zipPath,
+				exp.fileName ?? `${id}.zip`,
+				'application/zip',
+			);
+			return [
+				{
+					json: { ...info, fileName: binary.fileName ?? `${id}.zip`, size },
+					binary: { [field]: binary },
+					pairedItem,
+				},
+			];
 		}
 		const items: INodeExecutionData[] = [];
 		const max = Number(this.getNodeParameter('maxRows', itemIndex, 0)) || Infinity;
@@ -237,16 +326,30 @@ async function download(this: IExecuteFunctions, itemIndex: number, client: Conn
 			}
 			if (output === 'csv') {
 				const field = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
-				const binary = await this.helpers.prepareBinaryData(await entry.open(), entry.name.split('/').pop() ?? entry.name, 'text/csv');
-				items.push({ json: { ...info, fileName: entry.name, size: entry.size }, binary: { [field]: binary }, pairedItem });
+				const binary = await this.helpers.prepareBinaryData(
+					await entry.open(),
+					entry.name.split('/').pop() ?? entry.name,
+					'text/csv',
+				);
+				items.push({
+					json: { ...info, fileName: entry.name, size: entry.size },
+					binary: { [field]: binary },
+					pairedItem,
+				});
 				continue;
 			}
-			for await (const row of csvRows(await entry.open(), { delimiter: exp.delimiter === ';' ? ';' : ',', source: entry.name })) {
+			for await (const row of csvRows(await entry.open(), {
+				delimiter: exp.delimiter === ';' ? ';' : ',',
+				source: entry.name,
+			})) {
 				items.push({ json: row.values as IDataObject, pairedItem });
 				if (items.length >= max) return items;
 			}
 		}
-		if (items.length === 0 && output === 'csv') throw new NodeOperationError(this.getNode(), `The file of export ${id} holds no CSV`, { itemIndex });
+		if (items.length === 0 && output === 'csv')
+			throw new NodeOperationError(this.getNode(), `The file of export ${id} holds no CSV`, {
+				itemIndex,
+			});
 		return items;
 	} finally {
 		await temp.remove();
@@ -261,7 +364,8 @@ export class Connectif implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Create, wait for and download Connectif exports (contacts, activities, data explorer reports)',
+		description:
+			'Create, wait for and download Connectif exports (contacts, activities, data explorer reports)',
 		defaults: { name: 'Connectif' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -279,29 +383,54 @@ export class Connectif implements INodeType {
 				const pairedItem = { item: itemIndex };
 				switch (operation) {
 					case 'create':
-						return [{ json: (await createExport.call(this, itemIndex, client)) as IDataObject, pairedItem }];
+						return [
+							{
+								json: (await createExport.call(this, itemIndex, client)) as IDataObject,
+								pairedItem,
+							},
+						];
 					case 'get':
-						return [{ json: (await client.getExport(this.getNodeParameter('exportId', itemIndex) as string)) as IDataObject, pairedItem }];
+						return [
+							{
+								json: (await client.getExport(
+									this.getNodeParameter('exportId', itemIndex) as string,
+								)) as IDataObject,
+								pairedItem,
+							},
+						];
 					case 'getMany': {
 						const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-						const limit = returnAll ? undefined : (this.getNodeParameter('limit', itemIndex, 50) as number);
+						const limit = returnAll
+							? undefined
+							: (this.getNodeParameter('limit', itemIndex, 50) as number);
 						const items: INodeExecutionData[] = [];
-						for await (const exp of client.listExports({ limit })) items.push({ json: exp as IDataObject, pairedItem });
+						for await (const exp of client.listExports({ limit }))
+							items.push({ json: exp as IDataObject, pairedItem });
 						return items;
 					}
 					case 'waitForCompletion': {
 						const options = this.getNodeParameter('waitOptions', itemIndex, {}) as IDataObject;
-						const finished = await client.waitForExport(this.getNodeParameter('exportId', itemIndex) as string, {
-							pollIntervalMs: Number(options.pollInterval ?? 10) * 1000,
-							timeoutMs: Number(options.timeout ?? 60) * 60_000,
-							signal: typeof this.getExecutionCancelSignal === 'function' ? this.getExecutionCancelSignal() : undefined,
-						});
+						const finished = await client.waitForExport(
+							this.getNodeParameter('exportId', itemIndex) as string,
+							{
+								pollIntervalMs: Number(options.pollInterval ?? 10) * 1000,
+								timeoutMs: Number(options.timeout ?? 60) * 60_000,
+								signal:
+									typeof this.getExecutionCancelSignal === 'function'
+										? this.getExecutionCancelSignal()
+										: undefined,
+							},
+						);
 						return [{ json: finished as IDataObject, pairedItem }];
 					}
 					case 'download':
 						return download.call(this, itemIndex, client);
 					default:
-						throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not known`, { itemIndex });
+						throw new NodeOperationError(
+							this.getNode(),
+							`The operation "${operation}" is not known`,
+							{ itemIndex },
+						);
 				}
 			}),
 		];

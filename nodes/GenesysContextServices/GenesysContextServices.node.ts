@@ -8,11 +8,19 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { mapLimited } from '../../src/pipeline/mapLimited';
-import { exportFileKind, type ExportToFilesRequest, type ExportStreamRequest, type FilterEvents, type FilterState } from '../../src/genesys/contextServices';
+import {
+	exportFileKind,
+	type ExportToFilesRequest,
+	type ExportStreamRequest,
+	type FilterEvents,
+	type FilterState,
+} from '../../src/genesys/contextServices';
 import { contextServicesClient } from '../shared/clients';
 import { eachItem } from '../shared/items';
 
-const show = (operation: string[], extra: IDataObject = {}) => ({ show: { resource: ['service'], operation, ...extra } });
+const show = (operation: string[], extra: IDataObject = {}) => ({
+	show: { resource: ['service'], operation, ...extra },
+});
 
 const windowFields = (operation: string[]): INodeProperties[] => [
 	{
@@ -59,8 +67,10 @@ export class GenesysContextServices implements INodeType {
 		icon: { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] === "exportToFiles" ? "export services to files" : "export services as a stream"}}',
-		description: 'Export Genesys Context Services services by date: to files on the server, or as a stream of IDs or services',
+		subtitle:
+			'={{$parameter["operation"] === "exportToFiles" ? "export services to files" : "export services as a stream"}}',
+		description:
+			'Export Genesys Context Services services by date: to files on the server, or as a stream of IDs or services',
 		defaults: { name: 'Genesys Context Services' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -82,8 +92,18 @@ export class GenesysContextServices implements INodeType {
 				noDataExpression: true,
 				displayOptions: { show: { resource: ['service'] } },
 				options: [
-					{ name: 'Export Stream', value: 'exportStream', description: 'Get the services of a period as items (IDs, or full data)', action: 'Export services as a stream' },
-					{ name: 'Export to Files', value: 'exportToFiles', description: 'Have the server write the services of a period to files', action: 'Export services to files' },
+					{
+						name: 'Export Stream',
+						value: 'exportStream',
+						description: 'Get the services of a period as items (IDs, or full data)',
+						action: 'Export services as a stream',
+					},
+					{
+						name: 'Export to Files',
+						value: 'exportToFiles',
+						description: 'Have the server write the services of a period to files',
+						action: 'Export services to files',
+					},
 				],
 				default: 'exportStream',
 			},
@@ -93,7 +113,8 @@ export class GenesysContextServices implements INodeType {
 				name: 'exportContent',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to get every service with its data (export_content); off: service IDs only, much faster',
+				description:
+					'Whether to get every service with its data (export_content); off: service IDs only, much faster',
 				displayOptions: show(['exportStream']),
 			},
 			{
@@ -102,7 +123,8 @@ export class GenesysContextServices implements INodeType {
 				type: 'options',
 				options: stateOptions,
 				default: 'any',
-				description: 'Only services in this state (filter_state; the API allows it only with Export Content)',
+				description:
+					'Only services in this state (filter_state; the API allows it only with Export Content)',
 				displayOptions: show(['exportStream'], { exportContent: [true] }),
 			},
 			{
@@ -121,7 +143,8 @@ export class GenesysContextServices implements INodeType {
 				required: true,
 				default: '',
 				placeholder: '/var/exports/cs-',
-				description: 'Path and file name prefix on the Context Services host (file_prefix); the server adds a timestamp and the data type',
+				description:
+					'Path and file name prefix on the Context Services host (file_prefix); the server adds a timestamp and the data type',
 				displayOptions: show(['exportToFiles']),
 			},
 			{
@@ -167,7 +190,8 @@ export class GenesysContextServices implements INodeType {
 						name: 'getEachService',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to fetch every listed ID with Query Service by ID (what the API reference advises instead of Export Content for large periods)',
+						description:
+							'Whether to fetch every listed ID with Query Service by ID (what the API reference advises instead of Export Content for large periods)',
 					},
 					{
 						displayName: 'Concurrency',
@@ -183,7 +207,8 @@ export class GenesysContextServices implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 0,
-						description: 'Stop after this many services (0: all). n8n keeps output items in memory.',
+						description:
+							'Stop after this many services (0: all). n8n keeps output items in memory.',
 					},
 				],
 			},
@@ -194,7 +219,8 @@ export class GenesysContextServices implements INodeType {
 		return [
 			await eachItem(this, async (itemIndex) => {
 				const operation = this.getNodeParameter('operation', itemIndex) as string;
-				const get = <T>(name: string, fallback: T) => this.getNodeParameter(name, itemIndex, fallback) as T;
+				const get = <T>(name: string, fallback: T) =>
+					this.getNodeParameter(name, itemIndex, fallback) as T;
 				const window = {
 					timeFrom: get<string>('timeFrom', ''),
 					timeTo: get<string>('timeTo', '') || undefined,
@@ -208,14 +234,22 @@ export class GenesysContextServices implements INodeType {
 						filePrefix: get<string>('filePrefix', ''),
 						format: get<'csv' | 'json'>('format', 'csv'),
 						compression: get<ExportToFilesRequest['compression']>('compression', 'uncompressed'),
-						separator: get<string>('format', 'csv') === 'csv' ? get<string>('separator', ',') : undefined,
+						separator:
+							get<string>('format', 'csv') === 'csv' ? get<string>('separator', ',') : undefined,
 					};
 					const client = await contextServicesClient(this, itemIndex);
 					const paths = await client.exportToFiles(request);
-					return paths.map((path) => ({ json: { path, kind: exportFileKind(path) ?? null }, pairedItem }));
+					return paths.map((path) => ({
+						json: { path, kind: exportFileKind(path) ?? null },
+						pairedItem,
+					}));
 				}
 				const exportContent = get<boolean>('exportContent', false);
-				const request: ExportStreamRequest = { ...window, exportContent, filterState: exportContent ? get<FilterState>('filterState', 'any') : undefined };
+				const request: ExportStreamRequest = {
+					...window,
+					exportContent,
+					filterState: exportContent ? get<FilterState>('filterState', 'any') : undefined,
+				};
 				const options = get<IDataObject>('options', {});
 				const max = Number(options.maxServices ?? 0) > 0 ? Number(options.maxServices) : Infinity;
 				const client = await contextServicesClient(this, itemIndex);
@@ -223,10 +257,15 @@ export class GenesysContextServices implements INodeType {
 				let source: AsyncIterable<unknown> = client.exportStream(request);
 				if (options.getEachService === true && !exportContent) {
 					const ids = source;
-					source = mapLimited(ids, Number(options.concurrency ?? 5), (id) => client.getService(String(id)));
+					source = mapLimited(ids, Number(options.concurrency ?? 5), (id) =>
+						client.getService(String(id)),
+					);
 				}
 				for await (const value of source) {
-					const json: IDataObject = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : { serviceId: value as string };
+					const json: IDataObject =
+						value !== null && typeof value === 'object' && !Array.isArray(value)
+							? (value as IDataObject)
+							: { serviceId: value as string };
 					items.push({ json, pairedItem });
 					if (items.length >= max) break;
 				}

@@ -1,4 +1,10 @@
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 import * as certificate from './actions/certificate';
 import * as file from './actions/file';
 import * as job from './actions/job';
@@ -17,18 +23,32 @@ export class GenesysDataExport implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
-		description: 'Create, schedule and download Genesys Multicloud CX contact history exports (User Data Management and CDDS APIs)',
+		description:
+			'Create, schedule and download Genesys Multicloud CX contact history exports (User Data Management and CDDS APIs)',
 		defaults: { name: 'Genesys Data Export' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		// Written out (the same as genesysCredentials): n8n's linter reads this list literally.
 		credentials: [
-			{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
-			{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+			{
+				name: 'genesysMulticloudApi',
+				required: true,
+				displayOptions: { show: { authentication: ['apiCredentials'] } },
+			},
+			{
+				name: 'genesysMulticloudOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
 			// Shown by resource, not by operation: n8n's editor hides every parameter that the fields a
 			// credential depends on depend on (operation → resource would hide Resource).
-			{ name: 'smimeKeyApi', required: false, testedBy: 'smimeKeyTest', displayOptions: { show: { resource: ['file', 'certificate'] } } },
+			{
+				name: 'smimeKeyApi',
+				required: false,
+				testedBy: 'smimeKeyTest',
+				displayOptions: { show: { resource: ['file', 'certificate'] } },
+			},
 		],
 		properties: [
 			authenticationProperty,
@@ -38,10 +58,18 @@ export class GenesysDataExport implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
-					{ name: 'Certificate', value: 'certificate', description: 'The certificate exports are encrypted to' },
+					{
+						name: 'Certificate',
+						value: 'certificate',
+						description: 'The certificate exports are encrypted to',
+					},
 					{ name: 'File', value: 'file', description: 'Files of export runs' },
 					{ name: 'Job', value: 'job', description: 'Export jobs' },
-					{ name: 'Reference Data', value: 'referenceData', description: 'Sources, types, media types, statuses' },
+					{
+						name: 'Reference Data',
+						value: 'referenceData',
+						description: 'Sources, types, media types, statuses',
+					},
 					{ name: 'Run', value: 'run', description: 'Runs of export jobs (the export history)' },
 				],
 				default: 'job',

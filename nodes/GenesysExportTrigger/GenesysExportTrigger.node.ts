@@ -8,7 +8,13 @@ import {
 } from 'n8n-workflow';
 import { runState } from '../../src/genesys/client';
 import type { JobInfo } from '../../src/genesys/models';
-import { pollFinishedRuns, runMatches, type FinishedFilter, type RunCursor, type WatchOptions } from '../../src/genesys/runWatch';
+import {
+	pollFinishedRuns,
+	runMatches,
+	type FinishedFilter,
+	type RunCursor,
+	type WatchOptions,
+} from '../../src/genesys/runWatch';
 import { genesysClient } from '../shared/transport';
 import { toNodeError } from '../shared/errors';
 import * as loadOptions from '../GenesysDataExport/methods/loadOptions';
@@ -63,7 +69,8 @@ export class GenesysExportTrigger implements INodeType {
 						type: 'multiOptions',
 						typeOptions: { loadOptionsMethod: 'getJobs' },
 						default: [],
-						description: 'Only runs of these jobs. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+						description:
+							'Only runs of these jobs. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 					},
 					{
 						displayName: 'Job Title',
@@ -87,14 +94,16 @@ export class GenesysExportTrigger implements INodeType {
 						name: 'includeFiles',
 						type: 'boolean',
 						default: true,
-						description: 'Whether to add the files of a completed run (names and sizes), ready for File → Download',
+						description:
+							'Whether to add the files of a completed run (names and sizes), ready for File → Download',
 					},
 					{
 						displayName: 'Report Runs Since',
 						name: 'replaySince',
 						type: 'dateTime',
 						default: '',
-						description: 'On the first poll after activation, also report runs that finished since this date (by default earlier runs are not reported)',
+						description:
+							'On the first poll after activation, also report runs that finished since this date (by default earlier runs are not reported)',
 					},
 				],
 			},
@@ -107,7 +116,10 @@ export class GenesysExportTrigger implements INodeType {
 		const status = this.getNodeParameter('status', 'completed') as FinishedFilter;
 		const filters = this.getNodeParameter('filters', {}) as IDataObject;
 		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const replay = typeof options.replaySince === 'string' && options.replaySince !== '' ? Date.parse(options.replaySince) : Number.NaN;
+		const replay =
+			typeof options.replaySince === 'string' && options.replaySince !== ''
+				? Date.parse(options.replaySince)
+				: Number.NaN;
 		const watch: WatchOptions = {
 			status,
 			jobIds: jobIdsFrom(filters.jobIds),
@@ -131,7 +143,12 @@ export class GenesysExportTrigger implements INodeType {
 
 			if (this.getMode() === 'manual') {
 				// A sample for building the workflow: the latest run that fits, whatever the cursor says.
-				const page = await client.listRuns({ from: 0, size: 50, orderField: 'createdDate', descAsc: true });
+				const page = await client.listRuns({
+					from: 0,
+					size: 50,
+					orderField: 'createdDate',
+					descAsc: true,
+				});
 				const latest = page.items.find((run) => runMatches(run, runState(run.status), watch));
 				return latest ? [[await withFiles(latest)]] : null;
 			}

@@ -36,11 +36,15 @@ function memoryKey(context: IWebhookFunctions | IHookFunctions): string {
 	return `${context.getWorkflow().id ?? ''}\u0000${node.id ?? node.name}`;
 }
 
-type RawRequest = ReturnType<IWebhookFunctions['getRequestObject']> & { rawBody?: Buffer; readRawBody?: () => Promise<void> };
+type RawRequest = ReturnType<IWebhookFunctions['getRequestObject']> & {
+	rawBody?: Buffer;
+	readRawBody?: () => Promise<void>;
+};
 
 /** The request body exactly as received. */
 async function rawBodyOf(request: RawRequest): Promise<Buffer | undefined> {
-	if (request.rawBody === undefined && typeof request.readRawBody === 'function') await request.readRawBody();
+	if (request.rawBody === undefined && typeof request.readRawBody === 'function')
+		await request.readRawBody();
 	const raw: unknown = request.rawBody;
 	if (Buffer.isBuffer(raw)) return raw;
 	if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
@@ -75,11 +79,14 @@ export class GenesysInteractionsTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{($parameter["events"] || []).join(", ") || "all events"}}',
-		description: 'Starts the workflow when a Genesys chat or email interaction starts or finishes (signed Interactions Webhook)',
+		description:
+			'Starts the workflow when a Genesys chat or email interaction starts or finishes (signed Interactions Webhook)',
 		defaults: { name: 'Genesys Interactions Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'genesysInteractionsWebhookApi', required: true, testedBy: 'appSecretTest' }],
+		credentials: [
+			{ name: 'genesysInteractionsWebhookApi', required: true, testedBy: 'appSecretTest' },
+		],
 		webhooks: [
 			{
 				name: 'default',
@@ -93,7 +100,8 @@ export class GenesysInteractionsTrigger implements INodeType {
 		],
 		properties: [
 			{
-				displayName: 'Give Genesys this node\'s Production URL (your Genesys representative configures the webhook) and set the same app secret in the credential. Each event of a delivery becomes one item; a signed delivery without events (no data.entities) or with none that pass the filters is answered 200 and starts nothing.',
+				displayName:
+					"Give Genesys this node's Production URL (your Genesys representative configures the webhook) and set the same app secret in the credential. Each event of a delivery becomes one item; a signed delivery without events (no data.entities) or with none that pass the filters is answered 200 and starts nothing.",
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -103,8 +111,16 @@ export class GenesysInteractionsTrigger implements INodeType {
 				name: 'events',
 				type: 'multiOptions',
 				options: [
-					{ name: 'Interaction Started', value: 'STARTED', description: 'Created and submitted to the interaction queue' },
-					{ name: 'Interaction Finished', value: 'FINISHED', description: 'Processing stopped by Agent Desktop or a workflow' },
+					{
+						name: 'Interaction Started',
+						value: 'STARTED',
+						description: 'Created and submitted to the interaction queue',
+					},
+					{
+						name: 'Interaction Finished',
+						value: 'FINISHED',
+						description: 'Processing stopped by Agent Desktop or a workflow',
+					},
 				],
 				default: ['STARTED', 'FINISHED'],
 				description: 'Which events start the workflow (others are acknowledged and dropped)',
@@ -133,7 +149,8 @@ export class GenesysInteractionsTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 60,
-						description: 'A delivery with an operation ID that already started the workflow within this many minutes is answered 200 but does not start it again (0: never deduplicate). Remembered per n8n process; test runs in the editor are not deduplicated.',
+						description:
+							'A delivery with an operation ID that already started the workflow within this many minutes is answered 200 but does not start it again (0: never deduplicate). Remembered per n8n process; test runs in the editor are not deduplicated.',
 					},
 				],
 			},
@@ -143,10 +160,18 @@ export class GenesysInteractionsTrigger implements INodeType {
 	methods = {
 		credentialTest: {
 			/** Nothing to call: the secret is only used to check signatures. It must be there and usable. */
-			async appSecretTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-				const secret = typeof credential.data?.appSecret === 'string' ? credential.data.appSecret : '';
+			async appSecretTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const secret =
+					typeof credential.data?.appSecret === 'string' ? credential.data.appSecret : '';
 				if (secret === '') return { status: 'Error', message: 'The app secret is empty' };
-				if (secret.trim() !== secret) return { status: 'Error', message: 'The app secret starts or ends with spaces: copy it again without them' };
+				if (secret.trim() !== secret)
+					return {
+						status: 'Error',
+						message: 'The app secret starts or ends with spaces: copy it again without them',
+					};
 				return { status: 'OK', message: `The app secret is set (${secret.length} characters)` };
 			},
 		},
@@ -165,7 +190,12 @@ export class GenesysInteractionsTrigger implements INodeType {
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
 				const activation = this.getActivationMode();
-				if (this.getMode() === 'manual' || activation === 'init' || activation === 'leadershipChange') return true;
+				if (
+					this.getMode() === 'manual' ||
+					activation === 'init' ||
+					activation === 'leadershipChange'
+				)
+					return true;
 				const state = this.getWorkflowStaticData('node') as WebhookState;
 				state.operations = [];
 				dropProcessRedeliveryMemory(memoryKey(this));
@@ -195,10 +225,16 @@ export class GenesysInteractionsTrigger implements INodeType {
 		if (!parsed.ok) return reject(this, 400, `Not an Interactions Webhook body: ${parsed.reason}`);
 		const { payload } = parsed;
 		const delivered = eventsOf(payload);
-		const ids = delivered.map((event) => event.entity?.id).filter((id): id is string => typeof id === 'string' && id !== '');
+		const ids = delivered
+			.map((event) => event.entity?.id)
+			.filter((id): id is string => typeof id === 'string' && id !== '');
 
-		const events = (this.getNodeParameter('events', ['STARTED', 'FINISHED']) as string[]).map((e) => e.toUpperCase());
-		const mediaTypes = (this.getNodeParameter('mediaTypes', []) as string[]).map((m) => m.toLowerCase());
+		const events = (this.getNodeParameter('events', ['STARTED', 'FINISHED']) as string[]).map((e) =>
+			e.toUpperCase(),
+		);
+		const mediaTypes = (this.getNodeParameter('mediaTypes', []) as string[]).map((m) =>
+			m.toLowerCase(),
+		);
 		const traceHeader = request.headers['x-b3-traceid'];
 		const traceId = Array.isArray(traceHeader) ? traceHeader[0] : traceHeader;
 		const items: INodeExecutionData[] = [];
@@ -224,7 +260,8 @@ export class GenesysInteractionsTrigger implements INodeType {
 		if (items.length === 0) return { webhookResponse: eventsResponse(ids) };
 
 		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const windowMinutes = typeof options.redeliveryWindow === 'number' ? options.redeliveryWindow : 60;
+		const windowMinutes =
+			typeof options.redeliveryWindow === 'number' ? options.redeliveryWindow : 60;
 		if (payload.operationId && windowMinutes > 0 && this.getMode() !== 'manual') {
 			// From here to the return nothing is awaited: checking and marking the id is one step, so of
 			// several deliveries of one operation handled by this process exactly one starts the workflow.
@@ -234,7 +271,9 @@ export class GenesysInteractionsTrigger implements INodeType {
 			// The stored memory (n8n's database) also catches redeliveries another n8n process answered,
 			// once that process has saved it; this process's memory catches the ones still being answered.
 			const stored = RedeliveryMemory.fromJSON(state.operations);
-			const claim = stored.has(payload.operationId, now, windowMs) ? undefined : processRedeliveryMemory(memoryKey(this)).claim(payload.operationId, now, windowMs);
+			const claim = stored.has(payload.operationId, now, windowMs)
+				? undefined
+				: processRedeliveryMemory(memoryKey(this)).claim(payload.operationId, now, windowMs);
 			if (claim === undefined) return { webhookResponse: eventsResponse(ids, 'Already received') };
 			stored.claim(payload.operationId, now, windowMs);
 			state.operations = stored.toJSON();

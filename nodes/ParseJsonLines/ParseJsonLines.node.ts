@@ -17,11 +17,25 @@ import { globMatcher } from '../../src/pipeline/glob';
 import { sliceRecords } from '../../src/pipeline/slice';
 import { exportChunksInWorker } from '../../src/pipeline/inWorker';
 import { binaryInputs } from '../shared/binaryInput';
-import { chunkItems, chunkItemsOf, chunkParameters, chunkProperties, recordChunksOutput, storeChunk } from '../shared/chunkOutput';
+import {
+	chunkItems,
+	chunkItemsOf,
+	chunkParameters,
+	chunkProperties,
+	recordChunksOutput,
+	storeChunk,
+} from '../shared/chunkOutput';
 import { toNodeError } from '../shared/errors';
 import { errorItem } from '../shared/items';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
-import { addHints, addTally, markSkipped, recordHints, skippedOnItemOption, type RecordTally } from '../shared/recordReport';
+import {
+	addHints,
+	addTally,
+	markSkipped,
+	recordHints,
+	skippedOnItemOption,
+	type RecordTally,
+} from '../shared/recordReport';
 import { cancelSignal } from '../shared/transport';
 
 type OnError = 'fail' | 'skip' | 'output';
@@ -33,12 +47,23 @@ const PARSE_LIMITS: LimitName[] = ['maxLineBytes', ...ZIP_LIMITS];
 export function flattenAllAttributes(record: IDataObject): IDataObject {
 	const key = Object.keys(record).find((name) => name.toUpperCase() === 'ALLATTRIBUTES');
 	const attributes = key === undefined ? undefined : record[key];
-	if (key === undefined || attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return record;
+	if (
+		key === undefined ||
+		attributes === null ||
+		typeof attributes !== 'object' ||
+		Array.isArray(attributes)
+	)
+		return record;
 	const flat: IDataObject = {};
 	for (const [name, value] of Object.entries(record)) if (name !== key) flat[name] = value;
 	for (const [name, value] of Object.entries(attributes as IDataObject)) {
 		const target = Object.hasOwn(flat, name) ? `ALLATTRIBUTES_${name}` : name;
-		Object.defineProperty(flat, target, { value, enumerable: true, writable: true, configurable: true });
+		Object.defineProperty(flat, target, {
+			value,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
 	}
 	return flat;
 }
@@ -48,7 +73,11 @@ export function flattenAllAttributes(record: IDataObject): IDataObject {
  * string, so more than V8's longest string is refused (long before that, a chunk is the better
  * unit: Record Chunks cut at 16 MiB by default).
  */
-async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, itemIndex: number): Promise<{ text: string; count: number }> {
+async function jsonLinesText(
+	records: AsyncIterable<JsonRecord>,
+	node: INode,
+	itemIndex: number,
+): Promise<{ text: string; count: number }> {
 	const parts: Buffer[] = [];
 	let bytes = 0;
 	let count = 0;
@@ -56,10 +85,15 @@ async function jsonLinesText(records: AsyncIterable<JsonRecord>, node: INode, it
 		count++;
 		bytes += record.raw.length + 1;
 		if (bytes > MAX_TEXT_BYTES) {
-			throw new NodeOperationError(node, `The records of item ${itemIndex} make more than ${MAX_TEXT_BYTES} bytes of text, more than one field can hold`, {
-				itemIndex,
-				description: 'Cut them into Record Chunks first (Output: Record Chunks), then turn each chunk into text',
-			});
+			throw new NodeOperationError(
+				node,
+				`The records of item ${itemIndex} make more than ${MAX_TEXT_BYTES} bytes of text, more than one field can hold`,
+				{
+					itemIndex,
+					description:
+						'Cut them into Record Chunks first (Output: Record Chunks), then turn each chunk into text',
+				},
+			);
 		}
 		parts.push(record.raw, NEWLINE);
 	}
@@ -77,8 +111,10 @@ export class ParseJsonLines implements INodeType {
 		icon: { light: 'file:parseJsonLines.svg', dark: 'file:parseJsonLines.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{({ chunks: "chunks from ", text: "text from " }[$parameter["output"]] ?? "from ") + $parameter["binaryPropertyName"]}}',
-		description: 'Turn JSON Lines files, or zips of them (Genesys contact history exports), into one item per record',
+		subtitle:
+			'={{({ chunks: "chunks from ", text: "text from " }[$parameter["output"]] ?? "from ") + $parameter["binaryPropertyName"]}}',
+		description:
+			'Turn JSON Lines files, or zips of them (Genesys contact history exports), into one item per record',
 		defaults: { name: 'Parse JSON Lines' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -90,14 +126,20 @@ export class ParseJsonLines implements INodeType {
 				type: 'string',
 				default: 'data',
 				hint: 'Comma-separated for several; leave empty to read every binary field',
-				description: 'The binary field holding a JSON Lines file (plain or gzip), a zip of JSON Lines files (already decrypted), or a record chunk',
+				description:
+					'The binary field holding a JSON Lines file (plain or gzip), a zip of JSON Lines files (already decrypted), or a record chunk',
 			},
 			{
 				displayName: 'Output',
 				name: 'output',
 				type: 'options',
 				options: [
-					{ name: 'Records', value: 'records', description: 'One item per record: for CRMs, sheets and runs of up to about 100,000 records' },
+					{
+						name: 'Records',
+						value: 'records',
+						description:
+							'One item per record: for CRMs, sheets and runs of up to about 100,000 records',
+					},
 					recordChunksOutput,
 					{
 						name: 'JSON Lines Text',
@@ -114,8 +156,9 @@ export class ParseJsonLines implements INodeType {
 				type: 'string',
 				default: 'lines',
 				displayOptions: { show: { output: ['text'] } },
-				hint: 'The input item\'s fields are kept; its binary data is not passed on',
-				description: 'The field to hold the records as JSON Lines text (one record per line, each ending with a line break)',
+				hint: "The input item's fields are kept; its binary data is not passed on",
+				description:
+					'The field to hold the records as JSON Lines text (one record per line, each ending with a line break)',
 			},
 			...chunkProperties({ output: ['chunks'] }),
 			{
@@ -138,7 +181,8 @@ export class ParseJsonLines implements INodeType {
 						name: 'includeSource',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to add _source (the file, or the entry in the zip) and _line (1-based) to every record',
+						description:
+							'Whether to add _source (the file, or the entry in the zip) and _line (1-based) to every record',
 						displayOptions: { show: { '/output': ['records'] } },
 					},
 					{
@@ -147,14 +191,16 @@ export class ParseJsonLines implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: 'Interaction-*.json, Contact-*.json',
-						description: 'For zips: which entries to read (comma-separated patterns, * and ? and **). Empty: every JSON and JSON Lines entry (by its name) except schema files.',
+						description:
+							'For zips: which entries to read (comma-separated patterns, * and ? and **). Empty: every JSON and JSON Lines entry (by its name) except schema files.',
 					},
 					{
 						displayName: 'Flatten ALLATTRIBUTES',
 						name: 'flattenAllAttributes',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to move the fields of an interaction\'s ALLATTRIBUTES object to the top level (a name already taken gets the prefix ALLATTRIBUTES_)',
+						description:
+							"Whether to move the fields of an interaction's ALLATTRIBUTES object to the top level (a name already taken gets the prefix ALLATTRIBUTES_)",
 						displayOptions: { show: { '/output': ['records'] } },
 					},
 					{
@@ -162,9 +208,21 @@ export class ParseJsonLines implements INodeType {
 						name: 'onError',
 						type: 'options',
 						options: [
-							{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the file and line' },
-							{ name: 'Skip', value: 'skip', description: 'Leave them out; a hint on the output counts them' },
-							{ name: 'Send to Errors Output', value: 'output', description: 'A second output gets one item per bad line: source, line and reason' },
+							{
+								name: 'Fail',
+								value: 'fail',
+								description: 'Stop with an error naming the file and line',
+							},
+							{
+								name: 'Skip',
+								value: 'skip',
+								description: 'Leave them out; a hint on the output counts them',
+							},
+							{
+								name: 'Send to Errors Output',
+								value: 'output',
+								description: 'A second output gets one item per bad line: source, line and reason',
+							},
 						],
 						default: 'fail',
 					},
@@ -176,7 +234,8 @@ export class ParseJsonLines implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 0,
-						description: 'Stop after this many records per input item (0: all). n8n keeps every output item in memory: for large exports use the Record Chunks output.',
+						description:
+							'Stop after this many records per input item (0: all). n8n keeps every output item in memory: for large exports use the Record Chunks output.',
 					},
 					{
 						displayName: 'Skip Records',
@@ -191,7 +250,8 @@ export class ParseJsonLines implements INodeType {
 						name: 'validate',
 						type: 'boolean',
 						default: false,
-						description: 'Whether records of Genesys contact history files (Interaction, attachments, Contact, Contact Attribute) are checked against their documented schema; a record that does not fit is treated as a malformed line',
+						description:
+							'Whether records of Genesys contact history files (Interaction, attachments, Contact, Contact Attribute) are checked against their documented schema; a record that does not fit is treated as a malformed line',
 					},
 				],
 			},
@@ -207,7 +267,9 @@ export class ParseJsonLines implements INodeType {
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
-			const onError = (['fail', 'skip', 'output'].includes(String(options.onError)) ? options.onError : 'fail') as OnError;
+			const onError = (
+				['fail', 'skip', 'output'].includes(String(options.onError)) ? options.onError : 'fail'
+			) as OnError;
 			errorOutput ||= onError === 'output';
 			const pairedItem = { item: itemIndex };
 			// Produced items go straight to the output (one by one: push(...list) overflows the call
@@ -215,7 +277,10 @@ export class ParseJsonLines implements INodeType {
 			const firstProduced = records.length;
 			const firstError = errors.length;
 			try {
-				const output = this.getNodeParameter('output', itemIndex, 'records') as 'records' | 'chunks' | 'text';
+				const output = this.getNodeParameter('output', itemIndex, 'records') as
+					| 'records'
+					| 'chunks'
+					| 'text';
 				// Chunks and text pass each line's bytes on: checked by the byte scanner, not built as objects (unless validated).
 				const lazyValues = output !== 'records' && options.validate !== true;
 				const names = this.getNodeParameter('binaryPropertyName', itemIndex, 'data') as string;
@@ -227,23 +292,51 @@ export class ParseJsonLines implements INodeType {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const tally: RecordTally = { records: 0, skipped: 0 };
 				const badLine = (bad: SkippedLine) => {
-					if (onError === 'output') errors.push({ json: { source: bad.source, line: bad.line, reason: bad.reason, message: bad.message }, pairedItem });
+					if (onError === 'output')
+						errors.push({
+							json: {
+								source: bad.source,
+								line: bad.line,
+								reason: bad.reason,
+								message: bad.message,
+							},
+							pairedItem,
+						});
 				};
 				const node = this.getNode();
 				const inputs = binaryInputs(this, items[itemIndex], itemIndex, names);
 				/** The item's records: every input in turn, checked against the CDDS schemas when asked. */
 				async function* checked(): AsyncGenerator<JsonRecord> {
 					for (const input of inputs) {
-						for await (const record of exportRecords([input.source], { limits, onError: onError === 'fail' ? 'fail' : 'skip', onSkip: badLine, entryFilter, lazyValues }, stats)) {
+						for await (const record of exportRecords(
+							[input.source],
+							{
+								limits,
+								onError: onError === 'fail' ? 'fail' : 'skip',
+								onSkip: badLine,
+								entryFilter,
+								lazyValues,
+							},
+							stats,
+						)) {
 							if (options.validate === true) {
 								const kind = recordKindForEntry(record.source);
 								const result = kind ? validateRecord(kind, record.value) : undefined;
 								if (result && !result.ok) {
 									const message = `${record.source}:${record.line}: ${result.reason}`;
-									if (onError === 'fail') throw new NodeOperationError(node, message, { itemIndex, description: `The record does not fit the documented ${kind} schema` });
+									if (onError === 'fail')
+										throw new NodeOperationError(node, message, {
+											itemIndex,
+											description: `The record does not fit the documented ${kind} schema`,
+										});
 									stats.skipped++;
 									stats.firstSkipped ??= message;
-									badLine({ source: record.source, line: record.line, reason: result.reason, message });
+									badLine({
+										source: record.source,
+										line: record.line,
+										reason: result.reason,
+										message,
+									});
 									continue;
 								}
 							}
@@ -254,7 +347,11 @@ export class ParseJsonLines implements INodeType {
 				const wanted = sliceRecords(checked(), skip, max);
 
 				if (output === 'chunks') {
-					const binaryPropertyName = this.getNodeParameter('outputBinaryPropertyName', itemIndex, 'data') as string;
+					const binaryPropertyName = this.getNodeParameter(
+						'outputBinaryPropertyName',
+						itemIndex,
+						'data',
+					) as string;
 					const chunking = chunkParameters(this, itemIndex);
 					// In a worker thread (see src/pipeline/inWorker.ts) unless records are checked against
 					// the schemas or bad lines become items: those need this thread.
@@ -263,7 +360,16 @@ export class ParseJsonLines implements INodeType {
 							? await chunkItemsOf(
 									exportChunksInWorker(
 										inputs.map((input) => input.source),
-										{ limits, onError, entries: entries || undefined, eachSourceAlone: true, skipRecords: skip, maxRecords: max === Infinity ? 0 : max, chunks: chunking, signal: cancelSignal(this) },
+										{
+											limits,
+											onError,
+											entries: entries || undefined,
+											eachSourceAlone: true,
+											skipRecords: skip,
+											maxRecords: max === Infinity ? 0 : max,
+											chunks: chunking,
+											signal: cancelSignal(this),
+										},
 										stats,
 										storeChunk(this),
 									),
@@ -277,7 +383,8 @@ export class ParseJsonLines implements INodeType {
 					}
 					tally.chunks = chunks.length;
 				} else if (output === 'text') {
-					const field = String(this.getNodeParameter('textField', itemIndex, 'lines')).trim() || 'lines';
+					const field =
+						String(this.getNodeParameter('textField', itemIndex, 'lines')).trim() || 'lines';
 					const { text, count } = await jsonLinesText(wanted, node, itemIndex);
 					records.push({ json: { ...items[itemIndex].json, [field]: text }, pairedItem });
 					tally.records = count;
@@ -285,7 +392,8 @@ export class ParseJsonLines implements INodeType {
 					for await (const record of wanted) {
 						let json = record.value as IDataObject;
 						if (options.flattenAllAttributes === true) json = flattenAllAttributes(json);
-						if (options.includeSource === true) json = { ...json, _source: record.source, _line: record.line };
+						if (options.includeSource === true)
+							json = { ...json, _source: record.source, _line: record.line };
 						records.push({ json, pairedItem });
 					}
 					tally.records = records.length - firstProduced;
@@ -294,7 +402,8 @@ export class ParseJsonLines implements INodeType {
 					tally.skipped = stats.skipped;
 					tally.firstSkipped = stats.firstSkipped;
 				}
-				if (options.skippedOnLastItem === true && records.length > firstProduced) markSkipped(records, tally, output === 'records' ? 'record' : 'chunk');
+				if (options.skippedOnLastItem === true && records.length > firstProduced)
+					markSkipped(records, tally, output === 'records' ? 'record' : 'chunk');
 				addTally(total, tally);
 			} catch (error) {
 				records.length = firstProduced;

@@ -35,8 +35,10 @@ export class ReassembleExport implements INodeType {
 		icon: { light: 'file:reassembleExport.svg', dark: 'file:reassembleExport.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["output"] === "zip" ? "merged zip" : $parameter["output"] === "chunks" ? "record chunks" : "extracted files"}}',
-		description: 'Put the parts of split exports (.z01 … .zip, encrypted or not) back together: one zip per export, or the files inside',
+		subtitle:
+			'={{$parameter["output"] === "zip" ? "merged zip" : $parameter["output"] === "chunks" ? "record chunks" : "extracted files"}}',
+		description:
+			'Put the parts of split exports (.z01 … .zip, encrypted or not) back together: one zip per export, or the files inside',
 		defaults: { name: 'Reassemble Export' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -52,22 +54,32 @@ export class ReassembleExport implements INodeType {
 				default: '',
 				placeholder: 'data',
 				hint: 'Comma-separated; leave empty to take every binary field of every item',
-				description: 'The binary fields holding the parts. Parts may come one per item or several on one item, in any order; they are grouped by export name.',
+				description:
+					'The binary fields holding the parts. Parts may come one per item or several on one item, in any order; they are grouped by export name.',
 			},
 			{
 				displayName: 'Decrypt Parts',
 				name: 'decrypt',
 				type: 'boolean',
 				default: true,
-				description: 'Whether encrypted parts (.smime) are decrypted with the S/MIME Decryption Key API credential (parts already decrypted pass as they are)',
+				description:
+					'Whether encrypted parts (.smime) are decrypted with the S/MIME Decryption Key API credential (parts already decrypted pass as they are)',
 			},
 			{
 				displayName: 'Output',
 				name: 'output',
 				type: 'options',
 				options: [
-					{ name: 'Merged Zip', value: 'zip', description: 'One item per export: an ordinary zip any tool opens' },
-					{ name: 'Extracted Files', value: 'extracted', description: 'One item per file inside the export, with its path, size and CRC-32' },
+					{
+						name: 'Merged Zip',
+						value: 'zip',
+						description: 'One item per export: an ordinary zip any tool opens',
+					},
+					{
+						name: 'Extracted Files',
+						value: 'extracted',
+						description: 'One item per file inside the export, with its path, size and CRC-32',
+					},
 					recordChunksOutput,
 				],
 				default: 'zip',
@@ -134,23 +146,45 @@ export class ReassembleExport implements INodeType {
 
 		let key: DecryptionKey | undefined;
 		for (const group of groupInputs(sources)) {
-			const itemIndexes = [...new Set(group.map((source) => itemsOf.get(source) ?? 0))].sort((a, b) => a - b);
+			const itemIndexes = [...new Set(group.map((source) => itemsOf.get(source) ?? 0))].sort(
+				(a, b) => a - b,
+			);
 			const first = itemIndexes[0];
 			try {
-				const outputMode = this.getNodeParameter('output', first, 'zip') as 'zip' | 'extracted' | 'chunks';
-				if (outputMode !== 'zip' && outputMode !== 'extracted' && outputMode !== 'chunks') throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, { itemIndex: first });
+				const outputMode = this.getNodeParameter('output', first, 'zip') as
+					| 'zip'
+					| 'extracted'
+					| 'chunks';
+				if (outputMode !== 'zip' && outputMode !== 'extracted' && outputMode !== 'chunks')
+					throw new NodeOperationError(this.getNode(), `Unknown output "${String(outputMode)}"`, {
+						itemIndex: first,
+					});
 				// The key is needed when a credential is selected or a part is named as encrypted;
 				// plain parts reassemble without one.
 				const decrypt = this.getNodeParameter('decrypt', first, true) === true;
-				if (decrypt && (hasKeyCredential(this) || group.some((source) => /\.smime$/i.test(source.name)))) key ??= await decryptionKey(this, first);
+				if (
+					decrypt &&
+					(hasKeyCredential(this) || group.some((source) => /\.smime$/i.test(source.name)))
+				)
+					key ??= await decryptionKey(this, first);
 				const options = this.getNodeParameter('options', first, {}) as IDataObject;
-				const limits = limitsFromOptions(this, first, options, ['maxCmsHeaderBytes', 'maxCentralDirectoryBytes', ...ZIP_LIMITS, 'maxLineBytes']);
+				const limits = limitsFromOptions(this, first, options, [
+					'maxCmsHeaderBytes',
+					'maxCentralDirectoryBytes',
+					...ZIP_LIMITS,
+					'maxLineBytes',
+				]);
 				const produced = await exportItems(this, group, {
 					output: outputMode,
 					key,
 					limits,
-					verify: outputMode !== 'zip' || this.getNodeParameter('verifyEntries', first, true) !== false,
-					binaryPropertyName: this.getNodeParameter('outputBinaryPropertyName', first, 'data') as string,
+					verify:
+						outputMode !== 'zip' || this.getNodeParameter('verifyEntries', first, true) !== false,
+					binaryPropertyName: this.getNodeParameter(
+						'outputBinaryPropertyName',
+						first,
+						'data',
+					) as string,
 					chunks: outputMode === 'chunks' ? chunkParameters(this, first) : undefined,
 					extra: outputMode === 'chunks' ? { exportName: exportNameOf(group) } : undefined,
 					signal: cancelSignal(this),

@@ -22,7 +22,10 @@ function plaintextMimeType(name: string, head: Buffer): string {
 	const byName = mimeTypeFor(name);
 	if (byName !== 'application/octet-stream') return byName;
 	if (head[0] === 0x50 && head[1] === 0x4b) return 'application/zip';
-	const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+	const text = head
+		.toString('utf8')
+		.replace(/^\uFEFF/, '')
+		.trimStart();
 	if (text.startsWith('{') || text.startsWith('[')) return 'application/json';
 	return byName;
 }
@@ -35,7 +38,8 @@ export class SmimeDecrypt implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{"from " + ($parameter["binaryPropertyName"] || "every binary field")}}',
-		description: 'Decrypt S/MIME (CMS) files such as Genesys export parts, streaming, with a private key',
+		description:
+			'Decrypt S/MIME (CMS) files such as Genesys export parts, streaming, with a private key',
 		defaults: { name: 'Decrypt S/MIME' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -64,14 +68,16 @@ export class SmimeDecrypt implements INodeType {
 						name: 'outputBinaryPropertyName',
 						type: 'string',
 						default: '',
-						description: 'Where to put the decrypted file; empty: in place of the encrypted one. With several input fields, this is a prefix followed by the input field name.',
+						description:
+							'Where to put the decrypted file; empty: in place of the encrypted one. With several input fields, this is a prefix followed by the input field name.',
 					},
 					{
 						displayName: 'Skip Files That Are Not Encrypted',
 						name: 'passThroughPlain',
 						type: 'boolean',
 						default: false,
-						description: 'Whether a file that is not S/MIME is passed on unchanged instead of failing the item',
+						description:
+							'Whether a file that is not S/MIME is passed on unchanged instead of failing the item',
 					},
 				],
 			},
@@ -88,7 +94,9 @@ export class SmimeDecrypt implements INodeType {
 				const options = this.getNodeParameter('options', itemIndex, {}) as IDataObject;
 				const outputName = String(options.outputBinaryPropertyName ?? '').trim();
 				const inputs = binaryInputs(this, items[itemIndex], itemIndex, names);
-				const { maxCmsHeaderBytes } = limitsFromOptions(this, itemIndex, options, ['maxCmsHeaderBytes']);
+				const { maxCmsHeaderBytes } = limitsFromOptions(this, itemIndex, options, [
+					'maxCmsHeaderBytes',
+				]);
 				const key = await decryptionKey(this, itemIndex);
 				const binary = { ...(items[itemIndex].binary ?? {}) };
 				for (const input of inputs) {
@@ -103,17 +111,37 @@ export class SmimeDecrypt implements INodeType {
 							if (!first.done) yield head;
 							for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
 						};
-						return this.helpers.prepareBinaryData(Readable.from(rest()), fileName, plaintextMimeType(fileName, head));
+						return this.helpers.prepareBinaryData(
+							Readable.from(rest()),
+							fileName,
+							plaintextMimeType(fileName, head),
+						);
 					};
-					const done = await decryptInWorker(input.source, { key, limits: { maxCmsHeaderBytes }, signal: cancelSignal(this) }, store);
+					const done = await decryptInWorker(
+						input.source,
+						{ key, limits: { maxCmsHeaderBytes }, signal: cancelSignal(this) },
+						store,
+					);
 					if (!done.encrypted) {
 						if (options.passThroughPlain === true) continue;
-						throw new NodeOperationError(this.getNode(), `${input.source.name} (binary field "${input.propertyName}") is not an S/MIME encrypted file`, {
-							itemIndex,
-							description: done.kind === 'other' ? 'Expected S/MIME (MIME headers and base64), PEM (BEGIN PKCS7 / BEGIN CMS) or DER' : 'It is already a zip: no decryption needed',
-						});
+						throw new NodeOperationError(
+							this.getNode(),
+							`${input.source.name} (binary field "${input.propertyName}") is not an S/MIME encrypted file`,
+							{
+								itemIndex,
+								description:
+									done.kind === 'other'
+										? 'Expected S/MIME (MIME headers and base64), PEM (BEGIN PKCS7 / BEGIN CMS) or DER'
+										: 'It is already a zip: no decryption needed',
+							},
+						);
 					}
-					const target = outputName === '' ? input.propertyName : inputs.length > 1 ? `${outputName}${input.propertyName}` : outputName;
+					const target =
+						outputName === ''
+							? input.propertyName
+							: inputs.length > 1
+								? `${outputName}${input.propertyName}`
+								: outputName;
 					binary[target] = done.result;
 				}
 				return [{ json: items[itemIndex].json, binary, pairedItem: { item: itemIndex } }];

@@ -4,7 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { NodeOperationError, type IBinaryData, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IBinaryData,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
 import type { ByteSource } from '../../src/pipeline/sources';
 
 /** Chunk size asked of n8n's binary data streams. */
@@ -30,7 +35,8 @@ function fileNameOf(binary: IBinaryData, itemIndex: number, propertyName: string
  * modes (database, S3, in memory) are read as streams.
  */
 function fileOf(context: IExecuteFunctions, id: string | undefined): string | undefined {
-	if (!id || !/^filesystem(-v2)?:/.test(id) || typeof context.helpers.getBinaryPath !== 'function') return undefined;
+	if (!id || !/^filesystem(-v2)?:/.test(id) || typeof context.helpers.getBinaryPath !== 'function')
+		return undefined;
 	try {
 		const path = context.helpers.getBinaryPath(id);
 		return typeof path === 'string' && path !== '' && existsSync(path) ? path : undefined;
@@ -40,15 +46,23 @@ function fileOf(context: IExecuteFunctions, id: string | undefined): string | un
 }
 
 /** A byte source over one binary property of an item. */
-export function binarySource(context: IExecuteFunctions, binary: IBinaryData, itemIndex: number, propertyName: string): ByteSource {
+export function binarySource(
+	context: IExecuteFunctions,
+	binary: IBinaryData,
+	itemIndex: number,
+	propertyName: string,
+): ByteSource {
 	const name = fileNameOf(binary, itemIndex, propertyName);
 	const id = binary.id;
 	return {
 		name,
 		path: fileOf(context, id),
 		open: async function* (): AsyncGenerator<Buffer> {
-			const stream: Readable = id ? await context.helpers.getBinaryStream(id, CHUNK) : Readable.from([Buffer.from(binary.data, 'base64')]);
-			for await (const chunk of stream) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+			const stream: Readable = id
+				? await context.helpers.getBinaryStream(id, CHUNK)
+				: Readable.from([Buffer.from(binary.data, 'base64')]);
+			for await (const chunk of stream)
+				yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
 		},
 	};
 }
@@ -58,7 +72,12 @@ export function binarySource(context: IExecuteFunctions, binary: IBinaryData, it
  * property of the item when `names` is empty. A named property that is missing is an error naming
  * it and the properties the item has.
  */
-export function binaryInputs(context: IExecuteFunctions, item: INodeExecutionData, itemIndex: number, names: string): BinaryInput[] {
+export function binaryInputs(
+	context: IExecuteFunctions,
+	item: INodeExecutionData,
+	itemIndex: number,
+	names: string,
+): BinaryInput[] {
 	const wanted = names
 		.split(',')
 		.map((n) => n.trim())
@@ -69,17 +88,30 @@ export function binaryInputs(context: IExecuteFunctions, item: INodeExecutionDat
 	if (chosen.length === 0) {
 		throw new NodeOperationError(context.getNode(), `Item ${itemIndex} has no binary data`, {
 			itemIndex,
-			description: 'Give this node files: from a Genesys Data Export download, a Read Files node, an HTTP Request, an S3/SFTP node or an email attachment.',
+			description:
+				'Give this node files: from a Genesys Data Export download, a Read Files node, an HTTP Request, an S3/SFTP node or an email attachment.',
 		});
 	}
 	return chosen.map((propertyName) => {
 		const binary = binaries[propertyName];
 		if (!binary) {
-			throw new NodeOperationError(context.getNode(), `Item ${itemIndex} has no binary field "${propertyName}"`, {
-				itemIndex,
-				description: available.length > 0 ? `Its binary fields: ${available.join(', ')}` : 'It has no binary fields at all',
-			});
+			throw new NodeOperationError(
+				context.getNode(),
+				`Item ${itemIndex} has no binary field "${propertyName}"`,
+				{
+					itemIndex,
+					description:
+						available.length > 0
+							? `Its binary fields: ${available.join(', ')}`
+							: 'It has no binary fields at all',
+				},
+			);
 		}
-		return { itemIndex, propertyName, binary, source: binarySource(context, binary, itemIndex, propertyName) };
+		return {
+			itemIndex,
+			propertyName,
+			binary,
+			source: binarySource(context, binary, itemIndex, propertyName),
+		};
 	});
 }

@@ -3,9 +3,25 @@
  * n8n's binary data as it is written (never held whole), with where its records come from. The
  * way a large export goes through n8n: n8n holds a hundred small items, not a million records.
  */
-import { NodeOperationError, type IBinaryData, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IBinaryData,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
 import type { Readable } from 'node:stream';
-import { checkMaxChunkBytes, checkRecordsPerChunk, chunkFileName, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_RECORDS_PER_CHUNK, recordChunks, type ChunkInfo, type ChunkStart } from '../../src/jsonl/chunks';
+import {
+	checkMaxChunkBytes,
+	checkRecordsPerChunk,
+	chunkFileName,
+	DEFAULT_MAX_CHUNK_BYTES,
+	DEFAULT_RECORDS_PER_CHUNK,
+	recordChunks,
+	type ChunkInfo,
+	type ChunkStart,
+} from '../../src/jsonl/chunks';
 import type { JsonRecord } from '../../src/jsonl/records';
 
 export interface ChunkOutputOptions {
@@ -25,11 +41,14 @@ const DEFAULT_MAX_CHUNK_MIB = DEFAULT_MAX_CHUNK_BYTES / MIB;
 export const recordChunksOutput = {
 	name: 'Record Chunks',
 	value: 'chunks',
-	description: 'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
+	description:
+		'JSON Lines files of N records each, one item per chunk: for warehouses and any large export (n8n holds chunks, not records)',
 };
 
 /** The parameters of the chunk output, shown where `show` says (the node's output is chunks). */
-export function chunkProperties(show: Record<string, Array<string | number | boolean>>): INodeProperties[] {
+export function chunkProperties(
+	show: Record<string, Array<string | number | boolean>>,
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Records per Chunk',
@@ -57,29 +76,57 @@ export function chunkProperties(show: Record<string, Array<string | number | boo
 			type: 'boolean',
 			default: false,
 			displayOptions: { show },
-			description: 'Whether each chunk is written gzip-compressed (.jsonl.gz, fastest level: JSON Lines become about 5× smaller). Parse JSON Lines reads both.',
+			description:
+				'Whether each chunk is written gzip-compressed (.jsonl.gz, fastest level: JSON Lines become about 5× smaller). Parse JSON Lines reads both.',
 		},
 	];
 }
 
 /** The chunk parameters of an item, checked. */
-export function chunkParameters(context: IExecuteFunctions, itemIndex: number): { recordsPerChunk: number; maxChunkBytes: number; gzip: boolean } {
-	const recordsPerChunk = Number(context.getNodeParameter('recordsPerChunk', itemIndex, DEFAULT_RECORDS_PER_CHUNK));
+export function chunkParameters(
+	context: IExecuteFunctions,
+	itemIndex: number,
+): { recordsPerChunk: number; maxChunkBytes: number; gzip: boolean } {
+	const recordsPerChunk = Number(
+		context.getNodeParameter('recordsPerChunk', itemIndex, DEFAULT_RECORDS_PER_CHUNK),
+	);
 	const problem = checkRecordsPerChunk(recordsPerChunk);
-	if (problem) throw new NodeOperationError(context.getNode(), `Records per Chunk: ${problem}`, { itemIndex });
-	const mib = Number(context.getNodeParameter('maxChunkMiB', itemIndex, DEFAULT_MAX_CHUNK_BYTES / MIB));
+	if (problem)
+		throw new NodeOperationError(context.getNode(), `Records per Chunk: ${problem}`, { itemIndex });
+	const mib = Number(
+		context.getNodeParameter('maxChunkMiB', itemIndex, DEFAULT_MAX_CHUNK_BYTES / MIB),
+	);
 	const maxChunkBytes = Math.round(mib * MIB);
-	if (!(mib > 0) || checkMaxChunkBytes(maxChunkBytes)) throw new NodeOperationError(context.getNode(), `Max Chunk Size (MiB): must be a positive number, got ${String(mib)}`, { itemIndex });
-	return { recordsPerChunk, maxChunkBytes, gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true };
+	if (!(mib > 0) || checkMaxChunkBytes(maxChunkBytes))
+		throw new NodeOperationError(
+			context.getNode(),
+			`Max Chunk Size (MiB): must be a positive number, got ${String(mib)}`,
+			{ itemIndex },
+		);
+	return {
+		recordsPerChunk,
+		maxChunkBytes,
+		gzip: context.getNodeParameter('gzipChunks', itemIndex, false) === true,
+	};
 }
 
 /** Where a chunk's bytes go: streamed into n8n's binary data as they are made. */
-export function storeChunk(context: IExecuteFunctions): (stream: Readable, start: ChunkStart) => Promise<IBinaryData> {
-	return async (stream, start) => context.helpers.prepareBinaryData(stream, chunkFileName(start), start.gzip ? 'application/gzip' : 'application/x-ndjson');
+export function storeChunk(
+	context: IExecuteFunctions,
+): (stream: Readable, start: ChunkStart) => Promise<IBinaryData> {
+	return async (stream, start) =>
+		context.helpers.prepareBinaryData(
+			stream,
+			chunkFileName(start),
+			start.gzip ? 'application/gzip' : 'application/x-ndjson',
+		);
 }
 
 /** One item per chunk stored by `storeChunk`, with where its records come from. */
-export async function chunkItemsOf(chunks: AsyncIterable<{ chunk: ChunkInfo; result: IBinaryData }>, options: Pick<ChunkOutputOptions, 'binaryPropertyName' | 'extra'>): Promise<INodeExecutionData[]> {
+export async function chunkItemsOf(
+	chunks: AsyncIterable<{ chunk: ChunkInfo; result: IBinaryData }>,
+	options: Pick<ChunkOutputOptions, 'binaryPropertyName' | 'extra'>,
+): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
 	for await (const { chunk, result } of chunks) {
 		items.push({
@@ -101,7 +148,19 @@ export async function chunkItemsOf(chunks: AsyncIterable<{ chunk: ChunkInfo; res
 }
 
 /** One item per chunk of `records`; each chunk streamed into n8n's binary data. */
-export async function chunkItems(context: IExecuteFunctions, records: AsyncIterable<JsonRecord>, options: ChunkOutputOptions): Promise<INodeExecutionData[]> {
-	const chunks = recordChunks(records, { recordsPerChunk: options.recordsPerChunk, maxChunkBytes: options.maxChunkBytes, gzip: options.gzip }, storeChunk(context));
+export async function chunkItems(
+	context: IExecuteFunctions,
+	records: AsyncIterable<JsonRecord>,
+	options: ChunkOutputOptions,
+): Promise<INodeExecutionData[]> {
+	const chunks = recordChunks(
+		records,
+		{
+			recordsPerChunk: options.recordsPerChunk,
+			maxChunkBytes: options.maxChunkBytes,
+			gzip: options.gzip,
+		},
+		storeChunk(context),
+	);
 	return chunkItemsOf(chunks, options);
 }

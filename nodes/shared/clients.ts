@@ -7,8 +7,14 @@ import { ConnectifClient, CONNECTIF_API } from '../../src/connectif/client';
 import { ContextServicesClient } from '../../src/genesys/contextServices';
 import { allowedDownloadHosts, cancelSignal, n8nSend } from './transport';
 
-export async function contextServicesClient(context: IExecuteFunctions, itemIndex: number): Promise<ContextServicesClient> {
-	const credentials = (await context.getCredentials('genesysContextServicesApi', itemIndex)) as IDataObject;
+export async function contextServicesClient(
+	context: IExecuteFunctions,
+	itemIndex: number,
+): Promise<ContextServicesClient> {
+	const credentials = (await context.getCredentials(
+		'genesysContextServicesApi',
+		itemIndex,
+	)) as IDataObject;
 	return new ContextServicesClient({
 		baseUrl: String(credentials.baseUrl ?? '').trim(),
 		send: n8nSend(context, 'genesysContextServicesApi'),
@@ -17,9 +23,15 @@ export async function contextServicesClient(context: IExecuteFunctions, itemInde
 	});
 }
 
-export async function connectifClient(context: IExecuteFunctions, itemIndex: number): Promise<ConnectifClient> {
+export async function connectifClient(
+	context: IExecuteFunctions,
+	itemIndex: number,
+): Promise<ConnectifClient> {
 	const credentials = (await context.getCredentials('connectifApi', itemIndex)) as IDataObject;
-	const baseUrl = typeof credentials.baseUrl === 'string' && credentials.baseUrl.trim() !== '' ? credentials.baseUrl.trim() : CONNECTIF_API;
+	const baseUrl =
+		typeof credentials.baseUrl === 'string' && credentials.baseUrl.trim() !== ''
+			? credentials.baseUrl.trim()
+			: CONNECTIF_API;
 	return new ConnectifClient({
 		baseUrl,
 		send: n8nSend(context, 'connectifApi'),

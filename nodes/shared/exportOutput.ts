@@ -12,14 +12,23 @@ import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } 
 import type { DecryptionKey } from '../../src/cms/keys';
 import { CxError } from '../../src/errors';
 import type { JsonLinesStats } from '../../src/jsonl/records';
-import { exportRecords, groupInputs, openZipFile, type PipelineLimits } from '../../src/pipeline/export';
+import {
+	exportRecords,
+	groupInputs,
+	openZipFile,
+	type PipelineLimits,
+} from '../../src/pipeline/export';
 import { makeTempDir } from '../../src/pipeline/files';
 import type { ByteSource } from '../../src/pipeline/sources';
 import { mapLimited } from '../../src/pipeline/mapLimited';
 import { zipEntries } from '../../src/zip/extract';
 import { parsePartName } from '../../src/zip/parts';
 import { DEFAULT_RECORDS_PER_CHUNK } from '../../src/jsonl/chunks';
-import { decryptInWorker, exportChunksInWorker, reassembleInWorker } from '../../src/pipeline/inWorker';
+import {
+	decryptInWorker,
+	exportChunksInWorker,
+	reassembleInWorker,
+} from '../../src/pipeline/inWorker';
 import { chunkItemsOf, storeChunk } from './chunkOutput';
 import { addHints, markSkipped, recordHints, type RecordTally } from './recordReport';
 
@@ -70,9 +79,18 @@ export function decryptedName(name: string): string {
  * Streams a local file into n8n's binary data. n8n's `fileSize` is a display string ("1.2 MB"),
  * so the exact size in bytes comes from the file.
  */
-export async function binaryFromFile(context: IExecuteFunctions, path: string, fileName: string, mimeType = mimeTypeFor(fileName)): Promise<{ binary: IBinaryData; size: number }> {
+export async function binaryFromFile(
+	context: IExecuteFunctions,
+	path: string,
+	fileName: string,
+	mimeType = mimeTypeFor(fileName),
+): Promise<{ binary: IBinaryData; size: number }> {
 	const { size } = await stat(path);
-	const binary = await context.helpers.prepareBinaryData(createReadStream(path), fileName, mimeType);
+	const binary = await context.helpers.prepareBinaryData(
+		createReadStream(path),
+		fileName,
+		mimeType,
+	);
 	return { binary, size };
 }
 
@@ -88,7 +106,11 @@ function exportNameOf(sources: ByteSource[]): string {
  * Items for export files already on disk. `sources` may hold several exports and loose files;
  * `pairedItem` is set by the caller.
  */
-export async function exportItems(context: IExecuteFunctions, sources: ByteSource[], options: OutputOptions): Promise<INodeExecutionData[]> {
+export async function exportItems(
+	context: IExecuteFunctions,
+	sources: ByteSource[],
+	options: OutputOptions,
+): Promise<INodeExecutionData[]> {
 	const items: INodeExecutionData[] = [];
 	const extra = options.extra ?? {};
 	const limits = options.limits;
@@ -108,17 +130,30 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 								yield piece;
 							}
 						};
-						const done = await decryptInWorker(source, { key: options.key, limits, tempDir: temp.path, signal: options.signal }, (plain) =>
-							context.helpers.prepareBinaryData(Readable.from(counted(plain)), name, mimeTypeFor(name)),
+						const done = await decryptInWorker(
+							source,
+							{ key: options.key, limits, tempDir: temp.path, signal: options.signal },
+							(plain) =>
+								context.helpers.prepareBinaryData(
+									Readable.from(counted(plain)),
+									name,
+									mimeTypeFor(name),
+								),
 						);
 						if (done.encrypted) {
-							items.push({ json: { ...extra, fileName: name, size, decrypted: true }, binary: { [options.binaryPropertyName]: done.result } });
+							items.push({
+								json: { ...extra, fileName: name, size, decrypted: true },
+								binary: { [options.binaryPropertyName]: done.result },
+							});
 							continue;
 						}
 					}
 					if (!source.path) throw new CxError('IO', `${source.name}: not on disk`);
 					const { binary, size } = await binaryFromFile(context, source.path, source.name);
-					items.push({ json: { ...extra, fileName: source.name, size, decrypted: false }, binary: { [options.binaryPropertyName]: binary } });
+					items.push({
+						json: { ...extra, fileName: source.name, size, decrypted: false },
+						binary: { [options.binaryPropertyName]: binary },
+					});
 				}
 				break;
 			}
@@ -127,11 +162,37 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					const exportName = exportNameOf(group);
 					const path = join(temp.path, `${exportName}.zip`);
 					// In a worker thread (src/pipeline/inWorker.ts): decrypting and checking every entry, away from n8n's heap.
-					await reassembleInWorker(group, path, { key: options.key, limits, verify: options.verify, tempDir: temp.path, signal: options.signal });
-					const { binary, size } = await binaryFromFile(context, path, `${exportName}.zip`, 'application/zip');
-					items.push({ json: { ...extra, exportName, fileName: `${exportName}.zip`, parts: group.length, size }, binary: { [options.binaryPropertyName]: binary } });
+					await reassembleInWorker(group, path, {
+						key: options.key,
+						limits,
+						verify: options.verify,
+						tempDir: temp.path,
+						signal: options.signal,
+					});
+					const { binary, size } = await binaryFromFile(
+						context,
+						path,
+						`${exportName}.zip`,
+						'application/zip',
+					);
+					items.push({
+						json: {
+							...extra,
+							exportName,
+							fileName: `${exportName}.zip`,
+							parts: group.length,
+							size,
+						},
+						binary: { [options.binaryPropertyName]: binary },
+					});
 					await rm(path, { force: true });
-					addHints(context, [{ type: 'info', location: 'outputPane', message: `${exportName}.zip: ${group.length === 1 ? '1 file' : `${group.length} parts merged`}, ${size.toLocaleString('en-US')} bytes${options.verify === false ? '' : ', every entry\'s CRC-32 checked'}` }]);
+					addHints(context, [
+						{
+							type: 'info',
+							location: 'outputPane',
+							message: `${exportName}.zip: ${group.length === 1 ? '1 file' : `${group.length} parts merged`}, ${size.toLocaleString('en-US')} bytes${options.verify === false ? '' : ", every entry's CRC-32 checked"}`,
+						},
+					]);
 				}
 				break;
 			}
@@ -147,35 +208,66 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					const zip = await openZipFile(group, { key: options.key, limits, tempDir: temp.path });
 					const opened = async function* () {
 						// Each entry opened before the next is asked for, as zipEntries requires.
-						for await (const entry of zipEntries(zip.path, limits)) if (!entry.isDirectory) yield { entry, stream: await entry.open() };
+						for await (const entry of zipEntries(zip.path, limits))
+							if (!entry.isDirectory) yield { entry, stream: await entry.open() };
 					};
-					const written = mapLimited(opened(), 8, async ({ entry, stream }): Promise<INodeExecutionData> => {
-						const fileName = basename(entry.name);
-						// A small file goes as bytes (read and checked here): one write, no stream to pipe.
-						const data = entry.size <= 1024 * 1024 ? Buffer.concat(await stream.toArray()) : stream;
-						const binary = await context.helpers.prepareBinaryData(data, fileName, mimeTypeFor(fileName));
-						binary.directory = entry.name.includes('/') ? entry.name.slice(0, entry.name.lastIndexOf('/')) : undefined;
-						return {
-							json: { ...extra, exportName, path: entry.name, size: entry.size, crc32: entry.crc32.toString(16).padStart(8, '0') },
-							binary: { [options.binaryPropertyName]: binary },
-						};
-					});
+					const written = mapLimited(
+						opened(),
+						8,
+						async ({ entry, stream }): Promise<INodeExecutionData> => {
+							const fileName = basename(entry.name);
+							// A small file goes as bytes (read and checked here): one write, no stream to pipe.
+							const data =
+								entry.size <= 1024 * 1024 ? Buffer.concat(await stream.toArray()) : stream;
+							const binary = await context.helpers.prepareBinaryData(
+								data,
+								fileName,
+								mimeTypeFor(fileName),
+							);
+							binary.directory = entry.name.includes('/')
+								? entry.name.slice(0, entry.name.lastIndexOf('/'))
+								: undefined;
+							return {
+								json: {
+									...extra,
+									exportName,
+									path: entry.name,
+									size: entry.size,
+									crc32: entry.crc32.toString(16).padStart(8, '0'),
+								},
+								binary: { [options.binaryPropertyName]: binary },
+							};
+						},
+					);
 					const first = items.length;
 					try {
 						for await (const item of written) items.push(item);
 					} finally {
 						await zip.close();
 					}
-					addHints(context, [{ type: 'info', location: 'outputPane', message: `${exportName}: ${(items.length - first).toLocaleString('en-US')} files from ${group.length === 1 ? '1 file' : `${group.length} parts`}, each checked (size, CRC-32)` }]);
+					addHints(context, [
+						{
+							type: 'info',
+							location: 'outputPane',
+							message: `${exportName}: ${(items.length - first).toLocaleString('en-US')} files from ${group.length === 1 ? '1 file' : `${group.length} parts`}, each checked (size, CRC-32)`,
+						},
+					]);
 				}
 				break;
 			}
 			case 'records': {
 				const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 				const max = options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity;
-				for await (const record of exportRecords(sources, { key: options.key, limits, onError: options.onError, tempDir: temp.path }, stats)) {
+				for await (const record of exportRecords(
+					sources,
+					{ key: options.key, limits, onError: options.onError, tempDir: temp.path },
+					stats,
+				)) {
 					const value = record.value;
-					const json: IDataObject = value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...(value as IDataObject) } : { value: value as IDataObject[keyof IDataObject] };
+					const json: IDataObject =
+						value !== null && typeof value === 'object' && !Array.isArray(value)
+							? { ...(value as IDataObject) }
+							: { value: value as IDataObject[keyof IDataObject] };
 					if (options.includeSource) {
 						json._source = record.source;
 						json._line = record.line;
@@ -183,7 +275,11 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 					items.push({ json: { ...extra, ...json } });
 					if (items.length >= max) break;
 				}
-				const tally: RecordTally = { records: items.length, skipped: stats.skipped, firstSkipped: stats.firstSkipped };
+				const tally: RecordTally = {
+					records: items.length,
+					skipped: stats.skipped,
+					firstSkipped: stats.firstSkipped,
+				};
 				if (options.skippedOnLastItem === true) markSkipped(items, tally, 'record');
 				addHints(context, recordHints(tally));
 				break;
@@ -200,14 +296,26 @@ export async function exportItems(context: IExecuteFunctions, sources: ByteSourc
 						onError: options.onError,
 						tempDir: temp.path,
 						maxRecords: options.maxRecords,
-						chunks: { recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK, maxChunkBytes: options.chunks?.maxChunkBytes, gzip: options.chunks?.gzip === true },
+						chunks: {
+							recordsPerChunk: options.chunks?.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK,
+							maxChunkBytes: options.chunks?.maxChunkBytes,
+							gzip: options.chunks?.gzip === true,
+						},
 						signal: options.signal,
 					},
 					stats,
 					storeChunk(context),
 				);
-				const chunks = await chunkItemsOf(made, { binaryPropertyName: options.binaryPropertyName, extra });
-				const tally: RecordTally = { records: 0, skipped: stats.skipped, firstSkipped: stats.firstSkipped, chunks: chunks.length };
+				const chunks = await chunkItemsOf(made, {
+					binaryPropertyName: options.binaryPropertyName,
+					extra,
+				});
+				const tally: RecordTally = {
+					records: 0,
+					skipped: stats.skipped,
+					firstSkipped: stats.firstSkipped,
+					chunks: chunks.length,
+				};
 				for (const item of chunks) {
 					items.push(item);
 					tally.records += Number(item.json.records);

@@ -5,8 +5,16 @@
 import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
 
 export const genesysCredentials: INodeCredentialDescription[] = [
-	{ name: 'genesysMulticloudApi', required: true, displayOptions: { show: { authentication: ['apiCredentials'] } } },
-	{ name: 'genesysMulticloudOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+	{
+		name: 'genesysMulticloudApi',
+		required: true,
+		displayOptions: { show: { authentication: ['apiCredentials'] } },
+	},
+	{
+		name: 'genesysMulticloudOAuth2Api',
+		required: true,
+		displayOptions: { show: { authentication: ['oAuth2'] } },
+	},
 ];
 
 export const authenticationProperty: INodeProperties = {

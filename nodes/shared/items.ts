@@ -3,15 +3,34 @@
  * an error item (paired with its input) when the node is set to continue on fail, else the
  * execution stops with an error naming the item.
  */
-import type { IExecuteFunctions, INodeExecutionData, NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	NodeApiError,
+	NodeOperationError,
+} from 'n8n-workflow';
 import { toNodeError } from './errors';
 
-export function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number | number[]): INodeExecutionData {
-	const pairedItem = Array.isArray(itemIndex) ? itemIndex.map((item) => ({ item })) : { item: itemIndex };
-	return { json: { error: error.message, ...(error.description ? { errorDescription: error.description } : {}) }, pairedItem };
+export function errorItem(
+	error: NodeApiError | NodeOperationError,
+	itemIndex: number | number[],
+): INodeExecutionData {
+	const pairedItem = Array.isArray(itemIndex)
+		? itemIndex.map((item) => ({ item }))
+		: { item: itemIndex };
+	return {
+		json: {
+			error: error.message,
+			...(error.description ? { errorDescription: error.description } : {}),
+		},
+		pairedItem,
+	};
 }
 
-export async function eachItem(context: IExecuteFunctions, handle: (itemIndex: number) => Promise<INodeExecutionData[]>): Promise<INodeExecutionData[]> {
+export async function eachItem(
+	context: IExecuteFunctions,
+	handle: (itemIndex: number) => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
 	const items = context.getInputData();
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {

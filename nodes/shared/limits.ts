@@ -3,7 +3,13 @@
  * defaults and checks, so every node that reads exports offers the ones it can hit, under the
  * names the core's errors give ("Max Line Size (MiB) in the nodes"). Sizes are in MiB here.
  */
-import { NodeOperationError, type IDataObject, type IDisplayOptions, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IDisplayOptions,
+	type IExecuteFunctions,
+	type INodeProperties,
+} from 'n8n-workflow';
 import { DEFAULT_MAX_CMS_HEADER_BYTES } from '../../src/cms/decrypt';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/jsonl/records';
 import { LIMITS, limitProblem, type LimitName } from '../../src/limits';
@@ -20,12 +26,14 @@ const PARAMETERS: Record<LimitName, { name: string; default: number; description
 	maxLineBytes: {
 		name: 'maxLineMiB',
 		default: DEFAULT_MAX_LINE_BYTES / MIB,
-		description: 'The longest JSON Lines line (one record) accepted; a longer one stops the run, whatever Malformed Lines says. At most 1024.',
+		description:
+			'The longest JSON Lines line (one record) accepted; a longer one stops the run, whatever Malformed Lines says. At most 1024.',
 	},
 	maxCmsHeaderBytes: {
 		name: 'maxCmsHeaderMiB',
 		default: DEFAULT_MAX_CMS_HEADER_BYTES / MIB,
-		description: 'The largest element of an S/MIME (CMS) header (recipients, certificates) accepted. Real headers are a few KB.',
+		description:
+			'The largest element of an S/MIME (CMS) header (recipients, certificates) accepted. Real headers are a few KB.',
 	},
 	maxCentralDirectoryBytes: {
 		name: 'maxCentralDirectoryMiB',
@@ -35,12 +43,14 @@ const PARAMETERS: Record<LimitName, { name: string; default: number; description
 	maxTotalBytes: {
 		name: 'maxTotalMiB',
 		default: DEFAULT_LIMITS.maxTotalBytes / MIB,
-		description: 'The most uncompressed bytes all files of a zip may hold together (protection against zip bombs)',
+		description:
+			'The most uncompressed bytes all files of a zip may hold together (protection against zip bombs)',
 	},
 	maxEntryBytes: {
 		name: 'maxEntryMiB',
 		default: DEFAULT_LIMITS.maxEntryBytes / MIB,
-		description: 'The most uncompressed bytes one file of a zip may hold (protection against zip bombs)',
+		description:
+			'The most uncompressed bytes one file of a zip may hold (protection against zip bombs)',
 	},
 	maxEntries: {
 		name: 'maxEntries',
@@ -50,12 +60,16 @@ const PARAMETERS: Record<LimitName, { name: string; default: number; description
 	maxRatio: {
 		name: 'maxRatio',
 		default: DEFAULT_LIMITS.maxRatio,
-		description: 'The most a file of a zip may expand (uncompressed ÷ compressed size; files up to 1 MiB are exempt)',
+		description:
+			'The most a file of a zip may expand (uncompressed ÷ compressed size; files up to 1 MiB are exempt)',
 	},
 };
 
 /** Options-collection entries for `which` limits, shown where `displayOptions` says. */
-export function limitOptions(which: LimitName[], displayOptions?: IDisplayOptions): INodeProperties[] {
+export function limitOptions(
+	which: LimitName[],
+	displayOptions?: IDisplayOptions,
+): INodeProperties[] {
 	return which.map((limit) => {
 		const parameter = PARAMETERS[limit];
 		const spec = LIMITS[limit];
@@ -64,7 +78,10 @@ export function limitOptions(which: LimitName[], displayOptions?: IDisplayOption
 			displayName: spec.option,
 			name: parameter.name,
 			type: 'number',
-			typeOptions: spec.unit === 'count' ? { minValue: spec.min, numberPrecision: 0 } : { minValue: spec.unit === 'bytes' ? 0 : spec.min },
+			typeOptions:
+				spec.unit === 'count'
+					? { minValue: spec.min, numberPrecision: 0 }
+					: { minValue: spec.unit === 'bytes' ? 0 : spec.min },
 			default: fallback,
 			description: parameter.description,
 			...(displayOptions ? { displayOptions } : {}),
@@ -73,7 +90,12 @@ export function limitOptions(which: LimitName[], displayOptions?: IDisplayOption
 }
 
 /** The limits set in an item's options collection, in bytes, checked as the CLI checks its flags. */
-export function limitsFromOptions(context: IExecuteFunctions, itemIndex: number, options: IDataObject, which: LimitName[]): Partial<PipelineLimits> {
+export function limitsFromOptions(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: IDataObject,
+	which: LimitName[],
+): Partial<PipelineLimits> {
 	const limits: Partial<PipelineLimits> = {};
 	for (const limit of which) {
 		const raw = options[PARAMETERS[limit].name];
@@ -81,8 +103,11 @@ export function limitsFromOptions(context: IExecuteFunctions, itemIndex: number,
 		const spec = LIMITS[limit];
 		const given = Number(raw);
 		const value = spec.unit === 'bytes' ? Math.round(given * MIB) : given;
-		const problem = Number.isFinite(given) ? limitProblem(limit, value) : `must be a number, got ${String(raw)}`;
-		if (problem) throw new NodeOperationError(context.getNode(), `${spec.option}: ${problem}`, { itemIndex });
+		const problem = Number.isFinite(given)
+			? limitProblem(limit, value)
+			: `must be a number, got ${String(raw)}`;
+		if (problem)
+			throw new NodeOperationError(context.getNode(), `${spec.option}: ${problem}`, { itemIndex });
 		limits[limit] = value;
 	}
 	return limits;

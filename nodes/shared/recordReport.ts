@@ -4,7 +4,13 @@
  * shows a node's notes on its run, and — only when the user asks for it — the skipped lines on the
  * last item too, for workflows that branch on them.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties, NodeExecutionHint } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+	NodeExecutionHint,
+} from 'n8n-workflow';
 
 export interface RecordTally {
 	/** Records passed on. */
@@ -27,7 +33,8 @@ export const skippedOnItemOption: INodeProperties = {
 		'Whether the last item also gets the number of malformed lines skipped and the first one (_skippedLines and _firstSkipped on a record; skippedLines and firstSkipped on a chunk or text). The count is always shown as a hint on the output.',
 };
 
-const count = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const count = (n: number, one: string, many: string) =>
+	`${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** The hints of one run: how many records (and chunks), and the skipped lines, if any. */
 export function recordHints(tally: RecordTally): NodeExecutionHint[] {
@@ -59,11 +66,17 @@ export function addHints(context: IExecuteFunctions, hints: NodeExecutionHint[])
  * (underscored, like `_source`, so they cannot clash with a record's own fields), `skippedLines`/
  * `firstSkipped` on a chunk or a text item (fields this package names).
  */
-export function markSkipped(items: INodeExecutionData[], tally: RecordTally, shape: 'record' | 'chunk'): void {
+export function markSkipped(
+	items: INodeExecutionData[],
+	tally: RecordTally,
+	shape: 'record' | 'chunk',
+): void {
 	if (tally.skipped === 0 || items.length === 0) return;
 	const last = items[items.length - 1];
 	const fields: IDataObject =
-		shape === 'record' ? { _skippedLines: tally.skipped, _firstSkipped: tally.firstSkipped ?? null } : { skippedLines: tally.skipped, firstSkipped: tally.firstSkipped ?? null };
+		shape === 'record'
+			? { _skippedLines: tally.skipped, _firstSkipped: tally.firstSkipped ?? null }
+			: { skippedLines: tally.skipped, firstSkipped: tally.firstSkipped ?? null };
 	last.json = { ...last.json, ...fields };
 }
 

@@ -5,8 +5,19 @@
  * else (retries, errors, paging, downloads from the storage host without credentials) is the core's.
  */
 import { Readable } from 'node:stream';
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
-import { GenesysClient, type ApiFlavour, type ApiRequest, type Send } from '../../src/genesys/client';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IPollFunctions,
+} from 'n8n-workflow';
+import {
+	GenesysClient,
+	type ApiFlavour,
+	type ApiRequest,
+	type Send,
+} from '../../src/genesys/client';
 import { genesysBaseUrl } from '../../src/genesys/credentials';
 import { parseAllowedHosts } from '../../src/http/urlPolicy';
 
@@ -46,12 +57,25 @@ function toResponse(status: number, headers: FullResponse['headers'], body: unkn
 		// A streamed answer stays a stream.
 		const nullBody = status === 204 || status === 304;
 		if (nullBody) body.destroy();
-		return new Response(nullBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status: Math.min(599, Math.max(200, status)), headers: h });
+		return new Response(nullBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), {
+			status: Math.min(599, Math.max(200, status)),
+			headers: h,
+		});
 	}
-	const bytes = body === undefined || body === null ? null : Buffer.isBuffer(body) ? body : typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+	const bytes =
+		body === undefined || body === null
+			? null
+			: Buffer.isBuffer(body)
+				? body
+				: typeof body === 'string'
+					? Buffer.from(body)
+					: Buffer.from(JSON.stringify(body));
 	// Response refuses a body on 204/304 and statuses outside 200-599.
 	const nullBody = status === 204 || status === 304 || status === 101;
-	return new Response(nullBody || !bytes ? null : new Uint8Array(bytes), { status: Math.min(599, Math.max(200, status)), headers: h });
+	return new Response(nullBody || !bytes ? null : new Uint8Array(bytes), {
+		status: Math.min(599, Math.max(200, status)),
+		headers: h,
+	});
 }
 
 /**
@@ -60,15 +84,24 @@ function toResponse(status: number, headers: FullResponse['headers'], body: unkn
  * reaches the core with its headers and body.
  */
 function responseOf(error: unknown): FullResponse | undefined {
-	for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-		const response = (e as { response?: { status?: unknown; headers?: unknown; data?: unknown } }).response;
+	for (
+		let e: unknown = error, depth = 0;
+		e && typeof e === 'object' && depth < 4;
+		e = (e as { cause?: unknown }).cause, depth++
+	) {
+		const response = (e as { response?: { status?: unknown; headers?: unknown; data?: unknown } })
+			.response;
 		const status = Number(response?.status);
 		if (response && Number.isInteger(status) && status >= 100 && status <= 599) {
-			const headers = response.headers && typeof response.headers === 'object' ? (response.headers as FullResponse['headers']) : {};
+			const headers =
+				response.headers && typeof response.headers === 'object'
+					? (response.headers as FullResponse['headers'])
+					: {};
 			return { statusCode: status, headers, body: response.data };
 		}
 		const code = Number((e as { httpCode?: unknown }).httpCode);
-		if (Number.isInteger(code) && code >= 100 && code <= 599) return { statusCode: code, headers: {}, body: undefined };
+		if (Number.isInteger(code) && code >= 100 && code <= 599)
+			return { statusCode: code, headers: {}, body: undefined };
 	}
 	return undefined;
 }
@@ -77,7 +110,9 @@ function responseOf(error: unknown): FullResponse | undefined {
  * A fetch over n8n's `httpRequest`, for core code that takes a fetch (the token request in the
  * credential's preAuthentication): n8n's proxy and TLS settings then apply.
  */
-export function fetchOverHttpRequest(httpRequest: (options: IHttpRequestOptions) => Promise<unknown>): typeof fetch {
+export function fetchOverHttpRequest(
+	httpRequest: (options: IHttpRequestOptions) => Promise<unknown>,
+): typeof fetch {
 	return (async (input: string | URL | Request, init: RequestInit = {}) => {
 		const url = input instanceof Request ? input.url : String(input);
 		const headers: Record<string, string> = {};
@@ -101,7 +136,12 @@ export function fetchOverHttpRequest(httpRequest: (options: IHttpRequestOptions)
 /** The error underneath n8n's wrapping, so the core can tell a dropped connection (ECONNRESET). */
 function rootCause(error: unknown): unknown {
 	let e: unknown = error;
-	for (let depth = 0; depth < 4 && e && typeof e === 'object' && (e as { cause?: unknown }).cause; depth++) e = (e as { cause?: unknown }).cause;
+	for (
+		let depth = 0;
+		depth < 4 && e && typeof e === 'object' && (e as { cause?: unknown }).cause;
+		depth++
+	)
+		e = (e as { cause?: unknown }).cause;
 	return e;
 }
 
@@ -110,8 +150,15 @@ function rootCause(error: unknown): unknown {
  * about retries and messages). A 401 is sent once more through n8n's refresh path: n8n then asks
  * the credential for a new token (its expirable field) and repeats the request.
  */
-export function n8nSend(context: GenesysContext, credentialType: string, extraHeaders: Record<string, string> = {}): Send {
-	const request = async (req: ApiRequest, ignoreHttpStatusErrors: boolean): Promise<FullResponse> => {
+export function n8nSend(
+	context: GenesysContext,
+	credentialType: string,
+	extraHeaders: Record<string, string> = {},
+): Send {
+	const request = async (
+		req: ApiRequest,
+		ignoreHttpStatusErrors: boolean,
+	): Promise<FullResponse> => {
 		const options: IHttpRequestOptions = {
 			method: req.method,
 			url: req.url.href,
@@ -125,7 +172,11 @@ export function n8nSend(context: GenesysContext, credentialType: string, extraHe
 		};
 		if (req.signal) options.abortSignal = req.signal;
 		if (req.body !== undefined) options.body = req.body as unknown as IDataObject;
-		return (await context.helpers.httpRequestWithAuthentication.call(context, credentialType, options)) as FullResponse;
+		return (await context.helpers.httpRequestWithAuthentication.call(
+			context,
+			credentialType,
+			options,
+		)) as FullResponse;
 	};
 	return async (req) => {
 		let first: FullResponse;
@@ -146,8 +197,16 @@ export function n8nSend(context: GenesysContext, credentialType: string, extraHe
 	};
 }
 
-export async function genesysClient(context: GenesysContext, itemIndex = 0): Promise<GenesysClient> {
-	const authentication = getParameter<GenesysAuthentication>(context, 'authentication', itemIndex, 'apiCredentials');
+export async function genesysClient(
+	context: GenesysContext,
+	itemIndex = 0,
+): Promise<GenesysClient> {
+	const authentication = getParameter<GenesysAuthentication>(
+		context,
+		'authentication',
+		itemIndex,
+		'apiCredentials',
+	);
 	const credentialType = credentialTypeFor(authentication);
 	const credentials = (await context.getCredentials(credentialType, itemIndex)) as IDataObject;
 	const flavour = (credentials.apiVersion as ApiFlavour | undefined) ?? 'udm-v10';
@@ -155,7 +214,13 @@ export async function genesysClient(context: GenesysContext, itemIndex = 0): Pro
 		baseUrl: genesysBaseUrl(credentials),
 		flavour,
 		// n8n signs OAuth2 requests with the bearer token only; the API key goes in as a header.
-		send: n8nSend(context, credentialType, authentication === 'oAuth2' && typeof credentials.apiKey === 'string' ? { 'x-api-key': credentials.apiKey } : {}),
+		send: n8nSend(
+			context,
+			credentialType,
+			authentication === 'oAuth2' && typeof credentials.apiKey === 'string'
+				? { 'x-api-key': credentials.apiKey }
+				: {},
+		),
 		allowedHosts: allowedDownloadHosts(credentials),
 		signal: cancelSignal(context),
 		log: (message) => context.logger?.debug(message),
@@ -165,7 +230,10 @@ export async function genesysClient(context: GenesysContext, itemIndex = 0): Pro
 function getParameter<T>(context: GenesysContext, name: string, itemIndex: number, fallback: T): T {
 	try {
 		// Load-options and poll contexts take no item index.
-		const value = 'getInputData' in context ? (context as IExecuteFunctions).getNodeParameter(name, itemIndex, fallback) : (context as ILoadOptionsFunctions).getNodeParameter(name, fallback);
+		const value =
+			'getInputData' in context
+				? (context as IExecuteFunctions).getNodeParameter(name, itemIndex, fallback)
+				: (context as ILoadOptionsFunctions).getNodeParameter(name, fallback);
 		return (value ?? fallback) as T;
 	} catch {
 		return fallback;

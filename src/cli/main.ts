@@ -19,7 +19,13 @@ import { CxError } from '../errors';
 import { compactJson, DEFAULT_MAX_LINE_BYTES, type JsonLinesStats } from '../jsonl/records';
 import { LIMITS, limitProblem, type LimitName } from '../limits';
 import { DEFAULT_LIMITS, LARGEST_CENTRAL_DIRECTORY_BYTES } from '../zip';
-import { decryptTo, exportRecords, extractExport, reassembleToFile, type PipelineLimits } from '../pipeline/export';
+import {
+	decryptTo,
+	exportRecords,
+	extractExport,
+	reassembleToFile,
+	type PipelineLimits,
+} from '../pipeline/export';
 import { removePendingNow, writeAtomically } from '../pipeline/files';
 import { fileSource, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
@@ -54,7 +60,12 @@ limits (what a hostile or broken file may cost; sizes take K, M, G, T suffixes):
   --max-line-size N    one JSON Lines record      (default ${fmt(DEFAULT_MAX_LINE_BYTES)}, at most ${fmt(LIMITS.maxLineBytes.max)})`;
 
 function fmt(bytes: number): string {
-	for (const [unit, size] of [['T', 1024 ** 4], ['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+	for (const [unit, size] of [
+		['T', 1024 ** 4],
+		['G', 1024 ** 3],
+		['M', 1024 ** 2],
+		['K', 1024],
+	] as const) {
 		if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
 	}
 	return String(bytes);
@@ -69,7 +80,10 @@ const COMMON: ParseArgsConfig['options'] = {
 };
 /** The limits each command takes (every one is named in src/limits.ts). */
 const CMS_LIMIT: ParseArgsConfig['options'] = { 'max-cms-header-size': { type: 'string' } };
-const REASSEMBLE_LIMITS: ParseArgsConfig['options'] = { ...CMS_LIMIT, 'max-central-directory-size': { type: 'string' } };
+const REASSEMBLE_LIMITS: ParseArgsConfig['options'] = {
+	...CMS_LIMIT,
+	'max-central-directory-size': { type: 'string' },
+};
 const LIMIT_OPTIONS: ParseArgsConfig['options'] = {
 	...REASSEMBLE_LIMITS,
 	'max-total-size': { type: 'string' },
@@ -77,7 +91,10 @@ const LIMIT_OPTIONS: ParseArgsConfig['options'] = {
 	'max-entries': { type: 'string' },
 	'max-ratio': { type: 'string' },
 };
-const RECORDS_LIMITS: ParseArgsConfig['options'] = { ...LIMIT_OPTIONS, 'max-line-size': { type: 'string' } };
+const RECORDS_LIMITS: ParseArgsConfig['options'] = {
+	...LIMIT_OPTIONS,
+	'max-line-size': { type: 'string' },
+};
 
 function usage(message: string): CxError {
 	return new CxError('USAGE', `${message} (cx-export --help shows the usage)`);
@@ -85,7 +102,12 @@ function usage(message: string): CxError {
 
 function parse(args: string[], extra: ParseArgsConfig['options']) {
 	try {
-		return parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
+		return parseArgs({
+			args,
+			options: { ...COMMON, ...extra },
+			allowPositionals: true,
+			strict: true,
+		});
 	} catch (error) {
 		throw usage((error as Error).message.replace(/\. To specify a positional argument.*$/, ''));
 	}
@@ -118,7 +140,10 @@ function limitsFrom(values: Record<string, unknown>): Partial<PipelineLimits> {
 	return limits;
 }
 
-async function keyFrom(values: Record<string, unknown>, required: boolean): Promise<DecryptionKey | undefined> {
+async function keyFrom(
+	values: Record<string, unknown>,
+	required: boolean,
+): Promise<DecryptionKey | undefined> {
 	const keyPath = values.key;
 	if (typeof keyPath !== 'string') {
 		if (required) throw usage('--key is required');
@@ -129,12 +154,24 @@ async function keyFrom(values: Record<string, unknown>, required: boolean): Prom
 			return await readSmallFile(path, MAX_KEY_FILE_BYTES, what);
 		} catch (error) {
 			if (error instanceof CxError) throw error;
-			throw new CxError('IO', `cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+			throw new CxError(
+				'IO',
+				`cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+			);
 		}
 	};
-	const passphrase = typeof values.passphrase === 'string' ? values.passphrase : process.env.CX_EXPORT_PASSPHRASE;
-	const certificate = typeof values.certificate === 'string' ? await read(values.certificate, 'certificate') : undefined;
-	return loadDecryptionKey({ key: await read(keyPath, 'key'), passphrase, certificate, label: keyPath });
+	const passphrase =
+		typeof values.passphrase === 'string' ? values.passphrase : process.env.CX_EXPORT_PASSPHRASE;
+	const certificate =
+		typeof values.certificate === 'string'
+			? await read(values.certificate, 'certificate')
+			: undefined;
+	return loadDecryptionKey({
+		key: await read(keyPath, 'key'),
+		passphrase,
+		certificate,
+		label: keyPath,
+	});
 }
 
 /** A key or certificate file is a few KB (a PKCS#12 with its chain, tens of KB); 1 MiB is plenty. */
@@ -151,7 +188,11 @@ async function readSmallFile(path: string, max: number, what: string): Promise<B
 	try {
 		for await (const chunk of stream) {
 			total += (chunk as Buffer).length;
-			if (total > max) throw new CxError('USAGE', `the ${what} ${path} is larger than ${max / 1024 / 1024} MiB: not a ${what} file (a private key or certificate is a few KB)`);
+			if (total > max)
+				throw new CxError(
+					'USAGE',
+					`the ${what} ${path} is larger than ${max / 1024 / 1024} MiB: not a ${what} file (a private key or certificate is a few KB)`,
+				);
 			chunks.push(chunk as Buffer);
 		}
 	} finally {
@@ -217,16 +258,22 @@ class StdoutWriter {
 }
 
 async function decryptCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, ...CMS_LIMIT });
+	const { values, positionals } = parse(args, {
+		output: { type: 'string', short: 'o' },
+		...CMS_LIMIT,
+	});
 	if (values.help) return help();
-	if (positionals.length !== 1) throw usage(`decrypt takes one input file, got ${positionals.length}`);
+	if (positionals.length !== 1)
+		throw usage(`decrypt takes one input file, got ${positionals.length}`);
 	const limits = limitsFrom(values);
 	const key = await keyFrom(values, true);
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress(`decrypting ${sources[0].name}`, total);
 	try {
 		if (typeof values.output === 'string') {
-			await writeAtomically(values.output, (out) => decryptTo(sources[0], out, { key, limits, onRead: progress.add }));
+			await writeAtomically(values.output, (out) =>
+				decryptTo(sources[0], out, { key, limits, onRead: progress.add }),
+			);
 		} else {
 			await decryptTo(sources[0], process.stdout, { key, limits, onRead: progress.add });
 		}
@@ -236,7 +283,11 @@ async function decryptCommand(args: string[]): Promise<void> {
 }
 
 async function reassembleCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, 'no-verify': { type: 'boolean' }, ...REASSEMBLE_LIMITS });
+	const { values, positionals } = parse(args, {
+		output: { type: 'string', short: 'o' },
+		'no-verify': { type: 'boolean' },
+		...REASSEMBLE_LIMITS,
+	});
 	if (values.help) return help();
 	if (typeof values.output !== 'string') throw usage('reassemble needs -o OUT.zip');
 	if (positionals.length === 0) throw usage('reassemble needs the parts of an export');
@@ -246,17 +297,31 @@ async function reassembleCommand(args: string[]): Promise<void> {
 	const progress = new Progress('reassembling', total);
 	try {
 		const verify = values['no-verify'] !== true;
-		const summary = await reassembleToFile(sources, values.output, { key, limits, verify, onRead: progress.add });
+		const summary = await reassembleToFile(sources, values.output, {
+			key,
+			limits,
+			verify,
+			onRead: progress.add,
+		});
 		progress.done();
-		const checked = !verify ? ' (not checked: --no-verify)' : summary.unchecked ? ` (${summary.checkedEntries} checked: ${summary.unchecked})` : ', CRC-32 checked';
-		process.stderr.write(`${values.output}: ${summary.parts} part(s), ${summary.entries} entries${checked}, ${mib(summary.bytes)}\n`);
+		const checked = !verify
+			? ' (not checked: --no-verify)'
+			: summary.unchecked
+				? ` (${summary.checkedEntries} checked: ${summary.unchecked})`
+				: ', CRC-32 checked';
+		process.stderr.write(
+			`${values.output}: ${summary.parts} part(s), ${summary.entries} entries${checked}, ${mib(summary.bytes)}\n`,
+		);
 	} finally {
 		progress.done();
 	}
 }
 
 async function extractCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { dir: { type: 'string', short: 'd' }, ...LIMIT_OPTIONS });
+	const { values, positionals } = parse(args, {
+		dir: { type: 'string', short: 'd' },
+		...LIMIT_OPTIONS,
+	});
 	if (values.help) return help();
 	if (typeof values.dir !== 'string') throw usage('extract needs -d DIR');
 	if (positionals.length === 0) throw usage('extract needs the parts of an export');
@@ -265,7 +330,12 @@ async function extractCommand(args: string[]): Promise<void> {
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress('extracting', total);
 	try {
-		const files = await extractExport(sources, values.dir, { key, limits, tempDir: tempDirOf(values), onRead: progress.add });
+		const files = await extractExport(sources, values.dir, {
+			key,
+			limits,
+			tempDir: tempDirOf(values),
+			onRead: progress.add,
+		});
 		progress.done();
 		process.stderr.write(`${values.dir}: ${files.length} file(s) extracted\n`);
 	} finally {
@@ -278,11 +348,16 @@ function tempDirOf(values: Record<string, unknown>): string | undefined {
 }
 
 async function recordsCommand(args: string[]): Promise<void> {
-	const { values, positionals } = parse(args, { 'on-error': { type: 'string' }, ...RECORDS_LIMITS });
+	const { values, positionals } = parse(args, {
+		'on-error': { type: 'string' },
+		...RECORDS_LIMITS,
+	});
 	if (values.help) return help();
 	const onError = values['on-error'] ?? 'fail';
-	if (onError !== 'fail' && onError !== 'skip') throw usage(`--on-error is fail or skip, got "${String(onError)}"`);
-	if (positionals.length === 0) throw usage('records needs the parts of an export, a zip or a JSON Lines file');
+	if (onError !== 'fail' && onError !== 'skip')
+		throw usage(`--on-error is fail or skip, got "${String(onError)}"`);
+	if (positionals.length === 0)
+		throw usage('records needs the parts of an export, a zip or a JSON Lines file');
 	const key = await keyFrom(values, false);
 	const limits = limitsFrom(values);
 	const { sources, total } = await sourcesFrom(positionals);
@@ -290,7 +365,11 @@ async function recordsCommand(args: string[]): Promise<void> {
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out = new StdoutWriter();
 	try {
-		for await (const record of exportRecords(sources, { key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, lazyValues: true }, stats)) {
+		for await (const record of exportRecords(
+			sources,
+			{ key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, lazyValues: true },
+			stats,
+		)) {
 			// The export's bytes without whitespace between tokens: compact lines go out exactly as written,
 			// others lose only that whitespace (no parse, no re-serialising: nothing to overflow or round).
 			await out.write(compactJson(record.raw));
@@ -300,7 +379,9 @@ async function recordsCommand(args: string[]): Promise<void> {
 		progress.done();
 	}
 	if (stats.skipped > 0) {
-		process.stderr.write(`skipped ${stats.skipped} malformed line(s); first: ${stats.firstSkipped ?? ''}\n`);
+		process.stderr.write(
+			`skipped ${stats.skipped} malformed line(s); first: ${stats.firstSkipped ?? ''}\n`,
+		);
 	}
 }
 
@@ -320,14 +401,18 @@ export function run(argv: string[]): void {
 	const [command, ...args] = argv;
 	const fail = (error: unknown): never => {
 		removePendingNow();
-		const message = error instanceof CxError ? error.message : (error as Error)?.message ?? String(error);
+		const message =
+			error instanceof CxError ? error.message : ((error as Error)?.message ?? String(error));
 		process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
 		process.exit(1);
 	};
 	// Interrupted: temporary files and directories, and an extraction's staging directory (its
 	// moves into place undone), are removed synchronously; exit 128 + the signal's number, as a
 	// shell reports a process killed by it.
-	for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+	for (const [signal, status] of [
+		['SIGINT', 130],
+		['SIGTERM', 143],
+	] as const) {
 		process.once(signal, () => {
 			removePendingNow();
 			process.stderr.write(`\nerror: interrupted; no output was kept\n`);
@@ -353,6 +438,7 @@ export function run(argv: string[]): void {
 		return;
 	}
 	const handler = COMMANDS[command];
-	if (!handler) fail(usage(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`));
+	if (!handler)
+		fail(usage(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`));
 	handler(args).then(() => undefined, fail);
 }

@@ -20,7 +20,9 @@ export class Progress {
 		this.last = now;
 		const seconds = Math.max((now - this.started) / 1000, 0.001);
 		const rate = `${mib(this.read / seconds)}/s`;
-		const share = this.total ? ` ${Math.min(100, Math.floor((this.read / this.total) * 100))}%` : '';
+		const share = this.total
+			? ` ${Math.min(100, Math.floor((this.read / this.total) * 100))}%`
+			: '';
 		const of = this.total ? ` of ${mib(this.total)}` : '';
 		this.stream.write(`\r${this.label}:${share} ${mib(this.read)}${of}, ${rate}\x1b[K`);
 		this.shown = true;
@@ -33,5 +35,7 @@ export class Progress {
 }
 
 export function mib(bytes: number): string {
-	return bytes >= 1024 * 1024 * 1024 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+	return bytes >= 1024 * 1024 * 1024
+		? `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+		: `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }

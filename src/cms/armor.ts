@@ -4,7 +4,6 @@
  */
 import { CxError } from '../errors';
 
-
 /** At most this much MIME header before the body; real S/MIME headers are a few hundred bytes. */
 const MAX_HEADER_BYTES = 64 * 1024;
 
@@ -21,7 +20,12 @@ function looksLikeDerContentInfo(head: Uint8Array): boolean {
 	if (head[1] > 0x84) return false;
 	let i = 2;
 	if (head[1] > 0x80) i += head[1] & 0x7f;
-	if (head.length < i + 2 + PKCS_OID_START.length || head[i] !== 0x06 || head[i + 1] < PKCS_OID_START.length) return false;
+	if (
+		head.length < i + 2 + PKCS_OID_START.length ||
+		head[i] !== 0x06 ||
+		head[i + 1] < PKCS_OID_START.length
+	)
+		return false;
 	return PKCS_OID_START.every((byte, k) => head[i + 2 + k] === byte);
 }
 
@@ -29,7 +33,11 @@ function looksLikeDerContentInfo(head: Uint8Array): boolean {
 export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown' {
 	if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b) {
 		if (head[2] === 0x07 && head[3] === 0x08) return 'split-zip';
-		if ((head[2] === 0x03 && head[3] === 0x04) || (head[2] === 0x05 && head[3] === 0x06) || (head[2] === 0x30 && head[3] === 0x30)) {
+		if (
+			(head[2] === 0x03 && head[3] === 0x04) ||
+			(head[2] === 0x05 && head[3] === 0x06) ||
+			(head[2] === 0x30 && head[3] === 0x30)
+		) {
 			return 'zip';
 		}
 	}
@@ -37,7 +45,8 @@ export function sniff(head: Uint8Array): 'cms' | 'zip' | 'split-zip' | 'unknown'
 	const text = Buffer.from(head.subarray(0, 512)).toString('latin1');
 	const armour = pemStart(text);
 	if (armour && (armour.label === 'PKCS7' || armour.label === 'CMS')) return 'cms';
-	if (/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(text.split(/\r?\n\r?\n/)[0] ?? '')) return 'cms';
+	if (/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(text.split(/\r?\n\r?\n/)[0] ?? ''))
+		return 'cms';
 	return 'unknown';
 }
 
@@ -65,7 +74,10 @@ export function isTextByte(b: number): boolean {
 function describeStart(head: Buffer): string {
 	const kind = sniff(head);
 	if (kind === 'zip' || kind === 'split-zip') return 'it is a zip file, already decrypted';
-	const printable = head.subarray(0, 16).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+	const printable = head
+		.subarray(0, 16)
+		.toString('latin1')
+		.replace(/[^\x20-\x7e]/g, '.');
 	return `it starts with "${printable}"`;
 }
 
@@ -114,9 +126,13 @@ class Base64Decoder {
 	end(): Buffer {
 		const region = this.partial;
 		this.partial = EMPTY;
-		const out = region.length > 0 ? this.exact(region.toString('latin1'), this.consumed, true) : EMPTY;
+		const out =
+			region.length > 0 ? this.exact(region.toString('latin1'), this.consumed, true) : EMPTY;
 		if (this.pending.length !== 0) {
-			throw new CxError('CMS_TRUNCATED', `${this.source}: the base64 text ends mid-group; the file was cut short — download it again`);
+			throw new CxError(
+				'CMS_TRUNCATED',
+				`${this.source}: the base64 text ends mid-group; the file was cut short — download it again`,
+			);
 		}
 		return out;
 	}
@@ -128,7 +144,10 @@ class Base64Decoder {
 			// decode in line-aligned slices below that.
 			const step = Math.floor(MAX_STRING_BYTES / (this.width + this.eol)) * (this.width + this.eol);
 			const parts: Buffer[] = [];
-			for (let p = 0; p < region.length; p += step) parts.push(this.decodeSlice(region.subarray(p, Math.min(p + step, region.length)), offset + p));
+			for (let p = 0; p < region.length; p += step)
+				parts.push(
+					this.decodeSlice(region.subarray(p, Math.min(p + step, region.length)), offset + p),
+				);
 			return Buffer.concat(parts);
 		}
 		return this.decodeSlice(region, offset);
@@ -169,22 +188,39 @@ class Base64Decoder {
 	private exact(text: string, offset: number, final: boolean): Buffer {
 		const bad = /[^A-Za-z0-9+/=\r\n\t ]/.exec(text);
 		if (bad) {
-			throw new CxError('CMS_FORMAT', `${this.source}: invalid base64 character at byte ${offset + bad.index}; the file is damaged`);
+			throw new CxError(
+				'CMS_FORMAT',
+				`${this.source}: invalid base64 character at byte ${offset + bad.index}; the file is damaged`,
+			);
 		}
 		const clean = text.replace(/[\r\n\t ]+/g, '');
 		if (clean.length === 0) return EMPTY;
-		if (this.ended) throw new CxError('CMS_FORMAT', `${this.source}: data after the base64 padding near byte ${offset}; the file is damaged`);
+		if (this.ended)
+			throw new CxError(
+				'CMS_FORMAT',
+				`${this.source}: data after the base64 padding near byte ${offset}; the file is damaged`,
+			);
 		const pad = clean.indexOf('=');
 		if (pad >= 0) {
 			if (!/^=*$/.test(clean.slice(pad)) || clean.length - pad > 2) {
-				throw new CxError('CMS_FORMAT', `${this.source}: misplaced base64 padding near byte ${offset}; the file is damaged`);
+				throw new CxError(
+					'CMS_FORMAT',
+					`${this.source}: misplaced base64 padding near byte ${offset}; the file is damaged`,
+				);
 			}
 			this.ended = true;
 		}
 		const all = this.pending + clean;
 		if ((this.ended || final) && all.length % 4 !== 0) {
-			if (this.ended) throw new CxError('CMS_FORMAT', `${this.source}: base64 padding at a wrong place near byte ${offset}; the file is damaged`);
-			throw new CxError('CMS_TRUNCATED', `${this.source}: the base64 text ends mid-group; the file was cut short — download it again`);
+			if (this.ended)
+				throw new CxError(
+					'CMS_FORMAT',
+					`${this.source}: base64 padding at a wrong place near byte ${offset}; the file is damaged`,
+				);
+			throw new CxError(
+				'CMS_TRUNCATED',
+				`${this.source}: the base64 text ends mid-group; the file was cut short — download it again`,
+			);
 		}
 		const usable = all.length - (all.length % 4);
 		this.pending = all.slice(usable);
@@ -203,8 +239,14 @@ const MAX_STRING_BYTES = 96 * 1024;
  * Yields the DER/BER bytes of a CMS object given in any supported armour. `source` names the input
  * in messages.
  */
-export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, source: string): AsyncGenerator<Buffer> {
-	const iterator = Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : toAsync(input)[Symbol.asyncIterator]();
+export async function* dearmor(
+	input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+	source: string,
+): AsyncGenerator<Buffer> {
+	const iterator =
+		Symbol.asyncIterator in input
+			? input[Symbol.asyncIterator]()
+			: toAsync(input)[Symbol.asyncIterator]();
 	let head = EMPTY;
 	let done = false;
 	// Enough bytes to recognise the format (and, for MIME, the whole header).
@@ -234,7 +276,10 @@ export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8
 	const pem = pemStart(headText);
 	if (pem) {
 		if (pem.label !== 'PKCS7' && pem.label !== 'CMS') {
-			throw new CxError('CMS_FORMAT', `${source}: a PEM "${pem.label}" block, not an encrypted message (BEGIN PKCS7 or BEGIN CMS)`);
+			throw new CxError(
+				'CMS_FORMAT',
+				`${source}: a PEM "${pem.label}" block, not an encrypted message (BEGIN PKCS7 or BEGIN CMS)`,
+			);
 		}
 		const bodyAt = pem.at + pem.length;
 		yield* decodeBase64Body(head.subarray(bodyAt), rest(), source, bodyAt, true);
@@ -260,12 +305,16 @@ export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8
 	}
 	const headerText = bodyStart >= 0 ? buffered.subarray(0, bodyStart).toString('latin1') : '';
 	if (bodyStart < 0 || !/^(MIME-Version|Content-[A-Za-z-]+)\s*:/im.test(headerText)) {
-		throw new CxError('CMS_FORMAT', `${source}: not an S/MIME, PEM or DER encrypted file (${describeStart(head)})`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: not an S/MIME, PEM or DER encrypted file (${describeStart(head)})`,
+		);
 	}
 	const headers = new Map<string, string>();
 	for (const line of headerText.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
 		const colon = line.indexOf(':');
-		if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+		if (colon > 0)
+			headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
 	}
 	const contentType = (headers.get('content-type') ?? '').toLowerCase();
 	if (contentType && !/application\/(x-)?pkcs7-mime/.test(contentType)) {
@@ -275,7 +324,10 @@ export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8
 		);
 	}
 	if (/smime-type\s*=\s*"?signed-data/.test(contentType)) {
-		throw new CxError('CMS_UNSUPPORTED', `${source}: an S/MIME signed-data message; only encrypted (enveloped-data) messages can be decrypted`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${source}: an S/MIME signed-data message; only encrypted (enveloped-data) messages can be decrypted`,
+		);
 	}
 	const encoding = (headers.get('content-transfer-encoding') ?? 'base64').toLowerCase();
 	const body = buffered.subarray(bodyStart + separatorLength);
@@ -285,7 +337,10 @@ export async function* dearmor(input: AsyncIterable<Uint8Array> | Iterable<Uint8
 		return;
 	}
 	if (encoding !== 'base64') {
-		throw new CxError('CMS_UNSUPPORTED', `${source}: Content-Transfer-Encoding "${encoding}" is not supported (base64 or binary)`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${source}: Content-Transfer-Encoding "${encoding}" is not supported (base64 or binary)`,
+		);
 	}
 	yield* decodeBase64Body(body, more, source, bodyStart + separatorLength, false);
 }
@@ -309,7 +364,11 @@ async function* decodeBase64Body(
 		const dash = chunk.indexOf(0x2d);
 		if (dash >= 0) {
 			// PEM's END line, or a MIME boundary: the base64 body ends here.
-			if (!pem) throw new CxError('CMS_FORMAT', `${source}: unexpected "-" in the base64 body; a multipart message is not supported`);
+			if (!pem)
+				throw new CxError(
+					'CMS_FORMAT',
+					`${source}: unexpected "-" in the base64 body; a multipart message is not supported`,
+				);
 			sawEnd = true;
 			endLine = chunk.subarray(dash, dash + 256).toString('latin1');
 			const body = decoder.push(chunk.subarray(0, dash));
@@ -327,7 +386,10 @@ async function* decodeBase64Body(
 	// Text may follow the END line (RFC 7468), as it may precede BEGIN.
 	if (pem && !/^-----END (PKCS7|CMS)-----[ \t]*(\r?\n|$)/.test(endLine)) {
 		if (!sawEnd || /^-*(E(N(D( [A-Z0-9]*-*)?)?)?)?$/.test(endLine)) {
-			throw new CxError('CMS_TRUNCATED', `${source}: the PEM block has no complete END line; the file was cut short — download it again`);
+			throw new CxError(
+				'CMS_TRUNCATED',
+				`${source}: the PEM block has no complete END line; the file was cut short — download it again`,
+			);
 		}
 		throw new CxError('CMS_FORMAT', `${source}: unexpected text at the end of the PEM block`);
 	}

@@ -15,7 +15,19 @@
 import { createDecipheriv, type Decipher, type DecipherGCM } from 'node:crypto';
 import { CxError } from '../errors';
 import { formatLimit, limitProblem, raiseAdvice } from '../limits';
-import { children, describeTag, MAX_DEPTH, octets, oidOf, parsing, readHeader, readTlv, smallInt, TAG, type TlvHeader } from './der';
+import {
+	children,
+	describeTag,
+	MAX_DEPTH,
+	octets,
+	oidOf,
+	parsing,
+	readHeader,
+	readTlv,
+	smallInt,
+	TAG,
+	type TlvHeader,
+} from './der';
 import { dearmor } from './armor';
 import type { DecryptionKey } from './keys';
 import { CONTENT_CIPHERS, nameOf, OID, type ContentCipherSpec } from './oids';
@@ -70,7 +82,10 @@ class ByteReader {
 	}
 
 	truncated(where: string): CxError {
-		return new CxError('CMS_TRUNCATED', `${this.source}: the file ends at byte ${this.offset + this.available} inside ${where}; it was cut short — download it again`);
+		return new CxError(
+			'CMS_TRUNCATED',
+			`${this.source}: the file ends at byte ${this.offset + this.available} inside ${where}; it was cut short — download it again`,
+		);
 	}
 
 	get available(): number {
@@ -111,7 +126,11 @@ class ByteReader {
 			} catch (error) {
 				if (!(error instanceof CxError) || error.code !== 'CMS_TRUNCATED') throw error;
 				const h = readHeader(this.buf, this.pos, `${this.source}: ${what}`);
-				if (this.available > this.maxElement || (h?.length !== undefined && h.headerLength + h.length > this.maxElement)) throw this.tooLarge(what);
+				if (
+					this.available > this.maxElement ||
+					(h?.length !== undefined && h.headerLength + h.length > this.maxElement)
+				)
+					throw this.tooLarge(what);
 				if (!(await this.more())) throw this.truncated(what);
 			}
 		}
@@ -158,13 +177,30 @@ class ByteReader {
 /** Open constructed element whose end we must find: its absolute end offset, or undefined (indefinite). */
 type Frame = { end: number | undefined; what: string };
 
-function expectHeader(h: TlvHeader, tag: number, cls: 'universal' | 'context', constructed: boolean, what: string, offset: number, source: string): void {
+function expectHeader(
+	h: TlvHeader,
+	tag: number,
+	cls: 'universal' | 'context',
+	constructed: boolean,
+	what: string,
+	offset: number,
+	source: string,
+): void {
 	if (h.tag !== tag || h.cls !== cls || h.constructed !== constructed) {
-		throw new CxError('CMS_FORMAT', `${source}: expected ${what} (${describeTag(tag, cls)}) at byte ${offset}, found ${describeTag(h.tag, h.cls)}`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: expected ${what} (${describeTag(tag, cls)}) at byte ${offset}, found ${describeTag(h.tag, h.cls)}`,
+		);
 	}
 }
 
-async function openFrame(r: ByteReader, tag: number, cls: 'universal' | 'context', what: string, source: string): Promise<Frame> {
+async function openFrame(
+	r: ByteReader,
+	tag: number,
+	cls: 'universal' | 'context',
+	what: string,
+	source: string,
+): Promise<Frame> {
 	const h = await r.peekHeader(what);
 	expectHeader(h, tag, cls, true, what, r.offset, source);
 	r.skip(h.headerLength);
@@ -174,7 +210,11 @@ async function openFrame(r: ByteReader, tag: number, cls: 'universal' | 'context
 /** True when the frame has no more children (definite end reached, or end-of-contents next). */
 async function frameDone(r: ByteReader, f: Frame, source: string): Promise<boolean> {
 	if (f.end !== undefined) {
-		if (r.offset > f.end) throw new CxError('CMS_FORMAT', `${source}: ${f.what} overruns its declared length at byte ${f.end}`);
+		if (r.offset > f.end)
+			throw new CxError(
+				'CMS_FORMAT',
+				`${source}: ${f.what} overruns its declared length at byte ${f.end}`,
+			);
 		return r.offset === f.end;
 	}
 	return r.atEndOfContents(f.what);
@@ -182,32 +222,49 @@ async function frameDone(r: ByteReader, f: Frame, source: string): Promise<boole
 
 async function closeFrame(r: ByteReader, f: Frame, source: string): Promise<void> {
 	if (!(await frameDone(r, f, source))) {
-		throw new CxError('CMS_FORMAT', `${source}: unexpected data at byte ${r.offset} at the end of ${f.what}`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: unexpected data at byte ${r.offset} at the end of ${f.what}`,
+		);
 	}
 	if (f.end === undefined) r.skip(2);
 }
 
-function cipherFor(algorithmDer: Buffer, source: string): { spec: ContentCipherSpec; iv: Buffer; tagLength: number } {
+function cipherFor(
+	algorithmDer: Buffer,
+	source: string,
+): { spec: ContentCipherSpec; iv: Buffer; tagLength: number } {
 	const what = `${source}: content encryption algorithm`;
 	const seq = readTlv(algorithmDer, 0, algorithmDer.length, what);
 	const [oidTlv, params] = children(algorithmDer, seq, what);
 	const oid = oidOf(algorithmDer, oidTlv, what);
 	const spec = CONTENT_CIPHERS[oid];
 	if (!spec) {
-		throw new CxError('CMS_UNSUPPORTED', `${source}: content cipher ${nameOf(oid)} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC, AES-GCM)`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${source}: content cipher ${nameOf(oid)} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC, AES-GCM)`,
+		);
 	}
 	if (!params) throw new CxError('CMS_FORMAT', `${what}: ${spec.label} without parameters`);
 	if (spec.mode === 'cbc') {
 		const iv = Buffer.from(octets(algorithmDer, params, what));
 		const ivLength = spec.cipher.startsWith('des') ? 8 : 16;
-		if (iv.length !== ivLength) throw new CxError('CMS_FORMAT', `${what}: ${spec.label} IV of ${iv.length} bytes (expected ${ivLength})`);
+		if (iv.length !== ivLength)
+			throw new CxError(
+				'CMS_FORMAT',
+				`${what}: ${spec.label} IV of ${iv.length} bytes (expected ${ivLength})`,
+			);
 		return { spec, iv, tagLength: 0 };
 	}
 	// GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
 	const [nonce, icv] = children(algorithmDer, params, what);
 	if (!nonce) throw new CxError('CMS_FORMAT', `${what}: GCM parameters without a nonce`);
 	const tagLength = icv ? smallInt(algorithmDer, icv, what) : 12;
-	if (tagLength < 12 || tagLength > 16) throw new CxError('CMS_FORMAT', `${what}: GCM tag length ${tagLength} is not allowed (12 to 16)`);
+	if (tagLength < 12 || tagLength > 16)
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: GCM tag length ${tagLength} is not allowed (12 to 16)`,
+		);
 	return { spec, iv: Buffer.from(octets(algorithmDer, nonce, what)), tagLength };
 }
 
@@ -227,9 +284,14 @@ class SegmentParser {
 	offset: number;
 	done = false;
 
-	constructor(header: TlvHeader, contentOffset: number, private readonly source: string) {
+	constructor(
+		header: TlvHeader,
+		contentOffset: number,
+		private readonly source: string,
+	) {
 		this.offset = contentOffset;
-		if (header.constructed) this.stack.push(header.length === undefined ? undefined : contentOffset + header.length);
+		if (header.constructed)
+			this.stack.push(header.length === undefined ? undefined : contentOffset + header.length);
 		else this.remaining = header.length ?? 0;
 		if (this.remaining === 0) this.popFinished();
 	}
@@ -293,12 +355,18 @@ class SegmentParser {
 			this.offset += h.headerLength;
 			const end = h.length === undefined ? undefined : this.offset + h.length;
 			if (top !== undefined && (end === undefined || end > top)) {
-				throw new CxError('CMS_FORMAT', `${this.source}: an encrypted-content segment at byte ${this.offset - h.headerLength} overruns its container`);
+				throw new CxError(
+					'CMS_FORMAT',
+					`${this.source}: an encrypted-content segment at byte ${this.offset - h.headerLength} overruns its container`,
+				);
 			}
 			if (h.constructed) {
 				// openssl -stream nests one level; a hostile file could nest millions (memory, time).
 				if (this.stack.length >= MAX_DEPTH) {
-					throw new CxError('CMS_FORMAT', `${this.source}: encrypted-content segments nested deeper than ${MAX_DEPTH} at byte ${this.offset - h.headerLength}`);
+					throw new CxError(
+						'CMS_FORMAT',
+						`${this.source}: encrypted-content segments nested deeper than ${MAX_DEPTH} at byte ${this.offset - h.headerLength}`,
+					);
 				}
 				this.stack.push(end);
 			} else {
@@ -322,13 +390,26 @@ async function readEnvelopeHeader(r: ByteReader, source: string): Promise<Envelo
 	// ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }
 	const contentInfo = await openFrame(r, TAG.SEQUENCE, 'universal', 'ContentInfo', source);
 	const typeDer = await r.element('content type');
-	const typeOid = oidOf(typeDer, readTlv(typeDer, 0, typeDer.length, source), `${source}: content type`);
+	const typeOid = oidOf(
+		typeDer,
+		readTlv(typeDer, 0, typeDer.length, source),
+		`${source}: content type`,
+	);
 	if (typeOid !== OID.envelopedData && typeOid !== OID.authEnvelopedData) {
-		throw new CxError('CMS_UNSUPPORTED', `${source}: the file holds ${nameOf(typeOid)}, not encrypted (enveloped) data`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${source}: the file holds ${nameOf(typeOid)}, not encrypted (enveloped) data`,
+		);
 	}
 	const authenticated = typeOid === OID.authEnvelopedData;
 	const explicit = await openFrame(r, 0, 'context', 'ContentInfo content', source);
-	const envelope = await openFrame(r, TAG.SEQUENCE, 'universal', authenticated ? 'AuthEnvelopedData' : 'EnvelopedData', source);
+	const envelope = await openFrame(
+		r,
+		TAG.SEQUENCE,
+		'universal',
+		authenticated ? 'AuthEnvelopedData' : 'EnvelopedData',
+		source,
+	);
 	const versionDer = await r.element('version');
 	smallInt(versionDer, readTlv(versionDer, 0, versionDer.length, source), `${source}: version`);
 	let h = await r.peekHeader('originator info or recipients');
@@ -338,19 +419,29 @@ async function readEnvelopeHeader(r: ByteReader, source: string): Promise<Envelo
 	}
 	expectHeader(h, TAG.SET, 'universal', true, 'RecipientInfos', r.offset, source);
 	const recipientsDer = await r.element('RecipientInfos');
-	const recipients = parsing(`${source}: recipients`, () => parseRecipientInfos(recipientsDer, `${source}: recipients`));
+	const recipients = parsing(`${source}: recipients`, () =>
+		parseRecipientInfos(recipientsDer, `${source}: recipients`),
+	);
 	const eci = await openFrame(r, TAG.SEQUENCE, 'universal', 'EncryptedContentInfo', source);
 	await r.element('content type of the encrypted content');
 	const algorithmDer = await r.element('content encryption algorithm');
-	const algorithm = parsing(`${source}: content encryption algorithm`, () => cipherFor(algorithmDer, source));
+	const algorithm = parsing(`${source}: content encryption algorithm`, () =>
+		cipherFor(algorithmDer, source),
+	);
 	if ((algorithm.spec.mode === 'gcm') !== authenticated) {
-		throw new CxError('CMS_FORMAT', `${source}: ${algorithm.spec.label} inside ${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'} is not allowed`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: ${algorithm.spec.label} inside ${authenticated ? 'AuthEnvelopedData' : 'EnvelopedData'} is not allowed`,
+		);
 	}
 	return { authenticated, recipients, algorithm, frames: [contentInfo, explicit, envelope, eci] };
 }
 
 /** Streams the plaintext of one CMS enveloped message. */
-export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: DecryptOptions): AsyncGenerator<Buffer> {
+export async function* decryptCms(
+	input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+	options: DecryptOptions,
+): AsyncGenerator<Buffer> {
 	const source = options.source ?? 'input';
 	const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_CMS_HEADER_BYTES;
 	const problem = limitProblem('maxCmsHeaderBytes', maxHeaderBytes);
@@ -363,12 +454,17 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Ui
 	const cek = unwrapContentKey(recipients, options.key, algorithm.spec.keyLength, source);
 	const decipher: Decipher =
 		algorithm.spec.mode === 'gcm'
-			? createDecipheriv(algorithm.spec.cipher as 'aes-256-gcm', cek, algorithm.iv, { authTagLength: algorithm.tagLength })
+			? createDecipheriv(algorithm.spec.cipher as 'aes-256-gcm', cek, algorithm.iv, {
+					authTagLength: algorithm.tagLength,
+				})
 			: createDecipheriv(algorithm.spec.cipher, cek, algorithm.iv);
 
 	const h = await r.peekHeader('encrypted content');
 	if (h.cls !== 'context' || h.tag !== 0) {
-		throw new CxError('CMS_UNSUPPORTED', `${source}: the encrypted content is not in the file (detached content is not supported)`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${source}: the encrypted content is not in the file (detached content is not supported)`,
+		);
 	}
 	r.skip(h.headerLength);
 	const parser = new SegmentParser(h, r.offset, source);
@@ -389,7 +485,10 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Ui
 		}
 	}
 	if (!parser.done) {
-		throw new CxError('CMS_TRUNCATED', `${source}: the file ends at byte ${parser.offset} inside the encrypted content; it was cut short — download it again`);
+		throw new CxError(
+			'CMS_TRUNCATED',
+			`${source}: the file ends at byte ${parser.offset} inside the encrypted content; it was cut short — download it again`,
+		);
 	}
 
 	// What follows the content: the ends of the enclosing structures and, for GCM, the tag.
@@ -398,13 +497,19 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Ui
 	if (authenticated) {
 		const t = await r.peekHeader('authenticated attributes or MAC');
 		if (t.cls === 'context' && t.tag === 1) {
-			throw new CxError('CMS_UNSUPPORTED', `${source}: authenticated attributes in AuthEnvelopedData are not supported`);
+			throw new CxError(
+				'CMS_UNSUPPORTED',
+				`${source}: authenticated attributes in AuthEnvelopedData are not supported`,
+			);
 		}
 		expectHeader(t, TAG.OCTET_STRING, 'universal', false, 'MAC', r.offset, source);
 		const macDer = await r.element('MAC');
 		mac = macDer.subarray(t.headerLength);
 		if (mac.length !== algorithm.tagLength) {
-			throw new CxError('CMS_FORMAT', `${source}: authentication tag of ${mac.length} bytes, expected ${algorithm.tagLength}`);
+			throw new CxError(
+				'CMS_FORMAT',
+				`${source}: authentication tag of ${mac.length} bytes, expected ${algorithm.tagLength}`,
+			);
 		}
 	}
 	// unprotectedAttrs [1] (EnvelopedData) / unauthAttrs [2] (AuthEnvelopedData): not needed.
@@ -414,7 +519,10 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Ui
 	await closeFrame(r, contentInfo, source);
 	const junk = await r.trailingJunk();
 	if (junk !== undefined) {
-		throw new CxError('CMS_FORMAT', `${source}: unexpected data after the end of the encrypted message at byte ${junk}; the file is damaged`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source}: unexpected data after the end of the encrypted message at byte ${junk}; the file is damaged`,
+		);
 	}
 
 	let last: Buffer;
@@ -433,7 +541,10 @@ export async function* decryptCms(input: AsyncIterable<Uint8Array> | Iterable<Ui
 }
 
 /** Reads only the header of a CMS message: who it is for and how it is encrypted. */
-export async function inspectCms(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, source = 'input'): Promise<CmsHeader> {
+export async function inspectCms(
+	input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+	source = 'input',
+): Promise<CmsHeader> {
 	const r = new ByteReader(dearmor(input, source)[Symbol.asyncIterator](), source);
 	const header = await readEnvelopeHeader(r, source);
 	return {

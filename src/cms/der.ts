@@ -66,7 +66,8 @@ export function readHeader(buf: Uint8Array, offset: number, what = 'ASN.1'): Tlv
 		for (let i = 0; ; i++) {
 			if (p >= buf.length) return undefined;
 			const b = buf[p++];
-			if (i >= 4) throw new CxError('CMS_FORMAT', `${what}: tag number too large at byte ${offset}`);
+			if (i >= 4)
+				throw new CxError('CMS_FORMAT', `${what}: tag number too large at byte ${offset}`);
 			tag = (tag << 7) | (b & 0x7f);
 			if ((b & 0x80) === 0) break;
 		}
@@ -78,13 +79,19 @@ export function readHeader(buf: Uint8Array, offset: number, what = 'ASN.1'): Tlv
 		length = l0;
 	} else if (l0 === 0x80) {
 		if (!constructed) {
-			throw new CxError('CMS_FORMAT', `${what}: indefinite length on a primitive element at byte ${offset}`);
+			throw new CxError(
+				'CMS_FORMAT',
+				`${what}: indefinite length on a primitive element at byte ${offset}`,
+			);
 		}
 		length = undefined;
 	} else {
 		const n = l0 & 0x7f;
 		if (n > 6 || l0 === 0xff) {
-			throw new CxError('CMS_FORMAT', `${what}: length of ${n} bytes at byte ${offset} is not supported`);
+			throw new CxError(
+				'CMS_FORMAT',
+				`${what}: length of ${n} bytes at byte ${offset} is not supported`,
+			);
 		}
 		if (p + n > buf.length) return undefined;
 		length = 0;
@@ -94,22 +101,37 @@ export function readHeader(buf: Uint8Array, offset: number, what = 'ASN.1'): Tlv
 }
 
 /** Reads one complete element at `offset`; the element must lie wholly inside `[offset, limit)`. */
-export function readTlv(buf: Uint8Array, offset: number, limit = buf.length, what = 'ASN.1', depth = 0): Tlv {
-	if (depth > MAX_DEPTH) throw new CxError('CMS_FORMAT', `${what}: nesting deeper than ${MAX_DEPTH} at byte ${offset}`);
+export function readTlv(
+	buf: Uint8Array,
+	offset: number,
+	limit = buf.length,
+	what = 'ASN.1',
+	depth = 0,
+): Tlv {
+	if (depth > MAX_DEPTH)
+		throw new CxError('CMS_FORMAT', `${what}: nesting deeper than ${MAX_DEPTH} at byte ${offset}`);
 	const view = limit === buf.length ? buf : buf.subarray(0, limit);
 	const h = readHeader(view, offset, what);
 	if (h === undefined) throw runsPast(buf, limit, what, offset);
 	const contentStart = offset + h.headerLength;
 	if (h.length !== undefined) {
 		const end = contentStart + h.length;
-		if (end > limit) throw runsPast(buf, limit, what, offset, `declares ${h.length} bytes, only ${limit - contentStart} remain`);
+		if (end > limit)
+			throw runsPast(
+				buf,
+				limit,
+				what,
+				offset,
+				`declares ${h.length} bytes, only ${limit - contentStart} remain`,
+			);
 		return { ...h, start: offset, contentStart, contentEnd: end, end };
 	}
 	// Indefinite length: children until the end-of-contents octets 00 00.
 	let p = contentStart;
 	for (;;) {
 		if (p + 2 > limit) throw runsPast(buf, limit, what, offset, 'has no end-of-contents');
-		if (buf[p] === 0 && buf[p + 1] === 0) return { ...h, start: offset, contentStart, contentEnd: p, end: p + 2 };
+		if (buf[p] === 0 && buf[p + 1] === 0)
+			return { ...h, start: offset, contentStart, contentEnd: p, end: p + 2 };
 		p = readTlv(buf, p, limit, what, depth + 1).end;
 	}
 }
@@ -118,7 +140,13 @@ export function readTlv(buf: Uint8Array, offset: number, limit = buf.length, wha
  * An element that runs past the end of the data is `CMS_TRUNCATED` (the streaming reader then
  * fetches more); one that runs past its parent's declared length is malformed.
  */
-function runsPast(buf: Uint8Array, limit: number, what: string, offset: number, detail = 'runs past the end'): CxError {
+function runsPast(
+	buf: Uint8Array,
+	limit: number,
+	what: string,
+	offset: number,
+	detail = 'runs past the end',
+): CxError {
 	return limit >= buf.length
 		? new CxError('CMS_TRUNCATED', `${what}: element at byte ${offset} ${detail} of the data`)
 		: new CxError('CMS_FORMAT', `${what}: element at byte ${offset} ${detail} of its container`);
@@ -143,14 +171,22 @@ export function parsing<T>(what: string, parse: () => T): T {
 		return parse();
 	} catch (error) {
 		if (error instanceof CxError) throw error;
-		throw new CxError('CMS_FORMAT', `${what}: malformed structure (${error instanceof RangeError ? 'out of range' : 'unexpected layout'})`, { cause: error });
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: malformed structure (${error instanceof RangeError ? 'out of range' : 'unexpected layout'})`,
+			{ cause: error },
+		);
 	}
 }
 
 /** The direct children of a constructed element. */
 export function children(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1'): Tlv[] {
 	const parent = present(element, what);
-	if (!parent.constructed) throw new CxError('CMS_FORMAT', `${what}: expected a constructed element at byte ${parent.start}`);
+	if (!parent.constructed)
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: expected a constructed element at byte ${parent.start}`,
+		);
 	const out: Tlv[] = [];
 	let p = parent.contentStart;
 	while (p < parent.contentEnd) {
@@ -164,7 +200,10 @@ export function children(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.
 export function expectTag(element: Tlv | undefined, tag: number, cls: TagClass, what: string): Tlv {
 	const t = present(element, what);
 	if (t.tag !== tag || t.cls !== cls) {
-		throw new CxError('CMS_FORMAT', `${what}: expected ${describeTag(tag, cls)} at byte ${t.start}, found ${describeTag(t.tag, t.cls)}`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: expected ${describeTag(tag, cls)} at byte ${t.start}, found ${describeTag(t.tag, t.cls)}`,
+		);
 	}
 	return t;
 }
@@ -173,7 +212,14 @@ export function describeTag(tag: number, cls: TagClass): string {
 	if (cls === 'context') return `[${tag}]`;
 	if (cls !== 'universal') return `${cls} tag ${tag}`;
 	const names: Record<number, string> = {
-		1: 'BOOLEAN', 2: 'INTEGER', 3: 'BIT STRING', 4: 'OCTET STRING', 5: 'NULL', 6: 'OBJECT IDENTIFIER', 16: 'SEQUENCE', 17: 'SET',
+		1: 'BOOLEAN',
+		2: 'INTEGER',
+		3: 'BIT STRING',
+		4: 'OCTET STRING',
+		5: 'NULL',
+		6: 'OBJECT IDENTIFIER',
+		16: 'SEQUENCE',
+		17: 'SET',
 	};
 	return names[tag] ?? `universal tag ${tag}`;
 }
@@ -193,10 +239,19 @@ export function raw(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1'): 
  * nested OCTET STRING segments). Segments nested deeper than MAX_DEPTH are refused: a hostile file
  * could otherwise nest them until the stack overflows.
  */
-export function octets(buf: Uint8Array, element: Tlv | undefined, what = 'ASN.1', depth = 0): Buffer {
+export function octets(
+	buf: Uint8Array,
+	element: Tlv | undefined,
+	what = 'ASN.1',
+	depth = 0,
+): Buffer {
 	const t = present(element, what);
 	if (!t.constructed) return content(buf, t);
-	if (depth >= MAX_DEPTH) throw new CxError('CMS_FORMAT', `${what}: OCTET STRING segments nested deeper than ${MAX_DEPTH} at byte ${t.start}`);
+	if (depth >= MAX_DEPTH)
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: OCTET STRING segments nested deeper than ${MAX_DEPTH} at byte ${t.start}`,
+		);
 	return Buffer.concat(children(buf, t, what).map((c) => octets(buf, c, what, depth + 1)));
 }
 
@@ -218,7 +273,8 @@ export function decodeOid(bytes: Uint8Array, what = 'ASN.1'): string {
 			throw new CxError('CMS_FORMAT', `${what}: OBJECT IDENTIFIER component too large`);
 		}
 	}
-	if ((bytes[bytes.length - 1] & 0x80) !== 0) throw new CxError('CMS_FORMAT', `${what}: truncated OBJECT IDENTIFIER`);
+	if ((bytes[bytes.length - 1] & 0x80) !== 0)
+		throw new CxError('CMS_FORMAT', `${what}: truncated OBJECT IDENTIFIER`);
 	return parts.join('.');
 }
 
@@ -231,7 +287,11 @@ export function oidOf(buf: Uint8Array, t: Tlv, what: string): string {
 export function smallInt(buf: Uint8Array, t: Tlv, what: string): number {
 	expectTag(t, TAG.INTEGER, 'universal', what);
 	const c = content(buf, t);
-	if (c.length === 0 || c.length > 4) throw new CxError('CMS_FORMAT', `${what}: unexpected INTEGER of ${c.length} bytes at byte ${t.start}`);
+	if (c.length === 0 || c.length > 4)
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: unexpected INTEGER of ${c.length} bytes at byte ${t.start}`,
+		);
 	return c.readUIntBE(0, c.length);
 }
 

@@ -43,7 +43,10 @@ interface PemBlock {
 function pemBlocks(text: string): PemBlock[] {
 	const blocks: PemBlock[] = [];
 	for (const m of text.matchAll(PEM_BLOCK)) {
-		const body = m[2].split(/\r?\n/).filter((line) => !line.includes(':')).join('');
+		const body = m[2]
+			.split(/\r?\n/)
+			.filter((line) => !line.includes(':'))
+			.join('');
 		blocks.push({ label: m[1], text: m[0], der: Buffer.from(body, 'base64') });
 	}
 	return blocks;
@@ -73,7 +76,12 @@ function looksEncryptedPkcs8(der: Buffer): boolean {
 	return arcs === '2a864886f70d0105' || arcs === '2a864886f70d010c';
 }
 
-function loadPrivateKey(input: Parameters<typeof createPrivateKey>[0], label: string, hasPassphrase: boolean, encrypted: boolean): KeyObject {
+function loadPrivateKey(
+	input: Parameters<typeof createPrivateKey>[0],
+	label: string,
+	hasPassphrase: boolean,
+	encrypted: boolean,
+): KeyObject {
 	try {
 		return createPrivateKey(input);
 	} catch (error) {
@@ -87,7 +95,10 @@ function loadPrivateKey(input: Parameters<typeof createPrivateKey>[0], label: st
 					: `${label}: the key is encrypted; give its passphrase (--passphrase)`,
 			);
 		}
-		throw new CxError('KEY_INVALID', `${label}: not a readable private key (PEM or DER, PKCS#1 or PKCS#8)`);
+		throw new CxError(
+			'KEY_INVALID',
+			`${label}: not a readable private key (PEM or DER, PKCS#1 or PKCS#8)`,
+		);
 	}
 }
 
@@ -98,7 +109,11 @@ function forgeLib(): typeof forgeModule {
 	return forgeLoaded;
 }
 
-function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string): { privateKey: KeyObject; certs: Buffer[] } {
+function fromPkcs12(
+	der: Buffer,
+	passphrase: string | undefined,
+	label: string,
+): { privateKey: KeyObject; certs: Buffer[] } {
 	const forge = forgeLib();
 	let p12: forgeModule.pkcs12.Pkcs12Pfx;
 	try {
@@ -109,25 +124,41 @@ function fromPkcs12(der: Buffer, passphrase: string | undefined, label: string):
 		if (/mac|password|invalid|decrypt/i.test(message)) {
 			throw new CxError(
 				'KEY_INVALID',
-				passphrase ? `${label}: the password does not open this PKCS#12 file; check the passphrase` : `${label}: the PKCS#12 file needs a password (--passphrase)`,
+				passphrase
+					? `${label}: the password does not open this PKCS#12 file; check the passphrase`
+					: `${label}: the PKCS#12 file needs a password (--passphrase)`,
 			);
 		}
-		throw new CxError('KEY_INVALID', `${label}: not a readable PKCS#12 file (${message.slice(0, 80)})`);
+		throw new CxError(
+			'KEY_INVALID',
+			`${label}: not a readable PKCS#12 file (${message.slice(0, 80)})`,
+		);
 	}
 	const keys: forgeModule.pki.PrivateKey[] = [];
 	for (const type of [forge.pki.oids.pkcs8ShroudedKeyBag, forge.pki.oids.keyBag]) {
 		for (const bag of p12.getBags({ bagType: type })[type] ?? []) if (bag.key) keys.push(bag.key);
 	}
-	if (keys.length === 0) throw new CxError('KEY_INVALID', `${label}: the PKCS#12 file holds no private key`);
+	if (keys.length === 0)
+		throw new CxError('KEY_INVALID', `${label}: the PKCS#12 file holds no private key`);
 	const certs: Buffer[] = [];
-	for (const bag of p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []) {
-		if (bag.cert) certs.push(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary'));
+	for (const bag of p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ??
+		[]) {
+		if (bag.cert)
+			certs.push(
+				Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary'),
+			);
 	}
 	let privateKey: KeyObject;
 	try {
-		privateKey = createPrivateKey(forge.pki.privateKeyToPem(keys[0] as forgeModule.pki.rsa.PrivateKey));
+		privateKey = createPrivateKey(
+			forge.pki.privateKeyToPem(keys[0] as forgeModule.pki.rsa.PrivateKey),
+		);
 	} catch (error) {
-		throw new CxError('KEY_INVALID', `${label}: the private key in the PKCS#12 file cannot be read`, { cause: error });
+		throw new CxError(
+			'KEY_INVALID',
+			`${label}: the private key in the PKCS#12 file cannot be read`,
+			{ cause: error },
+		);
 	}
 	return { privateKey, certs };
 }
@@ -146,8 +177,11 @@ function certificatesFrom(input: Buffer | string | undefined, label: string): Bu
 	if (buf.length === 0) return [];
 	const text = buf.toString('latin1');
 	if (text.includes('-----BEGIN')) {
-		const certs = pemBlocks(text).filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE');
-		if (certs.length === 0) throw new CxError('KEY_INVALID', `${label}: no CERTIFICATE block found`);
+		const certs = pemBlocks(text).filter(
+			(b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE',
+		);
+		if (certs.length === 0)
+			throw new CxError('KEY_INVALID', `${label}: no CERTIFICATE block found`);
 		return certs.map((b) => b.der);
 	}
 	return [buf];
@@ -158,7 +192,10 @@ function readCertificate(der: Buffer, what: string): CertificateInfo {
 	try {
 		return parseCertificate(der, what);
 	} catch (error) {
-		if (error instanceof CxError) throw error.code === 'KEY_INVALID' ? error : new CxError('KEY_INVALID', error.message, { cause: error });
+		if (error instanceof CxError)
+			throw error.code === 'KEY_INVALID'
+				? error
+				: new CxError('KEY_INVALID', error.message, { cause: error });
 		throw new CxError('KEY_INVALID', `${what}: not a readable X.509 certificate`, { cause: error });
 	}
 }
@@ -177,10 +214,19 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 		const blocks = pemBlocks(text);
 		const keyBlock = blocks.find((b) => /PRIVATE KEY$/.test(b.label));
 		if (!keyBlock) {
-			throw new CxError('KEY_INVALID', `${label}: no private key in this PEM file (found ${blocks.map((b) => b.label).join(', ') || 'nothing'})`);
+			throw new CxError(
+				'KEY_INVALID',
+				`${label}: no private key in this PEM file (found ${blocks.map((b) => b.label).join(', ') || 'nothing'})`,
+			);
 		}
-		const encrypted = /ENCRYPTED/.test(keyBlock.label) || /Proc-Type:\s*4,ENCRYPTED/i.test(keyBlock.text);
-		privateKey = loadPrivateKey({ key: keyBlock.text, format: 'pem', passphrase }, label, passphrase !== undefined, encrypted);
+		const encrypted =
+			/ENCRYPTED/.test(keyBlock.label) || /Proc-Type:\s*4,ENCRYPTED/i.test(keyBlock.text);
+		privateKey = loadPrivateKey(
+			{ key: keyBlock.text, format: 'pem', passphrase },
+			label,
+			passphrase !== undefined,
+			encrypted,
+		);
 		for (const block of blocks) if (block.label === 'CERTIFICATE') certDers.push(block.der);
 	} else {
 		const der = isLikelyBase64Text(buf) ? Buffer.from(text, 'base64') : buf;
@@ -199,15 +245,24 @@ export function loadDecryptionKey(input: KeyInput): DecryptionKey {
 			}
 			if (!privateKey) {
 				if (looksEncryptedPkcs8(der)) {
-					return loadDecryptionKey({ ...input, key: `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${der.toString('base64')}\n-----END ENCRYPTED PRIVATE KEY-----\n` });
+					return loadDecryptionKey({
+						...input,
+						key: `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${der.toString('base64')}\n-----END ENCRYPTED PRIVATE KEY-----\n`,
+					});
 				}
-				throw new CxError('KEY_INVALID', `${label}: not a readable private key (PEM, DER, or PKCS#12)`);
+				throw new CxError(
+					'KEY_INVALID',
+					`${label}: not a readable private key (PEM, DER, or PKCS#12)`,
+				);
 			}
 		}
 	}
 
 	if (privateKey.asymmetricKeyType !== 'rsa') {
-		throw new CxError('KEY_INVALID', `${label}: a ${privateKey.asymmetricKeyType ?? 'non-RSA'} key; Genesys exports are encrypted to RSA keys`);
+		throw new CxError(
+			'KEY_INVALID',
+			`${label}: a ${privateKey.asymmetricKeyType ?? 'non-RSA'} key; Genesys exports are encrypted to RSA keys`,
+		);
 	}
 	const publicKey = createPublicKey(privateKey);
 	for (const der of certificatesFrom(input.certificate, `${label} certificate`)) certDers.push(der);

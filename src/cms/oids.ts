@@ -28,13 +28,48 @@ export interface ContentCipherSpec {
 }
 
 export const CONTENT_CIPHERS: Record<string, ContentCipherSpec> = {
-	'2.16.840.1.101.3.4.1.2': { cipher: 'aes-128-cbc', keyLength: 16, mode: 'cbc', label: 'AES-128-CBC' },
-	'2.16.840.1.101.3.4.1.22': { cipher: 'aes-192-cbc', keyLength: 24, mode: 'cbc', label: 'AES-192-CBC' },
-	'2.16.840.1.101.3.4.1.42': { cipher: 'aes-256-cbc', keyLength: 32, mode: 'cbc', label: 'AES-256-CBC' },
-	'1.2.840.113549.3.7': { cipher: 'des-ede3-cbc', keyLength: 24, mode: 'cbc', label: 'DES-EDE3-CBC' },
-	'2.16.840.1.101.3.4.1.6': { cipher: 'aes-128-gcm', keyLength: 16, mode: 'gcm', label: 'AES-128-GCM' },
-	'2.16.840.1.101.3.4.1.26': { cipher: 'aes-192-gcm', keyLength: 24, mode: 'gcm', label: 'AES-192-GCM' },
-	'2.16.840.1.101.3.4.1.46': { cipher: 'aes-256-gcm', keyLength: 32, mode: 'gcm', label: 'AES-256-GCM' },
+	'2.16.840.1.101.3.4.1.2': {
+		cipher: 'aes-128-cbc',
+		keyLength: 16,
+		mode: 'cbc',
+		label: 'AES-128-CBC',
+	},
+	'2.16.840.1.101.3.4.1.22': {
+		cipher: 'aes-192-cbc',
+		keyLength: 24,
+		mode: 'cbc',
+		label: 'AES-192-CBC',
+	},
+	'2.16.840.1.101.3.4.1.42': {
+		cipher: 'aes-256-cbc',
+		keyLength: 32,
+		mode: 'cbc',
+		label: 'AES-256-CBC',
+	},
+	'1.2.840.113549.3.7': {
+		cipher: 'des-ede3-cbc',
+		keyLength: 24,
+		mode: 'cbc',
+		label: 'DES-EDE3-CBC',
+	},
+	'2.16.840.1.101.3.4.1.6': {
+		cipher: 'aes-128-gcm',
+		keyLength: 16,
+		mode: 'gcm',
+		label: 'AES-128-GCM',
+	},
+	'2.16.840.1.101.3.4.1.26': {
+		cipher: 'aes-192-gcm',
+		keyLength: 24,
+		mode: 'gcm',
+		label: 'AES-192-GCM',
+	},
+	'2.16.840.1.101.3.4.1.46': {
+		cipher: 'aes-256-gcm',
+		keyLength: 32,
+		mode: 'gcm',
+		label: 'AES-256-GCM',
+	},
 };
 
 /** Names for OIDs that show up in "not supported" messages. */

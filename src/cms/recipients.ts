@@ -9,7 +9,20 @@
  */
 import { constants, privateDecrypt } from 'node:crypto';
 import { CxError } from '../errors';
-import { children, content, expectTag, integerHex, octets, oidOf, parsing, raw, readTlv, smallInt, TAG, type Tlv } from './der';
+import {
+	children,
+	content,
+	expectTag,
+	integerHex,
+	octets,
+	oidOf,
+	parsing,
+	raw,
+	readTlv,
+	smallInt,
+	TAG,
+	type Tlv,
+} from './der';
 import type { DecryptionKey } from './keys';
 import { HASHES, nameOf, OID } from './oids';
 import { formatName } from './x509';
@@ -41,20 +54,31 @@ export function parseRecipientInfos(der: Buffer, what: string): Recipient[] {
 			const types = ['other', 'keyAgreement', 'kek', 'password', 'other'] as const;
 			return { type: types[ri.tag] ?? 'other' };
 		}
-		throw new CxError('CMS_FORMAT', `${what}: unexpected element in RecipientInfos at byte ${ri.start}`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: unexpected element in RecipientInfos at byte ${ri.start}`,
+		);
 	});
 }
 
 function parseKeyTrans(der: Buffer, ri: Tlv, what: string): KeyTransRecipient {
 	const [version, rid, alg, ek] = children(der, ri, what);
-	if (!ek) throw new CxError('CMS_FORMAT', `${what}: incomplete KeyTransRecipientInfo at byte ${ri.start}`);
+	if (!ek)
+		throw new CxError(
+			'CMS_FORMAT',
+			`${what}: incomplete KeyTransRecipientInfo at byte ${ri.start}`,
+		);
 	smallInt(der, version, `${what} version`);
 	let id: RecipientId;
 	if (rid.cls === 'context' && rid.tag === 0) {
 		id = { kind: 'keyId', keyId: Buffer.from(octets(der, rid, what)) };
 	} else {
 		const [issuer, serial] = children(der, expectTag(rid, TAG.SEQUENCE, 'universal', what), what);
-		if (!serial) throw new CxError('CMS_FORMAT', `${what}: incomplete IssuerAndSerialNumber at byte ${rid.start}`);
+		if (!serial)
+			throw new CxError(
+				'CMS_FORMAT',
+				`${what}: incomplete IssuerAndSerialNumber at byte ${rid.start}`,
+			);
 		expectTag(serial, TAG.INTEGER, 'universal', `${what} serial number`);
 		const serialBytes = Buffer.from(content(der, serial));
 		id = {
@@ -71,7 +95,10 @@ function parseKeyTrans(der: Buffer, ri: Tlv, what: string): KeyTransRecipient {
 		type: 'keyTransport',
 		id,
 		algorithm: oidOf(der, algParts[0], `${what} key encryption algorithm`),
-		parameters: algParts[1] && !(algParts[1].tag === TAG.NULL && algParts[1].cls === 'universal') ? Buffer.from(raw(der, algParts[1])) : undefined,
+		parameters:
+			algParts[1] && !(algParts[1].tag === TAG.NULL && algParts[1].cls === 'universal')
+				? Buffer.from(raw(der, algParts[1]))
+				: undefined,
 		encryptedKey: Buffer.from(octets(der, ek, what)),
 	};
 }
@@ -92,7 +119,10 @@ function describeKey(key: DecryptionKey): string {
 function identifies(r: KeyTransRecipient, key: DecryptionKey): boolean {
 	if (r.id.kind === 'keyId') {
 		const keyId = r.id.keyId;
-		return keyId.equals(key.keyIdentifier) || key.certificates.some((c) => c.subjectKeyIdentifier?.equals(keyId) === true);
+		return (
+			keyId.equals(key.keyIdentifier) ||
+			key.certificates.some((c) => c.subjectKeyIdentifier?.equals(keyId) === true)
+		);
 	}
 	const { issuerDer, serial } = r.id;
 	return key.certificates.some((c) => c.issuerDer.equals(issuerDer) && c.serial.equals(serial));
@@ -131,31 +161,55 @@ function parseOaepParams(params: Buffer | undefined, what: string): OaepParams {
 		const oid = oidOf(params, algParts[0], what);
 		if (field.tag === 0) {
 			const hash = HASHES[oid];
-			if (!hash) throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP with hash ${nameOf(oid)} is not supported`);
+			if (!hash)
+				throw new CxError(
+					'CMS_UNSUPPORTED',
+					`${what}: RSA-OAEP with hash ${nameOf(oid)} is not supported`,
+				);
 			result.hash = hash;
 		} else if (field.tag === 1) {
-			if (oid !== OID.mgf1) throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP mask generation ${nameOf(oid)} is not supported`);
+			if (oid !== OID.mgf1)
+				throw new CxError(
+					'CMS_UNSUPPORTED',
+					`${what}: RSA-OAEP mask generation ${nameOf(oid)} is not supported`,
+				);
 			const hashAlg = children(params, algParts[1], what);
 			const hash = HASHES[oidOf(params, hashAlg[0], what)];
-			if (!hash) throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP MGF1 hash is not supported`);
+			if (!hash)
+				throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP MGF1 hash is not supported`);
 			mgfHash = hash;
 		} else if (field.tag === 2) {
-			if (oid !== OID.pSpecified) throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP label source ${nameOf(oid)} is not supported`);
+			if (oid !== OID.pSpecified)
+				throw new CxError(
+					'CMS_UNSUPPORTED',
+					`${what}: RSA-OAEP label source ${nameOf(oid)} is not supported`,
+				);
 			if (algParts[1]) result.label = Buffer.from(octets(params, algParts[1], what));
 		}
 	}
 	if (mgfHash !== result.hash) {
-		throw new CxError('CMS_UNSUPPORTED', `${what}: RSA-OAEP with different hashes for OAEP (${result.hash}) and MGF1 (${mgfHash}) is not supported`);
+		throw new CxError(
+			'CMS_UNSUPPORTED',
+			`${what}: RSA-OAEP with different hashes for OAEP (${result.hash}) and MGF1 (${mgfHash}) is not supported`,
+		);
 	}
 	return result;
 }
 
-function unwrap(r: KeyTransRecipient, key: DecryptionKey, keyLength: number, source: string): Buffer | undefined {
+function unwrap(
+	r: KeyTransRecipient,
+	key: DecryptionKey,
+	keyLength: number,
+	source: string,
+): Buffer | undefined {
 	if (r.encryptedKey.length !== key.modulusBytes) return undefined;
 	if (r.algorithm === OID.rsaEncryption) {
 		let em: Buffer;
 		try {
-			em = privateDecrypt({ key: key.privateKey, padding: constants.RSA_NO_PADDING }, r.encryptedKey);
+			em = privateDecrypt(
+				{ key: key.privateKey, padding: constants.RSA_NO_PADDING },
+				r.encryptedKey,
+			);
 		} catch {
 			// A value encrypted for another key can be larger than this key's modulus.
 			return undefined;
@@ -163,10 +217,17 @@ function unwrap(r: KeyTransRecipient, key: DecryptionKey, keyLength: number, sou
 		return unpadPkcs1(em, keyLength);
 	}
 	if (r.algorithm === OID.rsaesOaep) {
-		const params = parsing(`${source}: RSA-OAEP parameters`, () => parseOaepParams(r.parameters, `${source}: RSA-OAEP parameters`));
+		const params = parsing(`${source}: RSA-OAEP parameters`, () =>
+			parseOaepParams(r.parameters, `${source}: RSA-OAEP parameters`),
+		);
 		try {
 			const cek = privateDecrypt(
-				{ key: key.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: params.hash, oaepLabel: params.label },
+				{
+					key: key.privateKey,
+					padding: constants.RSA_PKCS1_OAEP_PADDING,
+					oaepHash: params.hash,
+					oaepLabel: params.label,
+				},
 				r.encryptedKey,
 			);
 			return cek.length === keyLength ? cek : undefined;
@@ -174,14 +235,22 @@ function unwrap(r: KeyTransRecipient, key: DecryptionKey, keyLength: number, sou
 			return undefined;
 		}
 	}
-	throw new CxError('CMS_UNSUPPORTED', `${source}: key transport ${nameOf(r.algorithm)} is not supported (RSA PKCS#1 v1.5 or RSA-OAEP)`);
+	throw new CxError(
+		'CMS_UNSUPPORTED',
+		`${source}: key transport ${nameOf(r.algorithm)} is not supported (RSA PKCS#1 v1.5 or RSA-OAEP)`,
+	);
 }
 
 /**
  * Finds our recipient and returns the content-encryption key. Throws `CMS_WRONG_KEY` naming the
  * recipients the file was encrypted for when the key is not one of them.
  */
-export function unwrapContentKey(recipients: Recipient[], key: DecryptionKey, keyLength: number, source: string): Buffer {
+export function unwrapContentKey(
+	recipients: Recipient[],
+	key: DecryptionKey,
+	keyLength: number,
+	source: string,
+): Buffer {
 	const keyTrans = recipients.filter((r): r is KeyTransRecipient => r.type === 'keyTransport');
 	const named = keyTrans.filter((r) => identifies(r, key));
 	for (const r of named) {

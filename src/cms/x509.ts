@@ -4,7 +4,17 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { CxError } from '../errors';
-import { children, content, decodeOid, expectTag, integerHex, raw, readTlv, TAG, type Tlv } from './der';
+import {
+	children,
+	content,
+	decodeOid,
+	expectTag,
+	integerHex,
+	raw,
+	readTlv,
+	TAG,
+	type Tlv,
+} from './der';
 import { OID } from './oids';
 
 export interface CertificateInfo {
@@ -40,7 +50,10 @@ export function formatName(buf: Buffer, name: Tlv): string {
 			if (!type || !value) continue;
 			const oid = decodeOid(content(buf, type), 'name');
 			const bytes = content(buf, value);
-			const text = value.tag === 30 ? Buffer.from(bytes).swap16().toString('utf16le') : bytes.toString(value.tag === 12 ? 'utf8' : 'latin1');
+			const text =
+				value.tag === 30
+					? Buffer.from(bytes).swap16().toString('utf16le')
+					: bytes.toString(value.tag === 12 ? 'utf8' : 'latin1');
 			parts.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${text}`);
 		}
 	}
@@ -99,5 +112,7 @@ export function keyIdentifier(publicKey: KeyObject): Buffer {
 }
 
 export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
-	return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }));
+	return a
+		.export({ type: 'spki', format: 'der' })
+		.equals(b.export({ type: 'spki', format: 'der' }));
 }

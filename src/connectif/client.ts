@@ -32,7 +32,13 @@ export const connectifExport = z.looseObject({
 	fileName: optString,
 	fileUrl: optString,
 	filters: z
-		.looseObject({ activityTypes: z.array(z.string()).nullable().optional(), fromDate: optString, toDate: optString, reportId: optString, segmentId: optString })
+		.looseObject({
+			activityTypes: z.array(z.string()).nullable().optional(),
+			fromDate: optString,
+			toDate: optString,
+			reportId: optString,
+			segmentId: optString,
+		})
 		.nullable()
 		.optional(),
 	origin: optString,
@@ -99,7 +105,11 @@ export function exportState(status: string, fileUrl?: string | null): ExportStat
 function isoDate(value: string | undefined, field: string): string | undefined {
 	if (value === undefined || value.trim() === '') return undefined;
 	const t = Date.parse(value);
-	if (Number.isNaN(t)) throw new CxError('USAGE', `${field} "${value}" is not a date (ISO 8601, e.g. 2026-11-01T00:00:00.000Z)`);
+	if (Number.isNaN(t))
+		throw new CxError(
+			'USAGE',
+			`${field} "${value}" is not a date (ISO 8601, e.g. 2026-11-01T00:00:00.000Z)`,
+		);
 	return new Date(t).toISOString();
 }
 
@@ -107,23 +117,38 @@ function isoDate(value: string | undefined, field: string): string | undefined {
  * Both dates, in order; at most 31 days apart when `capped` (activities: the limit known for them;
  * nothing documents one for data-explorer exports, so none is applied there).
  */
-function checkPeriod(fromDate: string | undefined, toDate: string | undefined, what: string, capped: boolean): void {
-	if (!fromDate || !toDate) throw new CxError('USAGE', `${what} exports need both a from date and a to date`);
+function checkPeriod(
+	fromDate: string | undefined,
+	toDate: string | undefined,
+	what: string,
+	capped: boolean,
+): void {
+	if (!fromDate || !toDate)
+		throw new CxError('USAGE', `${what} exports need both a from date and a to date`);
 	const span = Date.parse(toDate) - Date.parse(fromDate);
-	if (span < 0) throw new CxError('USAGE', `the from date (${fromDate}) is after the to date (${toDate})`);
+	if (span < 0)
+		throw new CxError('USAGE', `the from date (${fromDate}) is after the to date (${toDate})`);
 	if (capped && span > MAX_PERIOD_MS) {
 		const days = Math.ceil(span / (24 * 3_600_000));
-		throw new CxError('USAGE', `Connectif exports at most 31 days of ${what} at a time; ${fromDate} to ${toDate} is ${days} days: split the period into several exports`);
+		throw new CxError(
+			'USAGE',
+			`Connectif exports at most 31 days of ${what} at a time; ${fromDate} to ${toDate} is ${days} days: split the period into several exports`,
+		);
 	}
 }
 
 function checkDelimiter(delimiter: string | undefined): void {
-	if (delimiter !== undefined && delimiter !== ',' && delimiter !== ';') throw new CxError('USAGE', `the delimiter must be "," or ";", not "${delimiter}"`);
+	if (delimiter !== undefined && delimiter !== ',' && delimiter !== ';')
+		throw new CxError('USAGE', `the delimiter must be "," or ";", not "${delimiter}"`);
 }
 
 /** The body of a contacts or activities export, checked as Connectif would. */
 export function createExportBody(request: CreateExportRequest): Record<string, unknown> {
-	if (request.exportType !== 'contacts' && request.exportType !== 'activities') throw new CxError('USAGE', `export type "${String(request.exportType)}" is not contacts or activities`);
+	if (request.exportType !== 'contacts' && request.exportType !== 'activities')
+		throw new CxError(
+			'USAGE',
+			`export type "${String(request.exportType)}" is not contacts or activities`,
+		);
 	checkDelimiter(request.delimiter);
 	const filters: Record<string, unknown> = {};
 	const fromDate = isoDate(request.filters?.fromDate, 'fromDate');
@@ -132,9 +157,13 @@ export function createExportBody(request: CreateExportRequest): Record<string, u
 		checkPeriod(fromDate, toDate, 'activities', true);
 		filters.fromDate = fromDate;
 		filters.toDate = toDate;
-		if (request.filters?.activityTypes && request.filters.activityTypes.length > 0) filters.activityTypes = request.filters.activityTypes;
+		if (request.filters?.activityTypes && request.filters.activityTypes.length > 0)
+			filters.activityTypes = request.filters.activityTypes;
 	} else if (fromDate || toDate || (request.filters?.activityTypes?.length ?? 0) > 0) {
-		throw new CxError('USAGE', 'dates and activity types filter activities exports only; a contacts export takes a segment at most');
+		throw new CxError(
+			'USAGE',
+			'dates and activity types filter activities exports only; a contacts export takes a segment at most',
+		);
 	}
 	if (request.filters?.segmentId) filters.segmentId = request.filters.segmentId;
 	return {
@@ -147,7 +176,8 @@ export function createExportBody(request: CreateExportRequest): Record<string, u
 
 /** The body of a data-explorer export, checked. */
 export function dataExplorerBody(request: CreateDataExplorerRequest): Record<string, unknown> {
-	if (!request.reportId || request.reportId.trim() === '') throw new CxError('USAGE', 'a data explorer export needs the report ID');
+	if (!request.reportId || request.reportId.trim() === '')
+		throw new CxError('USAGE', 'a data explorer export needs the report ID');
 	checkDelimiter(request.delimiter);
 	const fromDate = isoDate(request.fromDate, 'fromDate');
 	const toDate = isoDate(request.toDate, 'toDate');
@@ -160,7 +190,8 @@ export function dataExplorerBody(request: CreateDataExplorerRequest): Record<str
 }
 
 function hintFor(status: number): string | undefined {
-	if (status === 401 || status === 403) return 'check the API key of the Connectif credential (and that it may use exports)';
+	if (status === 401 || status === 403)
+		return 'check the API key of the Connectif credential (and that it may use exports)';
 	if (status === 404) return 'check the export ID';
 	if (status === 429) return 'Connectif is rate-limiting this API key; retry later';
 	if (status >= 500) return 'a Connectif service error; retry later';
@@ -172,11 +203,22 @@ export function connectifError(status: number, text: string, operation: string):
 	let message: string | undefined;
 	try {
 		const body = JSON.parse(text) as { message?: unknown; error?: unknown };
-		message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : undefined;
+		message =
+			typeof body.message === 'string'
+				? body.message
+				: typeof body.error === 'string'
+					? body.error
+					: undefined;
 	} catch {
 		// not JSON
 	}
-	return new ApiError({ httpStatus: status, operation, service: 'Connectif', remoteMessage: message?.slice(0, 300), hint: hintFor(status) });
+	return new ApiError({
+		httpStatus: status,
+		operation,
+		service: 'Connectif',
+		remoteMessage: message?.slice(0, 300),
+		hint: hintFor(status),
+	});
 }
 
 export interface DownloadedExport {
@@ -197,7 +239,11 @@ export class ConnectifClient {
 		} catch {
 			throw new CxError('USAGE', `the Connectif base URL "${text}" is not a URL`);
 		}
-		if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') throw new CxError('USAGE', `the Connectif base URL must be http(s), not ${this.base.protocol}`);
+		if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:')
+			throw new CxError(
+				'USAGE',
+				`the Connectif base URL must be http(s), not ${this.base.protocol}`,
+			);
 		this.base.pathname = `${this.base.pathname.replace(/\/+$/, '')}/`;
 		this.urlPolicy = urlPolicy(this.base, options.allowedHosts);
 		this.api = new ApiCaller({
@@ -218,28 +264,52 @@ export class ConnectifClient {
 	}
 
 	async createExport(request: CreateExportRequest): Promise<ConnectifExport> {
-		return this.api.json(`Creating a ${request.exportType} export`, 'POST', this.url('exports/'), connectifExport, { json: createExportBody(request) });
+		return this.api.json(
+			`Creating a ${request.exportType} export`,
+			'POST',
+			this.url('exports/'),
+			connectifExport,
+			{ json: createExportBody(request) },
+		);
 	}
 
 	async createDataExplorerExport(request: CreateDataExplorerRequest): Promise<ConnectifExport> {
-		return this.api.json('Creating a data explorer export', 'POST', this.url('exports/type/data-explorer'), connectifExport, { json: dataExplorerBody(request) });
+		return this.api.json(
+			'Creating a data explorer export',
+			'POST',
+			this.url('exports/type/data-explorer'),
+			connectifExport,
+			{ json: dataExplorerBody(request) },
+		);
 	}
 
 	async getExport(id: string): Promise<ConnectifExport> {
 		const clean = id.trim();
 		if (!/^[\w-]+$/.test(clean)) throw new CxError('USAGE', `"${id}" is not an export ID`);
-		return this.api.json(`Getting export ${clean}`, 'GET', this.url(`exports/${encodeURIComponent(clean)}`), connectifExport);
+		return this.api.json(
+			`Getting export ${clean}`,
+			'GET',
+			this.url(`exports/${encodeURIComponent(clean)}`),
+			connectifExport,
+		);
 	}
 
 	/** Every export, page after page (`links.next`), up to `limit`. */
-	async *listExports(options: { limit?: number; pageSize?: number } = {}): AsyncGenerator<ConnectifExport> {
+	async *listExports(
+		options: { limit?: number; pageSize?: number } = {},
+	): AsyncGenerator<ConnectifExport> {
 		const limit = options.limit ?? Infinity;
 		let url: URL | undefined = this.url('exports');
 		if (options.pageSize) url.searchParams.set('limit', String(options.pageSize));
 		let yielded = 0;
 		const seen = new Set<string>();
 		while (url) {
-			const page: z.infer<typeof exportList> = await this.api.json('Listing exports', 'GET', url, exportList);
+			const page: z.infer<typeof exportList> = await this.api.json(
+				'Listing exports',
+				'GET',
+				url,
+				exportList,
+			);
 			for (const item of page.results) {
 				yield item;
 				if (++yielded >= limit) return;
@@ -248,7 +318,11 @@ export class ConnectifClient {
 			if (!next || page.results.length === 0) return;
 			const nextUrl: URL = new URL(next, url);
 			// The API key goes only to the API's own host.
-			if (nextUrl.origin !== this.base.origin) throw new CxError('USAGE', `the next page is on another host (${describeUrl(nextUrl)}); not following it with the API key`);
+			if (nextUrl.origin !== this.base.origin)
+				throw new CxError(
+					'USAGE',
+					`the next page is on another host (${describeUrl(nextUrl)}); not following it with the API key`,
+				);
 			if (seen.has(nextUrl.href)) return;
 			seen.add(nextUrl.href);
 			url = nextUrl;
@@ -264,7 +338,8 @@ export class ConnectifClient {
 				return current;
 			},
 			// An unknown status ends the wait at once: it is reported, not waited out until the timeout.
-			(current) => ['finished', 'error', 'unknown'].includes(exportState(current.status, current.fileUrl)),
+			(current) =>
+				['finished', 'error', 'unknown'].includes(exportState(current.status, current.fileUrl)),
 			{
 				intervalMs: options.pollIntervalMs ?? 10_000,
 				timeoutMs: options.timeoutMs ?? 3_600_000,
@@ -274,7 +349,10 @@ export class ConnectifClient {
 				what: `waiting for Connectif export ${id}`,
 				timedOut: (current) => {
 					const done = current.total ? ` (${current.progress ?? 0} of ${current.total} items)` : '';
-					return new CxError('TIMEOUT', `Connectif export ${id} is still ${current.status}${done}; wait longer (raise the timeout) or check it in Connectif`);
+					return new CxError(
+						'TIMEOUT',
+						`Connectif export ${id} is still ${current.status}${done}; wait longer (raise the timeout) or check it in Connectif`,
+					);
 				},
 			},
 		);
@@ -286,8 +364,17 @@ export class ConnectifClient {
 			);
 		}
 		if (state === 'error') {
-			const reason = finished.errorMessage ?? (typeof finished.error === 'string' ? finished.error : finished.error ? JSON.stringify(finished.error).slice(0, 300) : undefined);
-			throw new CxError('EXPORT_FAILED', `Connectif export ${id} ended in error${reason ? `: ${reason}` : ''}`);
+			const reason =
+				finished.errorMessage ??
+				(typeof finished.error === 'string'
+					? finished.error
+					: finished.error
+						? JSON.stringify(finished.error).slice(0, 300)
+						: undefined);
+			throw new CxError(
+				'EXPORT_FAILED',
+				`Connectif export ${id} ended in error${reason ? `: ${reason}` : ''}`,
+			);
 		}
 		return finished;
 	}
@@ -309,7 +396,11 @@ export class ConnectifClient {
 					current = await this.getExport(exp.id);
 					at = now();
 				}
-				if (exportState(current.status, current.fileUrl) !== 'finished' || !current.fileUrl) throw new CxError('DOWNLOAD', `${name} has no file (status ${current.status}): wait for it to finish`);
+				if (exportState(current.status, current.fileUrl) !== 'finished' || !current.fileUrl)
+					throw new CxError(
+						'DOWNLOAD',
+						`${name} has no file (status ${current.status}): wait for it to finish`,
+					);
 				return checkUrl(current.fileUrl, this.urlPolicy, `the file link of ${name}`);
 			},
 			check: (url) => checkUrl(url, this.urlPolicy, `the download of ${name}`),

@@ -22,9 +22,16 @@ export interface CsvRow {
 }
 
 /** Every row of a CSV stream as arrays of fields. */
-export async function* csvFields(input: AsyncIterable<Uint8Array | string>, options: CsvOptions = {}): AsyncGenerator<{ line: number; fields: string[] }> {
+export async function* csvFields(
+	input: AsyncIterable<Uint8Array | string>,
+	options: CsvOptions = {},
+): AsyncGenerator<{ line: number; fields: string[] }> {
 	const delimiter = options.delimiter ?? ',';
-	if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') throw new CxError('USAGE', `the CSV delimiter must be one character other than a quote or a line break, not "${delimiter}"`);
+	if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r')
+		throw new CxError(
+			'USAGE',
+			`the CSV delimiter must be one character other than a quote or a line break, not "${delimiter}"`,
+		);
 	const source = options.source ?? 'the CSV';
 	const maxRow = options.maxRowChars ?? 16 * 1024 * 1024;
 	const decoder = new StringDecoder('utf8');
@@ -51,7 +58,10 @@ export async function* csvFields(input: AsyncIterable<Uint8Array | string>, opti
 	};
 
 	for await (const part of input) {
-		let text = typeof part === 'string' ? part : decoder.write(Buffer.isBuffer(part) ? part : Buffer.from(part));
+		let text =
+			typeof part === 'string'
+				? part
+				: decoder.write(Buffer.isBuffer(part) ? part : Buffer.from(part));
 		if (first && text.length > 0) {
 			if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 			first = false;
@@ -62,7 +72,11 @@ export async function* csvFields(input: AsyncIterable<Uint8Array | string>, opti
 				pendingCR = false;
 				if (c === '\n') continue;
 			}
-			if (++rowChars > maxRow) throw new CxError('API_FORMAT', `${source}: the row starting on line ${rowLine} is longer than ${maxRow} characters`);
+			if (++rowChars > maxRow)
+				throw new CxError(
+					'API_FORMAT',
+					`${source}: the row starting on line ${rowLine} is longer than ${maxRow} characters`,
+				);
 			if (pendingQuote) {
 				// The quote before this character was either a doubled one or the closing one.
 				pendingQuote = false;
@@ -95,8 +109,16 @@ export async function* csvFields(input: AsyncIterable<Uint8Array | string>, opti
 				quoted = true;
 				any = true;
 			} else {
-				if (afterQuote) throw new CxError('API_FORMAT', `${source}: line ${line}: text after a closing quote (a quote inside a quoted field must be doubled)`);
-				if (c === '"') throw new CxError('API_FORMAT', `${source}: line ${line}: a quote inside an unquoted field`);
+				if (afterQuote)
+					throw new CxError(
+						'API_FORMAT',
+						`${source}: line ${line}: text after a closing quote (a quote inside a quoted field must be doubled)`,
+					);
+				if (c === '"')
+					throw new CxError(
+						'API_FORMAT',
+						`${source}: line ${line}: a quote inside an unquoted field`,
+					);
 				field += c;
 				any = true;
 			}
@@ -108,12 +130,19 @@ export async function* csvFields(input: AsyncIterable<Uint8Array | string>, opti
 		quoted = false;
 		afterQuote = true;
 	}
-	if (quoted) throw new CxError('API_FORMAT', `${source}: the quoted field that starts on line ${rowLine} never ends`);
+	if (quoted)
+		throw new CxError(
+			'API_FORMAT',
+			`${source}: the quoted field that starts on line ${rowLine} never ends`,
+		);
 	if (any || field !== '' || fields.length > 0) yield* endRow();
 }
 
 /** Rows as objects keyed by the header row. Duplicate or empty header names get a suffix. */
-export async function* csvRows(input: AsyncIterable<Uint8Array | string>, options: CsvOptions = {}): AsyncGenerator<CsvRow> {
+export async function* csvRows(
+	input: AsyncIterable<Uint8Array | string>,
+	options: CsvOptions = {},
+): AsyncGenerator<CsvRow> {
 	let header: string[] | undefined;
 	const source = options.source ?? 'the CSV';
 	for await (const { line, fields } of csvFields(input, options)) {
@@ -127,9 +156,20 @@ export async function* csvRows(input: AsyncIterable<Uint8Array | string>, option
 			});
 			continue;
 		}
-		if (fields.length > header.length) throw new CxError('API_FORMAT', `${source}: line ${line} has ${fields.length} fields, the header ${header.length}: is the delimiter right?`);
+		if (fields.length > header.length)
+			throw new CxError(
+				'API_FORMAT',
+				`${source}: line ${line} has ${fields.length} fields, the header ${header.length}: is the delimiter right?`,
+			);
 		const values: Record<string, string> = {};
-		header.forEach((name, i) => Object.defineProperty(values, name, { value: fields[i] ?? '', enumerable: true, writable: true, configurable: true }));
+		header.forEach((name, i) =>
+			Object.defineProperty(values, name, {
+				value: fields[i] ?? '',
+				enumerable: true,
+				writable: true,
+				configurable: true,
+			}),
+		);
 		yield { line, values };
 	}
 }

@@ -68,10 +68,17 @@ export function tokenUrl(baseUrl: string): URL {
 	return new URL('/auth/v3/oauth/token', baseUrl.replace(/\/+$/, '') + '/');
 }
 
-export async function requestToken(credentials: GenesysCredentials, options: AuthOptions = {}): Promise<Token> {
+export async function requestToken(
+	credentials: GenesysCredentials,
+	options: AuthOptions = {},
+): Promise<Token> {
 	const doFetch = options.fetch ?? fetch;
 	const now = options.now ?? Date.now;
-	const form = new URLSearchParams({ grant_type: credentials.grantType, client_id: credentials.clientId, scope: '*' });
+	const form = new URLSearchParams({
+		grant_type: credentials.grantType,
+		client_id: credentials.clientId,
+		scope: '*',
+	});
 	if (credentials.grantType === 'password') {
 		form.set('username', credentials.username ?? '');
 		form.set('password', credentials.password ?? '');
@@ -105,14 +112,26 @@ export async function requestToken(credentials: GenesysCredentials, options: Aut
 			hint: `the token endpoint ${url.host} answered with a redirect${redirectTarget(response, url)}; the credentials are not sent there: check the base URL`,
 		});
 	}
-	if (!response.ok) throw genesysError(response.status, await readErrorText(response), operation, 'token');
+	if (!response.ok)
+		throw genesysError(response.status, await readErrorText(response), operation, 'token');
 	let parsed: z.infer<typeof tokenResponse>;
 	try {
-		parsed = tokenResponse.parse(JSON.parse(await readTextLimited(response, TOKEN_BODY_LIMIT, operation)));
+		parsed = tokenResponse.parse(
+			JSON.parse(await readTextLimited(response, TOKEN_BODY_LIMIT, operation)),
+		);
 	} catch {
-		throw genesysError(response.status, '', `${operation} (the answer holds no access_token)`, 'token');
+		throw genesysError(
+			response.status,
+			'',
+			`${operation} (the answer holds no access_token)`,
+			'token',
+		);
 	}
-	return { accessToken: parsed.access_token, expiresAt: now() + (parsed.expires_in ?? DEFAULT_LIFETIME_S) * 1000, refreshToken: parsed.refresh_token };
+	return {
+		accessToken: parsed.access_token,
+		expiresAt: now() + (parsed.expires_in ?? DEFAULT_LIFETIME_S) * 1000,
+		refreshToken: parsed.refresh_token,
+	};
 }
 
 /** " to <host>" of a redirect's Location, when it names one (never its path or query). */
@@ -139,7 +158,9 @@ export class TokenSource {
 		const now = (this.options.now ?? Date.now)();
 		if (this.token && now < this.token.expiresAt - EXPIRY_MARGIN_MS) return this.token;
 		// Concurrent callers share one token request.
-		this.pending ??= requestToken(this.credentials, this.options).finally(() => (this.pending = undefined));
+		this.pending ??= requestToken(this.credentials, this.options).finally(
+			() => (this.pending = undefined),
+		);
 		this.token = await this.pending;
 		return this.token;
 	}

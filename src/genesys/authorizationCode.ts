@@ -33,7 +33,11 @@ async function signInToken(credentials: GenesysCredentials, options: AuthOptions
 	try {
 		return await requestToken(credentials, options);
 	} catch (error) {
-		if (error instanceof ApiError && error.httpStatus === 400 && error.remoteMessage?.startsWith('invalid_grant')) {
+		if (
+			error instanceof ApiError &&
+			error.httpStatus === 400 &&
+			error.remoteMessage?.startsWith('invalid_grant')
+		) {
 			throw new ApiError({
 				httpStatus: 400,
 				operation: error.operation,
@@ -67,7 +71,10 @@ export function authorizationUrl(fields: Record<string, unknown>, state?: string
  * (a new sign-in wins over an older refresh token); otherwise the refresh token is used. The
  * answer's refresh token replaces the kept one when Genesys sends a new one.
  */
-export async function authorizationCodeToken(fields: Record<string, unknown>, options: AuthOptions = {}): Promise<AuthorizationCodeSession> {
+export async function authorizationCodeToken(
+	fields: Record<string, unknown>,
+	options: AuthOptions = {},
+): Promise<AuthorizationCodeSession> {
 	const base = {
 		baseUrl: genesysBaseUrl(fields),
 		apiKey: text(fields, 'apiKey'),
@@ -79,13 +86,28 @@ export async function authorizationCodeToken(fields: Record<string, unknown>, op
 	const refreshToken = text(fields, 'refreshToken');
 	if (code !== '' && digest(code) !== exchanged) {
 		const redirectUri = text(fields, 'redirectUri');
-		if (redirectUri === '') throw new CxError('USAGE', 'The credential has an authorization code but no Redirect URI: enter the redirect URI the sign-in used');
-		const token = await signInToken({ ...base, grantType: 'authorization_code', code, redirectUri }, options);
-		return { accessToken: token.accessToken, refreshToken: token.refreshToken ?? '', exchangedCode: digest(code) };
+		if (redirectUri === '')
+			throw new CxError(
+				'USAGE',
+				'The credential has an authorization code but no Redirect URI: enter the redirect URI the sign-in used',
+			);
+		const token = await signInToken(
+			{ ...base, grantType: 'authorization_code', code, redirectUri },
+			options,
+		);
+		return {
+			accessToken: token.accessToken,
+			refreshToken: token.refreshToken ?? '',
+			exchangedCode: digest(code),
+		};
 	}
 	if (refreshToken !== '') {
 		const token = await signInToken({ ...base, grantType: 'refresh_token', refreshToken }, options);
-		return { accessToken: token.accessToken, refreshToken: token.refreshToken ?? refreshToken, exchangedCode: exchanged };
+		return {
+			accessToken: token.accessToken,
+			refreshToken: token.refreshToken ?? refreshToken,
+			exchangedCode: exchanged,
+		};
 	}
 	throw new CxError(
 		'USAGE',

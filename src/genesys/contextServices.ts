@@ -39,7 +39,8 @@ export interface ExportStreamRequest extends ExportWindow {
 }
 
 /** `send` adds the credential's headers (API key, basic auth, ContactCenterId). */
-export interface ContextServicesOptions extends Pick<ClientOptions, 'send' | 'retry' | 'signal' | 'log'> {
+export interface ContextServicesOptions
+	extends Pick<ClientOptions, 'send' | 'retry' | 'signal' | 'log'> {
 	/** e.g. http://cs-host:8080/genesys/1/cs */
 	baseUrl: string;
 }
@@ -51,27 +52,40 @@ const STATES: readonly FilterState[] = ['any', 'active', 'inactive'];
 export function isoUtc(value: string | Date, field: string): string {
 	const date = value instanceof Date ? value : new Date(String(value).trim());
 	if (Number.isNaN(date.getTime()) || (typeof value === 'string' && value.trim() === '')) {
-		throw new CxError('USAGE', `${field} "${String(value)}" is not a date: write it like 2014-09-02T08:00:00.000Z`);
+		throw new CxError(
+			'USAGE',
+			`${field} "${String(value)}" is not a date: write it like 2014-09-02T08:00:00.000Z`,
+		);
 	}
 	return date.toISOString();
 }
 
 function windowQuery(request: ExportWindow): Record<string, string> {
-	if (request.timeFrom === undefined || request.timeFrom === null || request.timeFrom === '') throw new CxError('USAGE', 'time_from is required: the start of the export period');
+	if (request.timeFrom === undefined || request.timeFrom === null || request.timeFrom === '')
+		throw new CxError('USAGE', 'time_from is required: the start of the export period');
 	const query: Record<string, string> = { time_from: isoUtc(request.timeFrom, 'time_from') };
 	if (request.timeTo !== undefined && request.timeTo !== '') {
 		query.time_to = isoUtc(request.timeTo, 'time_to');
-		if (Date.parse(query.time_to) < Date.parse(query.time_from)) throw new CxError('USAGE', `time_to (${query.time_to}) is before time_from (${query.time_from})`);
+		if (Date.parse(query.time_to) < Date.parse(query.time_from))
+			throw new CxError(
+				'USAGE',
+				`time_to (${query.time_to}) is before time_from (${query.time_from})`,
+			);
 	}
 	if (request.filterEvents !== undefined) {
-		if (!EVENTS.includes(request.filterEvents)) throw new CxError('USAGE', `filter_events "${request.filterEvents}" is not one of ${EVENTS.join(', ')}`);
+		if (!EVENTS.includes(request.filterEvents))
+			throw new CxError(
+				'USAGE',
+				`filter_events "${request.filterEvents}" is not one of ${EVENTS.join(', ')}`,
+			);
 		query.filter_events = request.filterEvents;
 	}
 	return query;
 }
 
 function checkState(state: FilterState | undefined): void {
-	if (state !== undefined && !STATES.includes(state)) throw new CxError('USAGE', `filter_state "${state}" is not one of ${STATES.join(', ')}`);
+	if (state !== undefined && !STATES.includes(state))
+		throw new CxError('USAGE', `filter_state "${state}" is not one of ${STATES.join(', ')}`);
 }
 
 /** The query of an export-to-files request, checked. */
@@ -80,18 +94,28 @@ export function filesQuery(request: ExportToFilesRequest): Record<string, string
 	checkState(request.filterState);
 	if (request.filterState !== undefined) query.filter_state = request.filterState;
 	const prefix = (request.filePrefix ?? '').trim();
-	if (prefix === '') throw new CxError('USAGE', 'file_prefix is required: the path and file name prefix on the Context Services host, e.g. /var/exports/cs-');
+	if (prefix === '')
+		throw new CxError(
+			'USAGE',
+			'file_prefix is required: the path and file name prefix on the Context Services host, e.g. /var/exports/cs-',
+		);
 	query.file_prefix = prefix;
 	if (request.compression !== undefined) {
-		if (!['uncompressed', 'zip', 'gzip'].includes(request.compression)) throw new CxError('USAGE', `compression "${request.compression}" is not one of uncompressed, zip, gzip`);
+		if (!['uncompressed', 'zip', 'gzip'].includes(request.compression))
+			throw new CxError(
+				'USAGE',
+				`compression "${request.compression}" is not one of uncompressed, zip, gzip`,
+			);
 		query.compression = request.compression;
 	}
 	if (request.format !== undefined) {
-		if (!['csv', 'json'].includes(request.format)) throw new CxError('USAGE', `format "${request.format}" is not csv or json`);
+		if (!['csv', 'json'].includes(request.format))
+			throw new CxError('USAGE', `format "${request.format}" is not csv or json`);
 		query.format = request.format;
 	}
 	if (request.separator !== undefined && request.separator !== '') {
-		if (/[\r\n"]/.test(request.separator)) throw new CxError('USAGE', 'the CSV separator cannot be a line break or a double quote');
+		if (/[\r\n"]/.test(request.separator))
+			throw new CxError('USAGE', 'the CSV separator cannot be a line break or a double quote');
 		query.separator = request.separator;
 	}
 	return query;
@@ -99,7 +123,14 @@ export function filesQuery(request: ExportToFilesRequest): Record<string, string
 
 export type ExportFileKind = 'services' | 'states' | 'tasks';
 
-const FILE_KINDS: Record<string, ExportFileKind> = { services: 'services', se: 'services', states: 'states', st: 'states', tasks: 'tasks', ta: 'tasks' };
+const FILE_KINDS: Record<string, ExportFileKind> = {
+	services: 'services',
+	se: 'services',
+	states: 'states',
+	st: 'states',
+	tasks: 'tasks',
+	ta: 'tasks',
+};
 
 /**
  * What an exported file holds, from its name: the reference names them both ways,
@@ -116,22 +147,36 @@ export function exportFileKind(path: string): ExportFileKind | undefined {
 export function streamQuery(request: ExportStreamRequest): Record<string, string> {
 	const query = windowQuery(request);
 	checkState(request.filterState);
-	if (request.filterState !== undefined && request.filterState !== 'any' && request.exportContent !== true) {
-		throw new CxError('USAGE', 'filter_state can only be used when export_content is true (with service IDs only, the API does not filter by state): switch on "Export Content" or leave the state filter at "any"');
+	if (
+		request.filterState !== undefined &&
+		request.filterState !== 'any' &&
+		request.exportContent !== true
+	) {
+		throw new CxError(
+			'USAGE',
+			'filter_state can only be used when export_content is true (with service IDs only, the API does not filter by state): switch on "Export Content" or leave the state filter at "any"',
+		);
 	}
 	query.export_content = request.exportContent === true ? 'true' : 'false';
-	if (request.exportContent === true && request.filterState !== undefined) query.filter_state = request.filterState;
+	if (request.exportContent === true && request.filterState !== undefined)
+		query.filter_state = request.filterState;
 	return query;
 }
 
-const csErrorBody = z.looseObject({ message: z.string().optional(), code: z.union([z.number(), z.string()]).optional(), exception: z.string().optional() });
+const csErrorBody = z.looseObject({
+	message: z.string().optional(),
+	code: z.union([z.number(), z.string()]).optional(),
+	exception: z.string().optional(),
+});
 
 function hint(status: number): string | undefined {
-	if (status === 401) return 'check the user name and password (basic authentication) of the credential';
+	if (status === 401)
+		return 'check the user name and password (basic authentication) of the credential';
 	if (status === 403) return 'check the API key and that this user may run maintenance exports';
 	if (status === 404) return 'check the base URL: it ends with /genesys/1/cs';
 	if (status === 400) return 'check the dates and filters';
-	if (status === 429 || status >= 500) return 'the Context Services host is busy or failing; retry later';
+	if (status === 429 || status >= 500)
+		return 'the Context Services host is busy or failing; retry later';
 	return undefined;
 }
 
@@ -146,9 +191,19 @@ export function contextServicesError(status: number, text: string, operation: st
 			code = typeof parsed.data.code === 'number' ? parsed.data.code : undefined;
 		}
 	} catch {
-		message = text.trim() === '' || text.trimStart().startsWith('<') ? undefined : text.trim().slice(0, 200);
+		message =
+			text.trim() === '' || text.trimStart().startsWith('<')
+				? undefined
+				: text.trim().slice(0, 200);
 	}
-	return new ApiError({ httpStatus: status, operation, service: 'Context Services', remoteCode: code, remoteMessage: message?.slice(0, 300), hint: hint(status) });
+	return new ApiError({
+		httpStatus: status,
+		operation,
+		service: 'Context Services',
+		remoteCode: code,
+		remoteMessage: message?.slice(0, 300),
+		hint: hint(status),
+	});
 }
 
 export class ContextServicesClient {
@@ -160,9 +215,16 @@ export class ContextServicesClient {
 		try {
 			base = new URL(options.baseUrl);
 		} catch {
-			throw new CxError('USAGE', `the Context Services base URL "${options.baseUrl}" is not a URL: write it like http://cs-host:8080/genesys/1/cs`);
+			throw new CxError(
+				'USAGE',
+				`the Context Services base URL "${options.baseUrl}" is not a URL: write it like http://cs-host:8080/genesys/1/cs`,
+			);
 		}
-		if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new CxError('USAGE', `the Context Services base URL must be http(s), not ${base.protocol}`);
+		if (base.protocol !== 'http:' && base.protocol !== 'https:')
+			throw new CxError(
+				'USAGE',
+				`the Context Services base URL must be http(s), not ${base.protocol}`,
+			);
 		base.search = '';
 		base.hash = '';
 		base.pathname = `${base.pathname.replace(/\/+$/, '')}/`;
@@ -190,21 +252,37 @@ export class ContextServicesClient {
 			.array(z.string())
 			.optional()
 			.transform((list) => list ?? []);
-		return this.api.json('Exporting services to files', 'POST', this.url('maintenance/services/files', filesQuery(request)), paths as unknown as z.ZodType<string[]>);
+		return this.api.json(
+			'Exporting services to files',
+			'POST',
+			this.url('maintenance/services/files', filesQuery(request)),
+			paths as unknown as z.ZodType<string[]>,
+		);
 	}
 
 	/** Service IDs (strings), or whole services (objects) with `exportContent`, one at a time. */
 	async *exportStream(request: ExportStreamRequest): AsyncGenerator<unknown> {
 		const operation = 'Exporting services as a stream';
-		const response = await this.api.call('GET', this.url('maintenance/services/stream', streamQuery(request)), { stream: true });
+		const response = await this.api.call(
+			'GET',
+			this.url('maintenance/services/stream', streamQuery(request)),
+			{ stream: true },
+		);
 		if (!response.ok) throw await this.api.failure(response, operation);
 		if (!response.body) return;
-		yield* jsonArrayElements(response.body as unknown as AsyncIterable<Uint8Array>, { source: 'the service stream' });
+		yield* jsonArrayElements(response.body as unknown as AsyncIterable<Uint8Array>, {
+			source: 'the service stream',
+		});
 	}
 
 	/** One service with its data (Query Service by ID). */
 	async getService(id: string): Promise<Record<string, unknown>> {
 		if (!/^[\w.:-]+$/.test(id)) throw new CxError('USAGE', `"${id}" is not a service ID`);
-		return this.api.json(`Getting service ${id}`, 'GET', this.url(`services/${encodeURIComponent(id)}`), z.record(z.string(), z.unknown()));
+		return this.api.json(
+			`Getting service ${id}`,
+			'GET',
+			this.url(`services/${encodeURIComponent(id)}`),
+			z.record(z.string(), z.unknown()),
+		);
 	}
 }

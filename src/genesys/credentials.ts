@@ -24,7 +24,8 @@ export interface BaseUrlFields {
 export function genesysBaseUrl(fields: BaseUrlFields): string {
 	const region = typeof fields.region === 'string' ? fields.region : 'gapi-use1';
 	if (region !== 'custom') {
-		if (!/^[a-z0-9-]+$/.test(region)) throw new CxError('USAGE', `"${region}" is not a Genesys region`);
+		if (!/^[a-z0-9-]+$/.test(region))
+			throw new CxError('USAGE', `"${region}" is not a Genesys region`);
 		return `https://${region}.genesyscloud.com`;
 	}
 	const text = typeof fields.customBaseUrl === 'string' ? fields.customBaseUrl.trim() : '';
@@ -32,9 +33,16 @@ export function genesysBaseUrl(fields: BaseUrlFields): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new CxError('USAGE', `the custom base URL "${text}" is not a URL: write it like https://gapi-use1.genesyscloud.com`);
+		throw new CxError(
+			'USAGE',
+			`the custom base URL "${text}" is not a URL: write it like https://gapi-use1.genesyscloud.com`,
+		);
 	}
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CxError('USAGE', `the custom base URL must start with https:// (or http:// for a local simulator), not ${url.protocol}`);
+	if (url.protocol !== 'https:' && url.protocol !== 'http:')
+		throw new CxError(
+			'USAGE',
+			`the custom base URL must start with https:// (or http:// for a local simulator), not ${url.protocol}`,
+		);
 	url.search = '';
 	url.hash = '';
 	return url.href.replace(/\/+$/, '');
@@ -43,7 +51,10 @@ export function genesysBaseUrl(fields: BaseUrlFields): string {
 /** The core's credentials from the fields of a `genesysMulticloudApi` credential. */
 export function genesysCredentialsFrom(fields: Record<string, unknown>): GenesysCredentials {
 	const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : '');
-	const grantType = text('grantType') === 'clientCredentials' || text('grantType') === 'client_credentials' ? 'client_credentials' : 'password';
+	const grantType =
+		text('grantType') === 'clientCredentials' || text('grantType') === 'client_credentials'
+			? 'client_credentials'
+			: 'password';
 	return {
 		baseUrl: genesysBaseUrl(fields),
 		apiKey: text('apiKey'),

@@ -81,7 +81,8 @@ export interface JobChanges {
 }
 
 const isV10 = (flavour: ApiFlavour) => flavour === 'udm-v10';
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // ---- small values ------------------------------------------------------------------------------
 
@@ -90,7 +91,11 @@ export function isoDate(value: unknown, field: string): string | undefined {
 	if (value === undefined || value === null || value === '') return undefined;
 	const text = value instanceof Date ? value.toISOString() : String(value).trim();
 	const time = Date.parse(text);
-	if (Number.isNaN(time)) throw new CxError('USAGE', `${field} "${text}" is not a date: use ISO 8601, e.g. 2026-11-01T00:00:00Z`);
+	if (Number.isNaN(time))
+		throw new CxError(
+			'USAGE',
+			`${field} "${text}" is not a date: use ISO 8601, e.g. 2026-11-01T00:00:00Z`,
+		);
 	return new Date(time).toISOString();
 }
 
@@ -112,7 +117,8 @@ function suspendedFor(flavour: ApiFlavour, value: boolean): boolean | string {
 /** Reads `suspended` as either version writes it. */
 function suspendedValue(value: unknown): boolean | undefined {
 	if (typeof value === 'boolean') return value;
-	if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
+	if (typeof value === 'string' && /^(true|false)$/i.test(value.trim()))
+		return value.trim().toLowerCase() === 'true';
 	return undefined;
 }
 
@@ -121,21 +127,27 @@ function suspendedValue(value: unknown): boolean | undefined {
 function checkTimeFrame(timeFrame: TimeFrame): void {
 	const { all, dateFrom, dateTo } = timeFrame;
 	if (all) return;
-	if (!dateFrom && !dateTo) throw new CxError('USAGE', 'the export time frame needs a start or an end date, or "all"');
+	if (!dateFrom && !dateTo)
+		throw new CxError('USAGE', 'the export time frame needs a start or an end date, or "all"');
 	const from = isoDate(dateFrom, 'timeFrame.dateFrom');
 	const to = isoDate(dateTo, 'timeFrame.dateTo');
-	if (from && to && Date.parse(from) > Date.parse(to)) throw new CxError('USAGE', `the time frame starts (${dateFrom}) after it ends (${dateTo})`);
+	if (from && to && Date.parse(from) > Date.parse(to))
+		throw new CxError('USAGE', `the time frame starts (${dateFrom}) after it ends (${dateTo})`);
 }
 
 function checkSchedule(schedule: SchedulerParam): void {
 	isoDate(schedule.startDate, 'schedulerParam.startDate');
 	if (!schedule.immediately && !schedule.cron && !schedule.startDate) {
-		throw new CxError('USAGE', 'the job needs a schedule: run immediately, a start date or a cron expression');
+		throw new CxError(
+			'USAGE',
+			'the job needs a schedule: run immediately, a start date or a cron expression',
+		);
 	}
 }
 
 function required(value: unknown, what: string): string {
-	if (typeof value !== 'string' || value.trim() === '') throw new CxError('USAGE', `the export job is incomplete: ${what} is required`);
+	if (typeof value !== 'string' || value.trim() === '')
+		throw new CxError('USAGE', `the export job is incomplete: ${what} is required`);
 	return value;
 }
 
@@ -150,13 +162,22 @@ export function jobBody(request: JobRequest, flavour: ApiFlavour): JobBody {
 	const title = required(request.title?.trim(), 'title');
 	const dataType = required(request.jobParams?.type, 'jobParams.type (the data type)');
 	const media = request.jobParams.media;
-	if (!Array.isArray(media)) throw new CxError('USAGE', 'the export job is incomplete: jobParams.media must be the list of media types');
-	if (!isRecord(request.timeFrame)) throw new CxError('USAGE', 'the export job is incomplete: timeFrame is required');
-	if (!isRecord(request.schedulerParam)) throw new CxError('USAGE', 'the export job is incomplete: schedulerParam is required');
+	if (!Array.isArray(media))
+		throw new CxError(
+			'USAGE',
+			'the export job is incomplete: jobParams.media must be the list of media types',
+		);
+	if (!isRecord(request.timeFrame))
+		throw new CxError('USAGE', 'the export job is incomplete: timeFrame is required');
+	if (!isRecord(request.schedulerParam))
+		throw new CxError('USAGE', 'the export job is incomplete: schedulerParam is required');
 	checkTimeFrame(request.timeFrame);
 	checkSchedule(request.schedulerParam);
 	const fileSplitSize = splitSize(request.jobParams.fileSplitSize);
-	const description = request.description === undefined || request.description === '' ? {} : { description: request.description };
+	const description =
+		request.description === undefined || request.description === ''
+			? {}
+			: { description: request.description };
 	if (isV10(flavour)) {
 		const type = required(request.type, 'type (the job type: UCS or DataSync)');
 		return {
@@ -170,7 +191,9 @@ export function jobBody(request: JobRequest, flavour: ApiFlavour): JobBody {
 				...(fileSplitSize ? { fileSplitSize } : {}),
 				type: dataType,
 				media,
-				...(request.jobParams.exportAttachments !== undefined ? { exportAttachments: request.jobParams.exportAttachments } : {}),
+				...(request.jobParams.exportAttachments !== undefined
+					? { exportAttachments: request.jobParams.exportAttachments }
+					: {}),
 			},
 			suspended: request.suspended,
 		};
@@ -192,13 +215,17 @@ export function jobBody(request: JobRequest, flavour: ApiFlavour): JobBody {
 export type ParameterReader = <T>(name: string, fallback: T) => T;
 
 /** The settings of a new job from the node's Create fields. */
-export function jobRequestFromParameters(get: ParameterReader, options: { forceImmediate?: boolean } = {}): JobRequest {
+export function jobRequestFromParameters(
+	get: ParameterReader,
+	options: { forceImmediate?: boolean } = {},
+): JobRequest {
 	const additional = get<Record<string, unknown>>('additionalFields', {});
 	const run = options.forceImmediate ? 'immediately' : get<string>('run', 'immediately');
 	const allMedia = get<boolean>('allMedia', true);
 	const media = allMedia ? 'all' : get<string[]>('media', []);
 	// The guide: with the "all media types" slider off, at least one type is selected.
-	if (media !== 'all' && media.length === 0) throw new CxError('USAGE', 'choose at least one media type, or switch on "All Media Types"');
+	if (media !== 'all' && media.length === 0)
+		throw new CxError('USAGE', 'choose at least one media type, or switch on "All Media Types"');
 	let schedulerParam: SchedulerParam;
 	if (run === 'immediately') {
 		schedulerParam = { immediately: true };
@@ -206,8 +233,14 @@ export function jobRequestFromParameters(get: ParameterReader, options: { forceI
 		const startDate = isoDate(get('startDate', ''), 'Start Date');
 		const cron = get<string>('cron', '').trim();
 		const runs = Number(get<number>('runs', 0));
-		schedulerParam = { immediately: false, ...(startDate ? { startDate } : {}), ...(cron ? { cron } : {}), ...(runs > 0 ? { runs: String(runs) } : {}) };
-		if (!startDate && !cron) throw new CxError('USAGE', 'a scheduled job needs a start date or a cron expression');
+		schedulerParam = {
+			immediately: false,
+			...(startDate ? { startDate } : {}),
+			...(cron ? { cron } : {}),
+			...(runs > 0 ? { runs: String(runs) } : {}),
+		};
+		if (!startDate && !cron)
+			throw new CxError('USAGE', 'a scheduled job needs a start date or a cron expression');
 	}
 	const range = get<string>('timeFrame', 'all') !== 'all';
 	const dateFrom = range ? isoDate(get('dateFrom', ''), 'From') : undefined;
@@ -219,16 +252,23 @@ export function jobRequestFromParameters(get: ParameterReader, options: { forceI
 	const fileSplitSize = splitSize(additional.fileSplitSize);
 	return {
 		source,
-		type: typeof additional.jobType === 'string' && additional.jobType !== '' ? additional.jobType : 'UCS',
+		type:
+			typeof additional.jobType === 'string' && additional.jobType !== ''
+				? additional.jobType
+				: 'UCS',
 		title: get<string>('title', '').trim(),
-		timeFrame: range ? { all: false, ...(dateFrom ? { dateFrom } : {}), ...(dateTo ? { dateTo } : {}) } : { all: true },
+		timeFrame: range
+			? { all: false, ...(dateFrom ? { dateFrom } : {}), ...(dateTo ? { dateTo } : {}) }
+			: { all: true },
 		...(additional.description ? { description: String(additional.description) } : {}),
 		schedulerParam,
 		jobParams: {
 			type: dataType,
 			media,
 			...(fileSplitSize ? { fileSplitSize } : {}),
-			...(additional.exportAttachments !== undefined ? { exportAttachments: Boolean(additional.exportAttachments) } : {}),
+			...(additional.exportAttachments !== undefined
+				? { exportAttachments: Boolean(additional.exportAttachments) }
+				: {}),
 		},
 		suspended: Boolean(additional.suspended ?? false),
 	};
@@ -239,7 +279,8 @@ export function jobRequestFromParameters(get: ParameterReader, options: { forceI
 /** The node's Update/Clone change fields as changes (empty fields are no change, except Media Types: empty is "all"). */
 export function jobChangesFromFields(fields: Record<string, unknown>): JobChanges {
 	const changes: JobChanges = {};
-	if (typeof fields.title === 'string' && fields.title.trim() !== '') changes.title = fields.title.trim();
+	if (typeof fields.title === 'string' && fields.title.trim() !== '')
+		changes.title = fields.title.trim();
 	if (fields.description !== undefined) changes.description = String(fields.description);
 	if (fields.all === true) changes.all = true;
 	const dateFrom = isoDate(fields.dateFrom, 'From');
@@ -247,20 +288,25 @@ export function jobChangesFromFields(fields: Record<string, unknown>): JobChange
 	if (dateFrom) changes.dateFrom = dateFrom;
 	if (dateTo) changes.dateTo = dateTo;
 	if (typeof fields.immediately === 'boolean') changes.immediately = fields.immediately;
-	if (typeof fields.cron === 'string' && fields.cron.trim() !== '') changes.cron = fields.cron.trim();
+	if (typeof fields.cron === 'string' && fields.cron.trim() !== '')
+		changes.cron = fields.cron.trim();
 	const startDate = isoDate(fields.startDate, 'Start Date');
 	if (startDate) changes.startDate = startDate;
 	if (typeof fields.runs === 'number' && fields.runs > 0) changes.runs = fields.runs;
 	const split = splitSize(fields.fileSplitSize);
 	if (split) changes.fileSplitSize = split;
-	if (typeof fields.exportAttachments === 'boolean') changes.exportAttachments = fields.exportAttachments;
+	if (typeof fields.exportAttachments === 'boolean')
+		changes.exportAttachments = fields.exportAttachments;
 	if (fields.media !== undefined) {
-		const list = (Array.isArray(fields.media) ? fields.media.map(String) : String(fields.media).split(','))
+		const list = (
+			Array.isArray(fields.media) ? fields.media.map(String) : String(fields.media).split(',')
+		)
 			.map((m) => m.trim())
 			.filter(Boolean);
 		changes.media = list.length === 0 ? 'all' : list;
 	}
-	if (typeof fields.dataType === 'string' && fields.dataType.trim() !== '') changes.dataType = fields.dataType.trim();
+	if (typeof fields.dataType === 'string' && fields.dataType.trim() !== '')
+		changes.dataType = fields.dataType.trim();
 	if (typeof fields.suspended === 'boolean') changes.suspended = fields.suspended;
 	return changes;
 }
@@ -273,13 +319,22 @@ const CLONE_DROPS = ['id'];
  * field, unknown ones included, with `changes` applied. `changes.media` must already be a list.
  * Throws USAGE naming the setting to give when the tenant did not return one the body needs.
  */
-export function mergeJob(current: Record<string, unknown>, changes: JobChanges, flavour: ApiFlavour, mode: 'update' | 'clone'): JobBody {
-	if (changes.media === 'all') throw new CxError('USAGE', 'internal: the media types must be resolved before merging');
+export function mergeJob(
+	current: Record<string, unknown>,
+	changes: JobChanges,
+	flavour: ApiFlavour,
+	mode: 'update' | 'clone',
+): JobBody {
+	if (changes.media === 'all')
+		throw new CxError('USAGE', 'internal: the media types must be resolved before merging');
 	const body: JobBody = structuredClone(current);
 	const id = current.id ?? '?';
 	if (mode === 'clone') for (const field of CLONE_DROPS) delete body[field];
 	const missing = (what: string, field: string) =>
-		new CxError('USAGE', `Genesys did not return ${what} of job ${id} (${field}), which the ${mode === 'update' ? 'update' : 'clone'} must send: set ${fieldHint(field)} so it is not guessed`);
+		new CxError(
+			'USAGE',
+			`Genesys did not return ${what} of job ${id} (${field}), which the ${mode === 'update' ? 'update' : 'clone'} must send: set ${fieldHint(field)} so it is not guessed`,
+		);
 
 	// Mirrors: a field kept both flat (JobInfo) and in a settings object gets the same change.
 	const setFlat = (name: string, value: unknown) => {
@@ -289,7 +344,10 @@ export function mergeJob(current: Record<string, unknown>, changes: JobChanges, 
 	// timeFrame: returned, else from JobInfo's dateFrom/dateTo (no dates: all data).
 	let timeFrame: TimeFrame = isRecord(body.timeFrame)
 		? { ...(body.timeFrame as TimeFrame) }
-		: ((from, to) => (from || to ? { all: false, ...(from ? { dateFrom: from } : {}), ...(to ? { dateTo: to } : {}) } : { all: true }))(stringOrUndefined(body.dateFrom), stringOrUndefined(body.dateTo));
+		: ((from, to) =>
+				from || to
+					? { all: false, ...(from ? { dateFrom: from } : {}), ...(to ? { dateTo: to } : {}) }
+					: { all: true })(stringOrUndefined(body.dateFrom), stringOrUndefined(body.dateTo));
 	if (changes.all) timeFrame = { all: true };
 	if (changes.dateFrom) timeFrame = { ...timeFrame, all: false, dateFrom: changes.dateFrom };
 	if (changes.dateTo) timeFrame = { ...timeFrame, all: false, dateTo: changes.dateTo };
@@ -300,24 +358,42 @@ export function mergeJob(current: Record<string, unknown>, changes: JobChanges, 
 	body.timeFrame = timeFrame;
 
 	// schedulerParam: returned, or given now; never made up.
-	const scheduleChanged = changes.immediately !== undefined || changes.cron !== undefined || changes.startDate !== undefined || changes.runs !== undefined;
-	let schedule: SchedulerParam | undefined = isRecord(body.schedulerParam) ? { ...(body.schedulerParam as SchedulerParam) } : undefined;
+	const scheduleChanged =
+		changes.immediately !== undefined ||
+		changes.cron !== undefined ||
+		changes.startDate !== undefined ||
+		changes.runs !== undefined;
+	let schedule: SchedulerParam | undefined = isRecord(body.schedulerParam)
+		? { ...(body.schedulerParam as SchedulerParam) }
+		: undefined;
 	if (!schedule && !scheduleChanged) throw missing('the schedule', 'schedulerParam');
 	schedule ??= {};
 	if (changes.immediately === true) schedule = { immediately: true };
 	if (changes.immediately === false) schedule = { ...schedule, immediately: false };
 	if (changes.cron) schedule = { ...schedule, immediately: false, cron: changes.cron };
-	if (changes.startDate) schedule = { ...schedule, immediately: false, startDate: changes.startDate };
+	if (changes.startDate)
+		schedule = { ...schedule, immediately: false, startDate: changes.startDate };
 	if (changes.runs !== undefined) schedule = { ...schedule, runs: String(changes.runs) };
 	body.schedulerParam = schedule;
 
 	// jobParams: returned, else from JobInfo's media/fileSplitSize/exportAttachments; the data type is never taken from the job type.
 	const params: Record<string, unknown> = isRecord(body.jobParams) ? { ...body.jobParams } : {};
 	if (!('media' in params) && Array.isArray(body.media)) params.media = body.media;
-	if (!('fileSplitSize' in params) && typeof body.fileSplitSize === 'string' && body.fileSplitSize !== '') params.fileSplitSize = body.fileSplitSize;
-	if (isV10(flavour) && !('exportAttachments' in params) && typeof body.exportAttachments === 'boolean') params.exportAttachments = body.exportAttachments;
+	if (
+		!('fileSplitSize' in params) &&
+		typeof body.fileSplitSize === 'string' &&
+		body.fileSplitSize !== ''
+	)
+		params.fileSplitSize = body.fileSplitSize;
+	if (
+		isV10(flavour) &&
+		!('exportAttachments' in params) &&
+		typeof body.exportAttachments === 'boolean'
+	)
+		params.exportAttachments = body.exportAttachments;
 	if (changes.dataType) params.type = changes.dataType;
-	if (typeof params.type !== 'string' || params.type === '') throw missing('the data type', 'jobParams.type');
+	if (typeof params.type !== 'string' || params.type === '')
+		throw missing('the data type', 'jobParams.type');
 	if (changes.media) {
 		params.media = changes.media;
 		setFlat('media', changes.media);
@@ -359,7 +435,10 @@ export function mergeJob(current: Record<string, unknown>, changes: JobChanges, 
  * CDDS guide describes. Asking for attachments there is what they do anyway; asking for none is not possible.
  */
 function noAttachmentSetting(flavour: ApiFlavour): CxError {
-	return new CxError('USAGE', `Export Attachments is a setting of the User Data Management v10 API only; with ${flavour === 'cdds' ? 'CDDS' : 'UDM v4'} exports include the attachments files and cannot leave them out`);
+	return new CxError(
+		'USAGE',
+		`Export Attachments is a setting of the User Data Management v10 API only; with ${flavour === 'cdds' ? 'CDDS' : 'UDM v4'} exports include the attachments files and cannot leave them out`,
+	);
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

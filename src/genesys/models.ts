@@ -43,7 +43,12 @@ export function pagedResponse<T extends z.ZodType>(item: T) {
 	});
 }
 
-export const certificateInfo = z.looseObject({ ccid: optString, name: optString, size: optInt, lastModified: optString });
+export const certificateInfo = z.looseObject({
+	ccid: optString,
+	name: optString,
+	size: optInt,
+	lastModified: optString,
+});
 export const keyValueItem = z.looseObject({ label: z.string(), value: z.string() });
 /**
  * An item of reference data (sources, types, job statuses): `{label, value}` (the v3 reference's
@@ -52,15 +57,32 @@ export const keyValueItem = z.looseObject({ label: z.string(), value: z.string()
  */
 export const referenceItem = z.union([
 	keyValueItem,
-	z.looseObject({ name: z.string(), displayName: optString }).transform((item) => ({ ...item, label: item.displayName ?? item.name, value: item.name })),
+	z
+		.looseObject({ name: z.string(), displayName: optString })
+		.transform((item) => ({ ...item, label: item.displayName ?? item.name, value: item.name })),
 	z.string().transform((name) => ({ label: name, value: name })),
 ]) as unknown as z.ZodType<KeyValueItem>;
-export const subType = z.looseObject({ name: z.string(), displayName: optString, source: optString, dataType: optString, enabled: z.boolean().nullable().optional() });
-export const versionInfo = z.looseObject({ version: optString, buildNumber: optString, changeset: optString, name: optString });
+export const subType = z.looseObject({
+	name: z.string(),
+	displayName: optString,
+	source: optString,
+	dataType: optString,
+	enabled: z.boolean().nullable().optional(),
+});
+export const versionInfo = z.looseObject({
+	version: optString,
+	buildNumber: optString,
+	changeset: optString,
+	name: optString,
+});
 export const preSignedUri = z.looseObject({ path: z.string() });
 
 /** ResponseStatus, carried by every error response (and by ApiResponse envelopes). */
-export const responseStatus = z.looseObject({ code: z.number().int().optional(), message: z.string().optional(), detail: z.unknown().optional() });
+export const responseStatus = z.looseObject({
+	code: z.number().int().optional(),
+	message: z.string().optional(),
+	detail: z.unknown().optional(),
+});
 export const errorBody = z.looseObject({
 	status: responseStatus.optional(),
 	errors: z.array(z.looseObject({ status: responseStatus.optional() })).optional(),

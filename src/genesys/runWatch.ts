@@ -19,7 +19,12 @@ export interface RunCursor {
 }
 
 export interface RunSource {
-	listRuns(query: { from: number; size: number; orderField: string; descAsc: boolean }): Promise<PagedResponse<JobInfo>>;
+	listRuns(query: {
+		from: number;
+		size: number;
+		orderField: string;
+		descAsc: boolean;
+	}): Promise<PagedResponse<JobInfo>>;
 	getRun(id: number): Promise<JobInfo>;
 }
 
@@ -57,7 +62,13 @@ function createdAt(run: JobInfo): number | undefined {
 function titleMatcher(pattern: string | undefined): (title: string | null | undefined) => boolean {
 	const p = (pattern ?? '').trim();
 	if (p === '') return () => true;
-	const re = new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+	const re = new RegExp(
+		`^${p
+			.split('*')
+			.map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+			.join('.*')}$`,
+		'i',
+	);
 	return (title) => re.test(title ?? '');
 }
 
@@ -66,12 +77,21 @@ export function runMatches(run: JobInfo, state: RunState, options: WatchOptions)
 	if (state === 'running') return false;
 	if (status === 'completed' && state !== 'completed') return false;
 	if (status === 'failed' && state !== 'failed' && state !== 'cancelled') return false;
-	if (options.jobIds && options.jobIds.length > 0 && !options.jobIds.includes(Number(run.parentId ?? run.id))) return false;
+	if (
+		options.jobIds &&
+		options.jobIds.length > 0 &&
+		!options.jobIds.includes(Number(run.parentId ?? run.id))
+	)
+		return false;
 	return titleMatcher(options.jobTitle)(run.title);
 }
 
 /** One poll: the runs that finished since the cursor (oldest first), and the next cursor. */
-export async function pollFinishedRuns(source: RunSource, cursor: RunCursor | undefined, options: WatchOptions = {}): Promise<WatchResult> {
+export async function pollFinishedRuns(
+	source: RunSource,
+	cursor: RunCursor | undefined,
+	options: WatchOptions = {},
+): Promise<WatchResult> {
 	const now = options.now ?? Date.now();
 	const margin = options.marginMs ?? 15 * 60_000;
 	const pageSize = options.pageSize ?? 100;
@@ -82,11 +102,18 @@ export async function pollFinishedRuns(source: RunSource, cursor: RunCursor | un
 	const done: Record<string, number> = { ...(cursor?.done ?? {}) };
 
 	// Newest first, down to the scan limit; the first poll looks further back for runs still going.
-	const listFrom = first ? Math.min(scanFrom - margin, now - (options.firstLookbackMs ?? 3 * 24 * 3_600_000)) : scanFrom - margin;
+	const listFrom = first
+		? Math.min(scanFrom - margin, now - (options.firstLookbackMs ?? 3 * 24 * 3_600_000))
+		: scanFrom - margin;
 	const listed = new Map<number, JobInfo>();
 	let newest = scanFrom;
 	for (let page = 0; page < maxPages; page++) {
-		const answer = await source.listRuns({ from: page * pageSize, size: pageSize, orderField: 'createdDate', descAsc: true });
+		const answer = await source.listRuns({
+			from: page * pageSize,
+			size: pageSize,
+			orderField: 'createdDate',
+			descAsc: true,
+		});
 		let older = false;
 		for (const run of answer.items) {
 			const t = createdAt(run);
@@ -111,7 +138,9 @@ export async function pollFinishedRuns(source: RunSource, cursor: RunCursor | un
 	}
 
 	const runs: JobInfo[] = [];
-	for (const run of [...listed.values()].sort((a, b) => (createdAt(a) ?? 0) - (createdAt(b) ?? 0) || a.id - b.id)) {
+	for (const run of [...listed.values()].sort(
+		(a, b) => (createdAt(a) ?? 0) - (createdAt(b) ?? 0) || a.id - b.id,
+	)) {
 		const key = String(run.id);
 		if (done[key] !== undefined) continue;
 		const state = runState(run.status);
@@ -122,13 +151,18 @@ export async function pollFinishedRuns(source: RunSource, cursor: RunCursor | un
 		const t = createdAt(run) ?? now;
 		done[key] = t;
 		const wasPending = pending.delete(run.id);
-		const isNew = first ? options.replaySince !== undefined && t >= options.replaySince : wasPending || t >= scanFrom - margin;
+		const isNew = first
+			? options.replaySince !== undefined && t >= options.replaySince
+			: wasPending || t >= scanFrom - margin;
 		if (isNew && runMatches(run, state, options)) runs.push(run);
 	}
 
 	const nextScanFrom = Math.max(scanFrom, Math.min(newest, now));
 	for (const [id, t] of Object.entries(done)) if (t < nextScanFrom - 2 * margin) delete done[id];
-	return { runs, cursor: { scanFrom: nextScanFrom, pending: [...pending].sort((a, b) => a - b), done } };
+	return {
+		runs,
+		cursor: { scanFrom: nextScanFrom, pending: [...pending].sort((a, b) => a - b), done },
+	};
 }
 
 // ---- the files of a run ---------------------------------------------------------------------------
@@ -140,10 +174,14 @@ const EXPORT_FILE = /\.(zip|z\d{2,})(\.smime)?$/i;
  * The name every file of a run starts with, from the export file the history gives it
  * (`fileName`, `export-<uuid>.zip.smime` → `export-<uuid>`); undefined when it gives none.
  */
-export function exportNameOf(run: Partial<Pick<JobInfo, 'fileName' | 'filename'>>): string | undefined {
+export function exportNameOf(
+	run: Partial<Pick<JobInfo, 'fileName' | 'filename'>>,
+): string | undefined {
 	const name = (run.fileName ?? run.filename ?? '').trim();
 	if (name === '') return undefined;
-	const base = EXPORT_FILE.test(name) ? name.replace(EXPORT_FILE, '') : name.replace(/\.smime$/i, '');
+	const base = EXPORT_FILE.test(name)
+		? name.replace(EXPORT_FILE, '')
+		: name.replace(/\.smime$/i, '');
 	return base === '' ? undefined : base;
 }
 
@@ -152,8 +190,18 @@ export function exportNameOf(run: Partial<Pick<JobInfo, 'fileName' | 'filename'>
  * its name being a part of the run's export (`exportName`). With neither, only a file listed
  * under v10's `historyId` filter (no export name known) is kept.
  */
-export function isFileOfRun(file: { name: string; historyId?: number | null }, runId: number | string, exportName: string | undefined): boolean {
-	if (file.historyId !== undefined && file.historyId !== null) return String(file.historyId) === String(runId);
+export function isFileOfRun(
+	file: { name: string; historyId?: number | null },
+	runId: number | string,
+	exportName: string | undefined,
+): boolean {
+	if (file.historyId !== undefined && file.historyId !== null)
+		return String(file.historyId) === String(runId);
 	if (exportName === undefined) return true;
-	return file.name.length > exportName.length && file.name.startsWith(exportName) && EXPORT_FILE.test(file.name) && file.name.slice(exportName.length).replace(EXPORT_FILE, '') === '';
+	return (
+		file.name.length > exportName.length &&
+		file.name.startsWith(exportName) &&
+		EXPORT_FILE.test(file.name) &&
+		file.name.slice(exportName.length).replace(EXPORT_FILE, '') === ''
+	);
 }

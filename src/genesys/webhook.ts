@@ -10,7 +10,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export type SignatureResult = { ok: true; checked: Array<'sha1' | 'sha256'> } | { ok: false; reason: string };
+export type SignatureResult =
+	| { ok: true; checked: Array<'sha1' | 'sha256'> }
+	| { ok: false; reason: string };
 
 const SIGNATURE = {
 	sha1: { header: 'X-Hub-Signature', prefix: 'sha1=', hexLength: 40 },
@@ -22,16 +24,27 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 	return value;
 }
 
-function checkOne(algorithm: 'sha1' | 'sha256', given: string, rawBody: Buffer, secret: string | Buffer): string | undefined {
+function checkOne(
+	algorithm: 'sha1' | 'sha256',
+	given: string,
+	rawBody: Buffer,
+	secret: string | Buffer,
+): string | undefined {
 	const { header, prefix, hexLength } = SIGNATURE[algorithm];
 	const text = given.trim();
-	if (!text.toLowerCase().startsWith(prefix) || text.length !== prefix.length + hexLength || !/^[0-9a-f]+$/i.test(text.slice(prefix.length))) {
+	if (
+		!text.toLowerCase().startsWith(prefix) ||
+		text.length !== prefix.length + hexLength ||
+		!/^[0-9a-f]+$/i.test(text.slice(prefix.length))
+	) {
 		return `${header} is not "${prefix}" followed by ${hexLength} hex digits`;
 	}
 	const expected = createHmac(algorithm, secret).update(rawBody).digest();
 	const received = Buffer.from(text.slice(prefix.length), 'hex');
 	// Both are digests of the same fixed length here, so only their content is compared, in constant time.
-	return timingSafeEqual(expected, received) ? undefined : `${header} does not match the body (wrong app secret, or the body was changed on the way)`;
+	return timingSafeEqual(expected, received)
+		? undefined
+		: `${header} does not match the body (wrong app secret, or the body was changed on the way)`;
 }
 
 /**
@@ -39,20 +52,26 @@ function checkOne(algorithm: 'sha1' | 'sha256', given: string, rawBody: Buffer, 
  * names as Node gives them: lower case). A missing `X-Hub-Signature` fails; `X-Hub-Signature-256`
  * is checked when present. Reasons never contain the secret or the expected digest.
  */
-export function verifyHubSignature(rawBody: Buffer, secret: string | Buffer, headers: Record<string, string | string[] | undefined>): SignatureResult {
+export function verifyHubSignature(
+	rawBody: Buffer,
+	secret: string | Buffer,
+	headers: Record<string, string | string[] | undefined>,
+): SignatureResult {
 	if (secret.length === 0) return { ok: false, reason: 'no app secret is set in the credential' };
 	const lower: Record<string, string | string[] | undefined> = {};
 	for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
 	const sha1 = headerValue(lower['x-hub-signature']);
 	const sha256 = headerValue(lower['x-hub-signature-256']);
-	if (sha1 === undefined && Array.isArray(lower['x-hub-signature'])) return { ok: false, reason: 'X-Hub-Signature was sent more than once' };
+	if (sha1 === undefined && Array.isArray(lower['x-hub-signature']))
+		return { ok: false, reason: 'X-Hub-Signature was sent more than once' };
 	if (sha1 === undefined) return { ok: false, reason: 'X-Hub-Signature header is missing' };
 	const checked: Array<'sha1' | 'sha256'> = [];
 	const problem1 = checkOne('sha1', sha1, rawBody, secret);
 	if (problem1) return { ok: false, reason: problem1 };
 	checked.push('sha1');
 	if (lower['x-hub-signature-256'] !== undefined) {
-		if (sha256 === undefined) return { ok: false, reason: 'X-Hub-Signature-256 was sent more than once' };
+		if (sha256 === undefined)
+			return { ok: false, reason: 'X-Hub-Signature-256 was sent more than once' };
 		const problem256 = checkOne('sha256', sha256, rawBody, secret);
 		if (problem256) return { ok: false, reason: problem256 };
 		checked.push('sha256');
@@ -61,7 +80,11 @@ export function verifyHubSignature(rawBody: Buffer, secret: string | Buffer, hea
 }
 
 /** `sha1=<hex>` for a body, as Genesys signs it (for simulators and tests). */
-export function hubSignature(rawBody: Buffer | string, secret: string | Buffer, algorithm: 'sha1' | 'sha256' = 'sha1'): string {
+export function hubSignature(
+	rawBody: Buffer | string,
+	secret: string | Buffer,
+	algorithm: 'sha1' | 'sha256' = 'sha1',
+): string {
 	return `${algorithm}=${createHmac(algorithm, secret).update(rawBody).digest('hex')}`;
 }
 
@@ -87,7 +110,10 @@ export const interactionEvent = z.looseObject({
  */
 export const eventsPayload = z.looseObject({
 	operationId: optString,
-	data: z.looseObject({ entities: z.array(interactionEvent).nullable().optional() }).nullable().optional(),
+	data: z
+		.looseObject({ entities: z.array(interactionEvent).nullable().optional() })
+		.nullable()
+		.optional(),
 });
 
 export type InteractionEvent = z.infer<typeof interactionEvent>;
@@ -111,14 +137,26 @@ export function parseEventsPayload(rawBody: Buffer): PayloadResult {
 	const parsed = eventsPayload.safeParse(value);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
-		const where = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'the body';
-		return { ok: false, reason: `${where}: ${issue.message} (expected {"operationId": "…", "data": {"entities": [{"event": "STARTED", "entity": {…}}]}})` };
+		const where =
+			issue.path.length > 0
+				? issue.path
+						.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+						.join('')
+						.replace(/^\./, '')
+				: 'the body';
+		return {
+			ok: false,
+			reason: `${where}: ${issue.message} (expected {"operationId": "…", "data": {"entities": [{"event": "STARTED", "entity": {…}}]}})`,
+		};
 	}
 	return { ok: true, payload: parsed.data };
 }
 
 /** The EventsResponse Genesys expects with 200: the ids accepted. */
-export function eventsResponse(ids: string[], message = 'OK'): { status: { code: number; message: string }; data: { ids: Array<{ id: string }> } } {
+export function eventsResponse(
+	ids: string[],
+	message = 'OK',
+): { status: { code: number; message: string }; data: { ids: Array<{ id: string }> } } {
 	return { status: { code: 0, message }, data: { ids: ids.map((id) => ({ id })) } };
 }
 
@@ -144,7 +182,8 @@ export class RedeliveryMemory {
 	private readonly seen = new Map<string, Seen>();
 
 	constructor(readonly maxEntries = 5000) {
-		if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a whole number ≥ 1, not ${maxEntries}`);
+		if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
+			throw new RangeError(`maxEntries must be a whole number ≥ 1, not ${maxEntries}`);
 	}
 
 	get size(): number {
@@ -201,7 +240,13 @@ export class RedeliveryMemory {
 		let pairs: unknown[] = [];
 		if (Array.isArray(value)) pairs = value;
 		else if (value !== null && typeof value === 'object') pairs = Object.entries(value);
-		const valid = pairs.filter((p): p is [string, number] => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'number' && Number.isFinite(p[1]));
+		const valid = pairs.filter(
+			(p): p is [string, number] =>
+				Array.isArray(p) &&
+				typeof p[0] === 'string' &&
+				typeof p[1] === 'number' &&
+				Number.isFinite(p[1]),
+		);
 		valid.sort((a, b) => a[1] - b[1]);
 		for (const [id, at] of valid) {
 			memory.seen.delete(id);

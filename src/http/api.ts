@@ -52,7 +52,12 @@ export interface ClientOptions {
 }
 
 /** Builds the error for an error answer from its status and (capped, possibly non-JSON) text. */
-export type ErrorReader<C extends string = string> = (status: number, bodyText: string, operation: string, context: C) => ApiError;
+export type ErrorReader<C extends string = string> = (
+	status: number,
+	bodyText: string,
+	operation: string,
+	context: C,
+) => ApiError;
 
 export interface ApiCallerOptions<C extends string = string> {
 	/** For messages: "Genesys", "Connectif", "Context Services". */
@@ -87,7 +92,12 @@ export class ApiCaller<C extends string = string> {
 	/** The retry options with the client's clock, sleep and signal. */
 	retryOptions(): RetryOptions {
 		const retry = this.options.retry;
-		return { ...retry, sleep: retry?.sleep ?? this.options.sleep, now: retry?.now ?? this.options.now, signal: this.options.signal };
+		return {
+			...retry,
+			sleep: retry?.sleep ?? this.options.sleep,
+			now: retry?.now ?? this.options.now,
+			signal: this.options.signal,
+		};
 	}
 
 	/** Sends with retries on 429/5xx and dropped connections; returns the final response, any status. */
@@ -99,14 +109,23 @@ export class ApiCaller<C extends string = string> {
 				await discard(previous);
 				const headers: Record<string, string> = { accept: 'application/json' };
 				if (options.body) headers['content-type'] = options.body.contentType;
-				previous = await this.options.send({ method, url, headers, body: options.body?.text, stream: options.stream, signal: this.options.signal });
+				previous = await this.options.send({
+					method,
+					url,
+					headers,
+					body: options.body?.text,
+					stream: options.stream,
+					signal: this.options.signal,
+				});
 				return previous;
 			},
 			httpDecision,
 			{
 				...retry,
 				onRetry: (info) => {
-					this.options.log?.(`${method} ${url.pathname}: ${info.reason}, retry ${info.retry} in ${info.waitMs} ms`);
+					this.options.log?.(
+						`${method} ${url.pathname}: ${info.reason}, retry ${info.retry} in ${info.waitMs} ms`,
+					);
 					retry.onRetry?.(info);
 				},
 			},
@@ -115,12 +134,23 @@ export class ApiCaller<C extends string = string> {
 
 	/** The ApiError for an error answer; reads at most ERROR_BODY_LIMIT of its body. */
 	async failure(response: Response, operation: string, context?: C): Promise<ApiError> {
-		return this.options.errorFor(response.status, await readErrorText(response), operation, context as C);
+		return this.options.errorFor(
+			response.status,
+			await readErrorText(response),
+			operation,
+			context as C,
+		);
 	}
 
 	/** An answer that is not what the API documents. */
 	unexpected(operation: string, status: number, what: string, cause?: unknown): ApiError {
-		return new ApiError({ httpStatus: status, operation, service: this.options.service, hint: this.options.unexpectedHint(what), cause });
+		return new ApiError({
+			httpStatus: status,
+			operation,
+			service: this.options.service,
+			hint: this.options.unexpectedHint(what),
+			cause,
+		});
 	}
 
 	/** The body of a successful answer as text, refused past the JSON cap. */
@@ -128,19 +158,40 @@ export class ApiCaller<C extends string = string> {
 		try {
 			return await readTextLimited(response, this.options.jsonLimit ?? JSON_BODY_LIMIT, operation);
 		} catch (error) {
-			throw error instanceof CxError ? this.unexpected(operation, response.status, error.message.replace(`${operation}: `, ''), error) : error;
+			throw error instanceof CxError
+				? this.unexpected(
+						operation,
+						response.status,
+						error.message.replace(`${operation}: `, ''),
+						error,
+					)
+				: error;
 		}
 	}
 
 	/** Calls and reads a JSON answer validated by `schema` (an empty body is `undefined`). */
-	async json<T>(operation: string, method: HttpMethod, url: URL, schema: z.ZodType<T>, options: CallOptions<C> & { json?: unknown } = {}): Promise<T> {
-		const body = options.json === undefined ? options.body : { text: JSON.stringify(options.json), contentType: 'application/json' };
+	async json<T>(
+		operation: string,
+		method: HttpMethod,
+		url: URL,
+		schema: z.ZodType<T>,
+		options: CallOptions<C> & { json?: unknown } = {},
+	): Promise<T> {
+		const body =
+			options.json === undefined
+				? options.body
+				: { text: JSON.stringify(options.json), contentType: 'application/json' };
 		const response = await this.call(method, url, { ...options, body });
 		return this.read(response, operation, schema, options.context);
 	}
 
 	/** Reads a response already had: error status → ApiError, else JSON validated by `schema`. */
-	async read<T>(response: Response, operation: string, schema: z.ZodType<T>, context?: C): Promise<T> {
+	async read<T>(
+		response: Response,
+		operation: string,
+		schema: z.ZodType<T>,
+		context?: C,
+	): Promise<T> {
 		if (!response.ok) throw await this.failure(response, operation, context);
 		const text = await this.text(response, operation);
 		let data: unknown;
@@ -152,13 +203,22 @@ export class ApiCaller<C extends string = string> {
 		const parsed = schema.safeParse(data);
 		if (!parsed.success) {
 			const issue = parsed.error.issues[0];
-			throw this.unexpected(operation, response.status, `${issue.path.join('.') || 'the answer'}: ${issue.message}`);
+			throw this.unexpected(
+				operation,
+				response.status,
+				`${issue.path.join('.') || 'the answer'}: ${issue.message}`,
+			);
 		}
 		return parsed.data;
 	}
 
 	/** Calls where success has no body worth reading (204, 201 with a string). */
-	async noContent(operation: string, method: HttpMethod, url: URL, options: CallOptions<C> = {}): Promise<void> {
+	async noContent(
+		operation: string,
+		method: HttpMethod,
+		url: URL,
+		options: CallOptions<C> = {},
+	): Promise<void> {
 		const response = await this.call(method, url, options);
 		if (!response.ok) throw await this.failure(response, operation, options.context);
 		await discard(response);
@@ -183,7 +243,11 @@ export interface PollOptions<T> {
  * Polls until `done` says so and returns that value. The next poll is not started when it would
  * begin past the deadline (then `timedOut`); the signal stops the wait at once.
  */
-export async function pollUntil<T>(poll: () => Promise<T>, done: (value: T) => boolean, options: PollOptions<T>): Promise<T> {
+export async function pollUntil<T>(
+	poll: () => Promise<T>,
+	done: (value: T) => boolean,
+	options: PollOptions<T>,
+): Promise<T> {
 	const now = options.now ?? Date.now;
 	const sleep = options.sleep ?? realSleep;
 	const interval = Math.max(0, options.intervalMs);

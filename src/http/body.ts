@@ -24,7 +24,10 @@ export function formatBytes(bytes: number): string {
  * At most `limit` bytes of the body. `truncated` says there was more; the rest is cancelled,
  * never read.
  */
-export async function readCapped(response: Response, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+export async function readCapped(
+	response: Response,
+	limit: number,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
 	if (!response.body) return { bytes: Buffer.alloc(0), truncated: false };
 	const reader = response.body.getReader();
 	const parts: Buffer[] = [];
@@ -49,9 +52,17 @@ export async function readCapped(response: Response, limit: number): Promise<{ b
 }
 
 /** The body as text, refused past `limit` bytes with an error naming the cap and `what`. */
-export async function readTextLimited(response: Response, limit: number, what: string): Promise<string> {
+export async function readTextLimited(
+	response: Response,
+	limit: number,
+	what: string,
+): Promise<string> {
 	const { bytes, truncated } = await readCapped(response, limit);
-	if (truncated) throw new CxError('API_FORMAT', `${what}: the answer is larger than ${formatBytes(limit)}, more than this API ever sends; not reading it`);
+	if (truncated)
+		throw new CxError(
+			'API_FORMAT',
+			`${what}: the answer is larger than ${formatBytes(limit)}, more than this API ever sends; not reading it`,
+		);
 	return bytes.toString('utf8');
 }
 

@@ -39,7 +39,10 @@ function declaredTotal(response: Response, offset: number): number | undefined {
 	return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
 }
 
-export async function* resumableDownload(open: OpenDownload, options: DownloadOptions): AsyncGenerator<Buffer> {
+export async function* resumableDownload(
+	open: OpenDownload,
+	options: DownloadOptions,
+): AsyncGenerator<Buffer> {
 	const resumes = options.resumes ?? 3;
 	let delivered = 0;
 	let total: number | undefined;
@@ -49,7 +52,10 @@ export async function* resumableDownload(open: OpenDownload, options: DownloadOp
 		const response = await open(delivered, attempt);
 		if (delivered > 0 && response.status !== 206 && response.status !== 200) {
 			await response.body?.cancel();
-			throw new CxError('DOWNLOAD', `${options.name}: resuming at byte ${delivered} failed with HTTP ${response.status}`);
+			throw new CxError(
+				'DOWNLOAD',
+				`${options.name}: resuming at byte ${delivered} failed with HTTP ${response.status}`,
+			);
 		}
 		if (delivered === 0 && response.status !== 200) {
 			await response.body?.cancel();
@@ -59,14 +65,20 @@ export async function* resumableDownload(open: OpenDownload, options: DownloadOp
 			const m = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
 			if (!m || Number(m[1]) !== delivered) {
 				await response.body?.cancel();
-				throw new CxError('DOWNLOAD', `${options.name}: asked to resume at byte ${delivered}, the server answered "${response.headers.get('content-range') ?? 'no Content-Range'}"`);
+				throw new CxError(
+					'DOWNLOAD',
+					`${options.name}: asked to resume at byte ${delivered}, the server answered "${response.headers.get('content-range') ?? 'no Content-Range'}"`,
+				);
 			}
 		}
 		const declared = declaredTotal(response, delivered);
 		if (declared !== undefined) {
 			if (total !== undefined && declared !== total) {
 				await response.body?.cancel();
-				throw new CxError('DOWNLOAD', `${options.name}: the file changed size between requests (${total} then ${declared} bytes); download it again`);
+				throw new CxError(
+					'DOWNLOAD',
+					`${options.name}: the file changed size between requests (${total} then ${declared} bytes); download it again`,
+				);
 			}
 			total = declared;
 		}
@@ -84,7 +96,10 @@ export async function* resumableDownload(open: OpenDownload, options: DownloadOp
 				}
 				delivered += chunk.length;
 				if (total !== undefined && delivered > total) {
-					throw new CxError('DOWNLOAD', `${options.name}: the server sent more than the ${total} bytes it declared`);
+					throw new CxError(
+						'DOWNLOAD',
+						`${options.name}: the server sent more than the ${total} bytes it declared`,
+					);
 				}
 				yield chunk;
 			}
@@ -96,7 +111,10 @@ export async function* resumableDownload(open: OpenDownload, options: DownloadOp
 			reason = `the connection broke after ${delivered}${total === undefined ? '' : ` of ${total}`} bytes`;
 		}
 		if (attempt >= resumes) {
-			throw new CxError('DOWNLOAD', `${options.name}: ${reason}, and ${resumes} attempts to resume did not finish it; try again later`);
+			throw new CxError(
+				'DOWNLOAD',
+				`${options.name}: ${reason}, and ${resumes} attempts to resume did not finish it; try again later`,
+			);
 		}
 		options.onResume?.({ attempt: attempt + 1, offset: delivered, reason });
 	}
@@ -142,7 +160,13 @@ export function refreshingDownload(options: RefreshingDownloadOptions): AsyncGen
 			const response = await retrying(
 				async () => {
 					await discard(previous);
-					previous = (await fetchFollowingRedirects(target, { headers, signal: options.signal }, { fetch: options.fetch, check: options.check })).response;
+					previous = (
+						await fetchFollowingRedirects(
+							target,
+							{ headers, signal: options.signal },
+							{ fetch: options.fetch, check: options.check },
+						)
+					).response;
 					return previous;
 				},
 				httpDecision,
@@ -155,18 +179,24 @@ export function refreshingDownload(options: RefreshingDownloadOptions): AsyncGen
 				await discard(response);
 				refreshes++;
 				refresh = true;
-				options.log?.(`${options.name}: the storage host refused the download link (HTTP ${response.status}); asking ${options.source} for a new one`);
+				options.log?.(
+					`${options.name}: the storage host refused the download link (HTTP ${response.status}); asking ${options.source} for a new one`,
+				);
 				continue;
 			}
 			const text = await readErrorText(response);
-			throw new CxError('DOWNLOAD', `${options.name}: the storage host ${describeUrl(target)} answered HTTP ${response.status}${storageMessage(text)}; ${refused ? options.refusedHint : 'try again later'}`);
+			throw new CxError(
+				'DOWNLOAD',
+				`${options.name}: the storage host ${describeUrl(target)} answered HTTP ${response.status}${storageMessage(text)}; ${refused ? options.refusedHint : 'try again later'}`,
+			);
 		}
 	};
 	return resumableDownload(open, {
 		name: options.name,
 		resumes: options.resumes,
 		signal: options.signal,
-		onResume: (info) => options.log?.(`${options.name}: ${info.reason}; resuming at byte ${info.offset}`),
+		onResume: (info) =>
+			options.log?.(`${options.name}: ${info.reason}; resuming at byte ${info.offset}`),
 	});
 }
 

@@ -9,7 +9,12 @@ import { CxError } from '../errors';
 import type { Fetch } from './transport';
 
 /** Headers that carry credentials: removed once a redirect leaves the first origin. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'cookie', 'proxy-authorization'];
+export const CREDENTIAL_HEADERS: readonly string[] = [
+	'authorization',
+	'x-api-key',
+	'cookie',
+	'proxy-authorization',
+];
 
 export interface RedirectOptions {
 	/** Most redirects followed (default 5). */
@@ -36,7 +41,12 @@ export function describeUrl(url: URL): string {
 
 export async function fetchFollowingRedirects(
 	url: string | URL,
-	init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal } = {},
+	init: {
+		method?: string;
+		headers?: Record<string, string>;
+		body?: string | Buffer;
+		signal?: AbortSignal;
+	} = {},
 	options: RedirectOptions = {},
 ): Promise<FollowedResponse> {
 	const doFetch = (options.fetch ?? fetch) as Fetch;
@@ -53,27 +63,47 @@ export async function fetchFollowingRedirects(
 		const location = response.headers.get('location');
 		if (!REDIRECTS.has(response.status) || !location) return { response, url: current, leftOrigin };
 		await response.body?.cancel();
-		if (hops >= maxRedirects) throw new CxError('DOWNLOAD', `more than ${maxRedirects} redirects, last to ${describeUrl(current)}`);
+		if (hops >= maxRedirects)
+			throw new CxError(
+				'DOWNLOAD',
+				`more than ${maxRedirects} redirects, last to ${describeUrl(current)}`,
+			);
 		let next: URL;
 		try {
 			next = new URL(location, current);
 		} catch {
-			throw new CxError('URL_REFUSED', `${describeUrl(current)} redirected to something that is not a URL`);
+			throw new CxError(
+				'URL_REFUSED',
+				`${describeUrl(current)} redirected to something that is not a URL`,
+			);
 		}
-		if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new CxError('URL_REFUSED', `refusing a redirect to a ${next.protocol} URL`);
+		if (next.protocol !== 'https:' && next.protocol !== 'http:')
+			throw new CxError('URL_REFUSED', `refusing a redirect to a ${next.protocol} URL`);
 		if (current.protocol === 'https:' && next.protocol === 'http:') {
-			throw new CxError('URL_REFUSED', `refusing a redirect from https to plain http (${describeUrl(next)})`);
+			throw new CxError(
+				'URL_REFUSED',
+				`refusing a redirect from https to plain http (${describeUrl(next)})`,
+			);
 		}
 		next = check(next);
 		if (!leftOrigin && next.origin !== first.origin) {
 			leftOrigin = true;
-			headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
+			headers = Object.fromEntries(
+				Object.entries(headers).filter(
+					([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase()),
+				),
+			);
 		}
 		// 303 (and 301/302 after a POST, as browsers do) continue as a GET without the body.
-		if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+		if (
+			response.status === 303 ||
+			((response.status === 301 || response.status === 302) && method === 'POST')
+		) {
 			if (method !== 'HEAD') method = 'GET';
 			body = undefined;
-			headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^content-(type|length|encoding)$/i.test(name)));
+			headers = Object.fromEntries(
+				Object.entries(headers).filter(([name]) => !/^content-(type|length|encoding)$/i.test(name)),
+			);
 		}
 		current = next;
 	}

@@ -42,7 +42,11 @@ const TRANSIENT_CODES = new Set([
 
 /** True for errors of a dropped or refused connection, also when wrapped (fetch's `cause`). */
 export function isTransientNetworkError(error: unknown): boolean {
-	for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+	for (
+		let e: unknown = error, depth = 0;
+		e && typeof e === 'object' && depth < 5;
+		e = (e as { cause?: unknown }).cause, depth++
+	) {
 		const code = (e as { code?: unknown }).code;
 		if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
 	}
@@ -62,7 +66,11 @@ export function retryAfterMs(value: string | null | undefined, now: number): num
 }
 
 /** "Full jitter" backoff: a random wait up to base × 2^retry, capped. */
-export function backoffMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffMs(
+	retry: number,
+	policy: RetryPolicy,
+	random: () => number = Math.random,
+): number {
 	const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
 	return Math.floor(random() * ceiling);
 }
@@ -88,13 +96,23 @@ export interface ResponseLike {
 }
 
 /** The decision for an HTTP call: retry the policy's statuses and broken connections. */
-export function httpDecision(outcome: Outcome<ResponseLike>, policy: RetryPolicy, now: number): RetryDecision {
+export function httpDecision(
+	outcome: Outcome<ResponseLike>,
+	policy: RetryPolicy,
+	now: number,
+): RetryDecision {
 	if (!outcome.ok) {
-		return isTransientNetworkError(outcome.error) ? { retry: true, reason: 'connection lost' } : { retry: false };
+		return isTransientNetworkError(outcome.error)
+			? { retry: true, reason: 'connection lost' }
+			: { retry: false };
 	}
 	const { status, headers } = outcome.value;
 	if (!policy.statuses.includes(status)) return { retry: false };
-	return { retry: true, reason: `HTTP ${status}`, afterMs: retryAfterMs(headers.get('retry-after'), now) };
+	return {
+		retry: true,
+		reason: `HTTP ${status}`,
+		afterMs: retryAfterMs(headers.get('retry-after'), now),
+	};
 }
 
 /**
@@ -127,7 +145,10 @@ export async function retrying<T>(
 			throw outcome.error;
 		};
 		if (!decision.retry || retry >= policy.retries) return finish();
-		const waitMs = Math.min(policy.maxDelayMs, decision.afterMs ?? backoffMs(retry, policy, options.random));
+		const waitMs = Math.min(
+			policy.maxDelayMs,
+			decision.afterMs ?? backoffMs(retry, policy, options.random),
+		);
 		if (now() + waitMs - started > policy.maxElapsedMs) return finish();
 		options.onRetry?.({ retry: retry + 1, reason: decision.reason, waitMs });
 		await sleep(waitMs, signal);

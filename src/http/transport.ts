@@ -17,7 +17,16 @@ import { checkedLookup, type UrlPolicy } from './urlPolicy';
 const IDLE_TIMEOUT_MS = 120_000;
 
 /** What the kernel asks of a transport: fetch's shape, no redirects followed. */
-export type Fetch = (url: URL, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal; redirect?: 'manual' }) => Promise<Response>;
+export type Fetch = (
+	url: URL,
+	init: {
+		method?: string;
+		headers?: Record<string, string>;
+		body?: string | Buffer;
+		signal?: AbortSignal;
+		redirect?: 'manual';
+	},
+) => Promise<Response>;
 
 function toHeaders(message: IncomingMessage): Headers {
 	const headers = new Headers();
@@ -29,25 +38,51 @@ function toHeaders(message: IncomingMessage): Headers {
 }
 
 /** A fetch for API-supplied URLs: checked addresses only, never following redirects itself. */
-export function checkedFetch(policy: UrlPolicy, options: { resolve?: typeof dnsLookup } = {}): Fetch {
+export function checkedFetch(
+	policy: UrlPolicy,
+	options: { resolve?: typeof dnsLookup } = {},
+): Fetch {
 	const lookup = checkedLookup(policy, options.resolve);
 	return (url, init) =>
 		new Promise<Response>((resolve, reject) => {
 			const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-			const req = send(url, { method: init.method ?? 'GET', headers: init.headers, lookup: lookup as never, signal: init.signal }, (message) => {
-				const status = message.statusCode ?? 0;
-				const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
-				if (nullBody) message.resume();
-				// Response takes statuses 200-599 only (Node answers 1xx itself).
-				const body = nullBody ? null : (Readable.toWeb(message) as unknown as ReadableStream<Uint8Array>);
-				try {
-					resolve(new Response(body, { status: Math.min(599, Math.max(200, status)), statusText: message.statusMessage, headers: toHeaders(message) }));
-				} catch (error) {
-					message.destroy();
-					reject(error);
-				}
-			});
-			req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no answer from ${url.host} for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+			const req = send(
+				url,
+				{
+					method: init.method ?? 'GET',
+					headers: init.headers,
+					lookup: lookup as never,
+					signal: init.signal,
+				},
+				(message) => {
+					const status = message.statusCode ?? 0;
+					const nullBody = status === 204 || status === 304 || init.method === 'HEAD';
+					if (nullBody) message.resume();
+					// Response takes statuses 200-599 only (Node answers 1xx itself).
+					const body = nullBody
+						? null
+						: (Readable.toWeb(message) as unknown as ReadableStream<Uint8Array>);
+					try {
+						resolve(
+							new Response(body, {
+								status: Math.min(599, Math.max(200, status)),
+								statusText: message.statusMessage,
+								headers: toHeaders(message),
+							}),
+						);
+					} catch (error) {
+						message.destroy();
+						reject(error);
+					}
+				},
+			);
+			req.setTimeout(IDLE_TIMEOUT_MS, () =>
+				req.destroy(
+					Object.assign(new Error(`no answer from ${url.host} for ${IDLE_TIMEOUT_MS / 1000} s`), {
+						code: 'ETIMEDOUT',
+					}),
+				),
+			);
 			req.on('error', reject);
 			req.end(init.body);
 		});

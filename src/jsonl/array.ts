@@ -25,7 +25,10 @@ function isSpace(b: number): boolean {
 	return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
-export async function* jsonArrayElements(input: AsyncIterable<Uint8Array>, options: JsonArrayOptions = {}): AsyncGenerator<unknown> {
+export async function* jsonArrayElements(
+	input: AsyncIterable<Uint8Array>,
+	options: JsonArrayOptions = {},
+): AsyncGenerator<unknown> {
 	const source = options.source ?? 'the answer';
 	const maxElement = options.maxElementBytes ?? 64 * 1024 * 1024;
 	// before '['; expecting the first element or ']'; expecting an element after ','; in an element; after ']'.
@@ -49,14 +52,20 @@ export async function* jsonArrayElements(input: AsyncIterable<Uint8Array>, optio
 		try {
 			return JSON.parse(text);
 		} catch (error) {
-			throw new CxError('API_FORMAT', `${source}: element ending at byte ${offset} is not JSON: ${(error as Error).message}`);
+			throw new CxError(
+				'API_FORMAT',
+				`${source}: element ending at byte ${offset} is not JSON: ${(error as Error).message}`,
+			);
 		}
 	};
 
 	for await (const part of input) {
-		const chunk = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+		const chunk = Buffer.isBuffer(part)
+			? part
+			: Buffer.from(part.buffer, part.byteOffset, part.byteLength);
 		let i = 0;
-		if (bom && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
+		if (bom && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf)
+			i = 3;
 		bom = false;
 		const results: unknown[] = [];
 		let start = -1;
@@ -75,7 +84,8 @@ export async function* jsonArrayElements(input: AsyncIterable<Uint8Array>, optio
 						state = 'done';
 						break;
 					}
-					if (b === CLOSE_BRACKET || b === COMMA) fail(`"${String.fromCharCode(b)}" where an element belongs`, offset + i);
+					if (b === CLOSE_BRACKET || b === COMMA)
+						fail(`"${String.fromCharCode(b)}" where an element belongs`, offset + i);
 					state = 'inElement';
 					start = i;
 					depth = 0;
@@ -121,10 +131,15 @@ export async function* jsonArrayElements(input: AsyncIterable<Uint8Array>, optio
 			// Copy: the caller may reuse its chunk buffers.
 			pieces.push(Buffer.from(rest));
 			pieceBytes += rest.length;
-			if (pieceBytes > maxElement) throw new CxError('API_FORMAT', `${source}: an element is larger than ${maxElement} bytes (at byte ${offset + i})`);
+			if (pieceBytes > maxElement)
+				throw new CxError(
+					'API_FORMAT',
+					`${source}: an element is larger than ${maxElement} bytes (at byte ${offset + i})`,
+				);
 		}
 		offset += chunk.length;
 		for (const value of results) yield value;
 	}
-	if (state !== 'done') fail(state === 'before' ? 'no data' : 'the end of the data before "]"', offset);
+	if (state !== 'done')
+		fail(state === 'before' ? 'no data' : 'the end of the data before "]"', offset);
 }

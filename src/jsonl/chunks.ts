@@ -77,12 +77,14 @@ export function chunkFileName(start: ChunkStart): string {
 }
 
 export function checkRecordsPerChunk(value: number): string | undefined {
-	if (!Number.isSafeInteger(value) || value < 1) return `records per chunk must be a whole number of at least 1, got ${String(value)}`;
+	if (!Number.isSafeInteger(value) || value < 1)
+		return `records per chunk must be a whole number of at least 1, got ${String(value)}`;
 	return undefined;
 }
 
 export function checkMaxChunkBytes(value: number): string | undefined {
-	if (!Number.isSafeInteger(value) || value < 1) return `the chunk size limit must be a whole number of bytes, at least 1, got ${String(value)}`;
+	if (!Number.isSafeInteger(value) || value < 1)
+		return `the chunk size limit must be a whole number of bytes, at least 1, got ${String(value)}`;
 	return undefined;
 }
 
@@ -137,7 +139,12 @@ export async function* recordChunks<T>(
 							}
 							record = next.value;
 						}
-						if (record.source !== info.source || (info.records > 0 && (record.line !== info.lastLine + 1 || info.bytes + record.raw.length + 1 > maxBytes))) {
+						if (
+							record.source !== info.source ||
+							(info.records > 0 &&
+								(record.line !== info.lastLine + 1 ||
+									info.bytes + record.raw.length + 1 > maxBytes))
+						) {
 							held = record;
 							break;
 						}
@@ -187,7 +194,10 @@ export async function* recordChunks<T>(
 				throw error;
 			}
 			if (failure) throw failure.error;
-			if (!complete) throw new Error(`chunk ${index} (${info.source} from line ${info.firstLine}) was not read to its end by its consumer`);
+			if (!complete)
+				throw new Error(
+					`chunk ${index} (${info.source} from line ${info.firstLine}) was not read to its end by its consumer`,
+				);
 			yield { chunk: info, result };
 			if (exhausted && !held) return;
 		}

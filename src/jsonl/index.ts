@@ -1,6 +1,23 @@
 /** JSON Lines records: the streaming parser and the CDDS record schemas. */
-export { compactJson, DEFAULT_MAX_LINE_BYTES, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from './records';
-export { chunkFileName, checkRecordsPerChunk, DEFAULT_RECORDS_PER_CHUNK, recordChunks, type ChunkInfo, type ChunkOptions, type ChunkStart } from './chunks';
+export {
+	compactJson,
+	DEFAULT_MAX_LINE_BYTES,
+	isCompactJson,
+	parseJsonLines,
+	type JsonLinesOptions,
+	type JsonLinesStats,
+	type JsonRecord,
+	type SkippedLine,
+} from './records';
+export {
+	chunkFileName,
+	checkRecordsPerChunk,
+	DEFAULT_RECORDS_PER_CHUNK,
+	recordChunks,
+	type ChunkInfo,
+	type ChunkOptions,
+	type ChunkStart,
+} from './chunks';
 export {
 	contactAttributeRecord,
 	contactRecord,

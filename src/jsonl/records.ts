@@ -105,7 +105,11 @@ function isBlank(bytes: Buffer): boolean {
 function kindOf(value: unknown): string {
 	if (value === null) return 'null';
 	if (Array.isArray(value)) return 'an array';
-	return typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'a boolean' : 'a string';
+	return typeof value === 'number'
+		? 'a number'
+		: typeof value === 'boolean'
+			? 'a boolean'
+			: 'a string';
 }
 
 /**
@@ -123,7 +127,8 @@ function parseLine(bytes: Buffer): Record<string, unknown> | string {
 		// version's V8 says (its message quotes the line).
 		return jsonObjectProblem(bytes) ?? 'invalid JSON';
 	}
-	if (value === null || typeof value !== 'object' || Array.isArray(value)) return `expected a JSON object, got ${kindOf(value)}`;
+	if (value === null || typeof value !== 'object' || Array.isArray(value))
+		return `expected a JSON object, got ${kindOf(value)}`;
 	return value as Record<string, unknown>;
 }
 
@@ -143,7 +148,9 @@ function longLineRecord(raw: Buffer, line: number, source: string): JsonRecord {
 
 function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 	if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-	return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+	return Buffer.isBuffer(chunk)
+		? chunk
+		: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**
@@ -163,7 +170,8 @@ export async function* parseJsonLines(
 	const skip = options.onError === 'skip';
 	const scanFrom = options.lazyValues === true ? 0 : LONG_LINE_BYTES;
 	const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-	if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+	if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1)
+		throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
 	/** Lines finished so far in this source. */
 	let line = 0;
 	/** The start of the current line, when it began in an earlier chunk. */
@@ -187,8 +195,10 @@ export async function* parseJsonLines(
 	const finish = (bytes: Buffer): JsonRecord | undefined => {
 		line++;
 		stats.lines++;
-		if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-		if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+		if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+			bytes = bytes.subarray(3);
+		if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
+			bytes = bytes.subarray(0, bytes.length - 1);
 		if (bytes.length > maxLineBytes) throw tooLong(line);
 		if (isBlank(bytes)) return undefined;
 

@@ -30,7 +30,9 @@ const optionalInteger = integer.nullable().optional();
 const int64Message = 'expected an int64 as a string or an integer';
 const optionalInt64 = z
 	.union([z.string(), z.number()], { error: int64Message })
-	.refine((value) => typeof value === 'string' || Number.isInteger(value), { message: int64Message })
+	.refine((value) => typeof value === 'string' || Number.isInteger(value), {
+		message: int64Message,
+	})
 	.nullable()
 	.optional();
 
@@ -38,8 +40,25 @@ function fields<K extends string, T extends z.ZodType>(names: readonly K[], type
 	return Object.fromEntries(names.map((name) => [name, type])) as Record<K, T>;
 }
 
-const strAttributes = ['STRATTRIBUTE1', 'STRATTRIBUTE2', 'STRATTRIBUTE3', 'STRATTRIBUTE4', 'STRATTRIBUTE5', 'STRATTRIBUTE6', 'STRATTRIBUTE7', 'STRATTRIBUTE8', 'STRATTRIBUTE9', 'STRATTRIBUTE10'] as const;
-const intAttributes = ['INTATTRIBUTE1', 'INTATTRIBUTE2', 'INTATTRIBUTE3', 'INTATTRIBUTE4', 'INTATTRIBUTE5'] as const;
+const strAttributes = [
+	'STRATTRIBUTE1',
+	'STRATTRIBUTE2',
+	'STRATTRIBUTE3',
+	'STRATTRIBUTE4',
+	'STRATTRIBUTE5',
+	'STRATTRIBUTE6',
+	'STRATTRIBUTE7',
+	'STRATTRIBUTE8',
+	'STRATTRIBUTE9',
+	'STRATTRIBUTE10',
+] as const;
+const intAttributes = [
+	'INTATTRIBUTE1',
+	'INTATTRIBUTE2',
+	'INTATTRIBUTE3',
+	'INTATTRIBUTE4',
+	'INTATTRIBUTE5',
+] as const;
 
 /** `<EntityType>-<jobId>.json`: one interaction (email, chat, call, callback, …) per line. */
 export const interactionRecord = z.looseObject({
@@ -47,22 +66,89 @@ export const interactionRecord = z.looseObject({
 	IXNID: z.string(),
 	...fields(
 		[
-			'MEDIATYPEID', 'TYPEID', 'SUBTYPEID', 'EXTERNALID', 'CONTACTID', 'PARENTID', 'STARTDATE', 'MODIFIEDDATE', 'ENDDATE',
-			'THREADID', 'CATEGORYID', 'SUBJECT', 'TEXT', 'STRUCTUREDTEXT', 'STRUCTTEXTMIMETYPE', 'THECOMMENT', 'QUEUENAME',
-			...strAttributes, 'WEBSAFEEMAILSTATUS', 'STOPPEDREASON', 'LANG', 'FROMADDRESS', 'FROMPERSONAL', 'REPLYTOADDRESS',
-			'TOADDRESSES', 'CCADDRESSES', 'BCCADDRESSES', 'SENTDATE', 'MAILBOX', 'WHICHRULEMATCHED', 'EMAILOUTID', 'HEADER',
-			'FromAddressEmailOut', 'FromPersonalEmailOut', 'ReplyToAddressEmailOut', 'ToAddressesEmailOut', 'CcAddressesEmailOut',
-			'BccAddressesEmailOut', 'SentDateEmailOut', 'REFERENCEID', 'STANDARDRESPONSEID', 'ESTABLISHEDDATE', 'RELEASEDDATE',
-			'OUTCOME', 'PHONENUMBER', 'TCONNECTIONID', 'DETAILEDDESCRIPTION', 'CUSTOMDATA', 'STARTTIME', 'ENDTIME',
-			'CUSTOMERNUMBER', 'DN', 'LOCATION', 'CALLBACKSERVERID', 'MIMETYPE', 'CONTENT', 'SUBSCRIBERID',
+			'MEDIATYPEID',
+			'TYPEID',
+			'SUBTYPEID',
+			'EXTERNALID',
+			'CONTACTID',
+			'PARENTID',
+			'STARTDATE',
+			'MODIFIEDDATE',
+			'ENDDATE',
+			'THREADID',
+			'CATEGORYID',
+			'SUBJECT',
+			'TEXT',
+			'STRUCTUREDTEXT',
+			'STRUCTTEXTMIMETYPE',
+			'THECOMMENT',
+			'QUEUENAME',
+			...strAttributes,
+			'WEBSAFEEMAILSTATUS',
+			'STOPPEDREASON',
+			'LANG',
+			'FROMADDRESS',
+			'FROMPERSONAL',
+			'REPLYTOADDRESS',
+			'TOADDRESSES',
+			'CCADDRESSES',
+			'BCCADDRESSES',
+			'SENTDATE',
+			'MAILBOX',
+			'WHICHRULEMATCHED',
+			'EMAILOUTID',
+			'HEADER',
+			'FromAddressEmailOut',
+			'FromPersonalEmailOut',
+			'ReplyToAddressEmailOut',
+			'ToAddressesEmailOut',
+			'CcAddressesEmailOut',
+			'BccAddressesEmailOut',
+			'SentDateEmailOut',
+			'REFERENCEID',
+			'STANDARDRESPONSEID',
+			'ESTABLISHEDDATE',
+			'RELEASEDDATE',
+			'OUTCOME',
+			'PHONENUMBER',
+			'TCONNECTIONID',
+			'DETAILEDDESCRIPTION',
+			'CUSTOMDATA',
+			'STARTTIME',
+			'ENDTIME',
+			'CUSTOMERNUMBER',
+			'DN',
+			'LOCATION',
+			'CALLBACKSERVERID',
+			'MIMETYPE',
+			'CONTENT',
+			'SUBSCRIBERID',
 		] as const,
 		optionalString,
 	),
 	...fields(
 		[
-			'STATUS', 'ENTITYTYPEID', 'OWNERID', 'TIMESHIFT', 'TENANTID', 'SUBTENANTID', 'THREADHASH', 'CANBEPARENT',
-			'CREATORAPPID', ...intAttributes, 'ISSPAM', 'ISCATEGORYAPPROVED', 'FORWARD', 'REVIEWERID', 'DURATION',
-			'CALLBACKSTATUS', 'DESIREDRESPONSETYPE', 'ATTEMPTS', 'CALLRESULT', 'THETYPE', 'THESIZE',
+			'STATUS',
+			'ENTITYTYPEID',
+			'OWNERID',
+			'TIMESHIFT',
+			'TENANTID',
+			'SUBTENANTID',
+			'THREADHASH',
+			'CANBEPARENT',
+			'CREATORAPPID',
+			...intAttributes,
+			'ISSPAM',
+			'ISCATEGORYAPPROVED',
+			'FORWARD',
+			'REVIEWERID',
+			'DURATION',
+			'CALLBACKSTATUS',
+			'DESIREDRESPONSETYPE',
+			'ATTEMPTS',
+			'CALLRESULT',
+			'THETYPE',
+			'THESIZE',
 		] as const,
 		optionalInteger,
 	),
@@ -72,7 +158,10 @@ export const interactionRecord = z.looseObject({
 
 /** `<EntityType>-Attachment-<jobId>.json`: one attachment per line; ENTITYID is the interaction's IXNID. */
 export const documentRecord = z.looseObject({
-	...fields(['ID', 'MIMETYPE', 'THENAME', 'DESCRIPTION', 'CONTENT', 'DOCUMENTID', 'ENTITYID'] as const, optionalString),
+	...fields(
+		['ID', 'MIMETYPE', 'THENAME', 'DESCRIPTION', 'CONTENT', 'DOCUMENTID', 'ENTITYID'] as const,
+		optionalString,
+	),
 	...fields(['THESIZE', 'ENTITYTYPEID'] as const, optionalInteger),
 });
 
@@ -91,7 +180,18 @@ export const contactRecord = z.looseObject({
 /** One attribute value of one contact per line. */
 export const contactAttributeRecord = z.looseObject({
 	...fields(
-		['ID', 'CONTACTID', 'ATTRIBUTEID', 'ATTRIBUTENAME', 'MIMETYPE', 'STRVALUE', 'STRVALUELOWERCASE', 'BINVALUE', 'DATEVALUE', 'DESCRIPTION'] as const,
+		[
+			'ID',
+			'CONTACTID',
+			'ATTRIBUTEID',
+			'ATTRIBUTENAME',
+			'MIMETYPE',
+			'STRVALUE',
+			'STRVALUELOWERCASE',
+			'BINVALUE',
+			'DATEVALUE',
+			'DESCRIPTION',
+		] as const,
 		optionalString,
 	),
 	...fields(['ISPRIMARY', 'TENANTID', 'SUBTENANTID'] as const, optionalInteger),
@@ -113,7 +213,10 @@ export type ContactAttributeRecord = CddsRecord<'contactAttribute'>;
 
 /** Per kind: documented name in upper case → documented name. */
 const documentedNames = Object.fromEntries(
-	Object.entries(recordKinds).map(([kind, schema]) => [kind, new Map(Object.keys(schema.shape).map((name) => [name.toUpperCase(), name]))]),
+	Object.entries(recordKinds).map(([kind, schema]) => [
+		kind,
+		new Map(Object.keys(schema.shape).map((name) => [name.toUpperCase(), name])),
+	]),
 ) as Record<CddsRecordKind, Map<string, string>>;
 
 /**
@@ -139,7 +242,11 @@ function withDocumentedNames(kind: CddsRecordKind, value: unknown): unknown {
 /** `ALLATTRIBUTES.x[2]`; "the record" for the record itself. */
 function fieldPath(path: readonly PropertyKey[]): string {
 	if (path.length === 0) return 'the record';
-	return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
+	return path
+		.map((part, i) =>
+			typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
+		)
+		.join('');
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
@@ -155,14 +262,21 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
  * Checks one record against its kind. The reason is short and names the field:
  * `STATUS: expected number, received string`, `IXNID: missing (required)`. It never quotes values.
  */
-export function validateRecord<K extends CddsRecordKind>(kind: K, value: unknown): { ok: true; record: CddsRecord<K> } | { ok: false; reason: string } {
+export function validateRecord<K extends CddsRecordKind>(
+	kind: K,
+	value: unknown,
+): { ok: true; record: CddsRecord<K> } | { ok: false; reason: string } {
 	const input = withDocumentedNames(kind, value);
 	const result = recordKinds[kind].safeParse(input);
 	if (result.success) return { ok: true, record: result.data as CddsRecord<K> };
 	const [issue, ...others] = result.error.issues;
-	const missing = issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+	const missing =
+		issue.code === 'invalid_type' &&
+		issue.path.length > 0 &&
+		valueAt(input, issue.path) === undefined;
 	const what = missing ? 'missing (required)' : issue.message.replace(/^Invalid input: /, '');
-	const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
+	const more =
+		others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
 	return { ok: false, reason: `${fieldPath(issue.path)}: ${what}${more}` };
 }
 

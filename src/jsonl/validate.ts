@@ -46,7 +46,9 @@ function isDigit(c: number): boolean {
 
 /** A byte as a message shows it: printable ASCII quoted, anything else (a UTF-8 lead byte, a control) in hex. */
 function shown(c: number): string {
-	return c > 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte 0x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+	return c > 0x20 && c < 0x7f
+		? `'${String.fromCharCode(c)}'`
+		: `byte 0x${c.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
 /** Undefined when `line` is one valid JSON object; otherwise a short reason with its column. */
@@ -83,7 +85,10 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 			if (c === Ch.Backslash) {
 				const e = line[i + 1];
 				if (e === Ch.u) {
-					if (!(isHex(line[i + 2]) && isHex(line[i + 3]) && isHex(line[i + 4]) && isHex(line[i + 5]))) return at('bad \\u escape');
+					if (
+						!(isHex(line[i + 2]) && isHex(line[i + 3]) && isHex(line[i + 4]) && isHex(line[i + 5]))
+					)
+						return at('bad \\u escape');
 					i += 6;
 				} else if (ESCAPES.has(e)) {
 					i += 2;
@@ -207,6 +212,15 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 	skipWs();
 	if (i < n) return at(`unexpected ${shown(line[i])} after the value`);
 	if (first === Ch.OpenBrace) return undefined;
-	const what = first === Ch.OpenBracket ? 'an array' : first === Ch.Quote ? 'a string' : first === 0x6e ? 'null' : first === 0x74 || first === 0x66 ? 'a boolean' : 'a number';
+	const what =
+		first === Ch.OpenBracket
+			? 'an array'
+			: first === Ch.Quote
+				? 'a string'
+				: first === 0x6e
+					? 'null'
+					: first === 0x74 || first === 0x66
+						? 'a boolean'
+						: 'a number';
 	return `expected a JSON object, got ${what}`;
 }

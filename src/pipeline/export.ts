@@ -8,11 +8,39 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord, type SkippedLine } from '../jsonl/records';
+import {
+	parseJsonLines,
+	type JsonLinesOptions,
+	type JsonLinesStats,
+	type JsonRecord,
+	type SkippedLine,
+} from '../jsonl/records';
 import { formatLimit, limitProblem, raiseAdvice } from '../limits';
-import { CentralDirectoryTooLarge, DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES, extractTo, type ReassembleSummary, LARGEST_CENTRAL_DIRECTORY_BYTES, orderParts, parsePartName, reassemble, zipEntries, type ExtractedFile, type ExtractLimits } from '../zip';
+import {
+	CentralDirectoryTooLarge,
+	DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES,
+	extractTo,
+	type ReassembleSummary,
+	LARGEST_CENTRAL_DIRECTORY_BYTES,
+	orderParts,
+	parsePartName,
+	reassemble,
+	zipEntries,
+	type ExtractedFile,
+	type ExtractLimits,
+} from '../zip';
 import { isSpecialOutput, makeTempDir, writeAtomically } from './files';
-import { fileTail, gunzipped, looksLikeText, peek, plaintext, refuseLoneFinalPart, TailBuffer, zipEnding, type ByteSource } from './sources';
+import {
+	fileTail,
+	gunzipped,
+	looksLikeText,
+	peek,
+	plaintext,
+	refuseLoneFinalPart,
+	TailBuffer,
+	zipEnding,
+	type ByteSource,
+} from './sources';
 
 /**
  * Every limit of the pipeline (see src/limits.ts for their flags and node options): the zip ones
@@ -41,15 +69,29 @@ export interface PipelineOptions {
 }
 
 /** Decrypts one message to `out`. Throws when the input is not encrypted. */
-export async function decryptTo(source: ByteSource, out: Writable, options: PipelineOptions): Promise<void> {
+export async function decryptTo(
+	source: ByteSource,
+	out: Writable,
+	options: PipelineOptions,
+): Promise<void> {
 	if (!options.key) throw new CxError('USAGE', 'decrypting needs the private key (--key)');
 	const key = options.key;
 	const { kind, stream } = await peek(options.onRead ? withCount(source, options.onRead) : source);
 	if (kind !== 'encrypted') {
 		await drain(stream);
-		throw new CxError('CMS_FORMAT', `${source.name}: not an encrypted (S/MIME / CMS) file${kind === 'other' ? '' : `: it is a ${kind === 'split-zip' ? 'zip part' : 'zip'}, already decrypted`}`);
+		throw new CxError(
+			'CMS_FORMAT',
+			`${source.name}: not an encrypted (S/MIME / CMS) file${kind === 'other' ? '' : `: it is a ${kind === 'split-zip' ? 'zip part' : 'zip'}, already decrypted`}`,
+		);
 	}
-	await pipeline(decryptCms(stream, { key, source: source.name, maxHeaderBytes: options.limits?.maxCmsHeaderBytes }), out);
+	await pipeline(
+		decryptCms(stream, {
+			key,
+			source: source.name,
+			maxHeaderBytes: options.limits?.maxCmsHeaderBytes,
+		}),
+		out,
+	);
 }
 
 function withCount(source: ByteSource, onRead: (bytes: number) => void): ByteSource {
@@ -81,7 +123,11 @@ function zipPart(source: ByteSource, options: PipelineOptions) {
 }
 
 /** Puts the parts of one export back together as one ordinary zip, written to `out`. */
-export async function reassembleTo(sources: ByteSource[], out: Writable, options: PipelineOptions & ReassembleToOptions) {
+export async function reassembleTo(
+	sources: ByteSource[],
+	out: Writable,
+	options: PipelineOptions & ReassembleToOptions,
+) {
 	const { parts } = orderParts(sources);
 	return reassemble(
 		parts.map((p) => zipPart(p, options)),
@@ -104,7 +150,11 @@ export interface ReassembleToOptions {
  * and most LARGEST_CENTRAL_DIRECTORY_BYTES), so ordinary exports keep the small window. `onRead`
  * counts each byte once: the second pass reports only what goes beyond the first.
  */
-export async function reassembleToFile(sources: ByteSource[], path: string, options: PipelineOptions & ReassembleToOptions): Promise<ReassembleSummary> {
+export async function reassembleToFile(
+	sources: ByteSource[],
+	path: string,
+	options: PipelineOptions & ReassembleToOptions,
+): Promise<ReassembleSummary> {
 	if (await isSpecialOutput(path)) {
 		// A FIFO or a device cannot take a first pass back: the zip is made in a temporary file, then copied.
 		const dir = await makeTempDir(options.tempDir);
@@ -129,9 +179,18 @@ export async function reassembleToFile(sources: ByteSource[], path: string, opti
 	const cap = options.limits?.maxCentralDirectoryBytes ?? LARGEST_CENTRAL_DIRECTORY_BYTES;
 	const problem = limitProblem('maxCentralDirectoryBytes', cap);
 	if (problem) throw new CxError('USAGE', `the central directory size limit ${problem}`);
-	const window = Math.min(options.maxCentralDirectoryBytes ?? DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES, cap);
+	const window = Math.min(
+		options.maxCentralDirectoryBytes ?? DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES,
+		cap,
+	);
 	try {
-		return await writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: window, onRead: countFirst }));
+		return await writeAtomically(path, (out) =>
+			reassembleTo(sources, out, {
+				...options,
+				maxCentralDirectoryBytes: window,
+				onRead: countFirst,
+			}),
+		);
 	} catch (error) {
 		if (!(error instanceof CentralDirectoryTooLarge)) throw error;
 		if (error.neededBytes > cap) throw centralDirectoryOverLimit(error, cap);
@@ -143,12 +202,21 @@ export async function reassembleToFile(sources: ByteSource[], path: string, opti
 				secondPass += bytes;
 				if (secondPass > counted) report(secondPass - counted);
 			});
-		return writeAtomically(path, (out) => reassembleTo(sources, out, { ...options, maxCentralDirectoryBytes: error.neededBytes, onRead: countSecond }));
+		return writeAtomically(path, (out) =>
+			reassembleTo(sources, out, {
+				...options,
+				maxCentralDirectoryBytes: error.neededBytes,
+				onRead: countSecond,
+			}),
+		);
 	}
 }
 
 /** The error for a central directory that needs more memory than the limit allows, naming the limit. */
-function centralDirectoryOverLimit(error: CentralDirectoryTooLarge, cap: number): CentralDirectoryTooLarge {
+function centralDirectoryOverLimit(
+	error: CentralDirectoryTooLarge,
+	cap: number,
+): CentralDirectoryTooLarge {
 	const needed = error.neededBytes;
 	const where = error.where ?? 'the export';
 	const advice =
@@ -167,11 +235,17 @@ function centralDirectoryOverLimit(error: CentralDirectoryTooLarge, cap: number)
  * must be; `close` removes what was made. The temporary directory (makeTempDir) carries this
  * process's id: the next run removes it if this one is killed before `close`.
  */
-export async function openZipFile(sources: ByteSource[], options: PipelineOptions): Promise<{ path: string; close(): Promise<void> }> {
+export async function openZipFile(
+	sources: ByteSource[],
+	options: PipelineOptions,
+): Promise<{ path: string; close(): Promise<void> }> {
 	// One plain, non-split zip file on disk needs no copy.
 	const onDisk = sources.length === 1 ? sources[0].path : undefined;
 	if (onDisk !== undefined) {
-		const probe = await peek({ name: sources[0].name, open: () => createReadStream(onDisk, { end: 63 }) });
+		const probe = await peek({
+			name: sources[0].name,
+			open: () => createReadStream(onDisk, { end: 63 }),
+		});
 		await drain(probe.stream);
 		if (probe.kind === 'zip') {
 			options.onRead?.(sources[0].size ?? 0);
@@ -196,7 +270,11 @@ export async function openZipFile(sources: ByteSource[], options: PipelineOption
  * appear in `dir` only once every one is extracted and verified, and never replace a file (see
  * extractTo, which also removes what killed extractions into `dir` left).
  */
-export async function extractExport(sources: ByteSource[], dir: string, options: PipelineOptions): Promise<ExtractedFile[]> {
+export async function extractExport(
+	sources: ByteSource[],
+	dir: string,
+	options: PipelineOptions,
+): Promise<ExtractedFile[]> {
 	const zip = await openZipFile(sources, options);
 	try {
 		return await extractTo(zip.path, dir, options.limits);
@@ -257,7 +335,11 @@ export function groupInputs(sources: ByteSource[]): ByteSource[][] {
 }
 
 /** Every record of every JSON Lines entry of the inputs, in archive order. */
-export async function* exportRecords(sources: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
+export async function* exportRecords(
+	sources: ByteSource[],
+	options: RecordsOptions,
+	stats: JsonLinesStats,
+): AsyncGenerator<ExportRecord> {
 	for (const group of groupInputs(sources)) {
 		if (group.length === 1) {
 			// A lone file is what its bytes say, whatever its name: a zip (plain or encrypted: S/MIME,
@@ -265,7 +347,11 @@ export async function* exportRecords(sources: ByteSource[], options: RecordsOpti
 			const source = group[0];
 			const { kind, head, stream, encrypted } = await plaintext(source, options);
 			if (kind === 'gzip') {
-				yield* parseJsonLines(gunzipped(stream, source.name), { source: source.name, ...lineOptions(options) }, stats);
+				yield* parseJsonLines(
+					gunzipped(stream, source.name),
+					{ source: source.name, ...lineOptions(options) },
+					stats,
+				);
 				continue;
 			}
 			if (kind === 'other') {
@@ -309,10 +395,15 @@ async function* plainRecords(
 		// Skipping bad lines is for a few bad records, not for a file none of whose lines is one (a
 		// PEM file, a CSV, a log): that is refused rather than passed on as an export without records.
 		if (stats.records === before.records && stats.skipped > before.skipped) {
-			const first = before.skipped === 0 && stats.firstSkipped ? ` (the first: ${stats.firstSkipped})` : '';
-			throw new CxError('JSONL_MALFORMED', `${source.name}: not JSON Lines: none of its ${stats.skipped - before.skipped} non-blank lines is a JSON record${first}`, {
-				where: source.name,
-			});
+			const first =
+				before.skipped === 0 && stats.firstSkipped ? ` (the first: ${stats.firstSkipped})` : '';
+			throw new CxError(
+				'JSONL_MALFORMED',
+				`${source.name}: not JSON Lines: none of its ${stats.skipped - before.skipped} non-blank lines is a JSON record${first}`,
+				{
+					where: source.name,
+				},
+			);
 		}
 		return;
 	}
@@ -321,11 +412,18 @@ async function* plainRecords(
 	// a stray control byte in its first lines keeps its good records. So it is parsed as JSON Lines,
 	// keeping its last bytes, unless it ends like a zip: then it is a damaged zip (the lines of a
 	// stored entry would read as records) and refused, before any record when its end is known first.
-	const start = head.subarray(0, 8).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+	const start = head
+		.subarray(0, 8)
+		.toString('hex')
+		.replace(/(..)(?!$)/g, '$1 ');
 	const damagedZip = () =>
-		new CxError('ZIP_FORMAT', `${source.name}: ends like a zip but does not start like one (it starts with ${start}): data before the first entry, or a damaged file`, {
-			where: source.name,
-		});
+		new CxError(
+			'ZIP_FORMAT',
+			`${source.name}: ends like a zip but does not start like one (it starts with ${start}): data before the first entry, or a damaged file`,
+			{
+				where: source.name,
+			},
+		);
 	if (tail !== undefined && zipEnding(tail)) {
 		await drain(stream);
 		throw damagedZip();
@@ -334,7 +432,11 @@ async function* plainRecords(
 	let records = 0;
 	let failed = false;
 	try {
-		for await (const record of parseJsonLines(kept.chunks, { source: source.name, ...lineOptions(options) }, stats)) {
+		for await (const record of parseJsonLines(
+			kept.chunks,
+			{ source: source.name, ...lineOptions(options) },
+			stats,
+		)) {
 			records++;
 			yield record;
 		}
@@ -352,9 +454,13 @@ async function* plainRecords(
 	refuseLoneFinalPart(source, tail);
 	if (zipEnding(tail)) throw damagedZip();
 	if (records > 0) return;
-	throw new CxError('JSONL_MALFORMED', `${source.name}: not JSON Lines, a zip, gzip or an encrypted (S/MIME, PEM or DER CMS) file: it starts with the bytes ${start}`, {
-		where: source.name,
-	});
+	throw new CxError(
+		'JSONL_MALFORMED',
+		`${source.name}: not JSON Lines, a zip, gzip or an encrypted (S/MIME, PEM or DER CMS) file: it starts with the bytes ${start}`,
+		{
+			where: source.name,
+		},
+	);
 }
 
 /**
@@ -379,7 +485,8 @@ function tailKeeper(stream: AsyncIterable<Buffer>) {
 			return keeper.bytes;
 		},
 		async rest(): Promise<void> {
-			for (let next = await iterator.next(); !next.done; next = await iterator.next()) keeper.add(next.value);
+			for (let next = await iterator.next(); !next.done; next = await iterator.next())
+				keeper.add(next.value);
 		},
 		async close(): Promise<void> {
 			await iterator.return?.();
@@ -388,10 +495,19 @@ function tailKeeper(stream: AsyncIterable<Buffer>) {
 }
 
 function lineOptions(options: RecordsOptions): Omit<JsonLinesOptions, 'source'> {
-	return { onError: options.onError, onSkip: options.onSkip, lazyValues: options.lazyValues, maxLineBytes: options.limits?.maxLineBytes };
+	return {
+		onError: options.onError,
+		onSkip: options.onSkip,
+		lazyValues: options.lazyValues,
+		maxLineBytes: options.limits?.maxLineBytes,
+	};
 }
 
-async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: JsonLinesStats): AsyncGenerator<ExportRecord> {
+async function* zipRecords(
+	group: ByteSource[],
+	options: RecordsOptions,
+	stats: JsonLinesStats,
+): AsyncGenerator<ExportRecord> {
 	const zip = await openZipFile(group, options);
 	try {
 		for await (const entry of zipEntries(zip.path, options.limits)) {
@@ -401,7 +517,11 @@ async function* zipRecords(group: ByteSource[], options: RecordsOptions, stats: 
 				await entry.check();
 				continue;
 			}
-			yield* parseJsonLines(await entry.open(), { source: entry.name, ...lineOptions(options) }, stats);
+			yield* parseJsonLines(
+				await entry.open(),
+				{ source: entry.name, ...lineOptions(options) },
+				stats,
+			);
 		}
 	} finally {
 		await zip.close();

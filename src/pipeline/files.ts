@@ -88,7 +88,9 @@ export const STAGING_DIR_PREFIX = '.cx-export-staging-';
 
 /** `<prefix><pid>-<host>-XXXXXX` as mkdtemp makes them (libuv: six letters and digits). */
 function leftoverPattern(prefix: string): RegExp {
-	return new RegExp(`^${prefix.replace(/[.-]/g, '\\$&')}([1-9][0-9]{0,9})-([0-9a-f]{8})-[A-Za-z0-9]{6}$`);
+	return new RegExp(
+		`^${prefix.replace(/[.-]/g, '\\$&')}([1-9][0-9]{0,9})-([0-9a-f]{8})-[A-Za-z0-9]{6}$`,
+	);
 }
 const TEMP_DIR_NAME = leftoverPattern(TEMP_DIR_PREFIX);
 export const STAGING_DIR_NAME = leftoverPattern(STAGING_DIR_PREFIX);
@@ -118,7 +120,11 @@ function ownerIsGone(path: string, pattern: RegExp): boolean {
  * into place takes them back); when it throws, that leftover is kept. Best effort: a leftover that
  * cannot be removed is left for another run. Returns the paths removed.
  */
-export async function removeDeadLeftovers(parent: string, pattern: RegExp, undo?: (path: string) => Promise<void>): Promise<string[]> {
+export async function removeDeadLeftovers(
+	parent: string,
+	pattern: RegExp,
+	undo?: (path: string) => Promise<void>,
+): Promise<string[]> {
 	let names: string[];
 	try {
 		names = await readdir(parent);
@@ -142,11 +148,17 @@ export async function removeDeadLeftovers(parent: string, pattern: RegExp, undo?
 }
 
 export function temporaryNameFor(finalPath: string): string {
-	return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(4).toString('hex')}.partial`);
+	return join(
+		dirname(finalPath),
+		`.${basename(finalPath)}.${randomBytes(4).toString('hex')}.partial`,
+	);
 }
 
 /** Runs `write` against `out` (once it is open), then ends it and waits until the data is flushed. */
-async function writeThrough<T>(out: WriteStream, write: (out: WriteStream) => Promise<T>): Promise<T> {
+async function writeThrough<T>(
+	out: WriteStream,
+	write: (out: WriteStream) => Promise<T>,
+): Promise<T> {
 	// Wait for the file to be open, so that a failure below cannot race its creation and leave it behind.
 	await once(out, 'ready');
 	const result = await write(out);
@@ -160,7 +172,10 @@ async function writeThrough<T>(out: WriteStream, write: (out: WriteStream) => Pr
  * has resolved and the data is flushed. Any failure removes the temporary file and rethrows.
  * A symbolic link is written through; a FIFO or a device is written directly (see outputTarget).
  */
-export async function writeAtomically<T>(target: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
+export async function writeAtomically<T>(
+	target: string,
+	write: (out: WriteStream) => Promise<T>,
+): Promise<T> {
 	const { path: finalPath, special } = await outputTarget(target);
 	if (special) {
 		const out = createWriteStream(finalPath, { flags: 'w' });
@@ -200,14 +215,16 @@ export async function outputTarget(path: string): Promise<{ path: string; specia
 		try {
 			info = await lstat(current);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: current, special: false };
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+				return { path: current, special: false };
 			throw error;
 		}
 		if (info.isSymbolicLink()) {
 			current = resolve(dirname(current), await readlink(current));
 			continue;
 		}
-		if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+		if (info.isDirectory())
+			throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
 		return { path: current, special: !info.isFile() };
 	}
 	// As the kernel says of a loop of links.
@@ -229,7 +246,9 @@ const swept = new Set<string>();
  * there of runs that were killed (see removeDeadLeftovers): a reassembled export is as large as the
  * export.
  */
-export async function makeTempDir(parent = tmpdir()): Promise<{ path: string; remove(): Promise<void> }> {
+export async function makeTempDir(
+	parent = tmpdir(),
+): Promise<{ path: string; remove(): Promise<void> }> {
 	const where = resolve(parent);
 	if (!swept.has(where)) {
 		swept.add(where);

@@ -19,7 +19,15 @@ import type { ReassembleSummary } from '../zip/reassemble';
 import type { Kind, ByteSource } from './sources';
 import type { PipelineOptions } from './export';
 import type { WorkerData, WorkerJob } from './pipelineWorker';
-import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type ToParent } from './workerProtocol';
+import {
+	Window,
+	deserializeError,
+	postBytes,
+	serializeError,
+	toBuffer,
+	type FromParent,
+	type ToParent,
+} from './workerProtocol';
 
 const SOURCE_WINDOW = 8 * 1024 * 1024;
 const OUTPUT_WINDOW = 8 * 1024 * 1024;
@@ -45,10 +53,18 @@ function startWorker(data: WorkerData): Worker {
 	if (existsSync(built)) return new Worker(built, { workerData: data });
 	const source = join(__dirname, 'pipelineWorker.ts');
 	const loader = 'tsx/cjs';
-	return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
+	return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(source)});`, {
+		eval: true,
+		workerData: data,
+	});
 }
 
-type Event = { kind: 'message'; message: ToParent } | { kind: 'error'; error: unknown } | { kind: 'exit'; code: number } | { kind: 'consumeFailed'; error: unknown } | { kind: 'aborted' };
+type Event =
+	| { kind: 'message'; message: ToParent }
+	| { kind: 'error'; error: unknown }
+	| { kind: 'exit'; code: number }
+	| { kind: 'consumeFailed'; error: unknown }
+	| { kind: 'aborted' };
 
 /** A chunk's bytes as they arrive; each piece is acknowledged once `consume` has asked for the next. */
 class Feed {
@@ -143,7 +159,8 @@ async function* runJob<T>(
 			}
 			worker.postMessage({ t: 'end', s } satisfies FromParent);
 		} catch (error) {
-			if (!stopped) worker.postMessage({ t: 'failed', s, error: serializeError(error) } satisfies FromParent);
+			if (!stopped)
+				worker.postMessage({ t: 'failed', s, error: serializeError(error) } satisfies FromParent);
 		} finally {
 			windows.delete(s);
 			feeding.delete(s);
@@ -164,8 +181,10 @@ async function* runJob<T>(
 			}
 			if (event.kind === 'aborted') throw new CxError('CANCELLED', 'cancelled while the work ran');
 			if (event.kind === 'consumeFailed') throw event.error;
-			if (event.kind === 'error') throw event.error instanceof Error ? event.error : new Error(String(event.error));
-			if (event.kind === 'exit') throw new CxError('IO', `the worker thread stopped unexpectedly (exit code ${event.code})`);
+			if (event.kind === 'error')
+				throw event.error instanceof Error ? event.error : new Error(String(event.error));
+			if (event.kind === 'exit')
+				throw new CxError('IO', `the worker thread stopped unexpectedly (exit code ${event.code})`);
 			const message = event.message;
 			switch (message.t) {
 				case 'open':
@@ -179,7 +198,9 @@ async function* runJob<T>(
 					windows.get(message.s)?.release(Number.MAX_SAFE_INTEGER);
 					break;
 				case 'start': {
-					const current = new Feed((bytes) => worker.postMessage({ t: 'ack', bytes } satisfies FromParent));
+					const current = new Feed((bytes) =>
+						worker.postMessage({ t: 'ack', bytes } satisfies FromParent),
+					);
 					feed = current;
 					pending = consume(Readable.from(current.read(), { objectMode: false }), message.header);
 					pending.catch((error: unknown) => push({ kind: 'consumeFailed', error }));
@@ -210,7 +231,8 @@ async function* runJob<T>(
 		for (const window of windows.values()) window.release(Number.MAX_SAFE_INTEGER);
 		worker.removeAllListeners('exit');
 		await worker.terminate();
-		for (const iterator of feeding.values()) await iterator.return?.(undefined)?.catch(() => undefined);
+		for (const iterator of feeding.values())
+			await iterator.return?.(undefined)?.catch(() => undefined);
 		if (!finished) feed?.end();
 	}
 }
@@ -235,7 +257,13 @@ export async function* exportChunksInWorker<T>(
 		maxRecords: options.maxRecords && options.maxRecords > 0 ? options.maxRecords : Infinity,
 		chunks: options.chunks,
 	};
-	const outputs = runJob(job, sources, options, (stream, header) => consume(stream, header as ChunkStart), (result) => Object.assign(stats, (result as { stats: JsonLinesStats }).stats));
+	const outputs = runJob(
+		job,
+		sources,
+		options,
+		(stream, header) => consume(stream, header as ChunkStart),
+		(result) => Object.assign(stats, (result as { stats: JsonLinesStats }).stats),
+	);
 	for await (const { info, result } of outputs) yield { chunk: info as ChunkInfo, result };
 }
 
@@ -244,18 +272,40 @@ export async function* exportChunksInWorker<T>(
  * result is `consume`'s). A source that is not encrypted is not read further: the answer says
  * what it is instead.
  */
-export async function decryptInWorker<T>(source: ByteSource, options: JobOptions, consume: (stream: Readable) => Promise<T>): Promise<{ encrypted: true; result: T } | { encrypted: false; kind: Kind }> {
+export async function decryptInWorker<T>(
+	source: ByteSource,
+	options: JobOptions,
+	consume: (stream: Readable) => Promise<T>,
+): Promise<{ encrypted: true; result: T } | { encrypted: false; kind: Kind }> {
 	let kind: Kind = 'other';
 	let output: { result: T } | undefined;
-	for await (const { result } of runJob({ kind: 'decrypt' }, [source], options, (stream) => consume(stream), (done) => (kind = (done as { kind: Kind }).kind))) output = { result };
+	for await (const { result } of runJob(
+		{ kind: 'decrypt' },
+		[source],
+		options,
+		(stream) => consume(stream),
+		(done) => (kind = (done as { kind: Kind }).kind),
+	))
+		output = { result };
 	return output ? { encrypted: true, result: output.result } : { encrypted: false, kind };
 }
 
 /** Reassembles one export's parts into the file `path` in a worker thread (complete, or not there at all). */
-export async function reassembleInWorker(sources: ByteSource[], path: string, options: JobOptions & { verify?: boolean }): Promise<ReassembleSummary> {
+export async function reassembleInWorker(
+	sources: ByteSource[],
+	path: string,
+	options: JobOptions & { verify?: boolean },
+): Promise<ReassembleSummary> {
 	let summary: ReassembleSummary | undefined;
 	const none = async () => undefined;
-	for await (const _ of runJob({ kind: 'reassemble', path, verify: options.verify }, sources, options, none, (done) => (summary = (done as { summary: ReassembleSummary }).summary)));
-	if (!summary) throw new CxError('IO', `${path}: the worker thread ended without reassembling the export`);
+	for await (const _ of runJob(
+		{ kind: 'reassemble', path, verify: options.verify },
+		sources,
+		options,
+		none,
+		(done) => (summary = (done as { summary: ReassembleSummary }).summary),
+	));
+	if (!summary)
+		throw new CxError('IO', `${path}: the worker thread ended without reassembling the export`);
 	return summary;
 }

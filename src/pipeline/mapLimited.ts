@@ -3,7 +3,11 @@
  * When the consumer stops early, the calls already started are waited for (their results dropped),
  * so nothing is still running once the caller has moved on.
  */
-export async function* mapLimited<T, R>(items: AsyncIterable<T>, limit: number, work: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* mapLimited<T, R>(
+	items: AsyncIterable<T>,
+	limit: number,
+	work: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
 	const width = Math.max(1, Math.floor(limit));
 	const running: Array<Promise<R>> = [];
 	try {

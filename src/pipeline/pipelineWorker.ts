@@ -22,11 +22,25 @@ import { recordChunks, type ChunkOptions } from '../jsonl/chunks';
 import type { JsonLinesStats, JsonRecord } from '../jsonl/records';
 import { decryptCms } from '../cms';
 import { CxError } from '../errors';
-import { exportRecords, reassembleToFile, type PipelineLimits, type RecordsOptions } from './export';
+import {
+	exportRecords,
+	reassembleToFile,
+	type PipelineLimits,
+	type RecordsOptions,
+} from './export';
 import { globMatcher } from './glob';
 import { sliceRecords } from './slice';
 import { fileSource, peek, type ByteSource } from './sources';
-import { Window, deserializeError, postBytes, serializeError, toBuffer, type FromParent, type SerializedError, type ToParent } from './workerProtocol';
+import {
+	Window,
+	deserializeError,
+	postBytes,
+	serializeError,
+	toBuffer,
+	type FromParent,
+	type SerializedError,
+	type ToParent,
+} from './workerProtocol';
 
 /** Export → records → chunks: an output per chunk (its ChunkStart, then its ChunkInfo); done with the stats. */
 export interface ChunksJob {
@@ -74,7 +88,11 @@ function reviveKey(key: DecryptionKey): DecryptionKey {
 		serial: toBuffer(c.serial),
 		subjectKeyIdentifier: c.subjectKeyIdentifier ? toBuffer(c.subjectKeyIdentifier) : undefined,
 	});
-	return { ...key, keyIdentifier: toBuffer(key.keyIdentifier), certificates: key.certificates.map(certificate) };
+	return {
+		...key,
+		keyIdentifier: toBuffer(key.keyIdentifier),
+		certificates: key.certificates.map(certificate),
+	};
 }
 
 /** A source the parent sends: bytes arrive as messages, at most a window's worth ahead. */
@@ -105,7 +123,11 @@ class Inbox {
 				if (this.failure !== undefined) throw deserializeError(this.failure);
 				const next = this.queue.shift();
 				if (next) {
-					this.port.postMessage({ t: 'took', s: this.stream, bytes: next.length } satisfies ToParent);
+					this.port.postMessage({
+						t: 'took',
+						s: this.stream,
+						bytes: next.length,
+					} satisfies ToParent);
 					yield next;
 					continue;
 				}
@@ -116,13 +138,19 @@ class Inbox {
 		} finally {
 			this.queue = [];
 			this.onClose();
-			if (!this.ended && this.failure === undefined) this.port.postMessage({ t: 'close', s: this.stream } satisfies ToParent);
+			if (!this.ended && this.failure === undefined)
+				this.port.postMessage({ t: 'close', s: this.stream } satisfies ToParent);
 		}
 	}
 }
 
 /** Sends one output: `start` with its header, its bytes a window at a time, then `end` with what it was. */
-async function send(port: NonNullable<typeof parentPort>, window: Window, header: unknown, bytes: AsyncIterable<Buffer>): Promise<void> {
+async function send(
+	port: NonNullable<typeof parentPort>,
+	window: Window,
+	header: unknown,
+	bytes: AsyncIterable<Buffer>,
+): Promise<void> {
 	port.postMessage({ t: 'start', header } satisfies ToParent);
 	for await (const piece of bytes) {
 		await window.take(piece.length);
@@ -161,14 +189,25 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 	if (job.kind === 'chunks') {
 		const each = job.eachSourceAlone === true;
 		const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
-		const options: RecordsOptions = { key, limits: data.limits, onError: job.onError, tempDir: data.tempDir, lazyValues: true };
+		const options: RecordsOptions = {
+			key,
+			limits: data.limits,
+			onError: job.onError,
+			tempDir: data.tempDir,
+			lazyValues: true,
+		};
 		if (job.entries) options.entryFilter = globMatcher(job.entries);
 		async function* records(): AsyncGenerator<JsonRecord> {
 			if (each) for (const source of sources) yield* exportRecords([source], options, stats);
 			else yield* exportRecords(sources, options, stats);
 		}
-		const chunks = recordChunks(sliceRecords(records(), job.skipRecords, job.maxRecords), job.chunks, async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>));
-		for await (const { chunk } of chunks) port.postMessage({ t: 'end', info: chunk } satisfies ToParent);
+		const chunks = recordChunks(
+			sliceRecords(records(), job.skipRecords, job.maxRecords),
+			job.chunks,
+			async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>),
+		);
+		for await (const { chunk } of chunks)
+			port.postMessage({ t: 'end', info: chunk } satisfies ToParent);
 		port.postMessage({ t: 'done', result: { stats } } satisfies ToParent);
 	} else if (job.kind === 'decrypt') {
 		if (!key) throw new CxError('USAGE', 'decrypting needs the private key');
@@ -179,11 +218,25 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 			port.postMessage({ t: 'done', result: { kind } } satisfies ToParent);
 			return;
 		}
-		await send(port, window, {}, decryptCms(stream, { key, source: source.name, maxHeaderBytes: data.limits?.maxCmsHeaderBytes }));
+		await send(
+			port,
+			window,
+			{},
+			decryptCms(stream, {
+				key,
+				source: source.name,
+				maxHeaderBytes: data.limits?.maxCmsHeaderBytes,
+			}),
+		);
 		port.postMessage({ t: 'end', info: {} } satisfies ToParent);
 		port.postMessage({ t: 'done', result: { kind } } satisfies ToParent);
 	} else {
-		const summary = await reassembleToFile(sources, job.path, { key, limits: data.limits, tempDir: data.tempDir, verify: job.verify });
+		const summary = await reassembleToFile(sources, job.path, {
+			key,
+			limits: data.limits,
+			tempDir: data.tempDir,
+			verify: job.verify,
+		});
 		port.postMessage({ t: 'done', result: { summary } } satisfies ToParent);
 	}
 }

@@ -13,7 +13,13 @@ import { createGunzip } from 'node:zlib';
 import { decryptCms, sniff, type DecryptionKey } from '../cms';
 import { isTextByte } from '../cms/armor';
 import { CxError } from '../errors';
-import { EOCD_SIZE, MAX_COMMENT, ZIP64_LOCATOR_SIZE, findEocd, findZip64Locator } from '../zip/format';
+import {
+	EOCD_SIZE,
+	MAX_COMMENT,
+	ZIP64_LOCATOR_SIZE,
+	findEocd,
+	findZip64Locator,
+} from '../zip/format';
 import { missingPartsMessage } from '../zip/parts';
 
 export interface ByteSource {
@@ -40,7 +46,10 @@ export async function fileSource(path: string, name = basename(path)): Promise<B
 		size = info.size;
 	} catch (error) {
 		if (error instanceof CxError) throw error;
-		throw new CxError('IO', `${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		throw new CxError(
+			'IO',
+			`${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+		);
 	}
 	return { name, size, path, open: () => createReadStream(path, { highWaterMark: READ_CHUNK }) };
 }
@@ -77,7 +86,13 @@ export async function peek(source: ByteSource): Promise<Peeked> {
 	const sniffed = sniff(first);
 	// gzip: magic 1f 8b and method 8 (deflate), as RFC 1952 has it.
 	const gzip = first.length >= 3 && first[0] === 0x1f && first[1] === 0x8b && first[2] === 0x08;
-	const kind: Kind = gzip ? 'gzip' : sniffed === 'cms' ? 'encrypted' : sniffed === 'unknown' ? 'other' : sniffed;
+	const kind: Kind = gzip
+		? 'gzip'
+		: sniffed === 'cms'
+			? 'encrypted'
+			: sniffed === 'unknown'
+				? 'other'
+				: sniffed;
 	async function* stream(): AsyncGenerator<Buffer> {
 		if (first.length > 0) yield first;
 		if (done) return;
@@ -98,14 +113,26 @@ export interface PlainOptions {
 }
 
 /** The plaintext of a source: decrypted when it is an encrypted message, as-is otherwise. */
-export async function plaintext(source: ByteSource, options: PlainOptions): Promise<Peeked & { encrypted: boolean }> {
-	const counted: ByteSource = options.onRead ? { ...source, open: () => counting(source.open(), options.onRead!) } : source;
+export async function plaintext(
+	source: ByteSource,
+	options: PlainOptions,
+): Promise<Peeked & { encrypted: boolean }> {
+	const counted: ByteSource = options.onRead
+		? { ...source, open: () => counting(source.open(), options.onRead!) }
+		: source;
 	const outer = await peek(counted);
 	if (outer.kind !== 'encrypted') return { ...outer, encrypted: false };
 	if (!options.key) {
-		throw new CxError('USAGE', `${source.name} is encrypted (S/MIME); give the private key (--key in the CLI, the S/MIME Decryption Key API credential in the nodes)`);
+		throw new CxError(
+			'USAGE',
+			`${source.name} is encrypted (S/MIME); give the private key (--key in the CLI, the S/MIME Decryption Key API credential in the nodes)`,
+		);
 	}
-	const decrypted = decryptCms(outer.stream, { key: options.key, source: source.name, maxHeaderBytes: options.limits?.maxCmsHeaderBytes });
+	const decrypted = decryptCms(outer.stream, {
+		key: options.key,
+		source: source.name,
+		maxHeaderBytes: options.limits?.maxCmsHeaderBytes,
+	});
 	// What the decrypted content is (a zip part, or JSON Lines) is decided by its own first bytes.
 	const inner = await peek({ name: source.name, open: () => decrypted });
 	return { ...inner, kind: inner.kind === 'encrypted' ? 'other' : inner.kind, encrypted: true };
@@ -145,7 +172,8 @@ export class TailBuffer {
 
 	add(chunk: Buffer): void {
 		const tail = chunk.length >= TAIL_BYTES ? chunk : Buffer.concat([this.tail, chunk]);
-		this.tail = tail.length > TAIL_BYTES ? Buffer.from(tail.subarray(tail.length - TAIL_BYTES)) : tail;
+		this.tail =
+			tail.length > TAIL_BYTES ? Buffer.from(tail.subarray(tail.length - TAIL_BYTES)) : tail;
 	}
 
 	get bytes(): Buffer {
@@ -167,7 +195,8 @@ export function zipEnding(tail: Buffer): { disk: number; disks: number } | undef
 		locator = undefined;
 	}
 	// A Zip64 archive says 0xFFFF here and the real count in its locator.
-	if (eocd.thisDisk === 0xffff && locator && locator.totalDisks > 0) return { disk: locator.totalDisks - 1, disks: locator.totalDisks };
+	if (eocd.thisDisk === 0xffff && locator && locator.totalDisks > 0)
+		return { disk: locator.totalDisks - 1, disks: locator.totalDisks };
 	return { disk: eocd.thisDisk, disks: eocd.thisDisk + 1 };
 }
 
@@ -178,11 +207,18 @@ export function zipEnding(tail: Buffer): { disk: number; disks: number } | undef
 export function refuseLoneFinalPart(source: ByteSource, tail: Buffer): void {
 	const ending = zipEnding(tail);
 	if (ending && ending.disk > 0) {
-		throw new CxError('PART_MISSING', missingPartsMessage(source.name, ending.disks, [source.name]), { where: source.name });
+		throw new CxError(
+			'PART_MISSING',
+			missingPartsMessage(source.name, ending.disks, [source.name]),
+			{ where: source.name },
+		);
 	}
 }
 
-async function* counting(input: AsyncIterable<Buffer>, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
+async function* counting(
+	input: AsyncIterable<Buffer>,
+	onRead: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
 	for await (const chunk of input) {
 		onRead(chunk.length);
 		yield chunk;
@@ -193,7 +229,10 @@ async function* counting(input: AsyncIterable<Buffer>, onRead: (bytes: number) =
  * The content of a gzip stream (a `.jsonl.gz` record chunk, say). Bad gzip data rejects with a
  * message naming the source; stopping early stops the decompression.
  */
-export async function* gunzipped(input: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
+export async function* gunzipped(
+	input: AsyncIterable<Buffer>,
+	name: string,
+): AsyncGenerator<Buffer> {
 	const gunzip = createGunzip();
 	const feeding = pipeline(Readable.from(input, { objectMode: false }), gunzip);
 	feeding.catch(() => undefined);
@@ -202,7 +241,10 @@ export async function* gunzipped(input: AsyncIterable<Buffer>, name: string): As
 		await feeding;
 	} catch (error) {
 		if (error instanceof CxError) throw error;
-		const reason = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'it ends before its end (cut short)' : (error as Error).message;
+		const reason =
+			(error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR'
+				? 'it ends before its end (cut short)'
+				: (error as Error).message;
 		throw new CxError('IO', `${name}: not a readable gzip file: ${reason}`, { where: name });
 	} finally {
 		gunzip.destroy();

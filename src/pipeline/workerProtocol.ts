@@ -33,14 +33,24 @@ export type FromParent =
 	| { t: 'ack'; bytes: number };
 
 export function serializeError(error: unknown): SerializedError {
-	if (error instanceof CxError) return { name: error.name, message: error.message, code: error.code, where: error.where, limit: error.limit };
+	if (error instanceof CxError)
+		return {
+			name: error.name,
+			message: error.message,
+			code: error.code,
+			where: error.where,
+			limit: error.limit,
+		};
 	if (error instanceof Error) return { name: error.name, message: error.message };
 	return { name: 'Error', message: String(error) };
 }
 
 export function deserializeError(error: SerializedError): Error {
 	if (error.name === 'CxError' && error.code) {
-		return new CxError(error.code as CxError['code'], error.message, { where: error.where, limit: error.limit as LimitName | undefined });
+		return new CxError(error.code as CxError['code'], error.message, {
+			where: error.where,
+			limit: error.limit as LimitName | undefined,
+		});
 	}
 	const revived = new Error(error.message);
 	revived.name = error.name;
@@ -49,7 +59,9 @@ export function deserializeError(error: SerializedError): Error {
 
 /** A Uint8Array that came through structured cloning, as a Buffer over the same memory. */
 export function toBuffer(bytes: Uint8Array): Buffer {
-	return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	return Buffer.isBuffer(bytes)
+		? bytes
+		: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -57,7 +69,10 @@ export function toBuffer(bytes: Uint8Array): Buffer {
  * line of a 1 MiB batch would take the megabyte along), so a partial view goes as an exact copy,
  * transferred; a whole one is cloned (it may be shared with other views, so it is not transferred).
  */
-export function postBytes(target: MessagePort | Worker, message: { bytes: Uint8Array } & Record<string, unknown>): void {
+export function postBytes(
+	target: MessagePort | Worker,
+	message: { bytes: Uint8Array } & Record<string, unknown>,
+): void {
 	const bytes = message.bytes;
 	if (bytes.byteLength === bytes.buffer.byteLength) {
 		target.postMessage(message);
@@ -79,7 +94,8 @@ export class Window {
 	constructor(private readonly limit: number) {}
 
 	async take(bytes: number): Promise<void> {
-		while (this.inFlight > 0 && this.inFlight + bytes > this.limit) await new Promise<void>((resolve) => (this.waiting = resolve));
+		while (this.inFlight > 0 && this.inFlight + bytes > this.limit)
+			await new Promise<void>((resolve) => (this.waiting = resolve));
 		this.inFlight += bytes;
 	}
 

@@ -25,11 +25,37 @@
  * header where one should be — are left to the reassembler's own checks, which see the central
  * directory and say more. A mismatch in the data itself is an EntryDataFailure.
  */
-import { crc32, createInflateRaw, inflateRawSync, type InflateRaw, type ZlibOptions } from 'node:zlib';
-import { LOCAL_HEADER_SIZE, Malformed, SIG_CENTRAL, SIG_EOCD, SIG_LOCAL, SIG_SPANNING, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, U32_MAX, describeName, parseExtraFields, sortedIndexOf } from './format';
+import {
+	crc32,
+	createInflateRaw,
+	inflateRawSync,
+	type InflateRaw,
+	type ZlibOptions,
+} from 'node:zlib';
+import {
+	LOCAL_HEADER_SIZE,
+	Malformed,
+	SIG_CENTRAL,
+	SIG_EOCD,
+	SIG_LOCAL,
+	SIG_SPANNING,
+	SIG_ZIP64_EOCD,
+	SIG_ZIP64_LOCATOR,
+	U32_MAX,
+	describeName,
+	parseExtraFields,
+	sortedIndexOf,
+} from './format';
 
 /** Signatures that may follow the last entry: the central directory, the end records, PK\6\8 and PK\5\5. */
-const ARCHIVE_END_SIGNATURES = new Set([SIG_CENTRAL, SIG_EOCD, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, 0x08064b50, 0x05054b50]);
+const ARCHIVE_END_SIGNATURES = new Set([
+	SIG_CENTRAL,
+	SIG_EOCD,
+	SIG_ZIP64_EOCD,
+	SIG_ZIP64_LOCATOR,
+	0x08064b50,
+	0x05054b50,
+]);
 
 /** Entries at most this big (compressed, and declared uncompressed) are inflated in one synchronous call. */
 const SYNC_MAX_COMPRESSED = 64 * 1024;
@@ -97,7 +123,12 @@ interface Entry {
 type State =
 	| { kind: 'header' }
 	| { kind: 'data'; entry: Entry; remaining: number; sink: DataSink }
-	| { kind: 'inflate-to-end'; entry: Entry; inflation: Inflation; queue: Array<{ data: Buffer; at: number }> }
+	| {
+			kind: 'inflate-to-end';
+			entry: Entry;
+			inflation: Inflation;
+			queue: Array<{ data: Buffer; at: number }>;
+	  }
 	| { kind: 'descriptor'; entry: Entry; result: CheckedData }
 	| { kind: 'skip'; remaining: number }
 	| { kind: 'done' };
@@ -190,7 +221,11 @@ export class EntryChecker {
 					if (this.head.length < LOCAL_HEADER_SIZE) return;
 					const signature = this.head.readUInt32LE(0);
 					if (signature !== SIG_LOCAL) {
-						if (!ARCHIVE_END_SIGNATURES.has(signature)) this.stop(this.headAt, `no local file header at byte ${this.headAt} of the zip, where ${this.headAt === 0 ? 'it starts' : 'the previous entry ends'} (found 0x${signature.toString(16).padStart(8, '0')})`);
+						if (!ARCHIVE_END_SIGNATURES.has(signature))
+							this.stop(
+								this.headAt,
+								`no local file header at byte ${this.headAt} of the zip, where ${this.headAt === 0 ? 'it starts' : 'the previous entry ends'} (found 0x${signature.toString(16).padStart(8, '0')})`,
+							);
 						this.state = { kind: 'done' };
 						return;
 					}
@@ -200,7 +235,8 @@ export class EntryChecker {
 					const header = this.head;
 					this.head = Buffer.alloc(0);
 					this.begin(header, this.headAt);
-					if (this.state.kind === 'data' && this.state.remaining === 0) await this.finishData(this.state.entry, this.state.sink);
+					if (this.state.kind === 'data' && this.state.remaining === 0)
+						await this.finishData(this.state.entry, this.state.sink);
 					break;
 				}
 				case 'data': {
@@ -249,7 +285,10 @@ export class EntryChecker {
 		if (this.head.length === 0) this.headAt = at + i;
 		const take = Math.min(size - this.head.length, data.length - i);
 		if (take <= 0) return i;
-		this.head = this.head.length === 0 ? Buffer.from(data.subarray(i, i + take)) : Buffer.concat([this.head, data.subarray(i, i + take)]);
+		this.head =
+			this.head.length === 0
+				? Buffer.from(data.subarray(i, i + take))
+				: Buffer.concat([this.head, data.subarray(i, i + take)]);
 		return i + take;
 	}
 
@@ -264,7 +303,12 @@ export class EntryChecker {
 		let uncompressed = header.readUInt32LE(22);
 		let zip64 = false;
 		try {
-			const extra = parseExtraFields(header.subarray(LOCAL_HEADER_SIZE + nameLength, LOCAL_HEADER_SIZE + nameLength + extraLength));
+			const extra = parseExtraFields(
+				header.subarray(
+					LOCAL_HEADER_SIZE + nameLength,
+					LOCAL_HEADER_SIZE + nameLength + extraLength,
+				),
+			);
 			const field = extra.fields.find((f) => f.id === ZIP64_EXTRA_ID);
 			if (field) {
 				zip64 = true;
@@ -274,7 +318,10 @@ export class EntryChecker {
 			}
 		} catch (error) {
 			if (!(error instanceof Malformed)) throw error;
-			this.stop(start, `the local header of entry ${name} has a malformed extra field (${error.message})`);
+			this.stop(
+				start,
+				`the local header of entry ${name} has a malformed extra field (${error.message})`,
+			);
 			return;
 		}
 		const descriptor = (flags & 0x08) !== 0;
@@ -295,7 +342,10 @@ export class EntryChecker {
 		if ((flags & 0x01) !== 0 || (method !== 0 && method !== 8)) {
 			// Encrypted by the zip itself, or another method: skipped by its size, when that is known.
 			if (descriptor || !sizesKnown) {
-				this.stop(start, `entry ${name} is ${(flags & 0x01) !== 0 ? 'encrypted' : `compressed with method ${method}`} and its size is not in its local header`);
+				this.stop(
+					start,
+					`entry ${name} is ${(flags & 0x01) !== 0 ? 'encrypted' : `compressed with method ${method}`} and its size is not in its local header`,
+				);
 				return;
 			}
 			this.skipped++;
@@ -317,16 +367,33 @@ export class EntryChecker {
 		entry.slot = this.records.reserve(start);
 		if (method === 8 && descriptor) {
 			// The deflate stream says where it ends; the data descriptor follows.
-			this.state = { kind: 'inflate-to-end', entry, inflation: this.inflation(Infinity), queue: [] };
+			this.state = {
+				kind: 'inflate-to-end',
+				entry,
+				inflation: this.inflation(Infinity),
+				queue: [],
+			};
 			return;
 		}
 		if (method === 0 && descriptor && compressed === 0) {
 			// No size before the data: only an empty entry (its descriptor right here) can be delimited.
-			this.state = { kind: 'descriptor', entry, result: { crc32: 0, compressedSize: 0, uncompressedSize: 0 } };
+			this.state = {
+				kind: 'descriptor',
+				entry,
+				result: { crc32: 0, compressedSize: 0, uncompressedSize: 0 },
+			};
 			return;
 		}
 		if (method === 0 && !descriptor && compressed !== uncompressed) {
-			this.fail(new EntryDataFailure('ZIP_FORMAT', name, start, entry.dataStart + Math.min(compressed, uncompressed) + 1, `it is stored (not compressed), but its local header gives ${compressed} bytes stored and ${uncompressed} bytes uncompressed`));
+			this.fail(
+				new EntryDataFailure(
+					'ZIP_FORMAT',
+					name,
+					start,
+					entry.dataStart + Math.min(compressed, uncompressed) + 1,
+					`it is stored (not compressed), but its local header gives ${compressed} bytes stored and ${uncompressed} bytes uncompressed`,
+				),
+			);
 			return;
 		}
 		entry.compressed = compressed;
@@ -370,10 +437,23 @@ export class EntryChecker {
 			this.fail(this.corrupt(entry, outcome.error, outcome.consumed, entry.dataStart + compressed));
 			return;
 		}
-		const result: CheckedData = { crc32: outcome.crc32, compressedSize: outcome.consumed, uncompressedSize: outcome.bytes };
+		const result: CheckedData = {
+			crc32: outcome.crc32,
+			compressedSize: outcome.consumed,
+			uncompressedSize: outcome.bytes,
+		};
 		const end = entry.dataStart + compressed;
 		if (outcome.consumed !== compressed) {
-			this.fail(new EntryDataFailure('ZIP_FORMAT', entry.name, entry.start, end, `its deflate data ends after ${outcome.consumed} of the ${compressed} bytes its local header gives`, entry.dataStart + outcome.consumed));
+			this.fail(
+				new EntryDataFailure(
+					'ZIP_FORMAT',
+					entry.name,
+					entry.start,
+					end,
+					`its deflate data ends after ${outcome.consumed} of the ${compressed} bytes its local header gives`,
+					entry.dataStart + outcome.consumed,
+				),
+			);
 			return;
 		}
 		if (entry.descriptor) {
@@ -381,15 +461,43 @@ export class EntryChecker {
 			this.state = { kind: 'descriptor', entry, result };
 			return;
 		}
-		this.compare(entry, result, entry.expectedCrc ?? 0, entry.expectedSize ?? 0, 'its local header');
+		this.compare(
+			entry,
+			result,
+			entry.expectedCrc ?? 0,
+			entry.expectedSize ?? 0,
+			'its local header',
+		);
 	}
 
-	private compare(entry: Entry, result: CheckedData, crc: number, size: number, source: string): void {
+	private compare(
+		entry: Entry,
+		result: CheckedData,
+		crc: number,
+		size: number,
+		source: string,
+	): void {
 		const end = entry.dataStart + result.compressedSize;
 		if (result.uncompressedSize !== size) {
-			this.fail(new EntryDataFailure('ZIP_FORMAT', entry.name, entry.start, end, `its data inflates to ${result.uncompressedSize} bytes, but ${source} gives ${size}`));
+			this.fail(
+				new EntryDataFailure(
+					'ZIP_FORMAT',
+					entry.name,
+					entry.start,
+					end,
+					`its data inflates to ${result.uncompressedSize} bytes, but ${source} gives ${size}`,
+				),
+			);
 		} else if (result.crc32 !== crc) {
-			this.fail(new EntryDataFailure('ZIP_CRC', entry.name, entry.start, end, `the CRC-32 of its data is ${hex(result.crc32)}, which does not match the ${hex(crc)} ${source} gives`));
+			this.fail(
+				new EntryDataFailure(
+					'ZIP_CRC',
+					entry.name,
+					entry.start,
+					end,
+					`the CRC-32 of its data is ${hex(result.crc32)}, which does not match the ${hex(crc)} ${source} gives`,
+				),
+			);
 		} else {
 			this.records.fill(entry.slot, result);
 			this.checked++;
@@ -423,12 +531,16 @@ export class EntryChecker {
 			if (head.length < length) continue;
 			const compressed = wide ? Number(head.readBigUInt64LE(p + 4)) : head.readUInt32LE(p + 4);
 			const uncompressed = wide ? Number(head.readBigUInt64LE(p + 12)) : head.readUInt32LE(p + 8);
-			if (compressed !== result.compressedSize || uncompressed !== result.uncompressedSize) continue;
+			if (compressed !== result.compressedSize || uncompressed !== result.uncompressedSize)
+				continue;
 			this.state = { kind: 'header' };
 			this.compare(entry, result, head.readUInt32LE(p), uncompressed, 'its data descriptor');
 			return this.failure ? undefined : length;
 		}
-		this.stop(entry.dataStart + result.compressedSize, `no data descriptor matching the data of entry ${entry.name} follows it`);
+		this.stop(
+			entry.dataStart + result.compressedSize,
+			`no data descriptor matching the data of entry ${entry.name} follows it`,
+		);
 		return undefined;
 	}
 
@@ -456,8 +568,14 @@ export class EntryChecker {
 			return;
 		}
 		const end = entry.dataStart + outcome.consumed;
-		const rest = state.queue.flatMap(({ data, at }) => (at + data.length > end ? [data.subarray(Math.max(0, end - at))] : []));
-		const result: CheckedData = { crc32: outcome.crc32, compressedSize: outcome.consumed, uncompressedSize: outcome.bytes };
+		const rest = state.queue.flatMap(({ data, at }) =>
+			at + data.length > end ? [data.subarray(Math.max(0, end - at))] : [],
+		);
+		const result: CheckedData = {
+			crc32: outcome.crc32,
+			compressedSize: outcome.consumed,
+			uncompressedSize: outcome.bytes,
+		};
 		this.records.fill(entry.slot, result);
 		this.state = { kind: 'descriptor', entry, result };
 		let at = end;
@@ -471,22 +589,44 @@ export class EntryChecker {
 
 	private corrupt(entry: Entry, error: Error, consumed: number, end: number): EntryDataFailure {
 		const at = entry.dataStart + consumed;
-		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof TooLarge) {
-			return new EntryDataFailure('ZIP_FORMAT', entry.name, entry.start, Math.max(end, at + 1), `its data inflates to more than the ${entry.expectedSize} bytes its local header gives`);
+		if (
+			(error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ||
+			error instanceof TooLarge
+		) {
+			return new EntryDataFailure(
+				'ZIP_FORMAT',
+				entry.name,
+				entry.start,
+				Math.max(end, at + 1),
+				`its data inflates to more than the ${entry.expectedSize} bytes its local header gives`,
+			);
 		}
-		return new EntryDataFailure('ZIP_FORMAT', entry.name, entry.start, Math.max(end, at + 1), `its compressed data is corrupt (${error.message})`, at);
+		return new EntryDataFailure(
+			'ZIP_FORMAT',
+			entry.name,
+			entry.start,
+			Math.max(end, at + 1),
+			`its compressed data is corrupt (${error.message})`,
+			at,
+		);
 	}
 }
 
 /** The Zip64 extra field of a local header: uncompressed then compressed size (APPNOTE 4.5.3). */
-function zip64Sizes(data: Buffer, needUncompressed: boolean, needCompressed: boolean): { uncompressed?: number; compressed?: number } {
+function zip64Sizes(
+	data: Buffer,
+	needUncompressed: boolean,
+	needCompressed: boolean,
+): { uncompressed?: number; compressed?: number } {
 	const read = (at: number) => {
 		const value = data.readBigUInt64LE(at);
-		if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Malformed(`a Zip64 size is ${value}, beyond 2^53`);
+		if (value > BigInt(Number.MAX_SAFE_INTEGER))
+			throw new Malformed(`a Zip64 size is ${value}, beyond 2^53`);
 		return Number(value);
 	};
 	// A local header's Zip64 field should hold both sizes; some writers put only those that overflow.
-	if (data.length >= 16 && (needUncompressed || needCompressed)) return { uncompressed: read(0), compressed: read(8) };
+	if (data.length >= 16 && (needUncompressed || needCompressed))
+		return { uncompressed: read(0), compressed: read(8) };
 	let p = 0;
 	const sizes: { uncompressed?: number; compressed?: number } = {};
 	if (needUncompressed && p + 8 <= data.length) {
@@ -497,7 +637,10 @@ function zip64Sizes(data: Buffer, needUncompressed: boolean, needCompressed: boo
 	return sizes;
 }
 
-function trimQueue(queue: Array<{ data: Buffer; at: number }>, consumedUpTo: number): Array<{ data: Buffer; at: number }> {
+function trimQueue(
+	queue: Array<{ data: Buffer; at: number }>,
+	consumedUpTo: number,
+): Array<{ data: Buffer; at: number }> {
 	let drop = 0;
 	while (drop < queue.length && queue[drop].at + queue[drop].data.length <= consumedUpTo) drop++;
 	return drop === 0 ? queue : queue.slice(drop);
@@ -507,7 +650,9 @@ function hex(value: number): string {
 	return (value >>> 0).toString(16).padStart(8, '0');
 }
 
-type SinkResult = { crc32: number; bytes: number; consumed: number } | { error: Error; consumed: number };
+type SinkResult =
+	| { crc32: number; bytes: number; consumed: number }
+	| { error: Error; consumed: number };
 
 /** Where a known-length entry's data goes. `write` returns a promise when the caller should wait. */
 interface DataSink {
@@ -547,13 +692,19 @@ class BufferedInflateSink implements DataSink {
 	}
 
 	finish(): SinkResult {
-		const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+		const data =
+			this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
 		this.chunks = [];
 		try {
 			// Stops one byte past the declared size: a size lie is caught without inflating it all.
 			const room = this.declared + 1;
-			const { buffer, engine } = inflateRawSync(data, { info: true, maxOutputLength: room, chunkSize: Math.max(64, Math.min(room, 1024 * 1024)) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-			if (buffer.length > this.declared) return { error: new TooLarge(), consumed: engine.bytesWritten };
+			const { buffer, engine } = inflateRawSync(data, {
+				info: true,
+				maxOutputLength: room,
+				chunkSize: Math.max(64, Math.min(room, 1024 * 1024)),
+			}) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+			if (buffer.length > this.declared)
+				return { error: new TooLarge(), consumed: engine.bytesWritten };
 			return { crc32: crc32(buffer) >>> 0, bytes: buffer.length, consumed: engine.bytesWritten };
 		} catch (error) {
 			return { error: error as Error, consumed: 0 };
@@ -608,7 +759,10 @@ class Inflation {
 		onSettled: () => void,
 	) {
 		// zlib's options are passed on to the Transform stream (writableHighWaterMark included).
-		this.stream = createInflateRaw({ chunkSize: INFLATE_CHUNK, writableHighWaterMark: INFLATE_BUFFER } as ZlibOptions);
+		this.stream = createInflateRaw({
+			chunkSize: INFLATE_CHUNK,
+			writableHighWaterMark: INFLATE_BUFFER,
+		} as ZlibOptions);
 		this.done = new Promise<void>((resolve) => {
 			const settle = () => {
 				if (!this.settled) onSettled();
@@ -654,7 +808,8 @@ class Inflation {
 	/** Writes what was gathered. */
 	flush(): Promise<void> | undefined {
 		if (this.batchBytes === 0) return undefined;
-		const data = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
+		const data =
+			this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.batchBytes);
 		this.batch = [];
 		this.batchBytes = 0;
 		return this.settled ? undefined : this.send(data);
@@ -716,7 +871,10 @@ class Records {
 	reserve(offset: number): number {
 		if (this.count >= this.capacity) return -1;
 		if (this.count === this.offsets.length) {
-			const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+			const grow = <T extends Float64Array | Uint32Array | Uint8Array>(
+				old: T,
+				make: (n: number) => T,
+			): T => {
 				const next = make(old.length * 2);
 				next.set(old);
 				return next;
@@ -742,6 +900,10 @@ class Records {
 	find(offset: number): CheckedData | undefined {
 		const i = sortedIndexOf(this.offsets, this.count, offset);
 		if (i < 0 || this.filled[i] !== 1) return undefined;
-		return { crc32: this.crcs[i], compressedSize: this.compressed[i], uncompressedSize: this.uncompressed[i] };
+		return {
+			crc32: this.crcs[i],
+			compressedSize: this.compressed[i],
+			uncompressedSize: this.uncompressed[i],
+		};
 	}
 }

@@ -27,7 +27,21 @@
  *   a consumer sees ZIP_CRC / ZIP_FORMAT as the stream's error, after the data. `extractTo` only
  *   gives a file its name once it has been verified.
  */
-import { appendFileSync, close as fsClose, createReadStream, createWriteStream, fstat, lstatSync, mkdirSync, open as fsOpen, read as fsRead, renameSync, rmdirSync, rmSync, type Stats } from 'node:fs';
+import {
+	appendFileSync,
+	close as fsClose,
+	createReadStream,
+	createWriteStream,
+	fstat,
+	lstatSync,
+	mkdirSync,
+	open as fsOpen,
+	read as fsRead,
+	renameSync,
+	rmdirSync,
+	rmSync,
+	type Stats,
+} from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { once } from 'node:events';
@@ -39,7 +53,14 @@ import { CxError } from '../errors';
 import { formatLimit, raiseAdvice, type LimitName } from '../limits';
 import { SIG_CENTRAL } from './format';
 import { missingPartsMessage } from './parts';
-import { ownerTag, registerPending, removeDeadLeftovers, removeTreeNow, STAGING_DIR_NAME, STAGING_DIR_PREFIX } from '../pipeline/files';
+import {
+	ownerTag,
+	registerPending,
+	removeDeadLeftovers,
+	removeTreeNow,
+	STAGING_DIR_NAME,
+	STAGING_DIR_PREFIX,
+} from '../pipeline/files';
 
 const READ_CHUNK = 512 * 1024;
 const INFLATE_CHUNK = 256 * 1024;
@@ -126,14 +147,18 @@ export interface ZipEntry {
  * made from the central directory has passed for ALL entries (nothing is yielded from a zip that
  * is going to be refused for its names, types or declared sizes).
  */
-export async function* zipEntries(zipPath: string, limits: Partial<ExtractLimits> = {}): AsyncGenerator<ZipEntry> {
+export async function* zipEntries(
+	zipPath: string,
+	limits: Partial<ExtractLimits> = {},
+): AsyncGenerator<ZipEntry> {
 	const resolved = resolveLimits(limits);
 	const label = basename(zipPath);
 	const { zip, reader } = await openZip(zipPath, label);
 	try {
 		const checked = await readDirectory(zip, reader, label, resolved);
 		const budget = { total: 0 };
-		for (const item of checked) yield toZipEntry(reader, zipPath, zip.fileSize, label, item, resolved, budget);
+		for (const item of checked)
+			yield toZipEntry(reader, zipPath, zip.fileSize, label, item, resolved, budget);
 	} finally {
 		zip.close();
 	}
@@ -182,7 +207,12 @@ export interface ExtractOptions {
  * Symbolic links are never created nor followed, and files are created with O_EXCL. Entries may
  * not be named like staging directories. Returns the files written (their final paths).
  */
-export async function extractTo(zipPath: string, dir: string, limits: Partial<ExtractLimits> = {}, options: ExtractOptions = {}): Promise<ExtractedFile[]> {
+export async function extractTo(
+	zipPath: string,
+	dir: string,
+	limits: Partial<ExtractLimits> = {},
+	options: ExtractOptions = {},
+): Promise<ExtractedFile[]> {
 	const target = resolve(dir);
 	let firstCreated: string | undefined;
 	try {
@@ -195,7 +225,12 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 		// What extractions into this directory that were killed left behind.
 		await removeDeadLeftovers(target, STAGING_DIR_NAME, async (path) => undoJournal(path, target));
 		staging = await Staging.create(target, firstCreated);
-		const files = await stageEntries(zipPath, staging, new TargetCheck(target, options.overwrite === true), limits);
+		const files = await stageEntries(
+			zipPath,
+			staging,
+			new TargetCheck(target, options.overwrite === true),
+			limits,
+		);
 		await staging.commit(options.overwrite === true);
 		return files;
 	} catch (error) {
@@ -206,7 +241,12 @@ export async function extractTo(zipPath: string, dir: string, limits: Partial<Ex
 }
 
 /** Writes every entry of the zip under the staging directory; returns the files with the paths they will have in the target. */
-async function stageEntries(zipPath: string, staging: Staging, check: TargetCheck, limits: Partial<ExtractLimits>): Promise<ExtractedFile[]> {
+async function stageEntries(
+	zipPath: string,
+	staging: Staging,
+	check: TargetCheck,
+	limits: Partial<ExtractLimits>,
+): Promise<ExtractedFile[]> {
 	// The staging directory is new and private: nothing is in the way, links included.
 	const root = staging.files;
 	const files: ExtractedFile[] = [];
@@ -214,14 +254,27 @@ async function stageEntries(zipPath: string, staging: Staging, check: TargetChec
 	for await (const entry of zipEntries(zipPath, limits)) {
 		const segments = pathSegments(entry.name);
 		if (segments[0].toLowerCase().startsWith(STAGING_DIR_PREFIX)) {
-			throw new CxError('ZIP_UNSAFE', `entry ${shownName(entry.name)} is named like cx-export's staging directories (${STAGING_DIR_PREFIX}…); refusing to extract this zip`, { where: entry.name });
+			throw new CxError(
+				'ZIP_UNSAFE',
+				`entry ${shownName(entry.name)} is named like cx-export's staging directories (${STAGING_DIR_PREFIX}…); refusing to extract this zip`,
+				{ where: entry.name },
+			);
 		}
 		// Joined, not spread into resolve(): the segment count comes from the zip.
 		const inside = segments.join(sep);
 		const path = resolve(root, inside);
 		const relativePath = relative(root, path);
-		if (relativePath === '' || relativePath === '..' || relativePath.startsWith(`..${sep}`) || isAbsolute(relativePath)) {
-			throw new CxError('ZIP_UNSAFE', `entry ${shownName(entry.name)} would be written outside ${staging.target}; refusing to extract this zip`, { where: entry.name });
+		if (
+			relativePath === '' ||
+			relativePath === '..' ||
+			relativePath.startsWith(`..${sep}`) ||
+			isAbsolute(relativePath)
+		) {
+			throw new CxError(
+				'ZIP_UNSAFE',
+				`entry ${shownName(entry.name)} would be written outside ${staging.target}; refusing to extract this zip`,
+				{ where: entry.name },
+			);
 		}
 		await check.entry(segments, entry.isDirectory);
 		if (entry.isDirectory) {
@@ -257,7 +310,12 @@ async function stageEntries(zipPath: string, staging: Staging, check: TargetChec
 }
 
 /** Creates the directories `segments` leads through under `root`, refusing links and files in the way. */
-async function ensureDirectories(root: string, segments: string[], known: Set<string>, entryName: string): Promise<void> {
+async function ensureDirectories(
+	root: string,
+	segments: string[],
+	known: Set<string>,
+	entryName: string,
+): Promise<void> {
 	let path = root;
 	for (const segment of segments) {
 		path = join(path, segment);
@@ -265,12 +323,22 @@ async function ensureDirectories(root: string, segments: string[], known: Set<st
 		try {
 			await mkdir(path);
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create the directory ${path}`, error);
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+				throw ioError(`cannot create the directory ${path}`, error);
 			const info = await lstat(path);
 			if (info.isSymbolicLink()) {
-				throw new CxError('ZIP_UNSAFE', `${path} is a symbolic link; entry ${JSON.stringify(entryName)} would be written through it: refusing`, { where: entryName });
+				throw new CxError(
+					'ZIP_UNSAFE',
+					`${path} is a symbolic link; entry ${JSON.stringify(entryName)} would be written through it: refusing`,
+					{ where: entryName },
+				);
 			}
-			if (!info.isDirectory()) throw new CxError('IO', `${path} exists and is not a directory; entry ${JSON.stringify(entryName)} needs a directory there`, { where: entryName });
+			if (!info.isDirectory())
+				throw new CxError(
+					'IO',
+					`${path} exists and is not a directory; entry ${JSON.stringify(entryName)} needs a directory there`,
+					{ where: entryName },
+				);
 		}
 		known.add(path);
 	}
@@ -343,7 +411,10 @@ class Staging {
 					if (move.aside !== undefined) renameSync(placed, asidePath(this.root, move.aside));
 					renameSync(join(this.files, move.rel), placed);
 				} catch (error) {
-					throw ioError(`cannot move the extracted ${JSON.stringify(move.rel)} into place at ${placed}`, error);
+					throw ioError(
+						`cannot move the extracted ${JSON.stringify(move.rel)} into place at ${placed}`,
+						error,
+					);
 				}
 			}
 		}
@@ -497,9 +568,18 @@ async function lstatIfAny(path: string): Promise<Stats | undefined> {
 /** Refuses what the target has where the zip has the directory `rel`, unless it is a directory (links are never followed). */
 function refuseAsDirectory(info: Stats, placed: string, rel: string): void {
 	if (info.isSymbolicLink()) {
-		throw new CxError('ZIP_UNSAFE', `${placed} is a symbolic link in the target directory; the zip's entries under ${JSON.stringify(`${rel}/`)} would be written through it: refusing`, { where: rel });
+		throw new CxError(
+			'ZIP_UNSAFE',
+			`${placed} is a symbolic link in the target directory; the zip's entries under ${JSON.stringify(`${rel}/`)} would be written through it: refusing`,
+			{ where: rel },
+		);
 	}
-	if (!info.isDirectory()) throw new CxError('IO', `${placed} exists and is not a directory; the zip has a directory ${JSON.stringify(`${rel}/`)} there`, { where: rel });
+	if (!info.isDirectory())
+		throw new CxError(
+			'IO',
+			`${placed} exists and is not a directory; the zip has a directory ${JSON.stringify(`${rel}/`)} there`,
+			{ where: rel },
+		);
 }
 
 function alreadyExists(info: Stats, placed: string, rel: string): CxError {
@@ -533,7 +613,8 @@ function undoMoves(root: string, target: string, moves: Move[]): void {
 		const staged = join(root, 'files', rel);
 		const placed = join(target, rel);
 		if (!exists(staged) && exists(placed)) renameSync(placed, staged);
-		if (aside !== undefined && exists(asidePath(root, aside))) renameSync(asidePath(root, aside), placed);
+		if (aside !== undefined && exists(asidePath(root, aside)))
+			renameSync(asidePath(root, aside), placed);
 	}
 }
 
@@ -553,7 +634,12 @@ async function undoJournal(root: string, target: string): Promise<void> {
 	const moves: Move[] = [];
 	for (const line of text.split('\n')) {
 		const m = /^(?:M|R\t(\d{1,9}))\t(.+)$/.exec(line);
-		if (!m || unsafeNameReason(m[2]) !== undefined || m[2].split('/').some((s) => s === '' || s === '.')) continue;
+		if (
+			!m ||
+			unsafeNameReason(m[2]) !== undefined ||
+			m[2].split('/').some((s) => s === '' || s === '.')
+		)
+			continue;
 		moves.push({ rel: m[2], aside: m[1] === undefined ? undefined : Number(m[1]) });
 	}
 	undoMoves(root, target, moves);
@@ -593,7 +679,10 @@ const MAX_SEGMENT_BYTES = 255;
 /** The longest entry path extracted, in bytes: room is left for the target directory within PATH_MAX (4096). */
 const MAX_NAME_BYTES = 1024;
 
-export function unsafeNameReason(name: string, platform: NodeJS.Platform = process.platform): string | undefined {
+export function unsafeNameReason(
+	name: string,
+	platform: NodeJS.Platform = process.platform,
+): string | undefined {
 	if (name === '') return 'has an empty name';
 	if (/[\x00-\x1f\x7f]/.test(name)) return 'has control characters in its name';
 	if (name.includes('\\')) return 'has a backslash in its name';
@@ -606,12 +695,16 @@ export function unsafeNameReason(name: string, platform: NodeJS.Platform = proce
 	// File systems take at most 255 bytes per name and about 4 KiB per path (the target's included):
 	// refused here, by name, rather than as a failed write quoting the whole path.
 	const long = segments.find((segment) => Buffer.byteLength(segment) > MAX_SEGMENT_BYTES);
-	if (long !== undefined) return `has a name segment of ${Buffer.byteLength(long)} bytes, more than the ${MAX_SEGMENT_BYTES} file systems allow`;
-	if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `has a path of ${Buffer.byteLength(name)} bytes, more than ${MAX_NAME_BYTES}`;
+	if (long !== undefined)
+		return `has a name segment of ${Buffer.byteLength(long)} bytes, more than the ${MAX_SEGMENT_BYTES} file systems allow`;
+	if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+		return `has a path of ${Buffer.byteLength(name)} bytes, more than ${MAX_NAME_BYTES}`;
 	if (platform === 'win32') {
 		for (const segment of segments) {
-			if (/[<>:"|?*]/.test(segment)) return `has a character Windows does not allow in file names (${segment})`;
-			if (/[. ]$/.test(segment)) return `has a segment ending in a dot or space, which Windows drops (${segment})`;
+			if (/[<>:"|?*]/.test(segment))
+				return `has a character Windows does not allow in file names (${segment})`;
+			if (/[. ]$/.test(segment))
+				return `has a segment ending in a dot or space, which Windows drops (${segment})`;
 			if (WINDOWS_DEVICE.test(segment)) return `names a Windows device (${segment})`;
 		}
 	}
@@ -623,7 +716,8 @@ function resolveLimits(limits: Partial<ExtractLimits>): ExtractLimits {
 	for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ExtractLimits)[]) {
 		const value = limits[key];
 		if (value === undefined) continue;
-		if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new CxError('USAGE', `limit ${key} must be a number ≥ 0 (got ${String(value)})`);
+		if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+			throw new CxError('USAGE', `limit ${key} must be a number ≥ 0 (got ${String(value)})`);
 		resolved[key] = value;
 	}
 	return resolved;
@@ -659,9 +753,21 @@ class BlockReader extends yauzl.RandomAccessReader {
 	 * would be an uncaught exception, not this zip's error.
 	 */
 	private outside(position: number, length: number): Error | undefined {
-		if (Number.isSafeInteger(position) && Number.isSafeInteger(length) && position >= 0 && length >= 0 && position + length <= this.size) return undefined;
-		const where = Number.isSafeInteger(position) ? `${length} bytes at offset ${position}` : `${length} bytes at an offset beyond any file (${position})`;
-		return Object.assign(new Error(`the zip points outside the file: ${where}, in a file of ${this.size} bytes`), { code: 'ERR_ZIP_OUTSIDE' });
+		if (
+			Number.isSafeInteger(position) &&
+			Number.isSafeInteger(length) &&
+			position >= 0 &&
+			length >= 0 &&
+			position + length <= this.size
+		)
+			return undefined;
+		const where = Number.isSafeInteger(position)
+			? `${length} bytes at offset ${position}`
+			: `${length} bytes at an offset beyond any file (${position})`;
+		return Object.assign(
+			new Error(`the zip points outside the file: ${where}, in a file of ${this.size} bytes`),
+			{ code: 'ERR_ZIP_OUTSIDE' },
+		);
 	}
 
 	/** Reads `length` bytes at `position` (fewer only at the end of the file). */
@@ -675,11 +781,22 @@ class BlockReader extends yauzl.RandomAccessReader {
 		});
 	}
 
-	override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null) => void): void {
+	override read(
+		buffer: Buffer,
+		offset: number,
+		length: number,
+		position: number,
+		callback: (error: Error | null) => void,
+	): void {
 		const done = callback as (error: Error | null, bytesRead?: number) => void;
 		if (this.closed) {
 			// Never a read on a closed descriptor: its number may already belong to another file.
-			const error = Object.assign(new Error('the zip was closed before this read (open an entry before asking for the next one)'), { code: 'ERR_ZIP_CLOSED' });
+			const error = Object.assign(
+				new Error(
+					'the zip was closed before this read (open an entry before asking for the next one)',
+				),
+				{ code: 'ERR_ZIP_CLOSED' },
+			);
 			setImmediate(() => done(error));
 			return;
 		}
@@ -689,14 +806,20 @@ class BlockReader extends yauzl.RandomAccessReader {
 			return;
 		}
 		const cached = this.block;
-		if (cached && position >= cached.start && position + length <= cached.start + cached.data.length) {
+		if (
+			cached &&
+			position >= cached.start &&
+			position + length <= cached.start + cached.data.length
+		) {
 			cached.data.copy(buffer, offset, position - cached.start, position - cached.start + length);
 			process.nextTick(done, null, length);
 			return;
 		}
 		if (length > BLOCK / 2) {
 			// Large reads go straight to the file (and are not kept).
-			fsRead(this.fd, buffer, offset, length, position, (error, bytesRead) => done(error, bytesRead));
+			fsRead(this.fd, buffer, offset, length, position, (error, bytesRead) =>
+				done(error, bytesRead),
+			);
 			return;
 		}
 		const data = Buffer.allocUnsafe(BLOCK);
@@ -717,7 +840,13 @@ class BlockReader extends yauzl.RandomAccessReader {
 			process.nextTick(() => failing.destroy(outside));
 			return failing;
 		}
-		return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false, highWaterMark: READ_CHUNK });
+		return createReadStream('', {
+			fd: this.fd,
+			start,
+			end: end - 1,
+			autoClose: false,
+			highWaterMark: READ_CHUNK,
+		});
 	}
 
 	override close(callback: (error: Error | null) => void): void {
@@ -740,12 +869,16 @@ async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
 	let fd: number;
 	let size: number;
 	try {
-		fd = await new Promise<number>((resolvePromise, reject) => fsOpen(zipPath, 'r', (error, opened) => (error ? reject(error) : resolvePromise(opened))));
+		fd = await new Promise<number>((resolvePromise, reject) =>
+			fsOpen(zipPath, 'r', (error, opened) => (error ? reject(error) : resolvePromise(opened))),
+		);
 	} catch (error) {
 		throw zipError(label, error);
 	}
 	try {
-		size = await new Promise<number>((resolvePromise, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolvePromise(stats.size))));
+		size = await new Promise<number>((resolvePromise, reject) =>
+			fstat(fd, (error, stats) => (error ? reject(error) : resolvePromise(stats.size))),
+		);
 	} catch (error) {
 		fsClose(fd, () => undefined);
 		throw zipError(label, error);
@@ -757,7 +890,13 @@ async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
 			size,
 			// decodeStrings false: names are decoded and checked here, so that a bad name is an error
 			// naming the entry. autoClose false: the file stays open between the two passes.
-			{ lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+			{
+				lazyEntries: true,
+				autoClose: false,
+				decodeStrings: false,
+				validateEntrySizes: true,
+				strictFileNames: false,
+			},
 			(error, zip) => {
 				if (error) {
 					reader.close(() => undefined);
@@ -772,19 +911,33 @@ async function openZip(zipPath: string, label: string): Promise<OpenedZip> {
 function zipError(label: string, error: unknown, entry?: string): CxError {
 	if (error instanceof CxError) return error;
 	const e = error as NodeJS.ErrnoException;
-	if (typeof e.code === 'string' && !e.code.startsWith('Z_') && e.code !== 'ERR_ZIP_OUTSIDE') return ioError(`${label}: cannot read it`, error);
+	if (typeof e.code === 'string' && !e.code.startsWith('Z_') && e.code !== 'ERR_ZIP_OUTSIDE')
+		return ioError(`${label}: cannot read it`, error);
 	const message = error instanceof Error ? error.message : String(error);
 	const about = entry === undefined ? '' : ` (entry ${JSON.stringify(entry)})`;
 	// yauzl reads the end record's disk number: N > 0 is the final part of a split zip, given alone.
 	const disk = /multi-disk zip files are not supported: found disk number: (\d+)/.exec(message);
-	if (disk && Number(disk[1]) > 0) return new CxError('PART_MISSING', missingPartsMessage(label, Number(disk[1]) + 1, [label]), { where: label, cause: error });
-	const hint = /multi-disk/.test(message) ? ': this is one part of a split zip; reassemble the parts first' : '';
-	return new CxError('ZIP_FORMAT', `${label}: not a valid zip file${about}: ${message}${hint}`, { where: entry ?? label, cause: error });
+	if (disk && Number(disk[1]) > 0)
+		return new CxError('PART_MISSING', missingPartsMessage(label, Number(disk[1]) + 1, [label]), {
+			where: label,
+			cause: error,
+		});
+	const hint = /multi-disk/.test(message)
+		? ': this is one part of a split zip; reassemble the parts first'
+		: '';
+	return new CxError('ZIP_FORMAT', `${label}: not a valid zip file${about}: ${message}${hint}`, {
+		where: entry ?? label,
+		cause: error,
+	});
 }
 
 function ioError(message: string, error: unknown): CxError {
 	const e = error as NodeJS.ErrnoException;
-	return new CxError('IO', `${message} (${e?.code ?? (error instanceof Error ? error.message : String(error))})`, { cause: error });
+	return new CxError(
+		'IO',
+		`${message} (${e?.code ?? (error instanceof Error ? error.message : String(error))})`,
+		{ cause: error },
+	);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -835,9 +988,18 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
 /** The first pass: every entry of the central directory, checked; nothing inflated. */
-async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, limits: ExtractLimits): Promise<CheckedEntry[]> {
+async function readDirectory(
+	zip: ZipFile,
+	reader: BlockReader,
+	label: string,
+	limits: ExtractLimits,
+): Promise<CheckedEntry[]> {
 	if (zip.entryCount > limits.maxEntries) {
-		throw new CxError('ZIP_LIMIT', `${label} has ${zip.entryCount} entries, more than the entry count limit (${limits.maxEntries}); if you trust this file, ${raiseAdvice('maxEntries')}`, { where: label, limit: 'maxEntries' });
+		throw new CxError(
+			'ZIP_LIMIT',
+			`${label} has ${zip.entryCount} entries, more than the entry count limit (${limits.maxEntries}); if you trust this file, ${raiseAdvice('maxEntries')}`,
+			{ where: label, limit: 'maxEntries' },
+		);
 	}
 	const caseInsensitive = process.platform === 'win32' || process.platform === 'darwin';
 	const keyOf = (segments: string[]) => {
@@ -848,8 +1010,12 @@ async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, l
 	const dirs = new Map<string, string>();
 	const checked: CheckedEntry[] = [];
 	let declaredTotal = 0;
-	const refuse = (code: 'ZIP_UNSAFE' | 'ZIP_FORMAT' | 'ZIP_LIMIT', name: string, message: string, limit?: LimitName) =>
-		new CxError(code, `${label}: entry ${shownName(name)} ${message}`, { where: name, limit });
+	const refuse = (
+		code: 'ZIP_UNSAFE' | 'ZIP_FORMAT' | 'ZIP_LIMIT',
+		name: string,
+		message: string,
+		limit?: LimitName,
+	) => new CxError(code, `${label}: entry ${shownName(name)} ${message}`, { where: name, limit });
 
 	let iterator: AsyncIterableIterator<Entry>;
 	try {
@@ -870,20 +1036,36 @@ async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, l
 		const reason = unsafeNameReason(name);
 		if (reason) throw refuse('ZIP_UNSAFE', name, `${reason}; refusing to extract this zip`);
 		const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
-		if (mode === S_IFLNK) throw refuse('ZIP_UNSAFE', name, 'is a symbolic link; links are never extracted (refusing this zip)');
-		if (entry.generalPurposeBitFlag & 0x01) throw refuse('ZIP_FORMAT', name, 'is encrypted (password-protected zip); not supported');
+		if (mode === S_IFLNK)
+			throw refuse(
+				'ZIP_UNSAFE',
+				name,
+				'is a symbolic link; links are never extracted (refusing this zip)',
+			);
+		if (entry.generalPurposeBitFlag & 0x01)
+			throw refuse('ZIP_FORMAT', name, 'is encrypted (password-protected zip); not supported');
 		if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-			throw refuse('ZIP_FORMAT', name, `uses compression method ${entry.compressionMethod}; only stored (0) and deflate (8) are supported`);
+			throw refuse(
+				'ZIP_FORMAT',
+				name,
+				`uses compression method ${entry.compressionMethod}; only stored (0) and deflate (8) are supported`,
+			);
 		}
 		const isDirectory = name.endsWith('/');
 
 		// Declared sizes, before anything is inflated.
 		const size = entry.uncompressedSize;
 		if (size > limits.maxEntryBytes) {
-			throw refuse('ZIP_LIMIT', name, `declares ${size} bytes, more than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; if you trust this file, ${raiseAdvice('maxEntryBytes')}`, 'maxEntryBytes');
+			throw refuse(
+				'ZIP_LIMIT',
+				name,
+				`declares ${size} bytes, more than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; if you trust this file, ${raiseAdvice('maxEntryBytes')}`,
+				'maxEntryBytes',
+			);
 		}
 		if (size > limits.ratioThresholdBytes && size > limits.maxRatio * entry.compressedSize) {
-			const ratio = entry.compressedSize === 0 ? 'infinitely' : `${Math.round(size / entry.compressedSize)}x`;
+			const ratio =
+				entry.compressedSize === 0 ? 'infinitely' : `${Math.round(size / entry.compressedSize)}x`;
 			throw refuse(
 				'ZIP_LIMIT',
 				name,
@@ -906,17 +1088,31 @@ async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, l
 		for (let i = 1; i < segments.length; i++) {
 			const parent = keyOf(segments.slice(0, i));
 			const file = files.get(parent);
-			if (file !== undefined) throw refuse('ZIP_UNSAFE', name, `needs ${JSON.stringify(file)} to be a directory, but it is a file in this zip; refusing`);
+			if (file !== undefined)
+				throw refuse(
+					'ZIP_UNSAFE',
+					name,
+					`needs ${JSON.stringify(file)} to be a directory, but it is a file in this zip; refusing`,
+				);
 			if (!dirs.has(parent)) dirs.set(parent, name);
 		}
 		if (isDirectory) {
 			const file = files.get(key);
-			if (file !== undefined) throw refuse('ZIP_UNSAFE', name, `is a directory with the same path as the file ${JSON.stringify(file)}; refusing`);
+			if (file !== undefined)
+				throw refuse(
+					'ZIP_UNSAFE',
+					name,
+					`is a directory with the same path as the file ${JSON.stringify(file)}; refusing`,
+				);
 			dirs.set(key, name);
 		} else {
 			const other = files.get(key) ?? dirs.get(key);
 			if (other !== undefined) {
-				throw refuse('ZIP_UNSAFE', name, `has the same path as ${other === name ? 'another entry' : `entry ${JSON.stringify(other)}`} (duplicate names); refusing, tools disagree on which one wins`);
+				throw refuse(
+					'ZIP_UNSAFE',
+					name,
+					`has the same path as ${other === name ? 'another entry' : `entry ${JSON.stringify(other)}`} (duplicate names); refusing, tools disagree on which one wins`,
+				);
 			}
 			files.set(key, name);
 		}
@@ -960,8 +1156,15 @@ async function readDirectory(zip: ZipFile, reader: BlockReader, label: string, l
 	for (let i = 0; i + 1 < byOffset.length; i++) {
 		const a = byOffset[i];
 		const b = byOffset[i + 1];
-		if (a.localHeaderOffset + LOCAL_HEADER_SIZE + a.rawName.length + a.compressedSize > b.localHeaderOffset) {
-			throw refuse('ZIP_UNSAFE', a.name, `overlaps entry ${JSON.stringify(b.name)} in the file (overlapping entries are a zip bomb technique); refusing`);
+		if (
+			a.localHeaderOffset + LOCAL_HEADER_SIZE + a.rawName.length + a.compressedSize >
+			b.localHeaderOffset
+		) {
+			throw refuse(
+				'ZIP_UNSAFE',
+				a.name,
+				`overlaps entry ${JSON.stringify(b.name)} in the file (overlapping entries are a zip bomb technique); refusing`,
+			);
 		}
 	}
 	return checked;
@@ -971,20 +1174,37 @@ const LOCAL_HEADER_SIZE = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 
 /** Reads an entry's local header (as yauzl's readLocalFileHeader does): where its data starts, its name and method. */
-async function readLocalHeader(reader: BlockReader, item: CheckedEntry, fileSize: number): Promise<{ rawName: string; compressionMethod: number; dataStart: number }> {
+async function readLocalHeader(
+	reader: BlockReader,
+	item: CheckedEntry,
+	fileSize: number,
+): Promise<{ rawName: string; compressionMethod: number; dataStart: number }> {
 	const fixed = await reader.readAt(item.localHeaderOffset, LOCAL_HEADER_SIZE);
 	if (fixed.length < LOCAL_HEADER_SIZE) throw new Error('unexpected EOF');
 	const signature = fixed.readUInt32LE(0);
-	if (signature !== LOCAL_HEADER_SIGNATURE) throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
+	if (signature !== LOCAL_HEADER_SIGNATURE)
+		throw new Error(`invalid local file header signature: 0x${signature.toString(16)}`);
 	const nameLength = fixed.readUInt16LE(26);
-	const dataStart = item.localHeaderOffset + LOCAL_HEADER_SIZE + nameLength + fixed.readUInt16LE(28);
-	if (dataStart + item.compressedSize > fileSize) throw new Error(`file data overflows file bounds: ${dataStart} + ${item.compressedSize} > ${fileSize}`);
+	const dataStart =
+		item.localHeaderOffset + LOCAL_HEADER_SIZE + nameLength + fixed.readUInt16LE(28);
+	if (dataStart + item.compressedSize > fileSize)
+		throw new Error(
+			`file data overflows file bounds: ${dataStart} + ${item.compressedSize} > ${fileSize}`,
+		);
 	const name = await reader.readAt(item.localHeaderOffset + LOCAL_HEADER_SIZE, nameLength);
 	if (name.length < nameLength) throw new Error('unexpected EOF');
 	return { rawName: name.toString('latin1'), compressionMethod: fixed.readUInt16LE(8), dataStart };
 }
 
-function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, label: string, item: CheckedEntry, limits: ExtractLimits, budget: { total: number }): ZipEntry {
+function toZipEntry(
+	reader: BlockReader,
+	zipPath: string,
+	fileSize: number,
+	label: string,
+	item: CheckedEntry,
+	limits: ExtractLimits,
+	budget: { total: number },
+): ZipEntry {
 	const { name } = item;
 	return {
 		name,
@@ -1014,7 +1234,14 @@ function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, labe
 				}
 				chunks = decodedAtOnce(bytes, ctx);
 			} else {
-				chunks = decoded(createReadStream(zipPath, { start: local.dataStart, end: local.dataStart + item.compressedSize - 1, highWaterMark: READ_CHUNK }), item.compressionMethod);
+				chunks = decoded(
+					createReadStream(zipPath, {
+						start: local.dataStart,
+						end: local.dataStart + item.compressedSize - 1,
+						highWaterMark: READ_CHUNK,
+					}),
+					item.compressionMethod,
+				);
 			}
 			return Readable.from(verified(chunks, ctx), { objectMode: false, highWaterMark: 64 * 1024 });
 		},
@@ -1025,7 +1252,12 @@ function toZipEntry(reader: BlockReader, zipPath: string, fileSize: number, labe
  * The entry's local header, once it agrees with the central directory (name, method): yauzl and
  * we read the central directory, streaming readers the local headers.
  */
-async function checkedLocalHeader(reader: BlockReader, item: CheckedEntry, fileSize: number, label: string): Promise<{ dataStart: number }> {
+async function checkedLocalHeader(
+	reader: BlockReader,
+	item: CheckedEntry,
+	fileSize: number,
+	label: string,
+): Promise<{ dataStart: number }> {
 	const { name } = item;
 	let local: { rawName: string; compressionMethod: number; dataStart: number };
 	try {
@@ -1041,7 +1273,11 @@ async function checkedLocalHeader(reader: BlockReader, item: CheckedEntry, fileS
 		);
 	}
 	if (local.compressionMethod !== item.compressionMethod) {
-		throw new CxError('ZIP_FORMAT', `${label}: entry ${shownName(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`, { where: name });
+		throw new CxError(
+			'ZIP_FORMAT',
+			`${label}: entry ${shownName(name)} has compression method ${local.compressionMethod} in its local header but ${item.compressionMethod} in the central directory`,
+			{ where: name },
+		);
 	}
 	return local;
 }
@@ -1085,9 +1321,13 @@ async function* decodedAtOnce(compressed: Buffer, ctx: VerifyContext): AsyncGene
 		// One output buffer of the declared size (+1 to see a lie), not zlib's default 16 KiB per
 		// call: 300,000 of those were gigabytes of garbage.
 		const room = ctx.entry.uncompressedSize + 1;
-		inflated = inflateRawSync(compressed, { maxOutputLength: room, chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, room) });
+		inflated = inflateRawSync(compressed, {
+			maxOutputLength: room,
+			chunkSize: Math.max(zlibConstants.Z_MIN_CHUNK, room),
+		});
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeLie(ctx, ctx.entry.uncompressedSize + 1);
+		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+			throw sizeLie(ctx, ctx.entry.uncompressedSize + 1);
 		throw error;
 	}
 	yield inflated;
@@ -1111,7 +1351,10 @@ interface VerifyContext {
 }
 
 /** Counts, limits and CRC-checks the uncompressed bytes of one entry. */
-async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): AsyncGenerator<Buffer> {
+async function* verified(
+	chunks: AsyncIterable<Buffer>,
+	ctx: VerifyContext,
+): AsyncGenerator<Buffer> {
 	const { label, name, entry, limits, budget } = ctx;
 	const declared = entry.uncompressedSize;
 	const ratioCap = Math.max(limits.ratioThresholdBytes, limits.maxRatio * entry.compressedSize);
@@ -1123,9 +1366,24 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 			bytes += chunk.length;
 			budget.total += chunk.length;
 			if (bytes > declared) throw sizeLie(ctx, bytes);
-			if (bytes > limits.maxEntryBytes) throw new CxError('ZIP_LIMIT', `${about} is bigger than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; stopped (to allow it, ${raiseAdvice('maxEntryBytes')})`, { where: name, limit: 'maxEntryBytes' });
-			if (bytes > ratioCap) throw new CxError('ZIP_LIMIT', `${about} expands more than the compression ratio limit (${limits.maxRatio}x) allows; stopped at ${bytes} bytes (to allow it, ${raiseAdvice('maxRatio')})`, { where: name, limit: 'maxRatio' });
-			if (budget.total > limits.maxTotalBytes) throw new CxError('ZIP_LIMIT', `${label}: more than the total size limit, ${formatLimit('maxTotalBytes', limits.maxTotalBytes)}, extracted (at entry ${shownName(name)}); stopped (to allow it, ${raiseAdvice('maxTotalBytes')})`, { where: name, limit: 'maxTotalBytes' });
+			if (bytes > limits.maxEntryBytes)
+				throw new CxError(
+					'ZIP_LIMIT',
+					`${about} is bigger than the entry size limit, ${formatLimit('maxEntryBytes', limits.maxEntryBytes)}; stopped (to allow it, ${raiseAdvice('maxEntryBytes')})`,
+					{ where: name, limit: 'maxEntryBytes' },
+				);
+			if (bytes > ratioCap)
+				throw new CxError(
+					'ZIP_LIMIT',
+					`${about} expands more than the compression ratio limit (${limits.maxRatio}x) allows; stopped at ${bytes} bytes (to allow it, ${raiseAdvice('maxRatio')})`,
+					{ where: name, limit: 'maxRatio' },
+				);
+			if (budget.total > limits.maxTotalBytes)
+				throw new CxError(
+					'ZIP_LIMIT',
+					`${label}: more than the total size limit, ${formatLimit('maxTotalBytes', limits.maxTotalBytes)}, extracted (at entry ${shownName(name)}); stopped (to allow it, ${raiseAdvice('maxTotalBytes')})`,
+					{ where: name, limit: 'maxTotalBytes' },
+				);
 			crc = crc32(chunk, crc);
 			yield chunk;
 		}
@@ -1133,16 +1391,28 @@ async function* verified(chunks: AsyncIterable<Buffer>, ctx: VerifyContext): Asy
 		if (error instanceof CxError) throw error;
 		const e = error as NodeJS.ErrnoException;
 		if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
-			throw new CxError('ZIP_FORMAT', `${about}: the compressed data is corrupt (${e.message}) after ${bytes} bytes`, { where: name, cause: error });
+			throw new CxError(
+				'ZIP_FORMAT',
+				`${about}: the compressed data is corrupt (${e.message}) after ${bytes} bytes`,
+				{ where: name, cause: error },
+			);
 		}
 		throw zipError(label, error, name);
 	}
 	if (bytes !== declared) {
-		throw new CxError('ZIP_FORMAT', `${about} ends after ${bytes} bytes, but its headers declare ${declared}: the zip is truncated or corrupt`, { where: name });
+		throw new CxError(
+			'ZIP_FORMAT',
+			`${about} ends after ${bytes} bytes, but its headers declare ${declared}: the zip is truncated or corrupt`,
+			{ where: name },
+		);
 	}
 	const expected = entry.crc32;
 	if (crc >>> 0 !== expected) {
-		throw new CxError('ZIP_CRC', `${about}: CRC-32 mismatch (data ${hex(crc)}, header ${hex(expected)}): the data is corrupt; get the export again`, { where: name });
+		throw new CxError(
+			'ZIP_CRC',
+			`${about}: CRC-32 mismatch (data ${hex(crc)}, header ${hex(expected)}): the data is corrupt; get the export again`,
+			{ where: name },
+		);
 	}
 }
 

@@ -47,7 +47,8 @@ export class Malformed extends Error {
 /** An unsigned 64-bit little-endian field, refused when it does not fit a JavaScript number exactly. */
 export function readU64(buf: Buffer, at: number, what: string): number {
 	const value = buf.readBigUInt64LE(at);
-	if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Malformed(`${what} is ${value}, beyond 2^53 (not a real archive)`, at);
+	if (value > BigInt(Number.MAX_SAFE_INTEGER))
+		throw new Malformed(`${what} is ${value}, beyond 2^53 (not a real archive)`, at);
 	return Number(value);
 }
 
@@ -130,13 +131,26 @@ export interface Zip64Eocd {
 }
 
 export function readZip64Eocd(buf: Buffer, at: number): Zip64Eocd {
-	if (at + ZIP64_EOCD_SIZE > buf.length) throw new Malformed('the Zip64 end of central directory record is cut short', at);
+	if (at + ZIP64_EOCD_SIZE > buf.length)
+		throw new Malformed('the Zip64 end of central directory record is cut short', at);
 	const signature = buf.readUInt32LE(at);
-	if (signature !== SIG_ZIP64_EOCD) throw new Malformed(`no Zip64 end of central directory record where the locator points (found ${hex32(signature)})`, at);
+	if (signature !== SIG_ZIP64_EOCD)
+		throw new Malformed(
+			`no Zip64 end of central directory record where the locator points (found ${hex32(signature)})`,
+			at,
+		);
 	const size = readU64(buf, at + 4, 'the Zip64 end of central directory record size');
-	if (size < ZIP64_EOCD_SIZE - 12) throw new Malformed(`the Zip64 end of central directory record says it is ${size + 12} bytes, less than the ${ZIP64_EOCD_SIZE} it needs`, at + 4);
+	if (size < ZIP64_EOCD_SIZE - 12)
+		throw new Malformed(
+			`the Zip64 end of central directory record says it is ${size + 12} bytes, less than the ${ZIP64_EOCD_SIZE} it needs`,
+			at + 4,
+		);
 	const length = 12 + size;
-	if (at + length > buf.length) throw new Malformed(`the Zip64 end of central directory record says it is ${length} bytes, past the end of the archive`, at + 4);
+	if (at + length > buf.length)
+		throw new Malformed(
+			`the Zip64 end of central directory record says it is ${length} bytes, past the end of the archive`,
+			at + 4,
+		);
 	return {
 		at,
 		length,
@@ -167,7 +181,11 @@ export function parseExtraFields(extra: Buffer): { fields: ExtraField[]; trailin
 	while (at + 4 <= extra.length) {
 		const id = extra.readUInt16LE(at);
 		const size = extra.readUInt16LE(at + 2);
-		if (at + 4 + size > extra.length) throw new Malformed(`extra field 0x${id.toString(16).padStart(4, '0')} says it is ${size} bytes, past the end of the extra fields`, at);
+		if (at + 4 + size > extra.length)
+			throw new Malformed(
+				`extra field 0x${id.toString(16).padStart(4, '0')} says it is ${size} bytes, past the end of the extra fields`,
+				at,
+			);
 		fields.push({ id, data: extra.subarray(at + 4, at + 4 + size) });
 		at += 4 + size;
 	}
@@ -196,14 +214,23 @@ export interface CentralEntry {
 
 /** Reads one central directory header at `at`, not reading past `end`. */
 export function readCentralEntry(buf: Buffer, at: number, end: number): CentralEntry {
-	if (at + CENTRAL_HEADER_SIZE > end) throw new Malformed('the central directory ends in the middle of an entry header', at);
+	if (at + CENTRAL_HEADER_SIZE > end)
+		throw new Malformed('the central directory ends in the middle of an entry header', at);
 	const signature = buf.readUInt32LE(at);
-	if (signature !== SIG_CENTRAL) throw new Malformed(`expected a central directory entry header (PK\\1\\2), found ${hex32(signature)}`, at);
+	if (signature !== SIG_CENTRAL)
+		throw new Malformed(
+			`expected a central directory entry header (PK\\1\\2), found ${hex32(signature)}`,
+			at,
+		);
 	const nameLength = buf.readUInt16LE(at + 28);
 	const extraLength = buf.readUInt16LE(at + 30);
 	const commentLength = buf.readUInt16LE(at + 32);
 	const length = CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
-	if (at + length > end) throw new Malformed('the central directory ends in the middle of an entry’s name, extra field or comment', at);
+	if (at + length > end)
+		throw new Malformed(
+			'the central directory ends in the middle of an entry’s name, extra field or comment',
+			at,
+		);
 	const nameAt = at + CENTRAL_HEADER_SIZE;
 	const extraAt = nameAt + nameLength;
 	const entry: CentralEntry = {
@@ -229,13 +256,20 @@ export function readCentralEntry(buf: Buffer, at: number, end: number): CentralE
 		throw error;
 	}
 	const zip64 = extra.fields.filter((f) => f.id === ZIP64_EXTRA_ID);
-	if (zip64.length > 1) throw new Malformed('the entry has two Zip64 extra fields (readers would disagree on its sizes and offset)', extraAt);
+	if (zip64.length > 1)
+		throw new Malformed(
+			'the entry has two Zip64 extra fields (readers would disagree on its sizes and offset)',
+			extraAt,
+		);
 	const needs = zip64Needs(entry.fixed);
 	const values = zip64.length === 1 ? zip64[0].data : Buffer.alloc(0);
 	let p = 0;
 	const take = (what: string, bytes: 8 | 4): number => {
 		if (p + bytes > values.length) {
-			throw new Malformed(`the ${what} field is 0x${bytes === 8 ? 'FFFFFFFF' : 'FFFF'}, so it must be in the Zip64 extra field, but ${zip64.length === 0 ? 'there is no Zip64 extra field' : 'the Zip64 extra field is too short'}`, extraAt);
+			throw new Malformed(
+				`the ${what} field is 0x${bytes === 8 ? 'FFFFFFFF' : 'FFFF'}, so it must be in the Zip64 extra field, but ${zip64.length === 0 ? 'there is no Zip64 extra field' : 'the Zip64 extra field is too short'}`,
+				extraAt,
+			);
 		}
 		const value = bytes === 8 ? readU64(values, p, `the Zip64 ${what}`) : values.readUInt32LE(p);
 		p += bytes;
@@ -249,7 +283,12 @@ export function readCentralEntry(buf: Buffer, at: number, end: number): CentralE
 }
 
 /** Which fields of a central header hold the "see the Zip64 extra field" value (APPNOTE 4.5.3). */
-function zip64Needs(fixed: Buffer): { uncompressed: boolean; compressed: boolean; offset: boolean; disk: boolean } {
+function zip64Needs(fixed: Buffer): {
+	uncompressed: boolean;
+	compressed: boolean;
+	offset: boolean;
+	disk: boolean;
+} {
 	return {
 		uncompressed: fixed.readUInt32LE(24) === U32_MAX,
 		compressed: fixed.readUInt32LE(20) === U32_MAX,
@@ -274,7 +313,11 @@ export function rewriteCentralEntry(entry: CentralEntry, offset: number): Buffer
 	const offsetInZip64 = needs.offset || offset >= U32_MAX;
 	const { fields, trailing } = parseExtraFields(entry.extra);
 	const old = fields.find((f) => f.id === ZIP64_EXTRA_ID);
-	const consumed = (needs.uncompressed ? 8 : 0) + (needs.compressed ? 8 : 0) + (needs.offset ? 8 : 0) + (needs.disk ? 4 : 0);
+	const consumed =
+		(needs.uncompressed ? 8 : 0) +
+		(needs.compressed ? 8 : 0) +
+		(needs.offset ? 8 : 0) +
+		(needs.disk ? 4 : 0);
 	const rest = old ? old.data.subarray(Math.min(consumed, old.data.length)) : Buffer.alloc(0);
 	const values: Buffer[] = [];
 	const u64 = (value: number) => {
@@ -302,14 +345,19 @@ export function rewriteCentralEntry(entry: CentralEntry, offset: number): Buffer
 	if (!old && zip64Data.length > 0) addSubfield(ZIP64_EXTRA_ID, zip64Data);
 	pieces.push(trailing);
 	const extra = Buffer.concat(pieces);
-	if (extra.length > U16_MAX) throw new Malformed(`the extra field would grow past 65535 bytes with the Zip64 offset added (it is ${entry.extra.length} bytes)`, entry.at);
+	if (extra.length > U16_MAX)
+		throw new Malformed(
+			`the extra field would grow past 65535 bytes with the Zip64 offset added (it is ${entry.extra.length} bytes)`,
+			entry.at,
+		);
 
 	const fixed = Buffer.from(entry.fixed);
 	fixed.writeUInt16LE(0, 34);
 	fixed.writeUInt32LE(offsetInZip64 ? U32_MAX : offset, 42);
 	fixed.writeUInt16LE(extra.length, 30);
 	const needed = fixed.readUInt16LE(6);
-	if (offsetInZip64 && (needed & 0xff) < VERSION_ZIP64) fixed.writeUInt16LE((needed & 0xff00) | VERSION_ZIP64, 6);
+	if (offsetInZip64 && (needed & 0xff) < VERSION_ZIP64)
+		fixed.writeUInt16LE((needed & 0xff00) | VERSION_ZIP64, 6);
 	return Buffer.concat([fixed, entry.name, extra, entry.comment]);
 }
 
@@ -332,7 +380,8 @@ export interface EndRecordsInput {
  * do not hold 0xFFFF / 0xFFFFFFFF.
  */
 export function writeEndRecords(input: EndRecordsInput): { bytes: Buffer; zip64: boolean } {
-	const zip64 = input.zip64 || input.entries >= U16_MAX || input.cdSize >= U32_MAX || input.cdOffset >= U32_MAX;
+	const zip64 =
+		input.zip64 || input.entries >= U16_MAX || input.cdSize >= U32_MAX || input.cdOffset >= U32_MAX;
 	const pieces: Buffer[] = [];
 	if (zip64) {
 		const extensible = input.extensible ?? Buffer.alloc(0);

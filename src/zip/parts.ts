@@ -51,12 +51,17 @@ export function parsePartName(fileName: string): PartName {
 		);
 	}
 	const encrypted = match[4] !== undefined;
-	if (match[3] !== undefined) return { exportName: match[1], index: Infinity, isLast: true, encrypted };
+	if (match[3] !== undefined)
+		return { exportName: match[1], index: Infinity, isLast: true, encrypted };
 	const index = Number(match[2]);
 	if (!Number.isSafeInteger(index) || index < 1 || index > MAX_INDEX) {
-		throw new CxError('PART_NAME', `${base} is not a part of a split export: parts are numbered from .z01 up (found .z${match[2]})`, {
-			where: fileName,
-		});
+		throw new CxError(
+			'PART_NAME',
+			`${base} is not a part of a split export: parts are numbered from .z01 up (found .z${match[2]})`,
+			{
+				where: fileName,
+			},
+		);
 	}
 	return { exportName: match[1], index, isLast: false, encrypted };
 }
@@ -80,16 +85,30 @@ interface Parsed<T> {
  * part name is a set of one (a whole zip named `x.p7m`, say): its content says what it is.
  */
 export function orderParts<T extends { name: string }>(parts: T[]): PartSet<T> {
-	if (parts.length === 0) throw new CxError('PART_MISSING', 'no parts were given: give every part of the export (.z01 … .zNN and the final .zip)');
+	if (parts.length === 0)
+		throw new CxError(
+			'PART_MISSING',
+			'no parts were given: give every part of the export (.z01 … .zNN and the final .zip)',
+		);
 	if (parts.length === 1 && !PART_NAME.test(baseName(parts[0].name))) {
-		return { exportName: baseName(parts[0].name).replace(/(\.(smime|p7m|pem|der|cms))+$/i, '') || baseName(parts[0].name), parts: [parts[0]] };
+		return {
+			exportName:
+				baseName(parts[0].name).replace(/(\.(smime|p7m|pem|der|cms))+$/i, '') ||
+				baseName(parts[0].name),
+			parts: [parts[0]],
+		};
 	}
-	const parsed: Parsed<T>[] = parts.map((part) => ({ part, base: baseName(part.name), name: parsePartName(part.name) }));
+	const parsed: Parsed<T>[] = parts.map((part) => ({
+		part,
+		base: baseName(part.name),
+		name: parsePartName(part.name),
+	}));
 	const exportName = setName(parsed);
 	const foreign = parsed.filter((p) => p.name.exportName !== exportName);
 	if (foreign.length > 0) {
 		const first = foreign[0];
-		const others = foreign.length > 1 ? ` (and ${describeList(foreign.slice(1).map((p) => p.base))})` : '';
+		const others =
+			foreign.length > 1 ? ` (and ${describeList(foreign.slice(1).map((p) => p.base))})` : '';
 		throw new CxError(
 			'PART_FOREIGN',
 			`${first.base}${others} ${foreign.length > 1 ? 'are' : 'is'} not part of ${exportName}: it belongs to ${first.name.exportName}; give the parts of one export at a time`,
@@ -114,7 +133,10 @@ export function groupParts<T extends { name: string }>(parts: T[]): PartSet<T>[]
 		}
 		group.push({ part, base: baseName(part.name), name });
 	}
-	return [...groups].map(([exportName, group]) => ({ exportName, parts: orderOne(exportName, group) }));
+	return [...groups].map(([exportName, group]) => ({
+		exportName,
+		parts: orderOne(exportName, group),
+	}));
 }
 
 /**
@@ -136,10 +158,16 @@ function orderOne<T extends { name: string }>(exportName: string, parsed: Parsed
 	for (const p of parsed) {
 		const seen = byIndex.get(p.name.index);
 		if (seen) {
-			const what = p.name.isLast ? `the final part of ${exportName}` : `part ${p.name.index} of ${exportName}`;
-			throw new CxError('PART_DUPLICATE', `${seen.base} and ${p.base} are the same part (${what}); give each part once`, {
-				where: p.part.name,
-			});
+			const what = p.name.isLast
+				? `the final part of ${exportName}`
+				: `part ${p.name.index} of ${exportName}`;
+			throw new CxError(
+				'PART_DUPLICATE',
+				`${seen.base} and ${p.base} are the same part (${what}); give each part once`,
+				{
+					where: p.part.name,
+				},
+			);
 		}
 		byIndex.set(p.name.index, p);
 	}
@@ -150,7 +178,8 @@ function orderOne<T extends { name: string }>(exportName: string, parsed: Parsed
 	const suffix = parsed.every((p) => p.name.encrypted) ? '.smime' : '';
 	const present = describePresent(numbered, hasFinal);
 	const missing: string[] = [];
-	for (let i = 1; i <= highest; i++) if (!byIndex.has(i)) missing.push(`${exportName}.z${String(i).padStart(2, '0')}${suffix}`);
+	for (let i = 1; i <= highest; i++)
+		if (!byIndex.has(i)) missing.push(`${exportName}.z${String(i).padStart(2, '0')}${suffix}`);
 	if (missing.length > 0) {
 		throw new CxError(
 			'PART_MISSING',
@@ -174,7 +203,11 @@ function orderOne<T extends { name: string }>(exportName: string, parsed: Parsed
  * has `disks` disks) came without some of the others: names the missing parts, the way the final
  * part is named (`export.z01.smime … export.z03.smime are missing`).
  */
-export function missingPartsMessage(finalName: string, disks: number, givenNames: string[]): string {
+export function missingPartsMessage(
+	finalName: string,
+	disks: number,
+	givenNames: string[],
+): string {
 	const finalBase = baseName(finalName);
 	const given = givenNames.length;
 	const intro = `${finalBase} is the last part of a split export of ${disks} parts, but ${given === 1 ? 'only it was given' : `only ${given} parts were given`}`;
@@ -185,7 +218,8 @@ export function missingPartsMessage(finalName: string, disks: number, givenNames
 		final = undefined;
 	}
 	const partName = (i: number) => `.z${String(i).padStart(2, '0')}`;
-	if (!final) return `${intro}: give every part (${disks > 2 ? `${partName(1)} … ${partName(disks - 1)}` : partName(1)} and the final .zip)`;
+	if (!final)
+		return `${intro}: give every part (${disks > 2 ? `${partName(1)} … ${partName(disks - 1)}` : partName(1)} and the final .zip)`;
 	const present = new Set<number>();
 	for (const name of givenNames) {
 		try {
@@ -227,7 +261,8 @@ function describePresent(numbered: number[], hasFinal: boolean): string {
 		ranges.push(i === j ? `${numbered[i]}` : `${numbered[i]}-${numbered[j]}`);
 		i = j + 1;
 	}
-	const list = ranges.length === 0 ? '' : `part${numbered.length > 1 ? 's' : ''} ${ranges.join(', ')}`;
+	const list =
+		ranges.length === 0 ? '' : `part${numbered.length > 1 ? 's' : ''} ${ranges.join(', ')}`;
 	if (!hasFinal) return list === '' ? 'no parts' : list;
 	return list === '' ? 'only the final .zip' : `${list} and the final .zip`;
 }

@@ -143,10 +143,22 @@ interface Disk {
 	length: number;
 }
 
-export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream, options: ReassembleOptions = {}): Promise<ReassembleSummary> {
-	if (parts.length === 0) throw new CxError('PART_MISSING', 'no parts were given: give every part of the export (.z01 … .zNN and the final .zip)');
+export async function reassemble(
+	parts: ZipPart[],
+	output: NodeJS.WritableStream,
+	options: ReassembleOptions = {},
+): Promise<ReassembleSummary> {
+	if (parts.length === 0)
+		throw new CxError(
+			'PART_MISSING',
+			'no parts were given: give every part of the export (.z01 … .zNN and the final .zip)',
+		);
 	const maxCd = options.maxCentralDirectoryBytes ?? DEFAULT_MAX_CENTRAL_DIRECTORY_BYTES;
-	if (!Number.isSafeInteger(maxCd) || maxCd < 0) throw new CxError('USAGE', `maxCentralDirectoryBytes must be a whole number of bytes (got ${maxCd})`);
+	if (!Number.isSafeInteger(maxCd) || maxCd < 0)
+		throw new CxError(
+			'USAGE',
+			`maxCentralDirectoryBytes must be a whole number of bytes (got ${maxCd})`,
+		);
 
 	const sink = new Sink(output);
 	const window = new TailWindow(maxCd + MAX_END_RECORDS, sink);
@@ -176,12 +188,24 @@ export async function reassemble(parts: ZipPart[], output: NodeJS.WritableStream
  * truncated or misplaced part explains such a mismatch, and only the end of the archive tells
  * (finish reports it, else the mismatch). Returns the mismatch, if any.
  */
-async function readParts(parts: ZipPart[], disks: Disk[], window: TailWindow, index: LocalHeaderIndex, checker: EntryChecker | undefined): Promise<EntryDataFailure | undefined> {
+async function readParts(
+	parts: ZipPart[],
+	disks: Disk[],
+	window: TailWindow,
+	index: LocalHeaderIndex,
+	checker: EntryChecker | undefined,
+): Promise<EntryDataFailure | undefined> {
 	let failure: EntryDataFailure | undefined;
 	for (let d = 0; d < parts.length; d++) {
 		const part = parts[d];
 		const name = baseName(part.name);
-		const disk: Disk = { name, label: label(name, d, parts.length), start: window.position, strip: 0, length: 0 };
+		const disk: Disk = {
+			name,
+			label: label(name, d, parts.length),
+			start: window.position,
+			strip: 0,
+			length: 0,
+		};
 		disks.push(disk);
 		const accept = async (data: Buffer) => {
 			if (data.length === 0) return;
@@ -226,7 +250,10 @@ async function readParts(parts: ZipPart[], disks: Disk[], window: TailWindow, in
 			throw readFailure(error, name);
 		}
 		if (head !== undefined) await accept(head);
-		if (disk.length === 0) throw new CxError('ZIP_FORMAT', `${name} is empty (0 bytes): download or decrypt it again`, { where: part.name });
+		if (disk.length === 0)
+			throw new CxError('ZIP_FORMAT', `${name} is empty (0 bytes): download or decrypt it again`, {
+				where: part.name,
+			});
 	}
 	return failure;
 }
@@ -252,16 +279,27 @@ async function finish(
 
 	if (passthrough) {
 		// Checked like a split set (except the tiling), then the held tail goes out unchanged.
-		const verifiedEntries = layout.entries ? archive.verify(layout.entries, layout.cdStart, index) : 0;
+		const verifiedEntries = layout.entries
+			? archive.verify(layout.entries, layout.cdStart, index)
+			: 0;
 		if (failure) throw entryFailure(failure, disks, parts.length);
 		const checked = archive.crossCheck(layout.entries, checker);
 		await sink.write(tail);
 		await sink.finish(options.end !== false);
-		return { entries: layout.end.totalEntries, bytes: sink.bytes, parts: 1, zip64: layout.zip64 !== undefined, rewritten: false, verifiedEntries, ...checkSummary(checked, layout.end.totalEntries, checker) };
+		return {
+			entries: layout.end.totalEntries,
+			bytes: sink.bytes,
+			parts: 1,
+			zip64: layout.zip64 !== undefined,
+			rewritten: false,
+			verifiedEntries,
+			...checkSummary(checked, layout.end.totalEntries, checker),
+		};
 	}
 
 	const entries = layout.entries;
-	if (!entries) throw new Error('unreachable: a split set always has its central directory in the window');
+	if (!entries)
+		throw new Error('unreachable: a split set always has its central directory in the window');
 	const verifiedEntries = archive.verify(entries, layout.cdStart, index);
 	if (failure) throw entryFailure(failure, disks, parts.length);
 	const checked = archive.crossCheck(entries, checker);
@@ -295,15 +333,36 @@ async function finish(
 	});
 	await sink.write(end.bytes);
 	await sink.finish(options.end !== false);
-	return { entries: entries.length, bytes: sink.bytes, parts: parts.length, zip64: end.zip64, rewritten: true, verifiedEntries, ...checkSummary(checked, entries.length, checker) };
+	return {
+		entries: entries.length,
+		bytes: sink.bytes,
+		parts: parts.length,
+		zip64: end.zip64,
+		rewritten: true,
+		verifiedEntries,
+		...checkSummary(checked, entries.length, checker),
+	};
 }
 
-function checkSummary(checked: number, entries: number, checker: EntryChecker | undefined): Pick<ReassembleSummary, 'checkedEntries' | 'unchecked'> {
+function checkSummary(
+	checked: number,
+	entries: number,
+	checker: EntryChecker | undefined,
+): Pick<ReassembleSummary, 'checkedEntries' | 'unchecked'> {
 	if (!checker || checked >= entries) return { checkedEntries: checked };
 	const reasons: string[] = [];
-	if (checker.skipped > 0) reasons.push(`${checker.skipped} entr${checker.skipped === 1 ? 'y is' : 'ies are'} encrypted by the zip or compressed with a method other than deflate`);
+	if (checker.skipped > 0)
+		reasons.push(
+			`${checker.skipped} entr${checker.skipped === 1 ? 'y is' : 'ies are'} encrypted by the zip or compressed with a method other than deflate`,
+		);
 	if (checker.stopped) reasons.push(`checking stopped: ${checker.stopped.reason}`);
-	return { checkedEntries: checked, unchecked: reasons.length > 0 ? reasons.join('; ') : 'their local headers could not be matched to the central directory' };
+	return {
+		checkedEntries: checked,
+		unchecked:
+			reasons.length > 0
+				? reasons.join('; ')
+				: 'their local headers could not be matched to the central directory',
+	};
 }
 
 /** An entry whose data does not match: names the entry, the parts it spans and, when sizes tell, the part at fault. */
@@ -315,8 +374,12 @@ function entryFailure(failure: EntryDataFailure, disks: Disk[], partCount: numbe
 	};
 	const first = diskAt(failure.start);
 	const last = Math.max(first, diskAt(failure.end - 1));
-	const span = first === last ? `in ${disks[first].label}` : `parts ${disks[first].label}–${disks[last].label}`;
-	const found = failure.at !== undefined && first !== last ? `, in ${disks[diskAt(failure.at)].label}` : '';
+	const span =
+		first === last
+			? `in ${disks[first].label}`
+			: `parts ${disks[first].label}–${disks[last].label}`;
+	const found =
+		failure.at !== undefined && first !== last ? `, in ${disks[diskAt(failure.at)].label}` : '';
 	const suspect = partCount > 1 ? suspectPart(disks, partCount, first, last) : undefined;
 	const blame =
 		partCount === 1
@@ -324,14 +387,23 @@ function entryFailure(failure: EntryDataFailure, disks: Disk[], partCount: numbe
 			: suspect
 				? `${suspect.disk.label} is ${suspect.disk.length} bytes where the other full parts are ${suspect.usual} bytes: it is probably truncated or damaged; download or decrypt it again`
 				: 'the parts may be out of order or swapped (a part under another part’s name), or one of them is damaged; check the part names, or download or decrypt the parts again';
-	return new CxError(failure.code, `entry ${failure.entry} (${span}): ${failure.problem}${found}; ${blame}`, { where: suspect?.disk.name ?? JSON.parse(failure.entry) });
+	return new CxError(
+		failure.code,
+		`entry ${failure.entry} (${span}): ${failure.problem}${found}; ${blame}`,
+		{ where: suspect?.disk.name ?? JSON.parse(failure.entry) },
+	);
 }
 
 /**
  * The one part among `first..last` whose size gives it away (see Archive.oddPart), from the parts
  * read so far (all complete); the usual size is the most common size of the non-final parts.
  */
-function suspectPart(disks: Disk[], partCount: number, first: number, last: number): { disk: Disk; usual: number } | undefined {
+function suspectPart(
+	disks: Disk[],
+	partCount: number,
+	first: number,
+	last: number,
+): { disk: Disk; usual: number } | undefined {
 	const full = disks.filter((_, d) => d < partCount - 1);
 	const sizes = new Map<number, number>();
 	for (const disk of full) sizes.set(disk.length, (sizes.get(disk.length) ?? 0) + 1);
@@ -362,14 +434,21 @@ function label(name: string, disk: number, count: number): string {
 
 function bytesOf(chunk: Buffer | Uint8Array | string, name: string): Buffer {
 	if (Buffer.isBuffer(chunk)) return chunk;
-	if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-	throw new CxError('IO', `${name}: the part's stream gives text, not bytes; open it without an encoding`);
+	if (chunk instanceof Uint8Array)
+		return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+	throw new CxError(
+		'IO',
+		`${name}: the part's stream gives text, not bytes; open it without an encoding`,
+	);
 }
 
 function readFailure(error: unknown, name: string): Error {
 	if (error instanceof CxError) return error;
 	const message = error instanceof Error ? error.message : String(error);
-	return new CxError('IO', `${name}: reading the part failed: ${message}`, { where: name, cause: error });
+	return new CxError('IO', `${name}: reading the part failed: ${message}`, {
+		where: name,
+		cause: error,
+	});
 }
 
 /**
@@ -409,9 +488,12 @@ class Sink {
 
 	private check(): void {
 		if (this.failure) {
-			throw new CxError('IO', `writing the reassembled zip failed: ${this.failure.message}`, { cause: this.failure });
+			throw new CxError('IO', `writing the reassembled zip failed: ${this.failure.message}`, {
+				cause: this.failure,
+			});
 		}
-		if (this.closed) throw new CxError('IO', 'the output was closed before the reassembled zip was complete');
+		if (this.closed)
+			throw new CxError('IO', 'the output was closed before the reassembled zip was complete');
 	}
 
 	/** Waits for `name`, or an error, or a close; whichever comes first. */
@@ -602,7 +684,14 @@ interface PlacedEntry {
 }
 
 interface Layout {
-	end: { thisDisk: number; cdDisk: number; totalEntries: number; cdSize: number; cdOffset: number; comment: Buffer };
+	end: {
+		thisDisk: number;
+		cdDisk: number;
+		totalEntries: number;
+		cdSize: number;
+		cdOffset: number;
+		comment: Buffer;
+	};
 	/** Output offset of the central directory. */
 	cdStart: number;
 	zip64?: Zip64Eocd;
@@ -642,15 +731,25 @@ class Archive {
 		let zip64: Zip64Eocd | undefined;
 		const locator = this.malformed(() => findZip64Locator(this.tail, eocd.at), eocd.at);
 		if (locator) {
-			const at = this.inTail(this.absolute(locator.disk, locator.offset, 'the Zip64 end of central directory record'), 'the Zip64 end of central directory record');
+			const at = this.inTail(
+				this.absolute(locator.disk, locator.offset, 'the Zip64 end of central directory record'),
+				'the Zip64 end of central directory record',
+			);
 			zip64 = this.malformed(() => readZip64Eocd(this.tail, at), at);
 			if (at + zip64.length !== locator.at) {
-				throw this.failAt(`the Zip64 end of central directory record (${zip64.length} bytes) should end where its locator starts, ${locator.at - at - zip64.length} bytes away`, at);
+				throw this.failAt(
+					`the Zip64 end of central directory record (${zip64.length} bytes) should end where its locator starts, ${locator.at - at - zip64.length} bytes away`,
+					at,
+				);
 			}
 			end = { ...zip64, comment: eocd.comment };
 		}
 		this.checkDiskCount(end.thisDisk);
-		if (end.cdDisk > end.thisDisk) throw this.failAt(`the end record says the central directory starts on disk ${end.cdDisk + 1}, after the last disk (${end.thisDisk + 1})`, eocd.at);
+		if (end.cdDisk > end.thisDisk)
+			throw this.failAt(
+				`the end record says the central directory starts on disk ${end.cdDisk + 1}, after the last disk (${end.thisDisk + 1})`,
+				eocd.at,
+			);
 		const cdStart = this.absolute(end.cdDisk, end.cdOffset, 'the central directory');
 		const endRecordsStart = this.tailStart + (zip64 ? zip64.at : eocd.at);
 		if (cdStart + end.cdSize !== endRecordsStart) {
@@ -673,16 +772,31 @@ class Archive {
 		const cdEnd = endRecordsStart - this.tailStart;
 		let at = cdStart - this.tailStart;
 		for (let i = 0; i < end.totalEntries; i++) {
-			if (at >= cdEnd) throw this.failAt(`the central directory ends after ${i} of the ${end.totalEntries} entries the end record announces`, at);
+			if (at >= cdEnd)
+				throw this.failAt(
+					`the central directory ends after ${i} of the ${end.totalEntries} entries the end record announces`,
+					at,
+				);
 			const entry = this.malformed(() => readCentralEntry(this.tail, at, cdEnd), at, i);
-			const offset = this.absolute(entry.disk, entry.localOffset, `the local header of entry ${describeName(entry.name)}`);
+			const offset = this.absolute(
+				entry.disk,
+				entry.localOffset,
+				`the local header of entry ${describeName(entry.name)}`,
+			);
 			if (offset + LOCAL_HEADER_SIZE > cdStart) {
-				throw this.failAt(`entry ${describeName(entry.name)} says its local header is at ${this.where(offset)}, which is not before the central directory`, at);
+				throw this.failAt(
+					`entry ${describeName(entry.name)} says its local header is at ${this.where(offset)}, which is not before the central directory`,
+					at,
+				);
 			}
 			entries.push({ entry, offset });
 			at += entry.length;
 		}
-		if (at !== cdEnd) throw this.failAt(`the central directory has ${cdEnd - at} bytes left after the ${end.totalEntries} entries the end record announces`, at);
+		if (at !== cdEnd)
+			throw this.failAt(
+				`the central directory has ${cdEnd - at} bytes left after the ${end.totalEntries} entries the end record announces`,
+				at,
+			);
 		return { end, cdStart, zip64, entries };
 	}
 
@@ -723,7 +837,8 @@ class Archive {
 			locals.set(offset, local);
 			verified++;
 		}
-		if (!this.passthrough && verified === entries.length) this.checkTiling(entries, cdStart, locals);
+		if (!this.passthrough && verified === entries.length)
+			this.checkTiling(entries, cdStart, locals);
 		return verified;
 	}
 
@@ -752,7 +867,13 @@ class Archive {
 				// Where the data ends, near enough to name the parts (the local extra field is left out).
 				const dataEnd = offset + LOCAL_HEADER_SIZE + entry.name.length + found.compressedSize;
 				const code = problem.startsWith('the CRC') ? 'ZIP_CRC' : 'ZIP_FORMAT';
-				const failure = new EntryDataFailure(code, describeName(entry.name), offset, dataEnd + 1, problem);
+				const failure = new EntryDataFailure(
+					code,
+					describeName(entry.name),
+					offset,
+					dataEnd + 1,
+					problem,
+				);
 				throw entryFailure(failure, this.disks, this.disks.length);
 			}
 			checked++;
@@ -761,16 +882,25 @@ class Archive {
 	}
 
 	/** Each entry (header, data, data descriptor) must end where the next one, or the central directory, starts. */
-	private checkTiling(entries: PlacedEntry[], cdStart: number, locals: Map<number, LocalHeader>): void {
+	private checkTiling(
+		entries: PlacedEntry[],
+		cdStart: number,
+		locals: Map<number, LocalHeader>,
+	): void {
 		const sorted = [...entries].sort((a, b) => a.offset - b.offset);
 		if (sorted.length > 0 && sorted[0].offset !== 0) {
 			const disk = this.disks[0];
-			throw this.fail('ZIP_FORMAT', `${disk.label}: the first entry ${describeName(sorted[0].entry.name)} should start the part but starts at byte ${sorted[0].offset + disk.strip}: the part is not the first of its set, or is corrupt`, disk);
+			throw this.fail(
+				'ZIP_FORMAT',
+				`${disk.label}: the first entry ${describeName(sorted[0].entry.name)} should start the part but starts at byte ${sorted[0].offset + disk.strip}: the part is not the first of its set, or is corrupt`,
+				disk,
+			);
 		}
 		for (let i = 0; i < sorted.length; i++) {
 			const { entry, offset } = sorted[i];
 			const local = locals.get(offset)!;
-			const dataEnd = offset + LOCAL_HEADER_SIZE + local.nameLength + local.extraLength + entry.compressedSize;
+			const dataEnd =
+				offset + LOCAL_HEADER_SIZE + local.nameLength + local.extraLength + entry.compressedSize;
 			const next = i + 1 < sorted.length ? sorted[i + 1].offset : cdStart;
 			const gap = next - dataEnd;
 			// A data descriptor: optional signature, CRC-32, two sizes of 4 (or, Zip64, 8) bytes.
@@ -779,8 +909,12 @@ class Archive {
 			const lastDisk = this.diskIndexAt(Math.max(offset, next));
 			const span = this.disks.slice(first, lastDisk + 1);
 			const suspect = this.oddPart(first, lastDisk);
-			const nextWhat = i + 1 < sorted.length ? `entry ${describeName(sorted[i + 1].entry.name)}` : 'the central directory';
-			const spanText = span.length === 1 ? span[0].label : `${span[0].label} … ${span[span.length - 1].label}`;
+			const nextWhat =
+				i + 1 < sorted.length
+					? `entry ${describeName(sorted[i + 1].entry.name)}`
+					: 'the central directory';
+			const spanText =
+				span.length === 1 ? span[0].label : `${span[0].label} … ${span[span.length - 1].label}`;
 			const problem = gap < 0 ? `${-gap} bytes are missing` : `there are ${gap} bytes too many`;
 			const blame = suspect
 				? `${suspect.disk.label} is ${suspect.disk.length} bytes where the other full parts are ${suspect.usual} bytes: it is probably ${gap < 0 ? 'truncated' : 'damaged or from another export'}`
@@ -802,7 +936,8 @@ class Archive {
 	 */
 	private oddPart(first: number, last: number): { disk: Disk; usual: number } | undefined {
 		const sizes = new Map<number, number>();
-		for (const disk of this.disks.slice(0, -1)) sizes.set(disk.length, (sizes.get(disk.length) ?? 0) + 1);
+		for (const disk of this.disks.slice(0, -1))
+			sizes.set(disk.length, (sizes.get(disk.length) ?? 0) + 1);
 		let usual = 0;
 		let best = 0;
 		for (const [size, count] of sizes) if (count > best) [usual, best] = [size, count];
@@ -821,10 +956,18 @@ class Archive {
 
 	/** Output offset of `relative` bytes into disk `disk`, checked to lie inside that part. */
 	absolute(disk: number, relative: number, what = 'an offset'): number {
-		if (disk >= this.disks.length) throw this.failAt(`${what} is on disk ${disk + 1}, but the set has ${this.disks.length} parts`, this.tail.length - EOCD_SIZE);
+		if (disk >= this.disks.length)
+			throw this.failAt(
+				`${what} is on disk ${disk + 1}, but the set has ${this.disks.length} parts`,
+				this.tail.length - EOCD_SIZE,
+			);
 		const d = this.disks[disk];
 		if (relative < d.strip || relative > d.length) {
-			throw this.fail('ZIP_FORMAT', `${d.label}: ${what} is at byte ${relative} of this part, ${relative < d.strip ? 'inside its spanning marker' : `past its end (it is ${d.length} bytes): the part is truncated, or from another export`}`, d);
+			throw this.fail(
+				'ZIP_FORMAT',
+				`${d.label}: ${what} is at byte ${relative} of this part, ${relative < d.strip ? 'inside its spanning marker' : `past its end (it is ${d.length} bytes): the part is truncated, or from another export`}`,
+				d,
+			);
 		}
 		return d.start + relative - d.strip;
 	}
@@ -836,7 +979,11 @@ class Archive {
 		if (disks > given) {
 			throw this.fail(
 				'PART_MISSING',
-				missingPartsMessage(this.last.label, disks, this.disks.map((disk) => disk.name)),
+				missingPartsMessage(
+					this.last.label,
+					disks,
+					this.disks.map((disk) => disk.name),
+				),
 				this.last,
 			);
 		}
@@ -857,7 +1004,11 @@ class Archive {
 				needed,
 			);
 		}
-		if (at >= this.tail.length) throw this.failAt(`${what} would be past the end of the archive`, this.tail.length - EOCD_SIZE);
+		if (at >= this.tail.length)
+			throw this.failAt(
+				`${what} would be past the end of the archive`,
+				this.tail.length - EOCD_SIZE,
+			);
 		return at;
 	}
 
@@ -896,10 +1047,18 @@ class Archive {
 	private failAt(message: string, at: number): CxError {
 		const offset = this.tailStart + Math.max(0, Math.min(at, this.tail.length - 1));
 		const disk = this.diskAt(offset);
-		return this.fail('ZIP_FORMAT', `${disk.label}, byte ${offset - disk.start + disk.strip}: ${message}`, disk);
+		return this.fail(
+			'ZIP_FORMAT',
+			`${disk.label}, byte ${offset - disk.start + disk.strip}: ${message}`,
+			disk,
+		);
 	}
 
-	private fail(code: 'ZIP_FORMAT' | 'PART_MISSING' | 'PART_FOREIGN', message: string, disk: Disk): CxError {
+	private fail(
+		code: 'ZIP_FORMAT' | 'PART_MISSING' | 'PART_FOREIGN',
+		message: string,
+		disk: Disk,
+	): CxError {
 		return new CxError(code, message, { where: disk.name });
 	}
 }

@@ -1,5 +1,13 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	lstatSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeExport, type ExportFixture } from '../helpers/exportFixture';
@@ -13,14 +21,21 @@ let split: ExportFixture;
 let single: ExportFixture;
 
 function cx(args: string[], input?: string) {
-	const r = spawnSync(process.execPath, [bin, ...args], { maxBuffer: 1 << 28, input, env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } });
+	const r = spawnSync(process.execPath, [bin, ...args], {
+		maxBuffer: 1 << 28,
+		input,
+		env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+	});
 	return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
 /** The one-line error contract: exit 1, exactly one line on stderr, starting with "error: ". */
 /** cx without blocking the event loop (a FIFO's reader runs in this process's child). Resolves to the exit status. */
 function cxAsync(args: string[]): Promise<number | null> {
-	const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } });
+	const child = spawn(process.execPath, [bin, ...args], {
+		stdio: ['ignore', 'ignore', 'inherit'],
+		env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+	});
 	return new Promise((resolveStatus) => child.on('close', (code) => resolveStatus(code)));
 }
 
@@ -33,7 +48,10 @@ function expectError(r: ReturnType<typeof cx>, pattern: RegExp) {
 }
 
 function shuffled<T>(items: T[]): T[] {
-	return items.map((v, i) => ({ v, k: (i * 7919) % 13 })).sort((a, b) => a.k - b.k).map((x) => x.v);
+	return items
+		.map((v, i) => ({ v, k: (i * 7919) % 13 }))
+		.sort((a, b) => a.k - b.k)
+		.map((x) => x.v);
 }
 
 function noLeftovers(path: string) {
@@ -44,7 +62,10 @@ beforeAll(() => {
 	alice = makeRecipient(dir.path, 'alice');
 	bob = makeRecipient(dir.path, 'bob');
 	split = makeExport(dir.path, alice, { records: 1500, split: '64k' });
-	single = makeExport(dir.path, alice, { records: 50, name: 'export-11111111-2222-3333-4444-555555555555' });
+	single = makeExport(dir.path, alice, {
+		records: 50,
+		name: 'export-11111111-2222-3333-4444-555555555555',
+	});
 });
 afterAll(() => dir.remove());
 
@@ -74,7 +95,11 @@ describe('cx-export decrypt', () => {
 
 	it('with a truncated file: an error, and no output file', () => {
 		const data = readFileSync(split.encryptedParts[1]);
-		const cut = writeFile(dir.path, 'cut.z02.smime', data.subarray(0, Math.floor(data.length * 0.6)));
+		const cut = writeFile(
+			dir.path,
+			'cut.z02.smime',
+			data.subarray(0, Math.floor(data.length * 0.6)),
+		);
 		const out = join(dir.path, 'out-cut');
 		mkdirSync(out);
 		const r = cx(['decrypt', '--key', alice.keyPath, cut, '-o', join(out, 'x.zip')]);
@@ -89,12 +114,18 @@ describe('cx-export decrypt', () => {
 		// A link, and a link to a link that dangles: both written through.
 		writeFileSync(join(out, 'old.zip'), 'old');
 		symlinkSync('old.zip', join(out, 'link.zip'));
-		expect(cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'link.zip')]).status).toBe(0);
+		expect(
+			cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'link.zip')])
+				.status,
+		).toBe(0);
 		expect(lstatSync(join(out, 'link.zip')).isSymbolicLink()).toBe(true);
 		expect(readFileSync(join(out, 'old.zip')).equals(plain)).toBe(true);
 		symlinkSync('chain.zip', join(out, 'first.zip'));
 		symlinkSync('new.zip', join(out, 'chain.zip'));
-		expect(cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'first.zip')]).status).toBe(0);
+		expect(
+			cx(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', join(out, 'first.zip')])
+				.status,
+		).toBe(0);
 		expect(readFileSync(join(out, 'new.zip')).equals(plain)).toBe(true);
 		expect(lstatSync(join(out, 'first.zip')).isSymbolicLink()).toBe(true);
 		// A FIFO: a reader gets the bytes; the FIFO is still a FIFO.
@@ -104,7 +135,14 @@ describe('cx-export decrypt', () => {
 		const received: Buffer[] = [];
 		reader.stdout.on('data', (chunk: Buffer) => received.push(chunk));
 		const readerDone = new Promise((resolveDone) => reader.on('close', resolveDone));
-		const toFifo = await cxAsync(['decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', fifo]);
+		const toFifo = await cxAsync([
+			'decrypt',
+			'--key',
+			alice.keyPath,
+			split.encryptedParts[0],
+			'-o',
+			fifo,
+		]);
 		await readerDone;
 		expect(toFifo, 'decrypt into the FIFO').toBe(0);
 		expect(Buffer.concat(received).equals(plain)).toBe(true);
@@ -114,7 +152,9 @@ describe('cx-export decrypt', () => {
 		const zipped: Buffer[] = [];
 		reader2.stdout.on('data', (chunk: Buffer) => zipped.push(chunk));
 		const reader2Done = new Promise((resolveDone) => reader2.on('close', resolveDone));
-		expect(await cxAsync(['reassemble', '--key', alice.keyPath, ...split.encryptedParts, '-o', fifo])).toBe(0);
+		expect(
+			await cxAsync(['reassemble', '--key', alice.keyPath, ...split.encryptedParts, '-o', fifo]),
+		).toBe(0);
 		await reader2Done;
 		writeFileSync(join(out, 'from-fifo.zip'), Buffer.concat(zipped));
 		expect(spawnSync('unzip', ['-tq', join(out, 'from-fifo.zip')]).status).toBe(0);
@@ -123,7 +163,20 @@ describe('cx-export decrypt', () => {
 	});
 
 	it('opens a key protected by a passphrase', () => {
-		const locked = writeFile(dir.path, 'locked.pem', openssl(['pkcs8', '-topk8', '-in', alice.keyPath, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret']));
+		const locked = writeFile(
+			dir.path,
+			'locked.pem',
+			openssl([
+				'pkcs8',
+				'-topk8',
+				'-in',
+				alice.keyPath,
+				'-v2',
+				'aes-256-cbc',
+				'-passout',
+				'pass:s3cret',
+			]),
+		);
 		expectError(cx(['decrypt', '--key', locked, split.encryptedParts[0]]), /passphrase/);
 		const r = cx(['decrypt', '--key', locked, '--passphrase', 's3cret', split.encryptedParts[0]]);
 		expect(r.status).toBe(0);
@@ -135,11 +188,20 @@ describe('cx-export reassemble', () => {
 	it('merges encrypted parts given in any order into a zip that unzip accepts', () => {
 		expect(split.encryptedParts.length).toBeGreaterThan(3);
 		const target = join(dir.path, 'merged.zip');
-		const r = cx(['reassemble', '--key', alice.keyPath, ...shuffled(split.encryptedParts), '-o', target]);
+		const r = cx([
+			'reassemble',
+			'--key',
+			alice.keyPath,
+			...shuffled(split.encryptedParts),
+			'-o',
+			target,
+		]);
 		expect(r.status, r.stderr).toBe(0);
 		execFileSync('unzip', ['-tq', target]);
 		for (const [name, data] of Object.entries(split.files)) {
-			expect(execFileSync('unzip', ['-p', target, name], { maxBuffer: 1 << 28 }).equals(data)).toBe(true);
+			expect(execFileSync('unzip', ['-p', target, name], { maxBuffer: 1 << 28 }).equals(data)).toBe(
+				true,
+			);
 		}
 	});
 
@@ -153,13 +215,19 @@ describe('cx-export reassemble', () => {
 	it('refuses a set with a missing part, naming it, and writes nothing', () => {
 		const target = join(dir.path, 'missing.zip');
 		const parts = split.encryptedParts.filter((p) => !p.endsWith('.z02.smime'));
-		expectError(cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]), /\.z02.*missing/);
+		expectError(
+			cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]),
+			/\.z02.*missing/,
+		);
 		expect(existsSync(target)).toBe(false);
 		noLeftovers(dir.path);
 	});
 
 	it('asks for the key when a part is encrypted', () => {
-		expectError(cx(['reassemble', ...split.encryptedParts, '-o', join(dir.path, 'nokey.zip')]), /encrypted.*--key/);
+		expectError(
+			cx(['reassemble', ...split.encryptedParts, '-o', join(dir.path, 'nokey.zip')]),
+			/encrypted.*--key/,
+		);
 	});
 
 	it('refuses parts of the same size swapped under each other’s names, naming the entry and its parts, and writes nothing; --no-verify lets them through', () => {
@@ -167,13 +235,18 @@ describe('cx-export reassemble', () => {
 		mkdirSync(swapped);
 		const parts = split.encryptedParts.map((p) => join(swapped, p.split('/').pop()!));
 		split.encryptedParts.forEach((p, i) => writeFileSync(parts[i], readFileSync(p)));
-		const [z02, z03] = [split.encryptedParts[1], split.encryptedParts[2]].map((p) => readFileSync(p));
+		const [z02, z03] = [split.encryptedParts[1], split.encryptedParts[2]].map((p) =>
+			readFileSync(p),
+		);
 		expect(z02.length).toBe(z03.length);
 		writeFileSync(parts[1], z03);
 		writeFileSync(parts[2], z02);
 		const target = join(swapped, 'out', 'merged.zip');
 		mkdirSync(join(swapped, 'out'));
-		expectError(cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]), /^error: entry "Interaction-[^"]+\.json" \(parts \S+\.z01\.smime–\S+\.z\d\d\.smime\): .*the parts may be out of order or swapped/);
+		expectError(
+			cx(['reassemble', '--key', alice.keyPath, ...parts, '-o', target]),
+			/^error: entry "Interaction-[^"]+\.json" \(parts \S+\.z01\.smime–\S+\.z\d\d\.smime\): .*the parts may be out of order or swapped/,
+		);
 		expect(readdirSync(join(swapped, 'out'))).toEqual([]);
 
 		const r = cx(['reassemble', '--key', alice.keyPath, '--no-verify', ...parts, '-o', target]);
@@ -186,10 +259,18 @@ describe('cx-export reassemble', () => {
 describe('cx-export extract', () => {
 	it('extracts every file byte-identical from shuffled encrypted parts', () => {
 		const target = join(dir.path, 'extracted');
-		const r = cx(['extract', '--key', alice.keyPath, ...shuffled(split.encryptedParts), '-d', target]);
+		const r = cx([
+			'extract',
+			'--key',
+			alice.keyPath,
+			...shuffled(split.encryptedParts),
+			'-d',
+			target,
+		]);
 		expect(r.status, r.stderr).toBe(0);
 		expect(readdirSync(target).sort()).toEqual(Object.keys(split.files).sort());
-		for (const [name, data] of Object.entries(split.files)) expect(readFileSync(join(target, name)).equals(data)).toBe(true);
+		for (const [name, data] of Object.entries(split.files))
+			expect(readFileSync(join(target, name)).equals(data)).toBe(true);
 	});
 
 	it('refuses an entry that would write outside the target', () => {
@@ -219,7 +300,13 @@ describe('cx-export records', () => {
 	it('reads a whole zip, a decrypted single part, and a JSON Lines file', () => {
 		const fromZip = cx(['records', single.plainParts[0]]);
 		expect(fromZip.status, fromZip.stderr).toBe(0);
-		expect(fromZip.stdout.toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual(single.records);
+		expect(
+			fromZip.stdout
+				.toString()
+				.trim()
+				.split('\n')
+				.map((l) => JSON.parse(l)),
+		).toEqual(single.records);
 		const jsonl = writeFile(dir.path, 'data.jsonl', '\ufeff{"a":1}\r\n\r\n{ "b" : [1, 2] }');
 		expect(cx(['records', jsonl]).stdout.toString()).toBe('{"a":1}\n{"b":[1,2]}\n');
 	});
@@ -240,7 +327,9 @@ describe('cx-export records', () => {
 		const jsonl = writeFile(dir.path, 'deep.jsonl', `{"x":1}\n${deep}\n{"y":2}\n`);
 		const r = cx(['records', jsonl]);
 		expect(r.status, r.stderr).toBe(0);
-		expect(r.stdout.toString()).toBe(`{"x":1}\n{"a":${'{"b":'.repeat(depth)}12345678901234567890${'}'.repeat(depth)},"s":"\\u00e9"}\n{"y":2}\n`);
+		expect(r.stdout.toString()).toBe(
+			`{"x":1}\n{"a":${'{"b":'.repeat(depth)}12345678901234567890${'}'.repeat(depth)},"s":"\\u00e9"}\n{"y":2}\n`,
+		);
 	});
 });
 
@@ -260,8 +349,14 @@ describe('usage', () => {
 	it('refuses an unknown command, a missing -o, and a bad --on-error with one error line', () => {
 		expectError(cx(['explode']), /unknown command "explode"/);
 		expectError(cx(['reassemble', split.plainParts[0]]), /-o OUT\.zip/);
-		expectError(cx(['records', '--on-error', 'maybe', split.plainParts[0]]), /--on-error is fail or skip/);
-		expectError(cx(['decrypt', '--key', join(dir.path, 'nope.pem'), split.encryptedParts[0]]), /cannot read the key/);
+		expectError(
+			cx(['records', '--on-error', 'maybe', split.plainParts[0]]),
+			/--on-error is fail or skip/,
+		);
+		expectError(
+			cx(['decrypt', '--key', join(dir.path, 'nope.pem'), split.encryptedParts[0]]),
+			/cannot read the key/,
+		);
 	});
 
 	it('without a command: the usage on stderr and exit status 2; --version prints the package version', () => {
@@ -269,7 +364,9 @@ describe('usage', () => {
 		expect(none.status).toBe(2);
 		expect(none.stdout.toString()).toBe('');
 		expect(none.stderr.toString()).toMatch(/^usage:/);
-		const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+		const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+			version: string;
+		};
 		for (const flag of ['--version', '-V']) {
 			const r = cx([flag]);
 			expect(r.status).toBe(0);
@@ -278,10 +375,16 @@ describe('usage', () => {
 	});
 
 	it('refuses a key file that is not a key-sized file (/dev/zero, a huge file) without reading it all', () => {
-		expectError(cx(['decrypt', '--key', '/dev/zero', split.encryptedParts[0]]), /the key \/dev\/zero is larger than 1 MiB: not a key file/);
+		expectError(
+			cx(['decrypt', '--key', '/dev/zero', split.encryptedParts[0]]),
+			/the key \/dev\/zero is larger than 1 MiB: not a key file/,
+		);
 		const huge = join(dir.path, 'huge.pem');
 		writeFileSync(huge, Buffer.alloc(3 * 1024 * 1024, 0x41));
-		expectError(cx(['records', '--key', alice.keyPath, '--certificate', huge, split.encryptedParts[0]]), /the certificate .*huge\.pem is larger than 1 MiB/);
+		expectError(
+			cx(['records', '--key', alice.keyPath, '--certificate', huge, split.encryptedParts[0]]),
+			/the certificate .*huge\.pem is larger than 1 MiB/,
+		);
 	});
 });
 
@@ -290,80 +393,236 @@ describe('inputs recognised by content (issue 12, item 7)', () => {
 	function renamed(name: string): string {
 		const path = join(dir.path, 'renamed', name);
 		mkdirSync(join(dir.path, 'renamed'), { recursive: true });
-		if (name.endsWith('.pem')) openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', single.plainParts[0], '-outform', 'PEM', '-out', path, alice.certPath]);
+		if (name.endsWith('.pem'))
+			openssl([
+				'cms',
+				'-encrypt',
+				'-binary',
+				'-aes256',
+				'-in',
+				single.plainParts[0],
+				'-outform',
+				'PEM',
+				'-out',
+				path,
+				alice.certPath,
+			]);
 		else writeFileSync(path, readFileSync(single.encryptedParts[0]));
 		return path;
 	}
 
-	it.each(['x.p7m', 'aes256.smime', 'cms.pem'])('records and extract take a whole encrypted zip named %s', (name) => {
-		const path = renamed(name);
-		const r = cx(['records', '--key', alice.keyPath, path]);
-		expect(r.status, r.stderr).toBe(0);
-		expect(r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l))).toEqual(single.records);
-		const out = join(dir.path, `out-renamed-${name}`);
-		const e = cx(['extract', '--key', alice.keyPath, path, '-d', out]);
-		expect(e.status, e.stderr).toBe(0);
-		for (const [file, content] of Object.entries(single.files)) expect(readFileSync(join(out, file)).equals(content)).toBe(true);
-	});
+	it.each(['x.p7m', 'aes256.smime', 'cms.pem'])(
+		'records and extract take a whole encrypted zip named %s',
+		(name) => {
+			const path = renamed(name);
+			const r = cx(['records', '--key', alice.keyPath, path]);
+			expect(r.status, r.stderr).toBe(0);
+			expect(
+				r.stdout
+					.toString()
+					.trim()
+					.split('\n')
+					.map((l) => JSON.parse(l)),
+			).toEqual(single.records);
+			const out = join(dir.path, `out-renamed-${name}`);
+			const e = cx(['extract', '--key', alice.keyPath, path, '-d', out]);
+			expect(e.status, e.stderr).toBe(0);
+			for (const [file, content] of Object.entries(single.files))
+				expect(readFileSync(join(out, file)).equals(content)).toBe(true);
+		},
+	);
 
 	it('given only the final part of a split export, records and extract name the parts that are missing', () => {
 		const last = split.encryptedParts[split.encryptedParts.length - 1];
 		const n = split.encryptedParts.length;
 		const lastNumbered = `${split.exportName}.z${String(n - 1).padStart(2, '0')}.smime`;
-		const missing = n - 1 >= 3 ? `${split.exportName}.z01.smime … ${lastNumbered}` : `${split.exportName}.z01.smime`;
+		const missing =
+			n - 1 >= 3
+				? `${split.exportName}.z01.smime … ${lastNumbered}`
+				: `${split.exportName}.z01.smime`;
 		const expected = `${split.exportName}.zip.smime is the last part of a split export of ${n} parts, but only it was given: ${missing}`;
-		expectError(cx(['records', '--key', alice.keyPath, last]), new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-		expectError(cx(['extract', '--key', alice.keyPath, last, '-d', join(dir.path, 'out-lone')]), /is the last part of a split export .* are missing/);
+		expectError(
+			cx(['records', '--key', alice.keyPath, last]),
+			new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+		);
+		expectError(
+			cx(['extract', '--key', alice.keyPath, last, '-d', join(dir.path, 'out-lone')]),
+			/is the last part of a split export .* are missing/,
+		);
 		const plainLast = split.plainParts[split.plainParts.length - 1];
-		expectError(cx(['records', plainLast]), new RegExp(`${split.exportName}\\.zip is the last part of a split export of ${n} parts.*\\.z01 .*missing`));
+		expectError(
+			cx(['records', plainLast]),
+			new RegExp(
+				`${split.exportName}\\.zip is the last part of a split export of ${n} parts.*\\.z01 .*missing`,
+			),
+		);
 	});
 });
 
 describe('limits: a flag each, named in their errors (issue 12, item 5)', () => {
 	it('--help lists every limit with its default', () => {
 		const r = cx(['--help']);
-		for (const flag of ['--max-line-size', '--max-cms-header-size', '--max-central-directory-size', '--max-total-size', '--max-entry-size', '--max-entries', '--max-ratio']) {
+		for (const flag of [
+			'--max-line-size',
+			'--max-cms-header-size',
+			'--max-central-directory-size',
+			'--max-total-size',
+			'--max-entry-size',
+			'--max-entries',
+			'--max-ratio',
+		]) {
 			expect(r.stdout.toString()).toMatch(new RegExp(`${flag} N[\\s\\S]*?default`));
 		}
 	});
 
 	it('--max-line-size lowers and raises the line limit; its error names the flag', () => {
-		expectError(cx(['records', '--key', alice.keyPath, '--max-line-size', '100', single.encryptedParts[0]]), /the line is longer than 100 bytes.*raise the line size limit \(--max-line-size in the CLI/);
-		const r = cx(['records', '--key', alice.keyPath, '--max-line-size', '4K', single.encryptedParts[0]]);
+		expectError(
+			cx(['records', '--key', alice.keyPath, '--max-line-size', '100', single.encryptedParts[0]]),
+			/the line is longer than 100 bytes.*raise the line size limit \(--max-line-size in the CLI/,
+		);
+		const r = cx([
+			'records',
+			'--key',
+			alice.keyPath,
+			'--max-line-size',
+			'4K',
+			single.encryptedParts[0],
+		]);
 		expect(r.status, r.stderr).toBe(0);
 		expect(r.stdout.toString().trim().split('\n')).toHaveLength(single.records.length);
 	});
 
 	it('--max-cms-header-size lowers and raises the CMS header limit; its error names the flag', () => {
-		for (const command of [['decrypt'], ['records'], ['reassemble', '-o', join(dir.path, 'cms-limit.zip')]]) {
-			expectError(cx([...command, '--key', alice.keyPath, '--max-cms-header-size', '100', single.encryptedParts[0]]), /larger than the CMS header limit, 100 bytes.*--max-cms-header-size in the CLI/);
+		for (const command of [
+			['decrypt'],
+			['records'],
+			['reassemble', '-o', join(dir.path, 'cms-limit.zip')],
+		]) {
+			expectError(
+				cx([
+					...command,
+					'--key',
+					alice.keyPath,
+					'--max-cms-header-size',
+					'100',
+					single.encryptedParts[0],
+				]),
+				/larger than the CMS header limit, 100 bytes.*--max-cms-header-size in the CLI/,
+			);
 		}
-		expect(cx(['decrypt', '--key', alice.keyPath, '--max-cms-header-size', '1K', single.encryptedParts[0]]).status).toBe(0);
+		expect(
+			cx([
+				'decrypt',
+				'--key',
+				alice.keyPath,
+				'--max-cms-header-size',
+				'1K',
+				single.encryptedParts[0],
+			]).status,
+		).toBe(0);
 	});
 
 	it('--max-central-directory-size lowers and raises the central directory limit; its error names the flag', () => {
 		const out = join(dir.path, 'out-cd');
 		mkdirSync(out);
-		const small = cx(['reassemble', '--key', alice.keyPath, '--max-central-directory-size', '100', ...split.encryptedParts, '-o', join(out, 'x.zip')]);
-		expectError(small, /more than the central directory size limit, 100 bytes.*--max-central-directory-size in the CLI.* to at least \d+ bytes/);
+		const small = cx([
+			'reassemble',
+			'--key',
+			alice.keyPath,
+			'--max-central-directory-size',
+			'100',
+			...split.encryptedParts,
+			'-o',
+			join(out, 'x.zip'),
+		]);
+		expectError(
+			small,
+			/more than the central directory size limit, 100 bytes.*--max-central-directory-size in the CLI.* to at least \d+ bytes/,
+		);
 		expect(existsSync(join(out, 'x.zip'))).toBe(false);
-		expectError(cx(['records', '--key', alice.keyPath, '--max-central-directory-size', '100', ...split.encryptedParts]), /--max-central-directory-size/);
+		expectError(
+			cx([
+				'records',
+				'--key',
+				alice.keyPath,
+				'--max-central-directory-size',
+				'100',
+				...split.encryptedParts,
+			]),
+			/--max-central-directory-size/,
+		);
 		const needed = /to at least (\d+) bytes/.exec(small.stderr)![1];
-		const ok = cx(['reassemble', '--key', alice.keyPath, '--max-central-directory-size', needed, ...split.encryptedParts, '-o', join(out, 'x.zip')]);
+		const ok = cx([
+			'reassemble',
+			'--key',
+			alice.keyPath,
+			'--max-central-directory-size',
+			needed,
+			...split.encryptedParts,
+			'-o',
+			join(out, 'x.zip'),
+		]);
 		expect(ok.status, ok.stderr).toBe(0);
 	});
 
 	it('the zip-bomb limits name their flag', () => {
-		expectError(cx(['records', '--key', alice.keyPath, '--max-entries', '1', single.encryptedParts[0]]), /more than the entry count limit \(1\).*--max-entries in the CLI/);
-		expectError(cx(['extract', '--key', alice.keyPath, '--max-total-size', '1K', single.encryptedParts[0], '-d', join(dir.path, 'out-total')]), /total size limit, 1024 bytes.*--max-total-size in the CLI/);
+		expectError(
+			cx(['records', '--key', alice.keyPath, '--max-entries', '1', single.encryptedParts[0]]),
+			/more than the entry count limit \(1\).*--max-entries in the CLI/,
+		);
+		expectError(
+			cx([
+				'extract',
+				'--key',
+				alice.keyPath,
+				'--max-total-size',
+				'1K',
+				single.encryptedParts[0],
+				'-d',
+				join(dir.path, 'out-total'),
+			]),
+			/total size limit, 1024 bytes.*--max-total-size in the CLI/,
+		);
 	});
 
 	it('refuses limit values out of their bounds', () => {
-		expectError(cx(['records', '--max-line-size', '0', single.plainParts[0]]), /--max-line-size must be at least 1 byte, got 0 bytes/);
-		expectError(cx(['records', '--max-line-size', '2G', single.plainParts[0]]), /--max-line-size must be at most 1 GiB, got 2 GiB/);
-		expectError(cx(['reassemble', '--max-central-directory-size', '200M', single.plainParts[0], '-o', join(dir.path, 'never.zip')]), /--max-central-directory-size must be at most 128 MiB/);
-		expectError(cx(['extract', '--max-entries', '1.5', single.plainParts[0], '-d', join(dir.path, 'never')]), /--max-entries must be a whole number/);
-		expectError(cx(['decrypt', '--key', alice.keyPath, '--max-cms-header-size', 'lots', single.encryptedParts[0]]), /--max-cms-header-size expects a size such as 500M/);
-		expectError(cx(['decrypt', '--key', alice.keyPath, '--max-line-size', '1M', single.encryptedParts[0]]), /Unknown option '--max-line-size'/);
+		expectError(
+			cx(['records', '--max-line-size', '0', single.plainParts[0]]),
+			/--max-line-size must be at least 1 byte, got 0 bytes/,
+		);
+		expectError(
+			cx(['records', '--max-line-size', '2G', single.plainParts[0]]),
+			/--max-line-size must be at most 1 GiB, got 2 GiB/,
+		);
+		expectError(
+			cx([
+				'reassemble',
+				'--max-central-directory-size',
+				'200M',
+				single.plainParts[0],
+				'-o',
+				join(dir.path, 'never.zip'),
+			]),
+			/--max-central-directory-size must be at most 128 MiB/,
+		);
+		expectError(
+			cx(['extract', '--max-entries', '1.5', single.plainParts[0], '-d', join(dir.path, 'never')]),
+			/--max-entries must be a whole number/,
+		);
+		expectError(
+			cx([
+				'decrypt',
+				'--key',
+				alice.keyPath,
+				'--max-cms-header-size',
+				'lots',
+				single.encryptedParts[0],
+			]),
+			/--max-cms-header-size expects a size such as 500M/,
+		);
+		expectError(
+			cx(['decrypt', '--key', alice.keyPath, '--max-line-size', '1M', single.encryptedParts[0]]),
+			/Unknown option '--max-line-size'/,
+		);
 	});
 });

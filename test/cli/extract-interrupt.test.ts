@@ -32,7 +32,9 @@ beforeAll(() => {
 	// reassembly): 26 MiB in 4 MiB parts.
 	for (let i = 0; i < SMALL_FILES; i++) {
 		const name = `records/Interaction-${String(i).padStart(5, '0')}.json`;
-		const data = Buffer.from(`${JSON.stringify({ id: i, text: randomBytes(300).toString('base64') })}\n`);
+		const data = Buffer.from(
+			`${JSON.stringify({ id: i, text: randomBytes(300).toString('base64') })}\n`,
+		);
 		writeFileSync(join(src, name), data);
 		files.set(name, data);
 	}
@@ -45,13 +47,27 @@ beforeAll(() => {
 	const enc = join(dir.path, 'enc');
 	mkdirSync(plain);
 	mkdirSync(enc);
-	const zip = spawnSync('zip', ['-q', '-r', '-s', '4m', join(plain, 'export-0f8e1c2a.zip'), 'records', 'attachments.bin'], { cwd: src });
+	const zip = spawnSync(
+		'zip',
+		['-q', '-r', '-s', '4m', join(plain, 'export-0f8e1c2a.zip'), 'records', 'attachments.bin'],
+		{ cwd: src },
+	);
 	expect(zip.status, zip.stderr.toString()).toBe(0);
 	parts = readdirSync(plain)
 		.sort()
 		.map((name) => {
 			const target = join(enc, `${name}.smime`);
-			openssl(['smime', '-encrypt', '-binary', '-aes256', '-in', join(plain, name), '-out', target, alice.certPath]);
+			openssl([
+				'smime',
+				'-encrypt',
+				'-binary',
+				'-aes256',
+				'-in',
+				join(plain, name),
+				'-out',
+				target,
+				alice.certPath,
+			]);
 			return target;
 		});
 	expect(parts.length).toBeGreaterThanOrEqual(6);
@@ -71,21 +87,36 @@ function newRun(existing: boolean): { target: string; temp: string } {
 	return { target, temp };
 }
 
-function start(target: string, temp: string, inputs = parts): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-	const child = spawn(process.execPath, [bin, 'extract', '--key', alice.keyPath, '--temp-dir', temp, ...inputs, '-d', target], {
-		stdio: ['ignore', 'ignore', 'pipe'],
-		env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
-	});
+function start(
+	target: string,
+	temp: string,
+	inputs = parts,
+): {
+	child: ChildProcess;
+	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+} {
+	const child = spawn(
+		process.execPath,
+		[bin, 'extract', '--key', alice.keyPath, '--temp-dir', temp, ...inputs, '-d', target],
+		{
+			stdio: ['ignore', 'ignore', 'pipe'],
+			env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+		},
+	);
 	let stderr = '';
 	child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveExit) =>
-		child.on('close', (code, signal) => resolveExit({ code, signal, stderr })),
-	);
+	const exited = new Promise<{
+		code: number | null;
+		signal: NodeJS.Signals | null;
+		stderr: string;
+	}>((resolveExit) => child.on('close', (code, signal) => resolveExit({ code, signal, stderr })));
 	return { child, exited };
 }
 
 function cx(args: string[]) {
-	const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } });
+	const r = spawnSync(process.execPath, [bin, ...args], {
+		env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+	});
 	return { status: r.status, stderr: r.stderr.toString('utf8') };
 }
 
@@ -113,7 +144,8 @@ function fileCount(root: string): number {
 function largestFile(root: string): number {
 	let largest = 0;
 	try {
-		for (const path of tree(root)) if (!path.endsWith('/')) largest = Math.max(largest, statSync(join(root, path)).size);
+		for (const path of tree(root))
+			if (!path.endsWith('/')) largest = Math.max(largest, statSync(join(root, path)).size);
 	} catch {
 		// a file vanished while it was read
 	}
@@ -121,7 +153,11 @@ function largestFile(root: string): number {
 }
 
 /** Polls `condition` every 2 ms until it holds; fails (naming `what`) when the child exits first. */
-async function until(what: string, exited: Promise<unknown>, condition: () => boolean): Promise<void> {
+async function until(
+	what: string,
+	exited: Promise<unknown>,
+	condition: () => boolean,
+): Promise<void> {
 	let done = false;
 	void exited.then(() => (done = true));
 	while (!condition()) {
@@ -131,9 +167,15 @@ async function until(what: string, exited: Promise<unknown>, condition: () => bo
 }
 
 /** Signals the run at `phase`: while reassembling (the temporary zip has grown past 1 MiB), or while extracting (files are being written under DIR). */
-async function interrupt(phase: 'reassembling' | 'extracting', signal: NodeJS.Signals, target: string, temp: string) {
+async function interrupt(
+	phase: 'reassembling' | 'extracting',
+	signal: NodeJS.Signals,
+	target: string,
+	temp: string,
+) {
 	const { child, exited } = start(target, temp);
-	if (phase === 'reassembling') await until('the temporary zip grew', exited, () => largestFile(temp) > 1024 * 1024);
+	if (phase === 'reassembling')
+		await until('the temporary zip grew', exited, () => largestFile(temp) > 1024 * 1024);
 	else await until('files were extracted', exited, () => fileCount(target) >= 50);
 	child.kill(signal);
 	return exited;
@@ -142,7 +184,8 @@ async function interrupt(phase: 'reassembling' | 'extracting', signal: NodeJS.Si
 function expectExtracted(target: string, others: string[] = []) {
 	const dirs = ['records/'];
 	expect(tree(target)).toEqual([...files.keys(), ...dirs, ...others].sort());
-	for (const [name, data] of files) expect(readFileSync(join(target, name)).equals(data), name).toBe(true);
+	for (const [name, data] of files)
+		expect(readFileSync(join(target, name)).equals(data), name).toBe(true);
 }
 
 describe('cx-export extract, interrupted', () => {
@@ -151,15 +194,18 @@ describe('cx-export extract, interrupted', () => {
 		['SIGINT', 'reassembling', 130, false],
 		['SIGTERM', 'extracting', 143, false],
 		['SIGINT', 'extracting', 130, true],
-	] as const)('%s while %s: exits %i, and nothing of the run stays in DIR (existing: %s) or in the temp dir', async (signal, phase, status, existing) => {
-		const { target, temp } = newRun(existing);
-		const { code, stderr } = await interrupt(phase, signal, target, temp);
-		expect(code, stderr).toBe(status);
-		expect(stderr).toMatch(/^error: interrupted; no output was kept$/m);
-		expect(tree(target)).toEqual(existing ? ['keep.me'] : []);
-		expect(existsSync(target)).toBe(existing);
-		expect(tree(temp)).toEqual([]);
-	});
+	] as const)(
+		'%s while %s: exits %i, and nothing of the run stays in DIR (existing: %s) or in the temp dir',
+		async (signal, phase, status, existing) => {
+			const { target, temp } = newRun(existing);
+			const { code, stderr } = await interrupt(phase, signal, target, temp);
+			expect(code, stderr).toBe(status);
+			expect(stderr).toMatch(/^error: interrupted; no output was kept$/m);
+			expect(tree(target)).toEqual(existing ? ['keep.me'] : []);
+			expect(existsSync(target)).toBe(existing);
+			expect(tree(temp)).toEqual([]);
+		},
+	);
 
 	it('SIGTERM at 16 points of an extraction: never anything left (a file the thread pool was still creating included)', async () => {
 		for (let point = 0; point < 16; point++) {
@@ -169,21 +215,26 @@ describe('cx-export extract, interrupted', () => {
 			child.kill('SIGTERM');
 			const { code, stderr } = await exited;
 			expect(code, stderr).toBe(143);
-			expect(tree(target), `signalled after ${20 + point * 25} files`).toEqual(point % 2 === 0 ? ['keep.me'] : []);
+			expect(tree(target), `signalled after ${20 + point * 25} files`).toEqual(
+				point % 2 === 0 ? ['keep.me'] : [],
+			);
 		}
 	});
 
-	it.each(['reassembling', 'extracting'] as const)('SIGKILL while %s: a rerun into the same DIR succeeds and removes what the killed run left', async (phase) => {
-		const { target, temp } = newRun(true);
-		const { signal } = await interrupt(phase, 'SIGKILL', target, temp);
-		expect(signal).toBe('SIGKILL');
-		// The killed run could not clean up: its temporary zip, or its staged files, are there.
-		expect(tree(temp).length + tree(target).length).toBeGreaterThan(1);
-		const r = cx(['extract', '--key', alice.keyPath, '--temp-dir', temp, ...parts, '-d', target]);
-		expect(r.status, r.stderr).toBe(0);
-		expectExtracted(target, ['keep.me']);
-		expect(tree(temp)).toEqual([]);
-	});
+	it.each(['reassembling', 'extracting'] as const)(
+		'SIGKILL while %s: a rerun into the same DIR succeeds and removes what the killed run left',
+		async (phase) => {
+			const { target, temp } = newRun(true);
+			const { signal } = await interrupt(phase, 'SIGKILL', target, temp);
+			expect(signal).toBe('SIGKILL');
+			// The killed run could not clean up: its temporary zip, or its staged files, are there.
+			expect(tree(temp).length + tree(target).length).toBeGreaterThan(1);
+			const r = cx(['extract', '--key', alice.keyPath, '--temp-dir', temp, ...parts, '-d', target]);
+			expect(r.status, r.stderr).toBe(0);
+			expectExtracted(target, ['keep.me']);
+			expect(tree(temp)).toEqual([]);
+		},
+	);
 });
 
 describe('cx-export extract: leftovers of other runs', () => {
@@ -207,7 +258,10 @@ describe('cx-export extract: leftovers of other runs', () => {
 		const dead = ownerTag(deadPid());
 		// This test process is alive; so is pid 1.
 		const live = ownerTag(process.pid);
-		const removed = [leftover(target, `.cx-export-staging-${dead}-Ab12Cd`), leftover(temp, `cx-export-${dead}-Ab12Cd`)];
+		const removed = [
+			leftover(target, `.cx-export-staging-${dead}-Ab12Cd`),
+			leftover(temp, `cx-export-${dead}-Ab12Cd`),
+		];
 		const kept = [
 			leftover(target, `.cx-export-staging-${live}-Ab12Cd`),
 			leftover(temp, `cx-export-${live}-Ab12Cd`),
@@ -222,8 +276,18 @@ describe('cx-export extract: leftovers of other runs', () => {
 		const r = cx(['extract', '--key', alice.keyPath, '--temp-dir', temp, ...parts, '-d', target]);
 		expect(r.status, r.stderr).toBe(0);
 		for (const path of removed) expect(existsSync(path), path).toBe(false);
-		for (const path of kept) expect(tree(path), path).toEqual(['export.zip', 'files/', 'files/records/', 'files/records/Interaction-00000.json']);
-		expect(readFileSync(join(target, 'records', 'Interaction-00000.json')).equals(files.get('records/Interaction-00000.json')!)).toBe(true);
+		for (const path of kept)
+			expect(tree(path), path).toEqual([
+				'export.zip',
+				'files/',
+				'files/records/',
+				'files/records/Interaction-00000.json',
+			]);
+		expect(
+			readFileSync(join(target, 'records', 'Interaction-00000.json')).equals(
+				files.get('records/Interaction-00000.json')!,
+			),
+		).toBe(true);
 	});
 
 	it('finishes undoing a run killed while it moved files into place, so that the rerun succeeds', async () => {
@@ -250,9 +314,16 @@ describe('cx-export extract: leftovers of other runs', () => {
 		expect(r.status).toBe(1);
 		const lines = r.stderr.split('\n').filter(Boolean);
 		expect(lines).toHaveLength(1);
-		expect(lines[0]).toMatch(/^error: \S+\/out\/records\/Interaction-00007\.json already exists; nothing was extracted: extract into a new or empty directory, or move what is there away first$/);
+		expect(lines[0]).toMatch(
+			/^error: \S+\/out\/records\/Interaction-00007\.json already exists; nothing was extracted: extract into a new or empty directory, or move what is there away first$/,
+		);
 		expect(lines[0]).not.toMatch(/allow overwriting|--overwrite/);
-		expect(tree(target)).toEqual(['attachments.bin', 'keep.me', 'records/', 'records/Interaction-00007.json']);
+		expect(tree(target)).toEqual([
+			'attachments.bin',
+			'keep.me',
+			'records/',
+			'records/Interaction-00007.json',
+		]);
 		expect(readFileSync(join(target, 'attachments.bin'), 'utf8')).toBe('mine\n');
 		expect(tree(temp)).toEqual([]);
 	});

@@ -3,7 +3,10 @@ import { Progress } from '../../src/cli/progress';
 
 function fakeStream() {
 	const writes: string[] = [];
-	return { writes, stream: { isTTY: true, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream };
+	return {
+		writes,
+		stream: { isTTY: true, write: (s: string) => writes.push(s) } as unknown as NodeJS.WriteStream,
+	};
 }
 
 describe('progress line', () => {
@@ -18,7 +21,9 @@ describe('progress line', () => {
 			vi.advanceTimersByTime(250);
 			progress.add(1024 * 1024);
 			expect(writes).toHaveLength(2);
-			expect(writes[0]).toMatch(/^\rdecrypting x\.zip\.smime: 25% 1\.0 MiB of 4\.0 MiB, [\d.]+ MiB\/s\x1b\[K$/);
+			expect(writes[0]).toMatch(
+				/^\rdecrypting x\.zip\.smime: 25% 1\.0 MiB of 4\.0 MiB, [\d.]+ MiB\/s\x1b\[K$/,
+			);
 			expect(writes[1]).toMatch(/: 75% 3\.0 MiB/);
 			progress.done();
 			expect(writes[2]).toBe('\r\x1b[K');
@@ -29,7 +34,10 @@ describe('progress line', () => {
 
 	it('writes nothing when stderr is not a terminal', () => {
 		const { writes, stream } = fakeStream();
-		const progress = new Progress('reading records', undefined, { ...stream, isTTY: false } as NodeJS.WriteStream);
+		const progress = new Progress('reading records', undefined, {
+			...stream,
+			isTTY: false,
+		} as NodeJS.WriteStream);
 		progress.add(10 * 1024 * 1024);
 		progress.done();
 		expect(writes).toEqual([]);

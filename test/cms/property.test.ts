@@ -45,13 +45,19 @@ describe('damaged messages never crash, hang or pass as valid', () => {
 		for (const name of Object.keys(messages)) {
 			const message = messages[name];
 			await fc.assert(
-				fc.asyncProperty(fc.integer({ min: 0, max: message.length - 1 }), fc.integer({ min: 1, max: 4096 }), async (cut, chunk) => {
-					const result = await attempt(message.subarray(0, cut), chunk);
-					if (result.ok) {
-						expect(message.subarray(cut).toString('latin1').trim(), `${name} cut at ${cut}`).toBe('');
-						expect(result.output.equals(plaintext)).toBe(true);
-					}
-				}),
+				fc.asyncProperty(
+					fc.integer({ min: 0, max: message.length - 1 }),
+					fc.integer({ min: 1, max: 4096 }),
+					async (cut, chunk) => {
+						const result = await attempt(message.subarray(0, cut), chunk);
+						if (result.ok) {
+							expect(message.subarray(cut).toString('latin1').trim(), `${name} cut at ${cut}`).toBe(
+								'',
+							);
+							expect(result.output.equals(plaintext)).toBe(true);
+						}
+					},
+				),
 				{ numRuns: 150 },
 			);
 		}
@@ -61,12 +67,20 @@ describe('damaged messages never crash, hang or pass as valid', () => {
 		for (const name of ['derGcm', 'pemGcm']) {
 			const message = messages[name];
 			await fc.assert(
-				fc.asyncProperty(fc.integer({ min: 0, max: message.length - 1 }), fc.integer({ min: 0, max: 7 }), async (at, bit) => {
-					const damaged = Buffer.from(message);
-					damaged[at] ^= 1 << bit;
-					const result = await attempt(damaged, 1000);
-					if (result.ok) expect(result.output.equals(plaintext), `${name}: flip at ${at} bit ${bit} passed as valid`).toBe(true);
-				}),
+				fc.asyncProperty(
+					fc.integer({ min: 0, max: message.length - 1 }),
+					fc.integer({ min: 0, max: 7 }),
+					async (at, bit) => {
+						const damaged = Buffer.from(message);
+						damaged[at] ^= 1 << bit;
+						const result = await attempt(damaged, 1000);
+						if (result.ok)
+							expect(
+								result.output.equals(plaintext),
+								`${name}: flip at ${at} bit ${bit} passed as valid`,
+							).toBe(true);
+					},
+				),
 				{ numRuns: 300 },
 			);
 		}
@@ -79,12 +93,16 @@ describe('damaged messages never crash, hang or pass as valid', () => {
 		for (const name of ['smimeCbc', 'berCbc']) {
 			const message = messages[name];
 			await fc.assert(
-				fc.asyncProperty(fc.integer({ min: 0, max: message.length - 1 }), fc.integer({ min: 0, max: 7 }), async (at, bit) => {
-					const damaged = Buffer.from(message);
-					damaged[at] ^= 1 << bit;
-					const result = await attempt(damaged, 777);
-					if (result.ok) expect(result.output.length).toBeLessThanOrEqual(plaintext.length + 16);
-				}),
+				fc.asyncProperty(
+					fc.integer({ min: 0, max: message.length - 1 }),
+					fc.integer({ min: 0, max: 7 }),
+					async (at, bit) => {
+						const damaged = Buffer.from(message);
+						damaged[at] ^= 1 << bit;
+						const result = await attempt(damaged, 777);
+						if (result.ok) expect(result.output.length).toBeLessThanOrEqual(plaintext.length + 16);
+					},
+				),
 				{ numRuns: 300 },
 			);
 		}

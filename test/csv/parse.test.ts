@@ -19,13 +19,17 @@ async function fields(text: string, delimiter = ',', sizes = [1 << 20]): Promise
 }
 
 function write(rows: string[][], delimiter: string, eol: string): string {
-	const quote = (v: string) => (v === '' || /["\r\n]/.test(v) || v.includes(delimiter) ? `"${v.replace(/"/g, '""')}"` : v);
+	const quote = (v: string) =>
+		v === '' || /["\r\n]/.test(v) || v.includes(delimiter) ? `"${v.replace(/"/g, '""')}"` : v;
 	return rows.map((r) => r.map(quote).join(delimiter)).join(eol) + eol;
 }
 
 describe('CSV', () => {
 	it('reads back any table written with RFC 4180 quoting, whatever the delimiter, line ends and chunking (multi-byte characters split too)', async () => {
-		const cell = fc.string({ unit: fc.constantFrom('a', 'é', '😀', ',', ';', '"', '\n', '\r', ' ', 'x'), maxLength: 8 });
+		const cell = fc.string({
+			unit: fc.constantFrom('a', 'é', '😀', ',', ';', '"', '\n', '\r', ' ', 'x'),
+			maxLength: 8,
+		});
 		await fc.assert(
 			fc.asyncProperty(
 				fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
@@ -42,7 +46,11 @@ describe('CSV', () => {
 
 	it('keys rows by the header, skips a BOM and blank lines, and takes a last line without a break', async () => {
 		const rows = [];
-		for await (const row of csvRows(chunks('\uFEFFemail;name\r\na@x.com;"Pérez; Luis"\r\n\r\nb@x.com;Ana', [3]), { delimiter: ';' })) rows.push(row);
+		for await (const row of csvRows(
+			chunks('\uFEFFemail;name\r\na@x.com;"Pérez; Luis"\r\n\r\nb@x.com;Ana', [3]),
+			{ delimiter: ';' },
+		))
+			rows.push(row);
 		expect(rows).toEqual([
 			{ line: 2, values: { email: 'a@x.com', name: 'Pérez; Luis' } },
 			{ line: 4, values: { email: 'b@x.com', name: 'Ana' } },
@@ -57,12 +65,18 @@ describe('CSV', () => {
 
 	it('says what is wrong and on which line', async () => {
 		await expect(fields('a,b\n"x"y,z\n')).rejects.toThrow('line 2: text after a closing quote');
-		await expect(fields('a,b\nx"y,z\n')).rejects.toThrow('line 2: a quote inside an unquoted field');
-		await expect(fields('a,b\n"open,z\n')).rejects.toThrow('the quoted field that starts on line 2 never ends');
+		await expect(fields('a,b\nx"y,z\n')).rejects.toThrow(
+			'line 2: a quote inside an unquoted field',
+		);
+		await expect(fields('a,b\n"open,z\n')).rejects.toThrow(
+			'the quoted field that starts on line 2 never ends',
+		);
 		const wide = async () => {
 			for await (const _ of csvRows(chunks('a,b\n1,2,3\n', [64]))) void _;
 		};
-		await expect(wide()).rejects.toThrow('line 2 has 3 fields, the header 2: is the delimiter right?');
+		await expect(wide()).rejects.toThrow(
+			'line 2 has 3 fields, the header 2: is the delimiter right?',
+		);
 		await expect(fields('a', '"')).rejects.toThrow(/delimiter must be one character/);
 	});
 });

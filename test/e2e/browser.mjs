@@ -11,13 +11,29 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, log, pack, root, setUp, sh, start, readWorkflow, stopAll, stopChild } from './lib.mjs';
+import {
+	freePort,
+	log,
+	pack,
+	root,
+	setUp,
+	sh,
+	start,
+	readWorkflow,
+	stopAll,
+	stopChild,
+} from './lib.mjs';
 
 const browserDir = join(root, 'test', 'e2e', 'browser');
 const NODE_NAME = 'Genesys Data Export';
 const ACTION = 'Create a job and wait for its run';
 const EXPECTED_LABELS = ['Resource', 'Operation'];
-const OWNER = { email: 'owner@cx-export.test', firstName: 'E2E', lastName: 'Owner', password: 'Browser-test-1' };
+const OWNER = {
+	email: 'owner@cx-export.test',
+	firstName: 'E2E',
+	lastName: 'Owner',
+	password: 'Browser-test-1',
+};
 
 const testId = (id) => `[data-test-id="${id}"]`;
 
@@ -25,7 +41,10 @@ const testId = (id) => `[data-test-id="${id}"]`;
 function playwright() {
 	if (!existsSync(join(browserDir, 'node_modules', 'playwright-core'))) {
 		log('installing playwright-core (test/e2e/browser, once)');
-		sh('npm', ['ci', '--no-audit', '--no-fund'], { cwd: browserDir, env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
+		sh('npm', ['ci', '--no-audit', '--no-fund'], {
+			cwd: browserDir,
+			env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+		});
 	}
 	return createRequire(join(browserDir, 'package.json'))('playwright-core');
 }
@@ -35,14 +54,18 @@ function chromiumPath() {
 	if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
 	for (const name of ['chromium', 'chromium-browser']) {
 		try {
-			const found = execFileSync('which', [name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+			const found = execFileSync('which', [name], { stdio: ['ignore', 'pipe', 'ignore'] })
+				.toString()
+				.trim();
 			if (found) return found;
 		} catch {
 			// not on the PATH
 		}
 	}
 	if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-	throw new Error('no chromium found: install Debian\'s "chromium" package (apt-get install chromium) or set CHROMIUM_PATH');
+	throw new Error(
+		'no chromium found: install Debian\'s "chromium" package (apt-get install chromium) or set CHROMIUM_PATH',
+	);
 }
 
 /** Closes whatever n8n pops up over the editor on a first visit (surveys, "what's new", notices). */
@@ -52,18 +75,33 @@ async function dismissPopups(page) {
 		const survey = page.locator(testId('personalization-form'));
 		if (await survey.isVisible().catch(() => false)) {
 			const skip = page.getByRole('button', { name: /skip|get started|continue/i });
-			if (await skip.first().isVisible().catch(() => false)) await skip.first().click();
+			if (
+				await skip
+					.first()
+					.isVisible()
+					.catch(() => false)
+			)
+				await skip.first().click();
 			else await page.keyboard.press('Escape');
 			closed = true;
 		}
 		// Any dialog but the node's parameter panel (itself a dialog).
-		for (const dialog of await page.locator(`.el-dialog:visible:not(${testId('ndv')}):not(.ndv-wrapper)`).filter({ hasNot: page.locator(testId('ndv')) }).all()) {
-			const close = dialog.locator(`${testId('close-button')}, .el-dialog__headerbtn, [aria-label="Close"], [aria-label="close"]`).first();
+		for (const dialog of await page
+			.locator(`.el-dialog:visible:not(${testId('ndv')}):not(.ndv-wrapper)`)
+			.filter({ hasNot: page.locator(testId('ndv')) })
+			.all()) {
+			const close = dialog
+				.locator(
+					`${testId('close-button')}, .el-dialog__headerbtn, [aria-label="Close"], [aria-label="close"]`,
+				)
+				.first();
 			if (await close.isVisible().catch(() => false)) await close.click().catch(() => {});
 			else await page.keyboard.press('Escape');
 			closed = true;
 		}
-		for (const toast of await page.locator('.el-notification:visible .el-notification__closeBtn').all()) {
+		for (const toast of await page
+			.locator('.el-notification:visible .el-notification__closeBtn')
+			.all()) {
 			await toast.click().catch(() => {});
 			closed = true;
 		}
@@ -78,8 +116,15 @@ async function firstVisible(locators, timeout) {
 }
 
 async function createOwner(base) {
-	const response = await fetch(`${base}/rest/owner/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OWNER) });
-	if (!response.ok) throw new Error(`n8n owner setup (POST /rest/owner/setup) answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+	const response = await fetch(`${base}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(OWNER),
+	});
+	if (!response.ok)
+		throw new Error(
+			`n8n owner setup (POST /rest/owner/setup) answered ${response.status}: ${(await response.text()).slice(0, 500)}`,
+		);
 }
 
 /**
@@ -103,7 +148,13 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		N8N_HIRING_BANNER_ENABLED: 'false',
 	};
 	log(`n8n ${ctx.line}.x: starting the editor on ${base}`);
-	const n8n = await start(ctx.n8n.node, [ctx.n8n.bin, 'start'], { env, cwd: ctx.work }, /Editor is now accessible/, `n8n ${ctx.line}.x`);
+	const n8n = await start(
+		ctx.n8n.node,
+		[ctx.n8n.bin, 'start'],
+		{ env, cwd: ctx.work },
+		/Editor is now accessible/,
+		`n8n ${ctx.line}.x`,
+	);
 	let browser;
 	let page;
 	try {
@@ -111,9 +162,21 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		browser = await chromium.launch({
 			executablePath,
 			headless: true,
-			args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-extensions'],
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-dev-shm-usage',
+				'--no-first-run',
+				'--no-default-browser-check',
+				'--disable-background-networking',
+				'--disable-extensions',
+			],
 		});
-		const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+		const context = await browser.newContext({
+			viewport: { width: 1440, height: 900 },
+			locale: 'en-US',
+			timezoneId: 'UTC',
+		});
 		context.setDefaultTimeout(30_000);
 		page = await context.newPage();
 
@@ -136,23 +199,39 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		const creator = page.locator(testId('node-creator'));
 		await creator.waitFor();
 		await creator.locator(testId('node-creator-search-bar')).fill(NODE_NAME);
-		const item = creator.locator(testId('node-creator-item-name'), { hasText: new RegExp(`^\\s*${NODE_NAME}\\s*$`) }).first();
+		const item = creator
+			.locator(testId('node-creator-item-name'), { hasText: new RegExp(`^\\s*${NODE_NAME}\\s*$`) })
+			.first();
 		const noResults = creator.locator(testId('node-creator-no-results'));
 		await firstVisible([item, noResults], 15_000);
 		if (!(await item.isVisible().catch(() => false))) {
-			const shown = await creator.locator(testId('node-creator-item-name')).allInnerTexts().catch(() => []);
-			throw new Error(`the node creator does not find "${NODE_NAME}" (searching for it shows ${shown.length ? shown.map((s) => `"${s.trim()}"`).join(', ') : 'nothing'}): is the package installed in ${join(ctx.work, '.n8n', 'nodes')} and loaded?`);
+			const shown = await creator
+				.locator(testId('node-creator-item-name'))
+				.allInnerTexts()
+				.catch(() => []);
+			throw new Error(
+				`the node creator does not find "${NODE_NAME}" (searching for it shows ${shown.length ? shown.map((s) => `"${s.trim()}"`).join(', ') : 'nothing'}): is the package installed in ${join(ctx.work, '.n8n', 'nodes')} and loaded?`,
+			);
 		}
 		await item.click();
 		// A community node opens its details in the creator: for a node with operations, a list of
 		// actions (pick "Create and Wait", or the first action); else an "Add to workflow" button.
-		const actions = creator.locator(`${testId('item-iterator-item')}[data-keyboard-nav-type="action"]`);
+		const actions = creator.locator(
+			`${testId('item-iterator-item')}[data-keyboard-nav-type="action"]`,
+		);
 		const addToWorkflow = creator.getByRole('button', { name: 'Add to workflow' });
 		const ndv = page.locator(testId('ndv'));
 		await firstVisible([actions.first(), addToWorkflow, ndv], 10_000);
-		if (await actions.first().isVisible().catch(() => false)) {
+		if (
+			await actions
+				.first()
+				.isVisible()
+				.catch(() => false)
+		) {
 			const wanted = actions.filter({ hasText: ACTION }).first();
-			const action = (await wanted.isVisible().catch(() => false)) ? wanted : actions.filter({ hasNotText: /^\s*On a /i }).first();
+			const action = (await wanted.isVisible().catch(() => false))
+				? wanted
+				: actions.filter({ hasNotText: /^\s*On a /i }).first();
 			log(`picking the action "${(await action.innerText()).split('\n')[0].trim()}"`);
 			await action.click();
 		} else if (await addToWorkflow.isVisible().catch(() => false)) {
@@ -164,8 +243,12 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 			await ndv.waitFor({ timeout: 15_000 });
 		} catch {
 			// n8n names the node after the action picked.
-			const node = page.locator(testId('canvas-node')).filter({ hasText: new RegExp(`${NODE_NAME}|${ACTION}`) }).first();
-			if (!(await node.isVisible().catch(() => false))) throw new Error(`"${NODE_NAME}" was not added to the canvas`);
+			const node = page
+				.locator(testId('canvas-node'))
+				.filter({ hasText: new RegExp(`${NODE_NAME}|${ACTION}`) })
+				.first();
+			if (!(await node.isVisible().catch(() => false)))
+				throw new Error(`"${NODE_NAME}" was not added to the canvas`);
 			await node.dblclick();
 			await ndv.waitFor({ timeout: 15_000 }).catch(() => {
 				throw new Error(`the parameter panel of "${NODE_NAME}" does not open`);
@@ -178,17 +261,54 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		await dismissPopups(page);
 		const missing = [];
 		for (const label of EXPECTED_LABELS) {
-			const shown = parameters.locator(testId('parameter-item')).getByText(label, { exact: true }).first();
-			if (!(await shown.waitFor({ timeout: 10_000 }).then(() => true, () => false))) missing.push(label);
+			const shown = parameters
+				.locator(testId('parameter-item'))
+				.getByText(label, { exact: true })
+				.first();
+			if (
+				!(await shown.waitFor({ timeout: 10_000 }).then(
+					() => true,
+					() => false,
+				))
+			)
+				missing.push(label);
 		}
-		if (!(await parameters.locator(testId('node-credentials-select')).first().isVisible().catch(() => false))) missing.push('the credential');
+		if (
+			!(await parameters
+				.locator(testId('node-credentials-select'))
+				.first()
+				.isVisible()
+				.catch(() => false))
+		)
+			missing.push('the credential');
 		if (missing.length) {
-			const labels = await parameters.locator(`${testId('parameter-item')} label`).allInnerTexts().catch(() => []);
-			const shown = [...new Set(labels.map((l) => l.split('\n')[0].trim()).filter((l) => l && !['Fixed', 'Expression'].includes(l)))];
-			throw new Error(`the parameter panel of "${NODE_NAME}" lacks ${missing.join(', ')} (it shows: ${shown.join(', ') || 'nothing'})`);
+			const labels = await parameters
+				.locator(`${testId('parameter-item')} label`)
+				.allInnerTexts()
+				.catch(() => []);
+			const shown = [
+				...new Set(
+					labels
+						.map((l) => l.split('\n')[0].trim())
+						.filter((l) => l && !['Fixed', 'Expression'].includes(l)),
+				),
+			];
+			throw new Error(
+				`the parameter panel of "${NODE_NAME}" lacks ${missing.join(', ')} (it shows: ${shown.join(', ') || 'nothing'})`,
+			);
 		}
-		const resource = (await parameters.locator(`${testId('parameter-input-resource')} input`).first().inputValue().catch(() => '')) || '?';
-		const operation = (await parameters.locator(`${testId('parameter-input-operation')} input`).first().inputValue().catch(() => '')) || '?';
+		const resource =
+			(await parameters
+				.locator(`${testId('parameter-input-resource')} input`)
+				.first()
+				.inputValue()
+				.catch(() => '')) || '?';
+		const operation =
+			(await parameters
+				.locator(`${testId('parameter-input-operation')} input`)
+				.first()
+				.inputValue()
+				.catch(() => '')) || '?';
 		log(`the panel shows the credential, Resource "${resource}" and Operation "${operation}"`);
 
 		// Let option lists and the credential selection settle, with the mouse out of the way.
@@ -206,9 +326,15 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 			const canvasPage = await context.newPage();
 			await canvasPage.goto(`${base}/workflow/${workflow.id}`);
 			const nodes = canvasPage.locator(testId('canvas-node'));
-			await nodes.nth(workflow.nodes.length - 1).waitFor({ timeout: 30_000 }).catch(() => {});
+			await nodes
+				.nth(workflow.nodes.length - 1)
+				.waitFor({ timeout: 30_000 })
+				.catch(() => {});
 			const drawn = await nodes.count();
-			if (drawn !== workflow.nodes.length) throw new Error(`the canvas of "${workflow.name}" shows ${drawn} nodes, the workflow has ${workflow.nodes.length}`);
+			if (drawn !== workflow.nodes.length)
+				throw new Error(
+					`the canvas of "${workflow.name}" shows ${drawn} nodes, the workflow has ${workflow.nodes.length}`,
+				);
 			await dismissPopups(canvasPage);
 			await canvasPage.mouse.move(1, 1);
 			await canvasPage.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
@@ -221,7 +347,13 @@ export async function editorScreenshot(ctx, { out, workflowOut }) {
 		if (page) {
 			const failure = join(root, '.cache', 'e2e', 'browser-failure.png');
 			mkdirSync(dirname(failure), { recursive: true });
-			if (await page.screenshot({ path: failure }).then(() => true, () => false)) error.message += `\n(the page at the failure: ${relative(process.cwd(), failure)})`;
+			if (
+				await page.screenshot({ path: failure }).then(
+					() => true,
+					() => false,
+				)
+			)
+				error.message += `\n(the page at the failure: ${relative(process.cwd(), failure)})`;
 		}
 		error.message += `\n--- the n8n log's end ---\n${n8n.output().slice(-1500)}`;
 		throw error;
@@ -236,11 +368,20 @@ async function main() {
 	const at = process.argv.indexOf('--out');
 	const outArg = at !== -1 ? process.argv[at + 1] : undefined;
 	if (at !== -1 && !outArg) throw new Error('--out needs a path');
-	const out = outArg ? (isAbsolute(outArg) ? outArg : resolve(process.cwd(), outArg)) : join(root, 'docs', 'images', 'editor-genesys-data-export.png');
+	const out = outArg
+		? isAbsolute(outArg)
+			? outArg
+			: resolve(process.cwd(), outArg)
+		: join(root, 'docs', 'images', 'editor-genesys-data-export.png');
 	const tgz = pack();
 	const ctx = await setUp('1', tgz);
-	await editorScreenshot(ctx, { out, workflowOut: join(dirname(out), 'workflow-nightly-export.png') });
-	log(`browser: screenshot saved to ${relative(process.cwd(), out) || out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
+	await editorScreenshot(ctx, {
+		out,
+		workflowOut: join(dirname(out), 'workflow-nightly-export.png'),
+	});
+	log(
+		`browser: screenshot saved to ${relative(process.cwd(), out) || out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`,
+	);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

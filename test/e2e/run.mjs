@@ -27,9 +27,26 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { editorScreenshot } from './browser.mjs';
-import { checkLoadedTypes, log, pack, root, runBigExport, runConnectif, runContextServices, runExportTrigger, runInteractions, runNightly, runQueueNightly, setUp, startServer, stopAll } from './lib.mjs';
+import {
+	checkLoadedTypes,
+	log,
+	pack,
+	root,
+	runBigExport,
+	runConnectif,
+	runContextServices,
+	runExportTrigger,
+	runInteractions,
+	runNightly,
+	runQueueNightly,
+	setUp,
+	startServer,
+	stopAll,
+} from './lib.mjs';
 
-const { values } = parseArgs({ options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+	options: { n8n: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } },
+});
 
 const results = { passed: 0, failed: 0 };
 async function check(name, fn) {
@@ -53,26 +70,60 @@ async function main() {
 	for (const line of lines) {
 		const queue = line === '2';
 		try {
-			const context = await check(`n8n ${line}.x: set up (package installed, simulators, PostgreSQL, workflows imported)`, () => setUp(line, tgz, { keep: values.keep, queue, split: line === '1' }));
+			const context = await check(
+				`n8n ${line}.x: set up (package installed, simulators, PostgreSQL, workflows imported)`,
+				() => setUp(line, tgz, { keep: values.keep, queue, split: line === '1' }),
+			);
 			if (!context) continue;
-			const nightly = await check(`n8n ${line}.x: nightly export → PostgreSQL`, () => runNightly(context));
+			const nightly = await check(`n8n ${line}.x: nightly export → PostgreSQL`, () =>
+				runNightly(context),
+			);
 			await check(`n8n ${line}.x: Connectif activities → rows`, () => runConnectif(context));
-			await check(`n8n ${line}.x: Context Services services of a day, each in full`, () => runContextServices(context));
-			const server = await check(`n8n ${line}.x: ${queue ? 'queue mode (main + worker + Redis)' : 'server'} starts with the webhook workflows active`, () => startServer(context));
+			await check(`n8n ${line}.x: Context Services services of a day, each in full`, () =>
+				runContextServices(context),
+			);
+			const server = await check(
+				`n8n ${line}.x: ${queue ? 'queue mode (main + worker + Redis)' : 'server'} starts with the webhook workflows active`,
+				() => startServer(context),
+			);
 			if (server) {
-				await check(`n8n ${line}.x: every node and credential of the package is loaded`, () => checkLoadedTypes(context));
-				if (nightly) await check(`n8n ${line}.x: export run finished (polling trigger) → records`, () => runExportTrigger(context, nightly.truth));
-				await check(`n8n ${line}.x: interaction events → selfUri → PostgreSQL${queue ? ' (on the worker)' : ''}`, () => runInteractions(context, server));
-				if (queue) await check(`n8n ${line}.x: queue mode: the nightly export runs on the worker, binary data in n8n's database`, () => runQueueNightly(context, server));
-				if (queue) await check(`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL (queue mode, on the worker)`, () => runBigExport(context, server));
+				await check(`n8n ${line}.x: every node and credential of the package is loaded`, () =>
+					checkLoadedTypes(context),
+				);
+				if (nightly)
+					await check(`n8n ${line}.x: export run finished (polling trigger) → records`, () =>
+						runExportTrigger(context, nightly.truth),
+					);
+				await check(
+					`n8n ${line}.x: interaction events → selfUri → PostgreSQL${queue ? ' (on the worker)' : ''}`,
+					() => runInteractions(context, server),
+				);
+				if (queue)
+					await check(
+						`n8n ${line}.x: queue mode: the nightly export runs on the worker, binary data in n8n's database`,
+						() => runQueueNightly(context, server),
+					);
+				if (queue)
+					await check(
+						`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL (queue mode, on the worker)`,
+						() => runBigExport(context, server),
+					);
 				await server.stop();
 			}
 			// The editor, in a browser: n8n 1.x (its own server on the same user folder, so after the one above stopped).
 			if (line === '1') {
-				await check(`n8n ${line}.x: the editor adds Genesys Data Export and shows its parameters (headless Chromium)`, () =>
-					editorScreenshot(context, { out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png'), workflowOut: join(root, '.cache', 'e2e', 'workflow-nightly-export.png') }),
+				await check(
+					`n8n ${line}.x: the editor adds Genesys Data Export and shows its parameters (headless Chromium)`,
+					() =>
+						editorScreenshot(context, {
+							out: join(root, '.cache', 'e2e', 'editor-genesys-data-export.png'),
+							workflowOut: join(root, '.cache', 'e2e', 'workflow-nightly-export.png'),
+						}),
 				);
-				await check(`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL`, () => runBigExport(context));
+				await check(
+					`n8n ${line}.x: big export (≥300,000 records) → chunks → sub-workflow per chunk → PostgreSQL`,
+					() => runBigExport(context),
+				);
 			}
 		} finally {
 			stopAll();

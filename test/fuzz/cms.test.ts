@@ -39,26 +39,68 @@ async function refusal(message: Buffer): Promise<CxError> {
 }
 
 describe('CMS nested deeper than any message', () => {
-	it.each([['iv'], ['keyId'], ['encryptedKey'], ['content']] as Array<[NestedPart]>)('%s as OCTET STRING segments 100,000 deep: CMS_FORMAT naming the nesting', async (part) => {
-		const error = await refusal(nestedEnvelope(plaintext, certificate, key.keyIdentifier, part, 100_000, 'definite'));
-		expect(error.code).toBe('CMS_FORMAT');
-		expect(error.message).toMatch(/^x\.p7m: .*nested deeper than 64/);
-	});
+	it.each([['iv'], ['keyId'], ['encryptedKey'], ['content']] as Array<[NestedPart]>)(
+		'%s as OCTET STRING segments 100,000 deep: CMS_FORMAT naming the nesting',
+		async (part) => {
+			const error = await refusal(
+				nestedEnvelope(plaintext, certificate, key.keyIdentifier, part, 100_000, 'definite'),
+			);
+			expect(error.code).toBe('CMS_FORMAT');
+			expect(error.message).toMatch(/^x\.p7m: .*nested deeper than 64/);
+		},
+	);
 
-	it.each([['iv'], ['keyId'], ['encryptedKey'], ['content']] as Array<[NestedPart]>)('%s nested a few levels (valid BER) still decrypts', async (part) => {
-		expect((await decrypt(nestedEnvelope(plaintext, certificate, key.keyIdentifier, part, 3, 'definite'))).equals(plaintext)).toBe(true);
-	});
+	it.each([['iv'], ['keyId'], ['encryptedKey'], ['content']] as Array<[NestedPart]>)(
+		'%s nested a few levels (valid BER) still decrypts',
+		async (part) => {
+			expect(
+				(
+					await decrypt(
+						nestedEnvelope(plaintext, certificate, key.keyIdentifier, part, 3, 'definite'),
+					)
+				).equals(plaintext),
+			).toBe(true);
+		},
+	);
 });
 
 describe('CMS with elements missing', () => {
 	it('an empty content encryption algorithm, an empty recipient, empty OAEP parameters: CMS_FORMAT', async () => {
 		const plainPath = writeFile(dir.path, 'plain.bin', plaintext);
 		const certPath = writeFile(dir.path, 'cert.pem', certificate.toString());
-		const gcm = openssl(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-outform', 'DER', '-in', plainPath, '-recip', certPath]);
-		const oaep = openssl(['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', plainPath, '-recip', certPath, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
+		const gcm = openssl([
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes-256-gcm',
+			'-outform',
+			'DER',
+			'-in',
+			plainPath,
+			'-recip',
+			certPath,
+		]);
+		const oaep = openssl([
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-outform',
+			'DER',
+			'-in',
+			plainPath,
+			'-recip',
+			certPath,
+			'-keyopt',
+			'rsa_padding_mode:oaep',
+			'-keyopt',
+			'rsa_oaep_md:sha256',
+		]);
 		// Each SEQUENCE of the header set to length 0 in turn: whatever it empties, a CxError.
 		for (const message of [gcm, oaep]) {
-			const headers = derHeaders(message).filter((h) => h.constructed && h.length !== undefined && h.at < 600);
+			const headers = derHeaders(message).filter(
+				(h) => h.constructed && h.length !== undefined && h.at < 600,
+			);
 			expect(headers.length).toBeGreaterThan(10);
 			for (const h of headers) {
 				const error = await refusal(withLength(message, h, Buffer.from([0x00])));

@@ -4,8 +4,24 @@
  * extreme values, S/MIME and PEM armour taken off and put back, and EnvelopedData built with parts
  * nested deeper than any real message (constructed OCTET STRINGs, indefinite lengths).
  */
-import { constants, createCipheriv, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
-import { certificateIssuerAndSerial, encodeLength, integer, nullValue, objectIdentifier, octetString, sequence, setOf, tlv } from '../simulator/der';
+import {
+	constants,
+	createCipheriv,
+	publicEncrypt,
+	randomBytes,
+	X509Certificate,
+} from 'node:crypto';
+import {
+	certificateIssuerAndSerial,
+	encodeLength,
+	integer,
+	nullValue,
+	objectIdentifier,
+	octetString,
+	sequence,
+	setOf,
+	tlv,
+} from '../simulator/der';
 import { smimeMessage } from '../simulator/smime';
 
 export interface DerHeader {
@@ -86,7 +102,11 @@ export function extremeLengths(header: DerHeader, fileLength: number): Buffer[] 
 
 /** `der` with the length octets of `header` replaced by `length`. */
 export function withLength(der: Buffer, header: DerHeader, length: Buffer): Buffer {
-	return Buffer.concat([der.subarray(0, header.lengthAt), length, der.subarray(header.lengthAt + header.lengthBytes)]);
+	return Buffer.concat([
+		der.subarray(0, header.lengthAt),
+		length,
+		der.subarray(header.lengthAt + header.lengthBytes),
+	]);
 }
 
 export type Armour = 'der' | 'smime' | 'pem';
@@ -112,7 +132,12 @@ export function armour(der: Buffer, how: Armour): Buffer {
  * `payload` wrapped in `depth` constructed elements with identifier `tag`: definite lengths
  * (computed inside out, written outside in, so a million levels cost one pass) or indefinite ones.
  */
-export function nested(payload: Buffer, depth: number, form: 'definite' | 'indefinite', tag = 0x24): Buffer {
+export function nested(
+	payload: Buffer,
+	depth: number,
+	form: 'definite' | 'indefinite',
+	tag = 0x24,
+): Buffer {
 	if (form === 'indefinite') {
 		const open = Buffer.alloc(depth * 2);
 		for (let i = 0; i < depth; i++) {
@@ -139,7 +164,13 @@ export function nested(payload: Buffer, depth: number, form: 'definite' | 'indef
 	return out;
 }
 
-export type NestedPart = 'iv' | 'keyId' | 'encryptedKey' | 'content' | 'unprotectedAttrs' | 'originatorInfo';
+export type NestedPart =
+	| 'iv'
+	| 'keyId'
+	| 'encryptedKey'
+	| 'content'
+	| 'unprotectedAttrs'
+	| 'originatorInfo';
 
 const OID = {
 	data: '1.2.840.113549.1.7.1',
@@ -154,35 +185,70 @@ const OID = {
  * encrypted content as constructed OCTET STRINGs (BER allows all of them); unprotected
  * attributes or originator info as nested indefinite-length elements.
  */
-export function nestedEnvelope(plaintext: Buffer, certificate: X509Certificate, keyIdentifier: Buffer, part: NestedPart, depth: number, form: 'definite' | 'indefinite'): Buffer {
+export function nestedEnvelope(
+	plaintext: Buffer,
+	certificate: X509Certificate,
+	keyIdentifier: Buffer,
+	part: NestedPart,
+	depth: number,
+	form: 'definite' | 'indefinite',
+): Buffer {
 	const key = randomBytes(32);
 	const iv = randomBytes(16);
 	const cipher = createCipheriv('aes-256-cbc', key, iv);
 	const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-	const encryptedKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
+	const encryptedKey = publicEncrypt(
+		{ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
+		key,
+	);
 	const deepOctets = (bytes: Buffer) => nested(tlv(0x04, bytes), depth, form);
 	let rid: Buffer;
 	if (part === 'keyId') {
 		// [0] IMPLICIT SubjectKeyIdentifier, constructed: its segments nested inside.
 		const inner = nested(tlv(0x04, keyIdentifier), depth - 1, form);
-		rid = Buffer.concat([Buffer.from([0xa0]), form === 'definite' ? encodeLength(inner.length) : Buffer.from([0x80]), inner, form === 'definite' ? Buffer.alloc(0) : Buffer.alloc(2)]);
+		rid = Buffer.concat([
+			Buffer.from([0xa0]),
+			form === 'definite' ? encodeLength(inner.length) : Buffer.from([0x80]),
+			inner,
+			form === 'definite' ? Buffer.alloc(0) : Buffer.alloc(2),
+		]);
 	} else {
 		const { issuer, serialNumber } = certificateIssuerAndSerial(certificate.raw);
 		rid = sequence(issuer, serialNumber);
 	}
 	const ek = part === 'encryptedKey' ? deepOctets(encryptedKey) : octetString(encryptedKey);
-	const recipient = sequence(integer(part === 'keyId' ? 2 : 0), rid, sequence(objectIdentifier(OID.rsaEncryption), nullValue()), ek);
+	const recipient = sequence(
+		integer(part === 'keyId' ? 2 : 0),
+		rid,
+		sequence(objectIdentifier(OID.rsaEncryption), nullValue()),
+		ek,
+	);
 	const ivElement = part === 'iv' ? deepOctets(iv) : octetString(iv);
 	let content: Buffer;
 	if (part === 'content') {
 		// [0] IMPLICIT, constructed: segments inside `depth` levels of constructed OCTET STRINGs.
 		const segments = nested(tlv(0x04, ciphertext), depth, form);
-		content = Buffer.concat([Buffer.from([0xa0]), form === 'definite' ? encodeLength(segments.length) : Buffer.from([0x80]), segments, form === 'definite' ? Buffer.alloc(0) : Buffer.alloc(2)]);
+		content = Buffer.concat([
+			Buffer.from([0xa0]),
+			form === 'definite' ? encodeLength(segments.length) : Buffer.from([0x80]),
+			segments,
+			form === 'definite' ? Buffer.alloc(0) : Buffer.alloc(2),
+		]);
 	} else {
 		content = tlv(0x80, ciphertext);
 	}
-	const eci = sequence(objectIdentifier(OID.data), sequence(objectIdentifier(OID.aes256Cbc), ivElement), content);
-	const deep = (tag: number) => nested(sequence(objectIdentifier(OID.data), setOf(octetString(Buffer.from('x')))), depth, form, tag);
+	const eci = sequence(
+		objectIdentifier(OID.data),
+		sequence(objectIdentifier(OID.aes256Cbc), ivElement),
+		content,
+	);
+	const deep = (tag: number) =>
+		nested(
+			sequence(objectIdentifier(OID.data), setOf(octetString(Buffer.from('x')))),
+			depth,
+			form,
+			tag,
+		);
 	const originator = part === 'originatorInfo' ? deep(0xa0) : Buffer.alloc(0);
 	const attrs = part === 'unprotectedAttrs' ? deep(0xa1) : Buffer.alloc(0);
 	const enveloped = sequence(integer(2), originator, setOf(recipient), eci, attrs);

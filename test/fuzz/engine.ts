@@ -20,14 +20,30 @@ import { join, relative, resolve, sep } from 'node:path';
 import { loadDecryptionKey } from '../../src/cms';
 import { CxError } from '../../src/errors';
 import type { JsonLinesStats } from '../../src/jsonl';
-import { decryptTo, exportRecords, extractExport, reassembleToFile } from '../../src/pipeline/export';
+import {
+	decryptTo,
+	exportRecords,
+	extractExport,
+	reassembleToFile,
+} from '../../src/pipeline/export';
 import { writeAtomically } from '../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../src/pipeline/sources';
 import type { ExtractedFile } from '../../src/zip';
 import { CLASSES, OPERATIONS, type FuzzCase, type MutationClass, type Operation } from './mutate';
 import type { Seeds } from './seeds';
 
-export const FAILURE_KINDS = ['crash', 'hang', 'not-cx', 'stack', 'multiline', 'secret', 'unclear', 'leftover', 'escape', 'wrong-output'] as const;
+export const FAILURE_KINDS = [
+	'crash',
+	'hang',
+	'not-cx',
+	'stack',
+	'multiline',
+	'secret',
+	'unclear',
+	'leftover',
+	'escape',
+	'wrong-output',
+] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface Failure {
@@ -70,7 +86,10 @@ export class FuzzRunner {
 		readonly options: RunnerOptions,
 	) {
 		// The passphrase and pieces of the key file's base64: none may ever appear in a message.
-		const body = seeds.keyFiles.pem.toString('latin1').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+		const body = seeds.keyFiles.pem
+			.toString('latin1')
+			.replace(/-----[^-]+-----/g, '')
+			.replace(/\s+/g, '');
 		this.secrets = [seeds.passphrase];
 		for (let i = 0; i + 24 <= body.length; i += 97) this.secrets.push(body.slice(i, i + 24));
 		mkdirSync(join(options.root, ...LEVELS), { recursive: true });
@@ -93,7 +112,14 @@ export class FuzzRunner {
 	 */
 	async run(c: FuzzCase, operate?: (paths: CasePaths) => Promise<Output>): Promise<CaseResult> {
 		const dir = join(this.options.root, ...LEVELS, `c${c.index}`);
-		const paths: CasePaths = { dir, in: join(dir, 'in'), tmp: join(dir, 'tmp'), out: join(dir, 'out'), zip: join(dir, 'out.zip'), bin: join(dir, 'out.bin') };
+		const paths: CasePaths = {
+			dir,
+			in: join(dir, 'in'),
+			tmp: join(dir, 'tmp'),
+			out: join(dir, 'out'),
+			zip: join(dir, 'out.zip'),
+			bin: join(dir, 'out.bin'),
+		};
 		mkdirSync(paths.in, { recursive: true });
 		mkdirSync(paths.tmp);
 		const failures: Failure[] = [];
@@ -115,7 +141,8 @@ export class FuzzRunner {
 		// Errors thrown from callbacks arrive a tick or two after the promise settles.
 		await new Promise((r) => setImmediate(r));
 		await new Promise((r) => setImmediate(r));
-		for (const error of this.escaped.splice(0)) failures.push({ kind: 'crash', detail: describeThrown(error) });
+		for (const error of this.escaped.splice(0))
+			failures.push({ kind: 'crash', detail: describeThrown(error) });
 		const base = { index: c.index, cls: c.cls, op: c.op, what: c.what, ms };
 		if (settled === 'hang') {
 			failures.push({ kind: 'hang', detail: `no answer within ${this.options.timeoutMs} ms` });
@@ -132,15 +159,29 @@ export class FuzzRunner {
 			message = settled.error.message;
 			failures.push(...this.checkMessage(settled.error));
 			// A file whose first lines are records is JSON Lines, whatever a later line holds.
-			if (c.expect?.kind === 'around' && c.expect.before.length > 0 && c.onError === 'skip' && code === 'JSONL_MALFORMED') {
-				failures.push({ kind: 'wrong-output', detail: `with onError skip, one bad line stopped the whole input: ${JSON.stringify(message.slice(0, 200))}` });
+			if (
+				c.expect?.kind === 'around' &&
+				c.expect.before.length > 0 &&
+				c.onError === 'skip' &&
+				code === 'JSONL_MALFORMED'
+			) {
+				failures.push({
+					kind: 'wrong-output',
+					detail: `with onError skip, one bad line stopped the whole input: ${JSON.stringify(message.slice(0, 200))}`,
+				});
 			}
 		} else {
 			failures.push({ kind: 'not-cx', detail: describeThrown(settled.error) });
 		}
 		failures.push(...this.checkFiles(c, settled.ok, paths));
 		await removeTree(dir);
-		return { ...base, outcome: failures.length > 0 ? 'failed' : settled.ok ? 'ok' : 'refused', code, message, failures };
+		return {
+			...base,
+			outcome: failures.length > 0 ? 'failed' : settled.ok ? 'ok' : 'refused',
+			code,
+			message,
+			failures,
+		};
 	}
 
 	private async sources(c: FuzzCase, dir: string): Promise<ByteSource[]> {
@@ -156,7 +197,8 @@ export class FuzzRunner {
 					name: input.name,
 					size: input.data.length,
 					open: async function* () {
-						for (let p = 0; p < input.data.length; p += chunk) yield input.data.subarray(p, p + chunk);
+						for (let p = 0; p < input.data.length; p += chunk)
+							yield input.data.subarray(p, p + chunk);
 					},
 				};
 			}),
@@ -179,13 +221,22 @@ export class FuzzRunner {
 				const keep = c.expect !== undefined;
 				const lines: Buffer[] = [];
 				const newline = Buffer.from('\n');
-				for await (const record of exportRecords(sources, { ...options, onError: c.onError, lazyValues: true }, stats)) {
+				for await (const record of exportRecords(
+					sources,
+					{ ...options, onError: c.onError, lazyValues: true },
+					stats,
+				)) {
 					if (keep) lines.push(record.raw, newline);
 				}
 				return { data: keep ? Buffer.concat(lines) : undefined };
 			}
 			case 'key':
-				loadDecryptionKey({ key: c.inputs[0].data, passphrase: this.seeds.passphrase, certificate: this.seeds.keyFiles.cert, label: c.inputs[0].name });
+				loadDecryptionKey({
+					key: c.inputs[0].data,
+					passphrase: this.seeds.passphrase,
+					certificate: this.seeds.keyFiles.cert,
+					label: c.inputs[0].name,
+				});
 				return {};
 		}
 	}
@@ -195,15 +246,33 @@ export class FuzzRunner {
 		const failures: Failure[] = [];
 		const quote = JSON.stringify(m.length > 300 ? `${m.slice(0, 300)}…` : m);
 		// A stack trace, also as CxError writes line breaks (an escaped `\n`, so a message stays one line).
-		if (/(\n|\\n)\s+at |^\s*at \S.*:\d+:\d+\)?$/m.test(m)) failures.push({ kind: 'stack', detail: quote });
+		if (/(\n|\\n)\s+at |^\s*at \S.*:\d+:\d+\)?$/m.test(m))
+			failures.push({ kind: 'stack', detail: quote });
 		else if (/[\r\n]/.test(m)) failures.push({ kind: 'multiline', detail: quote });
-		if (this.secrets.some((s) => m.includes(s))) failures.push({ kind: 'secret', detail: `${error.code} message holds the passphrase or key material` });
-		const internal = /\bERR_[A-Z0-9_]{3,}\b|Maximum call stack|Cannot read propert|is not a function|is not defined|\[object \w+\]|\bNaN\b|\bundefined\b|Invalid (array|string) length|Cannot create a string/.exec(m);
-		if (m.trim() === '') failures.push({ kind: 'unclear', detail: `${error.code} with an empty message` });
-		else if (internal) failures.push({ kind: 'unclear', detail: `${error.code}: internal text "${internal[0]}": ${quote}` });
-		else if (m.length > 2000) failures.push({ kind: 'unclear', detail: `${error.code}: a message of ${m.length} characters: ${quote}` });
+		if (this.secrets.some((s) => m.includes(s)))
+			failures.push({
+				kind: 'secret',
+				detail: `${error.code} message holds the passphrase or key material`,
+			});
+		const internal =
+			/\bERR_[A-Z0-9_]{3,}\b|Maximum call stack|Cannot read propert|is not a function|is not defined|\[object \w+\]|\bNaN\b|\bundefined\b|Invalid (array|string) length|Cannot create a string/.exec(
+				m,
+			);
+		if (m.trim() === '')
+			failures.push({ kind: 'unclear', detail: `${error.code} with an empty message` });
+		else if (internal)
+			failures.push({
+				kind: 'unclear',
+				detail: `${error.code}: internal text "${internal[0]}": ${quote}`,
+			});
+		else if (m.length > 2000)
+			failures.push({
+				kind: 'unclear',
+				detail: `${error.code}: a message of ${m.length} characters: ${quote}`,
+			});
 		// A line's error names source and line; a file refused whole says what it is instead.
-		if (error.code === 'JSONL_MALFORMED' && !/:\d+: |: not JSON Lines/.test(m)) failures.push({ kind: 'unclear', detail: `JSONL_MALFORMED without source:line: ${quote}` });
+		if (error.code === 'JSONL_MALFORMED' && !/:\d+: |: not JSON Lines/.test(m))
+			failures.push({ kind: 'unclear', detail: `JSONL_MALFORMED without source:line: ${quote}` });
 		return failures;
 	}
 
@@ -211,7 +280,11 @@ export class FuzzRunner {
 		const failures: Failure[] = [];
 		for (const file of output.files ?? []) {
 			const inside = relative(out, resolve(file.path));
-			if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..') failures.push({ kind: 'escape', detail: `${JSON.stringify(file.name)} was written to ${file.path}` });
+			if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..')
+				failures.push({
+					kind: 'escape',
+					detail: `${JSON.stringify(file.name)} was written to ${file.path}`,
+				});
 		}
 		const expect = c.expect;
 		if (!expect) return failures;
@@ -219,32 +292,56 @@ export class FuzzRunner {
 		if (expect.kind === 'files' && c.op === 'extract') {
 			const expected = [...expect.files.keys()].filter((n) => !n.endsWith('/')).sort();
 			const got = (output.files ?? []).map((f) => f.name).sort();
-			if (JSON.stringify(expected) !== JSON.stringify(got)) wrong(`extracted ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
-			else for (const file of output.files ?? []) if (!readFileSync(file.path).equals(expect.files.get(file.name)!)) wrong(`${file.name} came out different without an error`);
+			if (JSON.stringify(expected) !== JSON.stringify(got))
+				wrong(`extracted ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+			else
+				for (const file of output.files ?? [])
+					if (!readFileSync(file.path).equals(expect.files.get(file.name)!))
+						wrong(`${file.name} came out different without an error`);
 		} else if (expect.kind === 'records' && c.op === 'records') {
 			// Entries come in central directory order, which a reordered directory changes: compare the lines.
 			const lines = (data: Buffer) => data.toString('latin1').split('\n').sort().join('\n');
-			if (!output.data || (!output.data.equals(expect.records) && lines(output.data) !== lines(expect.records))) {
-				wrong(`records differ from the original without an error (${output.data?.length} bytes, expected ${expect.records.length})`);
+			if (
+				!output.data ||
+				(!output.data.equals(expect.records) && lines(output.data) !== lines(expect.records))
+			) {
+				wrong(
+					`records differ from the original without an error (${output.data?.length} bytes, expected ${expect.records.length})`,
+				);
 			}
 		} else if (expect.kind === 'plaintext' && c.op === 'decrypt') {
-			if (!output.data?.equals(expect.data)) wrong(`decrypted to other data without an error (${output.data?.length} bytes, expected ${expect.data.length})`);
+			if (!output.data?.equals(expect.data))
+				wrong(
+					`decrypted to other data without an error (${output.data?.length} bytes, expected ${expect.data.length})`,
+				);
 		} else if (expect.kind === 'around' && c.op === 'records') {
 			const data = output.data ?? Buffer.alloc(0);
-			if (!data.subarray(0, expect.before.length).equals(expect.before) || !data.subarray(data.length - expect.after.length).equals(expect.after)) {
-				wrong(`the good records around the bad line did not all come through (${data.length} bytes of records)`);
+			if (
+				!data.subarray(0, expect.before.length).equals(expect.before) ||
+				!data.subarray(data.length - expect.after.length).equals(expect.after)
+			) {
+				wrong(
+					`the good records around the bad line did not all come through (${data.length} bytes of records)`,
+				);
 			}
 		}
 		return failures;
 	}
 
 	/** What may exist after the case: the inputs, an empty temp dir, and the output of a success. */
-	private checkFiles(c: FuzzCase, ok: boolean, paths: { dir: string; tmp: string; out: string }): Failure[] {
+	private checkFiles(
+		c: FuzzCase,
+		ok: boolean,
+		paths: { dir: string; tmp: string; out: string },
+	): Failure[] {
 		const failures: Failure[] = [];
 		const strays: string[] = [];
 		const unexpected = (path: string) => {
 			const name = relative(this.options.root, path);
-			failures.push({ kind: /escape|abs-/.test(name) ? 'escape' : 'leftover', detail: `${name} ${ok ? 'after a success' : 'after a failure'}` });
+			failures.push({
+				kind: /escape|abs-/.test(name) ? 'escape' : 'leftover',
+				detail: `${name} ${ok ? 'after a success' : 'after a failure'}`,
+			});
 			if (!path.startsWith(paths.dir + sep)) strays.push(path);
 		};
 		let at = this.options.root;
@@ -252,9 +349,19 @@ export class FuzzRunner {
 			for (const name of readdirSync(at)) if (name !== level) unexpected(join(at, name));
 			at = join(at, level);
 		}
-		for (const name of readdirSync(at)) if (name !== `c${c.index}` && !this.abandoned.has(name)) unexpected(join(at, name));
-		const output = ok ? { extract: 'out', reassemble: 'out.zip', decrypt: 'out.bin', records: undefined, key: undefined }[c.op] : undefined;
-		for (const name of readdirSync(paths.dir)) if (name !== 'in' && name !== 'tmp' && name !== output) unexpected(join(paths.dir, name));
+		for (const name of readdirSync(at))
+			if (name !== `c${c.index}` && !this.abandoned.has(name)) unexpected(join(at, name));
+		const output = ok
+			? {
+					extract: 'out',
+					reassemble: 'out.zip',
+					decrypt: 'out.bin',
+					records: undefined,
+					key: undefined,
+				}[c.op]
+			: undefined;
+		for (const name of readdirSync(paths.dir))
+			if (name !== 'in' && name !== 'tmp' && name !== output) unexpected(join(paths.dir, name));
 		for (const name of readdirSync(paths.tmp)) unexpected(join(paths.tmp, name));
 		if (ok && c.op === 'extract' && existsSync(paths.out)) {
 			const walk = (dir: string): void => {
@@ -302,7 +409,11 @@ async function removeTree(dir: string): Promise<void> {
 
 function describeThrown(error: unknown): string {
 	if (error instanceof Error) {
-		const frames = (error.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' | ');
+		const frames = (error.stack ?? '')
+			.split('\n')
+			.slice(1, 4)
+			.map((l) => l.trim())
+			.join(' | ');
 		return `${error.constructor.name}${(error as NodeJS.ErrnoException).code ? ` ${(error as NodeJS.ErrnoException).code}` : ''}: ${error.message.split('\n')[0].slice(0, 300)}${frames ? ` [${frames}]` : ''}`;
 	}
 	return `a thrown ${typeof error}: ${String(error).slice(0, 200)}`;
@@ -312,7 +423,10 @@ function describeThrown(error: unknown): string {
 export class Summary {
 	readonly started = new Date();
 	cases = 0;
-	readonly byClass = new Map<MutationClass, { cases: number; ok: number; refused: number; failed: number; ms: number }>(CLASSES.map((c) => [c, { cases: 0, ok: 0, refused: 0, failed: 0, ms: 0 }]));
+	readonly byClass = new Map<
+		MutationClass,
+		{ cases: number; ok: number; refused: number; failed: number; ms: number }
+	>(CLASSES.map((c) => [c, { cases: 0, ok: 0, refused: 0, failed: 0, ms: 0 }]));
 	readonly byOp = new Map<Operation, number>(OPERATIONS.map((o) => [o, 0]));
 	readonly byKind = new Map<FailureKind, number>(FAILURE_KINDS.map((k) => [k, 0]));
 	readonly codes = new Map<string, number>();
@@ -344,11 +458,21 @@ export class Summary {
 			'',
 			'| class | cases | ok | refused (CxError) | failed | mean time |',
 			'| --- | ---: | ---: | ---: | ---: | ---: |',
-			...[...this.byClass].map(([cls, c]) => `| ${cls} | ${c.cases} | ${c.ok} | ${c.refused} | ${c.failed} | ${c.cases ? `${(c.ms / c.cases).toFixed(1)} ms` : '-'} |`),
+			...[...this.byClass].map(
+				([cls, c]) =>
+					`| ${cls} | ${c.cases} | ${c.ok} | ${c.refused} | ${c.failed} | ${c.cases ? `${(c.ms / c.cases).toFixed(1)} ms` : '-'} |`,
+			),
 			'',
 			`Operations: ${[...this.byOp].map(([op, n]) => `${op} ${n}`).join(', ')}.`,
-			`Refusals by code: ${[...this.codes].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}.`,
-			this.slowest ? `Slowest case: #${this.slowest.index} (${this.slowest.cls}, ${this.slowest.op}, ${Math.round(this.slowest.ms)} ms): ${this.slowest.what.slice(0, 160)}.` : '',
+			`Refusals by code: ${
+				[...this.codes]
+					.sort((a, b) => b[1] - a[1])
+					.map(([code, n]) => `${code} ${n}`)
+					.join(', ') || 'none'
+			}.`,
+			this.slowest
+				? `Slowest case: #${this.slowest.index} (${this.slowest.cls}, ${this.slowest.op}, ${Math.round(this.slowest.ms)} ms): ${this.slowest.what.slice(0, 160)}.`
+				: '',
 		];
 		if (this.failures.length > 0) {
 			lines.push('', 'Failures:');

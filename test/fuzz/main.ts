@@ -38,12 +38,21 @@ interface Settings {
 }
 
 function usage(message: string): never {
-	console.error(`fuzz: ${message}\nusage: npm run fuzz -- [--cases N] [--seed S] [--jobs J] [--timeout MS] [--class ${CLASSES.join('|')}] [--small] [--record] | --seed S --case I`);
+	console.error(
+		`fuzz: ${message}\nusage: npm run fuzz -- [--cases N] [--seed S] [--jobs J] [--timeout MS] [--class ${CLASSES.join('|')}] [--small] [--record] | --seed S --case I`,
+	);
 	process.exit(2);
 }
 
 function parseArgs(argv: string[]): Settings {
-	const settings: Settings = { cases: 100_000, seed: Math.floor(Math.random() * 0x7fffffff), jobs: 1, timeoutMs: 20_000, big: true, record: false };
+	const settings: Settings = {
+		cases: 100_000,
+		seed: Math.floor(Math.random() * 0x7fffffff),
+		jobs: 1,
+		timeoutMs: 20_000,
+		big: true,
+		record: false,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = () => {
@@ -53,7 +62,8 @@ function parseArgs(argv: string[]): Settings {
 		};
 		const count = (v: string, min: number) => {
 			const n = Number(v);
-			if (!Number.isSafeInteger(n) || n < min) usage(`${arg} takes a whole number of at least ${min}`);
+			if (!Number.isSafeInteger(n) || n < min)
+				usage(`${arg} takes a whole number of at least ${min}`);
 			return n;
 		};
 		if (arg === '--cases') settings.cases = count(value(), 1);
@@ -88,11 +98,21 @@ function saveFailure(c: FuzzCase, result: CaseResult): void {
 	rmSync(dir, { recursive: true, force: true });
 	mkdirSync(dir, { recursive: true });
 	c.inputs.forEach((input, i) => writeFileSync(join(dir, `input-${i}`), input.data));
-	const inputs = c.inputs.map((input, i) => ({ file: `input-${i}`, name: input.name, bytes: input.data.length }));
-	writeFileSync(join(dir, 'case.json'), `${JSON.stringify({ ...result, inputs, delivery: c.delivery, onError: c.onError }, null, '\t')}\n`);
+	const inputs = c.inputs.map((input, i) => ({
+		file: `input-${i}`,
+		name: input.name,
+		bytes: input.data.length,
+	}));
+	writeFileSync(
+		join(dir, 'case.json'),
+		`${JSON.stringify({ ...result, inputs, delivery: c.delivery, onError: c.onError }, null, '\t')}\n`,
+	);
 }
 
-type FromWorker = { type: 'start'; index: number } | { type: 'result'; result: CaseResult; rss: number } | { type: 'done' };
+type FromWorker =
+	| { type: 'start'; index: number }
+	| { type: 'result'; result: CaseResult; rss: number }
+	| { type: 'done' };
 type ToWorker = { type: 'work'; indices: number[] };
 
 /** Worker: runs the cases it is sent, one at a time, reporting each. */
@@ -100,8 +120,11 @@ async function worker(settings: Settings): Promise<void> {
 	const seeds = loadSeeds(seedsDir);
 	const root = mkdtempSync(join(tmpdir(), 'cx-fuzz-'));
 	const runner = new FuzzRunner(seeds, { root, timeoutMs: settings.timeoutMs });
-	const send = (message: FromWorker) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
-	const work = await new Promise<ToWorker>((resolve) => process.once('message', (m) => resolve(m as ToWorker)));
+	const send = (message: FromWorker) =>
+		new Promise<void>((resolve) => process.send!(message, () => resolve()));
+	const work = await new Promise<ToWorker>((resolve) =>
+		process.once('message', (m) => resolve(m as ToWorker)),
+	);
 	runner.start();
 	try {
 		for (const index of work.indices) {
@@ -127,12 +150,19 @@ async function replay(settings: Settings, index: number): Promise<void> {
 	runner.start();
 	try {
 		const c = generateCase(seeds, settings.seed, index, { big: settings.big, root });
-		console.log(`case #${index} (seed ${settings.seed}): ${c.cls}, ${c.op}, ${c.delivery === 'file' ? 'from files' : `in chunks of ${c.delivery} bytes`}, onError ${c.onError}`);
+		console.log(
+			`case #${index} (seed ${settings.seed}): ${c.cls}, ${c.op}, ${c.delivery === 'file' ? 'from files' : `in chunks of ${c.delivery} bytes`}, onError ${c.onError}`,
+		);
 		console.log(`  ${c.what}`);
-		for (const input of c.inputs) console.log(`  input ${JSON.stringify(input.name.slice(0, 200))}: ${input.data.length} bytes`);
+		for (const input of c.inputs)
+			console.log(
+				`  input ${JSON.stringify(input.name.slice(0, 200))}: ${input.data.length} bytes`,
+			);
 		const result = await runner.run(c);
 		saveFailure(c, result);
-		console.log(`outcome: ${result.outcome}${result.code ? ` (${result.code})` : ''} in ${Math.round(result.ms)} ms`);
+		console.log(
+			`outcome: ${result.outcome}${result.code ? ` (${result.code})` : ''} in ${Math.round(result.ms)} ms`,
+		);
 		if (result.message !== undefined) console.log(`message: ${result.message.slice(0, 2000)}`);
 		for (const f of result.failures) console.log(`FAILURE ${f.kind}: ${f.detail}`);
 		console.log(`inputs saved in ${join(failuresDir, `seed-${settings.seed}-case-${index}`)}`);
@@ -145,7 +175,9 @@ async function replay(settings: Settings, index: number): Promise<void> {
 
 async function parent(settings: Settings): Promise<void> {
 	const t0 = Date.now();
-	console.log(`fuzz: seed ${settings.seed}, ${settings.cases} cases${settings.cls ? ` of class ${settings.cls}` : ''}, ${settings.jobs} job(s), timeout ${settings.timeoutMs} ms${settings.big ? '' : ', small inputs only'}`);
+	console.log(
+		`fuzz: seed ${settings.seed}, ${settings.cases} cases${settings.cls ? ` of class ${settings.cls}` : ''}, ${settings.jobs} job(s), timeout ${settings.timeoutMs} ms${settings.big ? '' : ', small inputs only'}`,
+	);
 	console.log(`fuzz: seeds in ${seedsDir} (made by zip and openssl on first use)`);
 	loadSeeds(seedsDir);
 	const all = indices(settings);
@@ -154,7 +186,9 @@ async function parent(settings: Settings): Promise<void> {
 	let lastReport = Date.now();
 	const progress = () => {
 		const seconds = (Date.now() - t0) / 1000;
-		console.log(`fuzz: ${summary.cases}/${all.length} cases, ${summary.failed} failed, ${Math.round(summary.cases / seconds)} cases/s, worker RSS up to ${Math.round(peakRss / 2 ** 20)} MiB`);
+		console.log(
+			`fuzz: ${summary.cases}/${all.length} cases, ${summary.failed} failed, ${Math.round(summary.cases / seconds)} cases/s, worker RSS up to ${Math.round(peakRss / 2 ** 20)} MiB`,
+		);
 		lastReport = Date.now();
 	};
 	const stallMs = settings.timeoutMs * 3 + 30_000;
@@ -178,7 +212,15 @@ async function parent(settings: Settings): Promise<void> {
 			const remaining = () => list.slice(list.indexOf(current!) + 1);
 			const lost = (kind: 'crash' | 'hang', detail: string) => {
 				if (current === undefined) return;
-				summary.add({ index: current, cls: CLASSES[current % CLASSES.length], op: 'records', what: '(see replay)', outcome: 'failed', failures: [{ kind, detail }], ms: Date.now() - since });
+				summary.add({
+					index: current,
+					cls: CLASSES[current % CLASSES.length],
+					op: 'records',
+					what: '(see replay)',
+					outcome: 'failed',
+					failures: [{ kind, detail }],
+					ms: Date.now() - since,
+				});
 			};
 			const watchdog = setInterval(() => {
 				if (current !== undefined && Date.now() - since > stallMs) {
@@ -194,7 +236,10 @@ async function parent(settings: Settings): Promise<void> {
 				} else if (m.type === 'result') {
 					summary.add(m.result);
 					peakRss = Math.max(peakRss, m.rss);
-					if (m.result.failures.length > 0) console.log(`fuzz: case #${m.result.index} failed (${m.result.failures.map((f) => f.kind).join(', ')}): ${m.result.what.slice(0, 160)} — ${replayCommand(settings, m.result.index)}`);
+					if (m.result.failures.length > 0)
+						console.log(
+							`fuzz: case #${m.result.index} failed (${m.result.failures.map((f) => f.kind).join(', ')}): ${m.result.what.slice(0, 160)} — ${replayCommand(settings, m.result.index)}`,
+						);
 					if (Date.now() - lastReport > 30_000) progress();
 				} else if (m.type === 'done') {
 					current = undefined;
@@ -204,7 +249,11 @@ async function parent(settings: Settings): Promise<void> {
 			child.on('exit', (code, signal) => {
 				clearInterval(watchdog);
 				running--;
-				if (!done) lost('crash', `the worker died (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`);
+				if (!done)
+					lost(
+						'crash',
+						`the worker died (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`,
+					);
 				// A worker lost in the middle: a new one carries on after the case it was running.
 				if (current !== undefined) launch(remaining());
 				if (running === 0) resolveAll();
@@ -237,12 +286,19 @@ function record(report: string, settings: Settings): void {
 	const to = text.indexOf(end);
 	if (from < 0 || to < from) throw new Error(`${path} has no ${start} … ${end} section`);
 	const command = `npm run fuzz -- --seed ${settings.seed} --cases ${settings.cases}${settings.jobs > 1 ? ` --jobs ${settings.jobs}` : ''}${settings.cls ? ` --class ${settings.cls}` : ''}${settings.big ? '' : ' --small'}`;
-	writeFileSync(path, `${text.slice(0, from + start.length)}\n\`${command}\`\n\n${report}\n${text.slice(to)}`);
+	writeFileSync(
+		path,
+		`${text.slice(0, from + start.length)}\n\`${command}\`\n\n${report}\n${text.slice(to)}`,
+	);
 	console.log(`fuzz: recorded in ${path}`);
 }
 
 const settings = parseArgs(process.argv.slice(2));
-const main = process.env.CX_FUZZ_WORKER ? worker(settings) : settings.only !== undefined ? replay(settings, settings.only) : parent(settings);
+const main = process.env.CX_FUZZ_WORKER
+	? worker(settings)
+	: settings.only !== undefined
+		? replay(settings, settings.only)
+		: parent(settings);
 main.catch((error: unknown) => {
 	console.error(error);
 	process.exit(2);

@@ -6,13 +6,48 @@
  * Every choice is drawn from the case's own Rng, so a case is reproduced by its run seed and number.
  */
 import { gzipSync } from 'node:zlib';
-import { armour, derHeaders, extremeLengths, nestedEnvelope, unarmour, withLength, type NestedPart } from './cmsBytes';
+import {
+	armour,
+	derHeaders,
+	extremeLengths,
+	nestedEnvelope,
+	unarmour,
+	withLength,
+	type NestedPart,
+} from './cmsBytes';
 import { Rng } from './rng';
-import { AUTHENTICATED, CMS_VARIANTS, ZIP_VARIANTS, type CmsVariant, type Input, type Seeds } from './seeds';
-import { extremeValues, localFields, readField, unicodePathExtra, withCentralRecords, writeField, writeZip, zipLayout, type Field, type WriteEntry } from './zipBytes';
+import {
+	AUTHENTICATED,
+	CMS_VARIANTS,
+	ZIP_VARIANTS,
+	type CmsVariant,
+	type Input,
+	type Seeds,
+} from './seeds';
+import {
+	extremeValues,
+	localFields,
+	readField,
+	unicodePathExtra,
+	withCentralRecords,
+	writeField,
+	writeZip,
+	zipLayout,
+	type Field,
+	type WriteEntry,
+} from './zipBytes';
 import { encryptSmime } from '../simulator/smime';
 
-export const CLASSES = ['flip', 'truncate', 'extreme', 'parts', 'names', 'nesting', 'lines', 'utf8'] as const;
+export const CLASSES = [
+	'flip',
+	'truncate',
+	'extreme',
+	'parts',
+	'names',
+	'nesting',
+	'lines',
+	'utf8',
+] as const;
 export type MutationClass = (typeof CLASSES)[number];
 export const OPERATIONS = ['decrypt', 'reassemble', 'extract', 'records', 'key'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -65,12 +100,28 @@ function zipSubjects(seeds: Seeds): Subject[] {
 	const files: Expectation = { kind: 'files', files: seeds.files };
 	const records: Expectation = { kind: 'records', records: seeds.records };
 	const single = ZIP_VARIANTS.map(
-		(v): Subject => ({ label: `zip:${v}`, inputs: [{ name: `${seeds.exportName}.zip`, data: seeds.zips[v] }], ops: ['extract', 'records', 'reassemble'], expect: { extract: files, records } }),
+		(v): Subject => ({
+			label: `zip:${v}`,
+			inputs: [{ name: `${seeds.exportName}.zip`, data: seeds.zips[v] }],
+			ops: ['extract', 'records', 'reassemble'],
+			expect: { extract: files, records },
+		}),
 	);
 	return [
 		...single,
-		{ label: 'split', inputs: seeds.split, ops: ['reassemble', 'extract', 'records'], expect: { extract: files, records } },
-		{ label: 'split.enc', inputs: seeds.splitEncrypted, ops: ['reassemble', 'extract', 'records', 'decrypt'], expect: { extract: files, records }, plain: seeds.split },
+		{
+			label: 'split',
+			inputs: seeds.split,
+			ops: ['reassemble', 'extract', 'records'],
+			expect: { extract: files, records },
+		},
+		{
+			label: 'split.enc',
+			inputs: seeds.splitEncrypted,
+			ops: ['reassemble', 'extract', 'records', 'decrypt'],
+			expect: { extract: files, records },
+			plain: seeds.split,
+		},
 	];
 }
 
@@ -82,7 +133,9 @@ function cmsSubject(seeds: Seeds, v: CmsVariant): Subject {
 		expect: {
 			extract: { kind: 'files', files: seeds.files },
 			records: { kind: 'records', records: seeds.records },
-			...(AUTHENTICATED.has(v) ? { decrypt: { kind: 'plaintext', data: seeds.zips.deflated } as Expectation } : {}),
+			...(AUTHENTICATED.has(v)
+				? { decrypt: { kind: 'plaintext', data: seeds.zips.deflated } as Expectation }
+				: {}),
 		},
 		plain: [{ name: `${seeds.exportName}.zip.smime`, data: seeds.zips.deflated }],
 	};
@@ -92,16 +145,44 @@ function allSubjects(seeds: Seeds): Subject[] {
 	return [
 		...zipSubjects(seeds),
 		...CMS_VARIANTS.map((v) => cmsSubject(seeds, v)),
-		{ label: 'jsonl', inputs: [{ name: 'records.jsonl', data: seeds.jsonl }], ops: ['records'], expect: {} },
-		{ label: 'jsonl.enc', inputs: [{ name: 'records.jsonl.smime', data: seeds.jsonlEncrypted }], ops: ['records', 'decrypt'], expect: {}, plain: [{ name: 'records.jsonl.smime', data: seeds.jsonl }] },
-		{ label: 'key:pem', inputs: [{ name: 'key.pem', data: seeds.keyFiles.pem }], ops: ['key'], expect: {} },
-		{ label: 'key:p12', inputs: [{ name: 'key.p12', data: seeds.keyFiles.p12 }], ops: ['key'], expect: {} },
+		{
+			label: 'jsonl',
+			inputs: [{ name: 'records.jsonl', data: seeds.jsonl }],
+			ops: ['records'],
+			expect: {},
+		},
+		{
+			label: 'jsonl.enc',
+			inputs: [{ name: 'records.jsonl.smime', data: seeds.jsonlEncrypted }],
+			ops: ['records', 'decrypt'],
+			expect: {},
+			plain: [{ name: 'records.jsonl.smime', data: seeds.jsonl }],
+		},
+		{
+			label: 'key:pem',
+			inputs: [{ name: 'key.pem', data: seeds.keyFiles.pem }],
+			ops: ['key'],
+			expect: {},
+		},
+		{
+			label: 'key:p12',
+			inputs: [{ name: 'key.p12', data: seeds.keyFiles.p12 }],
+			ops: ['key'],
+			expect: {},
+		},
 	];
 }
 
 /** Subjects weighted: zips and messages often, keys now and then (PKCS#12 is slow to try). */
 function pickSubject(rng: Rng, subjects: Subject[]): Subject {
-	const weights: Record<string, number> = { 'key:pem': 2, 'key:p12': 0.3, jsonl: 3, 'jsonl.enc': 2, split: 8, 'split.enc': 8 };
+	const weights: Record<string, number> = {
+		'key:pem': 2,
+		'key:p12': 0.3,
+		jsonl: 3,
+		'jsonl.enc': 2,
+		split: 8,
+		'split.enc': 8,
+	};
 	const total = subjects.reduce((sum, s) => sum + (weights[s.label] ?? 3), 0);
 	let r = rng.int(Math.round(total * 10)) / 10;
 	for (const s of subjects) {
@@ -128,7 +209,18 @@ function flipBytes(rng: Rng, data: Buffer): { data: Buffer; what: string } {
 		const at = position(rng, out.length);
 		const how = rng.int(6);
 		const before = out[at];
-		out[at] = how === 0 ? before ^ (1 << rng.int(8)) : how === 1 ? 0 : how === 2 ? 0xff : how === 3 ? rng.int(256) : how === 4 ? (before + 1) & 0xff : (before - 1) & 0xff;
+		out[at] =
+			how === 0
+				? before ^ (1 << rng.int(8))
+				: how === 1
+					? 0
+					: how === 2
+						? 0xff
+						: how === 3
+							? rng.int(256)
+							: how === 4
+								? (before + 1) & 0xff
+								: (before - 1) & 0xff;
 		done.push(`@${at} ${before.toString(16)}→${out[at].toString(16)}`);
 	}
 	return { data: out, what: `flip ${done.join(', ')}` };
@@ -138,22 +230,51 @@ function truncateBytes(rng: Rng, data: Buffer): { data: Buffer; what: string } {
 	const r = rng.int(100);
 	const n = data.length;
 	if (r < 70) {
-		const cuts = [0, 1, 2, 3, 4, 22, rng.int(64), n - 1, n - 2, n - 22, n - 1 - rng.int(Math.min(n, 64)), rng.int(n), rng.int(n), position(rng, n)];
+		const cuts = [
+			0,
+			1,
+			2,
+			3,
+			4,
+			22,
+			rng.int(64),
+			n - 1,
+			n - 2,
+			n - 22,
+			n - 1 - rng.int(Math.min(n, 64)),
+			rng.int(n),
+			rng.int(n),
+			position(rng, n),
+		];
 		const keep = Math.max(0, Math.min(n - 1, rng.pick(cuts)));
 		return { data: data.subarray(0, keep), what: `truncate to ${keep} of ${n} bytes` };
 	}
 	if (r < 80) {
-		const junk = rng.pick([rng.bytes(rng.between(1, 100)), Buffer.alloc(rng.between(1, 4096)), Buffer.from('\n\n  \r\n'), Buffer.from('PK\x05\x06'), data.subarray(0, rng.int(n))]);
+		const junk = rng.pick([
+			rng.bytes(rng.between(1, 100)),
+			Buffer.alloc(rng.between(1, 4096)),
+			Buffer.from('\n\n  \r\n'),
+			Buffer.from('PK\x05\x06'),
+			data.subarray(0, rng.int(n)),
+		]);
 		return { data: Buffer.concat([data, junk]), what: `append ${junk.length} bytes` };
 	}
 	if (r < 90) {
-		const junk = rng.pick([rng.bytes(rng.between(1, 100)), Buffer.from('\ufeff'), Buffer.from('\n'), Buffer.alloc(rng.between(1, 64))]);
+		const junk = rng.pick([
+			rng.bytes(rng.between(1, 100)),
+			Buffer.from('\ufeff'),
+			Buffer.from('\n'),
+			Buffer.alloc(rng.between(1, 64)),
+		]);
 		return { data: Buffer.concat([junk, data]), what: `prepend ${junk.length} bytes` };
 	}
 	// Cut a piece out of the middle.
 	const from = rng.int(n);
 	const to = Math.min(n, from + rng.between(1, 4096));
-	return { data: Buffer.concat([data.subarray(0, from), data.subarray(to)]), what: `cut bytes ${from}-${to} of ${n}` };
+	return {
+		data: Buffer.concat([data.subarray(0, from), data.subarray(to)]),
+		what: `cut bytes ${from}-${to} of ${n}`,
+	};
 }
 
 function pickOp(rng: Rng, subject: Subject): Operation {
@@ -185,7 +306,11 @@ function mutateInput(
 	const inner = subject.plain !== undefined && rng.chance(0.35);
 	const original = inner ? subject.plain![index].data : subject.inputs[index].data;
 	const { data, what } = mutate(original);
-	const inputs = subject.inputs.map((input, i) => (i !== index ? input : { name: input.name, data: inner ? encryptSmime(data, seeds.certificate) : data }));
+	const inputs = subject.inputs.map((input, i) =>
+		i !== index
+			? input
+			: { name: input.name, data: inner ? encryptSmime(data, seeds.certificate) : data },
+	);
 	let op = pickOp(rng, subject);
 	// decrypt takes one message: the one that was changed.
 	const opInputs = op === 'decrypt' ? [inputs[index]] : inputs;
@@ -204,7 +329,13 @@ function flipCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 	const subject = pickSubject(rng, allSubjects(seeds));
 	// The zip's CRC-32 (and GCM's tag) must catch any change that gets through; a message encrypted
 	// again around changed content decrypts to that content.
-	return mutateInput(rng, seeds, subject, (d) => flipBytes(rng, d), (op, inner) => (inner && op === 'decrypt' ? undefined : subject.expect[op]));
+	return mutateInput(
+		rng,
+		seeds,
+		subject,
+		(d) => flipBytes(rng, d),
+		(op, inner) => (inner && op === 'decrypt' ? undefined : subject.expect[op]),
+	);
 }
 
 function truncateCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
@@ -220,7 +351,9 @@ function truncateCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 		if (tiny && op === 'records') return undefined;
 		if (op === 'decrypt') {
 			// A message that still decrypts after a cut (or junk) lost only trailing whitespace.
-			return !inner && subject.plain ? { kind: 'plaintext', data: subject.plain[index].data } : undefined;
+			return !inner && subject.plain
+				? { kind: 'plaintext', data: subject.plain[index].data }
+				: undefined;
 		}
 		return subject.expect[op];
 	});
@@ -246,25 +379,48 @@ function extremeDer(rng: Rng, message: Buffer): { data: Buffer; what: string } {
 	const headers = derHeaders(der);
 	if (headers.length === 0) return flipBytes(rng, message);
 	// Mostly the envelope's own elements (before the content), sometimes a content segment.
-	const header = rng.chance(0.8) ? rng.pick(headers.slice(0, Math.min(headers.length, 40))) : rng.pick(headers);
+	const header = rng.chance(0.8)
+		? rng.pick(headers.slice(0, Math.min(headers.length, 40)))
+		: rng.pick(headers);
 	const length = rng.pick(extremeLengths(header, der.length));
 	const changed = withLength(der, header, length);
-	return { data: armour(changed, how), what: `DER length at byte ${header.at} (${header.length ?? 'indefinite'}) → ${length.toString('hex')} (${how})` };
+	return {
+		data: armour(changed, how),
+		what: `DER length at byte ${header.at} (${header.length ?? 'indefinite'}) → ${length.toString('hex')} (${how})`,
+	};
 }
 
 function extremeCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 	const r = rng.int(100);
 	if (r < 45) {
 		// A single zip, plain or inside an encrypted message.
-		const subjects = [...zipSubjects(seeds).slice(0, ZIP_VARIANTS.length), cmsSubject(seeds, 'smimeCbc')];
+		const subjects = [
+			...zipSubjects(seeds).slice(0, ZIP_VARIANTS.length),
+			cmsSubject(seeds, 'smimeCbc'),
+		];
 		const subject = rng.pick(subjects);
 		if (subject.plain) {
 			const { data, what } = extremeZip(rng, seeds.zips.deflated);
-			const inputs = [{ name: subject.inputs[0].name, data: encryptSmime(data, seeds.certificate) }];
+			const inputs = [
+				{ name: subject.inputs[0].name, data: encryptSmime(data, seeds.certificate) },
+			];
 			const op = rng.pick(['extract', 'records', 'reassemble'] as const);
-			return { op, inputs, delivery: delivery(rng, inputs), onError: 'fail', what: `cms (inside the encryption) ${what}`, expect: subject.expect[op] };
+			return {
+				op,
+				inputs,
+				delivery: delivery(rng, inputs),
+				onError: 'fail',
+				what: `cms (inside the encryption) ${what}`,
+				expect: subject.expect[op],
+			};
 		}
-		return mutateInput(rng, seeds, { ...subject, plain: undefined }, (d) => extremeZip(rng, d), (op) => subject.expect[op]);
+		return mutateInput(
+			rng,
+			seeds,
+			{ ...subject, plain: undefined },
+			(d) => extremeZip(rng, d),
+			(op) => subject.expect[op],
+		);
 	}
 	if (r < 70) {
 		// A split set: the end records and central directory in the final part, local headers in any.
@@ -272,29 +428,59 @@ function extremeCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 		const parts = seeds.split.map((p) => ({ ...p }));
 		const final = parts[parts.length - 1].data;
 		const layout = zipLayout(final, false);
-		const fields: Array<{ part: number; field: Field }> = (layout?.fields ?? []).map((field) => ({ part: parts.length - 1, field }));
+		const fields: Array<{ part: number; field: Field }> = (layout?.fields ?? []).map((field) => ({
+			part: parts.length - 1,
+			field,
+		}));
 		layout?.central.forEach((record, i) => {
 			const part = parts[record.diskStart];
-			if (part) for (const field of localFields(part.data, record.localOffset, `local[${i}]`)) fields.push({ part: record.diskStart, field });
+			if (part)
+				for (const field of localFields(part.data, record.localOffset, `local[${i}]`))
+					fields.push({ part: record.diskStart, field });
 		});
 		const { part, field } = rng.pick(fields);
 		const { data, what } = setField(rng, parts[part].data, [field]);
 		parts[part] = { name: parts[part].name, data };
-		const inputs = encrypted ? parts.map((p, i) => (i === part ? { name: `${p.name}.smime`, data: encryptSmime(p.data, seeds.certificate) } : seeds.splitEncrypted[i])) : parts;
+		const inputs = encrypted
+			? parts.map((p, i) =>
+					i === part
+						? { name: `${p.name}.smime`, data: encryptSmime(p.data, seeds.certificate) }
+						: seeds.splitEncrypted[i],
+				)
+			: parts;
 		const op = rng.pick(['reassemble', 'extract', 'records'] as const);
-		const expect: Expectation | undefined = op === 'extract' ? { kind: 'files', files: seeds.files } : op === 'records' ? { kind: 'records', records: seeds.records } : undefined;
-		return { op, inputs, delivery: delivery(rng, inputs), onError: 'fail', what: `split${encrypted ? '.enc' : ''} ${parts[part].name}: ${what}`, expect };
+		const expect: Expectation | undefined =
+			op === 'extract'
+				? { kind: 'files', files: seeds.files }
+				: op === 'records'
+					? { kind: 'records', records: seeds.records }
+					: undefined;
+		return {
+			op,
+			inputs,
+			delivery: delivery(rng, inputs),
+			onError: 'fail',
+			what: `split${encrypted ? '.enc' : ''} ${parts[part].name}: ${what}`,
+			expect,
+		};
 	}
 	// A message's DER lengths.
 	const v = rng.pick(CMS_VARIANTS);
 	const subject = cmsSubject(seeds, v);
-	return mutateInput(rng, seeds, { ...subject, plain: undefined }, (d) => extremeDer(rng, d), (op) => subject.expect[op]);
+	return mutateInput(
+		rng,
+		seeds,
+		{ ...subject, plain: undefined },
+		(d) => extremeDer(rng, d),
+		(op) => subject.expect[op],
+	);
 }
 
 function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 	const files: Expectation = { kind: 'files', files: seeds.files };
 	const records: Expectation = { kind: 'records', records: seeds.records };
-	const expectFor = (op: Operation) => (op === 'extract' ? files : op === 'records' ? records : undefined);
+	const expectFor = (op: Operation) =>
+		op === 'extract' ? files : op === 'records' ? records : undefined;
 	if (rng.chance(0.25)) {
 		// One zip whose central directory repeats, reorders or overlaps its entries.
 		const v = rng.pick(['deflated', 'stored'] as const);
@@ -308,7 +494,11 @@ function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 		switch (rng.int(6)) {
 			case 0:
 				what = `central record ${i} twice`;
-				changed = withCentralRecords(data, layout, [...records.slice(0, i + 1), records[i], ...records.slice(i + 1)]);
+				changed = withCentralRecords(data, layout, [
+					...records.slice(0, i + 1),
+					records[i],
+					...records.slice(i + 1),
+				]);
 				break;
 			case 1:
 				what = `central records ${i} and ${j} swapped`;
@@ -326,7 +516,11 @@ function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 				changed = Buffer.concat([data, data]);
 				break;
 			case 4: {
-				const junk = rng.pick([Buffer.alloc(rng.between(1, 5000)), rng.bytes(rng.between(1, 300)), Buffer.from('#!/bin/sh\nexit 0\n')]);
+				const junk = rng.pick([
+					Buffer.alloc(rng.between(1, 5000)),
+					rng.bytes(rng.between(1, 300)),
+					Buffer.from('#!/bin/sh\nexit 0\n'),
+				]);
 				what = `${junk.length} bytes before the zip`;
 				changed = Buffer.concat([junk, data]);
 				break;
@@ -337,7 +531,14 @@ function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 		}
 		const inputs = [{ name: `${seeds.exportName}.zip`, data: changed }];
 		const op = rng.pick(['extract', 'records', 'reassemble'] as const);
-		return { op, inputs, delivery: delivery(rng, inputs), onError: 'fail', what: `zip:${v} ${what}`, expect: expectFor(op) };
+		return {
+			op,
+			inputs,
+			delivery: delivery(rng, inputs),
+			onError: 'fail',
+			what: `zip:${v} ${what}`,
+			expect: expectFor(op),
+		};
 	}
 	const encrypted = rng.chance(0.4);
 	const set = encrypted ? seeds.splitEncrypted : seeds.split;
@@ -372,12 +573,17 @@ function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 			parts.splice(0, n - 1);
 			break;
 		case 5:
-			parts[i] = encrypted ? { name: parts[i].name, data: encryptSmime(seeds.foreign[i].data, seeds.certificate) } : { ...seeds.foreign[i] };
+			parts[i] = encrypted
+				? { name: parts[i].name, data: encryptSmime(seeds.foreign[i].data, seeds.certificate) }
+				: { ...seeds.foreign[i] };
 			what = `${parts[i].name} from another export of the same name`;
 			break;
 		case 6: {
 			const from = parts[i].name;
-			parts[i] = { name: from.replace(/\.(z\d+|zip)(\.smime)?$/, `.z${String(n + 3).padStart(2, '0')}$2`), data: parts[i].data };
+			parts[i] = {
+				name: from.replace(/\.(z\d+|zip)(\.smime)?$/, `.z${String(n + 3).padStart(2, '0')}$2`),
+				data: parts[i].data,
+			};
 			what = `${from} renamed ${parts[i].name}`;
 			break;
 		}
@@ -406,11 +612,21 @@ function partsCase(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 			what = `${parts[i].name} empty`;
 			break;
 		default:
-			parts.push({ name: `${seeds.exportName}.z${String(n).padStart(2, '0')}${suffix}`, data: parts[n - 1].data });
+			parts.push({
+				name: `${seeds.exportName}.z${String(n).padStart(2, '0')}${suffix}`,
+				data: parts[n - 1].data,
+			});
 			what = `the final part also given as ${parts[n].name}`;
 	}
 	const op = rng.pick(['reassemble', 'extract', 'records'] as const);
-	return { op, inputs: parts, delivery: delivery(rng, parts), onError: 'fail', what: `split${encrypted ? '.enc' : ''} ${what}`, expect: expectFor(op) };
+	return {
+		op,
+		inputs: parts,
+		delivery: delivery(rng, parts),
+		onError: 'fail',
+		what: `split${encrypted ? '.enc' : ''} ${what}`,
+		expect: expectFor(op),
+	};
 }
 
 /** Names no archiver should write, each aimed at a rule of safe extraction. */
@@ -471,11 +687,18 @@ function hostileNames(root: string): string[] {
 	];
 }
 
-function namesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzCase, 'index' | 'cls'> {
+function namesCase(
+	rng: Rng,
+	seeds: Seeds,
+	options: GenerateOptions,
+): Omit<FuzzCase, 'index' | 'cls'> {
 	const names = hostileNames(options.root);
 	const entries: WriteEntry[] = [];
 	const what: string[] = [];
-	const good = (name = `Interaction-${seeds.exportName.slice(7)}.json`) => ({ name: Buffer.from(name), data: seeds.jsonl.subarray(0, 2000 + rng.int(3000)) });
+	const good = (name = `Interaction-${seeds.exportName.slice(7)}.json`) => ({
+		name: Buffer.from(name),
+		data: seeds.jsonl.subarray(0, 2000 + rng.int(3000)),
+	});
 	const r = rng.int(100);
 	if (r < 12) {
 		// Pairs that collide on some file system, or as file and directory.
@@ -488,7 +711,8 @@ function namesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 			['same.json', 'same.json'],
 			['a/b.json', 'A/b.json'],
 		]);
-		for (const name of pair) entries.push({ name: Buffer.from(name), data: Buffer.from('{"a":1}\n'), flags: 0x800 });
+		for (const name of pair)
+			entries.push({ name: Buffer.from(name), data: Buffer.from('{"a":1}\n'), flags: 0x800 });
 		what.push(`entries ${JSON.stringify(pair)}`);
 	} else if (r < 24) {
 		// Entry types: links, devices, directories with data.
@@ -502,8 +726,16 @@ function namesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 			['directory with data', 0o040755, 'data'],
 			['setuid file', 0o104755, '{"a":1}\n'],
 		] as const);
-		const name = type[1] === 0o040755 ? rng.pick(['d/', 'd']) : rng.pick(['link.json', 'sub/link', 'Interaction-x.json']);
-		entries.push({ name: Buffer.from(name), data: Buffer.from(type[2]), unixMode: type[1], method: 0 });
+		const name =
+			type[1] === 0o040755
+				? rng.pick(['d/', 'd'])
+				: rng.pick(['link.json', 'sub/link', 'Interaction-x.json']);
+		entries.push({
+			name: Buffer.from(name),
+			data: Buffer.from(type[2]),
+			unixMode: type[1],
+			method: 0,
+		});
 		what.push(`a ${type[0]} named ${JSON.stringify(name)}`);
 	} else {
 		const count = rng.between(1, 3);
@@ -521,12 +753,21 @@ function namesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 			} else if (encoding < 85) {
 				const stored = Buffer.from(`file${k}.json`);
 				entries.push({ name: stored, data, extra: unicodePathExtra(stored, bytes) });
-				what.push(`name file${k}.json with a Unicode Path field ${JSON.stringify(name.slice(0, 80))}`);
+				what.push(
+					`name file${k}.json with a Unicode Path field ${JSON.stringify(name.slice(0, 80))}`,
+				);
 			} else {
 				const benign = Buffer.from(`file${k}.json`);
 				const centralHostile = rng.chance(0.5);
-				entries.push({ name: centralHostile ? bytes : benign, localName: centralHostile ? benign : bytes, data, flags: 0x800 });
-				what.push(`${centralHostile ? 'central' : 'local'} name ${JSON.stringify(name.slice(0, 80))}, the other header says file${k}.json`);
+				entries.push({
+					name: centralHostile ? bytes : benign,
+					localName: centralHostile ? benign : bytes,
+					data,
+					flags: 0x800,
+				});
+				what.push(
+					`${centralHostile ? 'central' : 'local'} name ${JSON.stringify(name.slice(0, 80))}, the other header says file${k}.json`,
+				);
 			}
 		}
 	}
@@ -537,16 +778,38 @@ function namesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 	let carrier = 'zip';
 	const c = rng.int(100);
 	if (c < 15) {
-		inputs = [{ name: `${seeds.exportName}.zip.smime`, data: encryptSmime(inputs[0].data, seeds.certificate) }];
+		inputs = [
+			{
+				name: `${seeds.exportName}.zip.smime`,
+				data: encryptSmime(inputs[0].data, seeds.certificate),
+			},
+		];
 		carrier = 'encrypted zip';
 	} else if (c < 30) {
 		// A hostile name for the input itself (as a download's file name can be; at most 255 bytes, as on disk).
-		const name = rng.pick(['x\ny.jsonl', '../../../escape.jsonl', `${seeds.exportName}.z01`, '', 'con', `${'n'.repeat(249)}.jsonl`, 'a\u0000b.jsonl', 'ü\u202e.jsonl', '.jsonl', 'records.jsonl\r']);
+		const name = rng.pick([
+			'x\ny.jsonl',
+			'../../../escape.jsonl',
+			`${seeds.exportName}.z01`,
+			'',
+			'con',
+			`${'n'.repeat(249)}.jsonl`,
+			'a\u0000b.jsonl',
+			'ü\u202e.jsonl',
+			'.jsonl',
+			'records.jsonl\r',
+		]);
 		inputs = [{ name, data: rng.chance(0.5) ? seeds.jsonl : inputs[0].data }];
 		carrier = `input named ${JSON.stringify(name.slice(0, 40))}`;
 	}
 	const op = rng.pick(['extract', 'extract', 'records', 'reassemble'] as const);
-	return { op, inputs, delivery: delivery(rng, inputs), onError: rng.chance(0.5) ? 'fail' : 'skip', what: `${carrier}: ${what.join('; ')}` };
+	return {
+		op,
+		inputs,
+		delivery: delivery(rng, inputs),
+		onError: rng.chance(0.5) ? 'fail' : 'skip',
+		what: `${carrier}: ${what.join('; ')}`,
+	};
 }
 
 /** Normal record lines from the JSON Lines seed. */
@@ -562,10 +825,21 @@ function goodLines(rng: Rng, seeds: Seeds, max: number): Buffer {
 }
 
 /** `middle` between good lines, in one of the ways records arrive, for the records operation. */
-function jsonlCase(rng: Rng, seeds: Seeds, middle: Buffer, what: string, options: { around: boolean }): Omit<FuzzCase, 'index' | 'cls'> {
+function jsonlCase(
+	rng: Rng,
+	seeds: Seeds,
+	middle: Buffer,
+	what: string,
+	options: { around: boolean },
+): Omit<FuzzCase, 'index' | 'cls'> {
 	const before = goodLines(rng, seeds, 3);
 	const after = options.around ? goodLines(rng, seeds, 3) : Buffer.alloc(0);
-	const content = Buffer.concat([before, middle, options.around ? Buffer.from('\n') : Buffer.alloc(0), after]);
+	const content = Buffer.concat([
+		before,
+		middle,
+		options.around ? Buffer.from('\n') : Buffer.alloc(0),
+		after,
+	]);
 	let inputs: Input[];
 	let carrier: string;
 	const r = rng.int(100);
@@ -579,7 +853,18 @@ function jsonlCase(rng: Rng, seeds: Seeds, middle: Buffer, what: string, options
 		inputs = [{ name: 'records.jsonl.gz', data: gzipSync(content, { level: 1 }) }];
 		carrier = 'jsonl.gz';
 	} else {
-		inputs = [{ name: `${seeds.exportName}.zip`, data: writeZip([{ name: Buffer.from(`Interaction-${seeds.exportName.slice(7)}.json`), data: content, method: rng.chance(0.8) ? 8 : 0 }]) }];
+		inputs = [
+			{
+				name: `${seeds.exportName}.zip`,
+				data: writeZip([
+					{
+						name: Buffer.from(`Interaction-${seeds.exportName.slice(7)}.json`),
+						data: content,
+						method: rng.chance(0.8) ? 8 : 0,
+					},
+				]),
+			},
+		];
 		carrier = 'zip entry';
 	}
 	const onError = rng.chance(0.5) ? 'fail' : 'skip';
@@ -593,13 +878,43 @@ function jsonlCase(rng: Rng, seeds: Seeds, middle: Buffer, what: string, options
 	};
 }
 
-function nestingCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzCase, 'index' | 'cls'> {
+function nestingCase(
+	rng: Rng,
+	seeds: Seeds,
+	options: GenerateOptions,
+): Omit<FuzzCase, 'index' | 'cls'> {
 	if (rng.chance(0.3)) {
 		// BER nested deeper than any message: in the IV, the recipient, the content, the attributes.
-		const part = rng.pick(['iv', 'keyId', 'encryptedKey', 'content', 'unprotectedAttrs', 'originatorInfo'] as NestedPart[]);
-		const depth = rng.pick([1, 2, 10, 63, 64, 65, 200, 1000, 10_000, 100_000, ...(options.big ? [1_000_000] : [])]);
+		const part = rng.pick([
+			'iv',
+			'keyId',
+			'encryptedKey',
+			'content',
+			'unprotectedAttrs',
+			'originatorInfo',
+		] as NestedPart[]);
+		const depth = rng.pick([
+			1,
+			2,
+			10,
+			63,
+			64,
+			65,
+			200,
+			1000,
+			10_000,
+			100_000,
+			...(options.big ? [1_000_000] : []),
+		]);
 		const form = rng.chance(0.5) ? 'definite' : 'indefinite';
-		const der = nestedEnvelope(seeds.jsonl, seeds.certificate, seeds.key.keyIdentifier, part, depth, form);
+		const der = nestedEnvelope(
+			seeds.jsonl,
+			seeds.certificate,
+			seeds.key.keyIdentifier,
+			part,
+			depth,
+			form,
+		);
 		const how = rng.pick(['der', 'smime', 'pem'] as const);
 		const inputs = [{ name: 'records.jsonl.smime', data: armour(der, how) }];
 		return {
@@ -610,7 +925,15 @@ function nestingCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<Fuz
 			what: `CMS ${part} nested ${depth} deep (${form}, ${how})`,
 		};
 	}
-	const depth = rng.pick([10, 100, 1000, 5000, 20_000, 100_000, ...(options.big ? [1_000_000, 3_000_000] : [])]);
+	const depth = rng.pick([
+		10,
+		100,
+		1000,
+		5000,
+		20_000,
+		100_000,
+		...(options.big ? [1_000_000, 3_000_000] : []),
+	]);
 	const open = rng.pick(['[', '[ ', '{"a":', '{ "a" : ', '[{"a":', ' [\t']);
 	const close = open.startsWith('[{') ? '}]' : open.includes('{') ? ' }' : ' ]'.slice(rng.int(2));
 	const inner = open.includes('{') ? '0' : '';
@@ -618,16 +941,40 @@ function nestingCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<Fuz
 	let line: string;
 	if (shape === 0) line = `{"deep":${open.repeat(depth)}${inner}${close.repeat(depth)}}`;
 	else if (shape === 1) line = `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
-	else if (shape === 2) line = `{"deep":${open.repeat(depth)}${inner}${close.repeat(Math.max(0, depth - 1))}}`;
+	else if (shape === 2)
+		line = `{"deep":${open.repeat(depth)}${inner}${close.repeat(Math.max(0, depth - 1))}}`;
 	else if (shape === 3) line = `{"deep":${open.repeat(depth)}${inner}${close.repeat(depth + 1)}}`;
 	else line = `{"a":1,"deep":${'[{"b":'.repeat(depth)}null${'}]'.repeat(depth)},"z":2}`;
-	return jsonlCase(rng, seeds, Buffer.from(line), `a line nested ${depth} deep (${['in a record', 'at the top', 'unclosed', 'closed once too often', 'mixed'][shape]}, ${JSON.stringify(open)})`, { around: true });
+	return jsonlCase(
+		rng,
+		seeds,
+		Buffer.from(line),
+		`a line nested ${depth} deep (${['in a record', 'at the top', 'unclosed', 'closed once too often', 'mixed'][shape]}, ${JSON.stringify(open)})`,
+		{ around: true },
+	);
 }
 
-function linesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzCase, 'index' | 'cls'> {
-	const size = rng.pick([64 * KiB, 256 * KiB, MiB - 1, MiB, MiB + 1, ...(options.big ? [2 * MiB + 3, 16 * MiB, 40 * MiB] : [])]);
+function linesCase(
+	rng: Rng,
+	seeds: Seeds,
+	options: GenerateOptions,
+): Omit<FuzzCase, 'index' | 'cls'> {
+	const size = rng.pick([
+		64 * KiB,
+		256 * KiB,
+		MiB - 1,
+		MiB,
+		MiB + 1,
+		...(options.big ? [2 * MiB + 3, 16 * MiB, 40 * MiB] : []),
+	]);
 	const shape = rng.int(13);
-	const random = () => Buffer.from(rng.bytes(Math.ceil((size * 3) / 4) + 3).toString('base64').slice(0, size));
+	const random = () =>
+		Buffer.from(
+			rng
+				.bytes(Math.ceil((size * 3) / 4) + 3)
+				.toString('base64')
+				.slice(0, size),
+		);
 	let line: Buffer;
 	let name: string;
 	let around = true;
@@ -637,7 +984,9 @@ function linesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 			name = 'a huge string';
 			break;
 		case 1:
-			line = Buffer.from(`{"k":"${'\\u00e9\\n\\"\\ud83d\\ude00\\ud800'.repeat(Math.ceil(size / 32))}"}`);
+			line = Buffer.from(
+				`{"k":"${'\\u00e9\\n\\"\\ud83d\\ude00\\ud800'.repeat(Math.ceil(size / 32))}"}`,
+			);
 			name = 'a huge string of escapes (a lone surrogate among them)';
 			break;
 		case 2:
@@ -661,7 +1010,9 @@ function linesCase(rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzC
 			name = 'a huge unterminated string';
 			break;
 		case 7:
-			line = Buffer.from(`{${Array.from({ length: Math.ceil(size / 12) }, (_, i) => `"k${i}":${i}`).join(',')}}`);
+			line = Buffer.from(
+				`{${Array.from({ length: Math.ceil(size / 12) }, (_, i) => `"k${i}":${i}`).join(',')}}`,
+			);
 			name = 'a record with a huge number of keys';
 			break;
 		case 8:
@@ -715,16 +1066,38 @@ function utf8Case(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 	if (r < 15) {
 		// In an entry name marked UTF-8.
 		const name = Buffer.concat([Buffer.from('Interaction-'), bad, Buffer.from('.json')]);
-		const inputs = [{ name: `${seeds.exportName}.zip`, data: writeZip([{ name, data: seeds.jsonl.subarray(0, 3000), flags: 0x800 }]) }];
+		const inputs = [
+			{
+				name: `${seeds.exportName}.zip`,
+				data: writeZip([{ name, data: seeds.jsonl.subarray(0, 3000), flags: 0x800 }]),
+			},
+		];
 		const op = rng.pick(['extract', 'records', 'reassemble'] as const);
-		return { op, inputs, delivery: delivery(rng, inputs), onError: 'fail', what: `an entry name with ${label}` };
+		return {
+			op,
+			inputs,
+			delivery: delivery(rng, inputs),
+			onError: 'fail',
+			what: `an entry name with ${label}`,
+		};
 	}
 	if (r < 22) {
 		// In the MIME header of an S/MIME message.
 		const message = seeds.messages.smimeCbc;
 		const at = rng.between(0, message.indexOf('\n\n'));
-		const inputs = [{ name: `${seeds.exportName}.zip.smime`, data: Buffer.concat([message.subarray(0, at), bad, message.subarray(at)]) }];
-		return { op: rng.pick(['decrypt', 'extract'] as const), inputs, delivery: delivery(rng, inputs), onError: 'fail', what: `${label} in the S/MIME header at byte ${at}` };
+		const inputs = [
+			{
+				name: `${seeds.exportName}.zip.smime`,
+				data: Buffer.concat([message.subarray(0, at), bad, message.subarray(at)]),
+			},
+		];
+		return {
+			op: rng.pick(['decrypt', 'extract'] as const),
+			inputs,
+			delivery: delivery(rng, inputs),
+			onError: 'fail',
+			what: `${label} in the S/MIME header at byte ${at}`,
+		};
 	}
 	const placement = rng.int(8);
 	let line: Buffer;
@@ -748,7 +1121,12 @@ function utf8Case(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 			where = 'as the whole line';
 			break;
 		case 4:
-			line = Buffer.concat([Buffer.from('{"k":"'), Buffer.from('é'.repeat(rng.int(40_000))), bad, Buffer.from('"}')]);
+			line = Buffer.concat([
+				Buffer.from('{"k":"'),
+				Buffer.from('é'.repeat(rng.int(40_000))),
+				bad,
+				Buffer.from('"}'),
+			]);
 			where = 'after a long run of 2-byte characters (across chunks)';
 			break;
 		case 5:
@@ -770,13 +1148,23 @@ function utf8Case(rng: Rng, seeds: Seeds): Omit<FuzzCase, 'index' | 'cls'> {
 }
 
 /** Case `index` of the run with seed `runSeed`: class by turn, everything else from the case's own Rng. */
-export function generateCase(seeds: Seeds, runSeed: number, index: number, options: GenerateOptions): FuzzCase {
+export function generateCase(
+	seeds: Seeds,
+	runSeed: number,
+	index: number,
+	options: GenerateOptions,
+): FuzzCase {
 	const cls = CLASSES[index % CLASSES.length];
 	const rng = new Rng(runSeed, index);
 	return { index, cls, ...generateOfClass(cls, rng, seeds, options) };
 }
 
-export function generateOfClass(cls: MutationClass, rng: Rng, seeds: Seeds, options: GenerateOptions): Omit<FuzzCase, 'index' | 'cls'> {
+export function generateOfClass(
+	cls: MutationClass,
+	rng: Rng,
+	seeds: Seeds,
+	options: GenerateOptions,
+): Omit<FuzzCase, 'index' | 'cls'> {
 	switch (cls) {
 		case 'flip':
 			return flipCase(rng, seeds);

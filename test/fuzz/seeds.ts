@@ -11,7 +11,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	utimesSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { makeRecords } from '../helpers/exportFixture';
@@ -21,7 +29,15 @@ export interface Input {
 	data: Buffer;
 }
 
-export const CMS_VARIANTS = ['smimeCbc', 'derCbc', 'berStream', 'derGcm', 'pemGcm', 'oaep', 'keyid'] as const;
+export const CMS_VARIANTS = [
+	'smimeCbc',
+	'derCbc',
+	'berStream',
+	'derGcm',
+	'pemGcm',
+	'oaep',
+	'keyid',
+] as const;
 export type CmsVariant = (typeof CMS_VARIANTS)[number];
 /** Variants that authenticate their content: a change that gets through must change nothing. */
 export const AUTHENTICATED: ReadonlySet<CmsVariant> = new Set(['derGcm', 'pemGcm']);
@@ -60,7 +76,12 @@ const EXPORT_NAME = `export-${JOB}`;
 const PASSPHRASE = 'fuzz-Passphrase-9f3c1e77';
 
 function run(command: string, args: string[], cwd?: string, input?: Buffer): Buffer {
-	return execFileSync(command, args, { cwd, input, maxBuffer: 1 << 28, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+	return execFileSync(command, args, {
+		cwd,
+		input,
+		maxBuffer: 1 << 28,
+		stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+	});
 }
 
 /** `openssl` with the passphrase given as `pass:` (a test key). */
@@ -79,17 +100,71 @@ function build(dir: string): void {
 	mkdirSync(dir, { recursive: true });
 	const pass = `pass:${PASSPHRASE}`;
 	// The key: RSA 2048, passphrase-protected PKCS#8 PEM; a self-signed certificate; PKCS#12 of both.
-	openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-aes-256-cbc', '-pass', pass, '-out', 'key.pem'], dir);
-	openssl(['req', '-x509', '-new', '-key', 'key.pem', '-passin', pass, '-subj', '/CN=cx-export fuzz/O=CX Export Tests', '-days', '3650', '-out', 'cert.pem'], dir);
-	openssl(['pkcs12', '-export', '-inkey', 'key.pem', '-passin', pass, '-in', 'cert.pem', '-passout', pass, '-out', 'key.p12'], dir);
+	openssl(
+		[
+			'genpkey',
+			'-algorithm',
+			'RSA',
+			'-pkeyopt',
+			'rsa_keygen_bits:2048',
+			'-aes-256-cbc',
+			'-pass',
+			pass,
+			'-out',
+			'key.pem',
+		],
+		dir,
+	);
+	openssl(
+		[
+			'req',
+			'-x509',
+			'-new',
+			'-key',
+			'key.pem',
+			'-passin',
+			pass,
+			'-subj',
+			'/CN=cx-export fuzz/O=CX Export Tests',
+			'-days',
+			'3650',
+			'-out',
+			'cert.pem',
+		],
+		dir,
+	);
+	openssl(
+		[
+			'pkcs12',
+			'-export',
+			'-inkey',
+			'key.pem',
+			'-passin',
+			pass,
+			'-in',
+			'cert.pem',
+			'-passout',
+			pass,
+			'-out',
+			'key.p12',
+		],
+		dir,
+	);
 
 	// The entries: two records files (poorly compressible, so the split set has several parts), a
 	// directory and a file that holds no records.
-	const content = (name: string, seed: string, count: number) => ({ name, data: Buffer.from(makeRecords(count, seed).lines) });
+	const content = (name: string, seed: string, count: number) => ({
+		name,
+		data: Buffer.from(makeRecords(count, seed).lines),
+	});
 	const makeSource = (at: string, interactions: number) => {
 		const src = join(dir, at);
 		mkdirSync(join(src, 'attachments'), { recursive: true });
-		const entries = [content(`Interaction-${JOB}.json`, 'a', interactions), content(`Contact-${JOB}.json`, 'c', Math.ceil(interactions / 4)), { name: 'attachments/readme.txt', data: Buffer.from('no records here\n') }];
+		const entries = [
+			content(`Interaction-${JOB}.json`, 'a', interactions),
+			content(`Contact-${JOB}.json`, 'c', Math.ceil(interactions / 4)),
+			{ name: 'attachments/readme.txt', data: Buffer.from('no records here\n') },
+		];
 		const time = new Date(Date.UTC(2026, 9, 1, 8, 30));
 		for (const e of entries) {
 			writeFileSync(join(src, e.name), e.data);
@@ -111,24 +186,123 @@ function build(dir: string): void {
 
 	mkdirSync(join(dir, 'split-enc'));
 	for (const part of sortedParts(join(dir, 'split'), EXPORT_NAME)) {
-		openssl(['smime', '-encrypt', '-binary', '-aes256', '-in', join(dir, 'split', part), '-out', join(dir, 'split-enc', `${part}.smime`), join(dir, 'cert.pem')]);
+		openssl([
+			'smime',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-in',
+			join(dir, 'split', part),
+			'-out',
+			join(dir, 'split-enc', `${part}.smime`),
+			join(dir, 'cert.pem'),
+		]);
 	}
 	const whole = join(dir, 'deflated.zip');
 	const cert = join(dir, 'cert.pem');
 	const cms: Record<CmsVariant, string[]> = {
 		smimeCbc: ['smime', '-encrypt', '-binary', '-aes256', '-in', whole, cert],
-		derCbc: ['cms', '-encrypt', '-binary', '-aes128', '-outform', 'DER', '-in', whole, '-recip', cert],
-		berStream: ['cms', '-encrypt', '-binary', '-aes256', '-stream', '-outform', 'DER', '-in', whole, '-recip', cert],
-		derGcm: ['cms', '-encrypt', '-binary', '-aes-256-gcm', '-outform', 'DER', '-in', whole, '-recip', cert],
-		pemGcm: ['cms', '-encrypt', '-binary', '-aes-128-gcm', '-stream', '-outform', 'PEM', '-in', whole, '-recip', cert],
-		oaep: ['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-in', whole, '-recip', cert, '-keyopt', 'rsa_padding_mode:oaep'],
-		keyid: ['cms', '-encrypt', '-binary', '-aes256', '-outform', 'DER', '-keyid', '-in', whole, '-recip', cert],
+		derCbc: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes128',
+			'-outform',
+			'DER',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+		],
+		berStream: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-stream',
+			'-outform',
+			'DER',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+		],
+		derGcm: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes-256-gcm',
+			'-outform',
+			'DER',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+		],
+		pemGcm: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes-128-gcm',
+			'-stream',
+			'-outform',
+			'PEM',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+		],
+		oaep: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-outform',
+			'DER',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+			'-keyopt',
+			'rsa_padding_mode:oaep',
+		],
+		keyid: [
+			'cms',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-outform',
+			'DER',
+			'-keyid',
+			'-in',
+			whole,
+			'-recip',
+			cert,
+		],
 	};
-	for (const variant of CMS_VARIANTS) writeFileSync(join(dir, `cms-${variant}`), openssl(cms[variant]));
+	for (const variant of CMS_VARIANTS)
+		writeFileSync(join(dir, `cms-${variant}`), openssl(cms[variant]));
 	const lines = readFileSync(join(main.src, `Interaction-${JOB}.json`));
 	writeFileSync(join(dir, 'records.jsonl'), lines.subarray(0, lines.lastIndexOf(0x0a, 40_000) + 1));
-	openssl(['smime', '-encrypt', '-binary', '-aes256', '-in', join(dir, 'records.jsonl'), '-out', join(dir, 'records.jsonl.smime'), cert]);
-	writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: VERSION, entries: main.names, split: sortedParts(join(dir, 'split'), EXPORT_NAME) }));
+	openssl([
+		'smime',
+		'-encrypt',
+		'-binary',
+		'-aes256',
+		'-in',
+		join(dir, 'records.jsonl'),
+		'-out',
+		join(dir, 'records.jsonl.smime'),
+		cert,
+	]);
+	writeFileSync(
+		join(dir, 'manifest.json'),
+		JSON.stringify({
+			version: VERSION,
+			entries: main.names,
+			split: sortedParts(join(dir, 'split'), EXPORT_NAME),
+		}),
+	);
 }
 
 /** Each record's line and a line break: what a reader of `lines` yields, joined. */
@@ -145,7 +319,8 @@ function recordLines(data: Buffer): Buffer {
 export function loadSeeds(dir: string, options: { fresh?: boolean } = {}): Seeds {
 	const manifestPath = join(dir, 'manifest.json');
 	let manifest: { version: number; entries: string[]; split: string[] } | undefined;
-	if (!options.fresh && existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+	if (!options.fresh && existsSync(manifestPath))
+		manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 	if (manifest?.version !== VERSION) {
 		rmSync(dir, { recursive: true, force: true });
 		build(dir);
@@ -153,15 +328,27 @@ export function loadSeeds(dir: string, options: { fresh?: boolean } = {}): Seeds
 	}
 	const read = (...path: string[]) => readFileSync(join(dir, ...path));
 	const files = new Map<string, Buffer>();
-	for (const name of manifest!.entries) files.set(name, name.endsWith('/') ? Buffer.alloc(0) : read('src', name));
-	const records = Buffer.concat(manifest!.entries.filter((n) => /\.json$/.test(n)).map((n) => recordLines(files.get(n)!)));
+	for (const name of manifest!.entries)
+		files.set(name, name.endsWith('/') ? Buffer.alloc(0) : read('src', name));
+	const records = Buffer.concat(
+		manifest!.entries.filter((n) => /\.json$/.test(n)).map((n) => recordLines(files.get(n)!)),
+	);
 	const jsonl = read('records.jsonl');
 	const keyFiles = { pem: read('key.pem'), p12: read('key.p12'), cert: read('cert.pem') };
-	const parts = (sub: string, suffix = '') => manifest!.split.map((name) => ({ name: `${name}${suffix}`, data: read(sub, `${name}${suffix}`) }));
+	const parts = (sub: string, suffix = '') =>
+		manifest!.split.map((name) => ({
+			name: `${name}${suffix}`,
+			data: read(sub, `${name}${suffix}`),
+		}));
 	return {
 		dir,
 		passphrase: PASSPHRASE,
-		key: loadDecryptionKey({ key: keyFiles.pem, passphrase: PASSPHRASE, certificate: keyFiles.cert, label: 'key.pem' }),
+		key: loadDecryptionKey({
+			key: keyFiles.pem,
+			passphrase: PASSPHRASE,
+			certificate: keyFiles.cert,
+			label: 'key.pem',
+		}),
 		certificate: new X509Certificate(keyFiles.cert),
 		keyFiles,
 		exportName: EXPORT_NAME,
@@ -172,7 +359,10 @@ export function loadSeeds(dir: string, options: { fresh?: boolean } = {}): Seeds
 		split: parts('split'),
 		splitEncrypted: parts('split-enc', '.smime'),
 		foreign: parts('foreign'),
-		messages: Object.fromEntries(CMS_VARIANTS.map((v) => [v, read(`cms-${v}`)])) as Record<CmsVariant, Buffer>,
+		messages: Object.fromEntries(CMS_VARIANTS.map((v) => [v, read(`cms-${v}`)])) as Record<
+			CmsVariant,
+			Buffer
+		>,
 		jsonl,
 		jsonlEncrypted: read('records.jsonl.smime'),
 	};

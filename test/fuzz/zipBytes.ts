@@ -32,7 +32,13 @@ export interface ZipLayout {
 	fields: Field[];
 }
 
-const SIG = { local: 0x04034b50, central: 0x02014b50, eocd: 0x06054b50, zip64Eocd: 0x06064b50, zip64Locator: 0x07064b50 } as const;
+const SIG = {
+	local: 0x04034b50,
+	central: 0x02014b50,
+	eocd: 0x06054b50,
+	zip64Eocd: 0x06064b50,
+	zip64Locator: 0x07064b50,
+} as const;
 
 function findEocd(data: Buffer): number {
 	for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 0xffff); i--) {
@@ -41,13 +47,23 @@ function findEocd(data: Buffer): number {
 	return -1;
 }
 
-function extraFields(data: Buffer, start: number, length: number, prefix: string, fields: Field[]): void {
+function extraFields(
+	data: Buffer,
+	start: number,
+	length: number,
+	prefix: string,
+	fields: Field[],
+): void {
 	for (let x = start; x + 4 <= start + length; ) {
 		const id = data.readUInt16LE(x);
 		const size = data.readUInt16LE(x + 2);
-		fields.push({ name: `${prefix}.extra(${id.toString(16)}).id`, at: x, width: 2 }, { name: `${prefix}.extra(${id.toString(16)}).size`, at: x + 2, width: 2 });
+		fields.push(
+			{ name: `${prefix}.extra(${id.toString(16)}).id`, at: x, width: 2 },
+			{ name: `${prefix}.extra(${id.toString(16)}).size`, at: x + 2, width: 2 },
+		);
 		if (id === 0x0001) {
-			for (let k = 0; k + 8 <= size && x + 4 + k + 8 <= data.length; k += 8) fields.push({ name: `${prefix}.zip64[${k}]`, at: x + 4 + k, width: 8 });
+			for (let k = 0; k + 8 <= size && x + 4 + k + 8 <= data.length; k += 8)
+				fields.push({ name: `${prefix}.zip64[${k}]`, at: x + 4 + k, width: 8 });
 		}
 		x += 4 + size;
 	}
@@ -69,7 +85,8 @@ export function localFields(data: Buffer, at: number, prefix: string): Field[] {
 	];
 	const nameLength = data.readUInt16LE(at + 26);
 	const extraLength = data.readUInt16LE(at + 28);
-	if (at + 30 + nameLength + extraLength <= data.length) extraFields(data, at + 30 + nameLength, extraLength, prefix, fields);
+	if (at + 30 + nameLength + extraLength <= data.length)
+		extraFields(data, at + 30 + nameLength, extraLength, prefix, fields);
 	return fields;
 }
 
@@ -128,7 +145,11 @@ export function zipLayout(data: Buffer, localsHere = true): ZipLayout | undefine
 	const cdStart = endRecords - cdSize;
 	const central: CentralRecord[] = [];
 	if (cdStart >= 0) {
-		for (let at = cdStart, i = 0; at + 46 <= endRecords && data.readUInt32LE(at) === SIG.central; i++) {
+		for (
+			let at = cdStart, i = 0;
+			at + 46 <= endRecords && data.readUInt32LE(at) === SIG.central;
+			i++
+		) {
 			const nameLength = data.readUInt16LE(at + 28);
 			const extraLength = data.readUInt16LE(at + 30);
 			const commentLength = data.readUInt16LE(at + 32);
@@ -150,16 +171,30 @@ export function zipLayout(data: Buffer, localsHere = true): ZipLayout | undefine
 				{ name: `${p}.externalAttributes`, at: at + 38, width: 4 },
 				{ name: `${p}.localOffset`, at: at + 42, width: 4 },
 			);
-			if (at + 46 + nameLength + extraLength <= data.length) extraFields(data, at + 46 + nameLength, extraLength, p, fields);
+			if (at + 46 + nameLength + extraLength <= data.length)
+				extraFields(data, at + 46 + nameLength, extraLength, p, fields);
 			let localOffset = data.readUInt32LE(at + 42);
 			if (localOffset === 0xffffffff) {
 				// The Zip64 extra field holds it, after the sizes that are 0xffffffff too.
-				const skip = (data.readUInt32LE(at + 24) === 0xffffffff ? 8 : 0) + (data.readUInt32LE(at + 20) === 0xffffffff ? 8 : 0);
-				for (let x = at + 46 + nameLength; x + 4 <= at + 46 + nameLength + extraLength; x += 4 + data.readUInt16LE(x + 2)) {
-					if (data.readUInt16LE(x) === 1 && x + 4 + skip + 8 <= data.length) localOffset = Number(data.readBigUInt64LE(x + 4 + skip));
+				const skip =
+					(data.readUInt32LE(at + 24) === 0xffffffff ? 8 : 0) +
+					(data.readUInt32LE(at + 20) === 0xffffffff ? 8 : 0);
+				for (
+					let x = at + 46 + nameLength;
+					x + 4 <= at + 46 + nameLength + extraLength;
+					x += 4 + data.readUInt16LE(x + 2)
+				) {
+					if (data.readUInt16LE(x) === 1 && x + 4 + skip + 8 <= data.length)
+						localOffset = Number(data.readBigUInt64LE(x + 4 + skip));
 				}
 			}
-			const record = { at, length: 46 + nameLength + extraLength + commentLength, diskStart: data.readUInt16LE(at + 34), localOffset, nameLength };
+			const record = {
+				at,
+				length: 46 + nameLength + extraLength + commentLength,
+				diskStart: data.readUInt16LE(at + 34),
+				localOffset,
+				nameLength,
+			};
 			central.push(record);
 			if (localsHere) fields.push(...localFields(data, localOffset, `local[${i}]`));
 			at += record.length;
@@ -169,18 +204,43 @@ export function zipLayout(data: Buffer, localsHere = true): ZipLayout | undefine
 }
 
 /** Values a field of `width` bytes is set to: the edges of every integer type readers use. */
-export function extremeValues(width: Field['width'], context: { original: bigint; fileLength: number }): bigint[] {
+export function extremeValues(
+	width: Field['width'],
+	context: { original: bigint; fileLength: number },
+): bigint[] {
 	const max = (1n << BigInt(width * 8)) - 1n;
-	const values = [0n, 1n, max, max - 1n, context.original + 1n, context.original - 1n, BigInt(context.fileLength), BigInt(context.fileLength) + 1n, BigInt(context.fileLength) - 1n];
+	const values = [
+		0n,
+		1n,
+		max,
+		max - 1n,
+		context.original + 1n,
+		context.original - 1n,
+		BigInt(context.fileLength),
+		BigInt(context.fileLength) + 1n,
+		BigInt(context.fileLength) - 1n,
+	];
 	if (width >= 2) values.push(0x7fffn, 0x8000n, 0xfffen);
 	if (width >= 4) values.push(0x7fffffffn, 0x80000000n, 0xfffffffen, 0x10000n);
-	if (width === 8) values.push(1n << 32n, (1n << 32n) + 1n, 1n << 53n, (1n << 53n) + 1n, 1n << 62n, 1n << 63n, (1n << 63n) - 1n, (1n << 63n) + 1n);
+	if (width === 8)
+		values.push(
+			1n << 32n,
+			(1n << 32n) + 1n,
+			1n << 53n,
+			(1n << 53n) + 1n,
+			1n << 62n,
+			1n << 63n,
+			(1n << 63n) - 1n,
+			(1n << 63n) + 1n,
+		);
 	return values.map((v) => (v < 0n ? 0n : v > max ? max : v));
 }
 
 export function readField(data: Buffer, field: Field): bigint {
 	if (field.at + field.width > data.length) return 0n;
-	return field.width === 8 ? data.readBigUInt64LE(field.at) : BigInt(data.readUIntLE(field.at, field.width));
+	return field.width === 8
+		? data.readBigUInt64LE(field.at)
+		: BigInt(data.readUIntLE(field.at, field.width));
 }
 
 export function writeField(data: Buffer, field: Field, value: bigint): void {

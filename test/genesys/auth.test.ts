@@ -6,7 +6,10 @@ import { ApiError as GenesysApiError } from '../../src/errors';
 
 let server: Server;
 let base: string;
-const tokenRequests: Array<{ headers: Record<string, string | string[] | undefined>; form: URLSearchParams }> = [];
+const tokenRequests: Array<{
+	headers: Record<string, string | string[] | undefined>;
+	form: URLSearchParams;
+}> = [];
 let issued = 0;
 /** Tokens the resource accepts; the test revokes them to simulate early expiry. */
 const valid = new Set<string>();
@@ -21,7 +24,9 @@ beforeAll(async () => {
 				const form = new URLSearchParams(body);
 				tokenRequests.push({ headers: req.headers, form });
 				const basic = Buffer.from('client-1:client-secret-xyz').toString('base64');
-				const okUser = form.get('grant_type') === 'client_credentials' || (form.get('username') === 'ACME\\agent' && form.get('password') === 'pa55word');
+				const okUser =
+					form.get('grant_type') === 'client_credentials' ||
+					(form.get('username') === 'ACME\\agent' && form.get('password') === 'pa55word');
 				// As the Authentication API reference documents: 403 {message} for the API key,
 				// 401 {error, error_description} for the client, 400 invalid_grant for the user.
 				if (req.headers['x-api-key'] !== 'api-key-123') {
@@ -30,16 +35,22 @@ beforeAll(async () => {
 				}
 				if (req.headers.authorization !== `Basic ${basic}`) {
 					res.writeHead(401, { 'content-type': 'application/json' });
-					return res.end(JSON.stringify({ error: 'Unauthorized', error_description: 'Bad credentials' }));
+					return res.end(
+						JSON.stringify({ error: 'Unauthorized', error_description: 'Bad credentials' }),
+					);
 				}
 				if (!okUser) {
 					res.writeHead(400, { 'content-type': 'application/json' });
-					return res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Bad credentials' }));
+					return res.end(
+						JSON.stringify({ error: 'invalid_grant', error_description: 'Bad credentials' }),
+					);
 				}
 				const token = `token-${++issued}`;
 				valid.add(token);
 				res.writeHead(200, { 'content-type': 'application/json' });
-				return res.end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: lifetime }));
+				return res.end(
+					JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: lifetime }),
+				);
 			}
 			const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
 			res.writeHead(valid.has(token) ? 200 : 401);
@@ -56,7 +67,16 @@ beforeEach(() => {
 });
 
 function credentials(overrides: Partial<GenesysCredentials> = {}): GenesysCredentials {
-	return { baseUrl: base, apiKey: 'api-key-123', clientId: 'client-1', clientSecret: 'client-secret-xyz', grantType: 'password', username: 'ACME\\agent', password: 'pa55word', ...overrides };
+	return {
+		baseUrl: base,
+		apiKey: 'api-key-123',
+		clientId: 'client-1',
+		clientSecret: 'client-secret-xyz',
+		grantType: 'password',
+		username: 'ACME\\agent',
+		password: 'pa55word',
+		...overrides,
+	};
 }
 
 describe('Genesys tokens', () => {
@@ -65,25 +85,45 @@ describe('Genesys tokens', () => {
 		expect(token.accessToken).toMatch(/^token-/);
 		const { headers, form } = tokenRequests[0];
 		expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
-		expect(Object.fromEntries(form)).toEqual({ grant_type: 'password', client_id: 'client-1', scope: '*', username: 'ACME\\agent', password: 'pa55word' });
+		expect(Object.fromEntries(form)).toEqual({
+			grant_type: 'password',
+			client_id: 'client-1',
+			scope: '*',
+			username: 'ACME\\agent',
+			password: 'pa55word',
+		});
 	});
 
 	it('supports the client-credentials grant without a user', async () => {
-		await requestToken(credentials({ grantType: 'client_credentials', username: undefined, password: undefined }));
+		await requestToken(
+			credentials({ grantType: 'client_credentials', username: undefined, password: undefined }),
+		);
 		expect(tokenRequests[0].form.has('username')).toBe(false);
 	});
 
 	it('says what to check, never echoing a secret', async () => {
 		for (const [bad, status, hint] of [
 			[{ apiKey: 'wrong' }, 403, /check the API key/],
-			[{ password: 'nope-secret' }, 400, /invalid_grant: Bad credentials; check the user name \(TENANT\\user\) and password/],
+			[
+				{ password: 'nope-secret' },
+				400,
+				/invalid_grant: Bad credentials; check the user name \(TENANT\\user\) and password/,
+			],
 			[{ clientSecret: 'other-secret' }, 401, /check the client ID and client secret/],
 		] as const) {
 			const error = await requestToken(credentials(bad)).catch((e: unknown) => e);
 			expect(error).toBeInstanceOf(GenesysApiError);
 			expect((error as GenesysApiError).httpStatus).toBe(status);
 			expect((error as Error).message).toMatch(hint);
-			for (const secret of ['pa55word', 'nope-secret', 'client-secret-xyz', 'other-secret', 'api-key-123', 'wrong']) expect((error as Error).message).not.toContain(secret);
+			for (const secret of [
+				'pa55word',
+				'nope-secret',
+				'client-secret-xyz',
+				'other-secret',
+				'api-key-123',
+				'wrong',
+			])
+				expect((error as Error).message).not.toContain(secret);
 		}
 	});
 
@@ -109,7 +149,8 @@ describe('Genesys tokens', () => {
 		const source = new TokenSource(credentials());
 		const first = await source.get();
 		valid.delete(first.accessToken);
-		const call = (token: { accessToken: string }) => fetch(`${base}/udm/v10/jobs`, { headers: { authorization: `Bearer ${token.accessToken}` } });
+		const call = (token: { accessToken: string }) =>
+			fetch(`${base}/udm/v10/jobs`, { headers: { authorization: `Bearer ${token.accessToken}` } });
 		const response = await source.authorized(call);
 		expect(response.status).toBe(200);
 		expect(await response.text()).not.toContain(first.accessToken);
@@ -119,7 +160,9 @@ describe('Genesys tokens', () => {
 	it('returns the second 401 instead of looping', async () => {
 		const source = new TokenSource(credentials());
 		let calls = 0;
-		const response = await source.authorized(async () => (calls++, new Response(null, { status: 401 })));
+		const response = await source.authorized(
+			async () => (calls++, new Response(null, { status: 401 })),
+		);
 		expect(response.status).toBe(401);
 		expect(calls).toBe(2);
 	});

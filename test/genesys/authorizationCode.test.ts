@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenesysMulticloudOAuth2Api } from '../../credentials/GenesysMulticloudOAuth2Api.credentials';
 import { GenesysDataExport } from '../../nodes/GenesysDataExport/GenesysDataExport.node';
 import { authorizationCodeToken, authorizationUrl } from '../../src/genesys/authorizationCode';
-import { createHarness, type CredentialEntry, type Harness, type RecordedRequest } from '../nodes/harness';
+import {
+	createHarness,
+	type CredentialEntry,
+	type Harness,
+	type RecordedRequest,
+} from '../nodes/harness';
 import { startGenesysSimulator, type GenesysSimulator } from '../simulator/genesys';
 
 const API_KEY = 'sim-api-key';
@@ -31,7 +36,16 @@ afterAll(async () => {
 });
 
 function fields(overrides: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
-	return { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: API_KEY, clientId: 'sim-client', clientSecret: 'sim-secret', redirectUri: REDIRECT_URI, apiVersion: 'udm-v10', ...overrides };
+	return {
+		region: 'custom',
+		customBaseUrl: sim.baseUrl,
+		apiKey: API_KEY,
+		clientId: 'sim-client',
+		clientSecret: 'sim-secret',
+		redirectUri: REDIRECT_URI,
+		apiVersion: 'udm-v10',
+		...overrides,
+	};
 }
 
 /** What the user does in the browser: open the sign-in page, land on the redirect URI, copy `code`. */
@@ -45,17 +59,32 @@ async function signInInBrowser(credentialFields: IDataObject = fields()): Promis
 }
 
 function tokenCall(form: Record<string, string>, headers: Record<string, string>) {
-	return fetch(`${sim.baseUrl}/auth/v3/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic, ...headers }, body: new URLSearchParams(form).toString() });
+	return fetch(`${sim.baseUrl}/auth/v3/oauth/token`, {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/x-www-form-urlencoded',
+			authorization: basic,
+			...headers,
+		},
+		body: new URLSearchParams(form).toString(),
+	});
 }
 
-async function getVersion(credential: CredentialEntry): Promise<{ harness: Harness; json: IDataObject }> {
-	const harness = await createHarness({ nodeType: new GenesysDataExport(), parameters: { authentication: 'oAuth2', resource: 'referenceData', operation: 'getVersion' }, credentials: { genesysMulticloudOAuth2Api: credential } });
+async function getVersion(
+	credential: CredentialEntry,
+): Promise<{ harness: Harness; json: IDataObject }> {
+	const harness = await createHarness({
+		nodeType: new GenesysDataExport(),
+		parameters: { authentication: 'oAuth2', resource: 'referenceData', operation: 'getVersion' },
+		credentials: { genesysMulticloudOAuth2Api: credential },
+	});
 	harnesses.push(harness);
 	const [[item]] = await harness.execute();
 	return { harness, json: item.json };
 }
 
-const tokenRequests = (requests: RecordedRequest[]) => requests.filter((r) => new URL(r.url).pathname === '/auth/v3/oauth/token');
+const tokenRequests = (requests: RecordedRequest[]) =>
+	requests.filter((r) => new URL(r.url).pathname === '/auth/v3/oauth/token');
 
 describe('the simulator demands the API key on every token request', () => {
 	it('refuses the code exchange and the refresh without x-api-key (403), and takes them with it', async () => {
@@ -69,37 +98,84 @@ describe('the simulator demands the API key on every token request', () => {
 		const { refresh_token: refreshToken } = (await exchanged.json()) as { refresh_token: string };
 		expect(refreshToken).toEqual(expect.any(String));
 
-		expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, {})).status).toBe(403);
-		expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, { 'x-api-key': 'another-key' })).status).toBe(403);
-		expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, { 'x-api-key': API_KEY })).status).toBe(200);
+		expect(
+			(await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, {})).status,
+		).toBe(403);
+		expect(
+			(
+				await tokenCall(
+					{ grant_type: 'refresh_token', refresh_token: refreshToken },
+					{ 'x-api-key': 'another-key' },
+				)
+			).status,
+		).toBe(403);
+		expect(
+			(
+				await tokenCall(
+					{ grant_type: 'refresh_token', refresh_token: refreshToken },
+					{ 'x-api-key': API_KEY },
+				)
+			).status,
+		).toBe(200);
 	});
 
 	it('exchanges a code only with the redirect URI it was issued for', async () => {
 		const code = await signInInBrowser();
-		expect((await tokenCall({ grant_type: 'authorization_code', code }, { 'x-api-key': API_KEY })).status).toBe(400);
+		expect(
+			(await tokenCall({ grant_type: 'authorization_code', code }, { 'x-api-key': API_KEY }))
+				.status,
+		).toBe(400);
 		const other = await signInInBrowser();
-		expect((await tokenCall({ grant_type: 'authorization_code', code: other, redirect_uri: 'https://elsewhere.example/cb' }, { 'x-api-key': API_KEY })).status).toBe(400);
+		expect(
+			(
+				await tokenCall(
+					{
+						grant_type: 'authorization_code',
+						code: other,
+						redirect_uri: 'https://elsewhere.example/cb',
+					},
+					{ 'x-api-key': API_KEY },
+				)
+			).status,
+		).toBe(400);
 	});
 });
 
 describe('Genesys Multicloud CX OAuth2 API (authorization code) credential', () => {
 	it('builds the sign-in address the reference shows', () => {
 		const url = authorizationUrl(fields({ region: 'gapi-euw1' }), 'abc');
-		expect(url.origin + url.pathname).toBe('https://gapi-euw1.genesyscloud.com/auth/v3/oauth/authorize');
-		expect(Object.fromEntries(url.searchParams)).toEqual({ response_type: 'code', client_id: 'sim-client', redirect_uri: REDIRECT_URI, scope: '*', state: 'abc' });
+		expect(url.origin + url.pathname).toBe(
+			'https://gapi-euw1.genesyscloud.com/auth/v3/oauth/authorize',
+		);
+		expect(Object.fromEntries(url.searchParams)).toEqual({
+			response_type: 'code',
+			client_id: 'sim-client',
+			redirect_uri: REDIRECT_URI,
+			scope: '*',
+			state: 'abc',
+		});
 	});
 
 	it('is not an n8n OAuth2 credential, whose code exchange and refresh cannot send x-api-key', () => {
 		const type = new GenesysMulticloudOAuth2Api();
 		expect((type as { extends?: string[] }).extends ?? []).not.toContain('oAuth2Api');
 		expect(type.properties.find((p) => p.typeOptions?.expirable)?.name).toBe('accessToken');
-		for (const name of ['apiKey', 'clientSecret', 'authorizationCode', 'refreshToken', 'accessToken']) {
+		for (const name of [
+			'apiKey',
+			'clientSecret',
+			'authorizationCode',
+			'refreshToken',
+			'accessToken',
+		]) {
 			expect(type.properties.find((p) => p.name === name)?.typeOptions?.password, name).toBe(true);
 		}
 	});
 
 	it('signs in with the pasted code, calls the API, and refreshes with the API key when the token expires', async () => {
-		const credential: CredentialEntry = { type: new GenesysMulticloudOAuth2Api(), data: fields({ authorizationCode: await signInInBrowser() }) };
+		const credential: CredentialEntry = {
+			type: new GenesysMulticloudOAuth2Api(),
+			data: fields({ authorizationCode: await signInInBrowser() }),
+		};
 
 		const first = await getVersion(credential);
 		expect(first.json).toMatchObject({ name: 'udm-simulator' });
@@ -136,7 +212,10 @@ describe('Genesys Multicloud CX OAuth2 API (authorization code) credential', () 
 	});
 
 	it('takes a new code over the kept refresh token, and never sends a code twice', async () => {
-		const credential: CredentialEntry = { type: new GenesysMulticloudOAuth2Api(), data: fields({ authorizationCode: await signInInBrowser() }) };
+		const credential: CredentialEntry = {
+			type: new GenesysMulticloudOAuth2Api(),
+			data: fields({ authorizationCode: await signInInBrowser() }),
+		};
 		await getVersion(credential);
 		const firstSignIn = credential.data.exchangedCode;
 		credential.data.authorizationCode = await signInInBrowser();
@@ -157,20 +236,42 @@ describe('Genesys Multicloud CX OAuth2 API (authorization code) credential', () 
 
 	it('says what to do when the sign-in is missing or over, never echoing a secret', async () => {
 		const secrets = [API_KEY, 'sim-secret'];
-		const notSignedIn = await authorizationCodeToken(fields()).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
+		const notSignedIn = await authorizationCodeToken(fields()).then(
+			() => new Error('expected a failure'),
+			(e: unknown) => e as Error,
+		);
 		expect(notSignedIn.message).toMatch(/Not signed in to Genesys yet: open the sign-in page/);
 
 		const code = await signInInBrowser();
 		await authorizationCodeToken(fields({ authorizationCode: code }));
-		const spent = await authorizationCodeToken(fields({ authorizationCode: code })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
-		expect(spent.message).toMatch(/^Exchanging the Genesys authorization code failed: HTTP 400; Genesys says invalid_grant: .*; the authorization code was used already or has expired, or the sign-in was revoked: sign in again and paste the new code$/);
+		const spent = await authorizationCodeToken(fields({ authorizationCode: code })).then(
+			() => new Error('expected a failure'),
+			(e: unknown) => e as Error,
+		);
+		expect(spent.message).toMatch(
+			/^Exchanging the Genesys authorization code failed: HTTP 400; Genesys says invalid_grant: .*; the authorization code was used already or has expired, or the sign-in was revoked: sign in again and paste the new code$/,
+		);
 		expect(spent.message).not.toContain(code);
 
-		const revoked = await authorizationCodeToken(fields({ refreshToken: 'no-such-refresh-token' })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
-		expect(revoked.message).toMatch(/^Refreshing the Genesys token failed: HTTP 400; .*sign in again and paste the new code$/);
+		const revoked = await authorizationCodeToken(
+			fields({ refreshToken: 'no-such-refresh-token' }),
+		).then(
+			() => new Error('expected a failure'),
+			(e: unknown) => e as Error,
+		);
+		expect(revoked.message).toMatch(
+			/^Refreshing the Genesys token failed: HTTP 400; .*sign in again and paste the new code$/,
+		);
 
-		const wrongKey = await authorizationCodeToken(fields({ apiKey: 'wrong-key', authorizationCode: await signInInBrowser() })).then(() => new Error('expected a failure'), (e: unknown) => e as Error);
+		const wrongKey = await authorizationCodeToken(
+			fields({ apiKey: 'wrong-key', authorizationCode: await signInInBrowser() }),
+		).then(
+			() => new Error('expected a failure'),
+			(e: unknown) => e as Error,
+		);
 		expect(wrongKey.message).toMatch(/HTTP 403.*check the API key/);
-		for (const error of [notSignedIn, spent, revoked, wrongKey]) for (const secret of [...secrets, 'no-such-refresh-token', 'wrong-key']) expect(error.message).not.toContain(secret);
+		for (const error of [notSignedIn, spent, revoked, wrongKey])
+			for (const secret of [...secrets, 'no-such-refresh-token', 'wrong-key'])
+				expect(error.message).not.toContain(secret);
 	});
 });

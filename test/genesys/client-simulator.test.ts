@@ -12,7 +12,14 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDecryptionKey } from '../../src/cms';
 import { isCxError } from '../../src/errors';
-import { fetchSender, GenesysClient, runState, type ApiFlavour, type GenesysClientOptions, type JobRequest } from '../../src/genesys/client';
+import {
+	fetchSender,
+	GenesysClient,
+	runState,
+	type ApiFlavour,
+	type GenesysClientOptions,
+	type JobRequest,
+} from '../../src/genesys/client';
 import { exportRecords } from '../../src/pipeline/export';
 import { fileSource } from '../../src/pipeline/sources';
 import { makeRecipient, tempDir, type Recipient } from '../helpers/openssl';
@@ -30,7 +37,11 @@ interface Harness {
 	logs: string[];
 }
 
-function harness(flavour: ApiFlavour = 'udm-v10', options: Partial<GenesysClientOptions> = {}, onLog?: (message: string) => void): Harness {
+function harness(
+	flavour: ApiFlavour = 'udm-v10',
+	options: Partial<GenesysClientOptions> = {},
+	onLog?: (message: string) => void,
+): Harness {
 	const credentials = {
 		baseUrl: sim.baseUrl,
 		apiKey: 'sim-api-key',
@@ -61,13 +72,22 @@ function harness(flavour: ApiFlavour = 'udm-v10', options: Partial<GenesysClient
 	return { client, sleeps, logs };
 }
 
-const jobRequest = (title: string, fileSplitSize?: string, dataType = 'Interaction'): JobRequest => ({
+const jobRequest = (
+	title: string,
+	fileSplitSize?: string,
+	dataType = 'Interaction',
+): JobRequest => ({
 	source: 'UCS',
 	type: 'UCS',
 	title,
 	timeFrame: { all: true },
 	schedulerParam: { immediately: true },
-	jobParams: { type: dataType, media: [], ...(fileSplitSize ? { fileSplitSize } : {}), exportAttachments: true },
+	jobParams: {
+		type: dataType,
+		media: [],
+		...(fileSplitSize ? { fileSplitSize } : {}),
+		exportAttachments: true,
+	},
 	suspended: false,
 });
 
@@ -88,17 +108,26 @@ async function recordsOf(paths: string[]): Promise<unknown[]> {
 	const key = loadDecryptionKey({ key: recipient.key });
 	const records: unknown[] = [];
 	const sources = await Promise.all(paths.map((p) => fileSource(p)));
-	for await (const record of exportRecords(sources, { key }, { records: 0, skipped: 0, lines: 0 })) records.push(record.value);
+	for await (const record of exportRecords(sources, { key }, { records: 0, skipped: 0, lines: 0 }))
+		records.push(record.value);
 	return records;
 }
 
-const credentialHeaders = () => sim.state.storageRequests.filter((r) => r.headers.authorization !== undefined || r.headers['x-api-key'] !== undefined);
+const credentialHeaders = () =>
+	sim.state.storageRequests.filter(
+		(r) => r.headers.authorization !== undefined || r.headers['x-api-key'] !== undefined,
+	);
 
 beforeAll(async () => {
 	dir = tempDir('cx-client-sim-');
 	recipient = makeRecipient(dir.path, 'client-sim');
 	clock.now = Date.now(); // not before the certificate's notBefore
-	sim = await startGenesysSimulator({ now: () => clock.now, runDurationMs: 2000, interactions: 60, attachmentBytes: 36_000 });
+	sim = await startGenesysSimulator({
+		now: () => clock.now,
+		runDurationMs: 2000,
+		interactions: 60,
+		attachmentBytes: 36_000,
+	});
 });
 
 afterAll(async () => {
@@ -110,7 +139,9 @@ describe('GenesysClient against the simulator', () => {
 	it('reports no certificate before one is uploaded, and refuses a private key before sending it', async () => {
 		const { client } = harness();
 		expect(await client.getCertificate()).toBeUndefined();
-		await expect(client.uploadCertificate('key.pem', Buffer.concat([recipient.cert, recipient.key]))).rejects.toThrow(/private key/);
+		await expect(
+			client.uploadCertificate('key.pem', Buffer.concat([recipient.cert, recipient.key])),
+		).rejects.toThrow(/private key/);
 		expect(sim.state.certificate).toBeUndefined();
 	});
 
@@ -118,11 +149,17 @@ describe('GenesysClient against the simulator', () => {
 		it(`${flavour}: uploads the certificate, creates a job, waits for its run, downloads every part without credentials; the records are the simulator's`, async () => {
 			const { client } = harness(flavour);
 			await client.uploadCertificate(`${flavour}.pem`, recipient.cert);
-			expect(await client.getCertificate()).toMatchObject({ name: `${flavour}.pem`, size: recipient.cert.length });
+			expect(await client.getCertificate()).toMatchObject({
+				name: `${flavour}.pem`,
+				size: recipient.cert.length,
+			});
 			const since = clock.now;
 			const job = await client.createJob(jobRequest(`e2e ${flavour}`, '64KB'));
 			const progress: number[] = [];
-			const run = await client.waitForJobRun(job.id, since, { ...wait, onProgress: (p) => progress.push(p.progress ?? -1) });
+			const run = await client.waitForJobRun(job.id, since, {
+				...wait,
+				onProgress: (p) => progress.push(p.progress ?? -1),
+			});
 			expect(runState(run.status)).toBe('completed');
 			expect(run.parentId).toBe(job.id);
 			expect(progress[progress.length - 1]).toBe(100);
@@ -140,7 +177,10 @@ describe('GenesysClient against the simulator', () => {
 			);
 			expect(sim.state.storageRequests.length - before).toBe(files.length);
 			expect(credentialHeaders()).toEqual([]);
-			for (const [i, path] of paths.entries()) expect(readFileSync(path).equals(sim.state.files.get(files[i].name)?.bytes ?? Buffer.alloc(0))).toBe(true);
+			for (const [i, path] of paths.entries())
+				expect(
+					readFileSync(path).equals(sim.state.files.get(files[i].name)?.bytes ?? Buffer.alloc(0)),
+				).toBe(true);
 
 			const expected = sim.state.exportContent(run.id).entries.flatMap((e) => e.records);
 			expect(expected.length).toBeGreaterThan(60);
@@ -181,7 +221,11 @@ describe('GenesysClient against the simulator', () => {
 		sim.controls.resetDownloadOnce(20_000);
 		const [path] = await download(client, [file.name], join(dir.path, 'resume'));
 		expect(readFileSync(path).equals(bytes)).toBe(true);
-		expect(sim.state.storageRequests.slice(before).map((r) => r.headers.range ?? null)).toEqual([null, null, 'bytes=20000-']);
+		expect(sim.state.storageRequests.slice(before).map((r) => r.headers.range ?? null)).toEqual([
+			null,
+			null,
+			'bytes=20000-',
+		]);
 		expect(logs.some((l) => l.includes('resuming at byte 20000'))).toBe(true);
 		expect(credentialHeaders()).toEqual([]);
 	});
@@ -190,7 +234,8 @@ describe('GenesysClient against the simulator', () => {
 		const { client } = harness();
 		await client.version();
 		const issued = sim.state.tokensIssued;
-		const calls = () => sim.state.apiRequests.filter((r) => r.path === '/udm/v10/data/job-statuses').length;
+		const calls = () =>
+			sim.state.apiRequests.filter((r) => r.path === '/udm/v10/data/job-statuses').length;
 		const before = calls();
 		sim.controls.expireTokensNow();
 		expect((await client.jobStatuses()).length).toBeGreaterThan(3);
@@ -207,18 +252,23 @@ describe('GenesysClient against the simulator', () => {
 		const job = await client.createJob(jobRequest('expired link', '1MB'));
 		const run = await client.waitForJobRun(job.id, since, wait);
 		const [file] = await client.runFiles(run.id);
-		const linkRequests = () => sim.state.apiRequests.filter((r) => r.path === `/udm/v10/files/${file.name}`).length;
+		const linkRequests = () =>
+			sim.state.apiRequests.filter((r) => r.path === `/udm/v10/files/${file.name}`).length;
 		const before = { links: linkRequests(), storage: sim.state.storageRequests.length };
 		sim.controls.setPresignedUrlTtl(-1);
 		const [path] = await download(client, [file.name], join(dir.path, 'expired'));
-		expect(readFileSync(path).equals(sim.state.files.get(file.name)?.bytes ?? Buffer.alloc(0))).toBe(true);
+		expect(
+			readFileSync(path).equals(sim.state.files.get(file.name)?.bytes ?? Buffer.alloc(0)),
+		).toBe(true);
 		expect(linkRequests() - before.links).toBe(2);
 		expect(sim.state.storageRequests.length - before.storage).toBe(2);
 
 		const stubborn = harness('udm-v10', { urlRefreshes: 2 }).client;
 		sim.controls.setPresignedUrlTtl(-1);
 		try {
-			await expect(download(stubborn, [file.name], join(dir.path, 'stubborn'))).rejects.toThrow(/HTTP 403.*keeps being refused/);
+			await expect(download(stubborn, [file.name], join(dir.path, 'stubborn'))).rejects.toThrow(
+				/HTTP 403.*keeps being refused/,
+			);
 		} finally {
 			sim.controls.setPresignedUrlTtl(60);
 		}
@@ -239,10 +289,12 @@ describe('GenesysClient against the simulator', () => {
 	it('times out waiting for a run that takes too long, naming its progress', async () => {
 		const { client } = harness();
 		const job = await client.createJob(jobRequest('slow'));
-		const error = await client.waitForJobRun(job.id, clock.now, { pollIntervalMs: 250, timeoutMs: 1000 }).then(
-			() => undefined,
-			(e: unknown) => e,
-		);
+		const error = await client
+			.waitForJobRun(job.id, clock.now, { pollIntervalMs: 250, timeoutMs: 1000 })
+			.then(
+				() => undefined,
+				(e: unknown) => e,
+			);
 		expect(isCxError(error) && error.code).toBe('TIMEOUT');
 		expect(String(error)).toMatch(/still InProgress at \d+%/);
 	});
@@ -250,14 +302,21 @@ describe('GenesysClient against the simulator', () => {
 	it('manages jobs: pages through them, updates, clones, suspends, resumes, cancels and deletes (v10 and v4)', async () => {
 		for (const flavour of ['udm-v10', 'udm-v4'] as const) {
 			const { client } = harness(flavour);
-			const scheduled = (title: string): JobRequest => ({ ...jobRequest(title), schedulerParam: { cron: '0 0 2 * * ?' } });
+			const scheduled = (title: string): JobRequest => ({
+				...jobRequest(title),
+				schedulerParam: { cron: '0 0 2 * * ?' },
+			});
 			const ids: number[] = [];
 			for (let i = 0; i < 5; i++) {
 				ids.push((await client.createJob(scheduled(`paging-${flavour}-${i}`))).id);
 				clock.now += 1;
 			}
 			const listed: number[] = [];
-			for await (const job of client.all((q) => client.listJobs({ ...q, title: `paging-${flavour}-` }), { pageSize: 2 })) listed.push(job.id);
+			for await (const job of client.all(
+				(q) => client.listJobs({ ...q, title: `paging-${flavour}-` }),
+				{ pageSize: 2 },
+			))
+				listed.push(job.id);
 			expect(listed).toEqual([...ids].reverse());
 			expect((await client.listJobs({ title: 'no such job anywhere' })).items).toEqual([]);
 
@@ -265,7 +324,11 @@ describe('GenesysClient against the simulator', () => {
 			expect(updated).toMatchObject({ id: ids[0], title: 'renamed', description: 'nightly' });
 			const clone = await client.cloneJob(ids[0], { title: 'renamed again' });
 			expect(clone.id).not.toBe(ids[0]);
-			expect(clone).toMatchObject({ title: 'renamed again', description: 'nightly', status: 'Scheduled' });
+			expect(clone).toMatchObject({
+				title: 'renamed again',
+				description: 'nightly',
+				status: 'Scheduled',
+			});
 
 			await client.suspendJob(ids[1]);
 			expect(sim.state.jobs.get(ids[1])?.suspended).toBe(true);
@@ -288,14 +351,24 @@ describe('GenesysClient against the simulator', () => {
 		const v10 = harness().client;
 		expect(await v10.sources()).toEqual([{ label: 'Contact History', value: 'UCS' }]);
 		expect((await v10.types('UCS')).map((t) => t.value)).toEqual(['Interaction', 'Contact']);
-		expect((await v10.subTypes('UCS', 'Interaction')).map((t) => t.name)).toEqual(['email', 'chat', 'voice']);
+		expect((await v10.subTypes('UCS', 'Interaction')).map((t) => t.name)).toEqual([
+			'email',
+			'chat',
+			'voice',
+		]);
 		expect(await v10.subTypes('UCS', 'Contact')).toEqual([]);
-		expect(await v10.attributes('Interaction')).toEqual({ Interaction: expect.arrayContaining(['IXNID']) });
+		expect(await v10.attributes('Interaction')).toEqual({
+			Interaction: expect.arrayContaining(['IXNID']),
+		});
 		expect(await v10.labels()).toMatchObject({ 'export.title': 'Export' });
 		expect(await harness('cdds').client.version()).toMatchObject({ name: 'cdds-simulator' });
 		const before = sim.state.apiRequests.length;
-		await expect(harness('udm-v4').client.labels()).rejects.toThrow(/only in the User Data Management v10 API/);
-		await expect(harness('cdds').client.attributes()).rejects.toThrow(/only in the User Data Management v10 API/);
+		await expect(harness('udm-v4').client.labels()).rejects.toThrow(
+			/only in the User Data Management v10 API/,
+		);
+		await expect(harness('cdds').client.attributes()).rejects.toThrow(
+			/only in the User Data Management v10 API/,
+		);
 		expect(sim.state.apiRequests.length).toBe(before);
 	});
 
@@ -307,7 +380,11 @@ describe('GenesysClient against the simulator', () => {
 		const names = (await client.runFiles(run.id)).map((f) => f.name);
 		const url = new URL(await client.getDownloadUrl(names[0]));
 		expect(url.origin).toBe(sim.storageUrl);
-		expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(sim.state.files.get(names[0])?.bytes ?? Buffer.alloc(0))).toBe(true);
+		expect(
+			Buffer.from(await (await fetch(url)).arrayBuffer()).equals(
+				sim.state.files.get(names[0])?.bytes ?? Buffer.alloc(0),
+			),
+		).toBe(true);
 		await client.deleteFile(names[0]);
 		await expect(client.getDownloadUrl(names[0])).rejects.toThrow(/HTTP 404/);
 		await client.deleteFiles(names.slice(1));
@@ -316,7 +393,7 @@ describe('GenesysClient against the simulator', () => {
 	});
 });
 
-describe('GenesysClient against the simulator switched to the reference\'s reading', () => {
+describe("GenesysClient against the simulator switched to the reference's reading", () => {
 	let ref: GenesysSimulator;
 	const refClock = { now: Date.now() };
 
@@ -338,7 +415,16 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 		return new GenesysClient({
 			baseUrl: ref.baseUrl,
 			flavour,
-			send: fetchSender({ baseUrl: ref.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'client_credentials' }, { now: () => refClock.now }),
+			send: fetchSender(
+				{
+					baseUrl: ref.baseUrl,
+					apiKey: 'sim-api-key',
+					clientId: 'sim-client',
+					clientSecret: 'sim-secret',
+					grantType: 'client_credentials',
+				},
+				{ now: () => refClock.now },
+			),
 			now: () => refClock.now,
 			sleep: async (ms) => {
 				refClock.now += ms;
@@ -349,7 +435,11 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 	const scheduled = (title: string, flavour: ApiFlavour): JobRequest => ({
 		...jobRequest(title),
 		schedulerParam: { immediately: false, cron: '0 0 2 * * ?' },
-		jobParams: { type: 'Interaction', media: ['chat'], ...(flavour === 'udm-v10' ? { exportAttachments: true } : {}) },
+		jobParams: {
+			type: 'Interaction',
+			media: ['chat'],
+			...(flavour === 'udm-v10' ? { exportAttachments: true } : {}),
+		},
 		suspended: true,
 	});
 
@@ -359,22 +449,51 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 		const job = await v10.createJob(scheduled('keep my schedule', 'udm-v10'));
 		const puts = () => ref.state.jobRequests.filter((r) => r.method === 'PUT').length;
 		const before = puts();
-		await expect(v10.updateJob(job.id, { title: 'renamed' })).rejects.toThrow(/did not return the schedule of job \d+ \(schedulerParam\)/);
+		await expect(v10.updateJob(job.id, { title: 'renamed' })).rejects.toThrow(
+			/did not return the schedule of job \d+ \(schedulerParam\)/,
+		);
 		await expect(v10.cloneJob(job.id)).rejects.toThrow(/did not return the schedule/);
 		expect(puts()).toBe(before);
-		expect(ref.state.jobs.get(job.id)).toMatchObject({ title: 'keep my schedule', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		expect(ref.state.jobs.get(job.id)).toMatchObject({
+			title: 'keep my schedule',
+			suspended: true,
+			schedulerParam: { immediately: false, cron: '0 0 2 * * ?' },
+		});
 		// Given explicitly, the update goes through with those values and every returned field.
-		await v10.updateJob(job.id, { title: 'renamed', cron: '0 0 3 * * ?', dataType: 'Interaction', suspended: true });
-		expect(ref.state.jobs.get(job.id)).toMatchObject({ title: 'renamed', suspended: true, media: ['chat'], schedulerParam: { immediately: false, cron: '0 0 3 * * ?' } });
-		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({ id: job.id, status: 'Suspended', media: ['chat'], exportAttachments: true });
+		await v10.updateJob(job.id, {
+			title: 'renamed',
+			cron: '0 0 3 * * ?',
+			dataType: 'Interaction',
+			suspended: true,
+		});
+		expect(ref.state.jobs.get(job.id)).toMatchObject({
+			title: 'renamed',
+			suspended: true,
+			media: ['chat'],
+			schedulerParam: { immediately: false, cron: '0 0 3 * * ?' },
+		});
+		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({
+			id: job.id,
+			status: 'Suspended',
+			media: ['chat'],
+			exportAttachments: true,
+		});
 
 		// UDM v4 answers GET jobs/{id} with the Job shape: its schedule and suspended state go back as they were.
 		const v4 = client('udm-v4');
 		const old = await v4.createJob(scheduled('v4 schedule', 'udm-v4'));
 		await v4.updateJob(old.id, { title: 'v4 renamed' });
-		expect(ref.state.jobs.get(old.id)).toMatchObject({ title: 'v4 renamed', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		expect(ref.state.jobs.get(old.id)).toMatchObject({
+			title: 'v4 renamed',
+			suspended: true,
+			schedulerParam: { immediately: false, cron: '0 0 2 * * ?' },
+		});
 		const clone = await v4.cloneJob(old.id);
-		expect(ref.state.jobs.get(clone.id)).toMatchObject({ title: 'v4 renamed (copy)', suspended: true, schedulerParam: { immediately: false, cron: '0 0 2 * * ?' } });
+		expect(ref.state.jobs.get(clone.id)).toMatchObject({
+			title: 'v4 renamed (copy)',
+			suspended: true,
+			schedulerParam: { immediately: false, cron: '0 0 2 * * ?' },
+		});
 		expect(ref.state.runs.size).toBe(0);
 	});
 
@@ -387,7 +506,11 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 			await client(flavour).createJob(scheduled(`body ${flavour}`, flavour));
 			const { body } = ref.state.jobRequests.filter((r) => r.path === path).at(-1)!;
 			if (flavour === 'udm-v10') {
-				expect(body).toMatchObject({ type: 'UCS', suspended: true, jobParams: { exportAttachments: true } });
+				expect(body).toMatchObject({
+					type: 'UCS',
+					suspended: true,
+					jobParams: { exportAttachments: true },
+				});
 			} else {
 				expect(body).toMatchObject({ suspended: 'true' });
 				expect(body).not.toHaveProperty('type');
@@ -396,14 +519,20 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 		}
 	});
 
-	it('item 4: on v4 and CDDS a run\'s files are its own, found by its export name; runs of a job are found without the v10-only jobId filter', async () => {
+	it("item 4: on v4 and CDDS a run's files are its own, found by its export name; runs of a job are found without the v10-only jobId filter", async () => {
 		for (const flavour of ['udm-v4', 'cdds'] as const) {
 			const c = client(flavour);
 			const since = refClock.now;
-			const mine = await c.createJob({ ...jobRequest(`mine ${flavour}`, '64KB'), jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' } });
+			const mine = await c.createJob({
+				...jobRequest(`mine ${flavour}`, '64KB'),
+				jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' },
+			});
 			refClock.now += 1;
 			// Another job's run, newer, that a jobId filter the API ignores would hand over.
-			await c.createJob({ ...jobRequest(`other ${flavour}`, '64KB'), jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' } });
+			await c.createJob({
+				...jobRequest(`other ${flavour}`, '64KB'),
+				jobParams: { type: 'Interaction', media: [], fileSplitSize: '64KB' },
+			});
 			const run = await c.waitForJobRun(mine.id, since, wait);
 			expect(run.parentId).toBe(mine.id);
 			const files = await c.runFiles(run.id);
@@ -411,12 +540,18 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 			expect(files.length).toBeGreaterThan(1);
 			expect(ref.state.files.size).toBeGreaterThan(files.length);
 			const history = ref.state.apiRequests.filter((r) => /\/history\?/.test(r.path));
-			expect(history.some((r) => /[?&]jobId=/.test(r.path) && !r.path.startsWith('/udm/v10'))).toBe(false);
+			expect(history.some((r) => /[?&]jobId=/.test(r.path) && !r.path.startsWith('/udm/v10'))).toBe(
+				false,
+			);
 		}
 	});
 
 	it('item 5: "all media types" is sent as the explicit list the tenant offers', async () => {
-		const job = await client().createJob({ ...jobRequest('all media'), schedulerParam: { cron: '0 0 2 * * ?' }, jobParams: { type: 'Interaction', media: 'all' } });
+		const job = await client().createJob({
+			...jobRequest('all media'),
+			schedulerParam: { cron: '0 0 2 * * ?' },
+			jobParams: { type: 'Interaction', media: 'all' },
+		});
 		expect(ref.state.jobs.get(job.id)?.media).toEqual(['email', 'chat', 'voice']);
 	});
 
@@ -441,8 +576,16 @@ describe('GenesysClient against the simulator switched to the reference\'s readi
 		const c = client();
 		expect(await c.sources()).toEqual([{ label: 'Contact History', value: 'UCS' }]);
 		expect((await c.types('UCS')).map((t) => t.value)).toEqual(['Interaction', 'Contact']);
-		await expect(c.createJob(jobRequest('odd split size', 'lots'))).rejects.toThrow(/HTTP 400.*fileSplitSize "lots"/);
-		await c.createJob({ ...jobRequest('spaced split size'), schedulerParam: { cron: '0 0 2 * * ?' }, jobParams: { type: 'Interaction', media: [], fileSplitSize: '2 MB' } });
-		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({ jobParams: { fileSplitSize: '2 MB' } });
+		await expect(c.createJob(jobRequest('odd split size', 'lots'))).rejects.toThrow(
+			/HTTP 400.*fileSplitSize "lots"/,
+		);
+		await c.createJob({
+			...jobRequest('spaced split size'),
+			schedulerParam: { cron: '0 0 2 * * ?' },
+			jobParams: { type: 'Interaction', media: [], fileSplitSize: '2 MB' },
+		});
+		expect(ref.state.jobRequests.at(-1)?.body).toMatchObject({
+			jobParams: { fileSplitSize: '2 MB' },
+		});
 	});
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/genesys/models';
-import { pollFinishedRuns, type RunCursor, type RunSource, type WatchOptions } from '../../src/genesys/runWatch';
+import {
+	pollFinishedRuns,
+	type RunCursor,
+	type RunSource,
+	type WatchOptions,
+} from '../../src/genesys/runWatch';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-20T10:00:00Z');
@@ -12,7 +17,14 @@ class History implements RunSource {
 	listCalls = 0;
 
 	add(at: number, fields: Partial<JobInfo> = {}): JobInfo {
-		const run: JobInfo = { id: this.next++, parentId: 7, title: 'Nightly', status: 'IN_PROGRESS', createdDate: new Date(at).toISOString(), ...fields };
+		const run: JobInfo = {
+			id: this.next++,
+			parentId: 7,
+			title: 'Nightly',
+			status: 'IN_PROGRESS',
+			createdDate: new Date(at).toISOString(),
+			...fields,
+		};
 		this.runs.push(run);
 		return run;
 	}
@@ -23,8 +35,13 @@ class History implements RunSource {
 
 	async listRuns(query: { from: number; size: number }) {
 		this.listCalls++;
-		const sorted = [...this.runs].sort((a, b) => Date.parse(b.createdDate ?? '') - Date.parse(a.createdDate ?? '') || b.id - a.id);
-		return { count: sorted.length, items: sorted.slice(query.from, query.from + query.size).map((r) => ({ ...r })) };
+		const sorted = [...this.runs].sort(
+			(a, b) => Date.parse(b.createdDate ?? '') - Date.parse(a.createdDate ?? '') || b.id - a.id,
+		);
+		return {
+			count: sorted.length,
+			items: sorted.slice(query.from, query.from + query.size).map((r) => ({ ...r })),
+		};
 	}
 
 	async getRun(id: number) {
@@ -34,7 +51,12 @@ class History implements RunSource {
 	}
 }
 
-async function poll(history: History, cursor: RunCursor | undefined, now: number, options: WatchOptions = {}) {
+async function poll(
+	history: History,
+	cursor: RunCursor | undefined,
+	now: number,
+	options: WatchOptions = {},
+) {
 	return pollFinishedRuns(history, cursor, { pageSize: 3, ...options, now });
 }
 
@@ -65,7 +87,9 @@ describe('pollFinishedRuns', () => {
 	it('misses nothing when many runs finish between polls (more than one page)', async () => {
 		const h = new History();
 		let r = await poll(h, undefined, T0);
-		const made = Array.from({ length: 11 }, (_, i) => h.add(T0 + i * 1000, { status: i % 2 ? 'COMPLETED' : 'FAILED' }));
+		const made = Array.from({ length: 11 }, (_, i) =>
+			h.add(T0 + i * 1000, { status: i % 2 ? 'COMPLETED' : 'FAILED' }),
+		);
 		r = await poll(h, r.cursor, T0 + 2 * MIN);
 		expect(r.runs.map((x) => x.id)).toEqual(made.map((x) => x.id));
 		r = await poll(h, r.cursor, T0 + 3 * MIN);
@@ -116,12 +140,20 @@ describe('pollFinishedRuns', () => {
 		const res = await poll(h2, c, T0 + MIN, { jobTitle: 'nightly*' });
 		expect(res.runs.map((x) => x.title)).toEqual(['Nightly contacts']);
 		// Runs that existed at the first poll are history, whatever the filter.
-		expect((await poll(h2, (await poll(h2, undefined, T0 + MIN)).cursor, T0 + 2 * MIN, { status: 'failed' })).runs).toEqual([]);
+		expect(
+			(
+				await poll(h2, (await poll(h2, undefined, T0 + MIN)).cursor, T0 + 2 * MIN, {
+					status: 'failed',
+				})
+			).runs,
+		).toEqual([]);
 		const h3 = new History();
 		c = (await poll(h3, undefined, T0)).cursor;
 		h3.add(T0 + 1000, { status: 'COMPLETED', title: 'Nightly contacts' });
 		h3.add(T0 + 2000, { status: 'CANCELLED', title: 'weekly' });
-		expect((await poll(h3, c, T0 + MIN, { status: 'failed' })).runs.map((x) => x.title)).toEqual(['weekly']);
+		expect((await poll(h3, c, T0 + MIN, { status: 'failed' })).runs.map((x) => x.title)).toEqual([
+			'weekly',
+		]);
 	});
 
 	it('replays runs since a date on the first poll when asked', async () => {

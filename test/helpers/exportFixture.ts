@@ -18,7 +18,10 @@ export interface ExportFixture {
 	encryptedParts: string[];
 }
 
-export function makeRecords(count: number, seed = 'x'): { lines: string; records: Record<string, unknown>[] } {
+export function makeRecords(
+	count: number,
+	seed = 'x',
+): { lines: string; records: Record<string, unknown>[] } {
 	const records: Record<string, unknown>[] = [];
 	for (let i = 0; i < count; i++) {
 		records.push({
@@ -36,7 +39,11 @@ export function makeRecords(count: number, seed = 'x'): { lines: string; records
 	return { lines: records.map((r) => `${JSON.stringify(r)}\n`).join(''), records };
 }
 
-export function makeExport(dir: string, recipient: Recipient, options: { records?: number; split?: string; name?: string } = {}): ExportFixture {
+export function makeExport(
+	dir: string,
+	recipient: Recipient,
+	options: { records?: number; split?: string; name?: string } = {},
+): ExportFixture {
 	const exportName = options.name ?? 'export-2b710a2c-0e7f-4918-983c-c02d108eaeb0';
 	const jobId = '2b710a2c-0e7f-4918-983c-c02d108eaeb0';
 	const src = join(dir, `${exportName}-src`);
@@ -52,12 +59,39 @@ export function makeExport(dir: string, recipient: Recipient, options: { records
 	};
 	for (const [name, data] of Object.entries(files)) writeFileSync(join(src, name), data);
 	const names = Object.keys(files);
-	execFileSync('zip', ['-q', ...(options.split ? ['-s', options.split] : []), join(plain, `${exportName}.zip`), ...names], { cwd: src });
-	const plainParts = readdirSync(plain).sort().map((p) => join(plain, p));
+	execFileSync(
+		'zip',
+		[
+			'-q',
+			...(options.split ? ['-s', options.split] : []),
+			join(plain, `${exportName}.zip`),
+			...names,
+		],
+		{ cwd: src },
+	);
+	const plainParts = readdirSync(plain)
+		.sort()
+		.map((p) => join(plain, p));
 	const encryptedParts = plainParts.map((p) => {
 		const target = join(enc, `${p.split('/').pop()}.smime`);
-		openssl(['smime', '-encrypt', '-binary', '-aes256', '-in', p, '-out', target, recipient.certPath]);
+		openssl([
+			'smime',
+			'-encrypt',
+			'-binary',
+			'-aes256',
+			'-in',
+			p,
+			'-out',
+			target,
+			recipient.certPath,
+		]);
 		return target;
 	});
-	return { exportName, files, records: [...interactions.records, ...contacts.records], plainParts, encryptedParts };
+	return {
+		exportName,
+		files,
+		records: [...interactions.records, ...contacts.records],
+		plainParts,
+		encryptedParts,
+	};
 }

@@ -7,8 +7,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function openssl(args: string[], options: { input?: Buffer | string; cwd?: string } = {}): Buffer {
-	return execFileSync('openssl', args, { input: options.input, cwd: options.cwd, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+export function openssl(
+	args: string[],
+	options: { input?: Buffer | string; cwd?: string } = {},
+): Buffer {
+	return execFileSync('openssl', args, {
+		input: options.input,
+		cwd: options.cwd,
+		maxBuffer: 1 << 30,
+		stdio: ['pipe', 'pipe', 'pipe'],
+	});
 }
 
 export function tempDir(prefix = 'cx-export-test-'): { path: string; remove(): void } {
@@ -28,7 +36,21 @@ export interface Recipient {
 export function makeRecipient(dir: string, name: string, bits = 2048): Recipient {
 	const keyPath = join(dir, `${name}.key.pem`);
 	const certPath = join(dir, `${name}.cert.pem`);
-	openssl(['req', '-x509', '-newkey', `rsa:${bits}`, '-nodes', '-keyout', keyPath, '-out', certPath, '-subj', `/CN=${name}/O=CX Export Tests`, '-days', '30']);
+	openssl([
+		'req',
+		'-x509',
+		'-newkey',
+		`rsa:${bits}`,
+		'-nodes',
+		'-keyout',
+		keyPath,
+		'-out',
+		certPath,
+		'-subj',
+		`/CN=${name}/O=CX Export Tests`,
+		'-days',
+		'30',
+	]);
 	return { name, keyPath, certPath, key: readFileSync(keyPath), cert: readFileSync(certPath) };
 }
 

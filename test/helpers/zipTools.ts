@@ -5,13 +5,27 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	createReadStream,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { CxError } from '../../src/errors';
-import { reassemble, zipEntries, type ExtractLimits, type ReassembleOptions, type ReassembleSummary, type ZipPart } from '../../src/zip';
+import {
+	reassemble,
+	zipEntries,
+	type ExtractLimits,
+	type ReassembleOptions,
+	type ReassembleSummary,
+	type ZipPart,
+} from '../../src/zip';
 
 export function makeTempDir(prefix = 'cx-zip-test-'): { path: string; remove(): void } {
 	const path = mkdtempSync(join(tmpdir(), prefix));
@@ -20,7 +34,12 @@ export function makeTempDir(prefix = 'cx-zip-test-'): { path: string; remove(): 
 
 /** Runs Info-ZIP `zip` with `args` in `cwd` (quiet); stdin optional. */
 export function zip(cwd: string, args: string[], input?: Buffer | string): void {
-	execFileSync('zip', ['-q', ...args], { cwd, input, maxBuffer: 1 << 30, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+	execFileSync('zip', ['-q', ...args], {
+		cwd,
+		input,
+		maxBuffer: 1 << 30,
+		stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+	});
 }
 
 /** `unzip -t`: true when Info-ZIP's unzip accepts the archive and every CRC. */
@@ -31,7 +50,11 @@ export function unzipTest(path: string): { ok: boolean; output: string } {
 
 /** Lines of random base64: text that deflate can barely shrink (~75%), so parts fill up. */
 export function randomText(bytes: number): Buffer {
-	return Buffer.from(randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').replace(/(.{76})/g, '$1\n')).subarray(0, bytes);
+	return Buffer.from(
+		randomBytes(Math.ceil((bytes * 3) / 4))
+			.toString('base64')
+			.replace(/(.{76})/g, '$1\n'),
+	).subarray(0, bytes);
 }
 
 /** Writes `files` (name → content) under `dir`, creating subdirectories. */
@@ -47,17 +70,25 @@ export function writeFiles(dir: string, files: Record<string, Buffer | string>):
 export function splitPartNames(dir: string, base: string): string[] {
 	const numbered = readdirSync(dir)
 		.filter((n) => n.startsWith(`${base}.z`) && /\.z\d\d+$/.test(n))
-		.sort((a, b) => Number(a.slice(a.lastIndexOf('.z') + 2)) - Number(b.slice(b.lastIndexOf('.z') + 2)));
+		.sort(
+			(a, b) => Number(a.slice(a.lastIndexOf('.z') + 2)) - Number(b.slice(b.lastIndexOf('.z') + 2)),
+		);
 	return [...numbered, `${base}.zip`];
 }
 
 /** Parts read from files, in chunks of `chunk` bytes (any size, to exercise chunk boundaries). */
 export function fileParts(dir: string, names: string[], chunk = 64 * 1024): ZipPart[] {
-	return names.map((name) => ({ name, open: () => createReadStream(join(dir, name), { highWaterMark: chunk }) }));
+	return names.map((name) => ({
+		name,
+		open: () => createReadStream(join(dir, name), { highWaterMark: chunk }),
+	}));
 }
 
 /** Parts held in memory, yielded in chunks of `chunk` bytes. */
-export function bufferParts(parts: Array<{ name: string; data: Buffer }>, chunk = 64 * 1024): ZipPart[] {
+export function bufferParts(
+	parts: Array<{ name: string; data: Buffer }>,
+	chunk = 64 * 1024,
+): ZipPart[] {
 	return parts.map(({ name, data }) => ({
 		name,
 		open: async function* () {
@@ -100,7 +131,8 @@ export function listCentralDirectory(zipData: Buffer): ListedEntry[] {
 	if (eocd < 0) throw new Error('test helper: no EOCD');
 	const count = zipData.readUInt16LE(eocd + 10);
 	let at = zipData.readUInt32LE(eocd + 16);
-	if (zipData.readUInt16LE(eocd + 4) !== zipData.readUInt16LE(eocd + 6)) throw new Error('test helper: central directory not in this part');
+	if (zipData.readUInt16LE(eocd + 4) !== zipData.readUInt16LE(eocd + 6))
+		throw new Error('test helper: central directory not in this part');
 	const entries: ListedEntry[] = [];
 	for (let i = 0; i < count; i++) {
 		if (zipData.readUInt32LE(at) !== 0x02014b50) throw new Error('test helper: bad central header');
@@ -124,7 +156,8 @@ export function listCentralDirectory(zipData: Buffer): ListedEntry[] {
 
 /** Renames an entry in place (same length) in both its local and central headers. */
 export function renameEntry(zipData: Buffer, from: string, to: string): Buffer {
-	if (Buffer.byteLength(from) !== Buffer.byteLength(to)) throw new Error('test helper: names must have the same length');
+	if (Buffer.byteLength(from) !== Buffer.byteLength(to))
+		throw new Error('test helper: names must have the same length');
 	const out = Buffer.from(zipData);
 	const entry = listCentralDirectory(out).find((e) => e.name === from);
 	if (!entry) throw new Error(`test helper: no entry ${from}`);
@@ -147,7 +180,12 @@ export function patchUncompressedSize(zipData: Buffer, name: string, size: numbe
 export function dataOffset(zipData: Buffer, name: string): number {
 	const entry = listCentralDirectory(zipData).find((e) => e.name === name);
 	if (!entry) throw new Error(`test helper: no entry ${name}`);
-	return entry.localAt + 30 + zipData.readUInt16LE(entry.localAt + 26) + zipData.readUInt16LE(entry.localAt + 28);
+	return (
+		entry.localAt +
+		30 +
+		zipData.readUInt16LE(entry.localAt + 26) +
+		zipData.readUInt16LE(entry.localAt + 28)
+	);
 }
 
 /**
@@ -213,7 +251,11 @@ export function unzipExtract(path: string, dir: string): void {
 }
 
 /** A writable collecting everything written to it. */
-export function collector(options: { highWaterMark?: number; slow?: boolean } = {}): { stream: Writable; data(): Buffer; violations: number } {
+export function collector(options: { highWaterMark?: number; slow?: boolean } = {}): {
+	stream: Writable;
+	data(): Buffer;
+	violations: number;
+} {
 	const chunks: Buffer[] = [];
 	const state = { violations: 0 };
 	const stream = new Writable({
@@ -240,14 +282,20 @@ export function collector(options: { highWaterMark?: number; slow?: boolean } = 
 }
 
 /** Reassembles into memory. */
-export async function reassembleToBuffer(parts: ZipPart[], options?: ReassembleOptions): Promise<{ data: Buffer; summary: ReassembleSummary }> {
+export async function reassembleToBuffer(
+	parts: ZipPart[],
+	options?: ReassembleOptions,
+): Promise<{ data: Buffer; summary: ReassembleSummary }> {
 	const out = collector();
 	const summary = await reassemble(parts, out.stream, options);
 	return { data: out.data(), summary };
 }
 
 /** Every file entry of a zip on disk, read through zipEntries (name → content). */
-export async function readEntries(path: string, limits?: Partial<ExtractLimits>): Promise<Map<string, Buffer>> {
+export async function readEntries(
+	path: string,
+	limits?: Partial<ExtractLimits>,
+): Promise<Map<string, Buffer>> {
 	const result = new Map<string, Buffer>();
 	for await (const entry of zipEntries(path, limits)) {
 		if (entry.isDirectory) continue;

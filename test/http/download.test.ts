@@ -17,11 +17,17 @@ beforeAll(async () => {
 		const path = req.url ?? '/';
 		requests.push({ path, range: req.headers.range });
 		const honourRange = !path.startsWith('/norange');
-		let body = path.startsWith('/changes') && requests.filter((r) => r.path === path).length > 1 ? file.subarray(0, file.length - 1) : file;
+		let body =
+			path.startsWith('/changes') && requests.filter((r) => r.path === path).length > 1
+				? file.subarray(0, file.length - 1)
+				: file;
 		const m = honourRange ? /^bytes=(\d+)-$/.exec(req.headers.range ?? '') : null;
 		if (m) {
 			const start = Number(m[1]);
-			res.writeHead(206, { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}`, 'content-length': body.length - start });
+			res.writeHead(206, {
+				'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+				'content-length': body.length - start,
+			});
 			body = body.subarray(start);
 		} else {
 			res.writeHead(200, { 'content-length': body.length });
@@ -40,7 +46,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function opener(path: string) {
-	return (offset: number) => fetch(`${base}${path}`, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {} });
+	return (offset: number) =>
+		fetch(`${base}${path}`, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {} });
 }
 
 async function collect(gen: AsyncGenerator<Buffer>): Promise<Buffer> {
@@ -51,17 +58,30 @@ async function collect(gen: AsyncGenerator<Buffer>): Promise<Buffer> {
 
 describe('resumable download', () => {
 	it('delivers the file once, byte-exact, when nothing breaks', async () => {
-		expect((await collect(resumableDownload(opener('/plain'), { name: 'export.zip.smime' }))).equals(file)).toBe(true);
+		expect(
+			(await collect(resumableDownload(opener('/plain'), { name: 'export.zip.smime' }))).equals(
+				file,
+			),
+		).toBe(true);
 	});
 
 	it('resumes with Range after the connection breaks midway, twice', async () => {
 		cuts.set('/cut', { times: 2, after: 1024 * 1024 });
 		requests.length = 0;
 		const resumed: number[] = [];
-		const data = await collect(resumableDownload(opener('/cut'), { name: 'export.z03.smime', onResume: (i) => resumed.push(i.offset) }));
+		const data = await collect(
+			resumableDownload(opener('/cut'), {
+				name: 'export.z03.smime',
+				onResume: (i) => resumed.push(i.offset),
+			}),
+		);
 		expect(data.equals(file)).toBe(true);
 		expect(resumed).toHaveLength(2);
-		expect(requests.map((r) => r.range)).toEqual([undefined, `bytes=${resumed[0]}-`, `bytes=${resumed[1]}-`]);
+		expect(requests.map((r) => r.range)).toEqual([
+			undefined,
+			`bytes=${resumed[0]}-`,
+			`bytes=${resumed[1]}-`,
+		]);
 		expect(resumed[0]).toBeGreaterThan(0);
 	});
 
@@ -73,15 +93,26 @@ describe('resumable download', () => {
 
 	it('gives up after the allowed resumes with an error naming the file, not the URL', async () => {
 		cuts.set('/flaky?X-Amz-Signature=secret', { times: 10, after: 100_000 });
-		const error = await failure(collect(resumableDownload(opener('/flaky?X-Amz-Signature=secret'), { name: 'export.z07.smime', resumes: 2 })));
+		const error = await failure(
+			collect(
+				resumableDownload(opener('/flaky?X-Amz-Signature=secret'), {
+					name: 'export.z07.smime',
+					resumes: 2,
+				}),
+			),
+		);
 		expect(error.code).toBe('DOWNLOAD');
-		expect(error.message).toMatch(/^export\.z07\.smime: the connection (broke|ended) after \d+ of 3145745 bytes, and 2 attempts to resume/);
+		expect(error.message).toMatch(
+			/^export\.z07\.smime: the connection (broke|ended) after \d+ of 3145745 bytes, and 2 attempts to resume/,
+		);
 		expect(error.message).not.toContain('secret');
 	});
 
 	it('refuses a file that changes size between requests', async () => {
 		cuts.set('/changes', { times: 1, after: 200_000 });
-		const error = await failure(collect(resumableDownload(opener('/changes'), { name: 'a.zip.smime' })));
+		const error = await failure(
+			collect(resumableDownload(opener('/changes'), { name: 'a.zip.smime' })),
+		);
 		expect(error.message).toMatch(/changed size between requests/);
 	});
 
@@ -93,7 +124,9 @@ describe('resumable download', () => {
 			asked.push(path);
 			return fetch(`${base}${path}`, { headers: offset > 0 ? { range: `bytes=${offset}-` } : {} });
 		};
-		expect((await collect(resumableDownload(open, { name: 'b.zip.smime' }))).equals(file)).toBe(true);
+		expect((await collect(resumableDownload(open, { name: 'b.zip.smime' }))).equals(file)).toBe(
+			true,
+		);
 		expect(asked).toEqual(['/old', '/fresh']);
 	});
 });

@@ -9,7 +9,9 @@ interface Seen {
 	headers: IncomingHttpHeaders;
 }
 
-function server(handler: (req: Seen, res: import('node:http').ServerResponse) => void): Promise<{ server: Server; base: string; seen: Seen[] }> {
+function server(
+	handler: (req: Seen, res: import('node:http').ServerResponse) => void,
+): Promise<{ server: Server; base: string; seen: Seen[] }> {
 	const seen: Seen[] = [];
 	const s = createServer((req, res) => {
 		const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
@@ -17,7 +19,11 @@ function server(handler: (req: Seen, res: import('node:http').ServerResponse) =>
 		req.resume();
 		req.on('end', () => handler(entry, res));
 	});
-	return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve({ server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen })));
+	return new Promise((resolve) =>
+		s.listen(0, '127.0.0.1', () =>
+			resolve({ server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen }),
+		),
+	);
 }
 
 let api: Awaited<ReturnType<typeof server>>;
@@ -30,7 +36,9 @@ beforeAll(async () => {
 	});
 	api = await server((req, res) => {
 		if (req.url.startsWith('/files/')) {
-			res.writeHead(303, { location: `${storage.base}/bucket${req.url.slice(6)}?X-Amz-Signature=abc` });
+			res.writeHead(303, {
+				location: `${storage.base}/bucket${req.url.slice(6)}?X-Amz-Signature=abc`,
+			});
 			res.end();
 		} else if (req.url === '/moved') {
 			res.writeHead(307, { location: '/files/x.zip.smime' });
@@ -49,16 +57,26 @@ afterAll(() => {
 	storage.server.close();
 });
 
-const credentials = { authorization: 'Bearer secret-token', 'x-api-key': 'secret-key', accept: '*/*' };
+const credentials = {
+	authorization: 'Bearer secret-token',
+	'x-api-key': 'secret-key',
+	accept: '*/*',
+};
 
 describe('following redirects', () => {
 	it('follows a 303 to the storage host without sending Authorization or x-api-key there', async () => {
 		storage.seen.length = 0;
-		const { response, url, leftOrigin } = await fetchFollowingRedirects(`${api.base}/files/export-1.zip.smime`, { headers: credentials });
+		const { response, url, leftOrigin } = await fetchFollowingRedirects(
+			`${api.base}/files/export-1.zip.smime`,
+			{ headers: credentials },
+		);
 		expect(await response.text()).toBe('file /bucket/export-1.zip.smime?X-Amz-Signature=abc');
 		expect(url.origin).toBe(storage.base);
 		expect(leftOrigin).toBe(true);
-		expect(api.seen.at(-1)?.headers).toMatchObject({ authorization: 'Bearer secret-token', 'x-api-key': 'secret-key' });
+		expect(api.seen.at(-1)?.headers).toMatchObject({
+			authorization: 'Bearer secret-token',
+			'x-api-key': 'secret-key',
+		});
 		expect(storage.seen).toHaveLength(1);
 		expect(storage.seen[0].headers.authorization).toBeUndefined();
 		expect(storage.seen[0].headers['x-api-key']).toBeUndefined();
@@ -78,17 +96,33 @@ describe('following redirects', () => {
 
 	it('turns a POST answered with 303 into a GET without the body', async () => {
 		storage.seen.length = 0;
-		await fetchFollowingRedirects(`${api.base}/files/y`, { method: 'POST', body: '{"a":1}', headers: { ...credentials, 'content-type': 'application/json' } });
+		await fetchFollowingRedirects(`${api.base}/files/y`, {
+			method: 'POST',
+			body: '{"a":1}',
+			headers: { ...credentials, 'content-type': 'application/json' },
+		});
 		expect(storage.seen[0].method).toBe('GET');
 		expect(storage.seen[0].headers['content-type']).toBeUndefined();
 	});
 
 	it('stops a redirect loop', async () => {
-		await expect(fetchFollowingRedirects(`${api.base}/loop`, {}, { maxRedirects: 3 })).rejects.toThrow(/more than 3 redirects/);
+		await expect(
+			fetchFollowingRedirects(`${api.base}/loop`, {}, { maxRedirects: 3 }),
+		).rejects.toThrow(/more than 3 redirects/);
 	});
 
 	it('refuses to go from https to plain http', async () => {
-		const fake = (async () => new Response(null, { status: 302, headers: { location: 'http://storage.example/x' } })) as typeof fetch;
-		await expect(fetchFollowingRedirects('https://gapi-use1.genesyscloud.com/files/x', { headers: credentials }, { fetch: fake })).rejects.toThrow(/https to plain http/);
+		const fake = (async () =>
+			new Response(null, {
+				status: 302,
+				headers: { location: 'http://storage.example/x' },
+			})) as typeof fetch;
+		await expect(
+			fetchFollowingRedirects(
+				'https://gapi-use1.genesyscloud.com/files/x',
+				{ headers: credentials },
+				{ fetch: fake },
+			),
+		).rejects.toThrow(/https to plain http/);
 	});
 });

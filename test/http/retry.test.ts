@@ -21,7 +21,9 @@ function clock() {
 }
 
 function connectionReset(): Error {
-	return Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+	return Object.assign(new TypeError('fetch failed'), {
+		cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+	});
 }
 
 describe('retrying HTTP calls', () => {
@@ -70,7 +72,10 @@ describe('retrying HTTP calls', () => {
 	it('gives up after the retry count and returns the last response', async () => {
 		const c = clock();
 		let calls = 0;
-		const result = await retrying(async () => (calls++, response(503)), httpDecision, { ...c, policy: { retries: 3 } });
+		const result = await retrying(async () => (calls++, response(503)), httpDecision, {
+			...c,
+			policy: { retries: 3 },
+		});
 		expect(result.status).toBe(503);
 		expect(calls).toBe(4);
 	});
@@ -78,7 +83,10 @@ describe('retrying HTTP calls', () => {
 	it('gives up when the next wait would pass the time budget', async () => {
 		const c = clock();
 		let calls = 0;
-		await retrying(async () => (calls++, response(429, { 'retry-after': '20' })), httpDecision, { ...c, policy: { retries: 100, maxElapsedMs: 50_000 } });
+		await retrying(async () => (calls++, response(429, { 'retry-after': '20' })), httpDecision, {
+			...c,
+			policy: { retries: 100, maxElapsedMs: 50_000 },
+		});
 		// Waits of 20 s at 0 and 20 s; a third would end at 60 s > 50 s.
 		expect(c.waits).toEqual([20_000, 20_000]);
 		expect(calls).toBe(3);
@@ -96,7 +104,12 @@ describe('retrying HTTP calls', () => {
 			c,
 		);
 		expect(ok.status).toBe(200);
-		await expect(retrying(async () => Promise.reject(connectionReset()), httpDecision, { ...clock(), policy: { retries: 2 } })).rejects.toThrow('fetch failed');
+		await expect(
+			retrying(async () => Promise.reject(connectionReset()), httpDecision, {
+				...clock(),
+				policy: { retries: 2 },
+			}),
+		).rejects.toThrow('fetch failed');
 	});
 
 	it('does not retry other errors', async () => {
@@ -117,7 +130,11 @@ describe('retrying HTTP calls', () => {
 	it('reports each retry with its reason and wait', async () => {
 		const seen: string[] = [];
 		const answers = [response(503), response(200)];
-		await retrying(async (r) => answers[r], httpDecision, { ...clock(), random: () => 0.5, onRetry: (i) => seen.push(`${i.retry} ${i.reason} ${i.waitMs}`) });
+		await retrying(async (r) => answers[r], httpDecision, {
+			...clock(),
+			random: () => 0.5,
+			onRetry: (i) => seen.push(`${i.retry} ${i.reason} ${i.waitMs}`),
+		});
 		expect(seen).toEqual(['1 HTTP 503 250']);
 	});
 });
@@ -125,7 +142,9 @@ describe('retrying HTTP calls', () => {
 describe('retry helpers', () => {
 	it('reads Retry-After', () => {
 		expect(retryAfterMs('120', 0)).toBe(120_000);
-		expect(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT'))).toBe(60_000);
+		expect(
+			retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:00 GMT')),
+		).toBe(60_000);
 		expect(retryAfterMs('yesterday-ish', 0)).toBeUndefined();
 		expect(retryAfterMs(null, 0)).toBeUndefined();
 	});
@@ -133,13 +152,17 @@ describe('retry helpers', () => {
 	it('spreads backoff between zero and a doubling, capped ceiling', () => {
 		expect(backoffMs(0, DEFAULT_RETRY_POLICY, () => 0.999)).toBe(499);
 		expect(backoffMs(3, DEFAULT_RETRY_POLICY, () => 0.5)).toBe(2000);
-		expect(backoffMs(20, DEFAULT_RETRY_POLICY, () => 0.999)).toBeLessThan(DEFAULT_RETRY_POLICY.maxDelayMs);
+		expect(backoffMs(20, DEFAULT_RETRY_POLICY, () => 0.999)).toBeLessThan(
+			DEFAULT_RETRY_POLICY.maxDelayMs,
+		);
 		expect(backoffMs(2, DEFAULT_RETRY_POLICY, () => 0)).toBe(0);
 	});
 
 	it('recognises dropped connections, also wrapped by fetch', () => {
 		expect(isTransientNetworkError(connectionReset())).toBe(true);
-		expect(isTransientNetworkError(Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }))).toBe(true);
+		expect(isTransientNetworkError(Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }))).toBe(
+			true,
+		);
 		expect(isTransientNetworkError(new Error('bad request'))).toBe(false);
 		expect(isTransientNetworkError(undefined)).toBe(false);
 	});

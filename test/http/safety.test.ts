@@ -20,7 +20,12 @@ afterEach(async () => {
 	while (servers.length) await new Promise((resolve) => servers.pop()?.close(resolve));
 });
 
-async function serve(handler: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; body?: string }) {
+async function serve(
+	handler: (
+		req: IncomingMessage,
+		body: string,
+	) => { status: number; headers?: Record<string, string>; body?: string },
+) {
 	const seen: Array<{ url: string; headers: IncomingMessage['headers']; body: string }> = [];
 	const server = createServer((req, res) => {
 		let body = '';
@@ -37,7 +42,11 @@ async function serve(handler: (req: IncomingMessage, body: string) => { status: 
 	return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Error);
+const failure = (promise: Promise<unknown>) =>
+	promise.then(
+		() => undefined,
+		(e: unknown) => e as Error,
+	);
 
 async function drain(chunks: AsyncIterable<Buffer>): Promise<number> {
 	let n = 0;
@@ -64,10 +73,25 @@ function lazyBody(total: number, chunk = 1024 * 1024) {
 
 describe('token requests', () => {
 	it('a 307 to another origin is an error naming the status and host; the key and password are not sent again', async () => {
-		const elsewhere = await serve(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":"stolen"}' }));
-		const gateway = await serve(() => ({ status: 307, headers: { location: `${elsewhere.base}/auth/v3/oauth/token` } }));
+		const elsewhere = await serve(() => ({
+			status: 200,
+			headers: { 'content-type': 'application/json' },
+			body: '{"access_token":"stolen"}',
+		}));
+		const gateway = await serve(() => ({
+			status: 307,
+			headers: { location: `${elsewhere.base}/auth/v3/oauth/token` },
+		}));
 		const error = await failure(
-			requestToken({ baseUrl: gateway.base, apiKey: 'KEY-123', clientId: 'client', clientSecret: 'SECRET', grantType: 'password', username: 'T\\u', password: 'PASSWORD' }),
+			requestToken({
+				baseUrl: gateway.base,
+				apiKey: 'KEY-123',
+				clientId: 'client',
+				clientSecret: 'SECRET',
+				grantType: 'password',
+				username: 'T\\u',
+				password: 'PASSWORD',
+			}),
 		);
 		expect(error).toBeInstanceOf(ApiError);
 		expect((error as ApiError).httpStatus).toBe(307);
@@ -114,10 +138,16 @@ describe('links handed over by an API', () => {
 		const storage = (async () => (storageCalls++, new Response('secret'))) as typeof fetch;
 		const genesys = new GenesysClient({
 			baseUrl: 'https://gapi-euw1.genesyscloud.com',
-			send: async () => new Response(JSON.stringify({ path: 'http://169.254.169.254/latest/' }), { status: 200, headers: { 'content-type': 'application/json' } }),
+			send: async () =>
+				new Response(JSON.stringify({ path: 'http://169.254.169.254/latest/' }), {
+					status: 200,
+					headers: { 'content-type': 'application/json' },
+				}),
 			fetch: storage,
 		});
-		expect(isCxError(await failure(drain(genesys.downloadFile('a.zip.smime').chunks)), 'URL_REFUSED')).toBe(true);
+		expect(
+			isCxError(await failure(drain(genesys.downloadFile('a.zip.smime').chunks)), 'URL_REFUSED'),
+		).toBe(true);
 		const connectif = new ConnectifClient({ send: async () => new Response('{}'), fetch: storage });
 		const exp = { id: 'e1', status: 'finished', fileUrl: 'https://127.0.0.1/files/e1.zip' };
 		const error = await failure(drain(connectif.downloadExport(exp, Date.now()).chunks));
@@ -130,31 +160,67 @@ describe('links handed over by an API', () => {
 		const fetched: string[] = [];
 		const client = new GenesysClient({
 			baseUrl: 'https://gapi-euw1.genesyscloud.com',
-			send: async () => new Response(null, { status: 303, headers: { location: 'https://storage.example.net/b/x?sig=1' } }),
-			fetch: (async (url: URL) => (fetched.push(url.href), new Response(null, { status: 302, headers: { location: 'https://169.254.169.254/latest/' } }))) as typeof fetch,
+			send: async () =>
+				new Response(null, {
+					status: 303,
+					headers: { location: 'https://storage.example.net/b/x?sig=1' },
+				}),
+			fetch: (async (url: URL) => (
+				fetched.push(url.href),
+				new Response(null, {
+					status: 302,
+					headers: { location: 'https://169.254.169.254/latest/' },
+				})
+			)) as typeof fetch,
 		});
-		expect(isCxError(await failure(drain(client.downloadFile('x').chunks)), 'URL_REFUSED')).toBe(true);
+		expect(isCxError(await failure(drain(client.downloadFile('x').chunks)), 'URL_REFUSED')).toBe(
+			true,
+		);
 		expect(fetched).toEqual(['https://storage.example.net/b/x?sig=1']);
 	});
 
 	it('takes loopback and http when the API itself is local (the simulator), and allowed hosts from a public API', () => {
-		expect(checkUrl('http://127.0.0.1:9000/b/x', urlPolicy('http://127.0.0.1:8080'), 'the link').host).toBe('127.0.0.1:9000');
-		expect(checkUrl('http://files.corp.example/x', urlPolicy('https://gapi-euw1.genesyscloud.com', ['*.corp.example']), 'the link').host).toBe('files.corp.example');
-		expect(() => checkUrl('https://169.254.169.254/', urlPolicy('http://127.0.0.1:8080', ['169.254.169.254']), 'the link')).toThrow(/link-local/);
+		expect(
+			checkUrl('http://127.0.0.1:9000/b/x', urlPolicy('http://127.0.0.1:8080'), 'the link').host,
+		).toBe('127.0.0.1:9000');
+		expect(
+			checkUrl(
+				'http://files.corp.example/x',
+				urlPolicy('https://gapi-euw1.genesyscloud.com', ['*.corp.example']),
+				'the link',
+			).host,
+		).toBe('files.corp.example');
+		expect(() =>
+			checkUrl(
+				'https://169.254.169.254/',
+				urlPolicy('http://127.0.0.1:8080', ['169.254.169.254']),
+				'the link',
+			),
+		).toThrow(/link-local/);
 	});
 
 	it('checks the addresses a host name resolves to, and connects to the checked address (no DNS rebinding)', async () => {
 		const local = await serve(() => ({ status: 200, body: 'internal' }));
 		const port = new URL(local.base).port;
-		const resolve = ((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-			callback(null, [{ address: '127.0.0.1', family: 4 }])) as never;
+		const resolve = ((
+			_host: string,
+			_options: unknown,
+			callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+		) => callback(null, [{ address: '127.0.0.1', family: 4 }])) as never;
 		const policy = urlPolicy('https://gapi-euw1.genesyscloud.com');
-		const error = await failure(checkedFetch(policy, { resolve })(new URL(`http://storage.example.net:${port}/x`), {}));
+		const error = await failure(
+			checkedFetch(policy, { resolve })(new URL(`http://storage.example.net:${port}/x`), {}),
+		);
 		expect(isCxError(error, 'URL_REFUSED'), String(error)).toBe(true);
-		expect(error?.message).toMatch(/storage\.example\.net resolves to 127\.0\.0\.1 is a loopback address/);
+		expect(error?.message).toMatch(
+			/storage\.example\.net resolves to 127\.0\.0\.1 is a loopback address/,
+		);
 		expect(local.seen).toHaveLength(0);
 		// Allowed: the connection goes to the address the lookup checked.
-		const allowed = await checkedFetch(urlPolicy('https://gapi-euw1.genesyscloud.com', ['storage.example.net']), { resolve })(new URL(`http://storage.example.net:${port}/x`), {});
+		const allowed = await checkedFetch(
+			urlPolicy('https://gapi-euw1.genesyscloud.com', ['storage.example.net']),
+			{ resolve },
+		)(new URL(`http://storage.example.net:${port}/x`), {});
 		expect(await allowed.text()).toBe('internal');
 		expect(local.seen[0].headers.host).toBe(`storage.example.net:${port}`);
 	});
@@ -186,7 +252,11 @@ describe('bounded reads', () => {
 		const bodies: Array<() => number> = [];
 		const client = new GenesysClient({
 			baseUrl: 'https://gapi-euw1.genesyscloud.com',
-			send: async () => new Response(null, { status: 303, headers: { location: 'https://storage.example.net/b/x?sig=1' } }),
+			send: async () =>
+				new Response(null, {
+					status: 303,
+					headers: { location: 'https://storage.example.net/b/x?sig=1' },
+				}),
 			fetch: (async () => {
 				const body = lazyBody(300 * MB);
 				bodies.push(body.pulled);
@@ -200,7 +270,10 @@ describe('bounded reads', () => {
 
 	it('refuses a JSON answer past its cap, naming the cap', async () => {
 		const body = lazyBody(300 * MB);
-		const client = new GenesysClient({ baseUrl: 'https://gapi-euw1.genesyscloud.com', send: async () => new Response(body.stream, { status: 200 }) });
+		const client = new GenesysClient({
+			baseUrl: 'https://gapi-euw1.genesyscloud.com',
+			send: async () => new Response(body.stream, { status: 200 }),
+		});
 		const error = await failure(client.listJobs());
 		expect(error?.message).toMatch(/larger than 32 MiB/);
 		expect(body.pulled()).toBeLessThanOrEqual(34 * MB);
@@ -224,12 +297,22 @@ describe('the cancel signal', () => {
 
 	it('ends a poll of a Genesys run and of a Connectif export at once', async () => {
 		const running = (request: ApiRequest) =>
-			new Response(JSON.stringify(request.url.pathname.endsWith('/progress') ? { status: 'IN_PROGRESS', progress: 10 } : { id: 'e1', status: 'running' }), {
-				status: 200,
-				headers: { 'content-type': 'application/json' },
-			});
+			new Response(
+				JSON.stringify(
+					request.url.pathname.endsWith('/progress')
+						? { status: 'IN_PROGRESS', progress: 10 }
+						: { id: 'e1', status: 'running' },
+				),
+				{
+					status: 200,
+					headers: { 'content-type': 'application/json' },
+				},
+			);
 		const controller = new AbortController();
-		const genesys = new GenesysClient({ baseUrl: 'https://gapi-euw1.genesyscloud.com', send: async (r) => running(r) });
+		const genesys = new GenesysClient({
+			baseUrl: 'https://gapi-euw1.genesyscloud.com',
+			send: async (r) => running(r),
+		});
 		const connectif = new ConnectifClient({ send: async (r) => running(r) });
 		const started = Date.now();
 		setTimeout(() => controller.abort(), 50);
@@ -246,10 +329,20 @@ describe('the cancel signal', () => {
 
 describe('errors in n8n', () => {
 	it('a Connectif error reaches n8n as NodeApiError with its HTTP code', async () => {
-		const client = new ConnectifClient({ send: async () => new Response(JSON.stringify({ message: 'Invalid API key' }), { status: 401 }) });
+		const client = new ConnectifClient({
+			send: async () =>
+				new Response(JSON.stringify({ message: 'Invalid API key' }), { status: 401 }),
+		});
 		const error = await failure(client.getExport('e1'));
 		expect(error).toBeInstanceOf(ApiError);
-		const node = { id: '1', name: 'Connectif', type: 'connectif', typeVersion: 1, position: [0, 0], parameters: {} } as INode;
+		const node = {
+			id: '1',
+			name: 'Connectif',
+			type: 'connectif',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		} as INode;
 		const nodeError = toNodeError(node, error, 0);
 		expect(nodeError).toBeInstanceOf(NodeApiError);
 		expect((nodeError as NodeApiError).httpCode).toBe('401');

@@ -25,16 +25,25 @@ function chop(text: string, sizes: number[]): Buffer[] {
 
 describe('jsonArrayElements', () => {
 	it('yields the elements of the seed example, ids only', async () => {
-		const text = '[\n  "361-93ae6d6b-8ea6-476a-bc2f-235ddc029994",\n  "361-b552fb93-4b10-4761-9d50-850890bcab02"\n]';
-		expect(await all([text])).toEqual(['361-93ae6d6b-8ea6-476a-bc2f-235ddc029994', '361-b552fb93-4b10-4761-9d50-850890bcab02']);
+		const text =
+			'[\n  "361-93ae6d6b-8ea6-476a-bc2f-235ddc029994",\n  "361-b552fb93-4b10-4761-9d50-850890bcab02"\n]';
+		expect(await all([text])).toEqual([
+			'361-93ae6d6b-8ea6-476a-bc2f-235ddc029994',
+			'361-b552fb93-4b10-4761-9d50-850890bcab02',
+		]);
 	});
 
 	it('gives the same as JSON.parse for any array, however the bytes are chunked', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.array(fc.jsonValue()), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), fc.boolean(), async (values, sizes, pretty) => {
-				const text = pretty ? JSON.stringify(values, null, 2) : JSON.stringify(values);
-				expect(await all(chop(text, sizes))).toEqual(JSON.parse(text));
-			}),
+			fc.asyncProperty(
+				fc.array(fc.jsonValue()),
+				fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }),
+				fc.boolean(),
+				async (values, sizes, pretty) => {
+					const text = pretty ? JSON.stringify(values, null, 2) : JSON.stringify(values);
+					expect(await all(chop(text, sizes))).toEqual(JSON.parse(text));
+				},
+			),
 			{ numRuns: 300 },
 		);
 	});
@@ -42,17 +51,27 @@ describe('jsonArrayElements', () => {
 	it('handles a BOM, empty arrays, strings with brackets, commas and escaped quotes', async () => {
 		expect(await all(['\uFEFF[]'])).toEqual([]);
 		expect(await all([' [ ] \n'])).toEqual([]);
-		expect(await all(['["a]\\",b", {"x": "}"}, [1,[2]], null, 3.5e2]'])).toEqual(['a]",b', { x: '}' }, [1, [2]], null, 350]);
+		expect(await all(['["a]\\",b", {"x": "}"}, [1,[2]], null, 3.5e2]'])).toEqual([
+			'a]",b',
+			{ x: '}' },
+			[1, [2]],
+			null,
+			350,
+		]);
 	});
 
 	it('says what is wrong and where', async () => {
-		await expect(all(['{"a":1}'], { source: 'the service stream' })).rejects.toThrow('the service stream: "{" at byte 0; expected a JSON array');
+		await expect(all(['{"a":1}'], { source: 'the service stream' })).rejects.toThrow(
+			'the service stream: "{" at byte 0; expected a JSON array',
+		);
 		await expect(all(['[1,2'])).rejects.toThrow(/end of the data before "\]"/);
 		await expect(all(['[1,]'])).rejects.toThrow(/"\]" where an element belongs at byte 3/);
 		await expect(all(['[1] x'])).rejects.toThrow(/data after the end of the array at byte 4/);
 		await expect(all(['[tru]'])).rejects.toThrow(/not JSON/);
 		await expect(all([''])).rejects.toThrow(/no data/);
-		await expect(all(['["', 'x'.repeat(100), '"]'], { maxElementBytes: 50 })).rejects.toThrow(/larger than 50 bytes/);
+		await expect(all(['["', 'x'.repeat(100), '"]'], { maxElementBytes: 50 })).rejects.toThrow(
+			/larger than 50 bytes/,
+		);
 	});
 
 	it('streams: elements come out before the input ends', async () => {

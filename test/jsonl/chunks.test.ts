@@ -9,18 +9,30 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 	return Buffer.concat(await stream.toArray());
 }
 
-async function* recordsOf(files: Array<{ source: string; text: string }>): AsyncGenerator<JsonRecord> {
-	for (const file of files) yield* parseJsonLines([Buffer.from(file.text)], { source: file.source });
+async function* recordsOf(
+	files: Array<{ source: string; text: string }>,
+): AsyncGenerator<JsonRecord> {
+	for (const file of files)
+		yield* parseJsonLines([Buffer.from(file.text)], { source: file.source });
 }
 
 function lines(count: number, from = 0): string[] {
-	return Array.from({ length: count }, (_, i) => `{"ID":${from + i},"BIG":12345678901234567890,"S":"a\\u00e9\\n${i}"}`);
+	return Array.from(
+		{ length: count },
+		(_, i) => `{"ID":${from + i},"BIG":12345678901234567890,"S":"a\\u00e9\\n${i}"}`,
+	);
 }
 
-async function collect(records: AsyncIterable<JsonRecord>, options: Parameters<typeof recordChunks>[1]) {
+async function collect(
+	records: AsyncIterable<JsonRecord>,
+	options: Parameters<typeof recordChunks>[1],
+) {
 	const out: Array<{ start: ChunkStart; bytes: Buffer }> = [];
 	const infos = [];
-	for await (const { chunk, result } of recordChunks(records, options, async (stream, start) => ({ start, bytes: await bytesOf(stream) }))) {
+	for await (const { chunk, result } of recordChunks(records, options, async (stream, start) => ({
+		start,
+		bytes: await bytesOf(stream),
+	}))) {
 		out.push(result);
 		infos.push(chunk);
 	}
@@ -36,7 +48,10 @@ describe('recordChunks', () => {
 			// A blank line and CRLF: line numbers count the blank line, the \r is not part of the record.
 			{ source: 'dir/Contact-1.json', text: `${b[0]}\r\n\n${b[1]}\n${b[2]}` },
 		];
-		const { out, infos } = await collect(recordsOf(files), { recordsPerChunk: 10_000, batchBytes: 4096 });
+		const { out, infos } = await collect(recordsOf(files), {
+			recordsPerChunk: 10_000,
+			batchBytes: 4096,
+		});
 		expect(infos.map((c) => [c.index, c.source, c.firstLine, c.lastLine, c.records])).toEqual([
 			[1, 'Interaction-1.json', 1, 10_000, 10_000],
 			[2, 'Interaction-1.json', 10_001, 20_000, 10_000],
@@ -49,21 +64,33 @@ describe('recordChunks', () => {
 		const text = out.map((c) => c.bytes.toString()).join('');
 		expect(text).toBe(`${[...a, ...b].join('\n')}\n`);
 		for (let i = 0; i < out.length; i++) expect(out[i].bytes.length).toBe(infos[i].bytes);
-		expect(out[0].start).toEqual({ index: 1, source: 'Interaction-1.json', firstLine: 1, gzip: false });
+		expect(out[0].start).toEqual({
+			index: 1,
+			source: 'Interaction-1.json',
+			firstLine: 1,
+			gzip: false,
+		});
 		expect(chunkFileName(out[3].start)).toBe('Contact-1.0004.jsonl');
 	});
 
 	it('reads back as the same records', async () => {
 		const a = lines(1234);
-		const { out } = await collect(recordsOf([{ source: 'x.jsonl', text: a.join('\n') }]), { recordsPerChunk: 500 });
+		const { out } = await collect(recordsOf([{ source: 'x.jsonl', text: a.join('\n') }]), {
+			recordsPerChunk: 500,
+		});
 		const back: string[] = [];
-		for (const chunk of out) for await (const record of parseJsonLines([chunk.bytes], { source: 'chunk' })) back.push(record.raw.toString());
+		for (const chunk of out)
+			for await (const record of parseJsonLines([chunk.bytes], { source: 'chunk' }))
+				back.push(record.raw.toString());
 		expect(back).toEqual(a);
 	});
 
 	it('gzips each chunk when asked', async () => {
 		const a = lines(2500);
-		const { out, infos } = await collect(recordsOf([{ source: 'Interaction-9.jsonl', text: a.join('\n') }]), { recordsPerChunk: 1000, gzip: true });
+		const { out, infos } = await collect(
+			recordsOf([{ source: 'Interaction-9.jsonl', text: a.join('\n') }]),
+			{ recordsPerChunk: 1000, gzip: true },
+		);
 		expect(out).toHaveLength(3);
 		expect(chunkFileName(out[2].start)).toBe('Interaction-9.0003.jsonl.gz');
 		expect(out.map((c) => gunzipSync(c.bytes).toString()).join('')).toBe(`${a.join('\n')}\n`);
@@ -82,7 +109,12 @@ describe('recordChunks', () => {
 		a[24] = '{"ID": oops}';
 		const seen: number[] = [];
 		const run = (async () => {
-			for await (const { chunk } of recordChunks(recordsOf([{ source: 'Interaction-2.json', text: a.join('\n') }]), { recordsPerChunk: 10 }, async (stream) => bytesOf(stream))) seen.push(chunk.records);
+			for await (const { chunk } of recordChunks(
+				recordsOf([{ source: 'Interaction-2.json', text: a.join('\n') }]),
+				{ recordsPerChunk: 10 },
+				async (stream) => bytesOf(stream),
+			))
+				seen.push(chunk.records);
 		})();
 		const error = await run.catch((e: unknown) => e);
 		expect(isCxError(error, 'JSONL_MALFORMED')).toBe(true);
@@ -94,13 +126,17 @@ describe('recordChunks', () => {
 		for (const gzip of [false, true]) {
 			const a = lines(30);
 			a[3] = '[1,2]';
-			const chunks = recordChunks(recordsOf([{ source: 'c.json', text: a.join('\n') }]), { recordsPerChunk: 10, gzip }, async (stream) => {
-				try {
-					return await bytesOf(stream);
-				} catch {
-					throw new Error('the consumer gave up');
-				}
-			});
+			const chunks = recordChunks(
+				recordsOf([{ source: 'c.json', text: a.join('\n') }]),
+				{ recordsPerChunk: 10, gzip },
+				async (stream) => {
+					try {
+						return await bytesOf(stream);
+					} catch {
+						throw new Error('the consumer gave up');
+					}
+				},
+			);
 			const error = await (async () => {
 				for await (const _ of chunks) void _;
 			})().catch((e: unknown) => e);
@@ -109,10 +145,14 @@ describe('recordChunks', () => {
 	});
 
 	it('refuses a chunk its consumer did not read to the end', async () => {
-		const chunks = recordChunks(recordsOf([{ source: 'd.json', text: lines(3_000).join('\n') }]), { recordsPerChunk: 2_000, batchBytes: 1024 }, async (stream) => {
-			for await (const _ of stream) break;
-			return 1;
-		});
+		const chunks = recordChunks(
+			recordsOf([{ source: 'd.json', text: lines(3_000).join('\n') }]),
+			{ recordsPerChunk: 2_000, batchBytes: 1024 },
+			async (stream) => {
+				for await (const _ of stream) break;
+				return 1;
+			},
+		);
 		await expect(
 			(async () => {
 				for await (const _ of chunks) void _;
@@ -129,7 +169,10 @@ describe('recordChunks', () => {
 				closed = true;
 			}
 		}
-		for await (const _ of recordChunks(source(), { recordsPerChunk: 10 }, async (stream) => bytesOf(stream))) break;
+		for await (const _ of recordChunks(source(), { recordsPerChunk: 10 }, async (stream) =>
+			bytesOf(stream),
+		))
+			break;
 		expect(closed).toBe(true);
 		const { infos } = await collect(recordsOf([{ source: 'empty.json', text: '\n\n' }]), {});
 		expect(infos).toEqual([]);
@@ -137,18 +180,27 @@ describe('recordChunks', () => {
 
 	it('refuses a chunk size that is not a whole number of at least 1', async () => {
 		for (const recordsPerChunk of [0, -1, 1.5, Number.NaN]) {
-			await expect(collect(recordsOf([]), { recordsPerChunk })).rejects.toThrow(/records per chunk must be a whole number of at least 1/);
+			await expect(collect(recordsOf([]), { recordsPerChunk })).rejects.toThrow(
+				/records per chunk must be a whole number of at least 1/,
+			);
 		}
 		for (const maxChunkBytes of [0, -5, 2.5, Number.POSITIVE_INFINITY]) {
-			await expect(collect(recordsOf([]), { maxChunkBytes })).rejects.toThrow(/the chunk size limit must be a whole number of bytes, at least 1/);
+			await expect(collect(recordsOf([]), { maxChunkBytes })).rejects.toThrow(
+				/the chunk size limit must be a whole number of bytes, at least 1/,
+			);
 		}
 	});
 
 	it('ends a chunk before it passes maxChunkBytes; a record bigger than that is a chunk of its own', async () => {
 		const small = (i: number) => `{"ID":${i},"T":"${'s'.repeat(84)}"}`; // 100 bytes with its line break
 		const huge = `{"ID":"big","CONTENT":"${'A'.repeat(5000)}"}`;
-		const text = [small(1), small(2), small(3), small(4), small(5), huge, small(7), small(8)].join('\n');
-		const { out, infos } = await collect(recordsOf([{ source: 'Interaction-Attachment-1.json', text }]), { recordsPerChunk: 1000, maxChunkBytes: 300 });
+		const text = [small(1), small(2), small(3), small(4), small(5), huge, small(7), small(8)].join(
+			'\n',
+		);
+		const { out, infos } = await collect(
+			recordsOf([{ source: 'Interaction-Attachment-1.json', text }]),
+			{ recordsPerChunk: 1000, maxChunkBytes: 300 },
+		);
 		expect(infos.map((c) => [c.firstLine, c.lastLine, c.records, c.bytes])).toEqual([
 			[1, 3, 3, 300],
 			[4, 5, 2, 200],
@@ -157,9 +209,15 @@ describe('recordChunks', () => {
 		]);
 		expect(Buffer.concat(out.map((o) => o.bytes)).toString()).toBe(`${text}\n`);
 		// By default, 16 MiB: 10,000 records of 2 KiB become chunks of 8,192 and the rest.
-		const wide = Array.from({ length: 10_000 }, (_, i) => `{"ID":"${String(i).padStart(5, '0')}","T":"${'w'.repeat(2026)}"}`);
+		const wide = Array.from(
+			{ length: 10_000 },
+			(_, i) => `{"ID":"${String(i).padStart(5, '0')}","T":"${'w'.repeat(2026)}"}`,
+		);
 		expect(wide[0].length + 1).toBe(2048);
-		const byDefault = await collect(recordsOf([{ source: 'Interaction-1.json', text: wide.join('\n') }]), {});
+		const byDefault = await collect(
+			recordsOf([{ source: 'Interaction-1.json', text: wide.join('\n') }]),
+			{},
+		);
 		expect(byDefault.infos.map((c) => c.records)).toEqual([8192, 1808]);
 		expect(byDefault.infos[0].bytes).toBe(16 * 1024 * 1024);
 	});

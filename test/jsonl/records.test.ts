@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { failure } from '../helpers/failure';
-import { compactJson, isCompactJson, parseJsonLines, type JsonLinesOptions, type JsonLinesStats, type JsonRecord } from '../../src/jsonl';
+import {
+	compactJson,
+	isCompactJson,
+	parseJsonLines,
+	type JsonLinesOptions,
+	type JsonLinesStats,
+	type JsonRecord,
+} from '../../src/jsonl';
 
 type Chunk = Buffer | Uint8Array | string;
 
@@ -36,10 +43,21 @@ function chunked(data: Buffer, sizes: number[]): Buffer[] {
 	return chunks;
 }
 
-async function parse(input: string | Buffer | Chunk[], options: Partial<JsonLinesOptions> = {}, stats = newStats()) {
-	const chunks = Array.isArray(input) ? input : [typeof input === 'string' ? Buffer.from(input, 'utf8') : input];
+async function parse(
+	input: string | Buffer | Chunk[],
+	options: Partial<JsonLinesOptions> = {},
+	stats = newStats(),
+) {
+	const chunks = Array.isArray(input)
+		? input
+		: [typeof input === 'string' ? Buffer.from(input, 'utf8') : input];
 	const records: JsonRecord[] = [];
-	for await (const record of parseJsonLines(streamOf(chunks), { source: 'Interaction-1.json', ...options }, stats)) records.push(record);
+	for await (const record of parseJsonLines(
+		streamOf(chunks),
+		{ source: 'Interaction-1.json', ...options },
+		stats,
+	))
+		records.push(record);
 	return { records, stats };
 }
 
@@ -86,7 +104,9 @@ describe('parseJsonLines: line structure', () => {
 
 	it('treats a BOM anywhere but the start as data, so the line is malformed', async () => {
 		const error = await failure(parse('{"a":1}\n\ufeff{"b":2}\n'));
-		expect(error.message).toBe('Interaction-1.json:2: invalid JSON: unexpected byte 0xEF at column 1');
+		expect(error.message).toBe(
+			'Interaction-1.json:2: invalid JSON: unexpected byte 0xEF at column 1',
+		);
 	});
 
 	it('keeps a CR that is not followed by LF inside the line (JSON whitespace)', async () => {
@@ -104,20 +124,30 @@ describe('parseJsonLines: line structure', () => {
 			[4, { d: 'é' }],
 		]);
 		const synchronous: JsonRecord[] = [];
-		for await (const r of parseJsonLines([Buffer.from('{"e":5}\n')], { source: 's' })) synchronous.push(r);
+		for await (const r of parseJsonLines([Buffer.from('{"e":5}\n')], { source: 's' }))
+			synchronous.push(r);
 		expect(lined(synchronous)).toEqual([[1, { e: 5 }]]);
 	});
 
 	it('adds to a stats object shared by the entries of an export; line numbers restart per source', async () => {
 		const stats = newStats();
 		const first = await parse('{"a":1}\n\n{"b":2}\n', {}, stats);
-		const second = await parse('{"c":3}\nnot json\n', { source: 'Contact-1.json', onError: 'skip' }, stats);
+		const second = await parse(
+			'{"c":3}\nnot json\n',
+			{ source: 'Contact-1.json', onError: 'skip' },
+			stats,
+		);
 		expect(lined(first.records)).toEqual([
 			[1, { a: 1 }],
 			[3, { b: 2 }],
 		]);
 		expect(lined(second.records)).toEqual([[1, { c: 3 }]]);
-		expect(stats).toEqual({ records: 3, skipped: 1, lines: 5, firstSkipped: "Contact-1.json:2: invalid JSON: unexpected 'n' at column 1" });
+		expect(stats).toEqual({
+			records: 3,
+			skipped: 1,
+			lines: 5,
+			firstSkipped: "Contact-1.json:2: invalid JSON: unexpected 'n' at column 1",
+		});
 	});
 
 	it('stops reading the input when the consumer stops', async () => {
@@ -158,7 +188,10 @@ describe('parseJsonLines: line structure', () => {
 
 describe('parseJsonLines: chunk boundaries', () => {
 	// BOM, 2-, 3- and 4-byte characters, CRLF, a blank and a whitespace line, no final line break.
-	const sample = Buffer.from('\ufeff{"name":"Zoë ✓ 😀"}\r\n{"n":2}\r\n\r\n {"s":"\\u00e9\\n"} \n  \n{"last":["é",true,null]}', 'utf8');
+	const sample = Buffer.from(
+		'\ufeff{"name":"Zoë ✓ 😀"}\r\n{"n":2}\r\n\r\n {"s":"\\u00e9\\n"} \n  \n{"last":["é",true,null]}',
+		'utf8',
+	);
 	const expected: Array<[number, unknown]> = [
 		[1, { name: 'Zoë ✓ 😀' }],
 		[2, { n: 2 }],
@@ -208,12 +241,23 @@ describe('parseJsonLines: chunk boundaries', () => {
 	});
 
 	it('returns exactly the objects written, with their line numbers, whatever the line endings, blank lines and chunking', async () => {
-		const object = fc.dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }), { maxKeys: 5 });
+		const object = fc.dictionary(
+			fc.string({ unit: 'binary', maxLength: 6 }),
+			fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }),
+			{ maxKeys: 5 },
+		);
 		const blank = fc.constantFrom('', ' ', '\t', '  \t ');
 		const lineEnd = fc.constantFrom('\n', '\r\n');
 		await fc.assert(
 			fc.asyncProperty(
-				fc.array(fc.record({ value: object, end: lineEnd, blanksAfter: fc.array(fc.tuple(blank, lineEnd), { maxLength: 2 }) }), { maxLength: 25 }),
+				fc.array(
+					fc.record({
+						value: object,
+						end: lineEnd,
+						blanksAfter: fc.array(fc.tuple(blank, lineEnd), { maxLength: 2 }),
+					}),
+					{ maxLength: 25 },
+				),
 				fc.boolean(),
 				fc.boolean(),
 				fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 8 }),
@@ -229,7 +273,11 @@ describe('parseJsonLines: chunk boundaries', () => {
 						text += json + (last && !finalBreak ? '' : end);
 						for (const [b, [spaces, blankEnd]] of blanksAfter.entries()) {
 							line++;
-							text += spaces + (k === lines.length - 1 && b === blanksAfter.length - 1 && !finalBreak ? '' : blankEnd);
+							text +=
+								spaces +
+								(k === lines.length - 1 && b === blanksAfter.length - 1 && !finalBreak
+									? ''
+									: blankEnd);
 						}
 					}
 					const { records, stats } = await parse(chunked(Buffer.from(text, 'utf8'), sizes));
@@ -291,12 +339,22 @@ describe('parseJsonLines: long lines', () => {
 		const big = 'A'.repeat(2 * 1024 * 1024);
 		const skip = { onError: 'skip' as const };
 		const cases: Array<[string | Buffer, string]> = [
-			[`{"ID":"2","CONTENT":"${big}",}`, `invalid JSON: expected a property name at column ${22 + big.length + 2}`],
+			[
+				`{"ID":"2","CONTENT":"${big}",}`,
+				`invalid JSON: expected a property name at column ${22 + big.length + 2}`,
+			],
 			[`["${big}"]`, 'expected a JSON object, got an array'],
-			[Buffer.concat([Buffer.from(`{"C":"${big}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), 'not valid UTF-8'],
+			[
+				Buffer.concat([Buffer.from(`{"C":"${big}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+				'not valid UTF-8',
+			],
 		];
 		for (const [line, reason] of cases) {
-			const data = Buffer.concat([Buffer.from('{"ID":"1"}\n'), Buffer.from(line), Buffer.from('\n{"ID":"3"}\n')]);
+			const data = Buffer.concat([
+				Buffer.from('{"ID":"1"}\n'),
+				Buffer.from(line),
+				Buffer.from('\n{"ID":"3"}\n'),
+			]);
 			const { records, stats } = await parse(chunked(data, [65536]), skip);
 			expect(records.map((r) => r.value.ID)).toEqual(['1', '3']);
 			expect(stats.firstSkipped).toBe(`Interaction-1.json:2: ${reason}`);
@@ -321,19 +379,36 @@ describe('parseJsonLines: lazyValues', () => {
 		'\t',
 		'{}',
 	];
-	const data = Buffer.concat([Buffer.from(lines.join('\n')), Buffer.from([0x0a, 0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x0a])]);
+	const data = Buffer.concat([
+		Buffer.from(lines.join('\n')),
+		Buffer.from([0x0a, 0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d, 0x0a]),
+	]);
 
 	it('yields the same records (line, raw bytes, value) and skips the same lines with the same reasons as eager parsing', async () => {
 		const run = async (lazyValues: boolean) => {
 			const skipped: string[] = [];
-			const { records, stats } = await parse(chunked(data, [7, 3, 64]), { onError: 'skip', lazyValues, onSkip: (bad) => skipped.push(bad.message) });
-			return { records: records.map((r) => ({ line: r.line, raw: r.raw.toString('latin1'), value: r.value })), skipped, stats };
+			const { records, stats } = await parse(chunked(data, [7, 3, 64]), {
+				onError: 'skip',
+				lazyValues,
+				onSkip: (bad) => skipped.push(bad.message),
+			});
+			return {
+				records: records.map((r) => ({
+					line: r.line,
+					raw: r.raw.toString('latin1'),
+					value: r.value,
+				})),
+				skipped,
+				stats,
+			};
 		};
 		const eager = await run(false);
 		const lazy = await run(true);
 		expect(lazy).toEqual(eager);
 		expect(eager.records.map((r) => r.line)).toEqual([1, 3, 8, 14]);
-		expect(eager.skipped.map((m) => Number(m.split(':')[1]))).toEqual([4, 5, 6, 7, 9, 10, 11, 12, 15]);
+		expect(eager.skipped.map((m) => Number(m.split(':')[1]))).toEqual([
+			4, 5, 6, 7, 9, 10, 11, 12, 15,
+		]);
 	});
 
 	it('builds no value until it is read, and fails at the same line as eager parsing', async () => {
@@ -349,7 +424,9 @@ describe('parseJsonLines: lazyValues', () => {
 		const eager = await failure(parse(data));
 		const lazy = await failure(parse(data, { lazyValues: true }));
 		expect(lazy.message).toBe(eager.message);
-		expect(lazy.message).toBe('Interaction-1.json:4: invalid JSON: expected a property name at column 11');
+		expect(lazy.message).toBe(
+			'Interaction-1.json:4: invalid JSON: expected a property name at column 11',
+		);
 	});
 });
 
@@ -357,7 +434,9 @@ describe('parseJsonLines: malformed lines', () => {
 	it('stops at a malformed line with <source>:<line>: <reason>, without echoing the data', async () => {
 		const error = await failure(parse('{"a":1}\n{"secret":"p4ssw0rd",}\n{"b":2}\n'));
 		expect(error.code).toBe('JSONL_MALFORMED');
-		expect(error.message).toBe("Interaction-1.json:2: invalid JSON: expected a property name at column 22");
+		expect(error.message).toBe(
+			'Interaction-1.json:2: invalid JSON: expected a property name at column 22',
+		);
 		expect(error.where).toBe('Interaction-1.json:2');
 	});
 
@@ -380,7 +459,12 @@ describe('parseJsonLines: malformed lines', () => {
 
 	it('never puts more of the line than one character into the message', async () => {
 		const secret = 'Jane Doe, 4111 1111 1111 1111, jane@example.com';
-		for (const line of [`{"n":"${secret}"`, `{"n":"${secret}" "x":1}`, `{"n":"${secret}"}x`, `{"n":${secret}}`]) {
+		for (const line of [
+			`{"n":"${secret}"`,
+			`{"n":"${secret}" "x":1}`,
+			`{"n":"${secret}"}x`,
+			`{"n":${secret}}`,
+		]) {
 			const error = await failure(parse(`${line}\n`));
 			expect(error.message.length, line).toBeLessThan(100);
 			for (const word of ['Jane', '4111', 'example']) expect(error.message).not.toContain(word);
@@ -412,7 +496,11 @@ describe('parseJsonLines: malformed lines', () => {
 			[0xe2, 0x9c], // a character cut short by the end of the line
 		];
 		for (const bytes of sequences) {
-			const data = Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from(bytes), Buffer.from('"}\n')]);
+			const data = Buffer.concat([
+				Buffer.from('{"a":1}\n{"a":"'),
+				Buffer.from(bytes),
+				Buffer.from('"}\n'),
+			]);
 			for (const chunks of [[data], chunked(data, [1])]) {
 				const error = await failure(parse(chunks));
 				expect(error.message, bytes.join(' ')).toBe('Interaction-1.json:2: not valid UTF-8');
@@ -421,14 +509,23 @@ describe('parseJsonLines: malformed lines', () => {
 	});
 
 	it('with onError skip: counts skipped lines, keeps the first reason, and goes on', async () => {
-		const data = Buffer.concat([Buffer.from('{"a":1}\nnot json\n[1]\n{"a":2}\n{"a":"'), Buffer.from([0xff]), Buffer.from('"}\n{"a":3}')]);
+		const data = Buffer.concat([
+			Buffer.from('{"a":1}\nnot json\n[1]\n{"a":2}\n{"a":"'),
+			Buffer.from([0xff]),
+			Buffer.from('"}\n{"a":3}'),
+		]);
 		const { records, stats } = await parse(data, { onError: 'skip' });
 		expect(lined(records)).toEqual([
 			[1, { a: 1 }],
 			[4, { a: 2 }],
 			[6, { a: 3 }],
 		]);
-		expect(stats).toEqual({ records: 3, skipped: 3, lines: 6, firstSkipped: "Interaction-1.json:2: invalid JSON: unexpected 'n' at column 1" });
+		expect(stats).toEqual({
+			records: 3,
+			skipped: 3,
+			lines: 6,
+			firstSkipped: "Interaction-1.json:2: invalid JSON: unexpected 'n' at column 1",
+		});
 	});
 });
 
@@ -438,10 +535,17 @@ describe('parseJsonLines: line size limit', () => {
 	const options = { source: 'x.json', maxLineBytes: 20 };
 
 	it('accepts a line of exactly the limit, with LF or CRLF, whole or byte by byte', async () => {
-		for (const [between, end] of [['\n', '\n'], ['\r\n', '\r\n'], ['\n', ''], ['\r\n', '']]) {
+		for (const [between, end] of [
+			['\n', '\n'],
+			['\r\n', '\r\n'],
+			['\n', ''],
+			['\r\n', ''],
+		]) {
 			const data = Buffer.from(`${twenty}${between}${twenty}${end}`);
 			for (const chunks of [[data], chunked(data, [1]), chunked(data, [7, 3])]) {
-				expect((await parse(chunks, options)).records, JSON.stringify([between, end])).toHaveLength(2);
+				expect((await parse(chunks, options)).records, JSON.stringify([between, end])).toHaveLength(
+					2,
+				);
 			}
 		}
 	});
@@ -472,7 +576,12 @@ describe('parseJsonLines: line size limit', () => {
 		}
 		const error = await failure(
 			(async () => {
-				for await (const record of parseJsonLines(endless(), { source: 'x.json', maxLineBytes: 10_000, onError: 'skip' })) void record;
+				for await (const record of parseJsonLines(endless(), {
+					source: 'x.json',
+					maxLineBytes: 10_000,
+					onError: 'skip',
+				}))
+					void record;
 			})(),
 		);
 		expect(error.code).toBe('JSONL_LIMIT');
@@ -487,7 +596,9 @@ describe('parseJsonLines: line size limit', () => {
 	});
 
 	it('refuses a line without any line break that is longer than the limit', async () => {
-		const error = await failure(parse([Buffer.alloc(64, 0x20), Buffer.alloc(64, 0x20)], { ...options, onError: 'skip' }));
+		const error = await failure(
+			parse([Buffer.alloc(64, 0x20), Buffer.alloc(64, 0x20)], { ...options, onError: 'skip' }),
+		);
 		expect(error.message).toMatch(/^x\.json:1: the line is longer than 20 bytes/);
 	});
 });
@@ -514,8 +625,12 @@ describe('isCompactJson', () => {
 
 describe('compactJson', () => {
 	it('removes only the whitespace outside strings: numbers, escapes and key order stay as written', () => {
-		const spaced = Buffer.from('{ "n" : 12345678901234567890 ,\t"s" : "a\\u00e9 b\\" }" ,\r\n "e" : [ 1.50 , 2E+3 , { } ] }');
-		expect(compactJson(spaced).toString()).toBe('{"n":12345678901234567890,"s":"a\\u00e9 b\\" }","e":[1.50,2E+3,{}]}');
+		const spaced = Buffer.from(
+			'{ "n" : 12345678901234567890 ,\t"s" : "a\\u00e9 b\\" }" ,\r\n "e" : [ 1.50 , 2E+3 , { } ] }',
+		);
+		expect(compactJson(spaced).toString()).toBe(
+			'{"n":12345678901234567890,"s":"a\\u00e9 b\\" }","e":[1.50,2E+3,{}]}',
+		);
 		const compact = Buffer.from('{"a":"x y"}');
 		expect(compactJson(compact)).toBe(compact);
 	});

@@ -14,12 +14,22 @@ function byJsonParse(text: string): 'ok' | 'not-object' | 'invalid' {
 
 function byValidator(text: string): 'ok' | 'not-object' | 'invalid' {
 	const problem = jsonObjectProblem(Buffer.from(text, 'utf8'));
-	return problem === undefined ? 'ok' : problem.startsWith('expected a JSON object') ? 'not-object' : 'invalid';
+	return problem === undefined
+		? 'ok'
+		: problem.startsWith('expected a JSON object')
+			? 'not-object'
+			: 'invalid';
 }
 
 describe('jsonObjectProblem (the byte validator for long lines)', () => {
 	it('accepts what JSON.parse accepts', () => {
-		for (const text of ['{}', ' {"a":[]} ', '{"a":{"b":[1,-0.5e+3,true,false,null,"\\u00e9\\n\\"",[[]],{}]}}', '{"":0}', '{"a":1E9}']) {
+		for (const text of [
+			'{}',
+			' {"a":[]} ',
+			'{"a":{"b":[1,-0.5e+3,true,false,null,"\\u00e9\\n\\"",[[]],{}]}}',
+			'{"":0}',
+			'{"a":1E9}',
+		]) {
 			expect(jsonObjectProblem(Buffer.from(text)), text).toBeUndefined();
 		}
 	});
@@ -38,13 +48,38 @@ describe('jsonObjectProblem (the byte validator for long lines)', () => {
 			['{"a":"abc', /ends in the middle/],
 			['[1]', /expected a JSON object, got an array/],
 		];
-		for (const [text, reason] of cases) expect(jsonObjectProblem(Buffer.from(text)), text).toMatch(reason);
-		expect(jsonObjectProblem(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]))).toBe('not valid UTF-8');
+		for (const [text, reason] of cases)
+			expect(jsonObjectProblem(Buffer.from(text)), text).toMatch(reason);
+		expect(jsonObjectProblem(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]))).toBe(
+			'not valid UTF-8',
+		);
 	});
 
 	it('agrees with JSON.parse on random JSON and on random damage to it', () => {
 		const damaged = fc
-			.tuple(fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })), fc.boolean(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', '\\', ' ', '0', '-', 'e', '.', ':', '\u0001', 'tru', '{', '['))
+			.tuple(
+				fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })),
+				fc.boolean(),
+				fc.nat(),
+				fc.constantFrom(
+					'',
+					',',
+					'}',
+					']',
+					'"',
+					'\\',
+					' ',
+					'0',
+					'-',
+					'e',
+					'.',
+					':',
+					'\u0001',
+					'tru',
+					'{',
+					'[',
+				),
+			)
 			.map(([value, damage, at, insert]) => {
 				const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
 				if (!damage) return text;
@@ -54,18 +89,26 @@ describe('jsonObjectProblem (the byte validator for long lines)', () => {
 		fc.assert(
 			fc.property(damaged, (text) => {
 				// Compared on the bytes both see: a cut through a surrogate pair becomes U+FFFD in UTF-8.
-				expect(byValidator(text), text).toBe(byJsonParse(Buffer.from(text, 'utf8').toString('utf8')));
+				expect(byValidator(text), text).toBe(
+					byJsonParse(Buffer.from(text, 'utf8').toString('utf8')),
+				);
 			}),
 			{ numRuns: 3000 },
 		);
 	});
 
 	it('shows a byte that is not printable ASCII in hex, never as a character', () => {
-		expect(jsonObjectProblem(Buffer.from('{"a":é}'))).toBe('invalid JSON: unexpected byte 0xC3 at column 6');
-		expect(jsonObjectProblem(Buffer.from('{"a":1}\u0000'))).toBe('invalid JSON: unexpected byte 0x00 after the value at column 8');
+		expect(jsonObjectProblem(Buffer.from('{"a":é}'))).toBe(
+			'invalid JSON: unexpected byte 0xC3 at column 6',
+		);
+		expect(jsonObjectProblem(Buffer.from('{"a":1}\u0000'))).toBe(
+			'invalid JSON: unexpected byte 0x00 after the value at column 8',
+		);
 	});
 
 	it('counts columns in bytes, so they point into the file', () => {
-		expect(jsonObjectProblem(Buffer.from('{"é😀":1,}'))).toBe('invalid JSON: expected a property name at column 13');
+		expect(jsonObjectProblem(Buffer.from('{"é😀":1,}'))).toBe(
+			'invalid JSON: expected a property name at column 13',
+		);
 	});
 });

@@ -18,10 +18,17 @@ describe('reassemble: offsets past 4 GiB', () => {
 		mkdirSync(dir);
 		writeFileSync(join(dir, 'small.txt'), 'after the big one\n');
 		// 4.5 GiB of stored zeros from stdin, then a small file whose local header is past 4 GiB.
-		const made = spawnSync('sh', ['-c', 'head -c 4800000000 /dev/zero | zip -q -0 -s 1g large.zip - small.txt'], { cwd: dir });
+		const made = spawnSync(
+			'sh',
+			['-c', 'head -c 4800000000 /dev/zero | zip -q -0 -s 1g large.zip - small.txt'],
+			{ cwd: dir },
+		);
 		expect(made.status, made.stderr?.toString()).toBe(0);
 		const path = join(dir, 'merged.zip');
-		const summary = await reassemble(fileParts(dir, splitPartNames(dir, 'large'), 1 << 20), createWriteStream(path));
+		const summary = await reassemble(
+			fileParts(dir, splitPartNames(dir, 'large'), 1 << 20),
+			createWriteStream(path),
+		);
 		expect(summary).toMatchObject({ entries: 2, zip64: true, verifiedEntries: 2 });
 		let small: Buffer | undefined;
 		for await (const entry of zipEntries(path)) {

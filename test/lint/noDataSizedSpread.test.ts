@@ -29,13 +29,26 @@ const OPT_OUT = /^\/\/\s*bounded-spread:(.*)$/;
 /** `(x)`, `x!`, `x as T`, `<T>x`, `x satisfies T` → `x`. */
 function withoutWrappers(node: ts.Expression): ts.Expression {
 	let current = node;
-	while (ts.isParenthesizedExpression(current) || ts.isNonNullExpression(current) || ts.isAsExpression(current) || ts.isTypeAssertionExpression(current) || ts.isSatisfiesExpression(current)) current = current.expression;
+	while (
+		ts.isParenthesizedExpression(current) ||
+		ts.isNonNullExpression(current) ||
+		ts.isAsExpression(current) ||
+		ts.isTypeAssertionExpression(current) ||
+		ts.isSatisfiesExpression(current)
+	)
+		current = current.expression;
 	return current;
 }
 
 /** Every spread argument of a call or `new`, and every `.apply(` call, in one TypeScript source. */
 function findDataSizedSpreads(fileName: string, text: string): SpreadFinding[] {
-	const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+	const source = ts.createSourceFile(
+		fileName,
+		text,
+		ts.ScriptTarget.Latest,
+		true,
+		fileName.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+	);
 	const lines = text.split(/\r?\n/);
 	const lineOf = (pos: number) => source.getLineAndCharacterOfPosition(pos).line;
 
@@ -44,7 +57,8 @@ function findDataSizedSpreads(fileName: string, text: string): SpreadFinding[] {
 	const trailing = new Map<number, string>();
 	const collect = (node: ts.Node) => {
 		for (const range of ts.getTrailingCommentRanges(text, node.end) ?? []) {
-			if (range.kind === ts.SyntaxKind.SingleLineCommentTrivia) trailing.set(lineOf(range.pos), text.slice(range.pos, range.end));
+			if (range.kind === ts.SyntaxKind.SingleLineCommentTrivia)
+				trailing.set(lineOf(range.pos), text.slice(range.pos, range.end));
 		}
 		for (const child of node.getChildren(source)) collect(child);
 	};
@@ -65,12 +79,19 @@ function findDataSizedSpreads(fileName: string, text: string): SpreadFinding[] {
 	};
 	const visit = (node: ts.Node) => {
 		if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
-			for (const argument of node.arguments ?? []) if (ts.isSpreadElement(argument)) report(argument, 'call-spread');
+			for (const argument of node.arguments ?? [])
+				if (ts.isSpreadElement(argument)) report(argument, 'call-spread');
 		}
 		if (ts.isCallExpression(node)) {
 			const callee = withoutWrappers(node.expression);
-			if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'apply') report(callee.name, 'apply');
-			if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) && callee.argumentExpression.text === 'apply') report(callee.argumentExpression, 'apply');
+			if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'apply')
+				report(callee.name, 'apply');
+			if (
+				ts.isElementAccessExpression(callee) &&
+				ts.isStringLiteralLike(callee.argumentExpression) &&
+				callee.argumentExpression.text === 'apply'
+			)
+				report(callee.argumentExpression, 'apply');
 		}
 		ts.forEachChild(node, visit);
 	};
@@ -97,8 +118,13 @@ describe('no data-sized spread or apply (call-stack overflow past ~120,000 eleme
 		const files = SCANNED.flatMap((dir) => tsFiles(join(root, dir)));
 		expect(files.length).toBeGreaterThan(50);
 		const findings: SpreadFinding[] = [];
-		for (const path of files) for (const finding of findDataSizedSpreads(relative(root, path), readFileSync(path, 'utf8'))) findings.push(finding);
-		expect(findings.map(describeFinding), 'rewrite these with a loop (for…of push, reduce for a maximum), or mark a constant-bounded spread with "// bounded-spread: <reason>"').toEqual([]);
+		for (const path of files)
+			for (const finding of findDataSizedSpreads(relative(root, path), readFileSync(path, 'utf8')))
+				findings.push(finding);
+		expect(
+			findings.map(describeFinding),
+			'rewrite these with a loop (for…of push, reduce for a maximum), or mark a constant-bounded spread with "// bounded-spread: <reason>"',
+		).toEqual([]);
 	});
 
 	it('the checker reports spread arguments and apply, not array or object literal spreads, and honours only reasoned opt-outs', () => {
@@ -139,9 +165,21 @@ describe('no data-sized spread or apply (call-stack overflow past ~120,000 eleme
 			[15, 'apply'],
 			[16, 'apply'],
 		]);
-		expect(findings[0]).toEqual({ file: 'memory.ts', line: 3, kind: 'call-spread', code: 'a.push(...b);' });
-		expect(describeFinding(findings[1])).toBe('memory.ts:4: .apply(: const m = Math.max.apply(null, b);');
+		expect(findings[0]).toEqual({
+			file: 'memory.ts',
+			line: 3,
+			kind: 'call-spread',
+			code: 'a.push(...b);',
+		});
+		expect(describeFinding(findings[1])).toBe(
+			'memory.ts:4: .apply(: const m = Math.max.apply(null, b);',
+		);
 		// Literal spreads and rest parameters alone: nothing.
-		expect(findDataSizedSpreads('clean.ts', 'const a = [1]; const c = [...a, ...a]; const o = { ...{ x: 1 } }; function f(...r: number[]) { return r; }')).toEqual([]);
+		expect(
+			findDataSizedSpreads(
+				'clean.ts',
+				'const a = [1]; const c = [...a, ...a]; const o = { ...{ x: 1 } }; function f(...r: number[]) { return r; }',
+			),
+		).toEqual([]);
 	});
 });

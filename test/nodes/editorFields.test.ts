@@ -31,45 +31,101 @@ const NODES: INodeType[] = [
 
 /** The fields the node's credentials are shown by (the editor's getNodeAuthFields). */
 function authFields(description: INodeTypeDescription): INodeProperties[] {
-	const names = new Set((description.credentials ?? []).flatMap((credential) => Object.keys(credential.displayOptions?.show ?? {})));
+	const names = new Set(
+		(description.credentials ?? []).flatMap((credential) =>
+			Object.keys(credential.displayOptions?.show ?? {}),
+		),
+	);
 	return description.properties.filter((property) => names.has(property.name));
 }
 
 /** The editor's getMainAuthField: `authentication`, or else a field every value of which shows a credential. */
-function mainAuthField(description: INodeTypeDescription, fields: INodeProperties[]): INodeProperties | undefined {
-	const named = fields.find((f) => f.name === 'authentication' && !(f.options ?? []).some((o) => 'value' in o && o.value === 'none'));
+function mainAuthField(
+	description: INodeTypeDescription,
+	fields: INodeProperties[],
+): INodeProperties | undefined {
+	const named = fields.find(
+		(f) =>
+			f.name === 'authentication' &&
+			!(f.options ?? []).some((o) => 'value' in o && o.value === 'none'),
+	);
 	if (named) return named;
 	const values: Record<string, string[]> = {};
 	for (const credential of description.credentials ?? []) {
 		for (const [field, shown] of Object.entries(credential.displayOptions?.show ?? {})) {
-			values[field] = [...(values[field] ?? []), ...(shown ?? []).map((v) => (v === undefined || v === null ? '' : String(v)))];
+			values[field] = [
+				...(values[field] ?? []),
+				...(shown ?? []).map((v) => (v === undefined || v === null ? '' : String(v))),
+			];
 		}
 	}
-	return fields.find((f) => (f.options ?? []).every((o) => !('value' in o) || typeof o.value !== 'string' || values[f.name].includes(o.value)));
+	return fields.find((f) =>
+		(f.options ?? []).every(
+			(o) => !('value' in o) || typeof o.value !== 'string' || values[f.name].includes(o.value),
+		),
+	);
 }
 
 /** Parameters the editor leaves out of the parameter list (isAuthRelatedParameter). */
 function hiddenParameters(description: INodeTypeDescription): string[] {
 	const fields = authFields(description);
-	return description.properties.filter((p) => fields.some((f) => f.displayOptions?.show !== undefined && p.name in f.displayOptions.show)).map((p) => p.name);
+	return description.properties
+		.filter((p) =>
+			fields.some((f) => f.displayOptions?.show !== undefined && p.name in f.displayOptions.show),
+		)
+		.map((p) => p.name);
 }
 
-describe('the parameters n8n\'s editor shows', () => {
+describe("the parameters n8n's editor shows", () => {
 	for (const node of NODES) {
 		it(`${node.description.displayName}: no parameter is taken for an authentication field and hidden`, () => {
 			expect(hiddenParameters(node.description)).toEqual([]);
 			const main = mainAuthField(node.description, authFields(node.description));
-			expect(main === undefined || main.name === 'authentication', `"${main?.name}" would be drawn as the node's authentication choice`).toBe(true);
+			expect(
+				main === undefined || main.name === 'authentication',
+				`"${main?.name}" would be drawn as the node's authentication choice`,
+			).toBe(true);
 		});
 	}
 
 	it('the rules catch what the browser saw: a credential shown by operation hides Resource, one shown by a boolean hides it', () => {
-		const description = (credentialShow: Record<string, unknown[]>, properties: INodeProperties[]) =>
-			({ credentials: [{ name: 'x', displayOptions: { show: credentialShow } }], properties }) as unknown as INodeTypeDescription;
-		const resource: INodeProperties = { displayName: 'Resource', name: 'resource', type: 'options', options: [{ name: 'A', value: 'a' }, { name: 'B', value: 'b' }], default: 'a' };
-		const operation: INodeProperties = { displayName: 'Operation', name: 'operation', type: 'options', options: [{ name: 'Get', value: 'get' }], default: 'get', displayOptions: { show: { resource: ['a'] } } };
-		expect(hiddenParameters(description({ operation: ['get'] }, [resource, operation]))).toEqual(['resource']);
-		const decrypt: INodeProperties = { displayName: 'Decrypt', name: 'decrypt', type: 'boolean', default: true };
-		expect(mainAuthField(description({ decrypt: [true] }, [decrypt]), [decrypt])?.name).toBe('decrypt');
+		const description = (
+			credentialShow: Record<string, unknown[]>,
+			properties: INodeProperties[],
+		) =>
+			({
+				credentials: [{ name: 'x', displayOptions: { show: credentialShow } }],
+				properties,
+			}) as unknown as INodeTypeDescription;
+		const resource: INodeProperties = {
+			displayName: 'Resource',
+			name: 'resource',
+			type: 'options',
+			options: [
+				{ name: 'A', value: 'a' },
+				{ name: 'B', value: 'b' },
+			],
+			default: 'a',
+		};
+		const operation: INodeProperties = {
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			options: [{ name: 'Get', value: 'get' }],
+			default: 'get',
+			displayOptions: { show: { resource: ['a'] } },
+		};
+		expect(hiddenParameters(description({ operation: ['get'] }, [resource, operation]))).toEqual([
+			'resource',
+		]);
+		const decrypt: INodeProperties = {
+			displayName: 'Decrypt',
+			name: 'decrypt',
+			type: 'boolean',
+			default: true,
+		};
+		expect(mainAuthField(description({ decrypt: [true] }, [decrypt]), [decrypt])?.name).toBe(
+			'decrypt',
+		);
 	});
 });

@@ -18,7 +18,11 @@ beforeAll(async () => {
 	dir = tempDir('cx-trigger-');
 	const recipient = makeRecipient(dir.path, 'trigger');
 	// The simulator's clock is driven by the test: runs finish when the test says so.
-	sim = await startGenesysSimulator({ runDurationMs: 60_000, now: () => clock, certificate: recipient.cert.toString('utf8') });
+	sim = await startGenesysSimulator({
+		runDurationMs: 60_000,
+		now: () => clock,
+		certificate: recipient.cert.toString('utf8'),
+	});
 });
 
 afterAll(async () => {
@@ -34,7 +38,14 @@ async function trigger(parameters: Record<string, unknown> = {}): Promise<Harnes
 		credentials: {
 			genesysMulticloudApi: {
 				type: new GenesysMulticloudApi(),
-				data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'clientCredentials' },
+				data: {
+					region: 'custom',
+					customBaseUrl: sim.baseUrl,
+					apiKey: 'sim-api-key',
+					clientId: 'sim-client',
+					clientSecret: 'sim-secret',
+					grantType: 'clientCredentials',
+				},
 			},
 		},
 	});
@@ -63,7 +74,8 @@ function job(title: string): SimJob {
 	return created;
 }
 
-const ids = (items: Array<{ json: { id?: unknown } }> | undefined) => (items ?? []).map((i) => i.json.id);
+const ids = (items: Array<{ json: { id?: unknown } }> | undefined) =>
+	(items ?? []).map((i) => i.json.id);
 
 describe('Genesys Export Trigger', () => {
 	it('reports each run that finishes once, across polls, never the history before activation', async () => {
@@ -80,7 +92,11 @@ describe('Genesys Export Trigger', () => {
 		clock += 59_500; // a completes (60.5 s), b not yet (59.5 s)
 		const first = await h.poll();
 		expect(ids(first?.[0])).toEqual([a.id]);
-		expect(first?.[0][0].json).toMatchObject({ state: 'completed', parentId: nightly.id, fileNames: [expect.stringMatching(/\.zip\.smime$/)] });
+		expect(first?.[0][0].json).toMatchObject({
+			state: 'completed',
+			parentId: nightly.id,
+			fileNames: [expect.stringMatching(/\.zip\.smime$/)],
+		});
 
 		sim.controls.failNextRun('Export failed: quota');
 		clock += 2000; // b fails
@@ -88,7 +104,10 @@ describe('Genesys Export Trigger', () => {
 		clock += 61_000; // c completes too
 		const second = await h.poll();
 		expect(ids(second?.[0])).toEqual([b.id, c.id]);
-		expect(second?.[0][0].json).toMatchObject({ state: 'failed', description: 'Export failed: quota' });
+		expect(second?.[0][0].json).toMatchObject({
+			state: 'failed',
+			description: 'Export failed: quota',
+		});
 		expect(await h.poll()).toBeNull();
 		expect(ids(first?.[0])).not.toContain(before.id);
 	});
@@ -121,7 +140,11 @@ describe('Genesys Export Trigger', () => {
 		const since = new Date(clock).toISOString();
 		const run = sim.controls.triggerSchedule(replayed.id);
 		clock += 61_000;
-		const h = await trigger({ status: 'completed', filters: { jobIds: [String(replayed.id)] }, options: { replaySince: since } });
+		const h = await trigger({
+			status: 'completed',
+			filters: { jobIds: [String(replayed.id)] },
+			options: { replaySince: since },
+		});
 		expect(ids((await h.poll())?.[0])).toEqual([run.id]);
 		expect(await h.poll()).toBeNull();
 	});

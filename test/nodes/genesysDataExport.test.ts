@@ -26,19 +26,50 @@ const FAST = { options: { pollInterval: 0.05, timeout: 1 } };
 function genesysCredential(overrides: IDataObject = {}): CredentialEntry {
 	return {
 		type: new GenesysMulticloudApi(),
-		data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password', ...overrides },
+		data: {
+			region: 'custom',
+			customBaseUrl: sim.baseUrl,
+			apiKey: 'sim-api-key',
+			clientId: 'sim-client',
+			clientSecret: 'sim-secret',
+			grantType: 'password',
+			username: 'SIMTENANT\\analyst',
+			password: 'sim-password',
+			...overrides,
+		},
 	};
 }
 
-async function node(parameters: INodeParameters, options: { credential?: CredentialEntry; continueOnFail?: boolean; key?: boolean } = {}): Promise<Harness> {
-	const credentials: Record<string, CredentialEntry> = { genesysMulticloudApi: options.credential ?? genesysCredential() };
-	if (options.key !== false) credentials.smimeKeyApi = { type: new SmimeKeyApi(), data: { privateKey: recipient.key.toString('utf8'), certificate: recipient.cert.toString('utf8') } };
-	const h = await createHarness({ nodeType: new GenesysDataExport(), parameters, credentials, continueOnFail: options.continueOnFail });
+async function node(
+	parameters: INodeParameters,
+	options: { credential?: CredentialEntry; continueOnFail?: boolean; key?: boolean } = {},
+): Promise<Harness> {
+	const credentials: Record<string, CredentialEntry> = {
+		genesysMulticloudApi: options.credential ?? genesysCredential(),
+	};
+	if (options.key !== false)
+		credentials.smimeKeyApi = {
+			type: new SmimeKeyApi(),
+			data: {
+				privateKey: recipient.key.toString('utf8'),
+				certificate: recipient.cert.toString('utf8'),
+			},
+		};
+	const h = await createHarness({
+		nodeType: new GenesysDataExport(),
+		parameters,
+		credentials,
+		continueOnFail: options.continueOnFail,
+	});
 	harnesses.push(h);
 	return h;
 }
 
-async function run(parameters: INodeParameters, items?: INodeExecutionData[], options?: Parameters<typeof node>[1]): Promise<INodeExecutionData[]> {
+async function run(
+	parameters: INodeParameters,
+	items?: INodeExecutionData[],
+	options?: Parameters<typeof node>[1],
+): Promise<INodeExecutionData[]> {
 	const h = await node(parameters, options);
 	return (await h.execute(items))[0];
 }
@@ -56,8 +87,16 @@ const createAndWait = (title: string, extra: IDataObject = {}): INodeParameters 
 beforeAll(async () => {
 	dir = tempDir('cx-node-genesys-');
 	recipient = makeRecipient(dir.path, 'node-recipient');
-	sim = await startGenesysSimulator({ runDurationMs: 250, interactions: 60, attachmentBytes: 36_000 });
-	const [uploaded] = await run({ resource: 'certificate', operation: 'upload', certificateSource: 'credential' });
+	sim = await startGenesysSimulator({
+		runDurationMs: 250,
+		interactions: 60,
+		attachmentBytes: 36_000,
+	});
+	const [uploaded] = await run({
+		resource: 'certificate',
+		operation: 'upload',
+		certificateSource: 'credential',
+	});
 	expect(uploaded.json).toMatchObject({ uploaded: true });
 }, 60_000);
 
@@ -75,42 +114,102 @@ describe('Genesys Data Export node: the whole chain', () => {
 		expect(fileNames.length).toBeGreaterThanOrEqual(10);
 
 		const before = sim.state.storageRequests.length;
-		const records = await run({ resource: 'file', operation: 'download', filesOf: 'run', runId: String(finished.json.id), output: 'records' });
-		const expected = sim.state.exportContent(Number(finished.json.id)).entries.flatMap((e) => e.records);
-		expect(records.map((r) => {
-			const { runId, ...rest } = r.json;
-			expect(runId).toBe(finished.json.id);
-			return rest;
-		})).toEqual(expected);
+		const records = await run({
+			resource: 'file',
+			operation: 'download',
+			filesOf: 'run',
+			runId: String(finished.json.id),
+			output: 'records',
+		});
+		const expected = sim.state
+			.exportContent(Number(finished.json.id))
+			.entries.flatMap((e) => e.records);
+		expect(
+			records.map((r) => {
+				const { runId, ...rest } = r.json;
+				expect(runId).toBe(finished.json.id);
+				return rest;
+			}),
+		).toEqual(expected);
 		expect(records.every((r) => JSON.stringify(r.pairedItem) === '{"item":0}')).toBe(true);
 		const storage = sim.state.storageRequests.slice(before);
 		expect(storage).toHaveLength(fileNames.length);
-		expect(storage.filter((r) => r.headers.authorization !== undefined || r.headers['x-api-key'] !== undefined)).toEqual([]);
+		expect(
+			storage.filter(
+				(r) => r.headers.authorization !== undefined || r.headers['x-api-key'] !== undefined,
+			),
+		).toEqual([]);
 	});
 
 	it('downloads a run as the files, one merged zip, or the files inside', async () => {
 		const [finished] = await run(createAndWait('Outputs'));
 		const runId = String(finished.json.id);
 		const content = sim.state.exportContent(Number(runId));
-		const h = await node({ resource: 'file', operation: 'download', filesOf: 'run', runId, output: 'files' });
+		const h = await node({
+			resource: 'file',
+			operation: 'download',
+			filesOf: 'run',
+			runId,
+			output: 'files',
+		});
 		const files = (await h.execute())[0];
-		expect(files.map((f) => f.json.fileName)).toEqual((finished.json.fileNames as string[]).map((n) => n.replace(/\.smime$/, '')));
-		expect(files.every((f) => f.binary?.data.mimeType === 'application/zip' && f.json.decrypted === true)).toBe(true);
+		expect(files.map((f) => f.json.fileName)).toEqual(
+			(finished.json.fileNames as string[]).map((n) => n.replace(/\.smime$/, '')),
+		);
+		expect(
+			files.every(
+				(f) => f.binary?.data.mimeType === 'application/zip' && f.json.decrypted === true,
+			),
+		).toBe(true);
 
-		const zipHarness = await node({ resource: 'file', operation: 'download', filesOf: 'run', runId, output: 'zip', binaryPropertyName: 'export' });
+		const zipHarness = await node({
+			resource: 'file',
+			operation: 'download',
+			filesOf: 'run',
+			runId,
+			output: 'zip',
+			binaryPropertyName: 'export',
+		});
 		const [zipItem] = (await zipHarness.execute())[0];
 		const zipPath = join(dir.path, `run-${runId}.zip`);
-		writeFileSync(zipPath, await zipHarness.binary.buffer(zipItem.binary?.export ?? { data: '', mimeType: '' }));
+		writeFileSync(
+			zipPath,
+			await zipHarness.binary.buffer(zipItem.binary?.export ?? { data: '', mimeType: '' }),
+		);
 		execFileSync('unzip', ['-tq', zipPath]);
 		expect(zipItem.json).toMatchObject({ parts: fileNames(finished).length, runId: Number(runId) });
 
-		const extractedHarness = await node({ resource: 'file', operation: 'download', filesOf: 'names', fileNames: fileNames(finished).join(', '), output: 'extracted' });
+		const extractedHarness = await node({
+			resource: 'file',
+			operation: 'download',
+			filesOf: 'names',
+			fileNames: fileNames(finished).join(', '),
+			output: 'extracted',
+		});
 		const extracted = (await extractedHarness.execute())[0];
 		expect(extracted.map((e) => e.json.path)).toEqual(content.entries.map((e) => e.name));
-		const first = await extractedHarness.binary.buffer(extracted[0].binary?.data ?? { data: '', mimeType: '' });
-		expect(first.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(content.entries[0].records);
+		const first = await extractedHarness.binary.buffer(
+			extracted[0].binary?.data ?? { data: '', mimeType: '' },
+		);
+		expect(
+			first
+				.toString('utf8')
+				.trimEnd()
+				.split('\n')
+				.map((l) => JSON.parse(l)),
+		).toEqual(content.entries[0].records);
 
-		const encrypted = await run({ resource: 'file', operation: 'download', filesOf: 'names', fileNames: fileNames(finished)[0], decrypt: false }, undefined, { key: false });
+		const encrypted = await run(
+			{
+				resource: 'file',
+				operation: 'download',
+				filesOf: 'names',
+				fileNames: fileNames(finished)[0],
+				decrypt: false,
+			},
+			undefined,
+			{ key: false },
+		);
 		expect(encrypted[0].json).toMatchObject({ fileName: fileNames(finished)[0], decrypted: false });
 	});
 });
@@ -121,22 +220,51 @@ function fileNames(item: INodeExecutionData): string[] {
 
 describe('Genesys Data Export node: jobs, runs, files, certificate and reference data', () => {
 	it('creates, reads, lists, updates, suspends, resumes, clones, cancels and deletes jobs', async () => {
-		const [job] = await run({ resource: 'job', operation: 'create', source: 'UCS', title: 'Weekly', run: 'schedule', cron: '0 0 2 ? * MON', additionalFields: { fileSplitSize: '10MB', description: 'every Monday' } });
-		expect(job.json).toMatchObject({ title: 'Weekly', status: 'Scheduled', description: 'every Monday' });
+		const [job] = await run({
+			resource: 'job',
+			operation: 'create',
+			source: 'UCS',
+			title: 'Weekly',
+			run: 'schedule',
+			cron: '0 0 2 ? * MON',
+			additionalFields: { fileSplitSize: '10MB', description: 'every Monday' },
+		});
+		expect(job.json).toMatchObject({
+			title: 'Weekly',
+			status: 'Scheduled',
+			description: 'every Monday',
+		});
 		const jobId = String(job.json.id);
-		expect((await run({ resource: 'job', operation: 'get', jobId }))[0].json).toMatchObject({ id: job.json.id });
+		expect((await run({ resource: 'job', operation: 'get', jobId }))[0].json).toMatchObject({
+			id: job.json.id,
+		});
 		const limited = await run({ resource: 'job', operation: 'getMany', limit: 1 });
 		expect(limited).toHaveLength(1);
-		const all = await run({ resource: 'job', operation: 'getMany', returnAll: true, filters: { title: 'week' } });
+		const all = await run({
+			resource: 'job',
+			operation: 'getMany',
+			returnAll: true,
+			filters: { title: 'week' },
+		});
 		expect(all.map((j) => j.json.title)).toEqual(['Weekly']);
-		const [updated] = await run({ resource: 'job', operation: 'update', jobId, updateFields: { title: 'Weekly (renamed)' } });
+		const [updated] = await run({
+			resource: 'job',
+			operation: 'update',
+			jobId,
+			updateFields: { title: 'Weekly (renamed)' },
+		});
 		expect(updated.json.title).toBe('Weekly (renamed)');
 		expect(sim.state.jobs.get(Number(jobId))?.title).toBe('Weekly (renamed)');
 		await run({ resource: 'job', operation: 'suspend', jobId });
 		expect(sim.state.jobs.get(Number(jobId))?.suspended).toBe(true);
 		await run({ resource: 'job', operation: 'resume', jobId });
 		expect(sim.state.jobs.get(Number(jobId))?.suspended).toBe(false);
-		const [clone] = await run({ resource: 'job', operation: 'clone', jobId, cloneFields: { title: 'Weekly copy' } });
+		const [clone] = await run({
+			resource: 'job',
+			operation: 'clone',
+			jobId,
+			cloneFields: { title: 'Weekly copy' },
+		});
 		expect(clone.json).toMatchObject({ title: 'Weekly copy' });
 		expect(clone.json.id).not.toBe(job.json.id);
 		const started = sim.controls.triggerSchedule(Number(jobId));
@@ -147,20 +275,43 @@ describe('Genesys Data Export node: jobs, runs, files, certificate and reference
 	});
 
 	it('gets runs, their progress, waits for them and deletes them; a failed run is an error unless told otherwise', async () => {
-		const [job] = await run({ resource: 'job', operation: 'create', source: 'UCS', title: 'Runs', additionalFields: { fileSplitSize: '1MB' } });
-		const runs = await run({ resource: 'run', operation: 'getMany', returnAll: true, filters: { jobId: String(job.json.id) } });
+		const [job] = await run({
+			resource: 'job',
+			operation: 'create',
+			source: 'UCS',
+			title: 'Runs',
+			additionalFields: { fileSplitSize: '1MB' },
+		});
+		const runs = await run({
+			resource: 'run',
+			operation: 'getMany',
+			returnAll: true,
+			filters: { jobId: String(job.json.id) },
+		});
 		expect(runs).toHaveLength(1);
 		const runId = String(runs[0].json.id);
 		const [progress] = await run({ resource: 'run', operation: 'getProgress', runId });
 		expect(progress.json.progress).toEqual(expect.any(Number));
 		const [done] = await run({ resource: 'run', operation: 'waitForCompletion', runId, ...FAST });
-		expect(done.json).toMatchObject({ state: 'completed', fileNames: [expect.stringMatching(/\.zip\.smime$/)] });
-		expect((await run({ resource: 'run', operation: 'get', runId }))[0].json).toMatchObject({ status: 'Completed', progress: 100 });
+		expect(done.json).toMatchObject({
+			state: 'completed',
+			fileNames: [expect.stringMatching(/\.zip\.smime$/)],
+		});
+		expect((await run({ resource: 'run', operation: 'get', runId }))[0].json).toMatchObject({
+			status: 'Completed',
+			progress: 100,
+		});
 
 		sim.controls.failNextRun('Export failed: disk full');
-		await expect(run(createAndWait('Doomed'))).rejects.toThrow(/ended Failed: Export failed: disk full/);
+		await expect(run(createAndWait('Doomed'))).rejects.toThrow(
+			/ended Failed: Export failed: disk full/,
+		);
 		sim.controls.failNextRun('Export failed: disk full');
-		const [failed] = await run(createAndWait('Doomed but reported', { options: { pollInterval: 0.05, failOnRunFailure: false } }));
+		const [failed] = await run(
+			createAndWait('Doomed but reported', {
+				options: { pollInterval: 0.05, failOnRunFailure: false },
+			}),
+		);
 		expect(failed.json).toMatchObject({ state: 'failed', description: 'Export failed: disk full' });
 
 		await run({ resource: 'run', operation: 'delete', runId });
@@ -168,9 +319,16 @@ describe('Genesys Data Export node: jobs, runs, files, certificate and reference
 	});
 
 	it('lists files, gives a download link that works without credentials, and deletes files', async () => {
-		const [finished] = await run(createAndWait('Files', { additionalFields: { fileSplitSize: '1MB' } }));
+		const [finished] = await run(
+			createAndWait('Files', { additionalFields: { fileSplitSize: '1MB' } }),
+		);
 		const names = fileNames(finished);
-		const listed = await run({ resource: 'file', operation: 'getMany', returnAll: true, filters: { historyId: String(finished.json.id) } });
+		const listed = await run({
+			resource: 'file',
+			operation: 'getMany',
+			returnAll: true,
+			filters: { historyId: String(finished.json.id) },
+		});
 		expect(listed.map((f) => f.json.name)).toEqual(names);
 		const [link] = await run({ resource: 'file', operation: 'getDownloadUrl', fileName: names[0] });
 		const url = String(link.json.url ?? link.json.path);
@@ -181,21 +339,42 @@ describe('Genesys Data Export node: jobs, runs, files, certificate and reference
 	});
 
 	it('reads the certificate and the reference data, and fills the dropdowns', async () => {
-		expect((await run({ resource: 'certificate', operation: 'get' }))[0].json).toMatchObject({ name: 'exports.pem' });
-		expect((await run({ resource: 'referenceData', operation: 'getSources' })).map((i) => i.json.value)).toEqual(['UCS']);
-		expect((await run({ resource: 'referenceData', operation: 'getTypes' })).map((i) => i.json.value)).toEqual(['Interaction', 'Contact']);
-		expect((await run({ resource: 'referenceData', operation: 'getSubTypes' })).map((i) => i.json.name)).toEqual(['email', 'chat', 'voice']);
-		expect((await run({ resource: 'referenceData', operation: 'getJobStatuses' })).length).toBeGreaterThan(3);
-		expect((await run({ resource: 'referenceData', operation: 'getVersion' }))[0].json).toMatchObject({ name: 'udm-simulator' });
-		expect((await run({ resource: 'referenceData', operation: 'getLabels' }))[0].json).toMatchObject({ 'export.title': 'Export' });
+		expect((await run({ resource: 'certificate', operation: 'get' }))[0].json).toMatchObject({
+			name: 'exports.pem',
+		});
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getSources' })).map((i) => i.json.value),
+		).toEqual(['UCS']);
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getTypes' })).map((i) => i.json.value),
+		).toEqual(['Interaction', 'Contact']);
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getSubTypes' })).map((i) => i.json.name),
+		).toEqual(['email', 'chat', 'voice']);
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getJobStatuses' })).length,
+		).toBeGreaterThan(3);
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getVersion' }))[0].json,
+		).toMatchObject({ name: 'udm-simulator' });
+		expect(
+			(await run({ resource: 'referenceData', operation: 'getLabels' }))[0].json,
+		).toMatchObject({ 'export.title': 'Export' });
 
 		const h = await node({ resource: 'job', operation: 'get' });
 		expect((await h.loadOptions('getSources')).map((o) => o.value)).toEqual(['UCS']);
 		// Dropdowns are sorted by name.
-		expect((await h.loadOptions('getSubTypes', { source: 'UCS', dataType: 'Interaction' })).map((o) => o.value)).toEqual(['chat', 'email', 'voice']);
+		expect(
+			(await h.loadOptions('getSubTypes', { source: 'UCS', dataType: 'Interaction' })).map(
+				(o) => o.value,
+			),
+		).toEqual(['chat', 'email', 'voice']);
 		const jobs = await h.loadOptions('getJobs');
 		expect(jobs.length).toBeGreaterThan(0);
-		expect(jobs[0]).toMatchObject({ name: expect.stringMatching(/\(\d+\)$/), value: expect.stringMatching(/^\d+$/) });
+		expect(jobs[0]).toMatchObject({
+			name: expect.stringMatching(/\(\d+\)$/),
+			value: expect.stringMatching(/^\d+$/),
+		});
 	});
 });
 
@@ -216,7 +395,9 @@ describe('Genesys Data Export node: credentials, errors and recovery', () => {
 
 	it('says what to check on 403 (API key) and on a refused user, without the secrets', async () => {
 		const badKey = genesysCredential({ apiKey: 'wrong-key' });
-		const error = await run({ resource: 'referenceData', operation: 'getVersion' }, undefined, { credential: badKey }).then(
+		const error = await run({ resource: 'referenceData', operation: 'getVersion' }, undefined, {
+			credential: badKey,
+		}).then(
 			() => undefined,
 			(e: Error & { description?: string }) => e,
 		);
@@ -224,38 +405,81 @@ describe('Genesys Data Export node: credentials, errors and recovery', () => {
 		expect(`${error?.message} ${error?.description}`).not.toContain('wrong-key');
 
 		const badUser = genesysCredential({ password: 'not-the-password' });
-		const refused = await run({ resource: 'referenceData', operation: 'getVersion' }, undefined, { credential: badUser }).then(
+		const refused = await run({ resource: 'referenceData', operation: 'getVersion' }, undefined, {
+			credential: badUser,
+		}).then(
 			() => undefined,
 			(e: Error & { description?: string }) => e,
 		);
-		expect(`${refused?.message} ${refused?.description}`).toMatch(/check the user name \(TENANT\\user\) and password/);
+		expect(`${refused?.message} ${refused?.description}`).toMatch(
+			/check the user name \(TENANT\\user\) and password/,
+		);
 		expect(`${refused?.message} ${refused?.description}`).not.toContain('not-the-password');
 	});
 
 	it('turns a failing item into an error item with continue on fail, paired with its input', async () => {
-		const out = await run({ resource: 'job', operation: 'get', jobId: '={{ $json.id }}' }, [{ json: { id: 999999 } }, { json: { id: 'abc' } }], { continueOnFail: true });
+		const out = await run(
+			{ resource: 'job', operation: 'get', jobId: '={{ $json.id }}' },
+			[{ json: { id: 999999 } }, { json: { id: 'abc' } }],
+			{ continueOnFail: true },
+		);
 		expect(out).toHaveLength(2);
-		expect(out[0]).toMatchObject({ json: { error: expect.stringMatching(/999999/) }, pairedItem: { item: 0 } });
-		expect(out[1]).toMatchObject({ json: { error: expect.stringMatching(/not a job or run ID/) }, pairedItem: { item: 1 } });
+		expect(out[0]).toMatchObject({
+			json: { error: expect.stringMatching(/999999/) },
+			pairedItem: { item: 0 },
+		});
+		expect(out[1]).toMatchObject({
+			json: { error: expect.stringMatching(/not a job or run ID/) },
+			pairedItem: { item: 1 },
+		});
 	});
 
 	it('rides out 503/429 bursts and a download dropped midway', async () => {
-		const [finished] = await run(createAndWait('Flaky', { additionalFields: { fileSplitSize: '1MB' } }));
+		const [finished] = await run(
+			createAndWait('Flaky', { additionalFields: { fileSplitSize: '1MB' } }),
+		);
 		sim.controls.failNextRequests(2, 503);
 		sim.controls.failNextRequests(1, 429, { retryAfterSeconds: 0 });
 		sim.controls.resetDownloadOnce(10_000);
-		const records = await run({ resource: 'file', operation: 'download', filesOf: 'run', runId: String(finished.json.id), output: 'records' });
-		expect(records).toHaveLength(sim.state.exportContent(Number(finished.json.id)).entries.reduce((n, e) => n + e.records.length, 0));
+		const records = await run({
+			resource: 'file',
+			operation: 'download',
+			filesOf: 'run',
+			runId: String(finished.json.id),
+			output: 'records',
+		});
+		expect(records).toHaveLength(
+			sim.state
+				.exportContent(Number(finished.json.id))
+				.entries.reduce((n, e) => n + e.records.length, 0),
+		);
 	});
 
 	it('works the same over the v4 and CDDS APIs', async () => {
 		for (const apiVersion of ['udm-v4', 'cdds']) {
 			const credential = genesysCredential({ apiVersion });
-			const [finished] = await run(createAndWait(`Over ${apiVersion}`, { additionalFields: { fileSplitSize: '1MB' } }), undefined, { credential });
+			const [finished] = await run(
+				createAndWait(`Over ${apiVersion}`, { additionalFields: { fileSplitSize: '1MB' } }),
+				undefined,
+				{ credential },
+			);
 			expect(finished.json.state).toBe('completed');
-			const prefix = apiVersion === 'cdds' ? '/data-download/v4/export/jobs' : '/udm/v4/export/jobs';
-			expect(sim.state.apiRequests.some((r) => r.method === 'POST' && r.path === prefix)).toBe(true);
-			const records = await run({ resource: 'file', operation: 'download', filesOf: 'run', runId: String(finished.json.id), output: 'records' }, undefined, { credential });
+			const prefix =
+				apiVersion === 'cdds' ? '/data-download/v4/export/jobs' : '/udm/v4/export/jobs';
+			expect(sim.state.apiRequests.some((r) => r.method === 'POST' && r.path === prefix)).toBe(
+				true,
+			);
+			const records = await run(
+				{
+					resource: 'file',
+					operation: 'download',
+					filesOf: 'run',
+					runId: String(finished.json.id),
+					output: 'records',
+				},
+				undefined,
+				{ credential },
+			);
 			expect(records.length).toBeGreaterThan(0);
 		}
 	});
@@ -263,17 +487,38 @@ describe('Genesys Data Export node: credentials, errors and recovery', () => {
 	it('signs in with an authorization code and signs requests with the bearer token and the API key', async () => {
 		// The browser's part of the sign-in: the sign-in page redirects to the redirect URI with a code.
 		const redirectUri = 'https://n8n.example.com/rest/oauth2-credential/callback';
-		const signIn = await fetch(`${sim.baseUrl}/auth/v3/oauth/authorize?response_type=code&client_id=sim-client&scope=*&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
+		const signIn = await fetch(
+			`${sim.baseUrl}/auth/v3/oauth/authorize?response_type=code&client_id=sim-client&scope=*&redirect_uri=${encodeURIComponent(redirectUri)}`,
+			{ redirect: 'manual' },
+		);
 		const code = new URL(signIn.headers.get('location') ?? '').searchParams.get('code') ?? '';
 		const credential: CredentialEntry = {
 			type: new GenesysMulticloudOAuth2Api(),
-			data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', redirectUri, authorizationCode: code, apiVersion: 'udm-v10' },
+			data: {
+				region: 'custom',
+				customBaseUrl: sim.baseUrl,
+				apiKey: 'sim-api-key',
+				clientId: 'sim-client',
+				clientSecret: 'sim-secret',
+				redirectUri,
+				authorizationCode: code,
+				apiVersion: 'udm-v10',
+			},
 		};
-		const h = await createHarness({ nodeType: new GenesysDataExport(), parameters: { authentication: 'oAuth2', resource: 'referenceData', operation: 'getVersion' }, credentials: { genesysMulticloudOAuth2Api: credential } });
+		const h = await createHarness({
+			nodeType: new GenesysDataExport(),
+			parameters: { authentication: 'oAuth2', resource: 'referenceData', operation: 'getVersion' },
+			credentials: { genesysMulticloudOAuth2Api: credential },
+		});
 		harnesses.push(h);
 		expect((await h.execute())[0][0].json).toMatchObject({ name: 'udm-simulator' });
-		expect(h.requests.map((r) => new URL(r.url).pathname)).toEqual(['/auth/v3/oauth/token', '/udm/v10/version']);
+		expect(h.requests.map((r) => new URL(r.url).pathname)).toEqual([
+			'/auth/v3/oauth/token',
+			'/udm/v10/version',
+		]);
 		for (const request of h.requests) expect(request.headers['x-api-key']).toBe('sim-api-key');
-		expect(h.requests[1].headers.authorization).toBe(`Bearer ${String(credential.data.accessToken)}`);
+		expect(h.requests[1].headers.authorization).toBe(
+			`Bearer ${String(credential.data.accessToken)}`,
+		);
 	});
 });

@@ -69,7 +69,12 @@ export interface HarnessOptions {
 export class AxiosError extends Error {
 	constructor(
 		message: string,
-		readonly response: { status: number; statusText: string; headers: Record<string, string>; data: unknown },
+		readonly response: {
+			status: number;
+			statusText: string;
+			headers: Record<string, string>;
+			data: unknown;
+		},
 		readonly code?: string,
 	) {
 		super(message);
@@ -90,13 +95,17 @@ function prettyBytes(n: number): string {
 }
 
 /** A sub-set of n8n's `httpRequest` over fetch, with axios's behaviour where n8n exposes it. */
-export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRequest[]): Promise<unknown> {
+export async function httpRequest(
+	options: IHttpRequestOptions,
+	log?: RecordedRequest[],
+): Promise<unknown> {
 	const url = new URL(options.url, options.baseURL);
 	for (const [name, value] of Object.entries((options.qs ?? {}) as IDataObject)) {
 		if (value !== undefined && value !== null) url.searchParams.append(name, String(value));
 	}
 	const headers: Record<string, string> = {};
-	for (const [name, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = String(value);
+	for (const [name, value] of Object.entries(options.headers ?? {}))
+		if (value !== undefined) headers[name.toLowerCase()] = String(value);
 	let body: string | Uint8Array | undefined;
 	const given = options.body as unknown;
 	if (given !== undefined && given !== null && options.method !== 'GET') {
@@ -111,7 +120,8 @@ export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRe
 		}
 	}
 	if (options.json) headers.accept ??= 'application/json';
-	if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+	if (options.auth)
+		headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
 	log?.push({ method: options.method ?? 'GET', url: url.href, headers: { ...headers } });
 	let response: Response;
 	try {
@@ -135,7 +145,13 @@ export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRe
 	if (options.encoding === 'stream' && (ok || options.ignoreHttpStatusErrors)) {
 		// axios with responseType 'stream': the body as a Node stream, unread.
 		const stream = response.body ? Readable.fromWeb(response.body as never) : Readable.from([]);
-		if (options.returnFullResponse) return { body: stream, headers: responseHeaders, statusCode: response.status, statusMessage: response.statusText };
+		if (options.returnFullResponse)
+			return {
+				body: stream,
+				headers: responseHeaders,
+				statusCode: response.status,
+				statusMessage: response.statusText,
+			};
 		return stream;
 	}
 	const bytes = Buffer.from(await response.arrayBuffer());
@@ -152,16 +168,34 @@ export async function httpRequest(options: IHttpRequestOptions, log?: RecordedRe
 		}
 	}
 	if (!ok && !options.ignoreHttpStatusErrors) {
-		throw new AxiosError(`Request failed with status code ${response.status}`, { status: response.status, statusText: response.statusText, headers: responseHeaders, data });
+		throw new AxiosError(`Request failed with status code ${response.status}`, {
+			status: response.status,
+			statusText: response.statusText,
+			headers: responseHeaders,
+			data,
+		});
 	}
-	if (options.returnFullResponse) return { body: data, headers: responseHeaders, statusCode: response.status, statusMessage: response.statusText };
+	if (options.returnFullResponse)
+		return {
+			body: data,
+			headers: responseHeaders,
+			statusCode: response.status,
+			statusMessage: response.statusText,
+		};
 	return data;
 }
 
 /** Replaces `{{$credentials.name}}` in an n8n expression string (`=` prefix). */
-function resolveCredentialExpression(value: unknown, credentials: ICredentialDataDecryptedObject): unknown {
+function resolveCredentialExpression(
+	value: unknown,
+	credentials: ICredentialDataDecryptedObject,
+): unknown {
 	if (typeof value !== 'string' || !value.startsWith('=')) return value;
-	return value.slice(1).replace(/\{\{\s*\$credentials\.([A-Za-z0-9_]+)\s*\}\}/g, (_, name: string) => String(credentials[name] ?? ''));
+	return value
+		.slice(1)
+		.replace(/\{\{\s*\$credentials\.([A-Za-z0-9_]+)\s*\}\}/g, (_, name: string) =>
+			String(credentials[name] ?? ''),
+		);
 }
 
 /** Evaluates `={{ … }}` parameters with `$json` of the item (enough for tests' expressions). */
@@ -174,7 +208,10 @@ function resolveParameter(value: unknown, json: IDataObject): unknown {
 		return text.replace(/\{\{([\s\S]*?)\}\}/g, (_, code: string) => String(evaluate(code)));
 	}
 	if (Array.isArray(value)) return value.map((v) => resolveParameter(v, json));
-	if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveParameter(v, json)]));
+	if (value && typeof value === 'object')
+		return Object.fromEntries(
+			Object.entries(value).map(([k, v]) => [k, resolveParameter(v, json)]),
+		);
 	return value;
 }
 
@@ -194,7 +231,11 @@ export class BinaryStore {
 		return new BinaryStore(dir ?? (await mkdtemp(join(tmpdir(), 'cx-n8n-binary-'))));
 	}
 
-	async prepare(data: Buffer | Readable, fileName?: string, mimeType?: string): Promise<IBinaryData> {
+	async prepare(
+		data: Buffer | Readable,
+		fileName?: string,
+		mimeType?: string,
+	): Promise<IBinaryData> {
 		const id = randomUUID();
 		const path = join(this.dir, id);
 		if (Buffer.isBuffer(data)) await writeFile(path, data);
@@ -214,7 +255,11 @@ export class BinaryStore {
 	}
 
 	/** A binary made from bytes, for input items. */
-	async fromBuffer(bytes: Buffer, fileName: string, mimeType = 'application/octet-stream'): Promise<IBinaryData> {
+	async fromBuffer(
+		bytes: Buffer,
+		fileName: string,
+		mimeType = 'application/octet-stream',
+	): Promise<IBinaryData> {
 		return this.prepare(bytes, fileName, mimeType);
 	}
 
@@ -223,7 +268,11 @@ export class BinaryStore {
 	}
 
 	async metadata(id: string): Promise<{ fileName?: string; mimeType?: string; fileSize: number }> {
-		return JSON.parse(await readFile(`${this.pathOf(id)}.metadata`, 'utf8')) as { fileName?: string; mimeType?: string; fileSize: number };
+		return JSON.parse(await readFile(`${this.pathOf(id)}.metadata`, 'utf8')) as {
+			fileName?: string;
+			mimeType?: string;
+			fileSize: number;
+		};
 	}
 
 	async buffer(binary: IBinaryData): Promise<Buffer> {
@@ -233,7 +282,8 @@ export class BinaryStore {
 
 	pathOf(id: string): string {
 		const [mode, fileId] = id.split(':');
-		if (mode !== 'filesystem-v2' || !fileId || fileId.includes('/')) throw new Error(`not a binary id of this harness: ${id}`);
+		if (mode !== 'filesystem-v2' || !fileId || fileId.includes('/'))
+			throw new Error(`not a binary id of this harness: ${id}`);
 		return join(this.dir, fileId);
 	}
 
@@ -262,8 +312,16 @@ export interface Harness {
 	 * workflow, the default) or 'manual' (the editor's test URL). `startFails`: starting the execution
 	 * fails, as when n8n cannot save or queue it (n8n 2.x then answers 500 if the node has not answered).
 	 */
-	webhook(request: { body: Buffer | string; headers?: Record<string, string>; mode?: 'webhook' | 'manual'; startFails?: boolean }): Promise<WebhookCall>;
-	loadOptions(method: string, currentParameters?: INodeParameters): Promise<Array<{ name: string; value: string | number }>>;
+	webhook(request: {
+		body: Buffer | string;
+		headers?: Record<string, string>;
+		mode?: 'webhook' | 'manual';
+		startFails?: boolean;
+	}): Promise<WebhookCall>;
+	loadOptions(
+		method: string,
+		currentParameters?: INodeParameters,
+	): Promise<Array<{ name: string; value: string | number }>>;
 	close(): Promise<void>;
 }
 
@@ -276,7 +334,9 @@ export interface WebhookCall {
 
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
 	const description = options.nodeType.description;
-	const typeVersion = options.typeVersion ?? (Array.isArray(description.version) ? Math.max(...description.version) : description.version);
+	const typeVersion =
+		options.typeVersion ??
+		(Array.isArray(description.version) ? Math.max(...description.version) : description.version);
 	const node: INode = {
 		id: randomUUID(),
 		name: description.defaults.name ?? description.displayName,
@@ -284,9 +344,18 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		typeVersion,
 		position: [0, 0],
 		parameters: {},
-		credentials: Object.fromEntries(Object.keys(options.credentials ?? {}).map((type) => [type, { id: type, name: type }])),
+		credentials: Object.fromEntries(
+			Object.keys(options.credentials ?? {}).map((type) => [type, { id: type, name: type }]),
+		),
 	};
-	const resolved = NodeHelpers.getNodeParameters(description.properties, options.parameters, true, false, node, description);
+	const resolved = NodeHelpers.getNodeParameters(
+		description.properties,
+		options.parameters,
+		true,
+		false,
+		node,
+		description,
+	);
 	node.parameters = resolved ?? {};
 	const binary = await BinaryStore.create(options.binaryDir);
 	const requests: RecordedRequest[] = [];
@@ -295,43 +364,86 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 
 	const credentialData = (type: string): ICredentialDataDecryptedObject => {
 		const entry = credentials[type];
-		if (!entry) throw new NodeOperationError(node, `Node "${node.name}" does not have any credentials of type "${type}" set`);
+		if (!entry)
+			throw new NodeOperationError(
+				node,
+				`Node "${node.name}" does not have any credentials of type "${type}" set`,
+			);
 		// n8n applies the credential type's defaults when it decrypts credentials.
-		const withDefaults = NodeHelpers.getNodeParameters(entry.type.properties, entry.data as INodeParameters, true, false, null, null) ?? {};
+		const withDefaults =
+			NodeHelpers.getNodeParameters(
+				entry.type.properties,
+				entry.data as INodeParameters,
+				true,
+				false,
+				null,
+				null,
+			) ?? {};
 		return { ...(withDefaults as ICredentialDataDecryptedObject), ...entry.data };
 	};
 
 	const isOAuth2 = (type: string) => (credentials[type]?.type.extends ?? []).includes('oAuth2Api');
 
-	const preAuthenticate = async (type: string, data: ICredentialDataDecryptedObject, expired: boolean) => {
+	const preAuthenticate = async (
+		type: string,
+		data: ICredentialDataDecryptedObject,
+		expired: boolean,
+	) => {
 		const credentialType = credentials[type].type;
-		const expirable = credentialType.properties.find((p) => p.type === 'hidden' && p.typeOptions?.expirable === true);
+		const expirable = credentialType.properties.find(
+			(p) => p.type === 'hidden' && p.typeOptions?.expirable === true,
+		);
 		if (!expirable || typeof credentialType.preAuthentication !== 'function') return;
 		if (data[expirable.name] !== '' && data[expirable.name] !== undefined && !expired) return;
 		preAuthentications[type] = (preAuthentications[type] ?? 0) + 1;
-		const output = await credentialType.preAuthentication.call({ helpers: { httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests) } } as never, data);
-		if (output[expirable.name] === undefined) throw new Error('The property returned by preAuthentication does not match the expirable property');
+		const output = await credentialType.preAuthentication.call(
+			{ helpers: { httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests) } } as never,
+			data,
+		);
+		if (output[expirable.name] === undefined)
+			throw new Error(
+				'The property returned by preAuthentication does not match the expirable property',
+			);
 		Object.assign(data, output);
 		// n8n saves the refreshed credential for later executions.
 		Object.assign(credentials[type].data, output);
 	};
 
-	const authenticate = async (type: string, data: ICredentialDataDecryptedObject, request: IHttpRequestOptions): Promise<IHttpRequestOptions> => {
+	const authenticate = async (
+		type: string,
+		data: ICredentialDataDecryptedObject,
+		request: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> => {
 		const auth = credentials[type].type.authenticate;
 		if (!auth) return request;
 		if (typeof auth === 'function') return auth(data, request);
-		const out: IHttpRequestOptions = { ...request, headers: { ...(request.headers ?? {}) }, qs: { ...((request.qs as IDataObject) ?? {}) } };
-		for (const [name, value] of Object.entries(auth.properties.headers ?? {})) (out.headers as IDataObject)[name] = resolveCredentialExpression(value, data) as string;
-		for (const [name, value] of Object.entries(auth.properties.qs ?? {})) (out.qs as IDataObject)[name] = resolveCredentialExpression(value, data) as string;
+		const out: IHttpRequestOptions = {
+			...request,
+			headers: { ...(request.headers ?? {}) },
+			qs: { ...((request.qs as IDataObject) ?? {}) },
+		};
+		for (const [name, value] of Object.entries(auth.properties.headers ?? {}))
+			(out.headers as IDataObject)[name] = resolveCredentialExpression(value, data) as string;
+		for (const [name, value] of Object.entries(auth.properties.qs ?? {}))
+			(out.qs as IDataObject)[name] = resolveCredentialExpression(value, data) as string;
 		return out;
 	};
 
-	const httpRequestWithAuthentication = async (type: string, request: IHttpRequestOptions): Promise<unknown> => {
+	const httpRequestWithAuthentication = async (
+		type: string,
+		request: IHttpRequestOptions,
+	): Promise<unknown> => {
 		const data = credentialData(type);
 		if (isOAuth2(type)) {
 			const token = (data.oauthTokenData as IDataObject | undefined)?.access_token;
 			if (!token) throw new Error('OAuth credentials not connected');
-			return httpRequest({ ...request, headers: { ...(request.headers ?? {}), Authorization: `Bearer ${String(token)}` } }, requests);
+			return httpRequest(
+				{
+					...request,
+					headers: { ...(request.headers ?? {}), Authorization: `Bearer ${String(token)}` },
+				},
+				requests,
+			);
 		}
 		let signed = request;
 		try {
@@ -339,7 +451,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			signed = await authenticate(type, data, request);
 			return await httpRequest(signed, requests);
 		} catch (error) {
-			if ((error as AxiosError).response?.status === 401 && credentials[type]?.type.preAuthentication) {
+			if (
+				(error as AxiosError).response?.status === 401 &&
+				credentials[type]?.type.preAuthentication
+			) {
 				try {
 					await preAuthenticate(type, data, true);
 					signed = await authenticate(type, data, request);
@@ -381,25 +496,44 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				if (type !== 'node') throw new Error('only node static data is modelled');
 				return staticData;
 			},
-			logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+			logger: {
+				debug: () => undefined,
+				info: () => undefined,
+				warn: () => undefined,
+				error: () => undefined,
+			},
 			helpers: {
 				httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests),
-				prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) => binary.prepare(data, fileName, mimeType),
+				prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) =>
+					binary.prepare(data, fileName, mimeType),
 				getBinaryStream: async (id: string) => binary.stream(id),
-				...(options.binaryPaths === false ? {} : { getBinaryPath: (id: string) => binary.pathOf(id) }),
+				...(options.binaryPaths === false
+					? {}
+					: { getBinaryPath: (id: string) => binary.pathOf(id) }),
 				getBinaryMetadata: async (id: string) => binary.metadata(id),
 				binaryToBuffer: async (stream: Readable) => Buffer.concat(await stream.toArray()),
 				assertBinaryData: (itemIndex: number, propertyName: string) => {
 					const data = items[itemIndex]?.binary?.[propertyName];
-					if (!data) throw new NodeOperationError(node, `This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${itemIndex}]`, { itemIndex });
+					if (!data)
+						throw new NodeOperationError(
+							node,
+							`This operation expects the node's input data to contain a binary file '${propertyName}', but none was found [item ${itemIndex}]`,
+							{ itemIndex },
+						);
 					return data;
 				},
 				getBinaryDataBuffer: async (itemIndex: number, propertyName: string) => {
 					const data = items[itemIndex]?.binary?.[propertyName];
-					if (!data) throw new NodeOperationError(node, `No binary data '${propertyName}' on item ${itemIndex}`, { itemIndex });
+					if (!data)
+						throw new NodeOperationError(
+							node,
+							`No binary data '${propertyName}' on item ${itemIndex}`,
+							{ itemIndex },
+						);
 					return binary.buffer(data);
 				},
-				returnJsonArray: (data: IDataObject | IDataObject[]) => (Array.isArray(data) ? data : [data]).map((json) => ({ json })),
+				returnJsonArray: (data: IDataObject | IDataObject[]) =>
+					(Array.isArray(data) ? data : [data]).map((json) => ({ json })),
 			},
 		};
 	};
@@ -413,7 +547,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 		async execute(items = [{ json: {} }]) {
 			hints.length = 0;
 			const context = baseContext(items);
-			const helpers = { ...context.helpers, httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) => httpRequestWithAuthentication.call(context, type, request) };
+			const helpers = {
+				...context.helpers,
+				httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) =>
+					httpRequestWithAuthentication.call(context, type, request),
+			};
 			const execute = options.nodeType.execute;
 			if (!execute) throw new Error(`${description.name} has no execute()`);
 			return (await execute.call({ ...context, helpers } as never)) as INodeExecutionData[][];
@@ -422,7 +560,11 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			const fn = options.nodeType.methods?.loadOptions?.[method];
 			if (!fn) throw new Error(`${description.name} has no loadOptions method ${method}`);
 			const context = baseContext([{ json: {} }]);
-			const helpers = { ...context.helpers, httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) => httpRequestWithAuthentication.call(context, type, request) };
+			const helpers = {
+				...context.helpers,
+				httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) =>
+					httpRequestWithAuthentication.call(context, type, request),
+			};
 			const current = { ...node.parameters, ...currentParameters };
 			return (await fn.call({
 				...context,
@@ -437,11 +579,22 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			const poll = options.nodeType.poll;
 			if (!poll) throw new Error(`${description.name} has no poll()`);
 			const context = baseContext([]);
-			const helpers = { ...context.helpers, httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) => httpRequestWithAuthentication.call(context, type, request) };
-			const parameter = (name: string, fallback?: unknown) => context.getNodeParameter(name, 0, fallback);
+			const helpers = {
+				...context.helpers,
+				httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) =>
+					httpRequestWithAuthentication.call(context, type, request),
+			};
+			const parameter = (name: string, fallback?: unknown) =>
+				context.getNodeParameter(name, 0, fallback);
 			// n8n hands the poll a copy and saves it when the poll returns without an error.
 			const copy = JSON.parse(JSON.stringify(staticData)) as IDataObject;
-			const result = (await poll.call({ ...context, helpers, getNodeParameter: parameter, getMode: () => mode, getWorkflowStaticData: () => copy } as never)) as INodeExecutionData[][] | null;
+			const result = (await poll.call({
+				...context,
+				helpers,
+				getNodeParameter: parameter,
+				getMode: () => mode,
+				getWorkflowStaticData: () => copy,
+			} as never)) as INodeExecutionData[][] | null;
 			for (const key of Object.keys(staticData)) delete staticData[key];
 			Object.assign(staticData, copy);
 			return result;
@@ -451,7 +604,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 			if (!webhook) throw new Error(`${description.name} has no webhook()`);
 			const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
 			const headers: Record<string, string> = {};
-			for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+			for (const [name, value] of Object.entries(request.headers ?? {}))
+				headers[name.toLowerCase()] = value;
 			let parsed: unknown;
 			try {
 				parsed = JSON.parse(raw.toString('utf8'));
@@ -488,7 +642,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				...context,
 				getMode: () => request.mode ?? 'webhook',
 				getWorkflowStaticData: () => copy,
-				getNodeParameter: (name: string, fallback?: unknown) => context.getNodeParameter(name, 0, fallback),
+				getNodeParameter: (name: string, fallback?: unknown) =>
+					context.getNodeParameter(name, 0, fallback),
 				getRequestObject: () => ({ headers, body: parsed, rawBody: raw, method: 'POST' }),
 				getResponseObject: () => response,
 				getHeaderData: () => headers,
@@ -505,17 +660,31 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				// As n8n's webhook helpers answer: without workflow data, the node's webhookResponse; with
 				// it, in "onReceived" mode, the description's responseData (evaluated; its default is the literal
 				// string "firstEntryJson"), or the node's webhookResponse when that evaluates to nothing.
-				answer = { status: 200, body: result.webhookResponse ?? { message: 'Webhook call received' } };
+				answer = {
+					status: 200,
+					body: result.webhookResponse ?? { message: 'Webhook call received' },
+				};
 			} else {
 				const described = description.webhooks?.find((w) => w.name === 'default');
-				const responseData = described?.responseData === undefined ? 'firstEntryJson' : resolveParameter(described.responseData, {});
-				const body = responseData === 'noData' ? undefined : responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
+				const responseData =
+					described?.responseData === undefined
+						? 'firstEntryJson'
+						: resolveParameter(described.responseData, {});
+				const body =
+					responseData === 'noData'
+						? undefined
+						: responseData || (result.webhookResponse ?? { message: 'Workflow was started' });
 				answer = { status: 200, body, workflowData: result.workflowData };
 			}
 			if (request.startFails && answer.workflowData !== undefined) {
 				// n8n 2.x answers "onReceived" after the execution started; when starting fails it answers 500
 				// (unless the node answered already) and, the callback getting an error, saves no static data.
-				answer = answeredByNode ? { status: answer.status, body: answer.body } : { status: 500, body: { code: 0, message: 'There was a problem executing the workflow' } };
+				answer = answeredByNode
+					? { status: answer.status, body: answer.body }
+					: {
+							status: 500,
+							body: { code: 0, message: 'There was a problem executing the workflow' },
+						};
 			} else {
 				for (const key of Object.keys(staticData)) delete staticData[key];
 				Object.assign(staticData, copy);

@@ -14,7 +14,12 @@ async function trigger(parameters: Record<string, unknown> = {}) {
 	const h = await createHarness({
 		nodeType: new GenesysInteractionsTrigger(),
 		parameters: parameters as never,
-		credentials: { genesysInteractionsWebhookApi: { type: new GenesysInteractionsWebhookApi(), data: { appSecret: SECRET } } },
+		credentials: {
+			genesysInteractionsWebhookApi: {
+				type: new GenesysInteractionsWebhookApi(),
+				data: { appSecret: SECRET },
+			},
+		},
 	});
 	harnesses.push(h);
 	return h;
@@ -31,7 +36,12 @@ function payload(operationId: string, events: Array<[string, string, string]>): 
 		data: {
 			entities: events.map(([event, id, mediaType]) => ({
 				event,
-				entity: { id, mediaType, interactionSubtype: 'InboundNew', selfUri: `https://nexus.example/nexus/v3/${mediaType}/sessions/${id}` },
+				entity: {
+					id,
+					mediaType,
+					interactionSubtype: 'InboundNew',
+					selfUri: `https://nexus.example/nexus/v3/${mediaType}/sessions/${id}`,
+				},
 			})),
 		},
 	});
@@ -44,29 +54,68 @@ describe('Genesys Interactions Trigger', () => {
 			['STARTED', 'ixn-1', 'chat'],
 			['FINISHED', 'ixn-2', 'email'],
 		]);
-		const call = await h.webhook({ body, headers: { 'X-Hub-Signature': sign(body), 'X-B3-TraceId': 'trace-9', 'Content-Type': 'application/json' } });
+		const call = await h.webhook({
+			body,
+			headers: {
+				'X-Hub-Signature': sign(body),
+				'X-B3-TraceId': 'trace-9',
+				'Content-Type': 'application/json',
+			},
+		});
 		expect(call.status).toBe(200);
-		expect(call.body).toEqual({ status: { code: 0, message: 'OK' }, data: { ids: [{ id: 'ixn-1' }, { id: 'ixn-2' }] } });
+		expect(call.body).toEqual({
+			status: { code: 0, message: 'OK' },
+			data: { ids: [{ id: 'ixn-1' }, { id: 'ixn-2' }] },
+		});
 		expect(call.workflowData?.[0].map((i) => i.json)).toEqual([
-			{ event: 'STARTED', entity: expect.objectContaining({ id: 'ixn-1' }), id: 'ixn-1', mediaType: 'chat', interactionSubtype: 'InboundNew', selfUri: 'https://nexus.example/nexus/v3/chat/sessions/ixn-1', operationId: 'op-1', traceId: 'trace-9' },
-			{ event: 'FINISHED', entity: expect.objectContaining({ id: 'ixn-2' }), id: 'ixn-2', mediaType: 'email', interactionSubtype: 'InboundNew', selfUri: 'https://nexus.example/nexus/v3/email/sessions/ixn-2', operationId: 'op-1', traceId: 'trace-9' },
+			{
+				event: 'STARTED',
+				entity: expect.objectContaining({ id: 'ixn-1' }),
+				id: 'ixn-1',
+				mediaType: 'chat',
+				interactionSubtype: 'InboundNew',
+				selfUri: 'https://nexus.example/nexus/v3/chat/sessions/ixn-1',
+				operationId: 'op-1',
+				traceId: 'trace-9',
+			},
+			{
+				event: 'FINISHED',
+				entity: expect.objectContaining({ id: 'ixn-2' }),
+				id: 'ixn-2',
+				mediaType: 'email',
+				interactionSubtype: 'InboundNew',
+				selfUri: 'https://nexus.example/nexus/v3/email/sessions/ixn-2',
+				operationId: 'op-1',
+				traceId: 'trace-9',
+			},
 		]);
 	});
 
 	it('answers 401 and starts nothing for a bad signature, a missing header or a tampered body', async () => {
 		const h = await trigger();
 		const body = payload('op-2', [['STARTED', 'ixn-3', 'chat']]);
-		const bad = await h.webhook({ body, headers: { 'x-hub-signature': sign(body, 'not-the-secret') } });
+		const bad = await h.webhook({
+			body,
+			headers: { 'x-hub-signature': sign(body, 'not-the-secret') },
+		});
 		expect(bad.status).toBe(401);
 		expect(bad.workflowData).toBeUndefined();
 		expect(JSON.stringify(bad.body)).not.toContain(SECRET);
 		const missing = await h.webhook({ body });
-		expect(missing).toMatchObject({ status: 401, body: { status: { message: expect.stringContaining('X-Hub-Signature header is missing') } } });
-		const tampered = await h.webhook({ body: body.replace('STARTED', 'FINISHED'), headers: { 'x-hub-signature': sign(body) } });
+		expect(missing).toMatchObject({
+			status: 401,
+			body: { status: { message: expect.stringContaining('X-Hub-Signature header is missing') } },
+		});
+		const tampered = await h.webhook({
+			body: body.replace('STARTED', 'FINISHED'),
+			headers: { 'x-hub-signature': sign(body) },
+		});
 		expect(tampered.status).toBe(401);
 		expect(tampered.workflowData).toBeUndefined();
 		// A rejected request does not count as received: the genuine one still goes through.
-		expect((await h.webhook({ body, headers: { 'x-hub-signature': sign(body) } })).workflowData?.[0]).toHaveLength(1);
+		expect(
+			(await h.webhook({ body, headers: { 'x-hub-signature': sign(body) } })).workflowData?.[0],
+		).toHaveLength(1);
 	});
 
 	it('answers 400 with the reason for a signed body that is not the documented JSON', async () => {
@@ -91,9 +140,14 @@ describe('Genesys Interactions Trigger', () => {
 		expect((await h.webhook({ body, headers })).workflowData?.[0]).toHaveLength(1);
 		const again = await h.webhook({ body, headers });
 		expect(again.status).toBe(200);
-		expect(again.body).toEqual({ status: { code: 0, message: 'Already received' }, data: { ids: [{ id: 'ixn-4' }] } });
+		expect(again.body).toEqual({
+			status: { code: 0, message: 'Already received' },
+			data: { ids: [{ id: 'ixn-4' }] },
+		});
 		expect(again.workflowData).toBeUndefined();
-		expect((h.staticData.operations as Array<[string, number]>).map(([id]) => id)).toEqual(['op-3']);
+		expect((h.staticData.operations as Array<[string, number]>).map(([id]) => id)).toEqual([
+			'op-3',
+		]);
 
 		const noDedup = await trigger({ options: { redeliveryWindow: 0 } });
 		expect((await noDedup.webhook({ body, headers })).workflowData).toBeDefined();
@@ -120,7 +174,10 @@ describe('Genesys Interactions Trigger', () => {
 		const h = await trigger();
 		const body = payload('op-6', [['STARTED', 'e', 'chat']]);
 		const sha256 = `sha256=${execFileSync('openssl', ['dgst', '-sha256', '-hmac', 'other', '-r'], { input: body }).toString().split(' ')[0]}`;
-		const call = await h.webhook({ body, headers: { 'x-hub-signature': sign(body), 'x-hub-signature-256': sha256 } });
+		const call = await h.webhook({
+			body,
+			headers: { 'x-hub-signature': sign(body), 'x-hub-signature-256': sha256 },
+		});
 		expect(call.status).toBe(401);
 	});
 
@@ -143,7 +200,10 @@ describe('Genesys Interactions Trigger', () => {
 		}
 		// Nothing started, so nothing is remembered: the same operation with events runs.
 		const withEvents = payload('op-n1', [['STARTED', 'ixn-n', 'chat']]);
-		expect((await h.webhook({ body: withEvents, headers: { 'x-hub-signature': sign(withEvents) } })).workflowData?.[0]).toHaveLength(1);
+		expect(
+			(await h.webhook({ body: withEvents, headers: { 'x-hub-signature': sign(withEvents) } }))
+				.workflowData?.[0],
+		).toHaveLength(1);
 	});
 
 	it('starts one execution for deliveries of one operation that arrive together', async () => {
@@ -162,7 +222,9 @@ describe('Genesys Interactions Trigger', () => {
 		expect(calls.filter((c) => c.workflowData !== undefined)).toHaveLength(5);
 		for (const [a, b] of pairs) {
 			expect([a, b].filter((c) => c.workflowData !== undefined)).toHaveLength(1);
-			expect([a, b].map((c) => (c.body as { status: { message: string } }).status.message).sort()).toEqual(['Already received', 'OK']);
+			expect(
+				[a, b].map((c) => (c.body as { status: { message: string } }).status.message).sort(),
+			).toEqual(['Already received', 'OK']);
 		}
 		// Twenty at once, and later ones: still one.
 		const body = payload('op-burst', [['FINISHED', 'ixn-burst', 'email']]);
@@ -174,14 +236,28 @@ describe('Genesys Interactions Trigger', () => {
 
 	it('treats operation ids named like Object.prototype members as any other id', async () => {
 		const h = await trigger();
-		const names = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__'];
+		const names = [
+			'__proto__',
+			'constructor',
+			'hasOwnProperty',
+			'toString',
+			'valueOf',
+			'__defineGetter__',
+		];
 		for (const operationId of names) {
 			const body = payload(operationId, [['STARTED', `ixn-${operationId}`, 'chat']]);
 			const headers = { 'x-hub-signature': sign(body) };
 			const first = await h.webhook({ body, headers });
-			expect({ operationId, started: first.workflowData?.[0]?.[0]?.json.operationId }).toEqual({ operationId, started: operationId });
+			expect({ operationId, started: first.workflowData?.[0]?.[0]?.json.operationId }).toEqual({
+				operationId,
+				started: operationId,
+			});
 			const again = await h.webhook({ body, headers });
-			expect({ operationId, status: again.status, started: again.workflowData !== undefined }).toEqual({ operationId, status: 200, started: false });
+			expect({
+				operationId,
+				status: again.status,
+				started: again.workflowData !== undefined,
+			}).toEqual({ operationId, status: 200, started: false });
 		}
 		expect((h.staticData.operations as Array<[string, number]>).map(([id]) => id)).toEqual(names);
 		expect(Object.getPrototypeOf(h.staticData)).toBe(Object.prototype);
@@ -208,13 +284,21 @@ describe('Genesys Interactions Trigger', () => {
 		expect(call.workflowData).toBeUndefined();
 
 		const legacy = await trigger();
-		legacy.staticData.operations = JSON.parse(`{"op-legacy": ${Date.now()}, "__proto__": ${Date.now()}}`) as never;
+		legacy.staticData.operations = JSON.parse(
+			`{"op-legacy": ${Date.now()}, "__proto__": ${Date.now()}}`,
+		) as never;
 		for (const operationId of ['op-legacy', '__proto__']) {
 			const old = payload(operationId, [['STARTED', 'ixn-old', 'chat']]);
-			expect((await legacy.webhook({ body: old, headers: { 'x-hub-signature': sign(old) } })).workflowData).toBeUndefined();
+			expect(
+				(await legacy.webhook({ body: old, headers: { 'x-hub-signature': sign(old) } }))
+					.workflowData,
+			).toBeUndefined();
 		}
 		const fresh = payload('op-new', [['STARTED', 'ixn-new', 'chat']]);
-		expect((await legacy.webhook({ body: fresh, headers: { 'x-hub-signature': sign(fresh) } })).workflowData).toBeDefined();
+		expect(
+			(await legacy.webhook({ body: fresh, headers: { 'x-hub-signature': sign(fresh) } }))
+				.workflowData,
+		).toBeDefined();
 	});
 
 	it('does not deduplicate test runs from the editor', async () => {

@@ -13,7 +13,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -55,7 +64,11 @@ async function harness(options: Parameters<typeof createHarness>[0]): Promise<Ha
  * disk for the harness alone, whatever the node does — so the node's own cost is measured here.
  */
 function inMemoryBinaryData(h: Harness): void {
-	h.binary.prepare = async (data: Buffer | Readable, fileName?: string, mimeType?: string): Promise<IBinaryData> => {
+	h.binary.prepare = async (
+		data: Buffer | Readable,
+		fileName?: string,
+		mimeType?: string,
+	): Promise<IBinaryData> => {
 		const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(await data.toArray());
 		const dot = fileName?.lastIndexOf('.') ?? -1;
 		return {
@@ -72,16 +85,23 @@ function inMemoryBinaryData(h: Harness): void {
  * The first item that is not what `check` expects, described (or undefined when all are right):
  * one readable failure instead of a 300,000-element diff.
  */
-function firstWrong(items: INodeExecutionData[], check: (item: INodeExecutionData, index: number) => string | undefined): string | undefined {
+function firstWrong(
+	items: INodeExecutionData[],
+	check: (item: INodeExecutionData, index: number) => string | undefined,
+): string | undefined {
 	for (let i = 0; i < items.length; i++) {
 		const problem = check(items[i], i);
-		if (problem !== undefined) return `item ${i}: ${problem}; the item: ${JSON.stringify(items[i]).slice(0, 400)}`;
+		if (problem !== undefined)
+			return `item ${i}: ${problem}; the item: ${JSON.stringify(items[i]).slice(0, 400)}`;
 	}
 	return undefined;
 }
 
 const pairing = (item: INodeExecutionData) => JSON.stringify(item.pairedItem);
-const pairedWith = (...inputs: number[]): string => JSON.stringify(inputs.length === 1 ? { item: inputs[0] } : inputs.map((item): IPairedItemData => ({ item })));
+const pairedWith = (...inputs: number[]): string =>
+	JSON.stringify(
+		inputs.length === 1 ? { item: inputs[0] } : inputs.map((item): IPairedItemData => ({ item })),
+	);
 
 describe('Genesys Context Services: Export Stream of 300,000 services', () => {
 	it('gives every service ID as an item, in the order served, each paired with the input item that asked for it', async () => {
@@ -89,22 +109,40 @@ describe('Genesys Context Services: Export Stream of 300,000 services', () => {
 		try {
 			const h = await harness({
 				nodeType: new GenesysContextServices(),
-				parameters: { operation: 'exportStream', timeFrom: '={{ $json.from }}', timeTo: '2026-12-01T00:00:00Z' },
-				credentials: { genesysContextServicesApi: { type: new GenesysContextServicesApi(), data: { baseUrl: sim.baseUrl } } },
+				parameters: {
+					operation: 'exportStream',
+					timeFrom: '={{ $json.from }}',
+					timeTo: '2026-12-01T00:00:00Z',
+				},
+				credentials: {
+					genesysContextServicesApi: {
+						type: new GenesysContextServicesApi(),
+						data: { baseUrl: sim.baseUrl },
+					},
+				},
 			});
 			// Two input items: the last days of the month (a few thousand services), then the whole month.
-			const [items] = await h.execute([{ json: { from: '2026-10-30T00:00:00Z' } }, { json: { from: '2026-09-01T00:00:00Z' } }]);
-			const lastDays = sim.select({ time_from: '2026-10-30T00:00:00.000Z', time_to: '2026-12-01T00:00:00.000Z' }).map((s) => s.service_id);
-			const all = sim.select({ time_from: '2026-09-01T00:00:00.000Z', time_to: '2026-12-01T00:00:00.000Z' }).map((s) => s.service_id);
+			const [items] = await h.execute([
+				{ json: { from: '2026-10-30T00:00:00Z' } },
+				{ json: { from: '2026-09-01T00:00:00Z' } },
+			]);
+			const lastDays = sim
+				.select({ time_from: '2026-10-30T00:00:00.000Z', time_to: '2026-12-01T00:00:00.000Z' })
+				.map((s) => s.service_id);
+			const all = sim
+				.select({ time_from: '2026-09-01T00:00:00.000Z', time_to: '2026-12-01T00:00:00.000Z' })
+				.map((s) => s.service_id);
 			expect(all.length).toBe(COUNT);
 			expect(lastDays.length).toBeGreaterThan(1000);
 			expect(items.length).toBe(lastDays.length + COUNT);
 			const wrong = firstWrong(items, (item, i) => {
 				const fromFirst = i < lastDays.length;
 				const expected = fromFirst ? lastDays[i] : all[i - lastDays.length];
-				if (item.json.serviceId !== expected) return `serviceId ${String(item.json.serviceId)}, expected ${expected}`;
+				if (item.json.serviceId !== expected)
+					return `serviceId ${String(item.json.serviceId)}, expected ${expected}`;
 				if (Object.keys(item.json).length !== 1) return 'more than the service ID';
-				if (pairing(item) !== pairedWith(fromFirst ? 0 : 1)) return `paired with ${pairing(item)}, expected input item ${fromFirst ? 0 : 1}`;
+				if (pairing(item) !== pairedWith(fromFirst ? 0 : 1))
+					return `paired with ${pairing(item)}, expected input item ${fromFirst ? 0 : 1}`;
 				return undefined;
 			});
 			expect(wrong).toBeUndefined();
@@ -118,8 +156,19 @@ describe('Connectif: Download as rows, 300,000 rows', () => {
 	it('gives every CSV row as an item with exactly its values, in file order, paired with its input item', async () => {
 		const sim = await startConnectifSimulator({ rows: COUNT, exportDurationMs: 0 });
 		try {
-			const credentials = { connectifApi: { type: new ConnectifApi(), data: { apiKey: 'sim-connectif-key', baseUrl: sim.baseUrl } } };
-			const [[created]] = await (await harness({ nodeType: new Connectif(), parameters: { operation: 'create', exportType: 'contacts' }, credentials })).execute();
+			const credentials = {
+				connectifApi: {
+					type: new ConnectifApi(),
+					data: { apiKey: 'sim-connectif-key', baseUrl: sim.baseUrl },
+				},
+			};
+			const [[created]] = await (
+				await harness({
+					nodeType: new Connectif(),
+					parameters: { operation: 'create', exportType: 'contacts' },
+					credentials,
+				})
+			).execute();
 			expect(created.json.status).toBe('finished');
 			const id = String(created.json.id);
 			const rows = sim.exports.get(id)?.rows ?? [];
@@ -128,7 +177,16 @@ describe('Connectif: Download as rows, 300,000 rows', () => {
 			expect(rows.some((r) => r.name.includes('\n'))).toBe(true);
 			expect(rows.some((r) => r.name.includes('"'))).toBe(true);
 
-			const h = await harness({ nodeType: new Connectif(), parameters: { operation: 'download', exportId: id, output: 'rows', maxRows: '={{ $json.max }}' }, credentials });
+			const h = await harness({
+				nodeType: new Connectif(),
+				parameters: {
+					operation: 'download',
+					exportId: id,
+					output: 'rows',
+					maxRows: '={{ $json.max }}',
+				},
+				credentials,
+			});
 			// Input item 0 wants 3 rows, input item 1 all of them.
 			const [items] = await h.execute([{ json: { max: 3 } }, { json: { max: 0 } }]);
 			expect(items.length).toBe(3 + COUNT);
@@ -137,9 +195,13 @@ describe('Connectif: Download as rows, 300,000 rows', () => {
 				const input = i < 3 ? 0 : 1;
 				const row = rows[i < 3 ? i : i - 3];
 				const json = item.json as IDataObject;
-				if (Object.keys(json).length !== columns.length) return `columns ${Object.keys(json).join(',')}, expected ${columns.join(',')}`;
-				for (const column of columns) if (json[column] !== row[column]) return `${column} is ${JSON.stringify(json[column])}, expected ${JSON.stringify(row[column])}`;
-				if (pairing(item) !== pairedWith(input)) return `paired with ${pairing(item)}, expected input item ${input}`;
+				if (Object.keys(json).length !== columns.length)
+					return `columns ${Object.keys(json).join(',')}, expected ${columns.join(',')}`;
+				for (const column of columns)
+					if (json[column] !== row[column])
+						return `${column} is ${JSON.stringify(json[column])}, expected ${JSON.stringify(row[column])}`;
+				if (pairing(item) !== pairedWith(input))
+					return `paired with ${pairing(item)}, expected input item ${input}`;
 				return undefined;
 			});
 			expect(wrong).toBeUndefined();
@@ -152,7 +214,15 @@ describe('Connectif: Download as rows, 300,000 rows', () => {
 describe('Extracted Files of an export holding 300,000 files', () => {
 	const exportName = 'export-5c0f3a52-9d1e-4b7a-8f00-3a1b2c3d4e5f';
 	/** The fixture's files: the i-th holds line(i) and a line break. */
-	const line = (i: number) => JSON.stringify({ file: i, digest: createHash('md5').update(String(i)).digest('hex').slice(0, i % 33), pad: 'x'.repeat(i % 41) });
+	const line = (i: number) =>
+		JSON.stringify({
+			file: i,
+			digest: createHash('md5')
+				.update(String(i))
+				.digest('hex')
+				.slice(0, i % 33),
+			pad: 'x'.repeat(i % 41),
+		});
 	const entryName = (i: number) => `attachments/f${String(i).padStart(6, '0')}.json`;
 	let work: string;
 	/** The split parts (`.z01` … `.zip`), plain and encrypted. */
@@ -169,11 +239,28 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 		for (let i = 0; i < COUNT; i++) lines.push(line(i));
 		writeFileSync(join(work, 'all.txt'), `${lines.join('\n')}\n`);
 		// GNU split: one file per line, attachments/f000000.json … (in C: seconds, not a minute of writeFileSync).
-		execFileSync('split', ['-a', '6', '-d', '-l', '1', '--additional-suffix=.json', join(work, 'all.txt'), 'attachments/f'], { cwd: src });
+		execFileSync(
+			'split',
+			[
+				'-a',
+				'6',
+				'-d',
+				'-l',
+				'1',
+				'--additional-suffix=.json',
+				join(work, 'all.txt'),
+				'attachments/f',
+			],
+			{ cwd: src },
+		);
 		const plain = join(work, 'plain');
 		mkdirSync(plain);
 		const list = Array.from({ length: COUNT }, (_, i) => entryName(i)).join('\n');
-		execFileSync('zip', ['-q', '-s', '16m', join(plain, `${exportName}.zip`), '-@'], { cwd: src, input: list, maxBuffer: 1 << 26 });
+		execFileSync('zip', ['-q', '-s', '16m', join(plain, `${exportName}.zip`), '-@'], {
+			cwd: src,
+			input: list,
+			maxBuffer: 1 << 26,
+		});
 		rmSync(src, { recursive: true, force: true });
 		parts = readdirSync(plain)
 			.sort()
@@ -184,7 +271,17 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 		mkdirSync(enc);
 		encrypted = parts.map((part) => {
 			const path = join(enc, `${part.name}.smime`);
-			openssl(['smime', '-encrypt', '-binary', '-aes256', '-in', part.path, '-out', path, recipient.certPath]);
+			openssl([
+				'smime',
+				'-encrypt',
+				'-binary',
+				'-aes256',
+				'-in',
+				part.path,
+				'-out',
+				path,
+				recipient.certPath,
+			]);
 			return { name: `${part.name}.smime`, path };
 		});
 	}, 120_000);
@@ -201,13 +298,25 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 		expect(items.length).toBe(COUNT);
 		const wrong = firstWrong(items, (item, i) => {
 			const content = Buffer.from(`${line(i)}\n`);
-			const expected: IDataObject = { exportName, path: entryName(i), size: content.length, crc32: crc32(content).toString(16).padStart(8, '0') };
+			const expected: IDataObject = {
+				exportName,
+				path: entryName(i),
+				size: content.length,
+				crc32: crc32(content).toString(16).padStart(8, '0'),
+			};
 			const keys = Object.keys(expected);
-			if (Object.keys(item.json).length !== keys.length) return `fields ${Object.keys(item.json).join(',')}, expected ${keys.join(',')}`;
-			for (const key of keys) if (item.json[key] !== expected[key]) return `${key} is ${JSON.stringify(item.json[key])}, expected ${JSON.stringify(expected[key])}`;
+			if (Object.keys(item.json).length !== keys.length)
+				return `fields ${Object.keys(item.json).join(',')}, expected ${keys.join(',')}`;
+			for (const key of keys)
+				if (item.json[key] !== expected[key])
+					return `${key} is ${JSON.stringify(item.json[key])}, expected ${JSON.stringify(expected[key])}`;
 			const binary = item.binary?.data;
 			if (!binary) return 'no binary data';
-			if (binary.fileName !== entryName(i).slice('attachments/'.length) || binary.directory !== 'attachments') return `binary named ${binary.directory}/${binary.fileName}`;
+			if (
+				binary.fileName !== entryName(i).slice('attachments/'.length) ||
+				binary.directory !== 'attachments'
+			)
+				return `binary named ${binary.directory}/${binary.fileName}`;
 			if (binary.mimeType !== 'application/json') return `binary of type ${binary.mimeType}`;
 			if (!Buffer.from(binary.data, 'base64').equals(content)) return 'binary data is not the file';
 			if (pairing(item) !== paired) return `paired with ${pairing(item)}, expected ${paired}`;
@@ -217,10 +326,19 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 	}
 
 	it('Reassemble Export → Extracted Files: one item per file, from the plain parts given one per input item', async () => {
-		const h = await harness({ nodeType: new ReassembleExport(), parameters: { output: 'extracted', decrypt: false } });
+		const h = await harness({
+			nodeType: new ReassembleExport(),
+			parameters: { output: 'extracted', decrypt: false },
+		});
 		inMemoryBinaryData(h);
 		const inputs: INodeExecutionData[] = [];
-		for (const part of parts) inputs.push({ json: {}, binary: { data: await h.binary.fromBuffer(readFileSync(part.path), part.name, 'application/zip') } });
+		for (const part of parts)
+			inputs.push({
+				json: {},
+				binary: {
+					data: await h.binary.fromBuffer(readFileSync(part.path), part.name, 'application/zip'),
+				},
+			});
 		const [items] = await h.execute(inputs);
 		checkFiles(items, pairedWith(...parts.map((_, i) => i)));
 	}, 90_000);
@@ -249,19 +367,42 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 			}
 			const h = await harness({
 				nodeType: new GenesysDataExport(),
-				parameters: { resource: 'file', operation: 'download', filesOf: 'names', fileNames: encrypted.map((p) => p.name).join(', '), output: 'extracted' },
+				parameters: {
+					resource: 'file',
+					operation: 'download',
+					filesOf: 'names',
+					fileNames: encrypted.map((p) => p.name).join(', '),
+					output: 'extracted',
+				},
 				credentials: {
 					genesysMulticloudApi: {
 						type: new GenesysMulticloudApi(),
-						data: { region: 'custom', customBaseUrl: sim.baseUrl, apiKey: 'sim-api-key', clientId: 'sim-client', clientSecret: 'sim-secret', grantType: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password' },
+						data: {
+							region: 'custom',
+							customBaseUrl: sim.baseUrl,
+							apiKey: 'sim-api-key',
+							clientId: 'sim-client',
+							clientSecret: 'sim-secret',
+							grantType: 'password',
+							username: 'SIMTENANT\\analyst',
+							password: 'sim-password',
+						},
 					},
-					smimeKeyApi: { type: new SmimeKeyApi(), data: { privateKey: recipient.key.toString('utf8'), certificate: recipient.cert.toString('utf8') } },
+					smimeKeyApi: {
+						type: new SmimeKeyApi(),
+						data: {
+							privateKey: recipient.key.toString('utf8'),
+							certificate: recipient.cert.toString('utf8'),
+						},
+					},
 				},
 			});
 			inMemoryBinaryData(h);
 			const [items] = await h.execute();
 			checkFiles(items, pairedWith(0));
-			expect(sim.state.storageRequests.filter((r) => r.method === 'GET').length).toBe(encrypted.length);
+			expect(sim.state.storageRequests.filter((r) => r.method === 'GET').length).toBe(
+				encrypted.length,
+			);
 		} finally {
 			await sim.close();
 		}

@@ -29,14 +29,20 @@ beforeAll(() => {
 	const recipient = makeRecipient(dir.path, 'worker');
 	key = loadDecryptionKey({ key: recipient.key });
 	fixture = makeExport(dir.path, recipient, { records: 6000, split: '1m' });
-	whole = makeExport(dir.path, recipient, { records: 3000, name: 'export-7c1e9b2a-4f3d-4e8a-b5c6-0d9f8e7a6b5c' });
+	whole = makeExport(dir.path, recipient, {
+		records: 3000,
+		name: 'export-7c1e9b2a-4f3d-4e8a-b5c6-0d9f8e7a6b5c',
+	});
 }, 120_000);
 
 afterAll(() => dir?.remove());
 
 /** A source that is not a file: its bytes come as a stream (as n8n binary data does), 64 KiB at a time. */
 function streamed(source: ByteSource): ByteSource {
-	return { name: source.name, open: () => createReadStream(source.path as string, { highWaterMark: 64 * 1024 }) };
+	return {
+		name: source.name,
+		open: () => createReadStream(source.path as string, { highWaterMark: 64 * 1024 }),
+	};
 }
 
 async function files(paths: string[]): Promise<ByteSource[]> {
@@ -45,17 +51,36 @@ async function files(paths: string[]): Promise<ByteSource[]> {
 
 const read = async (stream: Readable) => Buffer.concat(await stream.toArray());
 
-async function inThread(sources: ByteSource[], chunks: ChunkOptions, onError: 'fail' | 'skip' = 'fail') {
+async function inThread(
+	sources: ByteSource[],
+	chunks: ChunkOptions,
+	onError: 'fail' | 'skip' = 'fail',
+) {
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out: Array<{ chunk: ChunkInfo; bytes: Buffer }> = [];
-	for await (const { chunk, result } of recordChunks(exportRecords(sources, { key, onError, tempDir: dir.path, lazyValues: true }, stats), chunks, read)) out.push({ chunk, bytes: result });
+	for await (const { chunk, result } of recordChunks(
+		exportRecords(sources, { key, onError, tempDir: dir.path, lazyValues: true }, stats),
+		chunks,
+		read,
+	))
+		out.push({ chunk, bytes: result });
 	return { out, stats };
 }
 
-async function inWorker(sources: ByteSource[], chunks: ChunkOptions, more: { onError?: 'fail' | 'skip'; maxRecords?: number; signal?: AbortSignal } = {}) {
+async function inWorker(
+	sources: ByteSource[],
+	chunks: ChunkOptions,
+	more: { onError?: 'fail' | 'skip'; maxRecords?: number; signal?: AbortSignal } = {},
+) {
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out: Array<{ chunk: ChunkInfo; bytes: Buffer }> = [];
-	for await (const { chunk, result } of exportChunksInWorker(sources, { key, tempDir: dir.path, chunks, ...more }, stats, read)) out.push({ chunk, bytes: result });
+	for await (const { chunk, result } of exportChunksInWorker(
+		sources,
+		{ key, tempDir: dir.path, chunks, ...more },
+		stats,
+		read,
+	))
+		out.push({ chunk, bytes: result });
 	return { out, stats };
 }
 
@@ -74,10 +99,17 @@ describe('exportChunksInWorker', () => {
 		const options = { recordsPerChunk: 1000, maxChunkBytes: 256 * 1024 };
 		const expected = await inThread(await files(fixture.encryptedParts), options);
 		expect(expected.out.length).toBeGreaterThan(8);
-		for (const sources of [await files(fixture.encryptedParts), (await files(fixture.encryptedParts)).map(streamed)]) {
+		for (const sources of [
+			await files(fixture.encryptedParts),
+			(await files(fixture.encryptedParts)).map(streamed),
+		]) {
 			const got = await inWorker(sources, options);
 			expect(got.out.map((c) => c.chunk)).toEqual(expected.out.map((c) => c.chunk));
-			expect(Buffer.concat(got.out.map((c) => c.bytes)).equals(Buffer.concat(expected.out.map((c) => c.bytes)))).toBe(true);
+			expect(
+				Buffer.concat(got.out.map((c) => c.bytes)).equals(
+					Buffer.concat(expected.out.map((c) => c.bytes)),
+				),
+			).toBe(true);
 			expect(got.stats).toEqual(expected.stats);
 		}
 		const all = Buffer.concat(expected.out.map((c) => c.bytes)).toString();
@@ -90,14 +122,24 @@ describe('exportChunksInWorker', () => {
 		const expected = await inThread([source], { recordsPerChunk: 2500 });
 		const got = await inWorker([source], { recordsPerChunk: 2500 });
 		expect(got.out.map((c) => c.chunk)).toEqual(expected.out.map((c) => c.chunk));
-		expect(Buffer.concat(got.out.map((c) => c.bytes)).equals(Buffer.concat(expected.out.map((c) => c.bytes)))).toBe(true);
+		expect(
+			Buffer.concat(got.out.map((c) => c.bytes)).equals(
+				Buffer.concat(expected.out.map((c) => c.bytes)),
+			),
+		).toBe(true);
 		expect(got.stats.records).toBe(whole.records.length);
 	}, 60_000);
 
 	it('gzips when asked and stops after maxRecords', async () => {
-		const got = await inWorker(await files(fixture.encryptedParts), { recordsPerChunk: 700, gzip: true }, { maxRecords: 1500 });
+		const got = await inWorker(
+			await files(fixture.encryptedParts),
+			{ recordsPerChunk: 700, gzip: true },
+			{ maxRecords: 1500 },
+		);
 		expect(got.out.map((c) => c.chunk.records)).toEqual([700, 700, 100]);
-		const lines = got.out.flatMap((c) => gunzipSync(c.bytes).toString().split('\n').filter(Boolean));
+		const lines = got.out.flatMap((c) =>
+			gunzipSync(c.bytes).toString().split('\n').filter(Boolean),
+		);
 		expect(lines.map((l) => JSON.parse(l))).toEqual(fixture.records.slice(0, 1500));
 	}, 60_000);
 
@@ -112,7 +154,11 @@ describe('exportChunksInWorker', () => {
 		expect(got.message).toBe(expected.message);
 		expect(got.message).toContain('Interaction-bad.json:51');
 
-		const skipped = await inWorker([await fileSource(path)], { recordsPerChunk: 10 }, { onError: 'skip' });
+		const skipped = await inWorker(
+			[await fileSource(path)],
+			{ recordsPerChunk: 10 },
+			{ onError: 'skip' },
+		);
 		expect(skipped.stats.skipped).toBe(1);
 		expect(skipped.stats.firstSkipped).toContain('Interaction-bad.json:51');
 		expect(skipped.out.reduce((n, c) => n + c.chunk.records, 0)).toBe(100);
@@ -137,7 +183,12 @@ describe('exportChunksInWorker', () => {
 		};
 		const thrown = await failure(
 			(async () => {
-				for await (const _ of exportChunksInWorker(await files(fixture.encryptedParts), { key, tempDir: dir.path, chunks: { recordsPerChunk: 1000 } }, stats, consumer));
+				for await (const _ of exportChunksInWorker(
+					await files(fixture.encryptedParts),
+					{ key, tempDir: dir.path, chunks: { recordsPerChunk: 1000 } },
+					stats,
+					consumer,
+				));
 			})(),
 		);
 		expect(thrown.message).toBe('the binary data store is full');
@@ -145,7 +196,12 @@ describe('exportChunksInWorker', () => {
 
 	it('ends the worker when the caller stops early or cancels', async () => {
 		let taken = 0;
-		for await (const { chunk } of exportChunksInWorker(await files(fixture.encryptedParts), { key, tempDir: dir.path, chunks: { recordsPerChunk: 100 } }, { records: 0, skipped: 0, lines: 0 }, read)) {
+		for await (const { chunk } of exportChunksInWorker(
+			await files(fixture.encryptedParts),
+			{ key, tempDir: dir.path, chunks: { recordsPerChunk: 100 } },
+			{ records: 0, skipped: 0, lines: 0 },
+			read,
+		)) {
 			taken += chunk.records;
 			if (taken >= 300) break;
 		}
@@ -158,7 +214,12 @@ describe('exportChunksInWorker', () => {
 		};
 		const error = await failure(
 			(async () => {
-				for await (const _ of exportChunksInWorker(await files(fixture.encryptedParts), { key, tempDir: dir.path, chunks: { recordsPerChunk: 100 }, signal: controller.signal }, { records: 0, skipped: 0, lines: 0 }, slow));
+				for await (const _ of exportChunksInWorker(
+					await files(fixture.encryptedParts),
+					{ key, tempDir: dir.path, chunks: { recordsPerChunk: 100 }, signal: controller.signal },
+					{ records: 0, skipped: 0, lines: 0 },
+					slow,
+				));
 			})(),
 		);
 		expect((error as CxError).code).toBe('CANCELLED');

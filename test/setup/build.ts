@@ -20,12 +20,28 @@ function newest(dir: string): number {
 
 export default function setup(): void {
 	const built = join(root, 'dist/src/cli/main.js');
-	const sources = Math.max(...['src', 'nodes', 'credentials'].map((dir) => newest(join(root, dir))));
+	const sources = Math.max(
+		...['src', 'nodes', 'credentials'].map((dir) => newest(join(root, dir))),
+	);
 	if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
 	// Under the lock `npm run build` is run with elsewhere (the e2e runs, the demo, the benchmark),
 	// which empties dist/ first.
 	const lock = join(root, '.cache', 'e2e', '.build.lock');
 	mkdirSync(dirname(lock), { recursive: true });
-	execFileSync('flock', [lock, process.execPath, join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-	execFileSync('flock', [lock, process.execPath, join(root, 'node_modules/gulp/bin/gulp.js'), 'build:icons'], { cwd: root, stdio: 'ignore' });
+	execFileSync(
+		'flock',
+		[
+			lock,
+			process.execPath,
+			join(root, 'node_modules/typescript/bin/tsc'),
+			'-p',
+			join(root, 'tsconfig.json'),
+		],
+		{ stdio: 'inherit' },
+	);
+	execFileSync(
+		'flock',
+		[lock, process.execPath, join(root, 'node_modules/gulp/bin/gulp.js'), 'build:icons'],
+		{ cwd: root, stdio: 'ignore' },
+	);
 }

@@ -47,7 +47,12 @@ export interface SimService {
 export interface ContextServicesSimulator {
 	baseUrl: string;
 	services: SimService[];
-	requests: Array<{ method: string; path: string; query: Record<string, string>; headers: Record<string, string> }>;
+	requests: Array<{
+		method: string;
+		path: string;
+		query: Record<string, string>;
+		headers: Record<string, string>;
+	}>;
 	/** The most `GET services/{id}` requests answered at the same time. */
 	maxConcurrentServiceReads(): number;
 	controls: { failNextRequests(count: number, status?: number, retryAfterSeconds?: number): void };
@@ -84,7 +89,13 @@ function makeServices(count: number, seed: string): SimService[] {
 			start_ts: new Date(started).toISOString(),
 			end_ts: ended === null ? null : new Date(ended).toISOString(),
 			active,
-			states: [{ state_id: `377-${uuid(`${seed}:state:${i}`)}`, state_type: 1 + (h[18] % 5), start_ts: new Date(started + 1000).toISOString() }],
+			states: [
+				{
+					state_id: `377-${uuid(`${seed}:state:${i}`)}`,
+					state_type: 1 + (h[18] % 5),
+					start_ts: new Date(started + 1000).toISOString(),
+				},
+			],
 		});
 	}
 	return services.sort((a, b) => a.start_ts.localeCompare(b.start_ts));
@@ -101,12 +112,25 @@ class HttpError extends Error {
 	}
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+	res: ServerResponse,
+	status: number,
+	body: unknown,
+	headers: Record<string, string> = {},
+): void {
 	const text = JSON.stringify(body);
-	res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+	res
+		.writeHead(status, {
+			'content-type': 'application/json',
+			'content-length': Buffer.byteLength(text),
+			...headers,
+		})
+		.end(text);
 }
 
-export async function startContextServicesSimulator(options: ContextServicesSimulatorOptions = {}): Promise<ContextServicesSimulator> {
+export async function startContextServicesSimulator(
+	options: ContextServicesSimulatorOptions = {},
+): Promise<ContextServicesSimulator> {
 	const services = makeServices(options.services ?? 500, options.seed ?? 'cs-simulator');
 	const byId = new Map(services.map((s) => [s.service_id, s]));
 	const requests: ContextServicesSimulator['requests'] = [];
@@ -124,7 +148,8 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 			const ended = s.end_ts ? Date.parse(s.end_ts) : undefined;
 			const startIn = started >= from && started <= to;
 			const endIn = ended !== undefined && ended >= from && ended <= to;
-			const eventOk = events === 'started' ? startIn : events === 'completed' ? endIn : startIn || endIn;
+			const eventOk =
+				events === 'started' ? startIn : events === 'completed' ? endIn : startIn || endIn;
 			const stateOk = state === 'active' ? s.active : state === 'inactive' ? !s.active : true;
 			return eventOk && stateOk;
 		});
@@ -133,50 +158,91 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 	function checkWindow(query: Record<string, string>): void {
 		if (!query.time_from) throw new HttpError(400, 'time_from is mandatory');
 		for (const name of ['time_from', 'time_to']) {
-			if (query[name] !== undefined && !ISO_MS.test(query[name])) throw new HttpError(400, `${name} must be an ISO 8601 date with milliseconds, e.g. 2014-09-02T08:00:00.000Z`);
+			if (query[name] !== undefined && !ISO_MS.test(query[name]))
+				throw new HttpError(
+					400,
+					`${name} must be an ISO 8601 date with milliseconds, e.g. 2014-09-02T08:00:00.000Z`,
+				);
 		}
-		if (query.filter_events !== undefined && !['any', 'started', 'completed'].includes(query.filter_events)) throw new HttpError(400, 'filter_events must be any, started or completed');
+		if (
+			query.filter_events !== undefined &&
+			!['any', 'started', 'completed'].includes(query.filter_events)
+		)
+			throw new HttpError(400, 'filter_events must be any, started or completed');
 	}
 
 	async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const url = new URL(req.url ?? '/', 'http://cs');
 		const query = Object.fromEntries(url.searchParams);
 		const headers: Record<string, string> = {};
-		for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+		for (const [name, value] of Object.entries(req.headers))
+			if (typeof value === 'string') headers[name] = value;
 		requests.push({ method: req.method ?? 'GET', path: url.pathname, query, headers });
-		if (options.apiKeyHeader && req.headers[options.apiKeyHeader.toLowerCase()] !== options.apiKey) throw new HttpError(403, 'Forbidden: API key missing or wrong');
+		if (options.apiKeyHeader && req.headers[options.apiKeyHeader.toLowerCase()] !== options.apiKey)
+			throw new HttpError(403, 'Forbidden: API key missing or wrong');
 		if (options.username) {
 			const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-			if (!basic || Buffer.from(basic, 'base64').toString('utf8') !== `${options.username}:${options.password ?? ''}`) throw new HttpError(401, 'Unauthorized');
+			if (
+				!basic ||
+				Buffer.from(basic, 'base64').toString('utf8') !==
+					`${options.username}:${options.password ?? ''}`
+			)
+				throw new HttpError(401, 'Unauthorized');
 		}
-		if (options.contactCenterId && req.headers.contactcenterid !== options.contactCenterId) throw new HttpError(400, 'ContactCenterId header is missing or unknown');
+		if (options.contactCenterId && req.headers.contactcenterid !== options.contactCenterId)
+			throw new HttpError(400, 'ContactCenterId header is missing or unknown');
 		const failure = failures.shift();
 		if (failure) {
-			return send(res, failure.status, { message: failure.status === 429 ? 'Too many requests' : 'Service unavailable' }, failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {});
+			return send(
+				res,
+				failure.status,
+				{ message: failure.status === 429 ? 'Too many requests' : 'Service unavailable' },
+				failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {},
+			);
 		}
 		const path = url.pathname.startsWith(BASE) ? url.pathname.slice(BASE.length) : '';
 		if (path === '/maintenance/services/files' && req.method === 'POST') {
 			checkWindow(query);
 			if (!query.file_prefix) throw new HttpError(400, 'file_prefix is mandatory');
-			if (query.filter_state !== undefined && !['any', 'active', 'inactive'].includes(query.filter_state)) throw new HttpError(400, 'filter_state must be any, active or inactive');
+			if (
+				query.filter_state !== undefined &&
+				!['any', 'active', 'inactive'].includes(query.filter_state)
+			)
+				throw new HttpError(400, 'filter_state must be any, active or inactive');
 			const format = (query.format ?? 'csv').toLowerCase();
 			const extension = format === 'json' ? 'json' : 'csv';
-			const compressed = query.compression === 'zip' ? '.zip' : query.compression === 'gzip' ? '.gz' : '';
+			const compressed =
+				query.compression === 'zip' ? '.zip' : query.compression === 'gzip' ? '.gz' : '';
 			const stamp = '20261120_101500_042';
-			const kinds = select({ ...query, export_content: 'true' }).length > 0 ? ['services', 'states', 'tasks'] : ['services'];
-			if (options.fileNames === 'short') return send(res, 200, kinds.map((kind) => `${query.file_prefix}${stamp}_${kind.slice(0, 2)}`));
-			return send(res, 200, kinds.map((kind) => `${query.file_prefix}${stamp}_${kind}.${extension}${compressed}`));
+			const kinds =
+				select({ ...query, export_content: 'true' }).length > 0
+					? ['services', 'states', 'tasks']
+					: ['services'];
+			if (options.fileNames === 'short')
+				return send(
+					res,
+					200,
+					kinds.map((kind) => `${query.file_prefix}${stamp}_${kind.slice(0, 2)}`),
+				);
+			return send(
+				res,
+				200,
+				kinds.map((kind) => `${query.file_prefix}${stamp}_${kind}.${extension}${compressed}`),
+			);
 		}
 		if (path === '/maintenance/services/stream' && req.method === 'GET') {
 			checkWindow(query);
-			if (query.filter_state !== undefined && query.export_content !== 'true') throw new HttpError(400, 'filter_state can only be used with export_content=true');
+			if (query.filter_state !== undefined && query.export_content !== 'true')
+				throw new HttpError(400, 'filter_state can only be used with export_content=true');
 			const selected = select(query);
 			const content = query.export_content === 'true';
 			// A large answer arrives in pieces: chunked, a few hundred elements per write.
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.write('[\n');
 			for (let i = 0; i < selected.length; i += 500) {
-				const slice = selected.slice(i, i + 500).map((s) => (content ? JSON.stringify(s) : JSON.stringify(s.service_id)));
+				const slice = selected
+					.slice(i, i + 500)
+					.map((s) => (content ? JSON.stringify(s) : JSON.stringify(s.service_id)));
 				const text = `${i > 0 ? ',\n' : ''}  ${slice.join(',\n  ')}`;
 				if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
 			}
@@ -200,11 +266,14 @@ export async function startContextServicesSimulator(options: ContextServicesSimu
 	const server: Server = createServer((req, res) => {
 		handle(req, res).catch((error: unknown) => {
 			if (res.headersSent) return res.destroy();
-			if (error instanceof HttpError) return send(res, error.status, { message: error.message, code: error.status });
+			if (error instanceof HttpError)
+				return send(res, error.status, { message: error.message, code: error.status });
 			send(res, 500, { message: (error as Error).message });
 		});
 	});
-	await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+	await new Promise<void>((resolve) =>
+		server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+	);
 	const { port } = server.address() as AddressInfo;
 	return {
 		baseUrl: `http://${options.host ?? '127.0.0.1'}:${port}${BASE}`,

@@ -15,7 +15,8 @@ export const TAG = {
 
 /** The length octets of a definite-length encoding. */
 export function encodeLength(length: number): Buffer {
-	if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`cannot encode a DER length of ${length}`);
+	if (!Number.isSafeInteger(length) || length < 0)
+		throw new RangeError(`cannot encode a DER length of ${length}`);
 	if (length < 0x80) return Buffer.from([length]);
 	const bytes: number[] = [];
 	for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
@@ -31,7 +32,8 @@ export function tlv(tag: number, ...contents: Buffer[]): Buffer {
 export const sequence = (...elements: Buffer[]): Buffer => tlv(TAG.SEQUENCE, ...elements);
 
 /** SET OF, with its elements in DER order (sorted by their encodings). */
-export const setOf = (...elements: Buffer[]): Buffer => tlv(TAG.SET, ...[...elements].sort(Buffer.compare));
+export const setOf = (...elements: Buffer[]): Buffer =>
+	tlv(TAG.SET, ...[...elements].sort(Buffer.compare));
 
 export const octetString = (bytes: Buffer): Buffer => tlv(TAG.OCTET_STRING, bytes);
 
@@ -56,7 +58,8 @@ export function objectIdentifier(dotted: string): Buffer {
 		if (!/^\d+$/.test(arc)) throw new Error(`"${dotted}" is not an object identifier`);
 		return BigInt(arc);
 	});
-	if (arcs.length < 2 || arcs[0] > 2n || (arcs[0] < 2n && arcs[1] > 39n)) throw new Error(`"${dotted}" is not an object identifier`);
+	if (arcs.length < 2 || arcs[0] > 2n || (arcs[0] < 2n && arcs[1] > 39n))
+		throw new Error(`"${dotted}" is not an object identifier`);
 	const bytes: number[] = [];
 	for (const arc of [arcs[0] * 40n + arcs[1], ...arcs.slice(2)]) {
 		const chunk: number[] = [Number(arc & 0x7fn)];
@@ -67,7 +70,8 @@ export function objectIdentifier(dotted: string): Buffer {
 }
 
 /** [n] EXPLICIT or a constructed IMPLICIT context-specific element. */
-export const contextConstructed = (n: number, ...contents: Buffer[]): Buffer => tlv(0xa0 | n, ...contents);
+export const contextConstructed = (n: number, ...contents: Buffer[]): Buffer =>
+	tlv(0xa0 | n, ...contents);
 
 /** [n] IMPLICIT over a primitive type (e.g. OCTET STRING). */
 export const contextPrimitive = (n: number, contents: Buffer): Buffer => tlv(0x80 | n, contents);
@@ -99,7 +103,8 @@ export function readElement(der: Buffer, at: number): DerElement {
 		start += count;
 	}
 	const end = start + length;
-	if (end > der.length) throw new Error(`DER: element at byte ${at} runs past the end (${end} > ${der.length})`);
+	if (end > der.length)
+		throw new Error(`DER: element at byte ${at} runs past the end (${end} > ${der.length})`);
 	return { tag, at, start, end };
 }
 
@@ -118,15 +123,23 @@ export function children(der: Buffer, parent: DerElement): DerElement[] {
  * The issuer Name and serialNumber of an X.509 certificate, as their exact DER encodings (what a
  * CMS IssuerAndSerialNumber copies).
  */
-export function certificateIssuerAndSerial(certificateDer: Buffer): { issuer: Buffer; serialNumber: Buffer } {
+export function certificateIssuerAndSerial(certificateDer: Buffer): {
+	issuer: Buffer;
+	serialNumber: Buffer;
+} {
 	const certificate = readElement(certificateDer, 0);
 	const [tbs] = children(certificateDer, certificate);
-	if (certificate.tag !== TAG.SEQUENCE || tbs?.tag !== TAG.SEQUENCE) throw new Error('not an X.509 certificate');
+	if (certificate.tag !== TAG.SEQUENCE || tbs?.tag !== TAG.SEQUENCE)
+		throw new Error('not an X.509 certificate');
 	const fields = children(certificateDer, tbs);
 	// tbsCertificate: [0] version (optional), serialNumber, signature, issuer, …
 	const first = fields[0]?.tag === 0xa0 ? 1 : 0;
 	const serial = fields[first];
 	const issuer = fields[first + 2];
-	if (serial?.tag !== TAG.INTEGER || issuer?.tag !== TAG.SEQUENCE) throw new Error('not an X.509 certificate');
-	return { issuer: certificateDer.subarray(issuer.at, issuer.end), serialNumber: certificateDer.subarray(serial.at, serial.end) };
+	if (serial?.tag !== TAG.INTEGER || issuer?.tag !== TAG.SEQUENCE)
+		throw new Error('not an X.509 certificate');
+	return {
+		issuer: certificateDer.subarray(issuer.at, issuer.end),
+		serialNumber: certificateDer.subarray(serial.at, serial.end),
+	};
 }

@@ -35,15 +35,46 @@
  * parts are written to a temporary folder and served from there, and such a run completes when its
  * files are ready (however long its run duration says).
  */
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual, type X509Certificate } from 'node:crypto';
+import {
+	createHash,
+	createHmac,
+	randomBytes,
+	randomUUID,
+	timingSafeEqual,
+	type X509Certificate,
+} from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeServer, genesysErrorBody, headerRecord, hostForUrl, HttpError, listen, multipartField, readBody, s3Error, sendJson, sendXml } from './http';
-import { cachedRecords, writeLargeRun, type CachedRecords, type LargeExportOptions, type LargeRunFile } from './largeExport';
-import { generateExport, jsonLines, type ExportEntry, type ExportShape, type InteractionFiles } from './records';
+import {
+	closeServer,
+	genesysErrorBody,
+	headerRecord,
+	hostForUrl,
+	HttpError,
+	listen,
+	multipartField,
+	readBody,
+	s3Error,
+	sendJson,
+	sendXml,
+} from './http';
+import {
+	cachedRecords,
+	writeLargeRun,
+	type CachedRecords,
+	type LargeExportOptions,
+	type LargeRunFile,
+} from './largeExport';
+import {
+	generateExport,
+	jsonLines,
+	type ExportEntry,
+	type ExportShape,
+	type InteractionFiles,
+} from './records';
 import { encryptionCertificate, encryptSmime, type SmimeMediaType } from './smime';
 import { buildZip, MIN_SPLIT_SIZE, partNames } from './zipWriter';
 
@@ -161,7 +192,18 @@ export interface SimJob {
 }
 
 /** What a run exports, copied from its job when it starts (later edits do not change it). */
-export type RunSettings = Pick<SimJob, 'title' | 'type' | 'source' | 'description' | 'dataType' | 'media' | 'fileSplitSize' | 'exportAttachments' | 'timeFrame'>;
+export type RunSettings = Pick<
+	SimJob,
+	| 'title'
+	| 'type'
+	| 'source'
+	| 'description'
+	| 'dataType'
+	| 'media'
+	| 'fileSplitSize'
+	| 'exportAttachments'
+	| 'timeFrame'
+>;
 
 export interface SimRun {
 	id: number;
@@ -247,7 +289,11 @@ export interface SimulatorControls {
 	 * The next `count` API requests answer `status` (default 503), with `Retry-After` when given.
 	 * Token requests are only hit when `pathPrefix` names them (e.g. `/auth`).
 	 */
-	failNextRequests(count: number, status?: number, options?: { retryAfterSeconds?: number; pathPrefix?: string }): void;
+	failNextRequests(
+		count: number,
+		status?: number,
+		options?: { retryAfterSeconds?: number; pathPrefix?: string },
+	): void;
 	/** The next `count` storage downloads (GET) answer `status` (default 503). */
 	failNextDownloads(count: number, status?: number): void;
 	/** The next storage download sends `afterBytes` bytes of its body, then drops the connection. */
@@ -317,14 +363,22 @@ export function nexusInteraction(mediaType: 'chat' | 'email', id: string): Recor
 			messages: Array.from({ length: messages }, (_, i) => ({
 				index: i,
 				from: i % 2 === 0 ? 'customer' : 'agent',
-				text: i % 2 === 0 ? `Question ${i / 2 + 1} about order ${h.readUInt16BE(8)}` : `Answer ${(i + 1) / 2}`,
+				text:
+					i % 2 === 0
+						? `Question ${i / 2 + 1} about order ${h.readUInt16BE(8)}`
+						: `Answer ${(i + 1) / 2}`,
 				at: new Date(created + i * 45_000).toISOString(),
 			})),
 		},
 	};
 }
 const BUCKET = 'gcx-udm-exports-sim';
-const ALL_GRANTS: readonly GrantType[] = ['password', 'client_credentials', 'authorization_code', 'refresh_token'];
+const ALL_GRANTS: readonly GrantType[] = [
+	'password',
+	'client_credentials',
+	'authorization_code',
+	'refresh_token',
+];
 const SOURCES = [{ label: 'Contact History', value: 'UCS' }];
 /** Listed by the tenant, refused for jobs: "Info Mart exports are not supported" (the admin guide). */
 const LISTED_SOURCES = [...SOURCES, { label: 'Info Mart', value: 'InfoMart' }];
@@ -353,30 +407,54 @@ const SPLIT_SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$/i;
 function splitSizeBytes(value: string): number {
 	const m = SPLIT_SIZE.exec(value);
 	if (!m) throw new HttpError(400, `fileSplitSize "${value}" is not a size (write it like 100MB)`);
-	const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[(m[2] ?? 'MB').toUpperCase() as 'B' | 'KB' | 'MB' | 'GB'];
+	const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[
+		(m[2] ?? 'MB').toUpperCase() as 'B' | 'KB' | 'MB' | 'GB'
+	];
 	const bytes = Math.floor(Number(m[1]) * unit);
-	if (bytes < MIN_SPLIT_SIZE) throw new HttpError(400, `fileSplitSize "${value}" is below the minimum of 64KB`);
-	if (bytes > 4 * 1024 ** 3) throw new HttpError(400, `fileSplitSize "${value}" is above the maximum of 4GB`);
+	if (bytes < MIN_SPLIT_SIZE)
+		throw new HttpError(400, `fileSplitSize "${value}" is below the minimum of 64KB`);
+	if (bytes > 4 * 1024 ** 3)
+		throw new HttpError(400, `fileSplitSize "${value}" is above the maximum of 4GB`);
 	return bytes;
 }
 
 /** A Quartz cron expression (what the scheduler takes): 6 or 7 fields of cron characters. */
 function checkCron(cron: string): void {
 	const fields = cron.trim().split(/\s+/);
-	if (fields.length < 6 || fields.length > 7 || fields.some((f) => !/^[0-9A-Za-z*?/,#LW-]+$/.test(f))) {
-		throw new HttpError(400, `schedulerParam.cron "${cron}" is not a cron expression (e.g. "0 0 2 * * ?")`);
+	if (
+		fields.length < 6 ||
+		fields.length > 7 ||
+		fields.some((f) => !/^[0-9A-Za-z*?/,#LW-]+$/.test(f))
+	) {
+		throw new HttpError(
+			400,
+			`schedulerParam.cron "${cron}" is not a cron expression (e.g. "0 0 2 * * ?")`,
+		);
 	}
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function amzDate(ms: number): string {
-	return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+	return new Date(ms)
+		.toISOString()
+		.replace(/[-:]/g, '')
+		.replace(/\.\d{3}/, '');
 }
 
 function parseAmzDate(text: string): number | undefined {
 	const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-	return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
+	return m
+		? Date.UTC(
+				Number(m[1]),
+				Number(m[2]) - 1,
+				Number(m[3]),
+				Number(m[4]),
+				Number(m[5]),
+				Number(m[6]),
+			)
+		: undefined;
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -397,13 +475,20 @@ function listParams(q: URLSearchParams): ListParams {
 	const whole = (name: string, fallback: number) => {
 		const text = q.get(name);
 		if (text === null || text === '') return fallback;
-		if (!/^\d+$/.test(text)) throw new HttpError(400, `${name} must be a whole number, not "${text}"`);
+		if (!/^\d+$/.test(text))
+			throw new HttpError(400, `${name} must be a whole number, not "${text}"`);
 		return Number(text);
 	};
 	const descAsc = q.get('descAsc');
-	if (descAsc !== null && descAsc !== '' && descAsc !== 'true' && descAsc !== 'false') throw new HttpError(400, `descAsc must be true or false, not "${descAsc}"`);
+	if (descAsc !== null && descAsc !== '' && descAsc !== 'true' && descAsc !== 'false')
+		throw new HttpError(400, `descAsc must be true or false, not "${descAsc}"`);
 	// The reference: from defaults to 0, size to 999999999; descAsc true is descending.
-	return { from: whole('from', 0), size: whole('size', 999_999_999), orderField: q.get('orderField') || undefined, descending: descAsc !== 'false' };
+	return {
+		from: whole('from', 0),
+		size: whole('size', 999_999_999),
+		orderField: q.get('orderField') || undefined,
+		descending: descAsc !== 'false',
+	};
 }
 
 function compareValues(a: unknown, b: unknown): number {
@@ -419,22 +504,36 @@ function compareValues(a: unknown, b: unknown): number {
  * `defaultOrder`) with `tieBreak` for equal values; undefined when nothing matched (the API
  * answers 204 then).
  */
-function pageOf<T>(items: T[], params: ListParams, toJson: (item: T) => Record<string, unknown>, defaultOrder: string, tieBreak: (a: T, b: T) => number) {
+function pageOf<T>(
+	items: T[],
+	params: ListParams,
+	toJson: (item: T) => Record<string, unknown>,
+	defaultOrder: string,
+	tieBreak: (a: T, b: T) => number,
+) {
 	if (items.length === 0) return undefined;
 	const field = params.orderField ?? defaultOrder;
 	const rows = items.map((item) => ({ item, json: toJson(item) }));
-	if (!rows.some((r) => field in r.json)) throw new HttpError(400, `orderField "${field}" is not a field of these items`);
+	if (!rows.some((r) => field in r.json))
+		throw new HttpError(400, `orderField "${field}" is not a field of these items`);
 	rows.sort((a, b) => {
 		const byField = compareValues(a.json[field], b.json[field]);
 		return (params.descending ? -byField : byField) || tieBreak(a.item, b.item);
 	});
 	const slice = rows.slice(params.from, params.from + params.size);
-	return { count: rows.length, from: params.from, size: slice.length, items: slice.map((r) => r.json) };
+	return {
+		count: rows.length,
+		from: params.from,
+		size: slice.length,
+		items: slice.map((r) => r.json),
+	};
 }
 
 /** A `contains` filter, case-insensitive; absent or empty matches everything. */
 function contains(value: string | null | undefined, filter: string | null): boolean {
-	return filter === null || filter === '' || (value ?? '').toLowerCase().includes(filter.toLowerCase());
+	return (
+		filter === null || filter === '' || (value ?? '').toLowerCase().includes(filter.toLowerCase())
+	);
 }
 
 /** Comma-separated ids or names of a bulk request. */
@@ -486,13 +585,25 @@ interface InjectedFailure {
 	pathPrefix?: string;
 }
 
-export async function startGenesysSimulator(options: SimulatorOptions = {}): Promise<GenesysSimulator> {
+export async function startGenesysSimulator(
+	options: SimulatorOptions = {},
+): Promise<GenesysSimulator> {
 	const host = options.host ?? '127.0.0.1';
 	const now = options.now ?? Date.now;
 	const seed = options.seed ?? 'cx-export-simulator';
 	const apiKeys = new Set(options.apiKeys ?? [options.apiKey ?? 'sim-api-key']);
-	const clients: SimulatorClient[] = options.clients ?? [{ clientId: options.clientId ?? 'sim-client', clientSecret: options.clientSecret ?? 'sim-secret' }];
-	const users: SimulatorUser[] = options.users ?? [{ username: options.username ?? 'SIMTENANT\\analyst', password: options.password ?? 'sim-password' }];
+	const clients: SimulatorClient[] = options.clients ?? [
+		{
+			clientId: options.clientId ?? 'sim-client',
+			clientSecret: options.clientSecret ?? 'sim-secret',
+		},
+	];
+	const users: SimulatorUser[] = options.users ?? [
+		{
+			username: options.username ?? 'SIMTENANT\\analyst',
+			password: options.password ?? 'sim-password',
+		},
+	];
 	const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
 	const progressSteps = Math.max(1, Math.floor(options.progressSteps ?? 10));
 	const retentionMs = (options.retentionDays ?? 30) * DAY_MS;
@@ -504,7 +615,10 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 
 	const accessTokens = new Map<string, TokenRecord>();
 	const refreshTokens = new Map<string, { clientId: string; username?: string }>();
-	const authorizationCodes = new Map<string, { clientId: string; redirectUri: string; username: string; expiresAt: number }>();
+	const authorizationCodes = new Map<
+		string,
+		{ clientId: string; redirectUri: string; username: string; expiresAt: number }
+	>();
 	const injected: InjectedFailure[] = [];
 	const downloadFailures: number[] = [];
 	let resetAfterBytes: number | undefined;
@@ -525,15 +639,27 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		exportContent(runId) {
 			settle();
 			const run = state.runs.get(runId);
-			if (run?.largeRecords !== undefined) throw new Error(`run ${runId} is a large export: its ${run.largeRecords} records are on disk only (download its files)`);
-			if (!run?.entries) throw new Error(`run ${runId} has no export (${run ? `status ${run.status}${run.failure ? `: ${run.failure}` : ''}` : 'no such run'})`);
+			if (run?.largeRecords !== undefined)
+				throw new Error(
+					`run ${runId} is a large export: its ${run.largeRecords} records are on disk only (download its files)`,
+				);
+			if (!run?.entries)
+				throw new Error(
+					`run ${runId} has no export (${run ? `status ${run.status}${run.failure ? `: ${run.failure}` : ''}` : 'no such run'})`,
+				);
 			return { entries: run.entries.map((e) => ({ name: e.name, records: e.records })) };
 		},
 		exportParts(runId) {
 			settle();
 			const run = state.runs.get(runId);
-			if (run?.largeRecords !== undefined) throw new Error(`run ${runId} is a large export: its parts are on disk only (download its files)`);
-			if (!run?.parts) throw new Error(`run ${runId} has no export (${run ? `status ${run.status}` : 'no such run'})`);
+			if (run?.largeRecords !== undefined)
+				throw new Error(
+					`run ${runId} is a large export: its parts are on disk only (download its files)`,
+				);
+			if (!run?.parts)
+				throw new Error(
+					`run ${runId} has no export (${run ? `status ${run.status}` : 'no such run'})`,
+				);
 			return run.parts.map((p) => ({ name: p.name, plain: p.plain }));
 		},
 	};
@@ -542,13 +668,15 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		certificate = encryptionCertificate(pem);
 		state.certificate = { name, pem, uploadedAt: now() };
 	}
-	if (options.certificate !== undefined) setCertificate('preloaded.pem', options.certificate.toString());
+	if (options.certificate !== undefined)
+		setCertificate('preloaded.pem', options.certificate.toString());
 
 	// ---- runs ----------------------------------------------------------------------------------
 
 	/** A one-time job: no cron expression (runs once, immediately or at its start date). */
 	const isOneTime = (job: SimJob) => !job.schedulerParam.cron;
-	const runsOf = (jobId: number) => [...state.runs.values()].filter((r) => r.jobId === jobId).sort((a, b) => a.id - b.id);
+	const runsOf = (jobId: number) =>
+		[...state.runs.values()].filter((r) => r.jobId === jobId).sort((a, b) => a.id - b.id);
 	const runningRunOf = (jobId: number) => runsOf(jobId).find((r) => r.status === 'InProgress');
 
 	function startRun(job: SimJob): SimRun {
@@ -574,7 +702,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			fileNames: [],
 		};
 		state.runs.set(id, run);
-		if (largeExports && run.settings.title.includes(largeExports.titleContains)) startLargeExport(run);
+		if (largeExports && run.settings.title.includes(largeExports.titleContains))
+			startLargeExport(run);
 		job.cancelled = false;
 		// The admin guide: a one-time job is suspended once it starts, and cannot be resumed.
 		if (isOneTime(job)) job.suspended = true;
@@ -583,7 +712,11 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 
 	function progressOf(run: SimRun): number {
 		if (run.status === 'Completed') return 100;
-		if (run.status !== 'InProgress') return Math.min(99, Math.floor((((run.endedAt ?? now()) - run.createdAt) / run.durationMs) * 100));
+		if (run.status !== 'InProgress')
+			return Math.min(
+				99,
+				Math.floor((((run.endedAt ?? now()) - run.createdAt) / run.durationMs) * 100),
+			);
 		const fraction = Math.min(1, Math.max(0, (now() - run.createdAt) / run.durationMs));
 		return Math.min(99, Math.floor(Math.floor(fraction * progressSteps) * (100 / progressSteps)));
 	}
@@ -591,7 +724,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 	function timeFrameOf(settings: RunSettings): { from: number; to: number } {
 		const from = settings.timeFrame.dateFrom ? Date.parse(settings.timeFrame.dateFrom) : undefined;
 		const to = settings.timeFrame.dateTo ? Date.parse(settings.timeFrame.dateTo) : undefined;
-		if (settings.timeFrame.all || (from === undefined && to === undefined)) return { from: ALL_DATA_FROM, to: ALL_DATA_TO };
+		if (settings.timeFrame.all || (from === undefined && to === undefined))
+			return { from: ALL_DATA_FROM, to: ALL_DATA_TO };
 		return { from: from ?? (to ?? 0) - 30 * DAY_MS, to: to ?? (from ?? 0) + 30 * DAY_MS };
 	}
 
@@ -613,7 +747,10 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const entries = generateExport(run.jobId, `${seed}:run:${run.id}`, shapeOf(s));
 		const zipParts = buildZip(
 			entries.map((e) => ({ name: e.name, data: jsonLines(e.records) })),
-			{ splitSize: s.fileSplitSize ? splitSizeBytes(s.fileSplitSize) : undefined, modified: new Date(run.endedAt ?? now()) },
+			{
+				splitSize: s.fileSplitSize ? splitSizeBytes(s.fileSplitSize) : undefined,
+				modified: new Date(run.endedAt ?? now()),
+			},
 		);
 		const names = partNames(run.exportName, zipParts.length);
 		const parts = zipParts.map((plain, i) => ({ name: names[i], plain }));
@@ -644,7 +781,15 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 
 	const largeExports = options.largeExports;
 	/** Each large run's making: its records (started with the run), then its files (once it is due). */
-	const largeBuilds = new Map<number, { records: Promise<CachedRecords>; checked: boolean; files?: Promise<void>; done?: { files: LargeRunFile[]; records: number } | { error: string } }>();
+	const largeBuilds = new Map<
+		number,
+		{
+			records: Promise<CachedRecords>;
+			checked: boolean;
+			files?: Promise<void>;
+			done?: { files: LargeRunFile[]; records: number } | { error: string };
+		}
+	>();
 	/** This simulator's folder for large runs' files (removed by close()). */
 	let largeDir: Promise<string> | undefined;
 	/** The files on disk this simulator made (and removes when they are deleted), not ones a test put in `state.files`. */
@@ -743,7 +888,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		if (!certificate) {
 			largeBuilds.delete(run.id);
 			run.status = 'Failed';
-			run.failure = 'Export failed: no encryption certificate is uploaded; upload one (cipher) before exporting';
+			run.failure =
+				'Export failed: no encryption certificate is uploaded; upload one (cipher) before exporting';
 			return;
 		}
 		if (large) {
@@ -781,10 +927,16 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		return job.suspended ? 'Suspended' : 'Scheduled';
 	}
 
-	const reading = { jobSettingsInJobInfo: true, presignedUrls: 'object-for-one', referenceData: 'label-value', ...options.reading } as Required<SimulatorReading>;
+	const reading = {
+		jobSettingsInJobInfo: true,
+		presignedUrls: 'object-for-one',
+		referenceData: 'label-value',
+		...options.reading,
+	} as Required<SimulatorReading>;
 	const isV10 = (flavour: Flavour) => flavour.name === 'udm-v10';
 	/** `suspended` as the version's reference types it. */
-	const suspendedJson = (flavour: Flavour, value: boolean) => (isV10(flavour) ? value : String(value));
+	const suspendedJson = (flavour: Flavour, value: boolean) =>
+		isV10(flavour) ? value : String(value);
 
 	/** The job as its create body has it (the reference's Job), for the version. */
 	function jobSettingsJson(job: SimJob, flavour: Flavour): Record<string, unknown> {
@@ -906,13 +1058,16 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				if (typeof value !== 'boolean') throw new HttpError(400, 'suspended must be a boolean');
 				return value;
 			}
-			if (typeof value !== 'string' || !/^(true|false)$/i.test(value)) throw new HttpError(400, 'suspended must be the string "true" or "false"');
+			if (typeof value !== 'string' || !/^(true|false)$/i.test(value))
+				throw new HttpError(400, 'suspended must be the string "true" or "false"');
 			return value.toLowerCase() === 'true';
 		};
 
 		const source = text('source', body.source, true) as string;
-		if (/^info\s*mart$/i.test(source)) throw new HttpError(400, 'Info Mart exports are not supported');
-		if (!SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())) throw new HttpError(400, `source "${source}" is not a data source of this tenant (UCS)`);
+		if (/^info\s*mart$/i.test(source))
+			throw new HttpError(400, 'Info Mart exports are not supported');
+		if (!SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase()))
+			throw new HttpError(400, `source "${source}" is not a data source of this tenant (UCS)`);
 		// v10 requires the job type; the v4 and CDDS bodies have none.
 		const type = isV10(flavour) ? (text('type', body.type, true) as string) : 'UCS';
 		const title = text('title', body.title, true) as string;
@@ -927,10 +1082,13 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			['dateFrom', dateFrom],
 			['dateTo', dateTo],
 		] as const) {
-			if (value !== undefined && Number.isNaN(Date.parse(value))) throw new HttpError(400, `timeFrame.${name} "${value}" is not a date`);
+			if (value !== undefined && Number.isNaN(Date.parse(value)))
+				throw new HttpError(400, `timeFrame.${name} "${value}" is not a date`);
 		}
-		if (!all && dateFrom === undefined && dateTo === undefined) throw new HttpError(400, 'timeFrame needs all, dateFrom or dateTo');
-		if (dateFrom !== undefined && dateTo !== undefined && Date.parse(dateFrom) > Date.parse(dateTo)) throw new HttpError(400, 'timeFrame.dateFrom is after timeFrame.dateTo');
+		if (!all && dateFrom === undefined && dateTo === undefined)
+			throw new HttpError(400, 'timeFrame needs all, dateFrom or dateTo');
+		if (dateFrom !== undefined && dateTo !== undefined && Date.parse(dateFrom) > Date.parse(dateTo))
+			throw new HttpError(400, 'timeFrame.dateFrom is after timeFrame.dateTo');
 
 		const scheduler = object('schedulerParam', body.schedulerParam);
 		const immediately = flag('schedulerParam.immediately', scheduler.immediately);
@@ -938,24 +1096,44 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const runs = text('schedulerParam.runs', scheduler.runs, false);
 		const startDate = text('schedulerParam.startDate', scheduler.startDate, false);
 		if (cron !== undefined) checkCron(cron);
-		if (startDate !== undefined && Number.isNaN(Date.parse(startDate))) throw new HttpError(400, `schedulerParam.startDate "${startDate}" is not a date`);
-		if (!immediately && cron === undefined && startDate === undefined) throw new HttpError(400, 'schedulerParam needs immediately, a cron expression or a startDate');
+		if (startDate !== undefined && Number.isNaN(Date.parse(startDate)))
+			throw new HttpError(400, `schedulerParam.startDate "${startDate}" is not a date`);
+		if (!immediately && cron === undefined && startDate === undefined)
+			throw new HttpError(
+				400,
+				'schedulerParam needs immediately, a cron expression or a startDate',
+			);
 
 		const params = object('jobParams', body.jobParams);
 		const dataTypeText = text('jobParams.type', params.type, true) as string;
 		const dataType = DATA_TYPES.find((t) => t.toLowerCase() === dataTypeText.toLowerCase());
-		if (!dataType) throw new HttpError(400, `jobParams.type "${dataTypeText}" is not a data type (${DATA_TYPES.join(', ')})`);
-		if (!Array.isArray(params.media) || params.media.some((m) => typeof m !== 'string')) throw new HttpError(400, 'jobParams.media is required (an array of media types; empty for all)');
+		if (!dataType)
+			throw new HttpError(
+				400,
+				`jobParams.type "${dataTypeText}" is not a data type (${DATA_TYPES.join(', ')})`,
+			);
+		if (!Array.isArray(params.media) || params.media.some((m) => typeof m !== 'string'))
+			throw new HttpError(
+				400,
+				'jobParams.media is required (an array of media types; empty for all)',
+			);
 		const media = (params.media as string[]).map((m) => m.toLowerCase());
 		const unknownMedia = media.find((m) => !MEDIA.some((known) => known.name === m));
-		if (dataType === 'Interaction' && unknownMedia !== undefined) throw new HttpError(400, `jobParams.media "${unknownMedia}" is not a media type (${MEDIA.map((m) => m.name).join(', ')})`);
+		if (dataType === 'Interaction' && unknownMedia !== undefined)
+			throw new HttpError(
+				400,
+				`jobParams.media "${unknownMedia}" is not a media type (${MEDIA.map((m) => m.name).join(', ')})`,
+			);
 		// v4 bodies carry fileSplitSize at the top level too.
-		const splitValue = params.fileSplitSize ?? (flavour.name === 'udm-v10' ? undefined : body.fileSplitSize);
+		const splitValue =
+			params.fileSplitSize ?? (flavour.name === 'udm-v10' ? undefined : body.fileSplitSize);
 		const fileSplitSize = text('jobParams.fileSplitSize', splitValue, false);
 		if (fileSplitSize !== undefined) splitSizeBytes(fileSplitSize);
 		// exportAttachments is a v10 field; the v4 and CDDS bodies have none (their exports carry the
 		// attachments files the CDDS guide describes, as a v10 job does by default).
-		const exportAttachments = isV10(flavour) ? flag('jobParams.exportAttachments', params.exportAttachments) : undefined;
+		const exportAttachments = isV10(flavour)
+			? flag('jobParams.exportAttachments', params.exportAttachments)
+			: undefined;
 		const suspended = suspendedFlag(body.suspended);
 
 		return {
@@ -968,7 +1146,11 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			media,
 			fileSplitSize: fileSplitSize?.trim(),
 			exportAttachments: exportAttachments ?? true,
-			timeFrame: { ...(all !== undefined ? { all } : {}), ...(dateFrom !== undefined ? { dateFrom } : {}), ...(dateTo !== undefined ? { dateTo } : {}) },
+			timeFrame: {
+				...(all !== undefined ? { all } : {}),
+				...(dateFrom !== undefined ? { dateFrom } : {}),
+				...(dateTo !== undefined ? { dateTo } : {}),
+			},
 			schedulerParam: {
 				...(immediately !== undefined ? { immediately } : {}),
 				...(cron !== undefined ? { cron } : {}),
@@ -1018,7 +1200,9 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const date = amzDate(now());
 		const expires = presignedTtlSeconds;
 		const path = `/${BUCKET}/${encodeURIComponent(name)}`;
-		const signature = createHmac('sha256', signingKey).update(`${path}\n${date}\n${expires}`).digest('hex');
+		const signature = createHmac('sha256', signingKey)
+			.update(`${path}\n${date}\n${expires}`)
+			.digest('hex');
 		const query = new URLSearchParams({
 			'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
 			'X-Amz-Credential': `SIMACCESSKEY/${date.slice(0, 8)}/us-east-1/s3/aws4_request`,
@@ -1053,10 +1237,18 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 						contains(j.type, q.get('type')) &&
 						contains(j.source, q.get('source')) &&
 						(suspend === null || suspend === '' || String(j.suspended) === suspend) &&
-						(scheduleType === null || scheduleType === '' || contains(isOneTime(j) ? 'once' : 'cron', scheduleType))
+						(scheduleType === null ||
+							scheduleType === '' ||
+							contains(isOneTime(j) ? 'once' : 'cron', scheduleType))
 					);
 				});
-				const page = pageOf(jobs, listParams(q), (j) => jobJson(j, flavour), 'createdDate', (a, b) => b.id - a.id);
+				const page = pageOf(
+					jobs,
+					listParams(q),
+					(j) => jobJson(j, flavour),
+					'createdDate',
+					(a, b) => b.id - a.id,
+				);
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -1096,7 +1288,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			handle: (ctx, [id]) => {
 				const job = jobById(id);
 				// The UDM v4 reference answers the Job shape here (its settings, suspended as a string).
-				if (!reading.jobSettingsInJobInfo && ctx.flavour.name === 'udm-v4') return { status: 200, body: v4JobJson(job) };
+				if (!reading.jobSettingsInJobInfo && ctx.flavour.name === 'udm-v4')
+					return { status: 200, body: v4JobJson(job) };
 				return { status: 200, body: jobJson(job, ctx.flavour) };
 			},
 		},
@@ -1108,8 +1301,13 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const job = jobById(id);
 				const body = await ctx.json();
 				state.jobRequests.push({ method: 'PUT', path: ctx.path, body });
-				if (runningRunOf(job.id)) throw new HttpError(400, `Job ${id} is in progress and cannot be edited`);
-				if (isOneTime(job) && runsOf(job.id).length > 0) throw new HttpError(400, `Job ${id} runs only once and has been submitted: it cannot be edited`);
+				if (runningRunOf(job.id))
+					throw new HttpError(400, `Job ${id} is in progress and cannot be edited`);
+				if (isOneTime(job) && runsOf(job.id).length > 0)
+					throw new HttpError(
+						400,
+						`Job ${id} runs only once and has been submitted: it cannot be edited`,
+					);
 				const updated = jobFromBody(body, ctx.flavour, job);
 				state.jobs.set(job.id, updated);
 				return { status: 200, body: jobJson(updated, ctx.flavour) };
@@ -1150,10 +1348,17 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			pattern: /^\/jobs\/(suspend|resume)\/(\d+)$/,
 			handle: (ctx, [action, id]) => {
 				const job = jobById(id);
-				if (action === 'resume' && isOneTime(job) && runsOf(job.id).length > 0) throw new HttpError(400, `Job ${id} runs only once and has run: it cannot be resumed`);
+				if (action === 'resume' && isOneTime(job) && runsOf(job.id).length > 0)
+					throw new HttpError(400, `Job ${id} runs only once and has run: it cannot be resumed`);
 				job.suspended = action === 'suspend';
 				// v10 answers the job; v4 (and CDDS) a status envelope.
-				return { status: 200, body: ctx.flavour.name === 'udm-v10' ? jobJson(job, ctx.flavour) : { status: { code: 0, message: 'successful' } } };
+				return {
+					status: 200,
+					body:
+						ctx.flavour.name === 'udm-v10'
+							? jobJson(job, ctx.flavour)
+							: { status: { code: 0, message: 'successful' } },
+				};
 			},
 		},
 		// runs
@@ -1176,7 +1381,13 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 						contains(`${r.exportName}.zip.smime`, q.get('fileName'))
 					);
 				});
-				const page = pageOf(runs, listParams(q), (r) => runJson(r, flavour), 'createdDate', (a, b) => b.id - a.id);
+				const page = pageOf(
+					runs,
+					listParams(q),
+					(r) => runJson(r, flavour),
+					'createdDate',
+					(a, b) => b.id - a.id,
+				);
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -1194,14 +1405,20 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				return kept.length > 0 ? { status: 500, body: kept } : { status: 204 };
 			},
 		},
-		{ method: 'GET', scope: 'export', pattern: /^\/history\/(\d+)$/, handle: (ctx, [id]) => ({ status: 200, body: runJson(runById(id), ctx.flavour) }) },
+		{
+			method: 'GET',
+			scope: 'export',
+			pattern: /^\/history\/(\d+)$/,
+			handle: (ctx, [id]) => ({ status: 200, body: runJson(runById(id), ctx.flavour) }),
+		},
 		{
 			method: 'DELETE',
 			scope: 'export',
 			pattern: /^\/history\/(\d+)$/,
 			handle: (_ctx, [id]) => {
 				const run = runById(id);
-				if (run.status === 'InProgress') throw new HttpError(400, `History record ${id} is in progress and cannot be deleted`);
+				if (run.status === 'InProgress')
+					throw new HttpError(400, `History record ${id} is in progress and cannot be deleted`);
 				deleteRun(run);
 				return { status: 204 };
 			},
@@ -1243,7 +1460,13 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 						(endDate === undefined || f.createdAt <= endDate),
 				);
 				// Newest first; the parts of one run in part order.
-				const page = pageOf(files, listParams(q), (f) => fileJson(f, flavour), 'createdDate', (a, b) => a.name.localeCompare(b.name));
+				const page = pageOf(
+					files,
+					listParams(q),
+					(f) => fileJson(f, flavour),
+					'createdDate',
+					(a, b) => a.name.localeCompare(b.name),
+				);
 				return page ? { status: 200, body: page } : { status: 204 };
 			},
 		},
@@ -1257,7 +1480,10 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const missing = names.filter((n) => !state.files.has(n));
 				if (missing.length > 0) return { status: 404, body: missing.map((path) => ({ path })) };
 				const links = names.map((n) => ({ path: presign(n) }));
-				return { status: 200, body: links.length === 1 && reading.presignedUrls === 'object-for-one' ? links[0] : links };
+				return {
+					status: 200,
+					body: links.length === 1 && reading.presignedUrls === 'object-for-one' ? links[0] : links,
+				};
 			},
 		},
 		{
@@ -1296,7 +1522,15 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			handle: () => {
 				const cert = state.certificate;
 				if (!cert) throw new HttpError(404, 'No certificate has been uploaded');
-				return { status: 200, body: { ccid, name: cert.name, size: Buffer.byteLength(cert.pem), lastModified: new Date(cert.uploadedAt).toISOString() } };
+				return {
+					status: 200,
+					body: {
+						ccid,
+						name: cert.name,
+						size: Buffer.byteLength(cert.pem),
+						lastModified: new Date(cert.uploadedAt).toISOString(),
+					},
+				};
 			},
 		},
 		{
@@ -1306,32 +1540,52 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			handle: async (ctx, [encoded]) => {
 				const name = decodeURIComponent(encoded);
 				const file = multipartField(await ctx.body(), ctx.contentType, 'file');
-				if (!file) throw new HttpError(400, 'the certificate must be sent in the multipart field "file"');
+				if (!file)
+					throw new HttpError(400, 'the certificate must be sent in the multipart field "file"');
 				const pem = file.content.toString('latin1');
-				if (/PRIVATE KEY-----/.test(pem)) throw new HttpError(400, 'the file holds a private key: upload only the certificate');
+				if (/PRIVATE KEY-----/.test(pem))
+					throw new HttpError(400, 'the file holds a private key: upload only the certificate');
 				let parsed: X509Certificate;
 				try {
 					parsed = encryptionCertificate(pem);
 				} catch (error) {
-					throw new HttpError(400, `not a valid X.509 RSA certificate: ${error instanceof Error ? error.message : String(error)}`);
+					throw new HttpError(
+						400,
+						`not a valid X.509 RSA certificate: ${error instanceof Error ? error.message : String(error)}`,
+					);
 				}
-				if (Date.parse(parsed.validTo) < now() || Date.parse(parsed.validFrom) > now()) throw new HttpError(400, `the certificate is not valid now (valid ${parsed.validFrom} to ${parsed.validTo})`);
+				if (Date.parse(parsed.validTo) < now() || Date.parse(parsed.validFrom) > now())
+					throw new HttpError(
+						400,
+						`the certificate is not valid now (valid ${parsed.validFrom} to ${parsed.validTo})`,
+					);
 				setCertificate(name, pem);
 				return { status: 201, body: `Certificate ${name} uploaded` };
 			},
 		},
 		// reference data
-		{ method: 'GET', scope: 'common', pattern: /^\/data\/sources$/, handle: () => ({ status: 200, body: LISTED_SOURCES }) },
+		{
+			method: 'GET',
+			scope: 'common',
+			pattern: /^\/data\/sources$/,
+			handle: () => ({ status: 200, body: LISTED_SOURCES }),
+		},
 		{
 			method: 'GET',
 			scope: 'common',
 			pattern: /^\/data\/types$/,
 			handle: ({ query, flavour }) => {
 				const source = query.get('source');
-				if (source && !SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())) return { status: 204 };
+				if (source && !SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase()))
+					return { status: 204 };
 				// The v3 reference answers DataType {name, source}; v10 shows {} (a reading).
 				const nameSource = !isV10(flavour) || reading.referenceData === 'name-source';
-				return { status: 200, body: DATA_TYPES.map((t) => (nameSource ? { name: t, source: source || SOURCES[0].value } : { label: t, value: t })) };
+				return {
+					status: 200,
+					body: DATA_TYPES.map((t) =>
+						nameSource ? { name: t, source: source || SOURCES[0].value } : { label: t, value: t },
+					),
+				};
 			},
 		},
 		{
@@ -1342,12 +1596,25 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const source = query.get('source') || 'UCS';
 				const requested = query.get('dataType') || 'Interaction';
 				const dataType = DATA_TYPES.find((t) => t.toLowerCase() === requested.toLowerCase());
-				if (!dataType) throw new HttpError(400, `dataType "${requested}" is not a data type (${DATA_TYPES.join(', ')})`);
-				if (dataType !== 'Interaction' || !SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())) return { status: 204 };
+				if (!dataType)
+					throw new HttpError(
+						400,
+						`dataType "${requested}" is not a data type (${DATA_TYPES.join(', ')})`,
+					);
+				if (
+					dataType !== 'Interaction' ||
+					!SOURCES.some((s) => s.value.toLowerCase() === source.toLowerCase())
+				)
+					return { status: 204 };
 				return { status: 200, body: MEDIA.map((m) => ({ ...m, source, dataType, enabled: true })) };
 			},
 		},
-		{ method: 'GET', scope: 'common', pattern: /^\/data\/job-statuses$/, handle: () => ({ status: 200, body: JOB_STATUSES.map((s) => ({ label: s, value: s })) }) },
+		{
+			method: 'GET',
+			scope: 'common',
+			pattern: /^\/data\/job-statuses$/,
+			handle: () => ({ status: 200, body: JOB_STATUSES.map((s) => ({ label: s, value: s })) }),
+		},
 		{
 			method: 'GET',
 			scope: 'common',
@@ -1355,11 +1622,41 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			v10Only: true,
 			handle: ({ query }) => {
 				const all: Record<string, string[]> = {
-					Interaction: ['IXNID', 'MEDIATYPEID', 'TYPEID', 'SUBTYPEID', 'STATUS', 'STARTDATE', 'ENDDATE', 'CONTACTID', 'SUBJECT', 'QUEUENAME', 'ALLATTRIBUTES'],
-					Contact: ['CONTACTID', 'STRATTRIBUTE1', 'STRATTRIBUTE2', 'STRATTRIBUTE3', 'STRATTRIBUTE4', 'CREATEDDATE', 'MODIFIEDDATE'],
+					Interaction: [
+						'IXNID',
+						'MEDIATYPEID',
+						'TYPEID',
+						'SUBTYPEID',
+						'STATUS',
+						'STARTDATE',
+						'ENDDATE',
+						'CONTACTID',
+						'SUBJECT',
+						'QUEUENAME',
+						'ALLATTRIBUTES',
+					],
+					Contact: [
+						'CONTACTID',
+						'STRATTRIBUTE1',
+						'STRATTRIBUTE2',
+						'STRATTRIBUTE3',
+						'STRATTRIBUTE4',
+						'CREATEDDATE',
+						'MODIFIEDDATE',
+					],
 				};
-				const wanted = (query.get('entities') ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
-				return { status: 200, body: Object.fromEntries(Object.entries(all).filter(([entity]) => wanted.length === 0 || wanted.includes(entity.toLowerCase()))) };
+				const wanted = (query.get('entities') ?? '')
+					.split(',')
+					.map((e) => e.trim().toLowerCase())
+					.filter(Boolean);
+				return {
+					status: 200,
+					body: Object.fromEntries(
+						Object.entries(all).filter(
+							([entity]) => wanted.length === 0 || wanted.includes(entity.toLowerCase()),
+						),
+					),
+				};
 			},
 		},
 		{
@@ -1367,7 +1664,16 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			scope: 'common',
 			pattern: /^\/resources\/labels$/,
 			v10Only: true,
-			handle: () => ({ status: 200, body: { 'export.title': 'Export', 'export.history': 'History', 'export.artifacts': 'Artifacts', 'job.add': 'Add new job', 'job.clone': 'Clone selected' } }),
+			handle: () => ({
+				status: 200,
+				body: {
+					'export.title': 'Export',
+					'export.history': 'History',
+					'export.artifacts': 'Artifacts',
+					'job.add': 'Add new job',
+					'job.clone': 'Clone selected',
+				},
+			}),
 		},
 		{
 			method: 'GET',
@@ -1379,8 +1685,18 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 					flavour.name === 'udm-v10'
 						? { version: '10.0.000.21', buildNumber: '21', changeset: 'sim', name: 'udm-simulator' }
 						: flavour.name === 'udm-v4'
-							? { version: '9.0.000.48', buildNumber: '48', changeset: 'sim', name: 'udm-simulator' }
-							: { version: '9.0.000.31', buildNumber: '31', changeset: 'sim', name: 'cdds-simulator' },
+							? {
+									version: '9.0.000.48',
+									buildNumber: '48',
+									changeset: 'sim',
+									name: 'udm-simulator',
+								}
+							: {
+									version: '9.0.000.31',
+									buildNumber: '31',
+									changeset: 'sim',
+									name: 'cdds-simulator',
+								},
 			}),
 		},
 	];
@@ -1388,13 +1704,27 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 	// ---- the API server --------------------------------------------------------------------------
 
 	function takeInjectedFailure(path: string, isAuth: boolean): InjectedFailure | undefined {
-		const index = injected.findIndex((f) => (f.pathPrefix !== undefined ? path.startsWith(f.pathPrefix) : !isAuth));
+		const index = injected.findIndex((f) =>
+			f.pathPrefix !== undefined ? path.startsWith(f.pathPrefix) : !isAuth,
+		);
 		return index === -1 ? undefined : injected.splice(index, 1)[0];
 	}
 
 	function injectedReply(failure: InjectedFailure): Reply {
-		const message = failure.status === 429 ? 'Too Many Requests' : failure.status === 503 ? 'Service Unavailable' : `Simulated failure (HTTP ${failure.status})`;
-		return { status: failure.status, body: genesysErrorBody(failure.status, message), headers: failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {} };
+		const message =
+			failure.status === 429
+				? 'Too Many Requests'
+				: failure.status === 503
+					? 'Service Unavailable'
+					: `Simulated failure (HTTP ${failure.status})`;
+		return {
+			status: failure.status,
+			body: genesysErrorBody(failure.status, message),
+			headers:
+				failure.retryAfterSeconds !== undefined
+					? { 'retry-after': String(failure.retryAfterSeconds) }
+					: {},
+		};
 	}
 
 	function basicClient(req: IncomingMessage): SimulatorClient | undefined {
@@ -1418,7 +1748,11 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 
 	function issueToken(clientId: string, username: string | undefined, withRefresh: boolean): Reply {
 		const accessToken = randomUUID();
-		accessTokens.set(accessToken, { clientId, username, expiresAt: now() + tokenTtlSeconds * 1000 });
+		accessTokens.set(accessToken, {
+			clientId,
+			username,
+			expiresAt: now() + tokenTtlSeconds * 1000,
+		});
 		state.tokensIssued++;
 		let refreshToken: string | undefined;
 		if (withRefresh) {
@@ -1427,29 +1761,48 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		}
 		return {
 			status: 200,
-			body: { access_token: accessToken, token_type: 'bearer', expires_in: tokenTtlSeconds, ...(refreshToken ? { refresh_token: refreshToken } : {}), scope: '*' },
+			body: {
+				access_token: accessToken,
+				token_type: 'bearer',
+				expires_in: tokenTtlSeconds,
+				...(refreshToken ? { refresh_token: refreshToken } : {}),
+				scope: '*',
+			},
 			headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
 		};
 	}
 
 	async function tokenRequest(req: IncomingMessage): Promise<Reply> {
-		const oauthError = (status: number, error: string, description: string): Reply => ({ status, body: { error, error_description: description } });
-		if (!apiKeys.has(String(req.headers['x-api-key'] ?? ''))) return { status: 403, body: { message: 'Forbidden' } };
+		const oauthError = (status: number, error: string, description: string): Reply => ({
+			status,
+			body: { error, error_description: description },
+		});
+		if (!apiKeys.has(String(req.headers['x-api-key'] ?? '')))
+			return { status: 403, body: { message: 'Forbidden' } };
 		const failure = takeInjectedFailure(TOKEN_PATH, true);
 		if (failure) return injectedReply(failure);
 		const form = new URLSearchParams((await readBody(req, 64 * 1024)).toString('utf8'));
 		const client = basicClient(req);
-		if (!client || (form.get('client_id') && form.get('client_id') !== client.clientId)) return oauthError(401, 'Unauthorized', 'Bad credentials');
+		if (!client || (form.get('client_id') && form.get('client_id') !== client.clientId))
+			return oauthError(401, 'Unauthorized', 'Bad credentials');
 		const grant = form.get('grant_type');
 		if (!grant) return oauthError(400, 'invalid_request', 'Missing grant type');
-		if (!(ALL_GRANTS as readonly string[]).includes(grant) || !(client.grants ?? ALL_GRANTS).includes(grant as GrantType)) {
+		if (
+			!(ALL_GRANTS as readonly string[]).includes(grant) ||
+			!(client.grants ?? ALL_GRANTS).includes(grant as GrantType)
+		) {
 			return oauthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grant}`);
 		}
 		const scope = form.get('scope');
-		if (scope !== null && scope !== '*') return oauthError(400, 'invalid_scope', `Invalid scope: ${scope}`);
+		if (scope !== null && scope !== '*')
+			return oauthError(400, 'invalid_scope', `Invalid scope: ${scope}`);
 		switch (grant as GrantType) {
 			case 'password': {
-				const user = users.find((u) => u.username === form.get('username') && sameSecret(u.password, form.get('password') ?? ''));
+				const user = users.find(
+					(u) =>
+						u.username === form.get('username') &&
+						sameSecret(u.password, form.get('password') ?? ''),
+				);
 				if (!user) return oauthError(400, 'invalid_grant', 'Bad credentials');
 				return issueToken(client.clientId, user.username, true);
 			}
@@ -1459,14 +1812,21 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				const code = form.get('code') ?? '';
 				const grantRecord = authorizationCodes.get(code);
 				authorizationCodes.delete(code);
-				if (!grantRecord || grantRecord.clientId !== client.clientId || grantRecord.expiresAt < now()) return oauthError(400, 'invalid_grant', 'Invalid authorization code');
+				if (
+					!grantRecord ||
+					grantRecord.clientId !== client.clientId ||
+					grantRecord.expiresAt < now()
+				)
+					return oauthError(400, 'invalid_grant', 'Invalid authorization code');
 				// RFC 6749 4.1.3 (and the reference's example): the redirect_uri of the authorization request.
-				if (form.get('redirect_uri') !== grantRecord.redirectUri) return oauthError(400, 'invalid_grant', 'Redirect URI mismatch');
+				if (form.get('redirect_uri') !== grantRecord.redirectUri)
+					return oauthError(400, 'invalid_grant', 'Redirect URI mismatch');
 				return issueToken(client.clientId, grantRecord.username, true);
 			}
 			case 'refresh_token': {
 				const record = refreshTokens.get(form.get('refresh_token') ?? '');
-				if (!record || record.clientId !== client.clientId) return oauthError(400, 'invalid_grant', 'Invalid refresh token');
+				if (!record || record.clientId !== client.clientId)
+					return oauthError(400, 'invalid_grant', 'Invalid refresh token');
 				if (options.rotateRefreshTokens) refreshTokens.delete(form.get('refresh_token') ?? '');
 				return issueToken(client.clientId, record.username, true);
 			}
@@ -1478,17 +1838,34 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const redirectUri = q.get('redirect_uri');
 		const client = clients.find((c) => c.clientId === q.get('client_id'));
 		if (!client || !redirectUri || q.get('response_type') !== 'code') {
-			return { status: 400, body: { error: 'invalid_request', error_description: 'response_type=code, a known client_id and redirect_uri are required' } };
+			return {
+				status: 400,
+				body: {
+					error: 'invalid_request',
+					error_description: 'response_type=code, a known client_id and redirect_uri are required',
+				},
+			};
 		}
 		let target: URL;
 		try {
 			target = new URL(redirectUri);
 		} catch {
-			return { status: 400, body: { error: 'invalid_request', error_description: 'redirect_uri is not an absolute URI' } };
+			return {
+				status: 400,
+				body: {
+					error: 'invalid_request',
+					error_description: 'redirect_uri is not an absolute URI',
+				},
+			};
 		}
 		// The sign-in form is skipped: the first user signs in at once.
 		const code = randomBytes(12).toString('base64url');
-		authorizationCodes.set(code, { clientId: client.clientId, redirectUri, username: users[0]?.username ?? '', expiresAt: now() + 60_000 });
+		authorizationCodes.set(code, {
+			clientId: client.clientId,
+			redirectUri,
+			username: users[0]?.username ?? '',
+			expiresAt: now() + 60_000,
+		});
 		target.searchParams.set('code', code);
 		const stateParam = q.get('state');
 		if (stateParam !== null) target.searchParams.set('state', stateParam);
@@ -1498,11 +1875,19 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 	async function apiRequest(req: IncomingMessage, url: URL): Promise<Reply> {
 		const method = req.method ?? 'GET';
 		const path = url.pathname;
-		if (path === TOKEN_PATH) return method === 'POST' ? tokenRequest(req) : { status: 405, body: genesysErrorBody(405, 'Method Not Allowed'), headers: { allow: 'POST' } };
+		if (path === TOKEN_PATH)
+			return method === 'POST'
+				? tokenRequest(req)
+				: {
+						status: 405,
+						body: genesysErrorBody(405, 'Method Not Allowed'),
+						headers: { allow: 'POST' },
+					};
 		if (path === AUTHORIZE_PATH && method === 'GET') return authorizeRequest(url);
 
 		// The gateway checks the API key before anything else.
-		if (!apiKeys.has(String(req.headers['x-api-key'] ?? ''))) return { status: 403, body: { message: 'Forbidden' } };
+		if (!apiKeys.has(String(req.headers['x-api-key'] ?? '')))
+			return { status: 403, body: { message: 'Forbidden' } };
 		const failure = takeInjectedFailure(path, path.startsWith('/auth/'));
 		if (failure) return injectedReply(failure);
 
@@ -1510,8 +1895,16 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		// (`NexusURL/nexus/v3/chat/sessions/<id>`); the gateway's API key is all it takes.
 		const nexus = NEXUS_PATH.exec(path);
 		if (nexus) {
-			if (method !== 'GET') return { status: 405, body: genesysErrorBody(405, 'Method Not Allowed'), headers: { allow: 'GET' } };
-			return { status: 200, body: nexusInteraction(nexus[1] === 'chat/sessions' ? 'chat' : 'email', nexus[2]) };
+			if (method !== 'GET')
+				return {
+					status: 405,
+					body: genesysErrorBody(405, 'Method Not Allowed'),
+					headers: { allow: 'GET' },
+				};
+			return {
+				status: 200,
+				body: nexusInteraction(nexus[1] === 'chat/sessions' ? 'chat' : 'email', nexus[2]),
+			};
 		}
 
 		// The export prefix lies inside the common one (/udm/v10/export under /udm/v10): try it first.
@@ -1526,7 +1919,14 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 		const token = bearer ? accessTokens.get(bearer) : undefined;
 		if (!token || token.expiresAt <= now()) {
-			return { status: 401, body: genesysErrorBody(401, 'Unauthorized: the access token is missing, invalid or expired'), headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
+			return {
+				status: 401,
+				body: genesysErrorBody(
+					401,
+					'Unauthorized: the access token is missing, invalid or expired',
+				),
+				headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+			};
 		}
 
 		settle();
@@ -1547,7 +1947,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 				body,
 				json: async () => {
 					const text = (await body()).toString('utf8');
-					if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'the body must be application/json');
+					if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+						throw new HttpError(415, 'the body must be application/json');
 					try {
 						return JSON.parse(text) as unknown;
 					} catch {
@@ -1572,8 +1973,19 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			(reply) => writeReply(res, reply),
 			(error: unknown) => {
 				if (res.headersSent) return void res.destroy();
-				if (error instanceof HttpError) return writeReply(res, { status: error.status, body: error.body ?? genesysErrorBody(error.status, error.message), headers: error.headers });
-				writeReply(res, { status: 500, body: genesysErrorBody(500, `Simulator error: ${error instanceof Error ? error.message : String(error)}`) });
+				if (error instanceof HttpError)
+					return writeReply(res, {
+						status: error.status,
+						body: error.body ?? genesysErrorBody(error.status, error.message),
+						headers: error.headers,
+					});
+				writeReply(res, {
+					status: 500,
+					body: genesysErrorBody(
+						500,
+						`Simulator error: ${error instanceof Error ? error.message : String(error)}`,
+					),
+				});
 			},
 		);
 	});
@@ -1585,35 +1997,80 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		const method = req.method ?? 'GET';
 		state.storageRequests.push({ method, path: url.pathname, headers: headerRecord(req) });
 		const requestId = randomBytes(8).toString('hex').toUpperCase();
-		const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) => {
+		const fail = (
+			status: number,
+			code: string,
+			message: string,
+			headers: Record<string, string> = {},
+		) => {
 			// HEAD answers carry no body.
-			if (method === 'HEAD') return void res.writeHead(status, { 'x-amz-request-id': requestId, ...headers }).end();
-			sendXml(res, status, s3Error(code, message, url.pathname, requestId), { 'x-amz-request-id': requestId, ...headers });
+			if (method === 'HEAD')
+				return void res.writeHead(status, { 'x-amz-request-id': requestId, ...headers }).end();
+			sendXml(res, status, s3Error(code, message, url.pathname, requestId), {
+				'x-amz-request-id': requestId,
+				...headers,
+			});
 		};
-		if (method !== 'GET' && method !== 'HEAD') return fail(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', { allow: 'GET, HEAD' });
+		if (method !== 'GET' && method !== 'HEAD')
+			return fail(
+				405,
+				'MethodNotAllowed',
+				'The specified method is not allowed against this resource.',
+				{ allow: 'GET, HEAD' },
+			);
 		// A pre-signed URL is its own credential: S3 refuses a second one.
 		if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
-			return fail(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
+			return fail(
+				400,
+				'InvalidArgument',
+				'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+			);
 		}
 		const q = url.searchParams;
 		const date = q.get('X-Amz-Date') ?? '';
 		const expires = q.get('X-Amz-Expires') ?? '';
 		const signature = q.get('X-Amz-Signature') ?? '';
 		const signedAt = parseAmzDate(date);
-		if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || signedAt === undefined || !/^-?\d+$/.test(expires) || !signature) {
-			return fail(403, 'AccessDenied', 'Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.');
+		if (
+			q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' ||
+			signedAt === undefined ||
+			!/^-?\d+$/.test(expires) ||
+			!signature
+		) {
+			return fail(
+				403,
+				'AccessDenied',
+				'Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+			);
 		}
-		const expected = createHmac('sha256', signingKey).update(`${url.pathname}\n${date}\n${expires}`).digest('hex');
-		if (!sameSecret(signature, expected)) return fail(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
-		if (now() > signedAt + Number(expires) * 1000) return fail(403, 'AccessDenied', 'Request has expired', {});
+		const expected = createHmac('sha256', signingKey)
+			.update(`${url.pathname}\n${date}\n${expires}`)
+			.digest('hex');
+		if (!sameSecret(signature, expected))
+			return fail(
+				403,
+				'SignatureDoesNotMatch',
+				'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+			);
+		if (now() > signedAt + Number(expires) * 1000)
+			return fail(403, 'AccessDenied', 'Request has expired', {});
 		const prefix = `/${BUCKET}/`;
-		const name = url.pathname.startsWith(prefix) ? decodeURIComponent(url.pathname.slice(prefix.length)) : '';
+		const name = url.pathname.startsWith(prefix)
+			? decodeURIComponent(url.pathname.slice(prefix.length))
+			: '';
 		settle();
 		const file = state.files.get(name);
 		if (!file) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
 		if (method === 'GET') {
 			const failure = downloadFailures.shift();
-			if (failure !== undefined) return fail(failure, failure === 503 ? 'SlowDown' : failure >= 500 ? 'InternalError' : 'AccessDenied', failure === 503 ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.');
+			if (failure !== undefined)
+				return fail(
+					failure,
+					failure === 503 ? 'SlowDown' : failure >= 500 ? 'InternalError' : 'AccessDenied',
+					failure === 503
+						? 'Please reduce your request rate.'
+						: 'We encountered an internal error. Please try again.',
+				);
 		}
 
 		const total = file.size;
@@ -1632,7 +2089,9 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 					if (m[2] !== '') end = Math.min(end, Number(m[2]));
 				}
 				if (start >= total || start > end || (m[1] === '' && Number(m[2]) === 0)) {
-					return fail(416, 'InvalidRange', 'The requested range is not satisfiable', { 'content-range': `bytes */${total}` });
+					return fail(416, 'InvalidRange', 'The requested range is not satisfiable', {
+						'content-range': `bytes */${total}`,
+					});
 				}
 				status = 206;
 			}
@@ -1662,7 +2121,10 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 		}
 		// A large export's file: streamed from disk.
 		if (cut === 0) return void res.write(Buffer.alloc(0), drop);
-		const stream = createReadStream(file.path, { start, end: cut === undefined ? end : start + cut - 1 });
+		const stream = createReadStream(file.path, {
+			start,
+			end: cut === undefined ? end : start + cut - 1,
+		});
 		stream.once('error', () => res.destroy());
 		if (cut !== undefined) {
 			stream.pipe(res, { end: false });
@@ -1686,7 +2148,12 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 
 	const controls: SimulatorControls = {
 		failNextRequests(count, status = 503, opts = {}) {
-			for (let i = 0; i < count; i++) injected.push({ status, retryAfterSeconds: opts.retryAfterSeconds, pathPrefix: opts.pathPrefix });
+			for (let i = 0; i < count; i++)
+				injected.push({
+					status,
+					retryAfterSeconds: opts.retryAfterSeconds,
+					pathPrefix: opts.pathPrefix,
+				});
 		},
 		failNextDownloads(count, status = 503) {
 			for (let i = 0; i < count; i++) downloadFailures.push(status);
@@ -1710,7 +2177,8 @@ export async function startGenesysSimulator(options: SimulatorOptions = {}): Pro
 			settle();
 			const job = state.jobs.get(jobId);
 			if (!job) throw new Error(`no job ${jobId}`);
-			if (job.suspended) throw new Error(`job ${jobId} is suspended: its schedule does not start runs`);
+			if (job.suspended)
+				throw new Error(`job ${jobId} is suspended: its schedule does not start runs`);
 			return startRun(job);
 		},
 		settle,

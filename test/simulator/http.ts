@@ -19,7 +19,10 @@ export class HttpError extends Error {
 }
 
 /** The ErrorResponse of the Genesys API reference: `{ status: { code, message } }`. */
-export function genesysErrorBody(code: number, message: string): { status: { code: number; message: string } } {
+export function genesysErrorBody(
+	code: number,
+	message: string,
+): { status: { code: number; message: string } } {
 	return { status: { code, message } };
 }
 
@@ -35,36 +38,69 @@ export async function readBody(req: IncomingMessage, limit = 8 * 1024 * 1024): P
 	return Buffer.concat(chunks, size);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+	res: ServerResponse,
+	status: number,
+	body: unknown,
+	headers: Record<string, string> = {},
+): void {
 	if (body === undefined) {
 		res.writeHead(status, { 'content-length': '0', ...headers }).end();
 		return;
 	}
 	const text = JSON.stringify(body);
-	res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+	res
+		.writeHead(status, {
+			'content-type': 'application/json;charset=UTF-8',
+			'content-length': String(Buffer.byteLength(text)),
+			...headers,
+		})
+		.end(text);
 }
 
-export function sendXml(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}): void {
-	res.writeHead(status, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(xml)), ...headers }).end(xml);
+export function sendXml(
+	res: ServerResponse,
+	status: number,
+	xml: string,
+	headers: Record<string, string> = {},
+): void {
+	res
+		.writeHead(status, {
+			'content-type': 'application/xml',
+			'content-length': String(Buffer.byteLength(xml)),
+			...headers,
+		})
+		.end(xml);
 }
 
 const escapeXml = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The error document of an S3-style object store. */
-export function s3Error(code: string, message: string, resource: string, requestId: string): string {
+export function s3Error(
+	code: string,
+	message: string,
+	resource: string,
+	requestId: string,
+): string {
 	return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
 }
 
 /** The header values of a request as plain strings (lower-case names, repeated headers joined). */
 export function headerRecord(req: IncomingMessage): Record<string, string> {
 	const headers: Record<string, string> = {};
-	for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+	for (const [name, value] of Object.entries(req.headers))
+		if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
 	return headers;
 }
 
 /** One file field of a multipart/form-data body (RFC 7578). */
-export function multipartField(body: Buffer, contentType: string | undefined, field: string): { filename?: string; contentType?: string; content: Buffer } | undefined {
-	if (!/^multipart\/form-data\b/i.test(contentType ?? '')) throw new HttpError(400, 'expected a multipart/form-data body');
+export function multipartField(
+	body: Buffer,
+	contentType: string | undefined,
+	field: string,
+): { filename?: string; contentType?: string; content: Buffer } | undefined {
+	if (!/^multipart\/form-data\b/i.test(contentType ?? ''))
+		throw new HttpError(400, 'expected a multipart/form-data body');
 	const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
 	const delimiter = boundary?.[1] ?? boundary?.[2];
 	if (!delimiter) throw new HttpError(400, 'the multipart/form-data body has no boundary');

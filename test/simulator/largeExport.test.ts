@@ -7,7 +7,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+	createReadStream,
+	createWriteStream,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -34,12 +41,27 @@ beforeAll(async () => {
 		runDurationMs: 50,
 		certificate: recipient.cert,
 		attachmentBytes: 5000,
-		largeExports: { titleContains: '[large]', interactions: 3001, cacheDir: cacheDir(), interactionFiles: 'perEntityType', attachmentBytes: 200 },
+		largeExports: {
+			titleContains: '[large]',
+			interactions: 3001,
+			cacheDir: cacheDir(),
+			interactionFiles: 'perEntityType',
+			attachmentBytes: 200,
+		},
 	});
 	const answer = await fetch(`${sim.baseUrl}/auth/v3/oauth/token`, {
 		method: 'POST',
-		headers: { 'x-api-key': API_KEY, authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ grant_type: 'password', username: 'SIMTENANT\\analyst', password: 'sim-password', scope: '*' }).toString(),
+		headers: {
+			'x-api-key': API_KEY,
+			authorization: `Basic ${Buffer.from('sim-client:sim-secret').toString('base64')}`,
+			'content-type': 'application/x-www-form-urlencoded',
+		},
+		body: new URLSearchParams({
+			grant_type: 'password',
+			username: 'SIMTENANT\\analyst',
+			password: 'sim-password',
+			scope: '*',
+		}).toString(),
 	});
 	token = ((await answer.json()) as { access_token: string }).access_token;
 });
@@ -52,14 +74,20 @@ afterAll(async () => {
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
 	return fetch(`${sim.baseUrl}/udm/v10${path}`, {
 		method,
-		headers: { 'x-api-key': API_KEY, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+		headers: {
+			'x-api-key': API_KEY,
+			authorization: `Bearer ${token}`,
+			...(body === undefined ? {} : { 'content-type': 'application/json' }),
+		},
 		body: body === undefined ? undefined : JSON.stringify(body),
 		redirect: 'manual',
 	});
 }
 
 /** Runs a job now and waits for its run to end; the run's status, files and job ID. */
-async function runJob(title: string): Promise<{ jobId: number; runId: number; status: string; files: string[] }> {
+async function runJob(
+	title: string,
+): Promise<{ jobId: number; runId: number; status: string; files: string[] }> {
 	const job = (await (
 		await api('POST', '/export/jobs', {
 			source: 'UCS',
@@ -73,11 +101,20 @@ async function runJob(title: string): Promise<{ jobId: number; runId: number; st
 	).json()) as { id: number };
 	const deadline = Date.now() + 60_000;
 	for (;;) {
-		const runs = (await (await api('GET', `/export/history?jobId=${job.id}`)).json()) as { items: Array<{ id: number; status: string }> };
+		const runs = (await (await api('GET', `/export/history?jobId=${job.id}`)).json()) as {
+			items: Array<{ id: number; status: string }>;
+		};
 		const run = runs.items[0];
 		if (run && run.status !== 'InProgress') {
-			const files = (await (await api('GET', `/file-metadatas?historyId=${run.id}&orderField=name&descAsc=false`)).json()) as { items: Array<{ name: string }> };
-			return { jobId: job.id, runId: run.id, status: run.status, files: files.items.map((f) => f.name) };
+			const files = (await (
+				await api('GET', `/file-metadatas?historyId=${run.id}&orderField=name&descAsc=false`)
+			).json()) as { items: Array<{ name: string }> };
+			return {
+				jobId: job.id,
+				runId: run.id,
+				status: run.status,
+				files: files.items.map((f) => f.name),
+			};
 		}
 		if (Date.now() > deadline) throw new Error(`run of job ${job.id} did not end`);
 		await new Promise((resolve) => setTimeout(resolve, 100));
@@ -90,15 +127,30 @@ async function downloadAndMerge(files: string[], into: string): Promise<string> 
 	for (const name of files) {
 		const redirect = await api('GET', `/files/${encodeURIComponent(name)}`);
 		expect(redirect.status).toBe(303);
-		const bytes = Buffer.from(await (await fetch(redirect.headers.get('location') ?? '')).arrayBuffer());
+		const bytes = Buffer.from(
+			await (await fetch(redirect.headers.get('location') ?? '')).arrayBuffer(),
+		);
 		expect(bytes.equals(sim.state.files.get(name)?.bytes ?? Buffer.alloc(0))).toBe(true);
 		writeFileSync(join(into, name), bytes);
 		plain.push(join(into, name.replace(/\.smime$/, '')));
-		openssl(['smime', '-decrypt', '-binary', '-inkey', recipient.keyPath, '-in', join(into, name), '-out', plain[plain.length - 1]]);
+		openssl([
+			'smime',
+			'-decrypt',
+			'-binary',
+			'-inkey',
+			recipient.keyPath,
+			'-in',
+			join(into, name),
+			'-out',
+			plain[plain.length - 1],
+		]);
 	}
 	const merged = join(into, 'merged.zip');
 	await reassemble(
-		plain.map((path) => ({ name: path.split('/').pop() ?? path, open: () => createReadStream(path) })),
+		plain.map((path) => ({
+			name: path.split('/').pop() ?? path,
+			open: () => createReadStream(path),
+		})),
 		createWriteStream(merged),
 	);
 	return merged;
@@ -109,7 +161,12 @@ describe('Genesys simulator: large exports made on disk', () => {
 		const out = join(dir.path, 'zip-parts');
 		mkdirSync(out);
 		// Entries that span several parts, one that fits in what is left of a part, one stored.
-		const data = [Buffer.from('{"a":1}\n'.repeat(40_000)), Buffer.concat([Buffer.from('x'.repeat(50_000)), randomBytes(150_000)]), Buffer.from('{}\n'), randomBytes(3000)];
+		const data = [
+			Buffer.from('{"a":1}\n'.repeat(40_000)),
+			Buffer.concat([Buffer.from('x'.repeat(50_000)), randomBytes(150_000)]),
+			Buffer.from('{}\n'),
+			randomBytes(3000),
+		];
 		const inputs = data.map((d, i) => ({ name: `Entry-${i}-é.json`, data: d }));
 		for (const splitSize of [undefined, 64 * 1024, 100_000]) {
 			const expected = buildZip(inputs, { splitSize, modified: new Date(Date.UTC(2026, 2, 1)) });
@@ -118,10 +175,28 @@ describe('Genesys simulator: large exports made on disk', () => {
 				const store = deflated.length >= input.data.length;
 				const path = join(out, `${splitSize}-${i}.deflate`);
 				writeFileSync(path, store ? input.data : deflated);
-				return { name: input.name, crc: crc32(input.data), size: input.data.length, method: (store ? 0 : 8) as 0 | 8, path, compressedSize: (store ? input.data : deflated).length };
+				return {
+					name: input.name,
+					crc: crc32(input.data),
+					size: input.data.length,
+					method: (store ? 0 : 8) as 0 | 8,
+					path,
+					compressedSize: (store ? input.data : deflated).length,
+				};
 			});
-			const paths = writeZipParts(files, { splitSize, modified: new Date(Date.UTC(2026, 2, 1)), dir: out, base: `export-${splitSize}` });
-			expect(paths.map((p) => p.split('/').pop())).toEqual(expected.map((_, i) => (i === expected.length - 1 ? `export-${splitSize}.zip` : `export-${splitSize}.z${String(i + 1).padStart(2, '0')}`)));
+			const paths = writeZipParts(files, {
+				splitSize,
+				modified: new Date(Date.UTC(2026, 2, 1)),
+				dir: out,
+				base: `export-${splitSize}`,
+			});
+			expect(paths.map((p) => p.split('/').pop())).toEqual(
+				expected.map((_, i) =>
+					i === expected.length - 1
+						? `export-${splitSize}.zip`
+						: `export-${splitSize}.z${String(i + 1).padStart(2, '0')}`,
+				),
+			);
 			expect(paths.every((p, i) => readFileSync(p).equals(expected[i]))).toBe(true);
 		}
 	});
@@ -150,18 +225,33 @@ describe('Genesys simulator: large exports made on disk', () => {
 			});
 			const names = expected.map((e) => e.name.replace(/-0\.json$/, `-${run.jobId}.json`));
 			expect(execFileSync('zipinfo', ['-1', merged]).toString().trim().split('\n')).toEqual(names);
-			expect(names).toEqual(['EmailIn', 'EmailIn-Attachment', 'EmailOut', 'Chat', 'PhoneCall'].map((kind) => `${kind}-${run.jobId}.json`));
-			for (const [i, entry] of expected.entries()) expect(execFileSync('unzip', ['-p', merged, names[i]], { maxBuffer: 1 << 28 }).equals(jsonLines(entry.records))).toBe(true);
+			expect(names).toEqual(
+				['EmailIn', 'EmailIn-Attachment', 'EmailOut', 'Chat', 'PhoneCall'].map(
+					(kind) => `${kind}-${run.jobId}.json`,
+				),
+			);
+			for (const [i, entry] of expected.entries())
+				expect(
+					execFileSync('unzip', ['-p', merged, names[i]], { maxBuffer: 1 << 28 }).equals(
+						jsonLines(entry.records),
+					),
+				).toBe(true);
 			expect(expected.reduce((n, e) => n + e.records.length, 0)).toBe(3001 + 1001);
 		} finally {
 			work.remove();
 		}
 
 		// A byte range of a file on disk.
-		const location = (await api('GET', `/files/${encodeURIComponent(run.files[1])}`)).headers.get('location') ?? '';
+		const location =
+			(await api('GET', `/files/${encodeURIComponent(run.files[1])}`)).headers.get('location') ??
+			'';
 		const range = await fetch(location, { headers: { range: 'bytes=100-199' } });
 		expect(range.status).toBe(206);
-		expect(Buffer.from(await range.arrayBuffer()).equals((sim.state.files.get(run.files[1])?.bytes ?? Buffer.alloc(0)).subarray(100, 200))).toBe(true);
+		expect(
+			Buffer.from(await range.arrayBuffer()).equals(
+				(sim.state.files.get(run.files[1])?.bytes ?? Buffer.alloc(0)).subarray(100, 200),
+			),
+		).toBe(true);
 	});
 
 	it('makes the records of a shape once: a second run reuses them under its own job ID', async () => {
@@ -173,7 +263,9 @@ describe('Genesys simulator: large exports made on disk', () => {
 		const work = tempDir('cx-sim-large-run-');
 		try {
 			const merged = await downloadAndMerge(run.files, work.path);
-			expect(execFileSync('zipinfo', ['-1', merged]).toString().trim().split('\n')[0]).toBe(`EmailIn-${run.jobId}.json`);
+			expect(execFileSync('zipinfo', ['-1', merged]).toString().trim().split('\n')[0]).toBe(
+				`EmailIn-${run.jobId}.json`,
+			);
 		} finally {
 			work.remove();
 		}
@@ -183,6 +275,9 @@ describe('Genesys simulator: large exports made on disk', () => {
 		const run = await runJob('nightly');
 		expect(run.status).toBe('Completed');
 		expect(sim.state.files.get(run.files[0])?.path).toBeUndefined();
-		expect(sim.state.exportContent(run.runId).entries.map((e) => e.name)).toEqual([`Interaction-${run.jobId}.json`, `Interaction-Attachment-${run.jobId}.json`]);
+		expect(sim.state.exportContent(run.runId).entries.map((e) => e.name)).toEqual([
+			`Interaction-${run.jobId}.json`,
+			`Interaction-Attachment-${run.jobId}.json`,
+		]);
 	});
 });

@@ -12,7 +12,18 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+	mkdir,
+	mkdtemp,
+	readdir,
+	readFile,
+	rename,
+	rm,
+	stat,
+	unlink,
+	utimes,
+	writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -67,7 +78,10 @@ interface Manifest {
 
 /** The cache key of an export: everything that decides its records. */
 function cacheKey(seed: string, shape: ExportShape): string {
-	return createHash('sha256').update(JSON.stringify({ version: CACHE_VERSION, seed, shape })).digest('hex').slice(0, 24);
+	return createHash('sha256')
+		.update(JSON.stringify({ version: CACHE_VERSION, seed, shape }))
+		.digest('hex')
+		.slice(0, 24);
 }
 
 /** Lines of one bucket, written in batches of about 1 MiB (awaiting the file when it is behind). */
@@ -118,7 +132,11 @@ function measure(): Transform & { crc: number; size: number } {
 }
 
 /** Makes (or finds) the compressed records of an export of this shape. */
-export async function cachedRecords(cacheDir: string, seed: string, shape: ExportShape): Promise<CachedRecords> {
+export async function cachedRecords(
+	cacheDir: string,
+	seed: string,
+	shape: ExportShape,
+): Promise<CachedRecords> {
 	await mkdir(cacheDir, { recursive: true });
 	const key = cacheKey(seed, shape);
 	const dir = join(cacheDir, `records-${key}`);
@@ -136,7 +154,11 @@ export async function cachedRecords(cacheDir: string, seed: string, shape: Expor
 		let made = 0;
 		for (const { bucket, record } of exportRecords(0, seed, shape)) {
 			let file = buckets.get(bucket);
-			if (!file) buckets.set(bucket, (file = new BucketFile(join(work, `bucket-${buckets.size + 1}.jsonl`))));
+			if (!file)
+				buckets.set(
+					bucket,
+					(file = new BucketFile(join(work, `bucket-${buckets.size + 1}.jsonl`))),
+				);
 			await file.add(`${JSON.stringify(record)}\n`);
 			// Let the simulator answer requests while a large export is being made.
 			if (++made % 2000 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -152,16 +174,36 @@ export async function cachedRecords(cacheDir: string, seed: string, shape: Expor
 				async function* plain(): AsyncGenerator<Buffer> {
 					for (const bucket of entry.buckets) {
 						const path = buckets.get(bucket)?.path;
-						if (path) for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+						if (path)
+							for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+								yield chunk as Buffer;
 					}
 				}
-				await pipeline(plain, counted, createDeflateRaw({ level: 6 }), createWriteStream(join(work, file), { flags: 'wx' }));
+				await pipeline(
+					plain,
+					counted,
+					createDeflateRaw({ level: 6 }),
+					createWriteStream(join(work, file), { flags: 'wx' }),
+				);
 				const records = entry.buckets.reduce((n, b) => n + (buckets.get(b)?.records ?? 0), 0);
-				return { buckets: entry.buckets, file, crc: counted.crc >>> 0, size: counted.size, compressedSize: (await stat(join(work, file))).size, records };
+				return {
+					buckets: entry.buckets,
+					file,
+					crc: counted.crc >>> 0,
+					size: counted.size,
+					compressedSize: (await stat(join(work, file))).size,
+					records,
+				};
 			}),
 		);
 		for (const file of buckets.values()) await unlink(file.path);
-		const manifest: Manifest = { version: CACHE_VERSION, key, records: entries.reduce((n, e) => n + e.records, 0), filled: [...buckets.keys()], entries };
+		const manifest: Manifest = {
+			version: CACHE_VERSION,
+			key,
+			records: entries.reduce((n, e) => n + e.records, 0),
+			filled: [...buckets.keys()],
+			entries,
+		};
 		await writeFile(join(work, 'manifest.json'), JSON.stringify(manifest, null, 1));
 
 		// Another simulator may have made the same export meanwhile: then its copy is used.
@@ -181,7 +223,10 @@ export async function cachedRecords(cacheDir: string, seed: string, shape: Expor
 	}
 }
 
-async function readManifest(dir: string, key: string): Promise<Omit<CachedRecords, 'made'> | undefined> {
+async function readManifest(
+	dir: string,
+	key: string,
+): Promise<Omit<CachedRecords, 'made'> | undefined> {
 	if (!existsSync(join(dir, 'manifest.json'))) return undefined;
 	const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
 	if (manifest.version !== CACHE_VERSION || manifest.key !== key) return undefined;
@@ -195,7 +240,8 @@ async function pruneCache(cacheDir: string, keep: string): Promise<void> {
 		const path = join(cacheDir, name);
 		if (!name.startsWith('records-') || path === keep) continue;
 		const info = await stat(path).catch(() => undefined);
-		if (info && now - info.mtimeMs > CACHE_MAX_AGE_MS) await rm(path, { recursive: true, force: true });
+		if (info && now - info.mtimeMs > CACHE_MAX_AGE_MS)
+			await rm(path, { recursive: true, force: true });
 	}
 }
 
@@ -212,11 +258,21 @@ export interface LargeRunFile {
  */
 export async function writeLargeRun(
 	records: CachedRecords,
-	options: { jobId: number; shape: ExportShape; exportName: string; splitSize?: number; modified: Date; certificate: X509Certificate; mediaType: SmimeMediaType; dir: string },
+	options: {
+		jobId: number;
+		shape: ExportShape;
+		exportName: string;
+		splitSize?: number;
+		modified: Date;
+		certificate: X509Certificate;
+		mediaType: SmimeMediaType;
+		dir: string;
+	},
 ): Promise<LargeRunFile[]> {
 	const filled = new Set(records.entries.flatMap((e) => e.buckets));
 	const layout = exportLayout(options.jobId, options.shape, filled);
-	if (layout.length !== records.entries.length) throw new Error(`the cached records in ${records.dir} do not match this export's layout`);
+	if (layout.length !== records.entries.length)
+		throw new Error(`the cached records in ${records.dir} do not match this export's layout`);
 	const inputs: ZipFileInput[] = layout.map((entry, i) => ({
 		name: entry.name,
 		crc: records.entries[i].crc,
@@ -226,11 +282,18 @@ export async function writeLargeRun(
 		compressedSize: records.entries[i].compressedSize,
 	}));
 	await mkdir(options.dir, { recursive: true });
-	const parts = writeZipParts(inputs, { splitSize: options.splitSize, modified: options.modified, dir: options.dir, base: options.exportName });
+	const parts = writeZipParts(inputs, {
+		splitSize: options.splitSize,
+		modified: options.modified,
+		dir: options.dir,
+		base: options.exportName,
+	});
 	const files: LargeRunFile[] = [];
 	for (const part of parts) {
 		const path = `${part}.smime`;
-		const { size, md5 } = await encryptSmimeFile(part, path, options.certificate, { mediaType: options.mediaType });
+		const { size, md5 } = await encryptSmimeFile(part, path, options.certificate, {
+			mediaType: options.mediaType,
+		});
 		await unlink(part);
 		files.push({ name: path.slice(options.dir.length + 1), path, size, md5 });
 	}

@@ -27,7 +27,8 @@ const usage = `usage: tsx test/simulator/main.ts [--port 8080] [--storage-port 8
 
 function port(name: string, text: string): number {
 	const n = Number(text);
-	if (!/^\d+$/.test(text) || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${text}"`);
+	if (!/^\d+$/.test(text) || n > 65535)
+		throw new Error(`--${name} must be a port number (0-65535), not "${text}"`);
 	return n;
 }
 
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
 			'large-export-title': { type: 'string' },
 			'large-export-interactions': { type: 'string', default: '300000' },
 			'large-export-files': { type: 'string', default: 'merged' },
-			'large-export-cache': { type: 'string', default: join(__dirname, '..', '..', '.cache', 'simulator') },
+			'large-export-cache': {
+				type: 'string',
+				default: join(__dirname, '..', '..', '.cache', 'simulator'),
+			},
 			help: { type: 'boolean', short: 'h' },
 		},
 	});
@@ -54,12 +58,17 @@ async function main(): Promise<void> {
 		return;
 	}
 	const runSeconds = Number(values['run-seconds']);
-	if (!Number.isFinite(runSeconds) || runSeconds < 0) throw new Error(`--run-seconds must be a number of seconds, not "${values['run-seconds']}"`);
+	if (!Number.isFinite(runSeconds) || runSeconds < 0)
+		throw new Error(`--run-seconds must be a number of seconds, not "${values['run-seconds']}"`);
 	const certificate = values.cert ? readFileSync(values.cert, 'utf8') : undefined;
 	const largeInteractions = Number(values['large-export-interactions']);
-	if (!Number.isSafeInteger(largeInteractions) || largeInteractions < 1) throw new Error(`--large-export-interactions must be a whole number, not "${values['large-export-interactions']}"`);
+	if (!Number.isSafeInteger(largeInteractions) || largeInteractions < 1)
+		throw new Error(
+			`--large-export-interactions must be a whole number, not "${values['large-export-interactions']}"`,
+		);
 	const largeFiles = values['large-export-files'];
-	if (largeFiles !== 'merged' && largeFiles !== 'per-entity-type') throw new Error(`--large-export-files must be merged or per-entity-type, not "${largeFiles}"`);
+	if (largeFiles !== 'merged' && largeFiles !== 'per-entity-type')
+		throw new Error(`--large-export-files must be merged or per-entity-type, not "${largeFiles}"`);
 
 	const genesys = await startGenesysSimulator({
 		host: values.host,
@@ -82,9 +91,17 @@ async function main(): Promise<void> {
 	});
 	const stops: Array<() => Promise<void>> = [() => genesys.close()];
 	try {
-		const contextServices = await startContextServicesSimulator({ host: values.host, port: port('context-services-port', values['context-services-port']), services: 2000 });
+		const contextServices = await startContextServicesSimulator({
+			host: values.host,
+			port: port('context-services-port', values['context-services-port']),
+			services: 2000,
+		});
 		stops.push(() => contextServices.close());
-		const connectif = await startConnectifSimulator({ host: values.host, port: port('connectif-port', values['connectif-port']), exportDurationMs: runSeconds * 1000 });
+		const connectif = await startConnectifSimulator({
+			host: values.host,
+			port: port('connectif-port', values['connectif-port']),
+			exportDurationMs: runSeconds * 1000,
+		});
 		stops.push(() => connectif.close());
 
 		console.log(`Genesys simulator: API ${genesys.baseUrl}, storage ${genesys.storageUrl}
@@ -102,10 +119,10 @@ ${
 		: 'Upload your certificate first (Genesys Data Export > Certificate > Upload): without one, runs fail as they do on a tenant.'
 }
 Runs take ${runSeconds} s; a job created to run immediately starts one at once.${
-	values['large-export-title'] === undefined
-		? ''
-		: `\nJobs whose title contains "${values['large-export-title']}" export ${largeInteractions.toLocaleString('en')} interactions (made once into ${values['large-export-cache']}).`
-}
+			values['large-export-title'] === undefined
+				? ''
+				: `\nJobs whose title contains "${values['large-export-title']}" export ${largeInteractions.toLocaleString('en')} interactions (made once into ${values['large-export-cache']}).`
+		}
 
 Genesys Context Services: ${contextServices.baseUrl} (no authentication; services in October 2026)
 Connectif: ${connectif.baseUrl} (API key: sim-connectif-key; set it as the credential's Base URL)
@@ -124,7 +141,9 @@ Ctrl+C stops them.`);
 		Promise.all(stops.map((s) => s())).then(
 			() => process.exit(0),
 			(error: unknown) => {
-				console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+				console.error(
+					`error while stopping: ${error instanceof Error ? error.message : String(error)}`,
+				);
 				process.exit(1);
 			},
 		);
@@ -135,7 +154,9 @@ Ctrl+C stops them.`);
 	// Started through npm (npm → sh → node), a signal may reach only npm, or npm may be killed
 	// outright while the shell between stays: when the process that started the simulators, or the
 	// one that started it, is gone, they stop too, so nothing is left holding the ports.
-	const ancestors = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
+	const ancestors = [process.ppid, parentOf(process.ppid)].filter(
+		(pid): pid is number => pid !== undefined && pid > 1,
+	);
 	setInterval(() => {
 		if (ancestors.some((pid) => !alive(pid))) stop('SIGHUP');
 	}, 500).unref();

@@ -83,7 +83,8 @@ class Ids {
 
 	next(): string {
 		let tail = '';
-		for (let n = this.counter++; tail.length < 4; n = Math.floor(n / 62)) tail = ID_ALPHABET[n % 62] + tail;
+		for (let n = this.counter++; tail.length < 4; n = Math.floor(n / 62))
+			tail = ID_ALPHABET[n % 62] + tail;
 		let middle = '';
 		for (const byte of this.random.bytes(9)) middle += ID_ALPHABET[byte % 62];
 		return `000${middle}${tail}`;
@@ -101,11 +102,51 @@ type EntityType = (typeof ENTITY_TYPES)[number];
  * The order interactions are made in, cycling: a third of them inbound emails (the ones with
  * attachments), then chats, calls and outbound replies.
  */
-const ROTATION: readonly EntityType[] = [ENTITY_TYPES[0], ENTITY_TYPES[2], ENTITY_TYPES[3], ENTITY_TYPES[0], ENTITY_TYPES[1], ENTITY_TYPES[2]];
+const ROTATION: readonly EntityType[] = [
+	ENTITY_TYPES[0],
+	ENTITY_TYPES[2],
+	ENTITY_TYPES[3],
+	ENTITY_TYPES[0],
+	ENTITY_TYPES[1],
+	ENTITY_TYPES[2],
+];
 
-const FIRST = ['Ada', 'Grace', 'Linus', 'Margaret', 'Dennis', 'Barbara', 'Ken', 'Radia', 'Édouard', 'Zoë', 'Søren', 'Małgorzata'];
-const LAST = ['Lovelace', 'Hopper', 'Torvalds', 'Hamilton', 'Ritchie', 'Liskov', 'Thompson', 'Perlman', 'Müller', 'Núñez', "O'Brien"];
-const TOPICS = ['Order status', 'Invoice question', 'Délai de livraison', 'Refund', 'Address change', 'Password reset', 'Rückruf erbeten'];
+const FIRST = [
+	'Ada',
+	'Grace',
+	'Linus',
+	'Margaret',
+	'Dennis',
+	'Barbara',
+	'Ken',
+	'Radia',
+	'Édouard',
+	'Zoë',
+	'Søren',
+	'Małgorzata',
+];
+const LAST = [
+	'Lovelace',
+	'Hopper',
+	'Torvalds',
+	'Hamilton',
+	'Ritchie',
+	'Liskov',
+	'Thompson',
+	'Perlman',
+	'Müller',
+	'Núñez',
+	"O'Brien",
+];
+const TOPICS = [
+	'Order status',
+	'Invoice question',
+	'Délai de livraison',
+	'Refund',
+	'Address change',
+	'Password reset',
+	'Rückruf erbeten',
+];
 const QUEUES = ['Inbound Email', 'VIP', 'Chat General', 'Callbacks', 'Billing'];
 const DISPOSITIONS = ['Resolved', 'Callback Scheduled', 'Escalated', 'Transferred'];
 const ATTACHMENT_KINDS = [
@@ -130,7 +171,10 @@ function makeContacts(random: SeededRandom, ids: Ids, count: number, before: num
 	return Array.from({ length: count }, (_, i) => {
 		const first = random.pick(FIRST);
 		const last = random.pick(LAST);
-		const mailbox = `${first}.${last}`.normalize('NFD').replace(/[^A-Za-z.]/g, '').toLowerCase();
+		const mailbox = `${first}.${last}`
+			.normalize('NFD')
+			.replace(/[^A-Za-z.]/g, '')
+			.toLowerCase();
 		return {
 			id: ids.next(),
 			first,
@@ -171,12 +215,31 @@ function contactAttributes(c: Contact, ids: Ids, random: SeededRandom): CddsReco
 		ISPRIMARY: primary ? 1 : 0,
 		TENANTID: TENANT_ID,
 	});
-	const list = [attribute('FirstName', c.first, true), attribute('LastName', c.last, true), attribute('EmailAddress', c.email, true), attribute('PhoneNumber', c.phone, true)];
-	if (random.chance(0.3)) list.push(attribute('EmailAddress', `${c.last.toLowerCase().replace(/[^a-z]/g, '')}@work.example.org`, false));
+	const list = [
+		attribute('FirstName', c.first, true),
+		attribute('LastName', c.last, true),
+		attribute('EmailAddress', c.email, true),
+		attribute('PhoneNumber', c.phone, true),
+	];
+	if (random.chance(0.3))
+		list.push(
+			attribute(
+				'EmailAddress',
+				`${c.last.toLowerCase().replace(/[^a-z]/g, '')}@work.example.org`,
+				false,
+			),
+		);
 	return list;
 }
 
-function interactionRecord(type: EntityType, i: number, contact: Contact, ids: Ids, random: SeededRandom, shape: ExportShape): CddsRecord {
+function interactionRecord(
+	type: EntityType,
+	i: number,
+	contact: Contact,
+	ids: Ids,
+	random: SeededRandom,
+	shape: ExportShape,
+): CddsRecord {
 	const span = Math.max(1, shape.to - shape.from - 4 * 3_600_000);
 	const start = shape.from + random.int(span);
 	const end = start + 30_000 + random.int(3 * 3_600_000);
@@ -210,19 +273,41 @@ function interactionRecord(type: EntityType, i: number, contact: Contact, ids: I
 			RVQDBID: '',
 			ServiceObjective: random.int(3),
 			CustomerSegment: random.pick(['default', 'gold', 'silver']),
-			IWAttachedDataInformation: { DispositionCodeValues: random.pick(DISPOSITIONS), 'CaseData.Priority': random.pick(['Low', 'Normal', 'High']) },
+			IWAttachedDataInformation: {
+				DispositionCodeValues: random.pick(DISPOSITIONS),
+				'CaseData.Priority': random.pick(['Low', 'Normal', 'High']),
+			},
 		},
 	};
 	if (type.media === 'email') {
 		Object.assign(record, {
 			MAILBOX: '"Contact Center" <support@example.com>',
 			SENTDATE: iso(start - random.int(600_000)),
-			HEADER: Buffer.from(`Message-ID: <${record.IXNID}@example.com>\r\nSubject: ${record.SUBJECT}\r\n`, 'utf8').toString('base64'),
+			HEADER: Buffer.from(
+				`Message-ID: <${record.IXNID}@example.com>\r\nSubject: ${record.SUBJECT}\r\n`,
+				'utf8',
+			).toString('base64'),
 		});
-		if (type.name === 'EmailIn') Object.assign(record, { FROMADDRESS: contact.email, FROMPERSONAL: `${contact.first} ${contact.last}`, TOADDRESSES: 'support@example.com' });
-		else Object.assign(record, { FromAddressEmailOut: 'support@example.com', ToAddressesEmailOut: contact.email, SentDateEmailOut: iso(end), REFERENCEID: ids.next() });
+		if (type.name === 'EmailIn')
+			Object.assign(record, {
+				FROMADDRESS: contact.email,
+				FROMPERSONAL: `${contact.first} ${contact.last}`,
+				TOADDRESSES: 'support@example.com',
+			});
+		else
+			Object.assign(record, {
+				FromAddressEmailOut: 'support@example.com',
+				ToAddressesEmailOut: contact.email,
+				SentDateEmailOut: iso(end),
+				REFERENCEID: ids.next(),
+			});
 	}
-	if (type.media === 'chat') Object.assign(record, { STRUCTUREDTEXT: `<chatTranscript><message>${topic}</message></chatTranscript>`, STRUCTTEXTMIMETYPE: 'text/xml', LANG: 'en' });
+	if (type.media === 'chat')
+		Object.assign(record, {
+			STRUCTUREDTEXT: `<chatTranscript><message>${topic}</message></chatTranscript>`,
+			STRUCTTEXTMIMETYPE: 'text/xml',
+			LANG: 'en',
+		});
 	if (type.media === 'voice') {
 		Object.assign(record, {
 			PHONENUMBER: contact.phone,
@@ -233,11 +318,18 @@ function interactionRecord(type: EntityType, i: number, contact: Contact, ids: I
 			OUTCOME: random.pick(['Answered', 'Transferred']),
 		});
 	}
-	if (random.chance(0.3)) record.THECOMMENT = `Agent note: ${random.pick(DISPOSITIONS).toLowerCase()}`;
+	if (random.chance(0.3))
+		record.THECOMMENT = `Agent note: ${random.pick(DISPOSITIONS).toLowerCase()}`;
 	return record;
 }
 
-function attachmentRecord(interaction: CddsRecord, i: number, ids: Ids, random: SeededRandom, bytes: number): CddsRecord {
+function attachmentRecord(
+	interaction: CddsRecord,
+	i: number,
+	ids: Ids,
+	random: SeededRandom,
+	bytes: number,
+): CddsRecord {
 	const kind = random.pick(ATTACHMENT_KINDS);
 	const content = random.bytes(bytes);
 	const id = ids.next();
@@ -266,14 +358,20 @@ export type Bucket = string;
  * written as it is made. `generateExport` collects them; `exportLayout` says which entries hold which
  * buckets.
  */
-export function* exportRecords(jobId: number, seed: string, shape: ExportShape): Generator<{ bucket: Bucket; record: CddsRecord }> {
+export function* exportRecords(
+	jobId: number,
+	seed: string,
+	shape: ExportShape,
+): Generator<{ bucket: Bucket; record: CddsRecord }> {
 	const random = new SeededRandom(`${seed}\0${jobId}`);
 	const ids = new Ids(random);
 	const contacts = makeContacts(random, ids, Math.max(1, shape.contacts), shape.from);
 
 	if (shape.dataType.toLowerCase() === 'contact') {
 		for (const c of contacts) yield { bucket: 'contacts', record: contactRecord(c, random) };
-		for (const c of contacts) for (const record of contactAttributes(c, ids, random)) yield { bucket: 'attributes', record };
+		for (const c of contacts)
+			for (const record of contactAttributes(c, ids, random))
+				yield { bucket: 'attributes', record };
 		return;
 	}
 
@@ -283,7 +381,11 @@ export function* exportRecords(jobId: number, seed: string, shape: ExportShape):
 		const interaction = interactionRecord(type, i, random.pick(contacts), ids, random, shape);
 		yield { bucket: `interactions:${type.name}`, record: interaction };
 		// Customers attach files to the emails they send: one attachment per inbound email.
-		if (shape.exportAttachments && type.name === 'EmailIn') yield { bucket: `attachments:${type.name}`, record: attachmentRecord(interaction, i, ids, random, shape.attachmentBytes) };
+		if (shape.exportAttachments && type.name === 'EmailIn')
+			yield {
+				bucket: `attachments:${type.name}`,
+				record: attachmentRecord(interaction, i, ids, random, shape.attachmentBytes),
+			};
 	}
 }
 
@@ -298,21 +400,40 @@ function interactionRotation(shape: ExportShape): readonly EntityType[] {
  * the buckets that received records: "Schema files are created only if there is corresponding
  * data", so no records, no file.
  */
-export function exportLayout(jobId: number, shape: ExportShape, filled: ReadonlySet<Bucket>): Array<{ name: string; buckets: Bucket[] }> {
-	const entry = (name: string, buckets: Bucket[]) => ({ name, buckets: buckets.filter((b) => filled.has(b)) });
+export function exportLayout(
+	jobId: number,
+	shape: ExportShape,
+	filled: ReadonlySet<Bucket>,
+): Array<{ name: string; buckets: Bucket[] }> {
+	const entry = (name: string, buckets: Bucket[]) => ({
+		name,
+		buckets: buckets.filter((b) => filled.has(b)),
+	});
 	let entries: Array<{ name: string; buckets: Bucket[] }>;
 	if (shape.dataType.toLowerCase() === 'contact') {
-		entries = [entry(`Contact-${jobId}.json`, ['contacts']), entry(`ContactAttribute-${jobId}.json`, ['attributes'])];
+		entries = [
+			entry(`Contact-${jobId}.json`, ['contacts']),
+			entry(`ContactAttribute-${jobId}.json`, ['attributes']),
+		];
 	} else {
 		const rotation = interactionRotation(shape);
 		const types = ENTITY_TYPES.filter((t) => rotation.includes(t));
 		entries =
 			shape.interactionFiles === 'merged'
 				? [
-						entry(`Interaction-${jobId}.json`, types.map((t) => `interactions:${t.name}`)),
-						entry(`Interaction-Attachment-${jobId}.json`, types.map((t) => `attachments:${t.name}`)),
+						entry(
+							`Interaction-${jobId}.json`,
+							types.map((t) => `interactions:${t.name}`),
+						),
+						entry(
+							`Interaction-Attachment-${jobId}.json`,
+							types.map((t) => `attachments:${t.name}`),
+						),
 					]
-				: types.flatMap((t) => [entry(`${t.name}-${jobId}.json`, [`interactions:${t.name}`]), entry(`${t.name}-Attachment-${jobId}.json`, [`attachments:${t.name}`])]);
+				: types.flatMap((t) => [
+						entry(`${t.name}-${jobId}.json`, [`interactions:${t.name}`]),
+						entry(`${t.name}-Attachment-${jobId}.json`, [`attachments:${t.name}`]),
+					]);
 	}
 	// A contact export always has its contacts file (at least one contact is made).
 	return entries.filter((e) => e.buckets.length > 0);
@@ -326,7 +447,10 @@ export function generateExport(jobId: number, seed: string, shape: ExportShape):
 		if (!list) buckets.set(bucket, (list = []));
 		list.push(record);
 	}
-	return exportLayout(jobId, shape, new Set(buckets.keys())).map((e) => ({ name: e.name, records: e.buckets.flatMap((b) => buckets.get(b) ?? []) }));
+	return exportLayout(jobId, shape, new Set(buckets.keys())).map((e) => ({
+		name: e.name,
+		records: e.buckets.flatMap((b) => buckets.get(b) ?? []),
+	}));
 }
 
 /** JSON Lines as the export writes them: one compact object per line, LF, a final newline. */

@@ -6,12 +6,28 @@
  * `openssl smime -encrypt -binary -aes256 -in part -out part.smime cert.pem` writes it: MIME
  * headers, a blank line, the DER in base64 lines of 64 characters, LF line ends, a blank last line.
  */
-import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
+import {
+	constants,
+	createCipheriv,
+	createHash,
+	publicEncrypt,
+	randomBytes,
+	X509Certificate,
+} from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { certificateIssuerAndSerial, encodeLength, integer, nullValue, objectIdentifier, octetString, sequence, setOf } from './der';
+import {
+	certificateIssuerAndSerial,
+	encodeLength,
+	integer,
+	nullValue,
+	objectIdentifier,
+	octetString,
+	sequence,
+	setOf,
+} from './der';
 
 const OID = {
 	data: '1.2.840.113549.1.7.1',
@@ -36,22 +52,33 @@ export interface EncryptOptions {
 export function encryptionCertificate(pem: string | Buffer): X509Certificate {
 	const certificate = new X509Certificate(pem);
 	const type = certificate.publicKey.asymmetricKeyType;
-	if (type !== 'rsa') throw new Error(`the certificate's key is ${type ?? 'of an unknown type'}, not RSA: exports are encrypted with RSA key transport`);
+	if (type !== 'rsa')
+		throw new Error(
+			`the certificate's key is ${type ?? 'of an unknown type'}, not RSA: exports are encrypted with RSA key transport`,
+		);
 	return certificate;
 }
 
 /** CMS ContentInfo { envelopedData } for `content`, as DER. */
-export function encryptEnvelopedData(content: Buffer, certificate: X509Certificate, options: EncryptOptions = {}): Buffer {
+export function encryptEnvelopedData(
+	content: Buffer,
+	certificate: X509Certificate,
+	options: EncryptOptions = {},
+): Buffer {
 	const { contentKey, iv } = keyAndIv(options);
 	const cipher = createCipheriv('aes-256-cbc', contentKey, iv);
 	const encryptedContent = Buffer.concat([cipher.update(content), cipher.final()]);
-	return Buffer.concat([envelopeHead(encryptedContent.length, certificate, contentKey, iv), encryptedContent]);
+	return Buffer.concat([
+		envelopeHead(encryptedContent.length, certificate, contentKey, iv),
+		encryptedContent,
+	]);
 }
 
 function keyAndIv(options: EncryptOptions): { contentKey: Buffer; iv: Buffer } {
 	const contentKey = options.contentKey ?? randomBytes(32);
 	const iv = options.iv ?? randomBytes(16);
-	if (contentKey.length !== 32 || iv.length !== 16) throw new Error('AES-256-CBC needs a 32-byte key and a 16-byte IV');
+	if (contentKey.length !== 32 || iv.length !== 16)
+		throw new Error('AES-256-CBC needs a 32-byte key and a 16-byte IV');
 	return { contentKey, iv };
 }
 
@@ -60,24 +87,50 @@ function keyAndIv(options: EncryptOptions): { contentKey: Buffer; iv: Buffer } {
  * enclosing structure: so the encoding is this head followed by the `encryptedLength` bytes, and a
  * file's content can be streamed after it.
  */
-function envelopeHead(encryptedLength: number, certificate: X509Certificate, contentKey: Buffer, iv: Buffer): Buffer {
+function envelopeHead(
+	encryptedLength: number,
+	certificate: X509Certificate,
+	contentKey: Buffer,
+	iv: Buffer,
+): Buffer {
 	// PKCS#1 v1.5 is what openssl smime and Genesys use for key transport; Node allows it for encryption.
-	const encryptedKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING }, contentKey);
+	const encryptedKey = publicEncrypt(
+		{ key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
+		contentKey,
+	);
 	const { issuer, serialNumber } = certificateIssuerAndSerial(certificate.raw);
-	const open = (tag: number, length: number) => Buffer.concat([Buffer.from([tag]), encodeLength(length)]);
+	const open = (tag: number, length: number) =>
+		Buffer.concat([Buffer.from([tag]), encodeLength(length)]);
 
 	// KeyTransRecipientInfo ::= SEQUENCE { version 0, rid IssuerAndSerialNumber, keyEncryptionAlgorithm, encryptedKey }
-	const recipientInfo = sequence(integer(0), sequence(issuer, serialNumber), sequence(objectIdentifier(OID.rsaEncryption), nullValue()), octetString(encryptedKey));
+	const recipientInfo = sequence(
+		integer(0),
+		sequence(issuer, serialNumber),
+		sequence(objectIdentifier(OID.rsaEncryption), nullValue()),
+		octetString(encryptedKey),
+	);
 	// EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT encryptedContent }
-	const contentHead = Buffer.concat([objectIdentifier(OID.data), sequence(objectIdentifier(OID.aes256Cbc), octetString(iv)), open(0x80, encryptedLength)]);
+	const contentHead = Buffer.concat([
+		objectIdentifier(OID.data),
+		sequence(objectIdentifier(OID.aes256Cbc), octetString(iv)),
+		open(0x80, encryptedLength),
+	]);
 	const encryptedContentInfo = open(0x30, contentHead.length + encryptedLength);
 	// EnvelopedData ::= SEQUENCE { version 0 (no originatorInfo, only ktri v0), recipientInfos SET, encryptedContentInfo }
-	const envelopedHead = Buffer.concat([integer(0), setOf(recipientInfo), encryptedContentInfo, contentHead]);
+	const envelopedHead = Buffer.concat([
+		integer(0),
+		setOf(recipientInfo),
+		encryptedContentInfo,
+		contentHead,
+	]);
 	const envelopedData = open(0x30, envelopedHead.length + encryptedLength);
 	// ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }
 	const explicit = open(0xa0, envelopedData.length + envelopedHead.length + encryptedLength);
 	const oid = objectIdentifier(OID.envelopedData);
-	const outer = open(0x30, oid.length + explicit.length + envelopedData.length + envelopedHead.length + encryptedLength);
+	const outer = open(
+		0x30,
+		oid.length + explicit.length + envelopedData.length + envelopedHead.length + encryptedLength,
+	);
 	return Buffer.concat([outer, oid, explicit, envelopedData, envelopedHead]);
 }
 
@@ -92,7 +145,10 @@ function mimeHead(mediaType: SmimeMediaType): string {
 }
 
 /** Wraps CMS DER as an S/MIME message the way OpenSSL writes it. */
-export function smimeMessage(der: Buffer, mediaType: SmimeMediaType = 'application/pkcs7-mime'): Buffer {
+export function smimeMessage(
+	der: Buffer,
+	mediaType: SmimeMediaType = 'application/pkcs7-mime',
+): Buffer {
 	const base64 = der.toString('base64');
 	const lines: string[] = [];
 	for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
@@ -152,7 +208,8 @@ export async function encryptSmimeFile(
 	async function* der(): AsyncGenerator<Buffer> {
 		yield head;
 		const cipher = createCipheriv('aes-256-cbc', contentKey, iv);
-		for await (const chunk of createReadStream(inPath, { highWaterMark: 1 << 20 })) yield cipher.update(chunk as Buffer);
+		for await (const chunk of createReadStream(inPath, { highWaterMark: 1 << 20 }))
+			yield cipher.update(chunk as Buffer);
 		yield cipher.final();
 	}
 	async function* message(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -160,11 +217,21 @@ export async function encryptSmimeFile(
 		for await (const chunk of source) yield chunk;
 		yield Buffer.from('\n', 'latin1');
 	}
-	await pipeline(der, new Base64Lines(), message, count, createWriteStream(outPath, { flags: 'wx' }));
+	await pipeline(
+		der,
+		new Base64Lines(),
+		message,
+		count,
+		createWriteStream(outPath, { flags: 'wx' }),
+	);
 	return { size: written, md5: md5.digest('hex') };
 }
 
-export function encryptSmime(content: Buffer, certificate: X509Certificate | string, options: EncryptOptions & { mediaType?: SmimeMediaType } = {}): Buffer {
+export function encryptSmime(
+	content: Buffer,
+	certificate: X509Certificate | string,
+	options: EncryptOptions & { mediaType?: SmimeMediaType } = {},
+): Buffer {
 	const cert = typeof certificate === 'string' ? encryptionCertificate(certificate) : certificate;
 	return smimeMessage(encryptEnvelopedData(content, cert, options), options.mediaType);
 }

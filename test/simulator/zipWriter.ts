@@ -80,30 +80,56 @@ function dosDateTime(date: Date): { dosDate: number; dosTime: number } {
 	const year = Math.min(2107, Math.max(1980, date.getUTCFullYear()));
 	return {
 		dosDate: ((year - 1980) << 9) | ((date.getUTCMonth() + 1) << 5) | date.getUTCDate(),
-		dosTime: (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | Math.floor(date.getUTCSeconds() / 2),
+		dosTime:
+			(date.getUTCHours() << 11) |
+			(date.getUTCMinutes() << 5) |
+			Math.floor(date.getUTCSeconds() / 2),
 	};
 }
 
 function prepare(input: ZipInput, options: ZipOptions): Prepared {
-	if (input.data.length > 0xfffffffe) throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
+	if (input.data.length > 0xfffffffe)
+		throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
 	const deflated = deflateRawSync(input.data, { level: options.level ?? 6 });
 	const store = deflated.length >= input.data.length;
 	const compressed = store ? input.data : deflated;
-	return prepared(input.name, { method: store ? 0 : 8, crc: crc32(input.data) >>> 0, size: input.data.length, compressed, compressedSize: compressed.length }, input.modified ?? options.modified ?? DEFAULT_MODIFIED);
-}
-
-function prepareFile(input: ZipFileInput, options: ZipOptions): Prepared {
-	if (input.size > 0xfffffffe || input.compressedSize > 0xfffffffe) throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
 	return prepared(
 		input.name,
-		{ method: input.method, crc: input.crc >>> 0, size: input.size, compressed: { path: input.path, length: input.compressedSize }, compressedSize: input.compressedSize },
+		{
+			method: store ? 0 : 8,
+			crc: crc32(input.data) >>> 0,
+			size: input.data.length,
+			compressed,
+			compressedSize: compressed.length,
+		},
 		input.modified ?? options.modified ?? DEFAULT_MODIFIED,
 	);
 }
 
-function prepared(nameText: string, data: Pick<Prepared, 'method' | 'crc' | 'size' | 'compressed' | 'compressedSize'>, modified: Date): Prepared {
+function prepareFile(input: ZipFileInput, options: ZipOptions): Prepared {
+	if (input.size > 0xfffffffe || input.compressedSize > 0xfffffffe)
+		throw new Error(`zip entry ${input.name} needs Zip64, which this writer does not do`);
+	return prepared(
+		input.name,
+		{
+			method: input.method,
+			crc: input.crc >>> 0,
+			size: input.size,
+			compressed: { path: input.path, length: input.compressedSize },
+			compressedSize: input.compressedSize,
+		},
+		input.modified ?? options.modified ?? DEFAULT_MODIFIED,
+	);
+}
+
+function prepared(
+	nameText: string,
+	data: Pick<Prepared, 'method' | 'crc' | 'size' | 'compressed' | 'compressedSize'>,
+	modified: Date,
+): Prepared {
 	const name = Buffer.from(nameText, 'utf8');
-	if (name.length === 0 || name.length > 0xffff) throw new Error(`zip entry name "${nameText}" is empty or too long`);
+	if (name.length === 0 || name.length > 0xffff)
+		throw new Error(`zip entry name "${nameText}" is empty or too long`);
 	return {
 		name,
 		// Bit 11: the name is UTF-8 (only needed, and only set, when it is not plain ASCII).
@@ -164,7 +190,14 @@ function centralRecord(e: Prepared, disk: number, offset: number): Buffer {
 	return Buffer.concat([h, e.name, extra]);
 }
 
-function endRecord(fields: { disk: number; cdDisk: number; entriesHere: number; entries: number; cdSize: number; cdOffset: number }): Buffer {
+function endRecord(fields: {
+	disk: number;
+	cdDisk: number;
+	entriesHere: number;
+	entries: number;
+	cdSize: number;
+	cdOffset: number;
+}): Buffer {
 	const h = Buffer.alloc(END_SIZE);
 	h.writeUInt32LE(SIG.end, 0);
 	h.writeUInt16LE(fields.disk, 4);
@@ -209,7 +242,8 @@ class PartWriter {
 
 	/** Makes room for a header of `length` bytes, starting a new part when it would not fit. */
 	reserve(length: number): void {
-		if (length > this.limit) throw new Error(`a ${length}-byte zip header does not fit in a ${this.limit}-byte part`);
+		if (length > this.limit)
+			throw new Error(`a ${length}-byte zip header does not fit in a ${this.limit}-byte part`);
 		if (this.used + length > this.limit) this.next();
 	}
 
@@ -239,7 +273,10 @@ class PartWriter {
 			let done = 0;
 			while (done < e.compressed.length) {
 				const n = readSync(fd, piece, 0, Math.min(piece.length, e.compressed.length - done), done);
-				if (n === 0) throw new Error(`${e.compressed.path} ends after ${done} of its ${e.compressed.length} bytes`);
+				if (n === 0)
+					throw new Error(
+						`${e.compressed.path} ends after ${done} of its ${e.compressed.length} bytes`,
+					);
 				this.data(piece.subarray(0, n));
 				done += n;
 			}
@@ -317,7 +354,10 @@ export function buildZip(inputs: ZipInput[], options: number | ZipOptions = {}):
  * `dir` as `<base>.z01` … `<base>.zip` (or `<base>.zip` alone when not split), holding no more than
  * a piece of a file at a time. Returns the parts' paths in disk order.
  */
-export function writeZipParts(inputs: ZipFileInput[], options: ZipOptions & { dir: string; base: string }): string[] {
+export function writeZipParts(
+	inputs: ZipFileInput[],
+	options: ZipOptions & { dir: string; base: string },
+): string[] {
 	checkEntries(inputs.map((i) => i.name));
 	const sink = new FileSink(options.dir, options.base);
 	try {
@@ -338,7 +378,8 @@ export function writeZipParts(inputs: ZipFileInput[], options: ZipOptions & { di
 }
 
 function checkEntries(names: string[]): void {
-	if (names.length > 0xffff) throw new Error('more than 65 535 entries need Zip64, which this writer does not do');
+	if (names.length > 0xffff)
+		throw new Error('more than 65 535 entries need Zip64, which this writer does not do');
 	const seen = new Set<string>();
 	for (const name of names) {
 		if (seen.has(name)) throw new Error(`duplicate zip entry ${name}`);
@@ -349,7 +390,9 @@ function checkEntries(names: string[]): void {
 function layOut(entries: Prepared[], opts: ZipOptions, sink: PartSink): void {
 	const split = opts.splitSize !== undefined;
 	if (split && (!Number.isInteger(opts.splitSize) || (opts.splitSize ?? 0) < MIN_SPLIT_SIZE)) {
-		throw new Error(`split size ${opts.splitSize} is below Info-ZIP's minimum of ${MIN_SPLIT_SIZE} bytes`);
+		throw new Error(
+			`split size ${opts.splitSize} is below Info-ZIP's minimum of ${MIN_SPLIT_SIZE} bytes`,
+		);
 	}
 	const writer = new PartWriter(split ? (opts.splitSize ?? 0) : Number.MAX_SAFE_INTEGER, sink);
 
@@ -359,7 +402,8 @@ function layOut(entries: Prepared[], opts: ZipOptions, sink: PartSink): void {
 		const header = localHeader(e);
 		writer.reserve(header.length);
 		starts.push({ disk: writer.disk, offset: writer.offset });
-		if (starts[starts.length - 1].offset > 0xffffffff) throw new Error('this archive needs Zip64, which this writer does not do');
+		if (starts[starts.length - 1].offset > 0xffffffff)
+			throw new Error('this archive needs Zip64, which this writer does not do');
 		writer.data(header);
 		writer.content(e);
 	}
@@ -377,7 +421,8 @@ function layOut(entries: Prepared[], opts: ZipOptions, sink: PartSink): void {
 	cdStart ??= { disk: writer.disk, offset: writer.offset };
 	const disk = writer.disk;
 	const cdSize = records.reduce((n, r) => n + r.length, 0);
-	if (cdStart.offset > 0xffffffff || cdSize > 0xffffffff || disk > 0xfffe) throw new Error('this archive needs Zip64, which this writer does not do');
+	if (cdStart.offset > 0xffffffff || cdSize > 0xffffffff || disk > 0xfffe)
+		throw new Error('this archive needs Zip64, which this writer does not do');
 	writer.data(
 		endRecord({
 			disk,
@@ -398,5 +443,7 @@ function u32(value: number): Buffer {
 
 /** The names Info-ZIP gives the parts: `<base>.z01` … `<base>.z99`, `<base>.z100` …, and `<base>.zip` last. */
 export function partNames(base: string, count: number): string[] {
-	return Array.from({ length: count }, (_, i) => (i === count - 1 ? `${base}.zip` : `${base}.z${String(i + 1).padStart(2, '0')}`));
+	return Array.from({ length: count }, (_, i) =>
+		i === count - 1 ? `${base}.zip` : `${base}.z${String(i + 1).padStart(2, '0')}`,
+	);
 }

@@ -56,14 +56,18 @@ describe('extractTo, all or nothing', () => {
 		const error = await cxError(() => extractTo(zipPath, dir));
 		expect(error.code).toBe('IO');
 		expect(error.where).toBe('a.txt');
-		expect(error.message).toBe(`${join(dir, 'a.txt')} already exists; nothing was extracted: extract into a new or empty directory, or move what is there away first`);
+		expect(error.message).toBe(
+			`${join(dir, 'a.txt')} already exists; nothing was extracted: extract into a new or empty directory, or move what is there away first`,
+		);
 		expect(tree(dir)).toEqual(['a.txt']);
 	});
 
 	it('merges into directories the target has, and leaves no staging directory', async () => {
 		const dir = newTarget({ 'sub/mine.txt': 'mine\n' });
 		const files = await extractTo(join(zips, 'abc.zip'), dir);
-		expect(files.map((f) => f.path)).toEqual(['a.txt', 'b.txt', 'sub/c.txt'].map((name) => join(dir, name)));
+		expect(files.map((f) => f.path)).toEqual(
+			['a.txt', 'b.txt', 'sub/c.txt'].map((name) => join(dir, name)),
+		);
 		expect(tree(dir)).toEqual(['a.txt', 'b.txt', 'sub/', 'sub/c.txt', 'sub/mine.txt']);
 	});
 
@@ -83,7 +87,12 @@ describe('extractTo, all or nothing', () => {
 		// and before moving sub: its journal lists both.
 		const dir = newTarget({ 'a.txt': 'new a\n' });
 		const staging = join(dir, `.cx-export-staging-${ownerTag(deadPid())}-Q1w2E3`);
-		writeFiles(staging, { 'replaced/0': 'mine\n', 'files/b.txt': 'new b\n', 'files/sub/c.txt': 'new c\n', moving: 'R\t0\ta.txt\nM\tb.txt\nM\tsub\n' });
+		writeFiles(staging, {
+			'replaced/0': 'mine\n',
+			'files/b.txt': 'new b\n',
+			'files/sub/c.txt': 'new c\n',
+			moving: 'R\t0\ta.txt\nM\tb.txt\nM\tsub\n',
+		});
 		// The next run finds a.txt as it was: not to be replaced without overwrite.
 		const error = await cxError(() => extractTo(join(zips, 'abc.zip'), dir));
 		expect(error.message).toContain(`${join(dir, 'a.txt')} already exists`);
@@ -102,23 +111,44 @@ describe('extractTo, all or nothing', () => {
 		const outer = newTarget({ 'victim.txt': 'mine\n' });
 		const dir = join(outer, 'out');
 		const staging = join(dir, `.cx-export-staging-${ownerTag(deadPid())}-Q1w2E3`);
-		writeFiles(staging, { moving: 'M\t../victim.txt\nM\t/etc/passwd\nR\t0\t../victim.txt\n', 'replaced/0': 'x\n' });
+		writeFiles(staging, {
+			moving: 'M\t../victim.txt\nM\t/etc/passwd\nR\t0\t../victim.txt\n',
+			'replaced/0': 'x\n',
+		});
 		await extractTo(join(zips, 'abc.zip'), dir);
-		expect(tree(outer)).toEqual(['out/', 'out/a.txt', 'out/b.txt', 'out/sub/', 'out/sub/c.txt', 'victim.txt']);
+		expect(tree(outer)).toEqual([
+			'out/',
+			'out/a.txt',
+			'out/b.txt',
+			'out/sub/',
+			'out/sub/c.txt',
+			'victim.txt',
+		]);
 		expect(readFileSync(join(outer, 'victim.txt'), 'utf8')).toBe('mine\n');
 	});
 
 	it("removes a leftover carrying this process's own pid (a pid comes back after a restart) unless it is one of its pending paths", async () => {
 		const dir = newTarget();
 		const mine = ownerTag(process.pid);
-		writeFiles(dir, { [`.cx-export-staging-${mine}-Old123/files/a.txt`]: 'old\n', [`.cx-export-staging-${mine}-Run123/files/a.txt`]: 'running\n' });
+		writeFiles(dir, {
+			[`.cx-export-staging-${mine}-Old123/files/a.txt`]: 'old\n',
+			[`.cx-export-staging-${mine}-Run123/files/a.txt`]: 'running\n',
+		});
 		const untrack = registerPending(join(dir, `.cx-export-staging-${mine}-Run123`));
 		try {
 			await extractTo(join(zips, 'abc.zip'), dir);
 		} finally {
 			untrack();
 		}
-		expect(tree(dir)).toEqual([`.cx-export-staging-${mine}-Run123/`, `.cx-export-staging-${mine}-Run123/files/`, `.cx-export-staging-${mine}-Run123/files/a.txt`, 'a.txt', 'b.txt', 'sub/', 'sub/c.txt']);
+		expect(tree(dir)).toEqual([
+			`.cx-export-staging-${mine}-Run123/`,
+			`.cx-export-staging-${mine}-Run123/files/`,
+			`.cx-export-staging-${mine}-Run123/files/a.txt`,
+			'a.txt',
+			'b.txt',
+			'sub/',
+			'sub/c.txt',
+		]);
 	});
 
 	it('keeps a leftover made on another host, whatever its pid', async () => {
@@ -128,5 +158,4 @@ describe('extractTo, all or nothing', () => {
 		await extractTo(join(zips, 'abc.zip'), dir);
 		expect(tree(dir)).toContain(`${name}/files/x`);
 	});
-
 });

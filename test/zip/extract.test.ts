@@ -1,11 +1,30 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, extractTo, zipEntries } from '../../src/zip';
 import { unsafeNameReason } from '../../src/zip/extract';
-import { cxError, dataOffset, listCentralDirectory, makeTempDir, patchUncompressedSize, randomText, readEntries, renameEntry, writeFiles, zerosBomb, zip } from '../helpers/zipTools';
+import {
+	cxError,
+	dataOffset,
+	listCentralDirectory,
+	makeTempDir,
+	patchUncompressedSize,
+	randomText,
+	readEntries,
+	renameEntry,
+	writeFiles,
+	zerosBomb,
+	zip,
+} from '../helpers/zipTools';
 
 const tmp = makeTempDir();
 const src = join(tmp.path, 'src');
@@ -23,7 +42,9 @@ function newTarget(): { outer: string; dir: string } {
 /** Every path under `dir`, recursively (directories end with /). */
 function tree(dir: string): string[] {
 	if (!existsSync(dir)) return [];
-	return readdirSync(dir, { withFileTypes: true, recursive: true }).map((e) => `${join(e.parentPath, e.name).slice(dir.length + 1)}${e.isDirectory() ? '/' : ''}`).sort();
+	return readdirSync(dir, { withFileTypes: true, recursive: true })
+		.map((e) => `${join(e.parentPath, e.name).slice(dir.length + 1)}${e.isDirectory() ? '/' : ''}`)
+		.sort();
 }
 
 function write(name: string, data: Buffer): string {
@@ -55,8 +76,23 @@ beforeAll(() => {
 	symlinkSync('/etc/passwd', join(inner, 'link'));
 	zip(inner, ['-y', path('symlink.zip'), 'ok.txt', 'link']);
 	// Names Info-ZIP would never store, patched in place (same length) in both headers.
-	writeFiles(src, { '_abs.txt': 'abs\n', 'xxevil.txt': 'evil\n', 'Cxevil.txt': 'evil\n', 'q': 'file\n', 'r/s': 'under\n' });
-	zip(src, [path('names.zip'), '_abs.txt', 'xxevil.txt', 'Cxevil.txt', 'b.txt', 'c.txt', 'q', 'r/s']);
+	writeFiles(src, {
+		'_abs.txt': 'abs\n',
+		'xxevil.txt': 'evil\n',
+		'Cxevil.txt': 'evil\n',
+		q: 'file\n',
+		'r/s': 'under\n',
+	});
+	zip(src, [
+		path('names.zip'),
+		'_abs.txt',
+		'xxevil.txt',
+		'Cxevil.txt',
+		'b.txt',
+		'c.txt',
+		'q',
+		'r/s',
+	]);
 	zip(src, ['-P', 'secret', path('encrypted.zip'), 'c.txt']);
 	writeFileSync(join(src, 'zeros'), Buffer.alloc(10 * 1024 * 1024));
 	zip(src, [path('zeros.zip'), 'zeros']);
@@ -75,7 +111,11 @@ describe('zipEntries', () => {
 			{ name: 'a.txt', size: originals['a.txt'].length, isDirectory: false },
 			{ name: 'sub/', size: 0, isDirectory: true },
 			{ name: 'sub/deeper/', size: 0, isDirectory: true },
-			{ name: 'sub/deeper/d.json', size: originals['sub/deeper/d.json'].length, isDirectory: false },
+			{
+				name: 'sub/deeper/d.json',
+				size: originals['sub/deeper/d.json'].length,
+				isDirectory: false,
+			},
 			{ name: 'c.txt', size: 6, isDirectory: false },
 			{ name: 'résumé.json', size: originals['résumé.json'].length, isDirectory: false },
 		]);
@@ -96,9 +136,14 @@ describe('zipEntries', () => {
 		zip(dir, ['-s', '64k', join(dir, 'set.zip'), 'big.txt']);
 		const error = await cxError(() => readEntries(join(dir, 'set.zip')));
 		expect(error.code).toBe('PART_MISSING');
-		const numbered = readdirSync(dir).filter((name) => /^set\.z\d\d$/.test(name)).sort();
-		const missing = numbered.length >= 3 ? `set.z01 … ${numbered[numbered.length - 1]}` : numbered.join(' and ');
-		expect(error.message).toBe(`set.zip is the last part of a split export of ${numbered.length + 1} parts, but only it was given: ${missing} are missing; every part of a split export is needed`);
+		const numbered = readdirSync(dir)
+			.filter((name) => /^set\.z\d\d$/.test(name))
+			.sort();
+		const missing =
+			numbered.length >= 3 ? `set.z01 … ${numbered[numbered.length - 1]}` : numbered.join(' and ');
+		expect(error.message).toBe(
+			`set.zip is the last part of a split export of ${numbered.length + 1} parts, but only it was given: ${missing} are missing; every part of a split export is needed`,
+		);
 	});
 });
 
@@ -106,8 +151,20 @@ describe('extractTo', () => {
 	it('writes every file byte-identical, creates directories, leaves no temporary files', async () => {
 		const { dir } = newTarget();
 		const files = await extractTo(path('normal.zip'), dir);
-		expect(files.map((f) => f.name)).toEqual(['a.txt', 'sub/deeper/d.json', 'c.txt', 'résumé.json']);
-		expect(tree(dir)).toEqual(['a.txt', 'c.txt', 'résumé.json', 'sub/', 'sub/deeper/', 'sub/deeper/d.json']);
+		expect(files.map((f) => f.name)).toEqual([
+			'a.txt',
+			'sub/deeper/d.json',
+			'c.txt',
+			'résumé.json',
+		]);
+		expect(tree(dir)).toEqual([
+			'a.txt',
+			'c.txt',
+			'résumé.json',
+			'sub/',
+			'sub/deeper/',
+			'sub/deeper/d.json',
+		]);
 		for (const file of files) {
 			expect(file.path).toBe(join(dir, file.name));
 			expect(readFileSync(file.path).equals(originals[file.name])).toBe(true);
@@ -139,21 +196,39 @@ describe('extractTo', () => {
 		}
 
 		it('../evil.txt (zip slip, as Info-ZIP stores it)', async () => {
-			expect(listCentralDirectory(readFileSync(path('slip.zip'))).map((e) => e.name)).toEqual(['ok.txt', '../evil.txt']);
+			expect(listCentralDirectory(readFileSync(path('slip.zip'))).map((e) => e.name)).toEqual([
+				'ok.txt',
+				'../evil.txt',
+			]);
 			const error = await refused(path('slip.zip'), '../evil.txt');
 			expect(error.message).toContain('climbs out of the target directory');
 		});
 
 		it('/abs.txt (absolute path)', async () => {
-			await refused(write('abs.zip', renameEntry(readFileSync(path('names.zip')), '_abs.txt', '/abs.txt')), '/abs.txt');
+			await refused(
+				write('abs.zip', renameEntry(readFileSync(path('names.zip')), '_abs.txt', '/abs.txt')),
+				'/abs.txt',
+			);
 		});
 
 		it('..\\evil.txt (backslash separators, read as /)', async () => {
-			await refused(write('backslash.zip', renameEntry(readFileSync(path('names.zip')), 'xxevil.txt', '..\\evi.txt')), '../evi.txt');
+			await refused(
+				write(
+					'backslash.zip',
+					renameEntry(readFileSync(path('names.zip')), 'xxevil.txt', '..\\evi.txt'),
+				),
+				'../evi.txt',
+			);
 		});
 
 		it('C:evil.txt (drive letter)', async () => {
-			await refused(write('drive.zip', renameEntry(readFileSync(path('names.zip')), 'Cxevil.txt', 'C:evil.txt')), 'C:evil.txt');
+			await refused(
+				write(
+					'drive.zip',
+					renameEntry(readFileSync(path('names.zip')), 'Cxevil.txt', 'C:evil.txt'),
+				),
+				'C:evil.txt',
+			);
 		});
 
 		it('a symbolic link (zip -y)', async () => {
@@ -162,12 +237,18 @@ describe('extractTo', () => {
 		});
 
 		it('duplicate names', async () => {
-			const error = await refused(write('duplicate.zip', renameEntry(readFileSync(path('names.zip')), 'b.txt', 'c.txt')), 'c.txt');
+			const error = await refused(
+				write('duplicate.zip', renameEntry(readFileSync(path('names.zip')), 'b.txt', 'c.txt')),
+				'c.txt',
+			);
 			expect(error.message).toContain('duplicate names');
 		});
 
 		it('a file and a directory with the same path', async () => {
-			const error = await refused(write('conflict.zip', renameEntry(readFileSync(path('names.zip')), 'r/s', 'q/s')), 'q/s');
+			const error = await refused(
+				write('conflict.zip', renameEntry(readFileSync(path('names.zip')), 'r/s', 'q/s')),
+				'q/s',
+			);
 			expect(error.message).toContain('"q" to be a directory');
 		});
 
@@ -229,23 +310,28 @@ describe('extractTo', () => {
 	it.each([
 		['fewer', 1],
 		['none', 0],
-	])('refuses a zip whose end record counts %s entries than its central directory holds (found by fuzzing: the others were left out silently)', async (_, count) => {
-		const data = Buffer.from(readFileSync(path('stored.zip')));
-		const eocd = data.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-		expect(data.readUInt16LE(eocd + 10)).toBeGreaterThan(1);
-		data.writeUInt16LE(count, eocd + 8);
-		data.writeUInt16LE(count, eocd + 10);
-		const zipPath = write(`count-${count}.zip`, data);
-		const { outer, dir } = newTarget();
-		const error = await cxError(() => extractTo(zipPath, dir));
-		expect(error.code).toBe('ZIP_FORMAT');
-		expect(error.message).toBe(`count-${count}.zip: its end record says it holds ${count} ${count === 1 ? 'entry' : 'entries'}, but its central directory holds more: corrupt, or made to hide entries from some readers`);
-		expect(tree(outer)).toEqual([]);
-		const listing = await cxError(async () => {
-			for await (const entry of zipEntries(zipPath)) void entry;
-		});
-		expect(listing.code).toBe('ZIP_FORMAT');
-	});
+	])(
+		'refuses a zip whose end record counts %s entries than its central directory holds (found by fuzzing: the others were left out silently)',
+		async (_, count) => {
+			const data = Buffer.from(readFileSync(path('stored.zip')));
+			const eocd = data.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+			expect(data.readUInt16LE(eocd + 10)).toBeGreaterThan(1);
+			data.writeUInt16LE(count, eocd + 8);
+			data.writeUInt16LE(count, eocd + 10);
+			const zipPath = write(`count-${count}.zip`, data);
+			const { outer, dir } = newTarget();
+			const error = await cxError(() => extractTo(zipPath, dir));
+			expect(error.code).toBe('ZIP_FORMAT');
+			expect(error.message).toBe(
+				`count-${count}.zip: its end record says it holds ${count} ${count === 1 ? 'entry' : 'entries'}, but its central directory holds more: corrupt, or made to hide entries from some readers`,
+			);
+			expect(tree(outer)).toEqual([]);
+			const listing = await cxError(async () => {
+				for await (const entry of zipEntries(zipPath)) void entry;
+			});
+			expect(listing.code).toBe('ZIP_FORMAT');
+		},
+	);
 
 	it('refuses an entry whose local header names it differently than the central directory', async () => {
 		const data = Buffer.from(readFileSync(path('stored.zip')));
@@ -288,7 +374,10 @@ describe('zip bombs and lying headers', () => {
 	});
 
 	it('refuses a bomb made by zip from a stream of zeros (head -c 256M /dev/zero | zip)', async () => {
-		const made = spawnSync('sh', ['-c', `head -c 256M /dev/zero | zip -q '${path('bomb-zip.zip')}' -`]);
+		const made = spawnSync('sh', [
+			'-c',
+			`head -c 256M /dev/zero | zip -q '${path('bomb-zip.zip')}' -`,
+		]);
 		expect(made.status).toBe(0);
 		const started = performance.now();
 		const error = await cxError(() => readEntries(path('bomb-zip.zip')));
@@ -299,7 +388,10 @@ describe('zip bombs and lying headers', () => {
 
 	it('stops an entry inflating past its declared size (header patched in both places)', async () => {
 		// 10 MiB of zeros declared as 100 000 bytes: a ratio of ~10, passes every declared check.
-		const zipPath = write('liar.zip', patchUncompressedSize(readFileSync(path('zeros.zip')), 'zeros', 100_000));
+		const zipPath = write(
+			'liar.zip',
+			patchUncompressedSize(readFileSync(path('zeros.zip')), 'zeros', 100_000),
+		);
 		const { outer, dir } = newTarget();
 		const error = await cxError(() => extractTo(zipPath, dir));
 		expect(error.code).toBe('ZIP_LIMIT');
@@ -310,16 +402,22 @@ describe('zip bombs and lying headers', () => {
 	it('refuses declared sizes over the limits before inflating', async () => {
 		const count = await cxError(() => readEntries(path('normal.zip'), { maxEntries: 3 }));
 		expect(count.code).toBe('ZIP_LIMIT');
-		expect(count.message).toContain('6 entries, more than the entry count limit (3); if you trust this file, raise the entry count limit (--max-entries in the CLI, Max Entries in the nodes)');
+		expect(count.message).toContain(
+			'6 entries, more than the entry count limit (3); if you trust this file, raise the entry count limit (--max-entries in the CLI, Max Entries in the nodes)',
+		);
 		expect(count.limit).toBe('maxEntries');
 		const entry = await cxError(() => readEntries(path('normal.zip'), { maxEntryBytes: 100_000 }));
 		expect(entry.code).toBe('ZIP_LIMIT');
 		expect(entry.where).toBe('a.txt');
 		const total = await cxError(() => readEntries(path('normal.zip'), { maxTotalBytes: 305_000 }));
 		expect(total.code).toBe('ZIP_LIMIT');
-		expect(total.message).toContain('--max-total-size in the CLI, Max Total Size (MiB) in the nodes');
+		expect(total.message).toContain(
+			'--max-total-size in the CLI, Max Total Size (MiB) in the nodes',
+		);
 		expect(total.limit).toBe('maxTotalBytes');
-		const ratio = await cxError(() => readEntries(path('normal.zip'), { maxRatio: 5, ratioThresholdBytes: 1000 }));
+		const ratio = await cxError(() =>
+			readEntries(path('normal.zip'), { maxRatio: 5, ratioThresholdBytes: 1000 }),
+		);
 		expect(ratio.code).toBe('ZIP_LIMIT');
 		expect(ratio.where).toBe('sub/deeper/d.json');
 	});
@@ -393,8 +491,16 @@ describe('hostile offsets', () => {
 
 	it('a Zip64 locator pointing at 2^63, or past the end: ZIP_FORMAT naming the offset, never an uncaught exception', async () => {
 		const cases: Array<[string, Buffer, RegExp]> = [
-			['zip64-2p63.zip', Buffer.concat([Buffer.alloc(203, 0x20), locator(1n << 63n), zip64Eocd()]), /outside the file: 56 bytes at an offset beyond any file/],
-			['zip64-far.zip', Buffer.concat([Buffer.alloc(203, 0x20), locator(1_000_000n), zip64Eocd()]), /outside the file: 56 bytes at offset 1000000, in a file of 245 bytes/],
+			[
+				'zip64-2p63.zip',
+				Buffer.concat([Buffer.alloc(203, 0x20), locator(1n << 63n), zip64Eocd()]),
+				/outside the file: 56 bytes at an offset beyond any file/,
+			],
+			[
+				'zip64-far.zip',
+				Buffer.concat([Buffer.alloc(203, 0x20), locator(1_000_000n), zip64Eocd()]),
+				/outside the file: 56 bytes at offset 1000000, in a file of 245 bytes/,
+			],
 		];
 		for (const [name, data, reason] of cases) {
 			expect(data.length).toBe(245);
@@ -436,7 +542,10 @@ describe('unsafeNameReason', () => {
 		['a\u0000b', 'has control characters in its name'],
 		['./', 'has no file name'],
 		[`${'a'.repeat(255)}/b`, undefined],
-		[`d/${'a'.repeat(256)}`, 'has a name segment of 256 bytes, more than the 255 file systems allow'],
+		[
+			`d/${'a'.repeat(256)}`,
+			'has a name segment of 256 bytes, more than the 255 file systems allow',
+		],
 		[`${'é'.repeat(128)}`, 'has a name segment of 256 bytes, more than the 255 file systems allow'],
 		[`${'abcdefgh/'.repeat(113)}x`, undefined],
 		[`${'abcdefgh/'.repeat(114)}x`, 'has a path of 1027 bytes, more than 1024'],

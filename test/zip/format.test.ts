@@ -3,7 +3,14 @@
  * real archives past 4 GiB are in test/large/zip64-offsets.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { findEocd, parseExtraFields, readCentralEntry, readZip64Eocd, rewriteCentralEntry, writeEndRecords } from '../../src/zip/format';
+import {
+	findEocd,
+	parseExtraFields,
+	readCentralEntry,
+	readZip64Eocd,
+	rewriteCentralEntry,
+	writeEndRecords,
+} from '../../src/zip/format';
 
 interface HeaderFields {
 	versionNeeded?: number;
@@ -61,7 +68,12 @@ describe('rewriteCentralEntry', () => {
 		const rewritten = rewriteCentralEntry(reread(original), 0xfffffffe);
 		expect(rewritten.length).toBe(original.length);
 		const entry = reread(rewritten);
-		expect(entry).toMatchObject({ disk: 0, localOffset: 0xfffffffe, compressedSize: 1000, uncompressedSize: 5000 });
+		expect(entry).toMatchObject({
+			disk: 0,
+			localOffset: 0xfffffffe,
+			compressedSize: 1000,
+			uncompressedSize: 5000,
+		});
 		expect(Buffer.compare(rewritten.subarray(0, 34), original.subarray(0, 34))).toBe(0);
 		expect(rewritten.subarray(46).equals(original.subarray(46))).toBe(true);
 	});
@@ -79,9 +91,18 @@ describe('rewriteCentralEntry', () => {
 
 	it('extends an existing Zip64 field in the APPNOTE order: uncompressed, compressed, offset', () => {
 		const extra = Buffer.concat([subfield(0x0001, u64(6_000_000_000, 5_500_000_000)), UT]);
-		const original = centralHeader({ uncompressedSize: 0xffffffff, compressedSize: 0xffffffff, extra });
+		const original = centralHeader({
+			uncompressedSize: 0xffffffff,
+			compressedSize: 0xffffffff,
+			extra,
+		});
 		const entry = reread(rewriteCentralEntry(reread(original), 9_000_000_000));
-		expect(entry).toMatchObject({ uncompressedSize: 6_000_000_000, compressedSize: 5_500_000_000, localOffset: 9_000_000_000, disk: 0 });
+		expect(entry).toMatchObject({
+			uncompressedSize: 6_000_000_000,
+			compressedSize: 5_500_000_000,
+			localOffset: 9_000_000_000,
+			disk: 0,
+		});
 		const { fields } = parseExtraFields(entry.extra);
 		expect(fields.map((f) => f.id)).toEqual([0x0001, 0x5455]); // kept in place
 		expect(fields[0].data.equals(u64(6_000_000_000, 5_500_000_000, 9_000_000_000))).toBe(true);
@@ -89,7 +110,11 @@ describe('rewriteCentralEntry', () => {
 
 	it('drops the Zip64 disk number (0 fits 16 bits) and keeps Zip64 offsets that were Zip64', () => {
 		const zip64 = Buffer.concat([u64(4_294_967_400), Buffer.from([7, 0, 0, 0])]); // offset, disk 7
-		const original = centralHeader({ offset: 0xffffffff, disk: 0xffff, extra: subfield(0x0001, zip64) });
+		const original = centralHeader({
+			offset: 0xffffffff,
+			disk: 0xffff,
+			extra: subfield(0x0001, zip64),
+		});
 		expect(reread(original)).toMatchObject({ localOffset: 4_294_967_400, disk: 7 });
 		const entry = reread(rewriteCentralEntry(reread(original), 100));
 		expect(entry).toMatchObject({ localOffset: 100, disk: 0 });
@@ -97,23 +122,44 @@ describe('rewriteCentralEntry', () => {
 	});
 
 	it('removes a Zip64 field left empty', () => {
-		const original = centralHeader({ disk: 0xffff, extra: Buffer.concat([UT, subfield(0x0001, Buffer.from([2, 0, 0, 0]))]) });
+		const original = centralHeader({
+			disk: 0xffff,
+			extra: Buffer.concat([UT, subfield(0x0001, Buffer.from([2, 0, 0, 0]))]),
+		});
 		const entry = reread(rewriteCentralEntry(reread(original), 50));
 		expect(parseExtraFields(entry.extra).fields.map((f) => f.id)).toEqual([0x5455]);
 	});
 
 	it('refuses 0xFFFFFFFF fields without a Zip64 extra field, and two Zip64 fields', () => {
-		expect(() => reread(centralHeader({ uncompressedSize: 0xffffffff }))).toThrow(/uncompressed size.*no Zip64 extra field/);
+		expect(() => reread(centralHeader({ uncompressedSize: 0xffffffff }))).toThrow(
+			/uncompressed size.*no Zip64 extra field/,
+		);
 		const twice = Buffer.concat([subfield(0x0001, u64(1)), subfield(0x0001, u64(2))]);
-		expect(() => reread(centralHeader({ uncompressedSize: 0xffffffff, extra: twice }))).toThrow(/two Zip64 extra fields/);
+		expect(() => reread(centralHeader({ uncompressedSize: 0xffffffff, extra: twice }))).toThrow(
+			/two Zip64 extra fields/,
+		);
 	});
 });
 
 describe('writeEndRecords', () => {
 	it('writes a plain end record when everything fits', () => {
-		const { bytes, zip64 } = writeEndRecords({ entries: 3, cdSize: 200, cdOffset: 1000, comment: Buffer.from('hi'), zip64: false });
+		const { bytes, zip64 } = writeEndRecords({
+			entries: 3,
+			cdSize: 200,
+			cdOffset: 1000,
+			comment: Buffer.from('hi'),
+			zip64: false,
+		});
 		expect(zip64).toBe(false);
-		expect(findEocd(bytes)).toMatchObject({ at: 0, thisDisk: 0, cdDisk: 0, entriesThisDisk: 3, totalEntries: 3, cdSize: 200, cdOffset: 1000 });
+		expect(findEocd(bytes)).toMatchObject({
+			at: 0,
+			thisDisk: 0,
+			cdDisk: 0,
+			entriesThisDisk: 3,
+			totalEntries: 3,
+			cdSize: 200,
+			cdOffset: 1000,
+		});
 	});
 
 	it.each([
@@ -124,7 +170,14 @@ describe('writeEndRecords', () => {
 		const { bytes, zip64 } = writeEndRecords({ ...values, comment: Buffer.alloc(0), zip64: false });
 		expect(zip64).toBe(true);
 		const record = readZip64Eocd(bytes, 0);
-		expect(record).toMatchObject({ thisDisk: 0, cdDisk: 0, totalEntries: values.entries, entriesThisDisk: values.entries, cdSize: values.cdSize, cdOffset: values.cdOffset });
+		expect(record).toMatchObject({
+			thisDisk: 0,
+			cdDisk: 0,
+			totalEntries: values.entries,
+			entriesThisDisk: values.entries,
+			cdSize: values.cdSize,
+			cdOffset: values.cdOffset,
+		});
 		const eocd = findEocd(bytes)!;
 		expect(bytes.readUInt32LE(eocd.at - 20)).toBe(0x07064b50);
 		expect(Number(bytes.readBigUInt64LE(eocd.at - 12))).toBe(values.cdOffset + values.cdSize); // locator → record

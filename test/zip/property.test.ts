@@ -9,7 +9,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CxError } from '../../src/errors';
 import { extractTo } from '../../src/zip';
-import { bufferParts, makeTempDir, randomText, readEntries, readParts, reassembleToBuffer, splitPartNames, writeFiles, zip } from '../helpers/zipTools';
+import {
+	bufferParts,
+	makeTempDir,
+	randomText,
+	readEntries,
+	readParts,
+	reassembleToBuffer,
+	splitPartNames,
+	writeFiles,
+	zip,
+} from '../helpers/zipTools';
 
 const tmp = makeTempDir();
 const originals: Record<string, Buffer> = {};
@@ -28,12 +38,15 @@ beforeAll(() => {
 });
 afterAll(() => tmp.remove());
 
-type Damage = { kind: 'truncate'; part: number; keep: number } | { kind: 'flip'; part: number; flips: Array<{ at: number; bit: number }> };
+type Damage =
+	| { kind: 'truncate'; part: number; keep: number }
+	| { kind: 'flip'; part: number; flips: Array<{ at: number; bit: number }> };
 
 function damage(parts: Array<{ name: string; data: Buffer }>, d: Damage) {
 	return parts.map((p, i) => {
 		if (i !== d.part % parts.length) return p;
-		if (d.kind === 'truncate') return { name: p.name, data: p.data.subarray(0, Math.floor(d.keep * p.data.length)) };
+		if (d.kind === 'truncate')
+			return { name: p.name, data: p.data.subarray(0, Math.floor(d.keep * p.data.length)) };
 		const data = Buffer.from(p.data);
 		for (const { at, bit } of d.flips) data[Math.floor(at * data.length)] ^= 1 << bit;
 		return { name: p.name, data };
@@ -44,7 +57,10 @@ function damage(parts: Array<{ name: string; data: Buffer }>, d: Damage) {
  * 'ok' when every entry came out identical, through zipEntries and through extractTo; 'refused'
  * on a CxError (and then extractTo must leave nothing behind); throws on anything else.
  */
-async function attempt(parts: Array<{ name: string; data: Buffer }>, chunk: number): Promise<'ok' | 'refused'> {
+async function attempt(
+	parts: Array<{ name: string; data: Buffer }>,
+	chunk: number,
+): Promise<'ok' | 'refused'> {
 	const run = ++runs;
 	let path: string;
 	try {
@@ -56,8 +72,10 @@ async function attempt(parts: Array<{ name: string; data: Buffer }>, chunk: numb
 		throw error;
 	}
 	const same = (name: string, content: Buffer) => {
-		if (!(name in originals)) throw new Error(`an entry that was never zipped came out: ${JSON.stringify(name)}`);
-		if (!content.equals(originals[name])) throw new Error(`${name} came out different without an error`);
+		if (!(name in originals))
+			throw new Error(`an entry that was never zipped came out: ${JSON.stringify(name)}`);
+		if (!content.equals(originals[name]))
+			throw new Error(`${name} came out different without an error`);
 	};
 	let read: 'ok' | 'refused' = 'ok';
 	try {
@@ -72,8 +90,10 @@ async function attempt(parts: Array<{ name: string; data: Buffer }>, chunk: numb
 		if (read === 'refused') throw new Error('extractTo accepted what zipEntries refused');
 	} catch (error) {
 		if (!(error instanceof CxError)) throw error;
-		if (read === 'ok') throw new Error(`extractTo refused what zipEntries accepted: ${error.message}`);
-		if (existsSync(dir)) throw new Error(`extractTo failed (${error.code}) but left ${readdirSync(dir).join(', ')}`);
+		if (read === 'ok')
+			throw new Error(`extractTo refused what zipEntries accepted: ${error.message}`);
+		if (existsSync(dir))
+			throw new Error(`extractTo failed (${error.code}) but left ${readdirSync(dir).join(', ')}`);
 	}
 	rmSync(dir, { recursive: true, force: true });
 	rmSync(path, { force: true });
@@ -83,17 +103,30 @@ async function attempt(parts: Array<{ name: string; data: Buffer }>, chunk: numb
 function withinSeconds<T>(seconds: number, work: Promise<T>): Promise<T> {
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`no answer within ${seconds} s: a hang`)), seconds * 1000);
+		timer = setTimeout(
+			() => reject(new Error(`no answer within ${seconds} s: a hang`)),
+			seconds * 1000,
+		);
 	});
 	return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 const damages: fc.Arbitrary<Damage> = fc.oneof(
-	fc.record({ kind: fc.constant('truncate' as const), part: fc.nat(), keep: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }),
+	fc.record({
+		kind: fc.constant('truncate' as const),
+		part: fc.nat(),
+		keep: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+	}),
 	fc.record({
 		kind: fc.constant('flip' as const),
 		part: fc.nat(),
-		flips: fc.array(fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), bit: fc.integer({ min: 0, max: 7 }) }), { minLength: 1, maxLength: 3 }),
+		flips: fc.array(
+			fc.record({
+				at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+				bit: fc.integer({ min: 0, max: 7 }),
+			}),
+			{ minLength: 1, maxLength: 3 },
+		),
 	}),
 );
 
@@ -107,9 +140,14 @@ describe('damaged split sets', () => {
 	it('never crash, never hang, never yield different data without an error', async () => {
 		const outcomes = { ok: 0, refused: 0 };
 		await fc.assert(
-			fc.asyncProperty(fc.constantFrom('deflated', 'stored'), damages, fc.constantFrom(7, 4096, 65536), async (set, d, chunk) => {
-				outcomes[await withinSeconds(10, attempt(damage(sets[set], d), chunk))]++;
-			}),
+			fc.asyncProperty(
+				fc.constantFrom('deflated', 'stored'),
+				damages,
+				fc.constantFrom(7, 4096, 65536),
+				async (set, d, chunk) => {
+					outcomes[await withinSeconds(10, attempt(damage(sets[set], d), chunk))]++;
+				},
+			),
 			{ numRuns: 300 },
 		);
 		// Most damage must be caught; some (a flip in a timestamp or an unused field) is harmless.
@@ -133,7 +171,9 @@ describe('damaged split sets', () => {
 			for (let x = cd + 46 + nameLength; x < cd + 46 + nameLength + extraLength; ) {
 				const size = last.readUInt16LE(x + 2);
 				// Their ID too: an unknown subfield is skipped like theirs.
-				if ([0x5455, 0x7875].includes(last.readUInt16LE(x))) for (const i of [0, 1, ...Array.from({ length: size }, (_, k) => 4 + k)]) ignored.add(x + i);
+				if ([0x5455, 0x7875].includes(last.readUInt16LE(x)))
+					for (const i of [0, 1, ...Array.from({ length: size }, (_, k) => 4 + k)])
+						ignored.add(x + i);
 				x += 4 + size;
 			}
 			cd += 46 + nameLength + extraLength + last.readUInt16LE(cd + 32);
@@ -144,7 +184,13 @@ describe('damaged split sets', () => {
 		for (let at = firstCd; at < last.length; at++) {
 			const data = Buffer.from(last);
 			data[at] ^= 0xff;
-			if ((await attempt([...parts.slice(0, -1), { name: parts[parts.length - 1].name, data }], 65536)) === 'ok') passed.push(at);
+			if (
+				(await attempt(
+					[...parts.slice(0, -1), { name: parts[parts.length - 1].name, data }],
+					65536,
+				)) === 'ok'
+			)
+				passed.push(at);
 		}
 		expect(passed.filter((at) => !ignored.has(at))).toEqual([]);
 		expect(passed.length).toBeGreaterThan(0);

@@ -39,10 +39,13 @@ beforeAll(() => {
 	originals['a.txt'] = randomText(1_500_000);
 	originals['b.txt'] = randomText(400_000);
 	originals['c.txt'] = Buffer.from('hello\n');
-	originals['sub/d.json'] = Buffer.from(`${JSON.stringify({ id: 1, text: 'x'.repeat(5000) })}\n`.repeat(50));
+	originals['sub/d.json'] = Buffer.from(
+		`${JSON.stringify({ id: 1, text: 'x'.repeat(5000) })}\n`.repeat(50),
+	);
 	writeFiles(src, originals);
 	const all = ['a.txt', 'b.txt', 'c.txt', 'sub/d.json'];
-	const make = (name: string, args: string[], files = all) => zip(src, [...args, join(sets, `${name}.zip`), ...files]);
+	const make = (name: string, args: string[], files = all) =>
+		zip(src, [...args, join(sets, `${name}.zip`), ...files]);
 	make('two', ['-s', '1m'], ['a.txt', 'c.txt']);
 	make('many', ['-s', '64k']);
 	make('stored', ['-0', '-s', '64k']);
@@ -50,11 +53,19 @@ beforeAll(() => {
 	make('plain', []);
 	make('single', ['-s', '10m'], ['c.txt']);
 	zip(src, ['-s', '64k', join(sets, 'stdin.zip'), '-'], originals['a.txt']);
-	zip(src, ['-z', '-s', '64k', join(sets, 'commented.zip'), 'a.txt'], 'Contact history export 2024-05\n');
+	zip(
+		src,
+		['-z', '-s', '64k', join(sets, 'commented.zip'), 'a.txt'],
+		'Contact history export 2024-05\n',
+	);
 	// A central directory spread over several parts: 3000 entries with long names.
 	const wide = join(tmp.path, 'wide');
 	mkdirSync(wide);
-	for (let i = 0; i < 3000; i++) writeFileSync(join(wide, `interaction-attachment-with-a-rather-long-file-name-${i}.json`), `{"n":${i}}\n`);
+	for (let i = 0; i < 3000; i++)
+		writeFileSync(
+			join(wide, `interaction-attachment-with-a-rather-long-file-name-${i}.json`),
+			`{"n":${i}}\n`,
+		);
 	zip(wide, ['-s', '64k', join(sets, 'wide.zip'), '.', '-r']);
 });
 afterAll(() => tmp.remove());
@@ -69,7 +80,14 @@ async function reassembled(input: ZipPart[]) {
 	const out = collector();
 	const summary = await reassemble(input, out.stream);
 	writeFileSync(path, out.data());
-	return { path, summary, data: out.data(), unzip: unzipTest(path), entries: await readEntries(path), violations: out.violations };
+	return {
+		path,
+		summary,
+		data: out.data(),
+		unzip: unzipTest(path),
+		entries: await readEntries(path),
+		violations: out.violations,
+	};
 }
 
 function expectOriginals(entries: Map<string, Buffer>, names: string[]) {
@@ -82,7 +100,15 @@ describe('reassemble: split sets made by zip -s', () => {
 		expect(splitPartNames(sets, 'two')).toEqual(['two.z01', 'two.zip']);
 		const r = await reassembled(parts('two'));
 		expect(r.unzip.ok, r.unzip.output).toBe(true);
-		expect(r.summary).toEqual({ entries: 2, bytes: r.data.length, parts: 2, zip64: false, rewritten: true, verifiedEntries: 2, checkedEntries: 2 });
+		expect(r.summary).toEqual({
+			entries: 2,
+			bytes: r.data.length,
+			parts: 2,
+			zip64: false,
+			rewritten: true,
+			verifiedEntries: 2,
+			checkedEntries: 2,
+		});
 		expect(r.data.readUInt32LE(0)).toBe(0x04034b50); // the spanning marker is gone
 		expectOriginals(r.entries, ['a.txt', 'c.txt']);
 	});
@@ -92,11 +118,17 @@ describe('reassemble: split sets made by zip -s', () => {
 		expect(names.length).toBeGreaterThanOrEqual(20);
 		const r = await reassembled(parts('many'));
 		expect(r.unzip.ok, r.unzip.output).toBe(true);
-		expect(r.summary).toMatchObject({ entries: 4, parts: names.length, verifiedEntries: 4, checkedEntries: 4 });
+		expect(r.summary).toMatchObject({
+			entries: 4,
+			parts: names.length,
+			verifiedEntries: 4,
+			checkedEntries: 4,
+		});
 		expectOriginals(r.entries, ['a.txt', 'b.txt', 'c.txt', 'sub/d.json']);
 		const dir = join(tmp.path, 'unzipped-many');
 		unzipExtract(r.path, dir);
-		for (const name of Object.keys(originals)) expect(readFileSync(join(dir, name)).equals(originals[name])).toBe(true);
+		for (const name of Object.keys(originals))
+			expect(readFileSync(join(dir, name)).equals(originals[name])).toBe(true);
 	});
 
 	it('merges 20+ parts of stored (zip -0) entries', async () => {
@@ -120,11 +152,14 @@ describe('reassemble: split sets made by zip -s', () => {
 		const reference = await reassembleToBuffer(parts('two'));
 		const data = readParts(sets, splitPartNames(sets, 'two'));
 		expect((await reassembleToBuffer(bufferParts(data, 7))).data.equals(reference.data)).toBe(true);
-		expect((await reassembleToBuffer(bufferParts(data, 1 << 20))).data.equals(reference.data)).toBe(true);
+		expect((await reassembleToBuffer(bufferParts(data, 1 << 20))).data.equals(reference.data)).toBe(
+			true,
+		);
 		const uint8: ZipPart[] = data.map(({ name, data: bytes }) => ({
 			name,
 			open: async function* () {
-				for (let i = 0; i < bytes.length; i += 4096) yield new Uint8Array(bytes.subarray(i, i + 4096));
+				for (let i = 0; i < bytes.length; i += 4096)
+					yield new Uint8Array(bytes.subarray(i, i + 4096));
 			},
 		}));
 		expect((await reassembleToBuffer(uint8)).data.equals(reference.data)).toBe(true);
@@ -151,7 +186,9 @@ describe('reassemble: split sets made by zip -s', () => {
 		expect(r.summary.entries).toBe(3000);
 		expect(r.summary.verifiedEntries).toBe(3000);
 		expect(r.summary.checkedEntries).toBe(3000);
-		expect(r.entries.get('interaction-attachment-with-a-rather-long-file-name-2999.json')!.toString()).toBe('{"n":2999}\n');
+		expect(
+			r.entries.get('interaction-attachment-with-a-rather-long-file-name-2999.json')!.toString(),
+		).toBe('{"n":2999}\n');
 	});
 
 	it('keeps the archive comment', async () => {
@@ -159,7 +196,9 @@ describe('reassemble: split sets made by zip -s', () => {
 		expect(r.unzip.ok, r.unzip.output).toBe(true);
 		const comment = 'Contact history export 2024-05';
 		expect(r.data.subarray(-comment.length - 2).toString()).toContain(comment);
-		expect(r.data.readUInt16LE(r.data.length - comment.length - 3)).toBeGreaterThanOrEqual(comment.length);
+		expect(r.data.readUInt16LE(r.data.length - comment.length - 3)).toBeGreaterThanOrEqual(
+			comment.length,
+		);
 	});
 
 	it('rewrites a one-part split zip (spanning marker, offsets counting it)', async () => {
@@ -176,7 +215,15 @@ describe('reassemble: split sets made by zip -s', () => {
 		const input = readFileSync(join(sets, 'plain.zip'));
 		const r = await reassembled(fileParts(sets, ['plain.zip']));
 		expect(r.data.equals(input)).toBe(true);
-		expect(r.summary).toEqual({ entries: 4, bytes: input.length, parts: 1, zip64: false, rewritten: false, verifiedEntries: 4, checkedEntries: 4 });
+		expect(r.summary).toEqual({
+			entries: 4,
+			bytes: input.length,
+			parts: 1,
+			zip64: false,
+			rewritten: false,
+			verifiedEntries: 4,
+			checkedEntries: 4,
+		});
 	});
 
 	it('accepts a split set whose first part has no spanning marker', async () => {
@@ -184,7 +231,8 @@ describe('reassemble: split sets made by zip -s', () => {
 		data[0] = { name: data[0].name, data: data[0].data.subarray(4) };
 		// Offsets on the first disk now count from its first byte: patch them in the final part.
 		const last = Buffer.from(data[data.length - 1].data);
-		for (const entry of listCentralDirectory(last)) if (entry.disk === 0) last.writeUInt32LE(entry.localAt - 4, entry.centralAt + 42);
+		for (const entry of listCentralDirectory(last))
+			if (entry.disk === 0) last.writeUInt32LE(entry.localAt - 4, entry.centralAt + 42);
 		data[data.length - 1] = { name: data[data.length - 1].name, data: last };
 		const expected = await reassembleToBuffer(parts('many'));
 		const { data: merged } = await reassembleToBuffer(bufferParts(data));
@@ -203,7 +251,12 @@ describe('reassemble: split sets made by zip -s', () => {
 		const path = join(tmp.path, 'seventy-out.zip');
 		const { data, summary } = await reassembleToBuffer(parts('seventy'));
 		writeFileSync(path, data);
-		expect(summary).toMatchObject({ entries: 70_000, zip64: true, verifiedEntries: 70_000, checkedEntries: 70_000 });
+		expect(summary).toMatchObject({
+			entries: 70_000,
+			zip64: true,
+			verifiedEntries: 70_000,
+			checkedEntries: 70_000,
+		});
 		const check = unzipTest(path);
 		expect(check.ok, check.output).toBe(true);
 	});
@@ -250,7 +303,8 @@ describe('reassemble: streaming', () => {
 			},
 		});
 		await reassemble(input, out, { maxCentralDirectoryBytes: 100_000 });
-		const before = input.slice(0, -1).reduce((n, p) => n + statSync(join(sets, p.name)).size, 0) - 4;
+		const before =
+			input.slice(0, -1).reduce((n, p) => n + statSync(join(sets, p.name)).size, 0) - 4;
 		expect(writtenWhenLastOpened).toBeGreaterThanOrEqual(before - (100_000 + 65_557 + 98));
 	});
 
@@ -283,11 +337,15 @@ describe('reassemble: streaming', () => {
 	});
 
 	it('refuses a central directory bigger than maxCentralDirectoryBytes, saying how much is needed', async () => {
-		const error = await cxError(() => reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: 50_000 }));
+		const error = await cxError(() =>
+			reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: 50_000 }),
+		);
 		expect(error.code).toBe('ZIP_LIMIT');
 		const needed = Number(/at least (\d+)/.exec(error.message)?.[1]);
 		expect(needed).toBeGreaterThan(50_000);
-		const { summary } = await reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: needed });
+		const { summary } = await reassembleToBuffer(parts('wide'), {
+			maxCentralDirectoryBytes: needed,
+		});
 		expect(summary.entries).toBe(3000);
 	});
 
@@ -297,24 +355,36 @@ describe('reassemble: streaming', () => {
 		const total = names.reduce((sum, name) => sum + statSync(join(sets, name)).size, 0);
 		const out = join(tmp.path, `second-pass-${outCount++}.zip`);
 		let reported = 0;
-		const summary = await reassembleToFile(sources, out, { maxCentralDirectoryBytes: 50_000, onRead: (bytes) => (reported += bytes) });
+		const summary = await reassembleToFile(sources, out, {
+			maxCentralDirectoryBytes: 50_000,
+			onRead: (bytes) => (reported += bytes),
+		});
 		expect(summary.entries).toBe(3000);
 		expect(reported).toBe(total);
-		const direct = await reassembleToBuffer(parts('wide'), { maxCentralDirectoryBytes: 10_000_000 });
+		const direct = await reassembleToBuffer(parts('wide'), {
+			maxCentralDirectoryBytes: 10_000_000,
+		});
 		expect(readFileSync(out).equals(direct.data)).toBe(true);
 		expect(unzipTest(out).ok).toBe(true);
 	});
 });
 
 describe('reassemble: damaged or wrong sets', () => {
-	function damaged(set: string, change: (parts: Array<{ name: string; data: Buffer }>) => Array<{ name: string; data: Buffer }>) {
-		return cxError(() => reassembleToBuffer(bufferParts(change(readParts(sets, splitPartNames(sets, set))))));
+	function damaged(
+		set: string,
+		change: (parts: Array<{ name: string; data: Buffer }>) => Array<{ name: string; data: Buffer }>,
+	) {
+		return cxError(() =>
+			reassembleToBuffer(bufferParts(change(readParts(sets, splitPartNames(sets, set))))),
+		);
 	}
 
 	it('a missing part (not caught by names): PART_MISSING from the disk count', async () => {
 		const error = await damaged('many', (p) => p.filter((x) => x.name !== 'many.z03'));
 		expect(error.code).toBe('PART_MISSING');
-		expect(error.message).toMatch(/many\.zip is the last part of a split export of \d+ parts, but only \d+ parts were given: many\.z03 is missing/);
+		expect(error.message).toMatch(
+			/many\.zip is the last part of a split export of \d+ parts, but only \d+ parts were given: many\.z03 is missing/,
+		);
 	});
 
 	it('a Zip64 locator whose offset is 2^64 − 1: ZIP_FORMAT, not an internal error', async () => {
@@ -327,14 +397,22 @@ describe('reassemble: damaged or wrong sets', () => {
 			locator.writeUInt32LE(0, 4);
 			locator.writeBigUInt64LE(0xffffffffffffffffn, 8);
 			locator.writeUInt32LE(1, 16);
-			return [{ name: part.name, data: Buffer.concat([data.subarray(0, eocd), locator, data.subarray(eocd)]) }];
+			return [
+				{
+					name: part.name,
+					data: Buffer.concat([data.subarray(0, eocd), locator, data.subarray(eocd)]),
+				},
+			];
 		});
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).not.toMatch(/\n/);
 	});
 
 	it('a part named with a line break is quoted on one line', async () => {
-		const error = await damaged('many', (p) => [...p.slice(0, -1), { name: 'many\nfinal.zip', data: p[p.length - 1].data.subarray(0, 100) }]);
+		const error = await damaged('many', (p) => [
+			...p.slice(0, -1),
+			{ name: 'many\nfinal.zip', data: p[p.length - 1].data.subarray(0, 100) },
+		]);
 		expect(error.message).not.toMatch(/[\n\r]/);
 		expect(error.message).toContain('many\\nfinal.zip');
 	});
@@ -346,7 +424,11 @@ describe('reassemble: damaged or wrong sets', () => {
 	});
 
 	it('an extra part: PART_FOREIGN', async () => {
-		const error = await damaged('many', (p) => [...p.slice(0, 5), { name: 'many.z05 (again)', data: p[4].data }, ...p.slice(5)]);
+		const error = await damaged('many', (p) => [
+			...p.slice(0, 5),
+			{ name: 'many.z05 (again)', data: p[4].data },
+			...p.slice(5),
+		]);
 		expect(error.code).toBe('PART_FOREIGN');
 		expect(error.message).toContain('some parts belong to another export');
 	});
@@ -355,7 +437,11 @@ describe('reassemble: damaged or wrong sets', () => {
 		// Another export with other sizes: headers sit elsewhere.
 		const other = join(tmp.path, 'other');
 		mkdirSync(other);
-		writeFiles(other, { 'a.txt': randomText(1_400_000), 'b.txt': randomText(500_000), 'c.txt': 'bye\n' });
+		writeFiles(other, {
+			'a.txt': randomText(1_400_000),
+			'b.txt': randomText(500_000),
+			'c.txt': 'bye\n',
+		});
 		zip(other, ['-s', '64k', join(other, 'many.zip'), 'a.txt', 'b.txt', 'c.txt']);
 		const foreign = readParts(other, splitPartNames(other, 'many'));
 		// The part where b.txt's header is in the genuine set.
@@ -367,58 +453,92 @@ describe('reassemble: damaged or wrong sets', () => {
 	});
 
 	it('a truncated middle part: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z05' ? { ...x, data: x.data.subarray(0, x.data.length - 1000) } : x)));
+		const error = await damaged('many', (p) =>
+			p.map((x) =>
+				x.name === 'many.z05' ? { ...x, data: x.data.subarray(0, x.data.length - 1000) } : x,
+			),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).toContain('1000 bytes are missing');
-		expect(error.message).toContain('many.z05 is 64536 bytes where the other full parts are 65536 bytes: it is probably truncated');
+		expect(error.message).toContain(
+			'many.z05 is 64536 bytes where the other full parts are 65536 bytes: it is probably truncated',
+		);
 		expect(error.where).toBe('many.z05');
 	});
 
 	it('a truncated first part: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => [{ ...p[0], data: p[0].data.subarray(0, 30_000) }, ...p.slice(1)]);
+		const error = await damaged('many', (p) => [
+			{ ...p[0], data: p[0].data.subarray(0, 30_000) },
+			...p.slice(1),
+		]);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).toContain('many.z01');
 	});
 
 	it('a truncated final part: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => [...p.slice(0, -1), { ...p[p.length - 1], data: p[p.length - 1].data.subarray(0, -10) }]);
+		const error = await damaged('many', (p) => [
+			...p.slice(0, -1),
+			{ ...p[p.length - 1], data: p[p.length - 1].data.subarray(0, -10) },
+		]);
 		expect(error.code).toBe('ZIP_FORMAT');
-		expect(error.message).toContain('many.zip does not end with an end-of-central-directory record');
+		expect(error.message).toContain(
+			'many.zip does not end with an end-of-central-directory record',
+		);
 	});
 
 	it('a garbage final part: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => [...p.slice(0, -1), { ...p[p.length - 1], data: randomBytes(50_000) }]);
+		const error = await damaged('many', (p) => [
+			...p.slice(0, -1),
+			{ ...p[p.length - 1], data: randomBytes(50_000) },
+		]);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.where).toBe('many.zip');
 	});
 
 	it('a garbage middle part of another size: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z07' ? { ...x, data: randomBytes(70_000) } : x)));
+		const error = await damaged('many', (p) =>
+			p.map((x) => (x.name === 'many.z07' ? { ...x, data: randomBytes(70_000) } : x)),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).toContain('many.z07 is 70000 bytes');
 	});
 
 	it('a garbage first part: ZIP_FORMAT naming it', async () => {
-		const error = await damaged('many', (p) => [{ ...p[0], data: randomBytes(p[0].data.length) }, ...p.slice(1)]);
+		const error = await damaged('many', (p) => [
+			{ ...p[0], data: randomBytes(p[0].data.length) },
+			...p.slice(1),
+		]);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).toContain('many.z01');
 	});
 
 	it('an empty part: ZIP_FORMAT', async () => {
-		const error = await damaged('many', (p) => p.map((x) => (x.name === 'many.z02' ? { ...x, data: Buffer.alloc(0) } : x)));
+		const error = await damaged('many', (p) =>
+			p.map((x) => (x.name === 'many.z02' ? { ...x, data: Buffer.alloc(0) } : x)),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
 		expect(error.message).toBe('many.z02 is empty (0 bytes): download or decrypt it again');
 	});
 
 	it('a file that is not a zip: ZIP_FORMAT', async () => {
-		const error = await cxError(() => reassembleToBuffer(bufferParts([{ name: 'records.json', data: Buffer.from('{"a":1}\n'.repeat(100)) }])));
+		const error = await cxError(() =>
+			reassembleToBuffer(
+				bufferParts([{ name: 'records.json', data: Buffer.from('{"a":1}\n'.repeat(100)) }]),
+			),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
-		expect(error.message).toContain('records.json does not end with an end-of-central-directory record');
+		expect(error.message).toContain(
+			'records.json does not end with an end-of-central-directory record',
+		);
 	});
 
 	it('parts in the wrong order around an entry header: ZIP_FORMAT naming a part', async () => {
-		const disk = listCentralDirectory(readFileSync(join(sets, 'many.zip'))).find((e) => e.name === 'b.txt')!.disk;
-		const error = await damaged('many', (p) => p.map((x, i) => (i === disk ? p[disk - 1] : i === disk - 1 ? p[disk] : x)));
+		const disk = listCentralDirectory(readFileSync(join(sets, 'many.zip'))).find(
+			(e) => e.name === 'b.txt',
+		)!.disk;
+		const error = await damaged('many', (p) =>
+			p.map((x, i) => (i === disk ? p[disk - 1] : i === disk - 1 ? p[disk] : x)),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
 		const pad = (n: number) => String(n).padStart(2, '0');
 		expect(error.message).toContain(`many.z${pad(disk)} (given as part ${disk + 1})`);
@@ -434,7 +554,11 @@ describe('reassemble: damaged or wrong sets', () => {
 		const cd = listCentralDirectory(data[data.length - 1].data);
 		const a = cd.find((e) => e.name === 'a.txt')!;
 		const lastPart = `many.z${String(cd.find((e) => e.name === 'b.txt')!.disk + 1).padStart(2, '0')}`;
-		expect(error.message).toMatch(new RegExp(`^entry "a\\.txt" \\(parts many\\.z0${a.disk + 1}–${lastPart.replace('.', '\\.')}\\): `));
+		expect(error.message).toMatch(
+			new RegExp(
+				`^entry "a\\.txt" \\(parts many\\.z0${a.disk + 1}–${lastPart.replace('.', '\\.')}\\): `,
+			),
+		);
 		expect(error.message).toContain('the parts may be out of order or swapped');
 		expect(error.message).not.toContain('given as');
 		expect(error.where).toBe('a.txt');
@@ -447,15 +571,23 @@ describe('reassemble: damaged or wrong sets', () => {
 		const error = await cxError(() => reassembleToBuffer(bufferParts(data)));
 		expect(error.code).toBe('ZIP_CRC');
 		const last = data[data.length - 1].data;
-		const expected = last.readUInt32LE(listCentralDirectory(last).find((e) => e.name === 'a.txt')!.centralAt + 16);
-		expect(error.message).toMatch(/^entry "a\.txt" \(parts stored\.z01–stored\.z\d\d\): the CRC-32 of its data is [0-9a-f]{8}, which does not match the ([0-9a-f]{8}) its local header gives; the parts may be out of order or swapped/);
-		expect(error.message).toContain(`the ${expected.toString(16).padStart(8, '0')} its local header gives`);
+		const expected = last.readUInt32LE(
+			listCentralDirectory(last).find((e) => e.name === 'a.txt')!.centralAt + 16,
+		);
+		expect(error.message).toMatch(
+			/^entry "a\.txt" \(parts stored\.z01–stored\.z\d\d\): the CRC-32 of its data is [0-9a-f]{8}, which does not match the ([0-9a-f]{8}) its local header gives; the parts may be out of order or swapped/,
+		);
+		expect(error.message).toContain(
+			`the ${expected.toString(16).padStart(8, '0')} its local header gives`,
+		);
 	});
 
 	it('with verify: false, swapped parts go through as before: only extraction notices (ZIP_CRC)', async () => {
 		const data = readParts(sets, splitPartNames(sets, 'many'));
 		[data[2].data, data[3].data] = [data[3].data, data[2].data];
-		const { data: merged, summary } = await reassembleToBuffer(bufferParts(data), { verify: false });
+		const { data: merged, summary } = await reassembleToBuffer(bufferParts(data), {
+			verify: false,
+		});
 		expect(summary).toMatchObject({ entries: 4, verifiedEntries: 4, checkedEntries: 0 });
 		const path = join(tmp.path, 'swapped.zip');
 		writeFileSync(path, merged);
@@ -492,7 +624,8 @@ describe('reassemble: damaged or wrong sets', () => {
 		expect(['ZIP_CRC', 'ZIP_FORMAT']).toContain(error.code);
 		expect(error.message).toMatch(/^entry "a\.txt" \(parts many\.z01–many\.z\d\d\): /);
 		// Inflating fails, or the deflate stream ends early, where the damage is (a CRC-32 or size mismatch is known only at the end).
-		if (/is corrupt|deflate data ends/.test(error.message)) expect(error.message).toContain(', in many.z07;');
+		if (/is corrupt|deflate data ends/.test(error.message))
+			expect(error.message).toContain(', in many.z07;');
 	});
 });
 
@@ -504,11 +637,28 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 		zip(src, ['-sp', '-s', '64k', join(sets, 'dd.zip'), ...all], enter);
 		zip(src, ['-sp', '-0', '-s', '64k', join(sets, 'dd-stored.zip'), ...all], enter);
 		// Streamed to a pipe: one ordinary zip with data descriptors (deflated and stored).
-		execFileSync('bash', ['-c', `zip -q - ${all.join(' ')} | cat > ${join(sets, 'piped.zip')} && zip -q -0 - ${all.join(' ')} | cat > ${join(sets, 'piped-stored.zip')}`], { cwd: src });
+		execFileSync(
+			'bash',
+			[
+				'-c',
+				`zip -q - ${all.join(' ')} | cat > ${join(sets, 'piped.zip')} && zip -q -0 - ${all.join(' ')} | cat > ${join(sets, 'piped-stored.zip')}`,
+			],
+			{ cwd: src },
+		);
 	});
 
 	it('clean sets give the same bytes with and without verification, every entry checked', async () => {
-		for (const set of ['two', 'many', 'stored', 'zip64', 'stdin', 'commented', 'single', 'wide', 'plain']) {
+		for (const set of [
+			'two',
+			'many',
+			'stored',
+			'zip64',
+			'stdin',
+			'commented',
+			'single',
+			'wide',
+			'plain',
+		]) {
 			const checked = await reassembleToBuffer(parts(set));
 			const unchecked = await reassembleToBuffer(parts(set), { verify: false });
 			expect(checked.data.equals(unchecked.data), set).toBe(true);
@@ -527,7 +677,9 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 			expect(r.summary, set).toMatchObject({ entries: 4, checkedEntries: 4 });
 			expectOriginals(r.entries, ['a.txt', 'b.txt', 'c.txt', 'sub/d.json']);
 			// Chunks of 7 bytes: headers, data and descriptors cut everywhere.
-			const small = await reassembleToBuffer(bufferParts(readParts(sets, splitPartNames(sets, set)), 7));
+			const small = await reassembleToBuffer(
+				bufferParts(readParts(sets, splitPartNames(sets, set)), 7),
+			);
 			expect(small.data.equals(r.data), set).toBe(true);
 			expect(small.summary.checkedEntries, set).toBe(4);
 		}
@@ -561,7 +713,9 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 		data[data.length - 1] = { name: data[data.length - 1].name, data: last };
 		const error = await cxError(() => reassembleToBuffer(bufferParts(data)));
 		expect(error.code).toBe('ZIP_CRC');
-		expect(error.message).toMatch(/^entry "b\.txt" \(.+\): the CRC-32 of its data is [0-9a-f]{8}, which does not match the [0-9a-f]{8} the central directory gives/);
+		expect(error.message).toMatch(
+			/^entry "b\.txt" \(.+\): the CRC-32 of its data is [0-9a-f]{8}, which does not match the [0-9a-f]{8} the central directory gives/,
+		);
 	});
 
 	it('says which entries it could not check: encrypted by the zip itself (zip -P), or compressed with bzip2', async () => {
@@ -569,10 +723,17 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 		zip(src, ['-Z', 'bzip2', join(sets, 'bzip2.zip'), 'b.txt', 'c.txt']);
 		const encrypted = await reassembleToBuffer(parts('zipcrypto'));
 		// Info-ZIP writes encrypted entries with data descriptors: where their data ends is unknown while streaming.
-		expect(encrypted.summary).toMatchObject({ entries: 2, checkedEntries: 0, unchecked: 'checking stopped: entry "a.txt" is encrypted and its size is not in its local header' });
+		expect(encrypted.summary).toMatchObject({
+			entries: 2,
+			checkedEntries: 0,
+			unchecked:
+				'checking stopped: entry "a.txt" is encrypted and its size is not in its local header',
+		});
 		const bzip2 = await reassembleToBuffer(fileParts(sets, ['bzip2.zip']));
 		expect(bzip2.summary).toMatchObject({ entries: 2, checkedEntries: 1 });
-		expect(bzip2.summary.unchecked).toContain('1 entry is encrypted by the zip or compressed with a method other than deflate');
+		expect(bzip2.summary.unchecked).toContain(
+			'1 entry is encrypted by the zip or compressed with a method other than deflate',
+		);
 	});
 
 	it('checks data descriptors with 8-byte (Zip64) sizes, with and without their signature', async () => {
@@ -582,13 +743,17 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 			const path = join(tmp.path, `zip64-dd-${signed}.zip`);
 			writeFileSync(path, zip64);
 			expect(unzipTest(path).ok, unzipTest(path).output).toBe(true);
-			const { data, summary } = await reassembleToBuffer(bufferParts([{ name: 'dd64.zip', data: zip64 }], 1000));
+			const { data, summary } = await reassembleToBuffer(
+				bufferParts([{ name: 'dd64.zip', data: zip64 }], 1000),
+			);
 			expect(data.equals(zip64)).toBe(true);
 			expect(summary).toMatchObject({ entries: 1, checkedEntries: 1 });
 			// The same with one byte of the data changed: its CRC-32 no longer matches the descriptor's.
 			const damaged = Buffer.from(zip64);
 			damaged[200] ^= 0x01;
-			const error = await cxError(() => reassembleToBuffer(bufferParts([{ name: 'dd64.zip', data: damaged }], 1000)));
+			const error = await cxError(() =>
+				reassembleToBuffer(bufferParts([{ name: 'dd64.zip', data: damaged }], 1000)),
+			);
 			expect(error.message).toMatch(/^entry "big\.txt" \(in dd64\.zip\): /);
 		}
 	});
@@ -598,11 +763,21 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 		const patched = Buffer.from(input);
 		const local = listCentralDirectory(patched).find((e) => e.name === 'c.txt')!.localAt;
 		patched.writeUInt32LE(0xffffffff, local + 18);
-		const error = await cxError(() => reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }])));
+		const error = await cxError(() =>
+			reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }])),
+		);
 		expect(error.code).toBe('ZIP_FORMAT');
-		expect(error.message).toBe('entry "c.txt" (in plain.zip): its local header says its sizes are in a Zip64 extra field (0xFFFFFFFF), but it has none; the zip is damaged; download or decrypt it again');
+		expect(error.message).toBe(
+			'entry "c.txt" (in plain.zip): its local header says its sizes are in a Zip64 extra field (0xFFFFFFFF), but it has none; the zip is damaged; download or decrypt it again',
+		);
 		// Off, it goes through as before.
-		expect((await reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }]), { verify: false })).data.equals(patched)).toBe(true);
+		expect(
+			(
+				await reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }]), {
+					verify: false,
+				})
+			).data.equals(patched),
+		).toBe(true);
 	});
 
 	it('refuses an entry that inflates to more than its local header says (small and large entries)', async () => {
@@ -611,9 +786,15 @@ describe('reassemble: every entry’s data checked while streaming', () => {
 			const patched = Buffer.from(input);
 			const local = listCentralDirectory(patched).find((e) => e.name === name)!.localAt;
 			patched.writeUInt32LE(patched.readUInt32LE(local + 22) - 1, local + 22);
-			const error = await cxError(() => reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }])));
+			const error = await cxError(() =>
+				reassembleToBuffer(bufferParts([{ name: 'plain.zip', data: patched }])),
+			);
 			expect(error.code, name).toBe('ZIP_FORMAT');
-			expect(error.message, name).toMatch(new RegExp(`^entry "${name.replace('.', '\\.')}" \\(in plain\\.zip\\): its data inflates to more than the \\d+ bytes its local header gives; the zip is damaged`));
+			expect(error.message, name).toMatch(
+				new RegExp(
+					`^entry "${name.replace('.', '\\.')}" \\(in plain\\.zip\\): its data inflates to more than the \\d+ bytes its local header gives; the zip is damaged`,
+				),
+			);
 		}
 	});
 });

@@ -1,12 +1,25 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 import type { GenesysClient, JobRequest, ListQuery } from '../../../src/genesys/client';
 import { jobRequestFromParameters as jobRequestFromNodeParameters } from '../../../src/genesys/jobs';
 import type { PagedResponse } from '../../../src/genesys/models';
 
-export type OperationExecute = (this: IExecuteFunctions, itemIndex: number, client: GenesysClient) => Promise<INodeExecutionData[]>;
+export type OperationExecute = (
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+) => Promise<INodeExecutionData[]>;
 
 /** Shows `properties` only for this resource and these operations. */
-export function forOperations(resource: string, operations: string[], properties: INodeProperties[]): INodeProperties[] {
+export function forOperations(
+	resource: string,
+	operations: string[],
+	properties: INodeProperties[],
+): INodeProperties[] {
 	return properties.map((property) => ({
 		...property,
 		displayOptions: {
@@ -18,7 +31,10 @@ export function forOperations(resource: string, operations: string[], properties
 
 /** API answers as items paired with the input item (zod keeps them plain JSON objects). */
 export function toItems(itemIndex: number, data: object | object[]): INodeExecutionData[] {
-	return (Array.isArray(data) ? data : [data]).map((json) => ({ json: json as IDataObject, pairedItem: { item: itemIndex } }));
+	return (Array.isArray(data) ? data : [data]).map((json) => ({
+		json: json as IDataObject,
+		pairedItem: { item: itemIndex },
+	}));
 }
 
 export const jobIdField: INodeProperties = {
@@ -28,7 +44,8 @@ export const jobIdField: INodeProperties = {
 	typeOptions: { loadOptionsMethod: 'getJobs' },
 	required: true,
 	default: '',
-	description: 'The export job. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+	description:
+		'The export job. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 };
 
 export const runIdField: INodeProperties = {
@@ -71,9 +88,12 @@ export async function pagedItems<T extends object>(
 	filters: ListQuery,
 ): Promise<INodeExecutionData[]> {
 	const returnAll = context.getNodeParameter('returnAll', itemIndex, false) as boolean;
-	const limit = returnAll ? undefined : (context.getNodeParameter('limit', itemIndex, 50) as number);
+	const limit = returnAll
+		? undefined
+		: (context.getNodeParameter('limit', itemIndex, 50) as number);
 	const results: IDataObject[] = [];
-	for await (const item of client.all((q) => page({ ...filters, ...q }), { limit })) results.push(item as IDataObject);
+	for await (const item of client.all((q) => page({ ...filters, ...q }), { limit }))
+		results.push(item as IDataObject);
 	return toItems(itemIndex, results);
 }
 
@@ -82,7 +102,8 @@ export function cleanFilters(filters: IDataObject): ListQuery {
 	const query: ListQuery = {};
 	for (const [name, value] of Object.entries(filters)) {
 		if (value === '' || value === undefined || value === null) continue;
-		if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') query[name] = value;
+		if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+			query[name] = value;
 	}
 	return query;
 }
@@ -109,7 +130,8 @@ export const waitOptionFields: INodeProperties[] = [
 		name: 'failOnRunFailure',
 		type: 'boolean',
 		default: true,
-		description: 'Whether a run that ends failed or cancelled is an error; when off, the run is returned with its status',
+		description:
+			'Whether a run that ends failed or cancelled is an error; when off, the run is returned with its status',
 	},
 	{
 		displayName: 'Include Files',
@@ -127,7 +149,10 @@ export function waitOptions(context: IExecuteFunctions, itemIndex: number) {
 		timeoutMs: Number(options.timeout ?? 60) * 60_000,
 		failOnRunFailure: options.failOnRunFailure !== false,
 		includeFiles: options.includeFiles !== false,
-		signal: typeof context.getExecutionCancelSignal === 'function' ? context.getExecutionCancelSignal() : undefined,
+		signal:
+			typeof context.getExecutionCancelSignal === 'function'
+				? context.getExecutionCancelSignal()
+				: undefined,
 	};
 }
 
@@ -159,7 +184,8 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			typeOptions: { loadOptionsMethod: 'getSources' },
 			required: true,
 			default: '',
-			description: 'Where the data comes from: Contact History (Info Mart exports are not supported, so it is not listed). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			description:
+				'Where the data comes from: Contact History (Info Mart exports are not supported, so it is not listed). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 		},
 		{
 			displayName: 'Data Type Name or ID',
@@ -167,23 +193,29 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			type: 'options',
 			typeOptions: { loadOptionsMethod: 'getTypes', loadOptionsDependsOn: ['source'] },
 			default: 'Interaction',
-			description: 'What to export: interactions or contacts. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			description:
+				'What to export: interactions or contacts. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 		},
 		{
 			displayName: 'All Media Types',
 			name: 'allMedia',
 			type: 'boolean',
 			default: true,
-			description: 'Whether to export every media type the tenant lists (sent as that full list); when off, choose at least one below',
+			description:
+				'Whether to export every media type the tenant lists (sent as that full list); when off, choose at least one below',
 		},
 		{
 			displayName: 'Media Type Names or IDs',
 			name: 'media',
 			type: 'multiOptions',
-			typeOptions: { loadOptionsMethod: 'getSubTypes', loadOptionsDependsOn: ['source', 'dataType'] },
+			typeOptions: {
+				loadOptionsMethod: 'getSubTypes',
+				loadOptionsDependsOn: ['source', 'dataType'],
+			},
 			default: [],
 			displayOptions: { show: { allMedia: [false] } },
-			description: 'The media types to export (chat, email, voice …). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+			description:
+				'The media types to export (chat, email, voice …). Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 		},
 		{
 			displayName: 'Run',
@@ -191,7 +223,11 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 			type: 'options',
 			options: [
 				{ name: 'Immediately', value: 'immediately', description: 'Start one run now' },
-				{ name: 'On a Schedule', value: 'schedule', description: 'Runs start at the given date and repeat by cron expression' },
+				{
+					name: 'On a Schedule',
+					value: 'schedule',
+					description: 'Runs start at the given date and repeat by cron expression',
+				},
 			],
 			default: 'immediately',
 		},
@@ -266,7 +302,8 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 					name: 'exportAttachments',
 					type: 'boolean',
 					default: false,
-					description: 'Whether to export the attachments of interactions too (a separate attachments file)',
+					description:
+						'Whether to export the attachments of interactions too (a separate attachments file)',
 				},
 				{
 					displayName: 'File Split Size',
@@ -300,6 +337,14 @@ export function jobSettingFields(required: boolean): INodeProperties[] {
 }
 
 /** The create request from the node's job settings (see src/genesys/jobs.ts). */
-export function jobRequestFromParameters(context: IExecuteFunctions, itemIndex: number, options: { forceImmediate?: boolean } = {}): JobRequest {
-	return jobRequestFromNodeParameters(<T>(name: string, fallback: T) => context.getNodeParameter(name, itemIndex, fallback as never) as T, options);
+export function jobRequestFromParameters(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	options: { forceImmediate?: boolean } = {},
+): JobRequest {
+	return jobRequestFromNodeParameters(
+		<T>(name: string, fallback: T) =>
+			context.getNodeParameter(name, itemIndex, fallback as never) as T,
+		options,
+	);
 }

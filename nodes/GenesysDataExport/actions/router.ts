@@ -30,7 +30,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const resource = this.getNodeParameter('resource', itemIndex) as string;
 			const operation = this.getNodeParameter('operation', itemIndex) as string;
 			const execute = resources[resource]?.[operation];
-			if (!execute) throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not known`, { itemIndex });
+			if (!execute)
+				throw new NodeOperationError(
+					this.getNode(),
+					`The operation "${operation}" of "${resource}" is not known`,
+					{ itemIndex },
+				);
 			client ??= await genesysClient(this, itemIndex);
 			return execute.call(this, itemIndex, client);
 		}),

@@ -2,9 +2,19 @@
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 import { genesysClient } from '../../shared/transport';
 
-const asOptions = (items: Array<{ label?: string | null; value?: string | null; name?: string | null; displayName?: string | null }>): INodePropertyOptions[] =>
+const asOptions = (
+	items: Array<{
+		label?: string | null;
+		value?: string | null;
+		name?: string | null;
+		displayName?: string | null;
+	}>,
+): INodePropertyOptions[] =>
 	items
-		.map((item) => ({ name: String(item.label ?? item.displayName ?? item.name ?? item.value), value: String(item.value ?? item.name ?? item.label) }))
+		.map((item) => ({
+			name: String(item.label ?? item.displayName ?? item.name ?? item.value),
+			value: String(item.value ?? item.name ?? item.label),
+		}))
 		.sort((a, b) => a.name.localeCompare(b.name));
 
 export async function getSources(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
@@ -30,8 +40,15 @@ export async function getJobStatuses(this: ILoadOptionsFunctions): Promise<INode
 export async function getJobs(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const client = await genesysClient(this);
 	const options: INodePropertyOptions[] = [];
-	for await (const job of client.all((q) => client.listJobs({ ...q, orderField: 'createdDate', descAsc: true }), { limit: 200 })) {
-		options.push({ name: `${job.title ?? 'Untitled'} (${job.id})`, value: String(job.id), description: [job.type, job.status].filter(Boolean).join(' · ') || undefined });
+	for await (const job of client.all(
+		(q) => client.listJobs({ ...q, orderField: 'createdDate', descAsc: true }),
+		{ limit: 200 },
+	)) {
+		options.push({
+			name: `${job.title ?? 'Untitled'} (${job.id})`,
+			value: String(job.id),
+			description: [job.type, job.status].filter(Boolean).join(' · ') || undefined,
+		});
 	}
 	return options;
 }

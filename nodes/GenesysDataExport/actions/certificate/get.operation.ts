@@ -4,7 +4,11 @@ import { forOperations, toItems } from '../common';
 
 export const description: INodeProperties[] = forOperations('certificate', ['get'], []);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
 	const certificate = await client.getCertificate();
 	return toItems(itemIndex, certificate ? { uploaded: true, ...certificate } : { uploaded: false });
 }

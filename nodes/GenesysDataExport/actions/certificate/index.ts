@@ -3,7 +3,10 @@ import type { OperationExecute } from '../common';
 import * as get from './get.operation';
 import * as upload from './upload.operation';
 
-export const operations: Record<string, OperationExecute> = { get: get.execute, upload: upload.execute };
+export const operations: Record<string, OperationExecute> = {
+	get: get.execute,
+	upload: upload.execute,
+};
 
 export const description: INodeProperties[] = [
 	{
@@ -13,8 +16,18 @@ export const description: INodeProperties[] = [
 		noDataExpression: true,
 		displayOptions: { show: { resource: ['certificate'] } },
 		options: [
-			{ name: 'Get', value: 'get', description: 'Get the certificate exports are encrypted to', action: 'Get the certificate' },
-			{ name: 'Upload', value: 'upload', description: 'Upload the certificate exports are encrypted to', action: 'Upload a certificate' },
+			{
+				name: 'Get',
+				value: 'get',
+				description: 'Get the certificate exports are encrypted to',
+				action: 'Get the certificate',
+			},
+			{
+				name: 'Upload',
+				value: 'upload',
+				description: 'Upload the certificate exports are encrypted to',
+				action: 'Upload a certificate',
+			},
 		],
 		default: 'get',
 	},

@@ -5,7 +5,11 @@ import { fileNameField } from './getDownloadUrl.operation';
 
 export const description: INodeProperties[] = forOperations('file', ['delete'], [fileNameField]);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
 	const fileName = (this.getNodeParameter('fileName', itemIndex) as string).trim();
 	await client.deleteFile(fileName);
 	return toItems(itemIndex, { fileName, deleted: true });

@@ -12,12 +12,25 @@ export const fileNameField: INodeProperties = {
 	placeholder: 'export-2b710a2c-0e7f-4918-983c-c02d108eaeb0.z01.smime',
 };
 
-export const description: INodeProperties[] = forOperations('file', ['getDownloadUrl'], [
-	{ ...fileNameField, displayName: 'File Names', description: 'One file name, or several separated by commas (one item per file; Genesys is asked for up to 100 links at a time)' },
-]);
+export const description: INodeProperties[] = forOperations(
+	'file',
+	['getDownloadUrl'],
+	[
+		{
+			...fileNameField,
+			displayName: 'File Names',
+			description:
+				'One file name, or several separated by commas (one item per file; Genesys is asked for up to 100 links at a time)',
+		},
+	],
+);
 
 /** Pre-signed links that work without credentials until they expire; treat them as secrets. */
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
 	const names = String(this.getNodeParameter('fileName', itemIndex))
 		.split(',')
 		.map((name) => name.trim())

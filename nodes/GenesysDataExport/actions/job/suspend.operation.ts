@@ -4,7 +4,11 @@ import { forOperations, jobIdField, toItems } from '../common';
 
 export const description: INodeProperties[] = forOperations('job', ['suspend'], [jobIdField]);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
 	const id = this.getNodeParameter('jobId', itemIndex) as string;
 	await client.suspendJob(id);
 	return toItems(itemIndex, { jobId: Number(id), suspended: true });

@@ -4,6 +4,13 @@ import { forOperations, runIdField, toItems } from '../common';
 
 export const description: INodeProperties[] = forOperations('run', ['get'], [runIdField]);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
-	return toItems(itemIndex, await client.getRun(this.getNodeParameter('runId', itemIndex) as string));
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
+	return toItems(
+		itemIndex,
+		await client.getRun(this.getNodeParameter('runId', itemIndex) as string),
+	);
 }

@@ -4,7 +4,11 @@ import { forOperations, runIdField, toItems } from '../common';
 
 export const description: INodeProperties[] = forOperations('run', ['getProgress'], [runIdField]);
 
-export async function execute(this: IExecuteFunctions, itemIndex: number, client: GenesysClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	itemIndex: number,
+	client: GenesysClient,
+): Promise<INodeExecutionData[]> {
 	const id = this.getNodeParameter('runId', itemIndex) as string;
 	const progress = await client.getRunProgress(id);
 	return toItems(itemIndex, { runId: Number(id), ...progress, state: runState(progress.status) });
