@@ -117,10 +117,18 @@ export function installN8n(line) {
 		// Install scripts would download prebuilt binaries (no network here) or build modules for
 		// another Node: skip them, then build the native modules n8n needs for the Node that runs it.
 		// `npm install` from the lock file: `npm ci` refuses locks that lack other platforms' optional packages.
-		sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], {
-			cwd: dir,
-			stdio: 'inherit',
-		});
+		// npm may rewrite the lock as it installs (another npm's layout, engines): the tracked file is put
+		// back as it was, so a test run leaves `git status` clean.
+		const lockFile = join(dir, 'package-lock.json');
+		const lock = readFileSync(lockFile);
+		try {
+			sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], {
+				cwd: dir,
+				stdio: 'inherit',
+			});
+		} finally {
+			if (!readFileSync(lockFile).equals(lock)) writeFileSync(lockFile, lock);
+		}
 		const env = runtime.home
 			? {
 					...process.env,
