@@ -4,7 +4,7 @@
 // (.prettierrc.js, from @n8n/node-cli's template). Installs the tooling into tools/lint from its own
 // lock file on first use; exits non-zero on any finding. `npm run format` (`--write`) formats the code.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,12 +41,27 @@ if (!existsSync(join(root, 'node_modules/n8n-workflow/package.json'))) {
 	process.exit(2);
 }
 if (!existsSync(n8nNode)) {
-	const status = run(
+	// npm's own output (warnings about engines of packages the linter never runs) goes to a log file.
+	const logFile = join(root, '.cache', 'lint-install.log');
+	mkdirSync(dirname(logFile), { recursive: true });
+	console.error(
+		`lint: installing n8n's lint tools into tools/lint (once, about a minute; npm's output in ${logFile})`,
+	);
+	const result = spawnSync(
 		'npm',
 		['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'],
-		tools,
+		{
+			cwd: tools,
+			encoding: 'utf8',
+			maxBuffer: 64 * 1024 * 1024,
+		},
 	);
-	if (status !== 0) process.exit(status);
+	writeFileSync(logFile, `${result.stdout ?? ''}${result.stderr ?? ''}`);
+	if (result.error) throw result.error;
+	if (result.status !== 0) {
+		console.error(`lint: installing the lint tools failed (exit ${result.status}); see ${logFile}`);
+		process.exit(result.status ?? 1);
+	}
 }
 if (process.argv.includes('--write'))
 	process.exit(run(process.execPath, [prettier, '--write', '--log-level', 'warn', ...CODE]));
