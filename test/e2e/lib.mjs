@@ -1,9 +1,10 @@
 // The end-to-end environment, shared by the e2e tests (run.mjs) and the demo (scripts/demo.mjs):
 // the packed package in a real n8n user folder, the simulators, a throw-away PostgreSQL, the
 // credentials and workflows imported; and the nightly export workflow run and checked.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import {
+	appendFileSync,
 	createReadStream,
 	createWriteStream,
 	existsSync,
@@ -113,7 +114,36 @@ export function installN8n(line) {
 	const bin = join(dir, 'node_modules', 'n8n', 'bin', 'n8n');
 	const runtime = line === '2' ? node24() : { node: process.execPath, home: undefined };
 	if (!existsSync(bin)) {
-		log(`installing n8n ${line}.x (test/e2e/n8n${line}, once)`);
+		// npm's output (hundreds of warnings about peers and engines of n8n's own dependencies) goes to
+		// a log file; each step says what it does and how long it took.
+		const logFile = join(root, '.cache', `n8n${line}-install.log`);
+		mkdirSync(dirname(logFile), { recursive: true });
+		writeFileSync(logFile, '');
+		const step = (what, args, options) => {
+			const started = Date.now();
+			log(`n8n ${line}.x: ${what} (once; npm's output in ${logFile})…`);
+			const result = spawnSync('npm', args, {
+				cwd: dir,
+				encoding: 'utf8',
+				maxBuffer: 1 << 28,
+				...options,
+			});
+			appendFileSync(
+				logFile,
+				`$ npm ${args.join(' ')}\n${result.stdout ?? ''}${result.stderr ?? ''}\n`,
+			);
+			if (result.error || result.status !== 0) {
+				const tail = `${result.stdout ?? ''}${result.stderr ?? ''}`
+					.trim()
+					.split('\n')
+					.slice(-25)
+					.join('\n');
+				throw new Error(
+					`n8n ${line}.x: ${what} failed (${result.error?.message ?? `exit ${result.status}`}); see ${logFile}\n${tail}`,
+				);
+			}
+			log(`n8n ${line}.x: ${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
+		};
 		// Install scripts would download prebuilt binaries (no network here) or build modules for
 		// another Node: skip them, then build the native modules n8n needs for the Node that runs it.
 		// `npm install` from the lock file: `npm ci` refuses locks that lack other platforms' optional packages.
@@ -122,10 +152,12 @@ export function installN8n(line) {
 		const lockFile = join(dir, 'package-lock.json');
 		const lock = readFileSync(lockFile);
 		try {
-			sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], {
-				cwd: dir,
-				stdio: 'inherit',
-			});
+			step('installing from test/e2e/n8n' + line + '/package-lock.json', [
+				'install',
+				'--ignore-scripts',
+				'--no-audit',
+				'--no-fund',
+			]);
 		} finally {
 			if (!readFileSync(lockFile).equals(lock)) writeFileSync(lockFile, lock);
 		}
@@ -136,11 +168,11 @@ export function installN8n(line) {
 					PATH: `${join(runtime.home, 'bin')}:${process.env.PATH}`,
 				}
 			: process.env;
-		sh('npm', ['rebuild', 'sqlite3', ...(line === '2' ? ['isolated-vm'] : [])], {
-			cwd: dir,
-			stdio: 'inherit',
-			env,
-		});
+		step(
+			`building its native modules for Node ${line === '2' ? '24' : process.versions.node.split('.')[0]}`,
+			['rebuild', 'sqlite3', ...(line === '2' ? ['isolated-vm'] : [])],
+			{ env },
+		);
 	}
 	return { dir, bin, node: runtime.node };
 }
