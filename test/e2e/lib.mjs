@@ -77,6 +77,8 @@ export function start(command, args, options, readyPattern, name) {
 /** The package as users get it: `npm pack` of a fresh build. */
 export function pack() {
 	mkdirSync(cache, { recursive: true });
+	const started = Date.now();
+	log('building and packing n8n-nodes-cx-export (tsc, icons, bundled libraries)…');
 	// Under a lock: the demo, the benchmark and the e2e runs may build dist/ at the same time.
 	const name = sh(
 		'flock',
@@ -92,6 +94,7 @@ export function pack() {
 		.trim()
 		.split('\n')
 		.pop();
+	log(`packed ${name} in ${Math.round((Date.now() - started) / 1000)} s`);
 	return join(cache, name);
 }
 
