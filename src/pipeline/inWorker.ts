@@ -20,6 +20,7 @@ import type { Kind, ByteSource } from './sources';
 import type { PipelineOptions } from './export';
 import type { WorkerData, WorkerJob } from './pipelineWorker';
 import {
+	ByteQueue,
 	Window,
 	deserializeError,
 	postBytes,
@@ -65,39 +66,6 @@ type Event =
 	| { kind: 'exit'; code: number }
 	| { kind: 'consumeFailed'; error: unknown }
 	| { kind: 'aborted' };
-
-/** A chunk's bytes as they arrive; each piece is acknowledged once `consume` has asked for the next. */
-class Feed {
-	private queue: Buffer[] = [];
-	private ended = false;
-	private wake: (() => void) | undefined;
-
-	constructor(private readonly ack: (bytes: number) => void) {}
-
-	push(bytes: Buffer): void {
-		this.queue.push(bytes);
-		this.wake?.();
-	}
-
-	end(): void {
-		this.ended = true;
-		this.wake?.();
-	}
-
-	async *read(): AsyncGenerator<Buffer> {
-		for (;;) {
-			const next = this.queue.shift();
-			if (next) {
-				yield next;
-				this.ack(next.length);
-				continue;
-			}
-			if (this.ended) return;
-			await new Promise<void>((resolve) => (this.wake = resolve));
-			this.wake = undefined;
-		}
-	}
-}
 
 interface JobOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
 	/** Stops the work (the worker is ended) with a CANCELLED error. */
@@ -168,7 +136,8 @@ async function* runJob<T>(
 		}
 	};
 
-	let feed: Feed | undefined;
+	/** The current output's bytes, as they arrive. */
+	let feed: ByteQueue | undefined;
 	let pending: Promise<T> | undefined;
 	let finished = false;
 	try {
@@ -198,11 +167,11 @@ async function* runJob<T>(
 					windows.get(message.s)?.release(Number.MAX_SAFE_INTEGER);
 					break;
 				case 'start': {
-					const current = new Feed((bytes) =>
-						worker.postMessage({ t: 'ack', bytes } satisfies FromParent),
+					feed = new ByteQueue();
+					const bytes = feed.read((taken) =>
+						worker.postMessage({ t: 'ack', bytes: taken } satisfies FromParent),
 					);
-					feed = current;
-					pending = consume(Readable.from(current.read(), { objectMode: false }), message.header);
+					pending = consume(Readable.from(bytes, { objectMode: false }), message.header);
 					pending.catch((error: unknown) => push({ kind: 'consumeFailed', error }));
 					break;
 				}
@@ -233,7 +202,9 @@ async function* runJob<T>(
 		await worker.terminate();
 		for (const iterator of feeding.values())
 			await iterator.return?.(undefined)?.catch(() => undefined);
-		if (!finished) feed?.end();
+		// An output cut short fails its consumer (it is not ended: that would store a partial file as whole).
+		if (!finished)
+			feed?.fail(new CxError('CANCELLED', 'the work stopped before this output was complete'));
 	}
 }
 

@@ -32,13 +32,13 @@ import { globMatcher } from './glob';
 import { sliceRecords } from './slice';
 import { fileSource, peek, type ByteSource } from './sources';
 import {
+	ByteQueue,
 	Window,
 	deserializeError,
 	postBytes,
 	serializeError,
 	toBuffer,
 	type FromParent,
-	type SerializedError,
 	type ToParent,
 } from './workerProtocol';
 
@@ -95,55 +95,6 @@ function reviveKey(key: DecryptionKey): DecryptionKey {
 	};
 }
 
-/** A source the parent sends: bytes arrive as messages, at most a window's worth ahead. */
-class Inbox {
-	private queue: Buffer[] = [];
-	private ended = false;
-	private failure: SerializedError | undefined;
-	private wake: (() => void) | undefined;
-
-	constructor(
-		private readonly port: NonNullable<typeof parentPort>,
-		private readonly index: number,
-		private readonly stream: number,
-		private readonly onClose: () => void,
-	) {}
-
-	deliver(message: FromParent): void {
-		if (message.t === 'data') this.queue.push(toBuffer(message.bytes));
-		else if (message.t === 'end') this.ended = true;
-		else if (message.t === 'failed') this.failure = message.error;
-		this.wake?.();
-	}
-
-	async *read(): AsyncGenerator<Buffer> {
-		this.port.postMessage({ t: 'open', i: this.index, s: this.stream } satisfies ToParent);
-		try {
-			for (;;) {
-				if (this.failure !== undefined) throw deserializeError(this.failure);
-				const next = this.queue.shift();
-				if (next) {
-					this.port.postMessage({
-						t: 'took',
-						s: this.stream,
-						bytes: next.length,
-					} satisfies ToParent);
-					yield next;
-					continue;
-				}
-				if (this.ended) return;
-				await new Promise<void>((resolve) => (this.wake = resolve));
-				this.wake = undefined;
-			}
-		} finally {
-			this.queue = [];
-			this.onClose();
-			if (!this.ended && this.failure === undefined)
-				this.port.postMessage({ t: 'close', s: this.stream } satisfies ToParent);
-		}
-	}
-}
-
 /** Sends one output: `start` with its header, its bytes a window at a time, then `end` with what it was. */
 async function send(
 	port: NonNullable<typeof parentPort>,
@@ -160,10 +111,14 @@ async function send(
 
 async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Promise<void> {
 	const window = new Window(data.windowBytes);
-	const inboxes = new Map<number, Inbox>();
+	/** The sources the parent sends, by stream: bytes arrive as messages, at most a window's worth ahead. */
+	const inboxes = new Map<number, ByteQueue>();
 	port.on('message', (message: FromParent) => {
-		if (message.t === 'ack') window.release(message.bytes);
-		else inboxes.get(message.s)?.deliver(message);
+		if (message.t === 'ack') return window.release(message.bytes);
+		const inbox = inboxes.get(message.s);
+		if (message.t === 'data') inbox?.push(toBuffer(message.bytes));
+		else if (message.t === 'end') inbox?.end();
+		else inbox?.fail(deserializeError(message.error));
 	});
 	const sources: ByteSource[] = [];
 	let opened = 0;
@@ -175,11 +130,20 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 			sources.push({
 				name,
 				size,
-				open: () => {
+				// Each opening is a stream of its own; one the pipeline stops reading is closed.
+				open: async function* () {
 					const stream = ++opened;
-					const inbox = new Inbox(port, i, stream, () => inboxes.delete(stream));
+					const inbox = new ByteQueue();
 					inboxes.set(stream, inbox);
-					return inbox.read();
+					port.postMessage({ t: 'open', i, s: stream } satisfies ToParent);
+					try {
+						yield* inbox.read((bytes) =>
+							port.postMessage({ t: 'took', s: stream, bytes } satisfies ToParent),
+						);
+					} finally {
+						inboxes.delete(stream);
+						if (!inbox.settled) port.postMessage({ t: 'close', s: stream } satisfies ToParent);
+					}
 				},
 			});
 		}

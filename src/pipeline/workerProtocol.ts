@@ -84,6 +84,55 @@ export function postBytes(
 }
 
 /**
+ * Bytes that arrive from the other thread, for one reader: pushed as they come, read in order.
+ * `taken` is told of each piece once the reader has asked for the next one (it has used it), so the
+ * sender's window follows what is consumed, not what is queued.
+ */
+export class ByteQueue {
+	private queue: Buffer[] = [];
+	private ended = false;
+	private failure: Error | undefined;
+	private wake: (() => void) | undefined;
+
+	/** Ended or failed: nothing more comes. */
+	get settled(): boolean {
+		return this.ended || this.failure !== undefined;
+	}
+
+	push(bytes: Buffer): void {
+		this.queue.push(bytes);
+		this.wake?.();
+	}
+
+	end(): void {
+		this.ended = true;
+		this.wake?.();
+	}
+
+	/** The reader gets `error` at its next read (what is queued is dropped). */
+	fail(error: Error): void {
+		this.failure ??= error;
+		this.queue = [];
+		this.wake?.();
+	}
+
+	async *read(taken: (bytes: number) => void): AsyncGenerator<Buffer> {
+		for (;;) {
+			if (this.failure) throw this.failure;
+			const next = this.queue.shift();
+			if (next) {
+				yield next;
+				taken(next.length);
+				continue;
+			}
+			if (this.ended) return;
+			await new Promise<void>((resolve) => (this.wake = resolve));
+			this.wake = undefined;
+		}
+	}
+}
+
+/**
  * Bytes in flight between two threads, bounded: `take` waits while `limit` bytes are sent and not
  * yet released by the other side. One piece larger than the limit still goes (alone).
  */

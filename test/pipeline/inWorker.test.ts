@@ -154,6 +154,30 @@ describe('exportChunksInWorker', () => {
 		expect(got.message).toBe(expected.message);
 		expect(got.message).toContain('Interaction-bad.json:51');
 
+		// The chunk the bad line cuts short is never handed over as complete: its stream fails.
+		const outcomes: string[] = [];
+		const watching = async (stream: Readable) => {
+			try {
+				await read(stream);
+				outcomes.push('ended');
+			} catch {
+				outcomes.push('failed');
+			}
+		};
+		const stopped = await failure(
+			(async () => {
+				for await (const _ of exportChunksInWorker(
+					[await fileSource(path)],
+					{ chunks: { recordsPerChunk: 100 } },
+					{ records: 0, skipped: 0, lines: 0 },
+					watching,
+				));
+			})(),
+		);
+		expect((stopped as CxError).code).toBe('JSONL_MALFORMED');
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(outcomes).toEqual(['failed']);
+
 		const skipped = await inWorker(
 			[await fileSource(path)],
 			{ recordsPerChunk: 10 },
