@@ -10,23 +10,24 @@
  * Exit 0 on success; on failure exit 1 and one line `error: …` on stderr, and no output file
  * under its final name.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, fstatSync, readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_MAX_CMS_HEADER_BYTES, loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
-import { compactJson, DEFAULT_MAX_LINE_BYTES, type JsonLinesStats } from '../jsonl/records';
+import { DEFAULT_MAX_LINE_BYTES, type JsonLinesStats } from '../jsonl/records';
 import { LIMITS, limitProblem, type LimitName } from '../limits';
 import { DEFAULT_LIMITS, LARGEST_CENTRAL_DIRECTORY_BYTES } from '../zip';
 import {
 	decryptTo,
-	exportRecords,
+	exportRecordBlocks,
 	extractExport,
 	reassembleToFile,
 	type PipelineLimits,
 } from '../pipeline/export';
-import { removePendingNow, writeAtomically } from '../pipeline/files';
+import { OUT_BUFFER, removePendingNow, writeAtomically } from '../pipeline/files';
 import { fileSource, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
 
@@ -223,37 +224,55 @@ async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; to
 	return { sources, total };
 }
 
-const NEWLINE = Buffer.from('\n');
 const BATCH_BYTES = 256 * 1024;
 
-/** Writes to stdout in batches of about 256 KiB, waiting when the pipe is full. */
+/**
+ * Where stdout's bytes go. Node writes stdout synchronously when it is a file (`> out.jsonl`),
+ * so the work would stop for every write; a file gets an fs stream on the same descriptor instead,
+ * whose writes run beside the work, at most OUT_BUFFER ahead.
+ */
+function stdoutSink(): Writable {
+	let file = false;
+	try {
+		file = fstatSync(1).isFile();
+	} catch {
+		file = false;
+	}
+	if (!file) return process.stdout;
+	return createWriteStream('', { fd: 1, autoClose: false, highWaterMark: OUT_BUFFER });
+}
+
+/** Writes blocks of JSON Lines to stdout in writes of at least 256 KiB, waiting when the output is full. */
 class StdoutWriter {
 	private batch: Buffer[] = [];
 	private size = 0;
+	private readonly sink = stdoutSink();
 
-	async write(bytes: Buffer): Promise<void> {
-		if (bytes.length >= BATCH_BYTES) {
-			// A long record (an attachment) goes out on its own rather than being copied into a batch.
-			await this.flush();
-			await this.send(bytes);
-			await this.send(NEWLINE);
-			return;
-		}
-		this.batch.push(bytes, NEWLINE);
-		this.size += bytes.length + 1;
-		if (this.size >= BATCH_BYTES) await this.flush();
+	/** Undefined unless this write had to wait for the output (so the caller's loop awaits only then). */
+	write(bytes: Buffer): Promise<void> | undefined {
+		this.batch.push(bytes);
+		this.size += bytes.length;
+		if (this.size >= BATCH_BYTES) return this.flush();
+		return undefined;
 	}
 
 	async flush(): Promise<void> {
 		if (this.batch.length === 0) return;
-		const bytes = Buffer.concat(this.batch, this.size);
+		// Large blocks (the views of whole reads) go out as they are; only small ones are joined.
+		const bytes = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.size);
 		this.batch = [];
 		this.size = 0;
-		await this.send(bytes);
+		if (!this.sink.write(bytes)) await once(this.sink, 'drain');
 	}
 
-	private async send(bytes: Buffer): Promise<void> {
-		if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
+	/** Flushes, and waits until every byte is written. */
+	async end(): Promise<void> {
+		await this.flush();
+		if (this.sink === process.stdout) return;
+		await new Promise<void>((resolve, reject) => {
+			this.sink.once('error', reject);
+			this.sink.end(resolve);
+		});
 	}
 }
 
@@ -365,16 +384,18 @@ async function recordsCommand(args: string[]): Promise<void> {
 	const stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 };
 	const out = new StdoutWriter();
 	try {
-		for await (const record of exportRecords(
+		// The export's bytes without whitespace between tokens: compact lines go out exactly as
+		// written, others lose only that whitespace (no parse, no re-serialising: nothing to overflow
+		// or round). Runs of good lines go out as the views of the bytes read that hold them.
+		for await (const block of exportRecordBlocks(
 			sources,
-			{ key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, lazyValues: true },
+			{ key, limits, onError, tempDir: tempDirOf(values), onRead: progress.add, compact: true },
 			stats,
 		)) {
-			// The export's bytes without whitespace between tokens: compact lines go out exactly as written,
-			// others lose only that whitespace (no parse, no re-serialising: nothing to overflow or round).
-			await out.write(compactJson(record.raw));
+			const waiting = out.write(block.bytes);
+			if (waiting) await waiting;
 		}
-		await out.flush();
+		await out.end();
 	} finally {
 		progress.done();
 	}

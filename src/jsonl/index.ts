@@ -3,10 +3,13 @@ export {
 	compactJson,
 	DEFAULT_MAX_LINE_BYTES,
 	isCompactJson,
+	parseJsonLineBlocks,
 	parseJsonLines,
+	type BlockOptions,
 	type JsonLinesOptions,
 	type JsonLinesStats,
 	type JsonRecord,
+	type RecordBlock,
 	type SkippedLine,
 } from './records';
 export {
@@ -33,4 +36,11 @@ export {
 	type DocumentRecord,
 	type InteractionRecord,
 } from './schemas';
-export { jsonObjectProblem } from './validate';
+export {
+	COMPACT,
+	INVALID,
+	jsonObjectProblem,
+	scanJsonObject,
+	SPACED,
+	type LineShape,
+} from './validate';

@@ -14,7 +14,15 @@
  */
 import { CxError } from '../errors';
 import { formatLimit, raiseAdvice } from '../limits';
-import { jsonObjectProblem } from './validate';
+import { isUtf8 } from 'node:buffer';
+import {
+	COMPACT,
+	INVALID,
+	jsonObjectProblem,
+	scanJsonObject,
+	scanJsonObjectAt,
+	SPACED,
+} from './validate';
 
 export interface JsonLinesOptions {
 	/** The entry or file name used in messages (`<source>:<line>: <reason>`). */
@@ -50,6 +58,11 @@ export interface JsonRecord {
 	readonly value: Record<string, unknown>;
 	/** The line's bytes as they were (no BOM, no line break): for writers that pass records through. */
 	raw: Buffer;
+	/**
+	 * True when the byte scanner checked the line and found no whitespace outside its strings
+	 * (`raw` is already compact JSON); undefined when it was not asked (see `lazyValues`).
+	 */
+	compact?: boolean;
 	/** 1-based line number in the source; blank lines count. */
 	line: number;
 	source: string;
@@ -133,7 +146,7 @@ function parseLine(bytes: Buffer): Record<string, unknown> | string {
 }
 
 /** A record whose value is parsed on first access (its line was validated); `value` is an own enumerable property. */
-function longLineRecord(raw: Buffer, line: number, source: string): JsonRecord {
+function longLineRecord(raw: Buffer, line: number, source: string, compact: boolean): JsonRecord {
 	let parsed: Record<string, unknown> | undefined;
 	return {
 		get value(): Record<string, unknown> {
@@ -143,6 +156,7 @@ function longLineRecord(raw: Buffer, line: number, source: string): JsonRecord {
 		raw,
 		line,
 		source,
+		compact,
 	};
 }
 
@@ -151,6 +165,89 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 	return Buffer.isBuffer(chunk)
 		? chunk
 		: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * What every reader of JSON Lines does with one line: counts it, strips the BOM (line 1) and a
+ * `\r`, enforces the length limit, validates, and fails or skips a bad line. Shared by the record
+ * and the block readers so both say the same about the same bytes.
+ */
+class LineFinisher {
+	/** Lines finished so far in this source. */
+	line = 0;
+	readonly source: string;
+	readonly maxLineBytes: number;
+	private readonly skip: boolean;
+	private readonly scanFrom: number;
+
+	constructor(
+		private readonly options: JsonLinesOptions,
+		private readonly stats: JsonLinesStats,
+		lazyValues: boolean,
+	) {
+		this.source = options.source;
+		this.skip = options.onError === 'skip';
+		this.scanFrom = lazyValues ? 0 : LONG_LINE_BYTES;
+		this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+		if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1)
+			throw new RangeError(`maxLineBytes must be a positive integer, got ${this.maxLineBytes}`);
+	}
+
+	/**
+	 * The most a line may hold before its `\n`: the limit, and a `\r` that belongs to the line
+	 * break. Checked before keeping or joining bytes, so memory stays bounded; finish() checks exactly.
+	 */
+	get hold(): number {
+		return this.maxLineBytes + 1;
+	}
+
+	/** For the line being read: `line + 1` before finish() counts it, `line` after. */
+	tooLong(at = this.line + 1): CxError {
+		const { source, maxLineBytes } = this;
+		return new CxError(
+			'JSONL_LIMIT',
+			`${source}:${at}: the line is longer than ${formatLimit('maxLineBytes', maxLineBytes)}, the most a record may have; ` +
+				`if the export really holds records this long, ${raiseAdvice('maxLineBytes')}`,
+			{ where: `${source}:${at}`, limit: 'maxLineBytes' },
+		);
+	}
+
+	/** Turns one line (without its `\n`) into a record, or into nothing for a blank or skipped line. */
+	finish(bytes: Buffer): JsonRecord | undefined {
+		const { stats, source } = this;
+		const line = ++this.line;
+		stats.lines++;
+		if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+			bytes = bytes.subarray(3);
+		if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
+			bytes = bytes.subarray(0, bytes.length - 1);
+		if (bytes.length > this.maxLineBytes) throw this.tooLong(line);
+		if (isBlank(bytes)) return undefined;
+
+		let reason: string;
+		if (bytes.length >= this.scanFrom) {
+			const shape = scanJsonObject(bytes);
+			if (shape !== INVALID) {
+				stats.records++;
+				return longLineRecord(bytes, line, source, shape === COMPACT);
+			}
+			// Only for a bad line: the detailed validator says why and where.
+			reason = jsonObjectProblem(bytes) ?? 'invalid JSON';
+		} else {
+			const value = parseLine(bytes);
+			if (typeof value !== 'string') {
+				stats.records++;
+				return { value, raw: bytes, line, source };
+			}
+			reason = value;
+		}
+		const message = `${source}:${line}: ${reason}`;
+		if (!this.skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
+		stats.skipped++;
+		stats.firstSkipped ??= message;
+		this.options.onSkip?.({ source, line, reason, message });
+		return undefined;
+	}
 }
 
 /**
@@ -166,65 +263,11 @@ export async function* parseJsonLines(
 	options: JsonLinesOptions,
 	stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 },
 ): AsyncGenerator<JsonRecord> {
-	const { source } = options;
-	const skip = options.onError === 'skip';
-	const scanFrom = options.lazyValues === true ? 0 : LONG_LINE_BYTES;
-	const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-	if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1)
-		throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
-	/** Lines finished so far in this source. */
-	let line = 0;
+	const lines = new LineFinisher(options, stats, options.lazyValues === true);
+	const hold = lines.hold;
 	/** The start of the current line, when it began in an earlier chunk. */
 	let pieces: Buffer[] = [];
 	let pending = 0;
-
-	/** For the line being read: `line + 1` before finish() counts it, `line` after. */
-	const tooLong = (at = line + 1) =>
-		new CxError(
-			'JSONL_LIMIT',
-			`${source}:${at}: the line is longer than ${formatLimit('maxLineBytes', maxLineBytes)}, the most a record may have; ` +
-				`if the export really holds records this long, ${raiseAdvice('maxLineBytes')}`,
-			{ where: `${source}:${at}`, limit: 'maxLineBytes' },
-		);
-
-	// The most a line may hold before its `\n`: the limit, and a `\r` that belongs to the line break.
-	// Checked before keeping or joining bytes, so memory stays bounded; finish() checks exactly.
-	const hold = maxLineBytes + 1;
-
-	/** Turns one line (without its `\n`) into a record, or into nothing for a blank or skipped line. */
-	const finish = (bytes: Buffer): JsonRecord | undefined => {
-		line++;
-		stats.lines++;
-		if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-			bytes = bytes.subarray(3);
-		if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
-			bytes = bytes.subarray(0, bytes.length - 1);
-		if (bytes.length > maxLineBytes) throw tooLong(line);
-		if (isBlank(bytes)) return undefined;
-
-		let reason: string;
-		if (bytes.length >= scanFrom) {
-			const problem = jsonObjectProblem(bytes);
-			if (problem === undefined) {
-				stats.records++;
-				return longLineRecord(bytes, line, source);
-			}
-			reason = problem;
-		} else {
-			const value = parseLine(bytes);
-			if (typeof value !== 'string') {
-				stats.records++;
-				return { value, raw: bytes, line, source };
-			}
-			reason = value;
-		}
-		const message = `${source}:${line}: ${reason}`;
-		if (!skip) throw new CxError('JSONL_MALFORMED', message, { where: `${source}:${line}` });
-		stats.skipped++;
-		stats.firstSkipped ??= message;
-		options.onSkip?.({ source, line, reason, message });
-		return undefined;
-	};
 
 	for await (const part of input) {
 		const chunk = toBuffer(part);
@@ -236,19 +279,19 @@ export async function* parseJsonLines(
 			start = nl + 1;
 			if (pending > 0) {
 				// The end of a line that began in an earlier chunk: joined once, now that it is whole.
-				if (pending + bytes.length > hold) throw tooLong();
+				if (pending + bytes.length > hold) throw lines.tooLong();
 				pieces.push(bytes);
 				bytes = Buffer.concat(pieces, pending + bytes.length);
 				pieces = [];
 				pending = 0;
 			}
-			const record = finish(bytes);
+			const record = lines.finish(bytes);
 			if (record) yield record;
 		}
 		// The start of a line that ends in a later chunk.
 		if (start < chunk.length) {
 			const rest = chunk.subarray(start);
-			if (pending + rest.length > hold) throw tooLong();
+			if (pending + rest.length > hold) throw lines.tooLong();
 			pieces.push(rest);
 			pending += rest.length;
 		}
@@ -256,8 +299,124 @@ export async function* parseJsonLines(
 
 	// A last line without a line break.
 	if (pending > 0) {
-		const record = finish(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending));
+		const record = lines.finish(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending));
 		if (record) yield record;
+	}
+}
+
+/** Consecutive records of one source as JSON Lines bytes: see {@link parseJsonLineBlocks}. */
+export interface RecordBlock {
+	/** Whole lines, each one record followed by `\n`; a view of the bytes read when it can be. */
+	bytes: Buffer;
+	/** Line of the first record in the source (1-based); record k is line `firstLine + k`. */
+	firstLine: number;
+	records: number;
+}
+
+export interface BlockOptions extends JsonLinesOptions {
+	/** Write records with whitespace between tokens without it (compactJson); as written otherwise. */
+	compact?: boolean;
+}
+
+/**
+ * The records of a JSON Lines stream as runs of lines — the same records, checks, errors and stats
+ * as parseJsonLines with `lazyValues`, for consumers that pass the bytes on (the CLI's output,
+ * record chunks): no object is made per record. A run of good lines that arrived in one read is
+ * yielded as one view of that read's bytes; a blank, skipped, `\r`-ended, BOM-led or split line,
+ * or one to compact, ends a run and goes through the record path on its own.
+ */
+export async function* parseJsonLineBlocks(
+	input: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
+	options: BlockOptions,
+	stats: JsonLinesStats = { records: 0, skipped: 0, lines: 0 },
+): AsyncGenerator<RecordBlock> {
+	const lines = new LineFinisher(options, stats, true);
+	const { hold, maxLineBytes } = lines;
+	const compact = options.compact === true;
+	let pieces: Buffer[] = [];
+	let pending = 0;
+	/** A record from the record path, as a block of its own. */
+	const single = (record: JsonRecord): RecordBlock => {
+		const raw = compact && record.compact !== true ? compactJson(record.raw) : record.raw;
+		const bytes = Buffer.allocUnsafe(raw.length + 1);
+		raw.copy(bytes);
+		bytes[raw.length] = LF;
+		return { bytes, firstLine: record.line, records: 1 };
+	};
+
+	for await (const part of input) {
+		const chunk = toBuffer(part);
+		let start = 0;
+		if (pending > 0) {
+			const nl = chunk.indexOf(LF);
+			const end = nl < 0 ? chunk.length : nl;
+			if (pending + end > hold) throw lines.tooLong();
+			pieces.push(chunk.subarray(0, end));
+			pending += end;
+			if (nl < 0) continue;
+			const record = lines.finish(Buffer.concat(pieces, pending));
+			pieces = [];
+			pending = 0;
+			if (record) yield single(record);
+			start = nl + 1;
+		}
+		const last = chunk.lastIndexOf(LF);
+		if (last >= start) {
+			// One UTF-8 check for all the whole lines of this read (see scanJsonObjectAt).
+			const utf8 = isUtf8(chunk.subarray(start, last));
+			let runStart = start;
+			let runRecords = 0;
+			while (start <= last) {
+				const nl = chunk.indexOf(LF, start);
+				if (
+					utf8 &&
+					nl > start &&
+					nl - start <= maxLineBytes &&
+					chunk[nl - 1] !== CR &&
+					(lines.line > 0 || chunk[start] !== 0xef)
+				) {
+					const shape = scanJsonObjectAt(chunk, start, nl);
+					if (shape === COMPACT || (shape === SPACED && !compact)) {
+						lines.line++;
+						stats.lines++;
+						stats.records++;
+						runRecords++;
+						start = nl + 1;
+						continue;
+					}
+				}
+				if (runRecords > 0)
+					yield {
+						bytes: chunk.subarray(runStart, start),
+						firstLine: lines.line - runRecords + 1,
+						records: runRecords,
+					};
+				const record = lines.finish(chunk.subarray(start, nl));
+				if (record) yield single(record);
+				start = nl + 1;
+				runStart = start;
+				runRecords = 0;
+			}
+			if (runRecords > 0)
+				yield {
+					bytes: chunk.subarray(runStart, start),
+					firstLine: lines.line - runRecords + 1,
+					records: runRecords,
+				};
+		}
+		// The start of a line that ends in a later read.
+		if (start < chunk.length) {
+			const rest = chunk.subarray(start);
+			if (rest.length > hold) throw lines.tooLong();
+			pieces.push(rest);
+			pending = rest.length;
+		}
+	}
+
+	// A last line without a line break.
+	if (pending > 0) {
+		const record = lines.finish(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending));
+		if (record) yield single(record);
 	}
 }
 

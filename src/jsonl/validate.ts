@@ -224,3 +224,210 @@ export function jsonObjectProblem(line: Uint8Array): string | undefined {
 						: 'a number';
 	return `expected a JSON object, got ${what}`;
 }
+
+/** What {@link scanJsonObject} found: not one valid JSON object ({@link jsonObjectProblem} says why). */
+export const INVALID = 0;
+/** One JSON object with no whitespace outside its strings: it can be written out as it is. */
+export const COMPACT = 1;
+/** One JSON object with whitespace between its tokens. */
+export const SPACED = 2;
+export type LineShape = typeof INVALID | typeof COMPACT | typeof SPACED;
+
+/** Bytes that end the plain run inside a string: controls, '"' and '\'. */
+const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1;
+STRING_STOP[Ch.Quote] = 1;
+STRING_STOP[Ch.Backslash] = 1;
+
+/** JSON's four whitespace bytes. */
+const WHITESPACE = new Uint8Array(256);
+WHITESPACE[Ch.Space] = WHITESPACE[Ch.Tab] = WHITESPACE[Ch.Lf] = WHITESPACE[Ch.Cr] = 1;
+
+/** The bytes an escape may name after '\' (besides 'u'), and the hex digits. */
+const ESCAPE_OK = new Uint8Array(256);
+for (const c of ESCAPES) ESCAPE_OK[c] = 1;
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+/** Open containers of the line being scanned: 1 for an object, 0 for an array. Grows as needed. */
+let openStack = new Uint8Array(64);
+
+// The scanner's states: what may come next.
+const VALUE = 0; // a value (after ':' or ',' in an array)
+const FIRST_IN_ARRAY = 1; // a value or ']' (after '[')
+const FIRST_KEY = 2; // a property name or '}' (after '{')
+const KEY = 3; // a property name (after ',' in an object)
+const AFTER_VALUE = 4; // ',' or the open container's closer
+const AFTER_KEY = 5; // ':'
+
+/**
+ * The fast check behind every record line: whether `line` is exactly one JSON object (what
+ * JSON.parse would accept and return as an object, UTF-8 checked), and whether it is compact —
+ * in one pass over the bytes, with no closure, object or string made. Agrees with
+ * {@link jsonObjectProblem}, which is called only for lines this refuses, to say why.
+ */
+export function scanJsonObject(line: Uint8Array): LineShape {
+	return isUtf8(line) ? scanJsonObjectAt(line, 0, line.length) : INVALID;
+}
+
+/**
+ * {@link scanJsonObject} for the line at `line[start, end)`, without the UTF-8 check: for callers
+ * that checked a whole run of lines at once (a run of lines split at `\n` is UTF-8 exactly when
+ * each of its lines is, as `\n` is never part of a multi-byte character). The byte at `end`, if
+ * any, must be `\n` (the scanner may look at it, and `\n` continues no token).
+ */
+export function scanJsonObjectAt(line: Uint8Array, start: number, end: number): LineShape {
+	const n = end;
+	let i = start;
+	let spaced = false;
+	while (i < n && WHITESPACE[line[i]] === 1) i++;
+	if (i >= n || line[i] !== Ch.OpenBrace) return INVALID;
+	if (i > start) spaced = true;
+	let stack = openStack;
+	stack[0] = 1;
+	let depth = 1;
+	let state = FIRST_KEY;
+	i++;
+	for (;;) {
+		if (i >= n) return INVALID;
+		let c = line[i];
+		if (WHITESPACE[c] === 1) {
+			spaced = true;
+			do i++;
+			while (i < n && WHITESPACE[line[i]] === 1);
+			if (i >= n) return INVALID;
+			c = line[i];
+		}
+		switch (state) {
+			case AFTER_VALUE:
+				if (c === Ch.Comma) {
+					state = stack[depth - 1] === 1 ? KEY : VALUE;
+					i++;
+					continue;
+				}
+				if (c === (stack[depth - 1] === 1 ? Ch.CloseBrace : Ch.CloseBracket)) {
+					i++;
+					if (--depth === 0) {
+						while (i < n && WHITESPACE[line[i]] === 1) {
+							spaced = true;
+							i++;
+						}
+						return i === n ? (spaced ? SPACED : COMPACT) : INVALID;
+					}
+					continue;
+				}
+				return INVALID;
+			case AFTER_KEY:
+				if (c !== Ch.Colon) return INVALID;
+				i++;
+				state = VALUE;
+				continue;
+			case FIRST_KEY:
+			case KEY:
+				if (c === Ch.CloseBrace && state === FIRST_KEY) {
+					state = AFTER_VALUE;
+					depth--;
+					i++;
+					if (depth === 0) {
+						while (i < n && WHITESPACE[line[i]] === 1) {
+							spaced = true;
+							i++;
+						}
+						return i === n ? (spaced ? SPACED : COMPACT) : INVALID;
+					}
+					continue;
+				}
+				if (c !== Ch.Quote) return INVALID;
+				state = AFTER_KEY;
+				break; // scan the string below
+			default: // VALUE, FIRST_IN_ARRAY
+				if (state === FIRST_IN_ARRAY && c === Ch.CloseBracket) {
+					depth--;
+					i++;
+					state = AFTER_VALUE;
+					continue;
+				}
+				state = AFTER_VALUE;
+				if (c === Ch.Quote) break; // scan the string below
+				if (c === Ch.OpenBrace || c === Ch.OpenBracket) {
+					if (depth === stack.length) {
+						const bigger = new Uint8Array(stack.length * 2);
+						bigger.set(stack);
+						stack = openStack = bigger;
+					}
+					stack[depth++] = c === Ch.OpenBrace ? 1 : 0;
+					state = c === Ch.OpenBrace ? FIRST_KEY : FIRST_IN_ARRAY;
+					i++;
+					continue;
+				}
+				if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) {
+					if (c === Ch.Minus) i++;
+					c = line[i];
+					if (c === Ch.Zero) i++;
+					else if (c >= 0x31 && c <= Ch.Nine) {
+						do i++;
+						while (line[i] >= Ch.Zero && line[i] <= Ch.Nine);
+					} else return INVALID;
+					if (line[i] === Ch.Dot) {
+						i++;
+						if (!(line[i] >= Ch.Zero && line[i] <= Ch.Nine)) return INVALID;
+						do i++;
+						while (line[i] >= Ch.Zero && line[i] <= Ch.Nine);
+					}
+					c = line[i];
+					if (c === Ch.e || c === Ch.E) {
+						i++;
+						if (line[i] === Ch.Plus || line[i] === Ch.Minus) i++;
+						if (!(line[i] >= Ch.Zero && line[i] <= Ch.Nine)) return INVALID;
+						do i++;
+						while (line[i] >= Ch.Zero && line[i] <= Ch.Nine);
+					}
+					continue;
+				}
+				if (c === 0x74) {
+					// true
+					if (line[i + 1] !== 0x72 || line[i + 2] !== 0x75 || line[i + 3] !== 0x65) return INVALID;
+					i += 4;
+				} else if (c === 0x66) {
+					// false
+					if (
+						line[i + 1] !== 0x61 ||
+						line[i + 2] !== 0x6c ||
+						line[i + 3] !== 0x73 ||
+						line[i + 4] !== 0x65
+					)
+						return INVALID;
+					i += 5;
+				} else if (c === 0x6e) {
+					// null
+					if (line[i + 1] !== 0x75 || line[i + 2] !== 0x6c || line[i + 3] !== 0x6c) return INVALID;
+					i += 4;
+				} else return INVALID;
+				continue;
+		}
+		// A string: `i` is at its opening quote.
+		i++;
+		for (;;) {
+			while (i < n && STRING_STOP[line[i]] === 0) i++;
+			if (i >= n) return INVALID;
+			c = line[i];
+			if (c === Ch.Quote) {
+				i++;
+				break;
+			}
+			if (c !== Ch.Backslash) return INVALID; // a control character
+			c = line[i + 1];
+			if (c === Ch.u) {
+				if (
+					HEX[line[i + 2]] !== 1 ||
+					HEX[line[i + 3]] !== 1 ||
+					HEX[line[i + 4]] !== 1 ||
+					HEX[line[i + 5]] !== 1
+				)
+					return INVALID;
+				i += 6;
+			} else if (ESCAPE_OK[c] === 1) i += 2;
+			else return INVALID;
+		}
+	}
+}

@@ -9,8 +9,10 @@ import type { Writable } from 'node:stream';
 import { decryptCms, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
 import {
+	parseJsonLineBlocks,
 	parseJsonLines,
 	type JsonLinesOptions,
+	type RecordBlock,
 	type JsonLinesStats,
 	type JsonRecord,
 	type SkippedLine,
@@ -334,12 +336,44 @@ export function groupInputs(sources: ByteSource[]): ByteSource[][] {
 	return order;
 }
 
+/** How one JSON Lines stream becomes what the caller wants: records, or blocks of lines. */
+type LineReader<T> = (
+	input: AsyncIterable<Buffer>,
+	options: JsonLinesOptions,
+	stats: JsonLinesStats,
+) => AsyncGenerator<T>;
+
 /** Every record of every JSON Lines entry of the inputs, in archive order. */
-export async function* exportRecords(
+export function exportRecords(
 	sources: ByteSource[],
 	options: RecordsOptions,
 	stats: JsonLinesStats,
 ): AsyncGenerator<ExportRecord> {
+	return exportLines(sources, options, stats, parseJsonLines);
+}
+
+/**
+ * The same records as exportRecords, as blocks of JSON Lines bytes (parseJsonLineBlocks): for
+ * consumers that pass the lines on without reading values. With `compact`, records written with
+ * whitespace between tokens lose it.
+ */
+export function exportRecordBlocks(
+	sources: ByteSource[],
+	options: RecordsOptions & { compact?: boolean },
+	stats: JsonLinesStats,
+): AsyncGenerator<RecordBlock> {
+	const compact = options.compact === true;
+	return exportLines(sources, options, stats, (input, lineOptions, st) =>
+		parseJsonLineBlocks(input, { ...lineOptions, compact }, st),
+	);
+}
+
+async function* exportLines<T>(
+	sources: ByteSource[],
+	options: RecordsOptions,
+	stats: JsonLinesStats,
+	read: LineReader<T>,
+): AsyncGenerator<T> {
 	for (const group of groupInputs(sources)) {
 		if (group.length === 1) {
 			// A lone file is what its bytes say, whatever its name: a zip (plain or encrypted: S/MIME,
@@ -347,7 +381,7 @@ export async function* exportRecords(
 			const source = group[0];
 			const { kind, head, stream, encrypted } = await plaintext(source, options);
 			if (kind === 'gzip') {
-				yield* parseJsonLines(
+				yield* read(
 					gunzipped(stream, source.name),
 					{ source: source.name, ...lineOptions(options) },
 					stats,
@@ -355,12 +389,12 @@ export async function* exportRecords(
 				continue;
 			}
 			if (kind === 'other') {
-				yield* plainRecords(source, head, stream, encrypted, options, stats);
+				yield* plainRecords(source, head, stream, encrypted, options, stats, read);
 				continue;
 			}
 			await drain(stream);
 		}
-		yield* zipRecords(group, options, stats);
+		yield* zipRecords(group, options, stats, read);
 	}
 }
 
@@ -369,14 +403,15 @@ export async function* exportRecords(
  * like a zip. The final part of a split export starts anywhere inside an entry's data, so only its
  * end record tells it apart, and says how many parts are missing.
  */
-async function* plainRecords(
+async function* plainRecords<T>(
 	source: ByteSource,
 	head: Buffer,
 	stream: AsyncIterable<Buffer>,
 	encrypted: boolean,
 	options: RecordsOptions,
 	stats: JsonLinesStats,
-): AsyncGenerator<ExportRecord> {
+	read: LineReader<T>,
+): AsyncGenerator<T> {
 	// A plain file on disk: its end is read directly (a few KB), whatever its first bytes are.
 	const onDisk = encrypted ? undefined : source.path;
 	let tail: Buffer | undefined;
@@ -391,7 +426,7 @@ async function* plainRecords(
 	}
 	if (looksLikeText(head)) {
 		const before = { records: stats.records, skipped: stats.skipped };
-		yield* parseJsonLines(stream, { source: source.name, ...lineOptions(options) }, stats);
+		yield* read(stream, { source: source.name, ...lineOptions(options) }, stats);
 		// Skipping bad lines is for a few bad records, not for a file none of whose lines is one (a
 		// PEM file, a CSV, a log): that is refused rather than passed on as an export without records.
 		if (stats.records === before.records && stats.skipped > before.skipped) {
@@ -432,7 +467,7 @@ async function* plainRecords(
 	let records = 0;
 	let failed = false;
 	try {
-		for await (const record of parseJsonLines(
+		for await (const record of read(
 			kept.chunks,
 			{ source: source.name, ...lineOptions(options) },
 			stats,
@@ -503,11 +538,12 @@ function lineOptions(options: RecordsOptions): Omit<JsonLinesOptions, 'source'> 
 	};
 }
 
-async function* zipRecords(
+async function* zipRecords<T>(
 	group: ByteSource[],
 	options: RecordsOptions,
 	stats: JsonLinesStats,
-): AsyncGenerator<ExportRecord> {
+	read: LineReader<T>,
+): AsyncGenerator<T> {
 	const zip = await openZipFile(group, options);
 	try {
 		for await (const entry of zipEntries(zip.path, options.limits)) {
@@ -517,8 +553,8 @@ async function* zipRecords(
 				await entry.check();
 				continue;
 			}
-			yield* parseJsonLines(
-				await entry.open(),
+			yield* read(
+				(await entry.open()) as AsyncIterable<Buffer>,
 				{ source: entry.name, ...lineOptions(options) },
 				stats,
 			);

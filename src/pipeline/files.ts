@@ -82,6 +82,13 @@ export function ownerTag(pid = process.pid): string {
 	return `${pid}-${HOST_TAG}`;
 }
 
+/**
+ * How much written output may wait for the disk: the writer keeps working while the previous
+ * megabytes are written (fs streams default to 16 KiB, which makes every write wait for the one
+ * before it).
+ */
+export const OUT_BUFFER = 4 * 1024 * 1024;
+
 /** Prefix of temporary directories (in the temp dir) and of staging directories (in an extraction's target). */
 export const TEMP_DIR_PREFIX = 'cx-export-';
 export const STAGING_DIR_PREFIX = '.cx-export-staging-';
@@ -178,7 +185,7 @@ export async function writeAtomically<T>(
 ): Promise<T> {
 	const { path: finalPath, special } = await outputTarget(target);
 	if (special) {
-		const out = createWriteStream(finalPath, { flags: 'w' });
+		const out = createWriteStream(finalPath, { flags: 'w', highWaterMark: OUT_BUFFER });
 		try {
 			return await writeThrough(out, write);
 		} catch (error) {
@@ -188,7 +195,7 @@ export async function writeAtomically<T>(
 	}
 	const temporary = temporaryNameFor(finalPath);
 	const untrack = registerPending(temporary);
-	const out = createWriteStream(temporary, { flags: 'wx' });
+	const out = createWriteStream(temporary, { flags: 'wx', highWaterMark: OUT_BUFFER });
 	try {
 		const result = await writeThrough(out, write);
 		await rename(temporary, finalPath);

@@ -1,8 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+	closeSync,
 	existsSync,
 	lstatSync,
 	mkdirSync,
+	openSync,
 	readdirSync,
 	readFileSync,
 	symlinkSync,
@@ -319,6 +321,28 @@ describe('cx-export records', () => {
 		expect(skip.status).toBe(0);
 		expect(skip.stdout.toString()).toBe('{"a":1}\n{"a":3}\n');
 		expect(skip.stderr).toMatch(/skipped 1 malformed line.*bad\.jsonl:2/);
+	});
+
+	it('writes the same bytes when stdout is a file (written beside the work, not synchronously)', () => {
+		const expected = cx(['records', '--key', alice.keyPath, ...split.encryptedParts]);
+		expect(expected.status, expected.stderr).toBe(0);
+		const target = join(dir.path, 'records-out.jsonl');
+		const fd = openSync(target, 'w');
+		try {
+			const r = spawnSync(
+				process.execPath,
+				[bin, 'records', '--key', alice.keyPath, ...split.encryptedParts],
+				{
+					stdio: ['ignore', fd, 'pipe'],
+					env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+				},
+			);
+			expect(r.status, r.stderr.toString()).toBe(0);
+		} finally {
+			closeSync(fd);
+		}
+		expect(readFileSync(target).equals(expected.stdout)).toBe(true);
+		expect(expected.stdout.toString().split('\n')).toHaveLength(split.records.length + 1);
 	});
 
 	it('compacts a spaced record nested 20,000 levels deep, keeping its 64-bit number and escapes', () => {

@@ -4,8 +4,11 @@ import { failure } from '../helpers/failure';
 import {
 	compactJson,
 	isCompactJson,
+	parseJsonLineBlocks,
 	parseJsonLines,
+	type BlockOptions,
 	type JsonLinesOptions,
+	type RecordBlock,
 	type JsonLinesStats,
 	type JsonRecord,
 } from '../../src/jsonl';
@@ -651,5 +654,121 @@ describe('compactJson', () => {
 		const out = compactJson(line).toString();
 		expect(out).toBe(`{"a":${'{"b":'.repeat(depth)}1${'}'.repeat(depth)}}`);
 		expect(() => JSON.stringify(JSON.parse(line.toString()))).toThrow(RangeError);
+	});
+});
+
+describe('parseJsonLineBlocks: the same records as bytes', () => {
+	/** What parseJsonLines (lazyValues) gives for `chunks`: the output bytes, stats and failure. */
+	async function byRecords(chunks: Buffer[], options: Partial<BlockOptions>) {
+		const stats = newStats();
+		const out: Buffer[] = [];
+		const lines: number[] = [];
+		let error: string | undefined;
+		try {
+			for await (const r of parseJsonLines(
+				streamOf(chunks),
+				{ source: 's.jsonl', lazyValues: true, ...options },
+				stats,
+			)) {
+				out.push(options.compact ? compactJson(r.raw) : r.raw, Buffer.from('\n'));
+				lines.push(r.line);
+			}
+		} catch (e) {
+			error = (e as Error).message;
+		}
+		return { bytes: Buffer.concat(out).toString('latin1'), lines, stats, error };
+	}
+
+	async function byBlocks(chunks: Buffer[], options: Partial<BlockOptions>) {
+		const stats = newStats();
+		const out: Buffer[] = [];
+		const lines: number[] = [];
+		let error: string | undefined;
+		try {
+			for await (const b of parseJsonLineBlocks(
+				streamOf(chunks),
+				{ source: 's.jsonl', ...options },
+				stats,
+			)) {
+				expect(b.records).toBeGreaterThan(0);
+				// One line break per record, the last byte among them.
+				expect(b.bytes.filter((c) => c === 0x0a).length).toBe(b.records);
+				expect(b.bytes[b.bytes.length - 1]).toBe(0x0a);
+				out.push(b.bytes);
+				for (let k = 0; k < b.records; k++) lines.push(b.firstLine + k);
+			}
+		} catch (e) {
+			error = (e as Error).message;
+		}
+		return { bytes: Buffer.concat(out).toString('latin1'), lines, stats, error };
+	}
+
+	it('agrees with parseJsonLines on any lines, damage, line ends, BOM, limits and chunking', async () => {
+		const line = fc.oneof(
+			{ weight: 6, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify({ v })) },
+			{
+				weight: 2,
+				arbitrary: fc
+					.jsonValue({ maxDepth: 2, stringUnit: 'binary' })
+					.map((v) => JSON.stringify({ v }, null, 1).replace(/\n/g, ' ')),
+			},
+			{
+				weight: 1,
+				arbitrary: fc.constantFrom('', ' ', '\t', '[1]', '{"a":1,}', '{"a":"\u0001"}', 'x'),
+			},
+			{ weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
+		);
+		await fc.assert(
+			fc.asyncProperty(
+				fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n')), { maxLength: 20 }),
+				fc.boolean(),
+				fc.boolean(),
+				fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 6 }),
+				fc.constantFrom<'fail' | 'skip'>('fail', 'skip'),
+				fc.boolean(),
+				fc.constantFrom(undefined, 12, 40),
+				fc.boolean(),
+				async (lines, bom, finalBreak, sizes, onError, compact, maxLineBytes, rawBytes) => {
+					let text = (bom ? '\ufeff' : '') + lines.map(([l, e]) => l + e).join('');
+					if (!finalBreak) text = text.replace(/\r?\n$/, '');
+					// Some inputs as bytes that are not UTF-8 (a lone continuation byte).
+					const data = rawBytes
+						? Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([0x80, 0x0a, 0x7b, 0x7d])])
+						: Buffer.from(text, 'utf8');
+					const options = { onError, compact, maxLineBytes };
+					const want = await byRecords(chunked(data, sizes), options);
+					const got = await byBlocks(chunked(data, sizes), options);
+					expect(got).toEqual(want);
+				},
+			),
+			{ numRuns: 1500 },
+		);
+	});
+
+	it('gives the lines of one read as one view of it', async () => {
+		const data = Buffer.from('{"a":1}\n{"b":2}\n{"c":3}\n');
+		const blocks: RecordBlock[] = [];
+		for await (const b of parseJsonLineBlocks(streamOf([data]), { source: 's' })) blocks.push(b);
+		expect(blocks).toHaveLength(1);
+		expect(blocks[0].bytes.buffer).toBe(data.buffer);
+		expect(blocks[0]).toMatchObject({ firstLine: 1, records: 3 });
+	});
+
+	it('ends a run at a line it skips, and numbers the next run from the line after it', async () => {
+		const data = Buffer.from('{"a":1}\n{"a":2}\nnot json\n\n{"a":3}\n{ "a": 4 }\n');
+		const blocks: RecordBlock[] = [];
+		const stats = newStats();
+		for await (const b of parseJsonLineBlocks(
+			streamOf([data]),
+			{ source: 's', onError: 'skip', compact: true },
+			stats,
+		))
+			blocks.push(b);
+		expect(blocks.map((b) => [b.firstLine, b.records, b.bytes.toString()])).toEqual([
+			[1, 2, '{"a":1}\n{"a":2}\n'],
+			[5, 1, '{"a":3}\n'],
+			[6, 1, '{"a":4}\n'],
+		]);
+		expect(stats).toMatchObject({ records: 4, skipped: 1, lines: 6 });
 	});
 });

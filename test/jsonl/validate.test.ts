@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonObjectProblem } from '../../src/jsonl';
+import {
+	COMPACT,
+	INVALID,
+	isCompactJson,
+	jsonObjectProblem,
+	scanJsonObject,
+	SPACED,
+} from '../../src/jsonl';
 
 /** What JSON.parse says about a line: undefined when it is one JSON object. */
 function byJsonParse(text: string): 'ok' | 'not-object' | 'invalid' {
@@ -109,6 +116,110 @@ describe('jsonObjectProblem (the byte validator for long lines)', () => {
 	it('counts columns in bytes, so they point into the file', () => {
 		expect(jsonObjectProblem(Buffer.from('{"é😀":1,}'))).toBe(
 			'invalid JSON: expected a property name at column 13',
+		);
+	});
+});
+
+describe('scanJsonObject (the fast check of every record line)', () => {
+	const shape = (text: string) => scanJsonObject(Buffer.from(text, 'utf8'));
+
+	it('tells compact objects from spaced ones, and refuses the rest', () => {
+		expect(shape('{}')).toBe(COMPACT);
+		expect(
+			shape('{"a":[1,-0.5e+3,true,false,null,"\\u00e9\\n\\" ",[[]],{}],"b":{"c":"x y"}}'),
+		).toBe(COMPACT);
+		expect(shape(' {}')).toBe(SPACED);
+		expect(shape('{} ')).toBe(SPACED);
+		expect(shape('{"a": 1}')).toBe(SPACED);
+		expect(shape('{"a":[1 ,2]}')).toBe(SPACED);
+		expect(shape('{"a":{}\t}')).toBe(SPACED);
+		for (const bad of [
+			'',
+			' ',
+			'[]',
+			'"a"',
+			'1',
+			'{',
+			'{"a"}',
+			'{"a":}',
+			'{"a":1,}',
+			'{"a":[1,]}',
+			'{"a":[,1]}',
+			'{"a":01}',
+			'{"a":1.}',
+			'{"a":.5}',
+			'{"a":1e}',
+			'{"a":-}',
+			'{"a":+1}',
+			'{"a":tru}',
+			'{"a":nul}',
+			'{"a":falsy}',
+			'{"a":"x\ty"}',
+			'{"a":"\\x"}',
+			'{"a":"\\u12g4"}',
+			'{"a":"\\u12"}',
+			'{"a":1}}',
+			'{"a":1} x',
+			'{"a":[1}',
+			'{"a":{]}',
+			'{1:2}',
+			'{"a":1 "b":2}',
+			'{"a":"b',
+		])
+			expect(shape(bad), bad).toBe(INVALID);
+		expect(scanJsonObject(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]))).toBe(
+			INVALID,
+		);
+	});
+
+	it('takes any depth of nesting', () => {
+		const deep = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+		expect(shape(deep)).toBe(COMPACT);
+		expect(shape(`{"a":${'['.repeat(100_000)}${']'.repeat(99_999)}}`)).toBe(INVALID);
+		expect(shape(`{"a":${'{"b":'.repeat(50_000)}1${'}'.repeat(50_000)}}`)).toBe(COMPACT);
+	});
+
+	it('agrees with JSON.parse, the detailed validator and isCompactJson on random JSON and damage', () => {
+		const damaged = fc
+			.tuple(
+				fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })),
+				fc.boolean(),
+				fc.nat(),
+				fc.constantFrom(
+					'',
+					',',
+					'}',
+					']',
+					'"',
+					'\\',
+					' ',
+					'0',
+					'-',
+					'e',
+					'.',
+					':',
+					'\u0001',
+					'tru',
+					'{',
+					'[',
+				),
+			)
+			.map(([value, damage, at, insert]) => {
+				const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
+				if (!damage) return text;
+				const p = at % (text.length + 1);
+				return text.slice(0, p) + insert + text.slice(p + (at % 2));
+			});
+		fc.assert(
+			fc.property(damaged, (text) => {
+				const bytes = Buffer.from(text, 'utf8');
+				const expected = byJsonParse(bytes.toString('utf8'));
+				const got = scanJsonObject(bytes);
+				expect(got === INVALID ? 'refused' : 'ok', text).toBe(expected === 'ok' ? 'ok' : 'refused');
+				expect(got === INVALID, text).toBe(jsonObjectProblem(bytes) !== undefined);
+				if (got !== INVALID) expect(got === COMPACT, text).toBe(isCompactJson(bytes));
+			}),
+			{ numRuns: 5000 },
 		);
 	});
 });
