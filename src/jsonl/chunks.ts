@@ -17,7 +17,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { JsonRecord } from './records';
+import type { JsonRecord, RecordBlock } from './records';
 
 export const DEFAULT_RECORDS_PER_CHUNK = 10_000;
 
@@ -67,7 +67,7 @@ export interface ChunkInfo extends ChunkStart {
 	bytes: number;
 }
 
-const NL = Buffer.from('\n');
+const LF = 0x0a;
 
 /** The chunk's file name: the source's base name, its number and `.jsonl` (`.jsonl.gz`). */
 export function chunkFileName(start: ChunkStart): string {
@@ -88,14 +88,108 @@ export function checkMaxChunkBytes(value: number): string | undefined {
 	return undefined;
 }
 
+/** The first `records` records of `block` (at least 1) and what is left, if anything. */
+export function splitBlock(
+	block: RecordBlock,
+	records: number,
+): [RecordBlock, RecordBlock | undefined] {
+	if (records >= block.records) return [block, undefined];
+	let cut = 0;
+	for (let k = 0; k < records; k++) cut = block.bytes.indexOf(LF, cut) + 1;
+	return [
+		{ ...block, bytes: block.bytes.subarray(0, cut), records },
+		{
+			bytes: block.bytes.subarray(cut),
+			source: block.source,
+			firstLine: block.firstLine + records,
+			records: block.records - records,
+		},
+	];
+}
+
+/**
+ * How many of `block`'s first records fit in `maxRecords` records and `maxBytes` bytes; at least
+ * one when `atLeastOne` (the first record of a chunk goes in whatever its size).
+ */
+function fitting(
+	block: RecordBlock,
+	maxRecords: number,
+	maxBytes: number,
+	atLeastOne: boolean,
+): number {
+	if (block.records <= maxRecords && block.bytes.length <= maxBytes) return block.records;
+	let k = 0;
+	let end = 0;
+	while (k < maxRecords && k < block.records) {
+		const next = block.bytes.indexOf(LF, end) + 1;
+		if (next > maxBytes && !(atLeastOne && k === 0)) break;
+		end = next;
+		k++;
+	}
+	return k;
+}
+
+/** Blocks after the first `skip` records, with at most `max` records in all. */
+export async function* sliceBlocks(
+	blocks: AsyncIterable<RecordBlock>,
+	skip: number,
+	max: number,
+): AsyncGenerator<RecordBlock> {
+	if (max <= 0) return;
+	let toSkip = skip;
+	let left = max;
+	for await (let block of blocks) {
+		if (toSkip > 0) {
+			if (block.records <= toSkip) {
+				toSkip -= block.records;
+				continue;
+			}
+			block = splitBlock(block, toSkip)[1] as RecordBlock;
+			toSkip = 0;
+		}
+		const [head] = splitBlock(block, left);
+		yield head;
+		left -= head.records;
+		if (left <= 0) return;
+	}
+}
+
+/**
+ * Records as blocks of one line each, for recordChunks over records that were read one by one
+ * (blockChunks batches them into its writes). One record at a time: nothing is read ahead of
+ * the chunk being written, so a chunk is whole before a later bad line is met.
+ */
+export async function* blocksOfRecords(
+	records: AsyncIterable<JsonRecord>,
+): AsyncGenerator<RecordBlock> {
+	for await (const record of records) {
+		const bytes = Buffer.allocUnsafe(record.raw.length + 1);
+		record.raw.copy(bytes);
+		bytes[record.raw.length] = LF;
+		yield { bytes, source: record.source, firstLine: record.line, records: 1 };
+	}
+}
+
 /**
  * Cuts `records` into chunks — at most `recordsPerChunk` records and `maxChunkBytes` bytes, of
  * consecutive lines of one source — and hands each to `consume` as a readable stream of JSON Lines
  * (gzip when asked); yields each chunk once `consume` has read it all, with what it holds and what
  * `consume` returned. Stopping the iteration early closes `records`.
  */
-export async function* recordChunks<T>(
+export function recordChunks<T>(
 	records: AsyncIterable<JsonRecord>,
+	options: ChunkOptions,
+	consume: (stream: Readable, start: ChunkStart) => Promise<T>,
+): AsyncGenerator<{ chunk: ChunkInfo; result: T }> {
+	return blockChunks(blocksOfRecords(records), options, consume);
+}
+
+/**
+ * recordChunks over blocks of lines (exportRecordBlocks): a block's bytes go into its chunk as
+ * they are, cut only where a chunk ends. Stopping the iteration early closes `blocks`.
+ */
+export async function* blockChunks<T>(
+	blocks: AsyncIterable<RecordBlock>,
 	options: ChunkOptions,
 	consume: (stream: Readable, start: ChunkStart) => Promise<T>,
 ): AsyncGenerator<{ chunk: ChunkInfo; result: T }> {
@@ -105,9 +199,9 @@ export async function* recordChunks<T>(
 	if (problem) throw new RangeError(problem);
 	const batchBytes = options.batchBytes ?? 1024 * 1024;
 	const gzip = options.gzip === true;
-	const iterator = records[Symbol.asyncIterator]();
-	/** A record read but not yet written: the first of the next chunk. */
-	let held: JsonRecord | undefined;
+	const iterator = blocks[Symbol.asyncIterator]();
+	/** Records read but not yet written: the first of the next chunk. */
+	let held: RecordBlock | undefined;
 	let exhausted = false;
 	let index = 0;
 	try {
@@ -120,8 +214,13 @@ export async function* recordChunks<T>(
 				}
 				held = next.value;
 			}
-			const start: ChunkStart = { index: ++index, source: held.source, firstLine: held.line, gzip };
-			const info: ChunkInfo = { ...start, lastLine: held.line, records: 0, bytes: 0 };
+			const start: ChunkStart = {
+				index: ++index,
+				source: held.source,
+				firstLine: held.firstLine,
+				gzip,
+			};
+			const info: ChunkInfo = { ...start, lastLine: held.firstLine, records: 0, bytes: 0 };
 			let failure: { error: unknown } | undefined;
 			let complete = false;
 			async function* lines(): AsyncGenerator<Buffer> {
@@ -129,43 +228,55 @@ export async function* recordChunks<T>(
 				let pending = 0;
 				try {
 					while (info.records < perChunk) {
-						let record = held;
+						let block = held;
 						held = undefined;
-						if (!record) {
+						if (!block) {
 							const next = await iterator.next();
 							if (next.done) {
 								exhausted = true;
 								break;
 							}
-							record = next.value;
+							block = next.value;
 						}
 						if (
-							record.source !== info.source ||
-							(info.records > 0 &&
-								(record.line !== info.lastLine + 1 ||
-									info.bytes + record.raw.length + 1 > maxBytes))
+							block.source !== info.source ||
+							(info.records > 0 && block.firstLine !== info.lastLine + 1)
 						) {
-							held = record;
+							held = block;
 							break;
 						}
-						info.records++;
-						info.lastLine = record.line;
-						info.bytes += record.raw.length + 1;
-						if (record.raw.length >= batchBytes) {
-							// A long record goes out as it is, not copied into a batch.
+						const k = fitting(
+							block,
+							perChunk - info.records,
+							maxBytes - info.bytes,
+							info.records === 0,
+						);
+						if (k === 0) {
+							held = block;
+							break;
+						}
+						const [take, rest] = splitBlock(block, k);
+						info.records += take.records;
+						info.lastLine = take.firstLine + take.records - 1;
+						info.bytes += take.bytes.length;
+						if (take.bytes.length >= batchBytes) {
+							// A large block goes out as it is, not copied into a batch.
 							if (pending > 0) yield Buffer.concat(batch, pending);
 							batch = [];
 							pending = 0;
-							yield record.raw;
-							yield NL;
-							continue;
+							yield take.bytes;
+						} else {
+							batch.push(take.bytes);
+							pending += take.bytes.length;
+							if (pending >= batchBytes) {
+								yield Buffer.concat(batch, pending);
+								batch = [];
+								pending = 0;
+							}
 						}
-						batch.push(record.raw, NL);
-						pending += record.raw.length + 1;
-						if (pending >= batchBytes) {
-							yield Buffer.concat(batch, pending);
-							batch = [];
-							pending = 0;
+						if (rest) {
+							held = rest;
+							break;
 						}
 					}
 					if (pending > 0) yield Buffer.concat(batch, pending);

@@ -308,6 +308,8 @@ export async function* parseJsonLines(
 export interface RecordBlock {
 	/** Whole lines, each one record followed by `\n`; a view of the bytes read when it can be. */
 	bytes: Buffer;
+	/** The file or zip entry the records come from. */
+	source: string;
 	/** Line of the first record in the source (1-based); record k is line `firstLine + k`. */
 	firstLine: number;
 	records: number;
@@ -341,7 +343,7 @@ export async function* parseJsonLineBlocks(
 		const bytes = Buffer.allocUnsafe(raw.length + 1);
 		raw.copy(bytes);
 		bytes[raw.length] = LF;
-		return { bytes, firstLine: record.line, records: 1 };
+		return { bytes, source: record.source, firstLine: record.line, records: 1 };
 	};
 
 	for await (const part of input) {
@@ -388,6 +390,7 @@ export async function* parseJsonLineBlocks(
 				if (runRecords > 0)
 					yield {
 						bytes: chunk.subarray(runStart, start),
+						source: lines.source,
 						firstLine: lines.line - runRecords + 1,
 						records: runRecords,
 					};
@@ -400,6 +403,7 @@ export async function* parseJsonLineBlocks(
 			if (runRecords > 0)
 				yield {
 					bytes: chunk.subarray(runStart, start),
+					source: lines.source,
 					firstLine: lines.line - runRecords + 1,
 					records: runRecords,
 				};

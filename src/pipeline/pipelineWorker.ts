@@ -18,18 +18,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DecryptionKey } from '../cms/keys';
 import type { CertificateInfo } from '../cms/x509';
-import { recordChunks, type ChunkOptions } from '../jsonl/chunks';
-import type { JsonLinesStats, JsonRecord } from '../jsonl/records';
+import { blockChunks, sliceBlocks, type ChunkOptions } from '../jsonl/chunks';
+import type { JsonLinesStats, RecordBlock } from '../jsonl/records';
 import { decryptCms } from '../cms';
 import { CxError } from '../errors';
 import {
-	exportRecords,
+	exportRecordBlocks,
 	reassembleToFile,
 	type PipelineLimits,
 	type RecordsOptions,
 } from './export';
 import { globMatcher } from './glob';
-import { sliceRecords } from './slice';
 import { fileSource, peek, type ByteSource } from './sources';
 import {
 	ByteQueue,
@@ -158,15 +157,15 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 			limits: data.limits,
 			onError: job.onError,
 			tempDir: data.tempDir,
-			lazyValues: true,
 		};
 		if (job.entries) options.entryFilter = globMatcher(job.entries);
-		async function* records(): AsyncGenerator<JsonRecord> {
-			if (each) for (const source of sources) yield* exportRecords([source], options, stats);
-			else yield* exportRecords(sources, options, stats);
+		// Runs of lines as the bytes read, not one object per record: a chunk's bytes are the lines.
+		async function* blocks(): AsyncGenerator<RecordBlock> {
+			if (each) for (const source of sources) yield* exportRecordBlocks([source], options, stats);
+			else yield* exportRecordBlocks(sources, options, stats);
 		}
-		const chunks = recordChunks(
-			sliceRecords(records(), job.skipRecords, job.maxRecords),
+		const chunks = blockChunks(
+			sliceBlocks(blocks(), job.skipRecords, job.maxRecords),
 			job.chunks,
 			async (stream, start) => send(port, window, start, stream as AsyncIterable<Buffer>),
 		);

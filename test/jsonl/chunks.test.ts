@@ -2,8 +2,21 @@ import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isCxError } from '../../src/errors';
-import { chunkFileName, recordChunks, type ChunkStart } from '../../src/jsonl/chunks';
-import { parseJsonLines, type JsonRecord } from '../../src/jsonl/records';
+import fc from 'fast-check';
+import {
+	blockChunks,
+	chunkFileName,
+	recordChunks,
+	sliceBlocks,
+	type ChunkStart,
+} from '../../src/jsonl/chunks';
+import {
+	parseJsonLineBlocks,
+	parseJsonLines,
+	type JsonRecord,
+	type RecordBlock,
+} from '../../src/jsonl/records';
+import { sliceRecords } from '../../src/pipeline/slice';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
 	return Buffer.concat(await stream.toArray());
@@ -220,5 +233,121 @@ describe('recordChunks', () => {
 		);
 		expect(byDefault.infos.map((c) => c.records)).toEqual([8192, 1808]);
 		expect(byDefault.infos[0].bytes).toBe(16 * 1024 * 1024);
+	});
+});
+
+describe('blockChunks (chunks from runs of lines, as the worker cuts them)', () => {
+	/** The same files as runs of lines, the bytes read `readSize` at a time. */
+	async function* blocksOf(
+		files: Array<{ source: string; text: string }>,
+		readSize: number,
+		onError: 'fail' | 'skip',
+	): AsyncGenerator<RecordBlock> {
+		for (const file of files) {
+			const data = Buffer.from(file.text);
+			const reads: Buffer[] = [];
+			for (let i = 0; i < data.length; i += readSize) reads.push(data.subarray(i, i + readSize));
+			yield* parseJsonLineBlocks(reads, { source: file.source, onError });
+		}
+	}
+
+	async function run<T>(chunks: AsyncIterable<{ chunk: T; result: Buffer }>) {
+		const out: Array<{ chunk: T; bytes: string }> = [];
+		let error: string | undefined;
+		try {
+			for await (const { chunk, result } of chunks) out.push({ chunk, bytes: result.toString() });
+		} catch (e) {
+			error = (e as Error).message;
+		}
+		return { out, error };
+	}
+
+	it('makes the same chunks, bytes and errors as recordChunks over records, whatever the reads, sizes and slice', async () => {
+		await fc.assert(
+			fc.asyncProperty(
+				fc.array(
+					fc.record({
+						count: fc.integer({ min: 0, max: 40 }),
+						damage: fc.constantFrom('', 'blank', 'bad', 'spaced', 'crlf'),
+						at: fc.nat(),
+					}),
+					{ minLength: 1, maxLength: 3 },
+				),
+				fc.integer({ min: 1, max: 300 }),
+				fc.integer({ min: 1, max: 12 }),
+				fc.oneof(fc.integer({ min: 40, max: 400 }), fc.constant(1 << 20)),
+				fc.nat({ max: 30 }),
+				fc.constantFrom(5, 50, Infinity),
+				fc.constantFrom<'fail' | 'skip'>('fail', 'skip'),
+				async (specs, readSize, perChunk, maxChunkBytes, skip, max, onError) => {
+					const files = specs.map(({ count, damage, at }, f) => {
+						const rows = lines(count, f * 1000);
+						const p = rows.length > 0 ? at % rows.length : 0;
+						if (damage === 'blank') rows.splice(p, 0, '  ');
+						if (damage === 'bad') rows.splice(p, 0, '{"x":');
+						if (damage === 'spaced') rows.splice(p, 0, '{ "x" : 1 }');
+						const text = rows.join(damage === 'crlf' ? '\r\n' : '\n');
+						return { source: `f${f}.json`, text };
+					});
+					const options = { recordsPerChunk: perChunk, maxChunkBytes, batchBytes: 64 };
+					const consume = async (stream: Readable) => bytesOf(stream);
+					async function* records(): AsyncGenerator<JsonRecord> {
+						for (const file of files)
+							yield* parseJsonLines([Buffer.from(file.text)], {
+								source: file.source,
+								onError,
+								lazyValues: true,
+							});
+					}
+					const want = await run(
+						recordChunks(sliceRecords(records(), skip, max), options, consume),
+					);
+					const got = await run(
+						blockChunks(
+							sliceBlocks(blocksOf(files, readSize, onError), skip, max),
+							options,
+							consume,
+						),
+					);
+					expect(got).toEqual(want);
+				},
+			),
+			{ numRuns: 400 },
+		);
+	});
+
+	it('fills a chunk to exactly maxChunkBytes, and not one byte past it', async () => {
+		const row = '{"a":"0123456789"}\n'; // 19 bytes with its line break
+		const data = Buffer.from(row.repeat(7));
+		for (const [maxChunkBytes, sizes] of [
+			[38, [2, 2, 2, 1]],
+			[37, [1, 1, 1, 1, 1, 1, 1]],
+			[39, [2, 2, 2, 1]],
+			[57, [3, 3, 1]],
+		] as const) {
+			const got: number[] = [];
+			for await (const { chunk } of blockChunks(
+				parseJsonLineBlocks([data], { source: 'a.json' }),
+				{ maxChunkBytes },
+				async (stream) => bytesOf(stream),
+			))
+				got.push(chunk.records);
+			expect(got, `maxChunkBytes ${maxChunkBytes}`).toEqual(sizes);
+		}
+	});
+
+	it('passes a whole read on as one write when it fits the chunk', async () => {
+		const data = Buffer.from(`${lines(100).join('\n')}\n`);
+		const writes: Buffer[] = [];
+		for await (const _ of blockChunks(
+			parseJsonLineBlocks([data], { source: 'a.json' }),
+			{ recordsPerChunk: 1000, batchBytes: 1024 },
+			async (stream) => {
+				for await (const piece of stream) writes.push(piece as Buffer);
+			},
+		))
+			void _;
+		expect(writes).toHaveLength(1);
+		expect(writes[0].buffer).toBe(data.buffer);
 	});
 });
