@@ -108,19 +108,39 @@ class Base64Decoder {
 		this.consumed = baseOffset;
 	}
 
-	push(chunk: Buffer): Buffer {
-		const data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+	/**
+	 * The bytes `chunk` completes, in order, as views: no copy of the input (only a line begun in
+	 * the previous chunk is joined) and one output buffer per chunk.
+	 */
+	push(chunk: Buffer): Buffer[] {
+		const out: Buffer[] = [];
+		let data = chunk;
+		if (this.partial.length > 0) {
+			const nl = data.indexOf(0x0a);
+			if (nl < 0 && this.partial.length + data.length < 1 << 20) {
+				this.partial = Buffer.concat([this.partial, data]);
+				return out;
+			}
+			// The line begun in the previous chunk, whole (or 1 MiB of text without a line break).
+			const cut = nl < 0 ? data.length : nl + 1;
+			const line = Buffer.concat([this.partial, data.subarray(0, cut)]);
+			this.partial = EMPTY;
+			const offset = this.consumed;
+			this.consumed += line.length;
+			this.decodeRegion(line, offset, out);
+			data = data.subarray(cut);
+		}
 		const lastBreak = data.lastIndexOf(0x0a);
 		if (lastBreak < 0 && data.length < 1 << 20) {
 			this.partial = Buffer.from(data);
-			return EMPTY;
+			return out;
 		}
 		const cut = lastBreak < 0 ? data.length : lastBreak + 1;
 		this.partial = Buffer.from(data.subarray(cut));
-		const region = data.subarray(0, cut);
 		const offset = this.consumed;
 		this.consumed += cut;
-		return this.decodeRegion(region, offset);
+		if (cut > 0) this.decodeRegion(data.subarray(0, cut), offset, out);
+		return out;
 	}
 
 	end(): Buffer {
@@ -137,30 +157,41 @@ class Base64Decoder {
 		return out;
 	}
 
-	private decodeRegion(region: Buffer, offset: number): Buffer {
+	/**
+	 * Decodes whole lines into `out`. Regular lines are decoded in slices below V8's large-object
+	 * size (strings over ~128 KiB are slow to allocate and to free), each written straight into one
+	 * buffer for the region; a slice that is not regular goes through the exact path.
+	 */
+	private decodeRegion(region: Buffer, offset: number, out: Buffer[]): void {
 		if (this.width === 0) this.learnWidth(region);
-		if (region.length > MAX_STRING_BYTES && this.width > 0) {
-			// Strings over ~128 KiB land in V8's large-object space (slow to allocate and to free):
-			// decode in line-aligned slices below that.
-			const step = Math.floor(MAX_STRING_BYTES / (this.width + this.eol)) * (this.width + this.eol);
-			const parts: Buffer[] = [];
-			for (let p = 0; p < region.length; p += step)
-				parts.push(
-					this.decodeSlice(region.subarray(p, Math.min(p + step, region.length)), offset + p),
-				);
-			return Buffer.concat(parts);
+		const stride = this.width + this.eol;
+		if (this.width === 0 || this.ended) {
+			const exact = this.exact(region.toString('latin1'), offset, false);
+			if (exact.length > 0) out.push(exact);
+			return;
 		}
-		return this.decodeSlice(region, offset);
-	}
-
-	private decodeSlice(region: Buffer, offset: number): Buffer {
-		if (this.pending.length === 0 && !this.ended && this.width > 0 && this.regular(region)) {
-			const lines = region.length / (this.width + this.eol);
-			const out = Buffer.from(region.toString('latin1'), 'base64');
-			if (out.length === (lines * this.width * 3) / 4) return out;
-			// Shorter: a character was skipped or padding sits inside; the exact path says where.
+		const step = Math.max(1, Math.floor(MAX_STRING_BYTES / stride)) * stride;
+		// Room for every whole line of the region, and the part of a last line without a break.
+		const target = Buffer.allocUnsafe(Math.ceil(region.length / stride) * ((this.width * 3) / 4));
+		let from = 0;
+		let at = 0;
+		for (let p = 0; p < region.length; p += step) {
+			const slice = region.subarray(p, Math.min(p + step, region.length));
+			if (this.pending.length === 0 && !this.ended && this.regular(slice)) {
+				const expected = ((slice.length / stride) * this.width * 3) / 4;
+				const written = target.write(slice.toString('latin1'), at, 'base64');
+				if (written === expected) {
+					at += written;
+					continue;
+				}
+				// Shorter: a character was skipped or padding sits inside; the exact path says where.
+			}
+			if (at > from) out.push(target.subarray(from, at));
+			from = at;
+			const exact = this.exact(slice.toString('latin1'), offset + p, false);
+			if (exact.length > 0) out.push(exact);
 		}
-		return this.exact(region.toString('latin1'), offset, false);
+		if (at > from) out.push(target.subarray(from, at));
 	}
 
 	private learnWidth(region: Buffer): void {
@@ -356,10 +387,10 @@ async function* decodeBase64Body(
 	let sawEnd = false;
 	/** The PEM END line as it arrives (bounded: anything long is wrong anyway). */
 	let endLine = '';
-	const handle = (chunk: Buffer): Buffer => {
+	const handle = (chunk: Buffer): Buffer[] => {
 		if (sawEnd) {
 			if (endLine.length < 256) endLine += chunk.subarray(0, 256).toString('latin1');
-			return EMPTY;
+			return [];
 		}
 		const dash = chunk.indexOf(0x2d);
 		if (dash >= 0) {
@@ -373,15 +404,14 @@ async function* decodeBase64Body(
 			endLine = chunk.subarray(dash, dash + 256).toString('latin1');
 			const body = decoder.push(chunk.subarray(0, dash));
 			const last = decoder.end();
-			return last.length === 0 ? body : Buffer.concat([body, last]);
+			if (last.length > 0) body.push(last);
+			return body;
 		}
 		return decoder.push(chunk);
 	};
-	const out = handle(first);
-	if (out.length > 0) yield out;
+	for (const piece of handle(first)) if (piece.length > 0) yield piece;
 	for await (const chunk of rest) {
-		const decoded = handle(chunk);
-		if (decoded.length > 0) yield decoded;
+		for (const piece of handle(chunk)) if (piece.length > 0) yield piece;
 	}
 	// Text may follow the END line (RFC 7468), as it may precede BEGIN.
 	if (pem && !/^-----END (PKCS7|CMS)-----[ \t]*(\r?\n|$)/.test(endLine)) {

@@ -446,6 +446,35 @@ describe('damaged input', () => {
 		expect(error.message).toMatch(/cut short/);
 	});
 
+	it('decodes base64 read in pieces larger than its decoding slices, with lines that break the pattern', async () => {
+		const smime = encrypt(['smime', '-encrypt', '-aes256']).toString('latin1');
+		const k = loadDecryptionKey({ key: alice.key });
+		// Whole reads of 1 MiB and of 150,001 bytes: several slices per read, lines cut between reads.
+		for (const chunk of [1 << 20, 150_001])
+			expect((await decryptBuffer(Buffer.from(smime, 'latin1'), k, chunk)).equals(plaintext)).toBe(
+				true,
+			);
+		// One line split in two deep inside the body (still valid base64: openssl reads it too).
+		const body = smime.indexOf('\n\n') + 2;
+		const at = smime.indexOf('\n', body + 200_000);
+		const irregular = `${smime.slice(0, at - 20)}\n${smime.slice(at - 20)}`;
+		for (const chunk of [1 << 20, 150_001, 'random'] as const)
+			expect(
+				(await decryptBuffer(Buffer.from(irregular, 'latin1'), k, chunk)).equals(plaintext),
+			).toBe(true);
+	});
+
+	it('reports an invalid base64 character deep inside a large read with its byte offset', async () => {
+		const smime = Buffer.from(encrypt(['smime', '-encrypt', '-aes256']));
+		const at = 250_003;
+		smime[at] = 0x21; // '!'
+		for (const chunk of [1 << 20, 150_001]) {
+			const error = await failure(decryptBuffer(smime, key, chunk));
+			expect(error.code).toBe('CMS_FORMAT');
+			expect(error.message).toContain(`byte ${at}`);
+		}
+	});
+
 	it('reports an invalid base64 character with its byte offset', async () => {
 		const smime = Buffer.from(encrypt(['smime', '-encrypt', '-aes256']));
 		const at = smime.length - 500;
