@@ -225,6 +225,8 @@ async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; to
 }
 
 const BATCH_BYTES = 256 * 1024;
+/** Blocks at least this large are written as they are, not copied into a batch. */
+const SMALL_BLOCK = 32 * 1024;
 
 /**
  * Where stdout's bytes go. Node writes stdout synchronously when it is a file (`> out.jsonl`),
@@ -242,7 +244,11 @@ function stdoutSink(): Writable {
 	return createWriteStream('', { fd: 1, autoClose: false, highWaterMark: OUT_BUFFER });
 }
 
-/** Writes blocks of JSON Lines to stdout in writes of at least 256 KiB, waiting when the output is full. */
+/**
+ * Writes blocks of JSON Lines to stdout, waiting when the output is full. Large blocks (views of
+ * whole reads) go out as they are; small ones (records that took the slow path) are joined into
+ * writes of about 256 KiB.
+ */
 class StdoutWriter {
 	private batch: Buffer[] = [];
 	private size = 0;
@@ -250,24 +256,31 @@ class StdoutWriter {
 
 	/** Undefined unless this write had to wait for the output (so the caller's loop awaits only then). */
 	write(bytes: Buffer): Promise<void> | undefined {
+		if (bytes.length >= SMALL_BLOCK) {
+			if (this.size > 0) this.send(this.joined());
+			return this.send(bytes);
+		}
 		this.batch.push(bytes);
 		this.size += bytes.length;
-		if (this.size >= BATCH_BYTES) return this.flush();
+		if (this.size >= BATCH_BYTES) return this.send(this.joined());
 		return undefined;
 	}
 
-	async flush(): Promise<void> {
-		if (this.batch.length === 0) return;
-		// Large blocks (the views of whole reads) go out as they are; only small ones are joined.
+	private joined(): Buffer {
 		const bytes = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.size);
 		this.batch = [];
 		this.size = 0;
-		if (!this.sink.write(bytes)) await once(this.sink, 'drain');
+		return bytes;
 	}
 
-	/** Flushes, and waits until every byte is written. */
+	private send(bytes: Buffer): Promise<void> | undefined {
+		if (this.sink.write(bytes)) return undefined;
+		return once(this.sink, 'drain').then(() => undefined);
+	}
+
+	/** Writes what is left, and waits until every byte is written. */
 	async end(): Promise<void> {
-		await this.flush();
+		if (this.size > 0) await this.send(this.joined());
 		if (this.sink === process.stdout) return;
 		await new Promise<void>((resolve, reject) => {
 			this.sink.once('error', reject);
