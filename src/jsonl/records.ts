@@ -337,6 +337,13 @@ export async function* parseJsonLineBlocks(
 	const compact = options.compact === true;
 	let pieces: Buffer[] = [];
 	let pending = 0;
+	/** The run of good lines `chunk[from, to)` that ends with the last line counted. */
+	const run = (chunk: Buffer, from: number, to: number, records: number): RecordBlock => ({
+		bytes: chunk.subarray(from, to),
+		source: lines.source,
+		firstLine: lines.line - records + 1,
+		records,
+	});
 	/** A record from the record path, as a block of its own. */
 	const single = (record: JsonRecord): RecordBlock => {
 		const raw = compact && record.compact !== true ? compactJson(record.raw) : record.raw;
@@ -387,26 +394,14 @@ export async function* parseJsonLineBlocks(
 						continue;
 					}
 				}
-				if (runRecords > 0)
-					yield {
-						bytes: chunk.subarray(runStart, start),
-						source: lines.source,
-						firstLine: lines.line - runRecords + 1,
-						records: runRecords,
-					};
+				if (runRecords > 0) yield run(chunk, runStart, start, runRecords);
 				const record = lines.finish(chunk.subarray(start, nl));
 				if (record) yield single(record);
 				start = nl + 1;
 				runStart = start;
 				runRecords = 0;
 			}
-			if (runRecords > 0)
-				yield {
-					bytes: chunk.subarray(runStart, start),
-					source: lines.source,
-					firstLine: lines.line - runRecords + 1,
-					records: runRecords,
-				};
+			if (runRecords > 0) yield run(chunk, runStart, start, runRecords);
 		}
 		// The start of a line that ends in a later read.
 		if (start < chunk.length) {

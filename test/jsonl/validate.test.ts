@@ -19,6 +19,38 @@ function byJsonParse(text: string): 'ok' | 'not-object' | 'invalid' {
 	}
 }
 
+/** Random JSON objects (compact or indented), and the same with a random piece of damage. */
+const damaged = fc
+	.tuple(
+		fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })),
+		fc.boolean(),
+		fc.nat(),
+		fc.constantFrom(
+			'',
+			',',
+			'}',
+			']',
+			'"',
+			'\\',
+			' ',
+			'0',
+			'-',
+			'e',
+			'.',
+			':',
+			'\u0001',
+			'tru',
+			'{',
+			'[',
+		),
+	)
+	.map(([value, damage, at, insert]) => {
+		const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
+		if (!damage) return text;
+		const p = at % (text.length + 1);
+		return text.slice(0, p) + insert + text.slice(p + (at % 2));
+	});
+
 function byValidator(text: string): 'ok' | 'not-object' | 'invalid' {
 	const problem = jsonObjectProblem(Buffer.from(text, 'utf8'));
 	return problem === undefined
@@ -63,36 +95,6 @@ describe('jsonObjectProblem (the byte validator for long lines)', () => {
 	});
 
 	it('agrees with JSON.parse on random JSON and on random damage to it', () => {
-		const damaged = fc
-			.tuple(
-				fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })),
-				fc.boolean(),
-				fc.nat(),
-				fc.constantFrom(
-					'',
-					',',
-					'}',
-					']',
-					'"',
-					'\\',
-					' ',
-					'0',
-					'-',
-					'e',
-					'.',
-					':',
-					'\u0001',
-					'tru',
-					'{',
-					'[',
-				),
-			)
-			.map(([value, damage, at, insert]) => {
-				const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
-				if (!damage) return text;
-				const p = at % (text.length + 1);
-				return text.slice(0, p) + insert + text.slice(p + (at % 2));
-			});
 		fc.assert(
 			fc.property(damaged, (text) => {
 				// Compared on the bytes both see: a cut through a surrogate pair becomes U+FFFD in UTF-8.
@@ -180,36 +182,6 @@ describe('scanJsonObject (the fast check of every record line)', () => {
 	});
 
 	it('agrees with JSON.parse, the detailed validator and isCompactJson on random JSON and damage', () => {
-		const damaged = fc
-			.tuple(
-				fc.oneof(fc.jsonValue(), fc.jsonValue({ stringUnit: 'binary' })),
-				fc.boolean(),
-				fc.nat(),
-				fc.constantFrom(
-					'',
-					',',
-					'}',
-					']',
-					'"',
-					'\\',
-					' ',
-					'0',
-					'-',
-					'e',
-					'.',
-					':',
-					'\u0001',
-					'tru',
-					'{',
-					'[',
-				),
-			)
-			.map(([value, damage, at, insert]) => {
-				const text = JSON.stringify({ v: value }, null, at % 3 === 0 ? 1 : undefined);
-				if (!damage) return text;
-				const p = at % (text.length + 1);
-				return text.slice(0, p) + insert + text.slice(p + (at % 2));
-			});
 		fc.assert(
 			fc.property(damaged, (text) => {
 				const bytes = Buffer.from(text, 'utf8');
