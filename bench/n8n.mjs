@@ -52,7 +52,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { freePort, installN8n, pack, sh } from '../test/e2e/lib.mjs';
+import { freePort, installN8n, pack, sh, workflowCredentials } from '../test/e2e/lib.mjs';
 import { data, key, plainZip, root, work } from './n8n-data.mjs';
 import { memoryCage, memoryLimitUnavailable } from './cgroup.mjs';
 import { ProcessWatch } from './procs.mjs';
@@ -966,50 +966,7 @@ async function simulatorExport(n, sim) {
 
 function credentialsFor(simUrl, pg) {
 	const { keyPath, certPath } = key();
-	return [
-		{
-			id: 'cxGenesysApi01',
-			name: 'Genesys (simulator)',
-			type: 'genesysMulticloudApi',
-			data: {
-				region: 'custom',
-				customBaseUrl: simUrl,
-				apiKey: 'sim-api-key',
-				clientId: 'sim-client',
-				clientSecret: 'sim-secret',
-				grantType: 'password',
-				username: 'SIMTENANT\\analyst',
-				password: 'sim-password',
-				apiVersion: 'udm-v10',
-				accessToken: '',
-			},
-		},
-		{
-			id: 'cxSmimeKey0001',
-			name: 'Export key',
-			type: 'smimeKeyApi',
-			data: {
-				privateKey: readFileSync(keyPath, 'utf8'),
-				passphrase: '',
-				certificate: readFileSync(certPath, 'utf8'),
-			},
-		},
-		{
-			id: 'cxPostgres0001',
-			name: 'Warehouse',
-			type: 'postgres',
-			data: {
-				host: '127.0.0.1',
-				port: pg.port,
-				database: 'warehouse',
-				user: 'n8n',
-				password: '',
-				ssl: 'disable',
-				allowUnauthorizedCerts: false,
-				sshTunnel: false,
-			},
-		},
-	];
+	return workflowCredentials({ genesysUrl: simUrl, keyPath, certPath, pgPort: pg.port });
 }
 
 const CHUNKS_PATH = 'cx-bench-chunks';

@@ -31,6 +31,7 @@ import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../shared/limits';
 import {
 	addHints,
 	addTally,
+	malformedLinesOption,
 	markSkipped,
 	recordHints,
 	skippedOnItemOption,
@@ -203,29 +204,7 @@ export class ParseJsonLines implements INodeType {
 							"Whether to move the fields of an interaction's ALLATTRIBUTES object to the top level (a name already taken gets the prefix ALLATTRIBUTES_)",
 						displayOptions: { show: { '/output': ['records'] } },
 					},
-					{
-						displayName: 'Malformed Lines',
-						name: 'onError',
-						type: 'options',
-						options: [
-							{
-								name: 'Fail',
-								value: 'fail',
-								description: 'Stop with an error naming the file and line',
-							},
-							{
-								name: 'Skip',
-								value: 'skip',
-								description: 'Leave them out; a hint on the output counts them',
-							},
-							{
-								name: 'Send to Errors Output',
-								value: 'output',
-								description: 'A second output gets one item per bad line: source, line and reason',
-							},
-						],
-						default: 'fail',
-					},
+					malformedLinesOption(true),
 					skippedOnItemOption,
 					...limitOptions(PARSE_LIMITS),
 					{

@@ -23,6 +23,40 @@ export interface RecordTally {
 	chunks?: number;
 }
 
+/**
+ * The *Malformed Lines* option of the nodes that read records: fail or skip, and with
+ * `errorOutput` also a second output that gets one item per bad line.
+ */
+export function malformedLinesOption(errorOutput: boolean): INodeProperties {
+	return {
+		displayName: 'Malformed Lines',
+		name: 'onError',
+		type: 'options',
+		options: [
+			{
+				name: 'Fail',
+				value: 'fail',
+				description: 'Stop with an error naming the file and line',
+			},
+			{
+				name: 'Skip',
+				value: 'skip',
+				description: 'Leave them out; a hint on the output counts them',
+			},
+			...(errorOutput
+				? [
+						{
+							name: 'Send to Errors Output',
+							value: 'output',
+							description: 'A second output gets one item per bad line: source, line and reason',
+						},
+					]
+				: []),
+		],
+		default: 'fail',
+	};
+}
+
 /** The node option that also puts the skipped lines on the last item (off by default). */
 export const skippedOnItemOption: INodeProperties = {
 	displayName: 'Add Skipped Lines to Last Item',

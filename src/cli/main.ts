@@ -253,11 +253,19 @@ class StdoutWriter {
 	private batch: Buffer[] = [];
 	private size = 0;
 	private readonly sink = stdoutSink();
+	/** A write error of the file stream (a full disk), reported at the next write. */
+	private failure: Error | undefined;
+
+	constructor() {
+		if (this.sink !== process.stdout) this.sink.on('error', (error) => (this.failure ??= error));
+	}
 
 	/** Undefined unless this write had to wait for the output (so the caller's loop awaits only then). */
 	write(bytes: Buffer): Promise<void> | undefined {
+		if (this.failure) return Promise.reject(this.failure);
 		if (bytes.length >= SMALL_BLOCK) {
-			if (this.size > 0) this.send(this.joined());
+			// The batch first; whether to wait is decided by the block's write, which follows it.
+			if (this.size > 0) this.sink.write(this.joined());
 			return this.send(bytes);
 		}
 		this.batch.push(bytes);
@@ -307,7 +315,7 @@ async function decryptCommand(args: string[]): Promise<void> {
 				decryptTo(sources[0], out, { key, limits, onRead: progress.add }),
 			);
 		} else {
-			await decryptTo(sources[0], process.stdout, { key, limits, onRead: progress.add });
+			await decryptTo(sources[0], stdoutSink(), { key, limits, onRead: progress.add });
 		}
 	} finally {
 		progress.done();

@@ -31,6 +31,20 @@ function cx(args: string[], input?: string) {
 	return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
+/** cx with stdout redirected to the file `target` (as `> target` does); fails the test unless it succeeds. */
+function cxToFile(args: string[], target: string) {
+	const fd = openSync(target, 'w');
+	try {
+		const r = spawnSync(process.execPath, [bin, ...args], {
+			stdio: ['ignore', fd, 'pipe'],
+			env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
+		});
+		expect(r.status, r.stderr.toString()).toBe(0);
+	} finally {
+		closeSync(fd);
+	}
+}
+
 /** The one-line error contract: exit 1, exactly one line on stderr, starting with "error: ". */
 /** cx without blocking the event loop (a FIFO's reader runs in this process's child). Resolves to the exit status. */
 function cxAsync(args: string[]): Promise<number | null> {
@@ -323,26 +337,17 @@ describe('cx-export records', () => {
 		expect(skip.stderr).toMatch(/skipped 1 malformed line.*bad\.jsonl:2/);
 	});
 
-	it('writes the same bytes when stdout is a file (written beside the work, not synchronously)', () => {
+	it('records and decrypt write the same bytes when stdout is a file (written beside the work, not synchronously)', () => {
 		const expected = cx(['records', '--key', alice.keyPath, ...split.encryptedParts]);
 		expect(expected.status, expected.stderr).toBe(0);
 		const target = join(dir.path, 'records-out.jsonl');
-		const fd = openSync(target, 'w');
-		try {
-			const r = spawnSync(
-				process.execPath,
-				[bin, 'records', '--key', alice.keyPath, ...split.encryptedParts],
-				{
-					stdio: ['ignore', fd, 'pipe'],
-					env: { ...process.env, CX_EXPORT_PASSPHRASE: '' },
-				},
-			);
-			expect(r.status, r.stderr.toString()).toBe(0);
-		} finally {
-			closeSync(fd);
-		}
+		cxToFile(['records', '--key', alice.keyPath, ...split.encryptedParts], target);
 		expect(readFileSync(target).equals(expected.stdout)).toBe(true);
 		expect(expected.stdout.toString().split('\n')).toHaveLength(split.records.length + 1);
+		// decrypt, too: the plaintext of one part, whole.
+		const part = join(dir.path, 'part-out.zip');
+		cxToFile(['decrypt', '--key', alice.keyPath, split.encryptedParts[0]], part);
+		expect(readFileSync(part).equals(readFileSync(split.plainParts[0]))).toBe(true);
 	});
 
 	it('compacts a spaced record nested 20,000 levels deep, keeping its 64-bit number and escapes', () => {

@@ -318,6 +318,57 @@ export function stopAll() {
 }
 
 /**
+ * The credentials the shipped export workflows use, for the simulator and the throw-away
+ * PostgreSQL (n8n's `import:credentials` format): Genesys, the export key and the warehouse.
+ */
+export function workflowCredentials({ genesysUrl, keyPath, certPath, pgPort }) {
+	return [
+		{
+			id: 'cxGenesysApi01',
+			name: 'Genesys (simulator)',
+			type: 'genesysMulticloudApi',
+			data: {
+				region: 'custom',
+				customBaseUrl: genesysUrl,
+				apiKey: 'sim-api-key',
+				clientId: 'sim-client',
+				clientSecret: 'sim-secret',
+				grantType: 'password',
+				username: 'SIMTENANT\\analyst',
+				password: 'sim-password',
+				apiVersion: 'udm-v10',
+				accessToken: '',
+			},
+		},
+		{
+			id: 'cxSmimeKey0001',
+			name: 'Export key',
+			type: 'smimeKeyApi',
+			data: {
+				privateKey: readFileSync(keyPath, 'utf8'),
+				passphrase: '',
+				certificate: readFileSync(certPath, 'utf8'),
+			},
+		},
+		{
+			id: 'cxPostgres0001',
+			name: 'Warehouse',
+			type: 'postgres',
+			data: {
+				host: '127.0.0.1',
+				port: pgPort,
+				database: 'warehouse',
+				user: 'n8n',
+				password: '',
+				ssl: 'disable',
+				allowUnauthorizedCerts: false,
+				sshTunnel: false,
+			},
+		},
+	];
+}
+
+/**
  * Everything a run needs, started: a user folder with the package installed as users install it,
  * the simulators, PostgreSQL, credentials and workflows imported. `keep` leaves the folder behind.
  */
@@ -426,48 +477,7 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 	const n8nCli = (args) => sh(n8n.node, [n8n.bin, ...args], { env, cwd: work }).toString();
 
 	const credentials = [
-		{
-			id: 'cxGenesysApi01',
-			name: 'Genesys (simulator)',
-			type: 'genesysMulticloudApi',
-			data: {
-				region: 'custom',
-				customBaseUrl: genesysUrl,
-				apiKey: 'sim-api-key',
-				clientId: 'sim-client',
-				clientSecret: 'sim-secret',
-				grantType: 'password',
-				username: 'SIMTENANT\\analyst',
-				password: 'sim-password',
-				apiVersion: 'udm-v10',
-				accessToken: '',
-			},
-		},
-		{
-			id: 'cxSmimeKey0001',
-			name: 'Export key',
-			type: 'smimeKeyApi',
-			data: {
-				privateKey: readFileSync(keyPath, 'utf8'),
-				passphrase: '',
-				certificate: readFileSync(certPath, 'utf8'),
-			},
-		},
-		{
-			id: 'cxPostgres0001',
-			name: 'Warehouse',
-			type: 'postgres',
-			data: {
-				host: '127.0.0.1',
-				port: pg.port,
-				database: 'warehouse',
-				user: 'n8n',
-				password: '',
-				ssl: 'disable',
-				allowUnauthorizedCerts: false,
-				sshTunnel: false,
-			},
-		},
+		...workflowCredentials({ genesysUrl, keyPath, certPath, pgPort: pg.port }),
 		{
 			id: 'cxConnectif001',
 			name: 'Connectif (simulator)',

@@ -15,7 +15,7 @@ import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
-import { skippedOnItemOption } from '../../../shared/recordReport';
+import { malformedLinesOption, skippedOnItemOption } from '../../../shared/recordReport';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { cancelSignal } from '../../../shared/transport';
 import { forOperations } from '../common';
@@ -111,22 +111,7 @@ export const description: INodeProperties[] = forOperations(
 			default: {},
 			options: [
 				{
-					displayName: 'Malformed Lines',
-					name: 'onError',
-					type: 'options',
-					options: [
-						{
-							name: 'Fail',
-							value: 'fail',
-							description: 'Stop with an error naming the file and line',
-						},
-						{
-							name: 'Skip',
-							value: 'skip',
-							description: 'Leave them out; a hint on the output counts them',
-						},
-					],
-					default: 'fail',
+					...malformedLinesOption(false),
 					displayOptions: { show: { '/output': ['records', 'chunks'] } },
 				},
 				{
