@@ -66,11 +66,24 @@ const fmtM = (b) => (b === undefined ? '–' : `${Math.round(b / MiB)} MiB`);
 const log = (message) => console.error(`[bench] ${message}`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const USAGE = `node bench/n8n.mjs [options]   (or: npm run bench -- --n8n-only [options])
+  --only items,cli,chunks,nodes   which parts to run (all by default)
+  --items 174000,500000           record counts of the plain item path
+  --item-modes default,nosave,nosave-count
+  --chunks 200000,1000000         record counts of the CLI + COPY and workflow routes
+  --modes 1-single,2-single,2-queue[+fs|+mem<MiB>|+heap<MiB>|+chunk<N>|+cap<MiB>|+legacyexpr],…
+  --nodes 200000                  records of the export the nodes are measured on
+  --node-cases decrypt,reassemble,chunks
+  --node-rounds 2                 side-by-side rounds of each node against its command
+  --timeout-min 60                per workflow run
+Each also as an environment variable (CX_BENCH_ONLY, CX_BENCH_ITEMS, …). Results: .bench/n8n-results.md`;
+
 export function options(argv = process.argv.slice(2)) {
 	const { values } = parseArgs({
 		args: argv,
-		strict: false,
+		strict: true,
 		options: {
+			help: { type: 'boolean', short: 'h', default: false },
 			only: { type: 'string', default: process.env.CX_BENCH_ONLY ?? 'items,cli,chunks,nodes' },
 			nodes: { type: 'string', default: process.env.CX_BENCH_NODES ?? '200000' },
 			'node-cases': {
@@ -93,6 +106,10 @@ export function options(argv = process.argv.slice(2)) {
 			'timeout-min': { type: 'string', default: process.env.CX_BENCH_TIMEOUT_MIN ?? '60' },
 		},
 	});
+	if (values.help) {
+		console.log(USAGE);
+		process.exit(0);
+	}
 	const list = (text) =>
 		String(text)
 			.split(',')

@@ -102,11 +102,19 @@ async function main() {
 	const noN8n = args.includes('--no-n8n');
 	const n8nOnly = args.includes('--n8n-only');
 	const n8nArgs = args.filter((a) => a !== '--no-n8n' && a !== '--n8n-only');
-	if (!n8nOnly) await cliSections();
-	if (!noN8n) {
-		const n8n = await import('./n8n.mjs');
-		await n8n.main(n8nArgs);
+	if (args.includes('--help') || args.includes('-h')) {
+		console.log(
+			'npm run bench [-- --no-n8n | --n8n-only] [options of bench/n8n.mjs]\n' +
+				'  --no-n8n    the CLI sections only (.bench/results.md)\n' +
+				'  --n8n-only  the n8n sections only (.bench/n8n-results.md)\n',
+		);
+		n8nArgs.push('--help');
 	}
+	// Options of the n8n part are checked before anything runs (a typo fails now, not after the CLI sections).
+	const n8n = await import('./n8n.mjs');
+	n8n.options(n8nArgs);
+	if (!n8nOnly) await cliSections();
+	if (!noN8n) await n8n.main(n8nArgs);
 }
 
 async function cliSections() {
