@@ -23,6 +23,7 @@ import {
 	type ChunkStart,
 } from '../../src/jsonl/chunks';
 import type { JsonRecord } from '../../src/jsonl/records';
+import { updateDisplayOptions } from './descriptions';
 
 export interface ChunkOutputOptions {
 	recordsPerChunk: number;
@@ -49,14 +50,13 @@ export const recordChunksOutput = {
 export function chunkProperties(
 	show: Record<string, Array<string | number | boolean>>,
 ): INodeProperties[] {
-	return [
+	return updateDisplayOptions({ show }, [
 		{
 			displayName: 'Records per Chunk',
 			name: 'recordsPerChunk',
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: DEFAULT_RECORDS_PER_CHUNK,
-			displayOptions: { show },
 			description:
 				'How many records each JSON Lines file holds (records of one source file only). n8n then holds one small item per chunk; a sub-workflow per chunk (Execute Workflow) loads it and frees it.',
 		},
@@ -66,7 +66,6 @@ export function chunkProperties(
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: DEFAULT_MAX_CHUNK_MIB,
-			displayOptions: { show },
 			description:
 				'A chunk also ends before it passes this size (JSON Lines, before compression), so records with large attachments make smaller chunks. A single record bigger than this is a chunk of its own.',
 		},
@@ -75,11 +74,10 @@ export function chunkProperties(
 			name: 'gzipChunks',
 			type: 'boolean',
 			default: false,
-			displayOptions: { show },
 			description:
 				'Whether each chunk is written gzip-compressed (.jsonl.gz, fastest level: JSON Lines become about 5× smaller). Parse JSON Lines reads both.',
 		},
-	];
+	]);
 }
 
 /** The chunk parameters of an item, checked. */

@@ -1,9 +1,10 @@
 /**
  * The per-item loop every action node runs: each input item handled on its own; a failure becomes
  * an error item (paired with its input) when the node is set to continue on fail, else the
- * execution stops with an error naming the item.
+ * execution stops with an error naming the item. And toItems: an API answer as output items.
  */
 import type {
+	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
 	NodeApiError,
@@ -44,4 +45,12 @@ export async function eachItem(
 		}
 	}
 	return output;
+}
+
+/** API answers as items paired with the input item (zod keeps them plain JSON objects). */
+export function toItems(itemIndex: number, data: object | object[]): INodeExecutionData[] {
+	return (Array.isArray(data) ? data : [data]).map((json) => ({
+		json: json as IDataObject,
+		pairedItem: { item: itemIndex },
+	}));
 }

@@ -16,6 +16,7 @@ import { LIMITS, limitProblem, type LimitName } from '../../src/limits';
 import type { PipelineLimits } from '../../src/pipeline/export';
 import { DEFAULT_LIMITS } from '../../src/zip/extract';
 import { LARGEST_CENTRAL_DIRECTORY_BYTES } from '../../src/zip/reassemble';
+import { updateDisplayOptions } from './descriptions';
 
 const MIB = 1024 * 1024;
 
@@ -70,7 +71,7 @@ export function limitOptions(
 	which: LimitName[],
 	displayOptions?: IDisplayOptions,
 ): INodeProperties[] {
-	return which.map((limit) => {
+	const options = which.map((limit): INodeProperties => {
 		const parameter = PARAMETERS[limit];
 		const spec = LIMITS[limit];
 		const fallback = parameter.default;
@@ -84,9 +85,9 @@ export function limitOptions(
 					: { minValue: spec.unit === 'bytes' ? 0 : spec.min },
 			default: fallback,
 			description: parameter.description,
-			...(displayOptions ? { displayOptions } : {}),
-		} satisfies INodeProperties;
+		};
 	});
+	return displayOptions ? updateDisplayOptions(displayOptions, options) : options;
 }
 
 /** The limits set in an item's options collection, in bytes, checked as the CLI checks its flags. */

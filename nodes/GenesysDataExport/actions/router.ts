@@ -8,19 +8,30 @@ import type { GenesysClient } from '../../../src/genesys/client';
 import { eachItem } from '../../shared/items';
 import { genesysClient } from '../../shared/transport';
 import * as certificate from './certificate';
-import type { OperationExecute } from './common';
 import * as file from './file';
 import * as job from './job';
+import type { GenesysDataExportMap, GenesysDataExportType, OperationExecute } from './node.type';
 import * as referenceData from './referenceData';
 import * as run from './run';
 
-const resources: Record<string, Record<string, OperationExecute>> = {
+/** Every operation by resource: one missing here, or not in the map, fails the type check. */
+const resources: {
+	[R in GenesysDataExportType['resource']]: Record<GenesysDataExportMap[R], OperationExecute>;
+} = {
 	certificate: certificate.operations,
 	file: file.operations,
 	job: job.operations,
 	referenceData: referenceData.operations,
 	run: run.operations,
 };
+
+/** The operation a workflow's parameters name, if the node has it (a workflow may name any). */
+function operationOf(resource: string, operation: string): OperationExecute | undefined {
+	if (!Object.hasOwn(resources, resource)) return undefined;
+	const operations: Partial<Record<string, OperationExecute>> =
+		resources[resource as GenesysDataExportType['resource']];
+	return Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+}
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	// One client for all items: its token and retry state are shared.
@@ -29,7 +40,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		await eachItem(this, async (itemIndex) => {
 			const resource = this.getNodeParameter('resource', itemIndex) as string;
 			const operation = this.getNodeParameter('operation', itemIndex) as string;
-			const execute = resources[resource]?.[operation];
+			const execute = operationOf(resource, operation);
 			if (!execute)
 				throw new NodeOperationError(
 					this.getNode(),

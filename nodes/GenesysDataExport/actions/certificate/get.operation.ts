@@ -1,8 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { forOperations, toItems } from '../common';
+import { toItems } from '../../../shared/items';
 
-export const description: INodeProperties[] = forOperations('certificate', ['get'], []);
+/** No fields: a tenant has one certificate. */
+export const description: INodeProperties[] = [];
 
 export async function execute(
 	this: IExecuteFunctions,

@@ -1,9 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
-import type { OperationExecute } from '../common';
+import type { GenesysDataExportMap, OperationExecute } from '../node.type';
 import * as get from './get.operation';
 import * as upload from './upload.operation';
 
-export const operations: Record<string, OperationExecute> = {
+export const operations: Record<GenesysDataExportMap['certificate'], OperationExecute> = {
 	get: get.execute,
 	upload: upload.execute,
 };

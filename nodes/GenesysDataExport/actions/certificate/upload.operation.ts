@@ -5,12 +5,12 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
+import { updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 import { credentialCertificate } from '../../../shared/smimeKey';
-import { forOperations, toItems } from '../common';
 
-export const description: INodeProperties[] = forOperations(
-	'certificate',
-	['upload'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['certificate'], operation: ['upload'] } },
 	[
 		{
 			displayName: 'Certificate From',

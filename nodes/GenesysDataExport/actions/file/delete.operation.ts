@@ -1,9 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { forOperations, toItems } from '../common';
+import { updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 import { fileNameField } from './getDownloadUrl.operation';
 
-export const description: INodeProperties[] = forOperations('file', ['delete'], [fileNameField]);
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['file'], operation: ['delete'] } },
+	[fileNameField],
+);
 
 export async function execute(
 	this: IExecuteFunctions,

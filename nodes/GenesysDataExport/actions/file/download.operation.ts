@@ -13,16 +13,15 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { makeTempDir } from '../../../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
+import { updateDisplayOptions } from '../../../shared/descriptions';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
 import { malformedLinesOption, skippedOnItemOption } from '../../../shared/recordReport';
 import { decryptionKey } from '../../../shared/smimeKey';
 import { cancelSignal } from '../../../shared/transport';
-import { forOperations } from '../common';
 
-export const description: INodeProperties[] = forOperations(
-	'file',
-	['download'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['file'], operation: ['download'] } },
 	[
 		{
 			displayName: 'Files Of',
@@ -110,21 +109,19 @@ export const description: INodeProperties[] = forOperations(
 			placeholder: 'Add Option',
 			default: {},
 			options: [
-				{
-					...malformedLinesOption(false),
-					displayOptions: { show: { '/output': ['records', 'chunks'] } },
-				},
-				{
-					displayName: 'Max Records',
-					name: 'maxRecords',
-					type: 'number',
-					typeOptions: { minValue: 0 },
-					default: 0,
-					displayOptions: { show: { '/output': ['records', 'chunks'] } },
-					description:
-						'Stop after this many records (0: all). n8n keeps output items in memory: for large exports use Record Chunks.',
-				},
-				{ ...skippedOnItemOption, displayOptions: { show: { '/output': ['records', 'chunks'] } } },
+				...updateDisplayOptions({ show: { '/output': ['records', 'chunks'] } }, [
+					malformedLinesOption(false),
+					{
+						displayName: 'Max Records',
+						name: 'maxRecords',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							'Stop after this many records (0: all). n8n keeps output items in memory: for large exports use Record Chunks.',
+					},
+					skippedOnItemOption,
+				]),
 				{
 					displayName: 'Include Source',
 					name: 'includeSource',

@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { CxError } from '../../../../src/errors';
-import { forOperations, toItems } from '../common';
+import { updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 
 export const fileNameField: INodeProperties = {
 	displayName: 'File Name',
@@ -12,9 +13,8 @@ export const fileNameField: INodeProperties = {
 	placeholder: 'export-2b710a2c-0e7f-4918-983c-c02d108eaeb0.z01.smime',
 };
 
-export const description: INodeProperties[] = forOperations(
-	'file',
-	['getDownloadUrl'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['file'], operation: ['getDownloadUrl'] } },
 	[
 		{
 			...fileNameField,

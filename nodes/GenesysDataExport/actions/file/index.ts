@@ -1,11 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
-import type { OperationExecute } from '../common';
+import type { GenesysDataExportMap, OperationExecute } from '../node.type';
 import * as del from './delete.operation';
 import * as download from './download.operation';
 import * as getDownloadUrl from './getDownloadUrl.operation';
 import * as getMany from './getMany.operation';
 
-export const operations: Record<string, OperationExecute> = {
+export const operations: Record<GenesysDataExportMap['file'], OperationExecute> = {
 	delete: del.execute,
 	download: download.execute,
 	getDownloadUrl: getDownloadUrl.execute,

@@ -6,12 +6,12 @@ import type {
 } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { jobChangesFromFields } from '../../../../src/genesys/jobs';
-import { forOperations, jobIdField, toItems } from '../common';
+import { jobIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 import { changeFields } from './update.operation';
 
-export const description: INodeProperties[] = forOperations(
-	'job',
-	['clone'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['job'], operation: ['clone'] } },
 	[
 		jobIdField,
 		{

@@ -1,30 +1,21 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
 import {
-	forOperations,
-	jobRequestFromParameters,
 	jobSettingFields,
-	toItems,
-	waitOptionFields,
-	waitOptions,
-} from '../common';
-import { finishedRun } from '../run/waitForCompletion.operation';
+	updateDisplayOptions,
+	waitOptionsCollection,
+} from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
+import { finishedRun, waitOptions } from '../run/waitForCompletion.operation';
+import { jobRequestFromParameters } from './create.operation';
 
-export const description: INodeProperties[] = forOperations(
-	'job',
-	['createAndWait'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['job'], operation: ['createAndWait'] } },
 	[
 		...jobSettingFields(true).filter(
 			(field) => !['run', 'startDate', 'cron', 'runs'].includes(field.name),
 		),
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			placeholder: 'Add Option',
-			default: {},
-			options: waitOptionFields,
-		},
+		waitOptionsCollection,
 	],
 );
 

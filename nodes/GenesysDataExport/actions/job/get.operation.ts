@@ -1,8 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { forOperations, jobIdField, toItems } from '../common';
+import { jobIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 
-export const description: INodeProperties[] = forOperations('job', ['get'], [jobIdField]);
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['job'], operation: ['get'] } },
+	[jobIdField],
+);
 
 export async function execute(
 	this: IExecuteFunctions,

@@ -5,13 +5,13 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { cleanFilters, forOperations, pagedItems, paginationFields } from '../common';
+import { paginationFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { cleanFilters, pagedItems } from '../../../shared/pagedItems';
 
-export const description: INodeProperties[] = forOperations(
-	'job',
-	['getMany'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['job'], operation: ['getMany'] } },
 	[
-		...paginationFields(),
+		...paginationFields,
 		{
 			displayName: 'Filters',
 			name: 'filters',

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import type { OperationExecute } from '../common';
+import type { GenesysDataExportMap, OperationExecute } from '../node.type';
 import * as cancel from './cancel.operation';
 import * as clone from './clone.operation';
 import * as create from './create.operation';
@@ -11,7 +11,7 @@ import * as resume from './resume.operation';
 import * as suspend from './suspend.operation';
 import * as update from './update.operation';
 
-export const operations: Record<string, OperationExecute> = {
+export const operations: Record<GenesysDataExportMap['job'], OperationExecute> = {
 	cancel: cancel.execute,
 	clone: clone.execute,
 	create: create.execute,

@@ -6,7 +6,13 @@ import type {
 } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { jobChangesFromFields } from '../../../../src/genesys/jobs';
-import { CRON_HINT, forOperations, jobIdField, SPLIT_SIZE_HINT, toItems } from '../common';
+import {
+	CRON_HINT,
+	jobIdField,
+	SPLIT_SIZE_HINT,
+	updateDisplayOptions,
+} from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 
 /**
  * Changes for Update and Clone. Genesys takes the whole job, so the job is read and every field it
@@ -89,9 +95,8 @@ export const changeFields: INodeProperties[] = [
 	{ displayName: 'Suspended', name: 'suspended', type: 'boolean', default: false },
 ];
 
-export const description: INodeProperties[] = forOperations(
-	'job',
-	['update'],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['job'], operation: ['update'] } },
 	[
 		jobIdField,
 		{

@@ -2,53 +2,25 @@
  * Reference data: the lists Genesys offers for job settings. The same calls feed the node's
  * dropdowns (methods/loadOptions.ts).
  */
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-	INodeProperties,
-} from 'n8n-workflow';
-import type { GenesysClient } from '../../../../src/genesys/client';
-import { forOperations, toItems, type OperationExecute } from '../common';
+import type { INodeProperties } from 'n8n-workflow';
+import type { GenesysDataExportMap, OperationExecute } from '../node.type';
+import * as getAttributes from './getAttributes.operation';
+import * as getJobStatuses from './getJobStatuses.operation';
+import * as getLabels from './getLabels.operation';
+import * as getSources from './getSources.operation';
+import * as getSubTypes from './getSubTypes.operation';
+import * as getTypes from './getTypes.operation';
+import * as getVersion from './getVersion.operation';
 
-const list = (itemIndex: number, items: object[]) => toItems(itemIndex, items as IDataObject[]);
-
-export const operations: Record<string, OperationExecute> = {
-	async getSources(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return list(i, await client.sources());
-	},
-	async getTypes(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return list(
-			i,
-			await client.types((this.getNodeParameter('referenceSource', i, '') as string) || undefined),
-		);
-	},
-	async getSubTypes(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		const source = (this.getNodeParameter('referenceSource', i, '') as string) || undefined;
-		const dataType = (this.getNodeParameter('referenceDataType', i, '') as string) || undefined;
-		return list(i, await client.subTypes(source, dataType));
-	},
-	async getAttributes(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return toItems(
-			i,
-			(await client.attributes(
-				(this.getNodeParameter('entities', i, '') as string) || undefined,
-			)) as IDataObject,
-		);
-	},
-	async getJobStatuses(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return list(i, await client.jobStatuses());
-	},
-	async getLabels(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return toItems(i, (await client.labels()) as IDataObject);
-	},
-	async getVersion(this: IExecuteFunctions, i: number, client: GenesysClient) {
-		return toItems(i, (await client.version()) as IDataObject);
-	},
-} satisfies Record<
-	string,
-	(this: IExecuteFunctions, i: number, client: GenesysClient) => Promise<INodeExecutionData[]>
->;
+export const operations: Record<GenesysDataExportMap['referenceData'], OperationExecute> = {
+	getAttributes: getAttributes.execute,
+	getJobStatuses: getJobStatuses.execute,
+	getLabels: getLabels.execute,
+	getSources: getSources.execute,
+	getSubTypes: getSubTypes.execute,
+	getTypes: getTypes.execute,
+	getVersion: getVersion.execute,
+};
 
 export const description: INodeProperties[] = [
 	{
@@ -88,43 +60,11 @@ export const description: INodeProperties[] = [
 		],
 		default: 'getSources',
 	},
-	...forOperations(
-		'referenceData',
-		['getTypes', 'getSubTypes'],
-		[
-			{
-				displayName: 'Source',
-				name: 'referenceSource',
-				type: 'string',
-				default: 'UCS',
-				description: 'The data source',
-			},
-		],
-	),
-	...forOperations(
-		'referenceData',
-		['getSubTypes'],
-		[
-			{
-				displayName: 'Data Type',
-				name: 'referenceDataType',
-				type: 'string',
-				default: 'Interaction',
-				description: 'The data type whose media types to list',
-			},
-		],
-	),
-	...forOperations(
-		'referenceData',
-		['getAttributes'],
-		[
-			{
-				displayName: 'Entities',
-				name: 'entities',
-				type: 'string',
-				default: '',
-				description: 'Which entities to list attributes of (as Genesys names them)',
-			},
-		],
-	),
+	...getSources.description,
+	...getTypes.description,
+	...getSubTypes.description,
+	...getAttributes.description,
+	...getJobStatuses.description,
+	...getLabels.description,
+	...getVersion.description,
 ];

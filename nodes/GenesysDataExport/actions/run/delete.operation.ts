@@ -1,8 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { forOperations, runIdField, toItems } from '../common';
+import { runIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 
-export const description: INodeProperties[] = forOperations('run', ['delete'], [runIdField]);
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['run'], operation: ['delete'] } },
+	[runIdField],
+);
 
 export async function execute(
 	this: IExecuteFunctions,

@@ -1,12 +1,12 @@
 import type { INodeProperties } from 'n8n-workflow';
-import type { OperationExecute } from '../common';
+import type { GenesysDataExportMap, OperationExecute } from '../node.type';
 import * as del from './delete.operation';
 import * as get from './get.operation';
 import * as getMany from './getMany.operation';
 import * as getProgress from './getProgress.operation';
 import * as waitForCompletion from './waitForCompletion.operation';
 
-export const operations: Record<string, OperationExecute> = {
+export const operations: Record<GenesysDataExportMap['run'], OperationExecute> = {
 	delete: del.execute,
 	get: get.execute,
 	getMany: getMany.execute,

@@ -7,22 +7,16 @@ import {
 } from 'n8n-workflow';
 import { runState, type GenesysClient } from '../../../../src/genesys/client';
 import type { JobInfo } from '../../../../src/genesys/models';
-import { forOperations, runIdField, toItems, waitOptionFields, waitOptions } from '../common';
+import {
+	runIdField,
+	updateDisplayOptions,
+	waitOptionsCollection,
+} from '../../../shared/descriptions';
+import { toItems } from '../../../shared/items';
 
-export const description: INodeProperties[] = forOperations(
-	'run',
-	['waitForCompletion'],
-	[
-		runIdField,
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			placeholder: 'Add Option',
-			default: {},
-			options: waitOptionFields,
-		},
-	],
+export const description: INodeProperties[] = updateDisplayOptions(
+	{ show: { resource: ['run'], operation: ['waitForCompletion'] } },
+	[runIdField, waitOptionsCollection],
 );
 
 /** The finished run as an item: its state, and its files when asked; an error for a failed run unless told otherwise. */
@@ -53,6 +47,21 @@ export async function finishedRun(
 		result.fileNames = files.map((f) => f.name);
 	}
 	return result;
+}
+
+/** The wait options of an item (waitOptionsCollection), as the client's waits take them. */
+export function waitOptions(context: IExecuteFunctions, itemIndex: number) {
+	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	return {
+		pollIntervalMs: Number(options.pollInterval ?? 10) * 1000,
+		timeoutMs: Number(options.timeout ?? 60) * 60_000,
+		failOnRunFailure: options.failOnRunFailure !== false,
+		includeFiles: options.includeFiles !== false,
+		signal:
+			typeof context.getExecutionCancelSignal === 'function'
+				? context.getExecutionCancelSignal()
+				: undefined,
+	};
 }
 
 export async function execute(
