@@ -11,6 +11,7 @@ import * as job from './actions/job';
 import * as referenceData from './actions/referenceData';
 import { router } from './actions/router';
 import * as run from './actions/run';
+import * as listSearch from './methods/listSearch';
 import * as loadOptions from './methods/loadOptions';
 import { smimeKeyTest } from '../shared/smimeKey';
 import { authenticationProperty } from '../shared/genesysAuthentication';
@@ -21,7 +22,9 @@ export class GenesysDataExport implements INodeType {
 		name: 'genesysDataExport',
 		icon: { light: 'file:genesys.svg', dark: 'file:genesys.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 1.1: Job and Run are resource locators (From List / By ID); version 1's fields stay for its workflows.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
 		description:
 			'Create, schedule and download Genesys Multicloud CX contact history exports (User Data Management and CDDS APIs)',
@@ -82,7 +85,7 @@ export class GenesysDataExport implements INodeType {
 		],
 	};
 
-	methods = { loadOptions, credentialTest: { smimeKeyTest } };
+	methods = { loadOptions, listSearch, credentialTest: { smimeKeyTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return router.call(this);

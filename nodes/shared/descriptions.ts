@@ -87,8 +87,16 @@ export const waitOptionsCollection: INodeProperties = {
 
 // ---- Genesys Data Export: the job or run an operation works on ---------------------------------
 
-/** The job of the Job operations, chosen from the tenant's jobs (loadOptions: getJobs). */
-export const jobIdField: INodeProperties = {
+/**
+ * Version 1 of Genesys Data Export chose the job from a dropdown (loadOptions: getJobs) and took the
+ * run as a plain ID; version 1.1 has resource locators for both (From List / By ID). Version 1's
+ * fields stay, shown for workflows saved with it, so their values keep working unchanged.
+ */
+const IN_VERSION_1: IDisplayOptions = { show: { '@version': [1] } };
+const FROM_VERSION_1_1: IDisplayOptions = { hide: { '@version': [1] } };
+
+/** The job of the Job operations in version 1: a dropdown of the tenant's jobs. */
+const jobIdDropdown: INodeProperties = {
 	displayName: 'Job Name or ID',
 	name: 'jobId',
 	type: 'options',
@@ -99,8 +107,8 @@ export const jobIdField: INodeProperties = {
 		'The export job. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 };
 
-/** The run of the Run operations. */
-export const runIdField: INodeProperties = {
+/** The run of the Run operations in version 1: its ID. */
+const runIdText: INodeProperties = {
 	displayName: 'Run ID',
 	name: 'runId',
 	type: 'string',
@@ -109,6 +117,87 @@ export const runIdField: INodeProperties = {
 	placeholder: '1234',
 	description: 'The ID of an export run (an entry of the export history)',
 };
+
+/** Genesys numbers jobs and runs; an ID typed by hand is checked in the editor (expressions are not). */
+const numericId = (what: string) => [
+	{
+		type: 'regex' as const,
+		properties: { regex: '^\\s*\\d+\\s*$', errorMessage: `A ${what} ID is a number, e.g. 1234` },
+	},
+];
+
+/** The job, from a searchable list of the tenant's jobs (newest first) or by ID (listSearch: searchJobs). */
+export const jobLocator: INodeProperties = {
+	displayName: 'Job',
+	name: 'jobId',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description: 'The export job',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a job…',
+			typeOptions: { searchListMethod: 'searchJobs', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. 1234',
+			validation: numericId('job'),
+		},
+	],
+};
+
+/** The run, from a searchable list of the export history (newest first) or by ID (listSearch: searchRuns). */
+export const runLocator: INodeProperties = {
+	displayName: 'Run',
+	name: 'runId',
+	type: 'resourceLocator',
+	default: { mode: 'list', value: '' },
+	required: true,
+	description: 'An export run (an entry of the export history)',
+	modes: [
+		{
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			placeholder: 'Select a run…',
+			typeOptions: { searchListMethod: 'searchRuns', searchable: true },
+		},
+		{
+			displayName: 'By ID',
+			name: 'id',
+			type: 'string',
+			placeholder: 'e.g. 1234',
+			validation: numericId('run'),
+		},
+	],
+};
+
+/** The job of the Job operations: version 1's dropdown, the resource locator from version 1.1. */
+export const jobIdFields: INodeProperties[] = [
+	...updateDisplayOptions(IN_VERSION_1, [jobIdDropdown]),
+	...updateDisplayOptions(FROM_VERSION_1_1, [jobLocator]),
+];
+
+/**
+ * The run of the Run operations (and of File → Download): version 1's ID, the resource locator from
+ * version 1.1. `v1` changes version 1's field (as it was written for that operation), `description`
+ * both.
+ */
+export function runIdFields(
+	options: { v1?: Partial<INodeProperties>; description?: string } = {},
+): INodeProperties[] {
+	const description = options.description ? { description: options.description } : {};
+	return [
+		...updateDisplayOptions(IN_VERSION_1, [{ ...runIdText, ...description, ...options.v1 }]),
+		...updateDisplayOptions(FROM_VERSION_1_1, [{ ...runLocator, ...description }]),
+	];
+}
 
 // ---- Genesys Data Export: job settings (Create, Create and Wait; the hints also Update, Clone) -
 

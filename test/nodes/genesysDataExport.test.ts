@@ -42,7 +42,12 @@ function genesysCredential(overrides: IDataObject = {}): CredentialEntry {
 
 async function node(
 	parameters: INodeParameters,
-	options: { credential?: CredentialEntry; continueOnFail?: boolean; key?: boolean } = {},
+	options: {
+		credential?: CredentialEntry;
+		continueOnFail?: boolean;
+		key?: boolean;
+		typeVersion?: number;
+	} = {},
 ): Promise<Harness> {
 	const credentials: Record<string, CredentialEntry> = {
 		genesysMulticloudApi: options.credential ?? genesysCredential(),
@@ -60,6 +65,7 @@ async function node(
 		parameters,
 		credentials,
 		continueOnFail: options.continueOnFail,
+		typeVersion: options.typeVersion,
 	});
 	harnesses.push(h);
 	return h;
@@ -375,6 +381,131 @@ describe('Genesys Data Export node: jobs, runs, files, certificate and reference
 			name: expect.stringMatching(/\(\d+\)$/),
 			value: expect.stringMatching(/^\d+$/),
 		});
+	});
+});
+
+/** A resource locator's value as the editor saves it. */
+const locator = (mode: 'list' | 'id', value: string) => ({ __rl: true, mode, value });
+
+describe('Genesys Data Export node: Job and Run as resource locators (version 1.1), version 1 unchanged', () => {
+	it('has version 1 fields for version 1 workflows and resource locators from version 1.1', () => {
+		const { description } = new GenesysDataExport();
+		expect(description.version).toEqual([1, 1.1]);
+		expect(description.defaultVersion).toBe(1.1);
+		for (const name of ['jobId', 'runId']) {
+			const fields = description.properties.filter(
+				(p) => p.name === name && p.displayOptions?.show?.resource,
+			);
+			const v1 = fields.filter((p) => p.displayOptions?.show?.['@version']?.[0] === 1);
+			const v11 = fields.filter((p) => p.displayOptions?.hide?.['@version']?.[0] === 1);
+			expect(v1.length).toBeGreaterThan(0);
+			expect(v1.length).toBe(v11.length);
+			expect(v1.every((p) => p.type !== 'resourceLocator')).toBe(true);
+			for (const field of v11) {
+				expect(field.type).toBe('resourceLocator');
+				expect(field.default).toEqual({ mode: 'list', value: '' });
+				expect(field.modes?.map((m) => m.name)).toEqual(['list', 'id']);
+			}
+		}
+	});
+
+	it('runs the Job and Run operations and File → Download from a locator (From List or By ID) and from version 1 fields', async () => {
+		const [finished] = await run(createAndWait('Locator run'));
+		const runId = String(finished.json.id);
+		const jobId = String(finished.json.parentId);
+		expect(jobId).toMatch(/^\d+$/);
+		for (const value of [locator('list', jobId), locator('id', ` ${jobId} `)]) {
+			const [job] = await run({ resource: 'job', operation: 'get', jobId: value });
+			expect(job.json).toMatchObject({ id: Number(jobId), title: 'Locator run' });
+		}
+		for (const value of [locator('list', runId), locator('id', runId)]) {
+			const [got] = await run({ resource: 'run', operation: 'get', runId: value });
+			expect(got.json).toMatchObject({ id: Number(runId) });
+		}
+		// An expression in By ID, as the shipped workflows have it.
+		const files = await run(
+			{
+				resource: 'file',
+				operation: 'download',
+				filesOf: 'run',
+				runId: locator('id', '={{ $json.id }}'),
+				decrypt: false,
+				output: 'files',
+			},
+			[{ json: { id: Number(runId) } }],
+		);
+		expect(files.map((f) => f.json.fileName ?? f.json.name)).toHaveLength(
+			(finished.json.fileNames as string[]).length,
+		);
+		// Version 1: the dropdown's value and the plain run ID, as saved by workflows of that version.
+		const [v1job] = (
+			await (await node({ resource: 'job', operation: 'get', jobId }, { typeVersion: 1 })).execute()
+		)[0];
+		expect(v1job.json).toMatchObject({ id: Number(jobId) });
+		const [v1run] = (
+			await (await node({ resource: 'run', operation: 'get', runId }, { typeVersion: 1 })).execute()
+		)[0];
+		expect(v1run.json).toMatchObject({ id: Number(runId) });
+	});
+
+	it('says which field is empty', async () => {
+		const h = await node({ resource: 'run', operation: 'get', runId: locator('list', '') });
+		await expect(h.execute()).rejects.toThrow(/No run chosen/);
+		const failed = await run(
+			{ resource: 'job', operation: 'get', jobId: locator('id', '  ') },
+			undefined,
+			{ continueOnFail: true },
+		);
+		expect(failed[0].json.error).toMatch(/No job chosen/);
+	});
+
+	it('lists jobs and runs newest first, found by title or by ID, a page at a time', async () => {
+		const made: IDataObject[] = [];
+		for (const title of ['Locator list alpha', 'Locator list beta'])
+			made.push((await run(createAndWait(title)))[0].json);
+		const h = await node({ resource: 'job', operation: 'get' });
+		const [alpha, beta] = made;
+
+		const jobs = await h.listSearch('searchJobs');
+		const newest = jobs.results.findIndex((r) => r.value === String(beta.parentId));
+		const older = jobs.results.findIndex((r) => r.value === String(alpha.parentId));
+		expect(newest).toBeGreaterThanOrEqual(0);
+		expect(older).toBeGreaterThan(newest);
+		expect(jobs.results[newest].name).toBe(`Locator list beta (${String(beta.parentId)})`);
+
+		const byTitle = await h.listSearch('searchJobs', 'list beta');
+		expect(byTitle.results.map((r) => r.value)).toEqual([String(beta.parentId)]);
+		const byId = await h.listSearch('searchJobs', String(alpha.parentId));
+		expect(byId.results[0]).toMatchObject({ value: String(alpha.parentId) });
+		expect((await h.listSearch('searchJobs', 'no job has this title')).results).toEqual([]);
+
+		const runs = await h.listSearch('searchRuns', 'Locator list');
+		expect(runs.results.map((r) => r.value)).toEqual([String(beta.id), String(alpha.id)]);
+		expect(runs.results[0].name).toMatch(
+			new RegExp(`^Locator list beta · \\w+.* \\(run ${String(beta.id)}\\)$`),
+		);
+		const runById = await h.listSearch('searchRuns', String(alpha.id));
+		expect(runById.results[0]).toMatchObject({ value: String(alpha.id) });
+
+		// Page by page: every job once, in the same order as one long list.
+		for (let i = 0; i < 60; i++)
+			sim.state.jobs.set(900_000 + i, {
+				...sim.state.jobs.get(Number(alpha.parentId))!,
+				id: 900_000 + i,
+				title: `Locator filler ${i}`,
+			});
+		const seen: string[] = [];
+		let token: string | undefined;
+		let pages = 0;
+		do {
+			const page = await h.listSearch('searchJobs', undefined, token);
+			seen.push(...page.results.map((r) => String(r.value)));
+			token = page.paginationToken as string | undefined;
+			pages++;
+		} while (token && pages < 20);
+		expect(pages).toBeGreaterThan(1);
+		expect(new Set(seen).size).toBe(seen.length);
+		expect(seen).toEqual(expect.arrayContaining([String(alpha.parentId), '900059', '900000']));
 	});
 });
 

@@ -33,6 +33,7 @@ import {
 	type IHttpRequestOptions,
 	type INode,
 	type INodeExecutionData,
+	type INodeListSearchResult,
 	type INodeParameters,
 	type INodeType,
 	type IWebhookResponseData,
@@ -215,6 +216,11 @@ function resolveParameter(value: unknown, json: IDataObject): unknown {
 	return value;
 }
 
+/** A resource locator's value as n8n stores it: `{ __rl: true, mode, value }`. */
+function isLocator(value: unknown): value is { __rl: true; mode: string; value: unknown } {
+	return value !== null && typeof value === 'object' && (value as { __rl?: unknown }).__rl === true;
+}
+
 function getPath(object: unknown, path: string): unknown {
 	let current: unknown = object;
 	for (const part of path.split('.')) {
@@ -322,6 +328,12 @@ export interface Harness {
 		method: string,
 		currentParameters?: INodeParameters,
 	): Promise<Array<{ name: string; value: string | number }>>;
+	/** A resource locator's list (`methods.listSearch`), as the editor asks for it: a filter and a page token. */
+	listSearch(
+		method: string,
+		filter?: string,
+		paginationToken?: string,
+	): Promise<INodeListSearchResult>;
 	close(): Promise<void>;
 }
 
@@ -471,13 +483,20 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 	const hints: NodeExecutionHint[] = [];
 	const workflowId = randomUUID();
 	const baseContext = (items: INodeExecutionData[]) => {
-		const parameter = (name: string, itemIndex: number, fallback?: unknown) => {
+		const parameter = (
+			name: string,
+			itemIndex: number,
+			fallback?: unknown,
+			parameterOptions?: { extractValue?: boolean },
+		) => {
 			const raw = getPath(node.parameters, name);
-			const value = resolveParameter(raw, items[itemIndex]?.json ?? {});
+			let value = resolveParameter(raw, items[itemIndex]?.json ?? {});
 			if (value === undefined) {
 				if (fallback !== undefined) return fallback;
 				throw new Error(`Could not get parameter "${name}"`);
 			}
+			// As n8n: a resource locator's value (its mode's regex is not modelled: none of ours has one).
+			if (parameterOptions?.extractValue === true && isLocator(value)) value = value.value;
 			return value;
 		};
 		return {
@@ -572,6 +591,27 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				getNodeParameter: (name: string, fallback?: unknown) => getPath(current, name) ?? fallback,
 				getCurrentNodeParameter: (name: string) => getPath(current, name),
 			} as never)) as Array<{ name: string; value: string | number }>;
+		},
+		async listSearch(method, filter, paginationToken) {
+			const fn = options.nodeType.methods?.listSearch?.[method];
+			if (!fn) throw new Error(`${description.name} has no listSearch method ${method}`);
+			const context = baseContext([{ json: {} }]);
+			const helpers = {
+				...context.helpers,
+				httpRequestWithAuthentication: (type: string, request: IHttpRequestOptions) =>
+					httpRequestWithAuthentication.call(context, type, request),
+			};
+			return fn.call(
+				{
+					...context,
+					helpers,
+					getNodeParameter: (name: string, fallback?: unknown) =>
+						getPath(node.parameters, name) ?? fallback,
+					getCurrentNodeParameter: (name: string) => getPath(node.parameters, name),
+				} as never,
+				filter,
+				paginationToken,
+			);
 		},
 		staticData,
 		hints,

@@ -13,11 +13,12 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { makeTempDir } from '../../../../src/pipeline/files';
 import { fileSource, type ByteSource } from '../../../../src/pipeline/sources';
 import { chunkParameters, chunkProperties, recordChunksOutput } from '../../../shared/chunkOutput';
-import { updateDisplayOptions } from '../../../shared/descriptions';
+import { runIdFields, updateDisplayOptions } from '../../../shared/descriptions';
 import { exportItems, type ExportOutput } from '../../../shared/exportOutput';
 import { limitOptions, limitsFromOptions, ZIP_LIMITS } from '../../../shared/limits';
 import { malformedLinesOption, skippedOnItemOption } from '../../../shared/recordReport';
 import { decryptionKey } from '../../../shared/smimeKey';
+import { chosenId } from '../ids';
 import { cancelSignal } from '../../../shared/transport';
 
 export const description: INodeProperties[] = updateDisplayOptions(
@@ -37,15 +38,13 @@ export const description: INodeProperties[] = updateDisplayOptions(
 			],
 			default: 'run',
 		},
-		{
-			displayName: 'Run ID',
-			name: 'runId',
-			type: 'string',
-			required: true,
-			default: '',
-			displayOptions: { show: { filesOf: ['run'] } },
-			description: 'The export run whose files to download',
-		},
+		...updateDisplayOptions(
+			{ show: { filesOf: ['run'] } },
+			runIdFields({
+				v1: { placeholder: undefined },
+				description: 'The export run whose files to download',
+			}),
+		),
 		{
 			displayName: 'File Names',
 			name: 'fileNames',
@@ -172,7 +171,7 @@ export async function execute(
 	let names: string[];
 	const extra: IDataObject = {};
 	if (filesOf === 'run') {
-		const runId = String(this.getNodeParameter('runId', itemIndex)).trim();
+		const runId = chosenId(this, 'runId', itemIndex);
 		names = (await client.runFiles(runId)).map((file) => file.name);
 		extra.runId = Number(runId);
 		if (names.length === 0) {

@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { jobIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { jobIdFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['job'], operation: ['cancel'] } },
-	[jobIdField],
+	jobIdFields,
 );
 
 export async function execute(
@@ -13,7 +14,7 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	const id = this.getNodeParameter('jobId', itemIndex) as string;
+	const id = chosenId(this, 'jobId', itemIndex);
 	await client.cancelJob(id);
 	return toItems(itemIndex, { jobId: Number(id), cancelled: true });
 }

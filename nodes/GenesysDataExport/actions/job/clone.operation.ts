@@ -6,14 +6,15 @@ import type {
 } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
 import { jobChangesFromFields } from '../../../../src/genesys/jobs';
-import { jobIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { jobIdFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 import { changeFields } from './update.operation';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['job'], operation: ['clone'] } },
 	[
-		jobIdField,
+		...jobIdFields,
 		{
 			displayName: 'Changes',
 			name: 'cloneFields',
@@ -32,7 +33,7 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	const id = this.getNodeParameter('jobId', itemIndex) as string;
+	const id = chosenId(this, 'jobId', itemIndex);
 	const changes = jobChangesFromFields(
 		this.getNodeParameter('cloneFields', itemIndex, {}) as IDataObject,
 	);

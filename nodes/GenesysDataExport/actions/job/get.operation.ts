@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { jobIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { jobIdFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['job'], operation: ['get'] } },
-	[jobIdField],
+	jobIdFields,
 );
 
 export async function execute(
@@ -13,8 +14,5 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	return toItems(
-		itemIndex,
-		await client.getJob(this.getNodeParameter('jobId', itemIndex) as string),
-	);
+	return toItems(itemIndex, await client.getJob(chosenId(this, 'jobId', itemIndex)));
 }

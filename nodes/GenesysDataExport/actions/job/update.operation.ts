@@ -8,10 +8,11 @@ import type { GenesysClient } from '../../../../src/genesys/client';
 import { jobChangesFromFields } from '../../../../src/genesys/jobs';
 import {
 	CRON_HINT,
-	jobIdField,
+	jobIdFields,
 	SPLIT_SIZE_HINT,
 	updateDisplayOptions,
 } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 /**
@@ -98,7 +99,7 @@ export const changeFields: INodeProperties[] = [
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['job'], operation: ['update'] } },
 	[
-		jobIdField,
+		...jobIdFields,
 		{
 			displayName: 'Update Fields',
 			name: 'updateFields',
@@ -116,7 +117,7 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	const id = this.getNodeParameter('jobId', itemIndex) as string;
+	const id = chosenId(this, 'jobId', itemIndex);
 	const changes = jobChangesFromFields(
 		this.getNodeParameter('updateFields', itemIndex, {}) as IDataObject,
 	);

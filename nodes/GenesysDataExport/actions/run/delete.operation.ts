@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { runIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { runIdFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['run'], operation: ['delete'] } },
-	[runIdField],
+	runIdFields(),
 );
 
 export async function execute(
@@ -13,7 +14,7 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	const id = this.getNodeParameter('runId', itemIndex) as string;
+	const id = chosenId(this, 'runId', itemIndex);
 	await client.deleteRun(id);
 	return toItems(itemIndex, { runId: Number(id), deleted: true });
 }

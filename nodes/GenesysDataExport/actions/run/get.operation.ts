@@ -1,11 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import type { GenesysClient } from '../../../../src/genesys/client';
-import { runIdField, updateDisplayOptions } from '../../../shared/descriptions';
+import { runIdFields, updateDisplayOptions } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['run'], operation: ['get'] } },
-	[runIdField],
+	runIdFields(),
 );
 
 export async function execute(
@@ -13,8 +14,5 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	return toItems(
-		itemIndex,
-		await client.getRun(this.getNodeParameter('runId', itemIndex) as string),
-	);
+	return toItems(itemIndex, await client.getRun(chosenId(this, 'runId', itemIndex)));
 }

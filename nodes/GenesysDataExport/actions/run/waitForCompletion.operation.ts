@@ -8,15 +8,16 @@ import {
 import { runState, type GenesysClient } from '../../../../src/genesys/client';
 import type { JobInfo } from '../../../../src/genesys/models';
 import {
-	runIdField,
+	runIdFields,
 	updateDisplayOptions,
 	waitOptionsCollection,
 } from '../../../shared/descriptions';
+import { chosenId } from '../ids';
 import { toItems } from '../../../shared/items';
 
 export const description: INodeProperties[] = updateDisplayOptions(
 	{ show: { resource: ['run'], operation: ['waitForCompletion'] } },
-	[runIdField, waitOptionsCollection],
+	[...runIdFields(), waitOptionsCollection],
 );
 
 /** The finished run as an item: its state, and its files when asked; an error for a failed run unless told otherwise. */
@@ -69,7 +70,7 @@ export async function execute(
 	itemIndex: number,
 	client: GenesysClient,
 ): Promise<INodeExecutionData[]> {
-	const id = this.getNodeParameter('runId', itemIndex) as string;
+	const id = chosenId(this, 'runId', itemIndex);
 	const options = waitOptions(this, itemIndex);
 	const run = await client.waitForRun(id, options);
 	return toItems(itemIndex, await finishedRun.call(this, itemIndex, client, run, options));
