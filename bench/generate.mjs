@@ -1,7 +1,8 @@
 // Generates a realistic Genesys Contact History export: CDDS-shaped JSON Lines records
 // (Interaction, Interaction-Attachment with base64 CONTENT, Contact, ContactAttribute), zipped by
 // Info-ZIP into 100 MiB split parts, each part encrypted with `openssl smime -encrypt -binary -aes256`,
-// named as Genesys names them: export-<uuid>.z01.smime … export-<uuid>.zip.smime.
+// named as Genesys names them: export-<uuid>.z01.smime … export-<uuid>.zip.smime (zip and openssl
+// run by test/helpers/fixtures.mjs, as for the tests).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -14,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { encryptedExport, makeKeyPair } from '../test/helpers/fixtures.mjs';
 
 /** Small fast deterministic PRNG (mulberry32). */
 function prng(seed) {
@@ -210,51 +212,26 @@ export function makeEncryptedExport(recordsDir, outDir, certPath, splitSize = '1
 	const plainDir = join(outDir, 'plain');
 	rmSync(plainDir, { recursive: true, force: true });
 	mkdirSync(plainDir);
-	const names = readdirSync(recordsDir).sort();
-	sh('zip', ['-q', '-s', splitSize, join(plainDir, `${exportName}.zip`), ...names], {
-		cwd: recordsDir,
+	const { plainParts, encryptedParts } = encryptedExport({
+		sourceDir: recordsDir,
+		names: readdirSync(recordsDir).sort(),
+		exportName,
+		plainDir,
+		encDir: outDir,
+		certPath,
+		size: splitSize,
 	});
-	const parts = readdirSync(plainDir).sort();
-	const encrypted = [];
-	for (const part of parts) {
-		const target = join(outDir, `${part}.smime`);
-		sh('openssl', [
-			'smime',
-			'-encrypt',
-			'-binary',
-			'-aes256',
-			'-in',
-			join(plainDir, part),
-			'-out',
-			target,
-			certPath,
-		]);
-		encrypted.push(target);
-	}
-	writeFileSync(join(outDir, 'DONE'), JSON.stringify({ exportName, parts: encrypted }));
-	return { exportName, parts: encrypted, plainParts: parts.map((p) => join(plainDir, p)) };
+	writeFileSync(join(outDir, 'DONE'), JSON.stringify({ exportName, parts: encryptedParts }));
+	return { exportName, parts: encryptedParts, plainParts };
 }
 
+/** The benchmark's key pair in `dir` (bench.key.pem, bench.cert.pem), made once. */
 export function ensureKey(dir) {
 	const keyPath = join(dir, 'bench.key.pem');
 	const certPath = join(dir, 'bench.cert.pem');
 	if (!existsSync(keyPath)) {
 		mkdirSync(dir, { recursive: true });
-		sh('openssl', [
-			'req',
-			'-x509',
-			'-newkey',
-			'rsa:2048',
-			'-nodes',
-			'-keyout',
-			keyPath,
-			'-out',
-			certPath,
-			'-subj',
-			'/CN=cx-export bench',
-			'-days',
-			'30',
-		]);
+		makeKeyPair({ keyPath, certPath, subject: '/CN=cx-export bench', days: 30 });
 	}
 	return { keyPath, certPath };
 }

@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKey, generateRecordCount, sh } from './generate.mjs';
+import { zipParts } from '../test/helpers/fixtures.mjs';
+import { ensureKey, generateRecordCount } from './generate.mjs';
 import { digestFiles } from './rows.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,7 +65,11 @@ export async function plainZip(n) {
 	mkdirSync(dir, { recursive: true });
 	const zip = join(dir, `export-${n}.zip`);
 	console.error(`[bench] zipping ${n} records into ${zip}…`);
-	sh('zip', ['-q', zip, ...source.files.map((f) => f.split('/').pop())], { cwd: source.dir });
+	zipParts(
+		source.dir,
+		zip,
+		source.files.map((f) => f.split('/').pop()),
+	);
 	const info = { zip, zipBytes: statSync(zip).size };
 	writeFileSync(join(dir, 'DONE'), JSON.stringify(info, null, 1));
 	return { dir, ...info, source };

@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKey, generateRecords, makeEncryptedExport, sh } from './generate.mjs';
 import { treeRss } from './procs.mjs';
+import { encryptFile } from '../test/helpers/fixtures.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, '.bench');
@@ -131,17 +132,7 @@ async function cliSections() {
 		if (!existsSync(file)) {
 			const plain = join(work, `decrypt-${size}m.bin`);
 			sh('bash', ['-c', `head -c ${size}M /dev/urandom > ${q(plain)}`]);
-			sh('openssl', [
-				'smime',
-				'-encrypt',
-				'-binary',
-				'-aes256',
-				'-in',
-				plain,
-				'-out',
-				file,
-				certPath,
-			]);
+			encryptFile(plain, file, certPath);
 			rmSync(plain);
 		}
 		const a = await measureMedian(

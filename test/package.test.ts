@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeExport } from './helpers/exportFixture';
-import { makeRecipient, openssl, tempDir } from './helpers/openssl';
+import { makeExport, makeRecipient, openssl, tempDir } from './helpers/fixtures.mjs';
 
 const root = join(__dirname, '..');
 const pkg = require(join(root, 'package.json')) as {

@@ -12,8 +12,16 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeExport, type ExportFixture } from '../helpers/exportFixture';
-import { makeRecipient, openssl, tempDir, writeFile, type Recipient } from '../helpers/openssl';
+import {
+	encryptFile,
+	makeExport,
+	makeRecipient,
+	openssl,
+	tempDir,
+	writeFile,
+	type ExportFixture,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 
 const bin = join(__dirname, '../../bin/cx-export.js');
 const dir = tempDir();
@@ -423,19 +431,7 @@ describe('inputs recognised by content (issue 12, item 7)', () => {
 		const path = join(dir.path, 'renamed', name);
 		mkdirSync(join(dir.path, 'renamed'), { recursive: true });
 		if (name.endsWith('.pem'))
-			openssl([
-				'cms',
-				'-encrypt',
-				'-binary',
-				'-aes256',
-				'-in',
-				single.plainParts[0],
-				'-outform',
-				'PEM',
-				'-out',
-				path,
-				alice.certPath,
-			]);
+			encryptFile(single.plainParts[0], path, alice.certPath, { outform: 'PEM' });
 		else writeFileSync(path, readFileSync(single.encryptedParts[0]));
 		return path;
 	}

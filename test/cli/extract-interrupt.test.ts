@@ -10,7 +10,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerTag } from '../../src/pipeline/files';
-import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
+import {
+	encryptParts,
+	makeRecipient,
+	tempDir,
+	zipParts,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 
 const bin = join(__dirname, '../../bin/cx-export.js');
 const dir = tempDir();
@@ -44,32 +50,14 @@ beforeAll(() => {
 	writeFileSync(join(src, 'attachments.bin'), big);
 	files.set('attachments.bin', big);
 	const plain = join(dir.path, 'plain');
-	const enc = join(dir.path, 'enc');
 	mkdirSync(plain);
-	mkdirSync(enc);
-	const zip = spawnSync(
-		'zip',
-		['-q', '-r', '-s', '4m', join(plain, 'export-0f8e1c2a.zip'), 'records', 'attachments.bin'],
-		{ cwd: src },
+	const plainParts = zipParts(
+		src,
+		join(plain, 'export-0f8e1c2a.zip'),
+		['records', 'attachments.bin'],
+		{ size: '4m', flags: ['-r'] },
 	);
-	expect(zip.status, zip.stderr.toString()).toBe(0);
-	parts = readdirSync(plain)
-		.sort()
-		.map((name) => {
-			const target = join(enc, `${name}.smime`);
-			openssl([
-				'smime',
-				'-encrypt',
-				'-binary',
-				'-aes256',
-				'-in',
-				join(plain, name),
-				'-out',
-				target,
-				alice.certPath,
-			]);
-			return target;
-		});
+	parts = encryptParts(plainParts, join(dir.path, 'enc'), alice.certPath);
 	expect(parts.length).toBeGreaterThanOrEqual(6);
 });
 afterAll(() => dir.remove());

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptCms, inspectCms, loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { CxError } from '../../src/errors';
 import { failure } from '../helpers/failure';
-import { makeRecipient, openssl, tempDir, writeFile, type Recipient } from '../helpers/openssl';
+import {
+	makeRecipient,
+	openssl,
+	tempDir,
+	writeFile,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 
 /** Feeds `data` in chunks of the given size (or random sizes) and collects the plaintext. */
 export async function decryptBuffer(

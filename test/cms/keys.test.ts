@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDecryptionKey } from '../../src/cms';
-import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 
 let dir: ReturnType<typeof tempDir>;
 let recipient: Recipient;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptCms, loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { CxError } from '../../src/errors';
-import { makeRecipient, openssl, tempDir, writeFile } from '../helpers/openssl';
+import { makeRecipient, openssl, tempDir, writeFile } from '../helpers/fixtures.mjs';
 
 const dir = tempDir();
 let key: DecryptionKey;

@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sniff } from '../../src/cms/armor';
 import { peek } from '../../src/pipeline/sources';
-import { makeRecipient, openssl, tempDir, writeFile, type Recipient } from '../helpers/openssl';
+import {
+	makeRecipient,
+	openssl,
+	tempDir,
+	writeFile,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 
 let dir: ReturnType<typeof tempDir>;
 let alice: Recipient;

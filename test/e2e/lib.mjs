@@ -23,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { makeKeyPair } from '../helpers/fixtures.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cache = join(root, '.cache', 'e2e');
@@ -389,21 +390,7 @@ export async function setUp(line, tgz, { keep = false, queue = false, split = fa
 	// Key pair, simulators, database.
 	const keyPath = join(work, 'export-key.pem');
 	const certPath = join(work, 'export-cert.pem');
-	sh('openssl', [
-		'req',
-		'-x509',
-		'-newkey',
-		'rsa:2048',
-		'-nodes',
-		'-keyout',
-		keyPath,
-		'-out',
-		certPath,
-		'-subj',
-		'/CN=e2e export/O=CX Export',
-		'-days',
-		'2',
-	]);
+	makeKeyPair({ keyPath, certPath, subject: '/CN=e2e export/O=CX Export', days: 2 });
 	const ports = {
 		api: await freePort(),
 		storage: await freePort(),

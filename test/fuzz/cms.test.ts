@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptCms, loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { CxError } from '../../src/errors';
-import { makeRecipient, openssl, tempDir, writeFile } from '../helpers/openssl';
+import { makeRecipient, openssl, tempDir, writeFile } from '../helpers/fixtures.mjs';
 import { derHeaders, nestedEnvelope, withLength, type NestedPart } from './cmsBytes';
 
 const dir = tempDir();

@@ -11,18 +11,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import {
-	existsSync,
-	mkdirSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	utimesSync,
-	writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDecryptionKey, type DecryptionKey } from '../../src/cms';
-import { makeRecords } from '../helpers/exportFixture';
+import { encryptFile, encryptParts, makeRecords, splitPartNames } from '../helpers/fixtures.mjs';
 
 export interface Input {
 	name: string;
@@ -87,12 +79,6 @@ function run(command: string, args: string[], cwd?: string, input?: Buffer): Buf
 /** `openssl` with the passphrase given as `pass:` (a test key). */
 function openssl(args: string[], cwd?: string): Buffer {
 	return run('openssl', args, cwd);
-}
-
-function sortedParts(dir: string, base: string): string[] {
-	const names = readdirSync(dir).filter((n) => n.startsWith(`${base}.z`));
-	const numbered = names.filter((n) => /\.z\d+$/.test(n)).sort();
-	return [...numbered, `${base}.zip`];
 }
 
 /** Writes the seeds into `dir` (which must be empty or missing). */
@@ -184,20 +170,12 @@ function build(dir: string): void {
 	mkdirSync(join(dir, 'foreign'));
 	zip(foreign.src, ['-s', '64k', join(dir, 'foreign', `${EXPORT_NAME}.zip`), ...foreign.names]);
 
-	mkdirSync(join(dir, 'split-enc'));
-	for (const part of sortedParts(join(dir, 'split'), EXPORT_NAME)) {
-		openssl([
-			'smime',
-			'-encrypt',
-			'-binary',
-			'-aes256',
-			'-in',
-			join(dir, 'split', part),
-			'-out',
-			join(dir, 'split-enc', `${part}.smime`),
-			join(dir, 'cert.pem'),
-		]);
-	}
+	const splitParts = splitPartNames(join(dir, 'split'), EXPORT_NAME);
+	encryptParts(
+		splitParts.map((part) => join(dir, 'split', part)),
+		join(dir, 'split-enc'),
+		join(dir, 'cert.pem'),
+	);
 	const whole = join(dir, 'deflated.zip');
 	const cert = join(dir, 'cert.pem');
 	const cms: Record<CmsVariant, string[]> = {
@@ -284,23 +262,13 @@ function build(dir: string): void {
 		writeFileSync(join(dir, `cms-${variant}`), openssl(cms[variant]));
 	const lines = readFileSync(join(main.src, `Interaction-${JOB}.json`));
 	writeFileSync(join(dir, 'records.jsonl'), lines.subarray(0, lines.lastIndexOf(0x0a, 40_000) + 1));
-	openssl([
-		'smime',
-		'-encrypt',
-		'-binary',
-		'-aes256',
-		'-in',
-		join(dir, 'records.jsonl'),
-		'-out',
-		join(dir, 'records.jsonl.smime'),
-		cert,
-	]);
+	encryptFile(join(dir, 'records.jsonl'), join(dir, 'records.jsonl.smime'), cert);
 	writeFileSync(
 		join(dir, 'manifest.json'),
 		JSON.stringify({
 			version: VERSION,
 			entries: main.names,
-			split: sortedParts(join(dir, 'split'), EXPORT_NAME),
+			split: splitParts,
 		}),
 	);
 }

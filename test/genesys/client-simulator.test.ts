@@ -22,7 +22,7 @@ import {
 } from '../../src/genesys/client';
 import { exportRecords } from '../../src/pipeline/export';
 import { fileSource } from '../../src/pipeline/sources';
-import { makeRecipient, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator } from '../simulator/genesys';
 
 let sim: GenesysSimulator;

@@ -5,15 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-	createReadStream,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlibConstants, crc32, deflateRawSync } from 'node:zlib';
 import { Writable } from 'node:stream';
@@ -26,10 +18,13 @@ import {
 	type ReassembleSummary,
 	type ZipPart,
 } from '../../src/zip';
+import { tempDir } from './fixtures.mjs';
 
+export { splitPartNames } from './fixtures.mjs';
+
+/** A new empty directory (fixtures.mjs' tempDir, named for the zip tests). */
 export function makeTempDir(prefix = 'cx-zip-test-'): { path: string; remove(): void } {
-	const path = mkdtempSync(join(tmpdir(), prefix));
-	return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+	return tempDir(prefix);
 }
 
 /** Runs Info-ZIP `zip` with `args` in `cwd` (quiet); stdin optional. */
@@ -64,16 +59,6 @@ export function writeFiles(dir: string, files: Record<string, Buffer | string>):
 		execFileSync('mkdir', ['-p', join(path, '..')]);
 		writeFileSync(path, content);
 	}
-}
-
-/** The parts of split archive `<base>.zip` in `dir`, in disk order (`.z01` … then `.zip`). */
-export function splitPartNames(dir: string, base: string): string[] {
-	const numbered = readdirSync(dir)
-		.filter((n) => n.startsWith(`${base}.z`) && /\.z\d\d+$/.test(n))
-		.sort(
-			(a, b) => Number(a.slice(a.lastIndexOf('.z') + 2)) - Number(b.slice(b.lastIndexOf('.z') + 2)),
-		);
-	return [...numbered, `${base}.zip`];
 }
 
 /** Parts read from files, in chunks of `chunk` bytes (any size, to exercise chunk boundaries). */

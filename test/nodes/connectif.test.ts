@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectifApi } from '../../credentials/ConnectifApi.credentials';
 import { ConnectifClient } from '../../src/connectif/client';
 import { Connectif } from '../../nodes/Connectif/Connectif.node';
-import { tempDir } from '../helpers/openssl';
+import { tempDir } from '../helpers/fixtures.mjs';
 import { startConnectifSimulator, type ConnectifSimulator } from '../simulator/connectif';
 import { createHarness, type Harness } from './harness';
 

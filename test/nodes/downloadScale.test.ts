@@ -9,7 +9,7 @@ import { GenesysMulticloudApi } from '../../credentials/GenesysMulticloudApi.cre
 import { SmimeKeyApi } from '../../credentials/SmimeKeyApi.credentials';
 import { GenesysDataExport } from '../../nodes/GenesysDataExport/GenesysDataExport.node';
 import { jsonLines } from '../simulator/records';
-import { makeRecipient, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator } from '../simulator/genesys';
 import { createHarness, type Harness } from './harness';
 

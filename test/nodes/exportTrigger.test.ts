@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenesysMulticloudApi } from '../../credentials/GenesysMulticloudApi.credentials';
 import { GenesysExportTrigger } from '../../nodes/GenesysExportTrigger/GenesysExportTrigger.node';
-import { makeRecipient, tempDir } from '../helpers/openssl';
+import { makeRecipient, tempDir } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator, type SimJob } from '../simulator/genesys';
 import { createHarness, type Harness } from './harness';
 

@@ -12,7 +12,7 @@ import { GenesysMulticloudApi } from '../../credentials/GenesysMulticloudApi.cre
 import { GenesysMulticloudOAuth2Api } from '../../credentials/GenesysMulticloudOAuth2Api.credentials';
 import { SmimeKeyApi } from '../../credentials/SmimeKeyApi.credentials';
 import { GenesysDataExport } from '../../nodes/GenesysDataExport/GenesysDataExport.node';
-import { makeRecipient, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator } from '../simulator/genesys';
 import { createHarness, type CredentialEntry, type Harness } from './harness';
 

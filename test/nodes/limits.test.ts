@@ -9,8 +9,13 @@ import { SmimeKeyApi } from '../../credentials/SmimeKeyApi.credentials';
 import { ParseJsonLines } from '../../nodes/ParseJsonLines/ParseJsonLines.node';
 import { ReassembleExport } from '../../nodes/ReassembleExport/ReassembleExport.node';
 import { SmimeDecrypt } from '../../nodes/SmimeDecrypt/SmimeDecrypt.node';
-import { makeExport, type ExportFixture } from '../helpers/exportFixture';
-import { makeRecipient, tempDir, type Recipient } from '../helpers/openssl';
+import {
+	makeExport,
+	makeRecipient,
+	tempDir,
+	type ExportFixture,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 import { createHarness, type Harness, type HarnessOptions } from './harness';
 
 let dir: ReturnType<typeof tempDir>;

@@ -17,14 +17,13 @@ import {
 	existsSync,
 	mkdirSync,
 	mkdtempSync,
-	readdirSync,
 	readFileSync,
 	rmSync,
 	statSync,
 	writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { IBinaryData, IDataObject, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
@@ -37,7 +36,7 @@ import { Connectif } from '../../nodes/Connectif/Connectif.node';
 import { GenesysContextServices } from '../../nodes/GenesysContextServices/GenesysContextServices.node';
 import { GenesysDataExport } from '../../nodes/GenesysDataExport/GenesysDataExport.node';
 import { ReassembleExport } from '../../nodes/ReassembleExport/ReassembleExport.node';
-import { makeRecipient, openssl, type Recipient } from '../helpers/openssl';
+import { encryptParts, makeRecipient, zipParts, type Recipient } from '../helpers/fixtures.mjs';
 import { startConnectifSimulator } from '../simulator/connectif';
 import { startContextServicesSimulator } from '../simulator/contextServices';
 import { startGenesysSimulator } from '../simulator/genesys';
@@ -255,35 +254,17 @@ describe('Extracted Files of an export holding 300,000 files', () => {
 		);
 		const plain = join(work, 'plain');
 		mkdirSync(plain);
-		const list = Array.from({ length: COUNT }, (_, i) => entryName(i)).join('\n');
-		execFileSync('zip', ['-q', '-s', '16m', join(plain, `${exportName}.zip`), '-@'], {
-			cwd: src,
-			input: list,
-			maxBuffer: 1 << 26,
+		const names = Array.from({ length: COUNT }, (_, i) => entryName(i));
+		const plainParts = zipParts(src, join(plain, `${exportName}.zip`), names, {
+			size: '16m',
+			stdin: true,
 		});
 		rmSync(src, { recursive: true, force: true });
-		parts = readdirSync(plain)
-			.sort()
-			.map((name) => ({ name, path: join(plain, name) }));
+		const named = (path: string) => ({ name: basename(path), path });
+		parts = plainParts.map(named);
 		expect(parts.length).toBeGreaterThanOrEqual(3);
 		recipient = makeRecipient(work, 'scale-recipient');
-		const enc = join(work, 'enc');
-		mkdirSync(enc);
-		encrypted = parts.map((part) => {
-			const path = join(enc, `${part.name}.smime`);
-			openssl([
-				'smime',
-				'-encrypt',
-				'-binary',
-				'-aes256',
-				'-in',
-				part.path,
-				'-out',
-				path,
-				recipient.certPath,
-			]);
-			return { name: `${part.name}.smime`, path };
-		});
+		encrypted = encryptParts(plainParts, join(work, 'enc'), recipient.certPath).map(named);
 	}, 120_000);
 
 	afterAll(() => {

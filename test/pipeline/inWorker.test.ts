@@ -16,8 +16,7 @@ import { exportRecords } from '../../src/pipeline/export';
 import { fileSource, type ByteSource } from '../../src/pipeline/sources';
 import { exportChunksInWorker } from '../../src/pipeline/inWorker';
 import { Window } from '../../src/pipeline/workerProtocol';
-import { makeExport, type ExportFixture } from '../helpers/exportFixture';
-import { makeRecipient, tempDir } from '../helpers/openssl';
+import { makeExport, makeRecipient, tempDir, type ExportFixture } from '../helpers/fixtures.mjs';
 
 let dir: ReturnType<typeof tempDir>;
 let fixture: ExportFixture;

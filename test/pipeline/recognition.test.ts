@@ -20,10 +20,16 @@ import {
 import { fileSource, type ByteSource } from '../../src/pipeline/sources';
 import { LARGEST_CENTRAL_DIRECTORY_BYTES } from '../../src/zip';
 import { missingPartsMessage } from '../../src/zip/parts';
-import { makeExport, type ExportFixture } from '../helpers/exportFixture';
+import {
+	encryptFile,
+	makeExport,
+	makeRecipient,
+	tempDir,
+	type ExportFixture,
+	type Recipient,
+} from '../helpers/fixtures.mjs';
 import { failure } from '../helpers/failure';
 import { listCentralDirectory } from '../helpers/zipTools';
-import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
 
 const dir = tempDir('cx-recognition-');
 let alice: Recipient;
@@ -53,34 +59,10 @@ beforeAll(() => {
 	}
 	// PEM armour (BEGIN CMS), as `openssl cms -outform PEM` writes it.
 	renamed['cms.pem'] = join(odd, 'cms.pem');
-	openssl([
-		'cms',
-		'-encrypt',
-		'-binary',
-		'-aes256',
-		'-in',
-		whole.plainParts[0],
-		'-outform',
-		'PEM',
-		'-out',
-		renamed['cms.pem'],
-		alice.certPath,
-	]);
+	encryptFile(whole.plainParts[0], renamed['cms.pem'], alice.certPath, { outform: 'PEM' });
 	// DER, as `openssl cms -outform DER` writes it.
 	renamed['message.der'] = join(odd, 'message.der');
-	openssl([
-		'cms',
-		'-encrypt',
-		'-binary',
-		'-aes256',
-		'-in',
-		whole.plainParts[0],
-		'-outform',
-		'DER',
-		'-out',
-		renamed['message.der'],
-		alice.certPath,
-	]);
+	encryptFile(whole.plainParts[0], renamed['message.der'], alice.certPath, { outform: 'DER' });
 }, 120_000);
 afterAll(() => dir.remove());
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { reassemble } from '../../src/zip';
-import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator } from './genesys';
 import { generateExport, jsonLines } from './records';
 import { buildZip, writeZipParts } from './zipWriter';

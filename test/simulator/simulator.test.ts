@@ -31,7 +31,7 @@ import {
 } from '../../src/genesys/models';
 import { parseJsonLines, recordKindForEntry, validateRecord } from '../../src/jsonl';
 import { reassemble, zipEntries } from '../../src/zip';
-import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/openssl';
+import { makeRecipient, openssl, tempDir, type Recipient } from '../helpers/fixtures.mjs';
 import { startGenesysSimulator, type GenesysSimulator, type SimulatorOptions } from './genesys';
 
 const API_KEY = 'sim-api-key';
