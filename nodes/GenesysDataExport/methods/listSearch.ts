@@ -92,32 +92,29 @@ async function search(
 	}
 }
 
-export async function searchJobs(
-	this: ILoadOptionsFunctions,
-	filter?: string,
-	paginationToken?: string,
-): Promise<INodeListSearchResult> {
-	return search(
-		this,
-		filter,
-		paginationToken,
-		(client, query) => client.listJobs(query),
-		(client, id) => client.getJob(id),
-		jobEntry,
-	);
+/** A list search method (n8n calls it with the node's context, the search text and the page token). */
+function lister(
+	list: (client: GenesysClient, query: ListQuery) => Promise<PagedResponse<JobInfo>>,
+	get: (client: GenesysClient, id: string) => Promise<JobInfo>,
+	entry: (item: JobInfo) => INodeListSearchItems,
+) {
+	return async function (
+		this: ILoadOptionsFunctions,
+		filter?: string,
+		paginationToken?: string,
+	): Promise<INodeListSearchResult> {
+		return search(this, filter, paginationToken, list, get, entry);
+	};
 }
 
-export async function searchRuns(
-	this: ILoadOptionsFunctions,
-	filter?: string,
-	paginationToken?: string,
-): Promise<INodeListSearchResult> {
-	return search(
-		this,
-		filter,
-		paginationToken,
-		(client, query) => client.listRuns(query),
-		(client, id) => client.getRun(id),
-		runEntry,
-	);
-}
+export const searchJobs = lister(
+	(client, query) => client.listJobs(query),
+	(client, id) => client.getJob(id),
+	jobEntry,
+);
+
+export const searchRuns = lister(
+	(client, query) => client.listRuns(query),
+	(client, id) => client.getRun(id),
+	runEntry,
+);
