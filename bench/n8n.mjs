@@ -1567,7 +1567,11 @@ export function report(results) {
 		lines.push('|---|---|---|---|---|---|---|---|');
 		for (const w of results.workflow ?? []) {
 			if (w.status !== 'success') continue;
-			const parent = (name) => w.nodes?.find((x) => x.node === name)?.seconds;
+			// A node that runs once per chunk (the loop's Load each chunk) has a span per run: their sum.
+			const parent = (name) => {
+				const spans = (w.nodes ?? []).filter((x) => x.node === name);
+				return spans.length ? spans.reduce((sum, x) => sum + x.seconds, 0) : undefined;
+			};
 			const sub = (name) =>
 				w.subWorkflow?.perNode?.[Object.keys(w.subWorkflow.perNode).find((k) => k.startsWith(name))]
 					?.seconds;
