@@ -291,11 +291,13 @@ async function runServer(
 	const procs = [];
 	// Each n8n process in its own memory cgroup, as each would be in its own container.
 	const cages = [];
+	// CX_BENCH_N8N_NODE_ARGS: Node flags for the n8n processes (e.g. `--cpu-prof --cpu-prof-dir=DIR`).
+	const nodeArgs = (process.env.CX_BENCH_N8N_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 	const caged = (name, args) => {
-		if (!memoryLimitMiB) return [n8n.node, args];
+		if (!memoryLimitMiB) return [n8n.node, [...nodeArgs, ...args]];
 		const cage = memoryCage(name, memoryLimitMiB);
 		cages.push({ name, cage });
-		return cage.wrap(n8n.node, args);
+		return cage.wrap(n8n.node, [...nodeArgs, ...args]);
 	};
 	let result;
 	try {
