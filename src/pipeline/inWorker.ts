@@ -21,6 +21,7 @@ import type { PipelineOptions } from './export';
 import type { WorkerData, WorkerJob } from './pipelineWorker';
 import {
 	ByteQueue,
+	SLAB_BYTES,
 	Window,
 	deserializeError,
 	postBytes,
@@ -32,6 +33,8 @@ import {
 
 const SOURCE_WINDOW = 8 * 1024 * 1024;
 const OUTPUT_WINDOW = 8 * 1024 * 1024;
+/** Slabs of one output sent back to the worker, at most (32 MiB: a chunk of the default 16 MiB and more). */
+const RECYCLED_SLABS = Math.ceil((32 * 1024 * 1024) / SLAB_BYTES);
 
 export interface WorkerChunkOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
 	onError?: 'fail' | 'skip';
@@ -138,6 +141,10 @@ async function* runJob<T>(
 
 	/** The current output's bytes, as they arrive. */
 	let feed: ByteQueue | undefined;
+	// Outputs that come one after another (chunks) send their slabs back for the next ones, once
+	// `consume` has finished with them: n8n's thread then allocates nothing per byte passed on.
+	const recycle = job.kind === 'chunks';
+	let slabs: ArrayBuffer[] = [];
 	let pending: Promise<T> | undefined;
 	let finished = false;
 	try {
@@ -177,12 +184,20 @@ async function* runJob<T>(
 				}
 				case 'data':
 					feed?.push(toBuffer(message.bytes));
+					if (recycle && slabs.length < RECYCLED_SLABS)
+						slabs.push(message.bytes.buffer as ArrayBuffer);
 					break;
 				case 'end': {
 					feed?.end();
 					const result = await (pending as Promise<T>);
 					feed = undefined;
 					pending = undefined;
+					if (slabs.length > 0) {
+						// `consume` has resolved: whatever it did with the bytes is done.
+						const back = slabs;
+						slabs = [];
+						worker.postMessage({ t: 'slabs', buffers: back } satisfies FromParent, back);
+					}
 					yield { info: message.info, result };
 					break;
 				}

@@ -34,7 +34,9 @@ import {
 	ByteQueue,
 	Window,
 	deserializeError,
-	postBytes,
+	SLAB_BYTES,
+	SlabPool,
+	sendInSlabs,
 	serializeError,
 	toBuffer,
 	type FromParent,
@@ -102,11 +104,11 @@ async function send(
 	bytes: AsyncIterable<Buffer>,
 ): Promise<void> {
 	port.postMessage({ t: 'start', header } satisfies ToParent);
-	for await (const piece of bytes) {
-		await window.take(piece.length);
-		postBytes(port, { t: 'data', bytes: piece });
-	}
+	await sendInSlabs(port, window, slabs, bytes);
 }
+
+/** Slabs for the outputs' bytes: enough for a chunk and the window, reused (see SlabPool). */
+const slabs = new SlabPool(Math.ceil((32 * 1024 * 1024) / SLAB_BYTES));
 
 async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Promise<void> {
 	const window = new Window(data.windowBytes);
@@ -114,6 +116,7 @@ async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Prom
 	const inboxes = new Map<number, ByteQueue>();
 	port.on('message', (message: FromParent) => {
 		if (message.t === 'ack') return window.release(message.bytes);
+		if (message.t === 'slabs') return slabs.give(message.buffers);
 		const inbox = inboxes.get(message.s);
 		if (message.t === 'data') inbox?.push(toBuffer(message.bytes));
 		else if (message.t === 'end') inbox?.end();

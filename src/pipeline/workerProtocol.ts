@@ -30,7 +30,9 @@ export type FromParent =
 	| { t: 'data'; s: number; bytes: Uint8Array }
 	| { t: 'end'; s: number }
 	| { t: 'failed'; s: number; error: SerializedError }
-	| { t: 'ack'; bytes: number };
+	| { t: 'ack'; bytes: number }
+	/** Slabs of an output `consume` has finished with, sent back for the next outputs' bytes. */
+	| { t: 'slabs'; buffers: ArrayBuffer[] };
 
 export function serializeError(error: unknown): SerializedError {
 	if (error instanceof CxError)
@@ -154,4 +156,61 @@ export class Window {
 		this.waiting = undefined;
 		wake?.();
 	}
+}
+
+/** Size of the slabs an output's bytes are sent in. */
+export const SLAB_BYTES = 256 * 1024;
+
+/**
+ * The slabs an output's bytes travel in, kept for reuse. Each is transferred to the parent and,
+ * once the parent's consumer has finished with the output it carried, transferred back: the
+ * parent then gains no memory per byte it passes on. In n8n's thread each new buffer counts
+ * towards V8's external memory, and every ~64 MB of it starts a full collection of n8n's heap.
+ */
+export class SlabPool {
+	private free: ArrayBuffer[] = [];
+
+	constructor(private readonly keep: number) {}
+
+	take(): ArrayBuffer {
+		return this.free.pop() ?? new ArrayBuffer(SLAB_BYTES);
+	}
+
+	/** Slabs back from the parent (detached ones and any beyond `keep` are dropped). */
+	give(buffers: ArrayBuffer[]): void {
+		for (const buffer of buffers)
+			if (buffer.byteLength === SLAB_BYTES && this.free.length < this.keep) this.free.push(buffer);
+	}
+}
+
+/**
+ * Sends an output's bytes in full slabs (the last one partly filled), each transferred once the
+ * window has room for it.
+ */
+export async function sendInSlabs(
+	port: MessagePort,
+	window: Window,
+	pool: SlabPool,
+	bytes: AsyncIterable<Buffer>,
+): Promise<void> {
+	let slab = new Uint8Array(pool.take());
+	let used = 0;
+	const flush = async () => {
+		await window.take(used);
+		const view = new Uint8Array(slab.buffer, 0, used);
+		port.postMessage({ t: 'data', bytes: view } satisfies ToParent, [slab.buffer]);
+		slab = new Uint8Array(pool.take());
+		used = 0;
+	};
+	for await (const piece of bytes) {
+		let offset = 0;
+		while (offset < piece.length) {
+			const n = Math.min(SLAB_BYTES - used, piece.length - offset);
+			slab.set(piece.subarray(offset, offset + n), used);
+			used += n;
+			offset += n;
+			if (used === SLAB_BYTES) await flush();
+		}
+	}
+	if (used > 0) await flush();
 }
