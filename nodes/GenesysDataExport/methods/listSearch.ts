@@ -13,6 +13,7 @@ import type { GenesysClient, ListQuery } from '../../../src/genesys/client';
 import type { JobInfo, PagedResponse } from '../../../src/genesys/models';
 import { toNodeError } from '../../shared/errors';
 import { genesysClient } from '../../shared/transport';
+import { jobEntry } from './jobEntry';
 
 /** Entries asked for per page of the list. */
 const PAGE = 50;
@@ -25,15 +26,6 @@ function shortDate(value: string | null | undefined): string | undefined {
 	const time = Date.parse(value);
 	if (Number.isNaN(time)) return value;
 	return `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function jobEntry(job: JobInfo): INodeListSearchItems {
-	const about = [job.type, job.status].filter(Boolean).join(' · ');
-	return {
-		name: `${job.title || 'Untitled'} (${job.id})`,
-		value: String(job.id),
-		...(about ? { description: about } : {}),
-	};
 }
 
 function runEntry(run: JobInfo): INodeListSearchItems {

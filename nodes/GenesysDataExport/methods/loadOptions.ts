@@ -1,6 +1,7 @@
 /** Dropdown lists of the node, from the same reference-data calls the operations use. */
 import type { ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 import { genesysClient } from '../../shared/transport';
+import { jobEntry } from './jobEntry';
 
 const asOptions = (
 	items: Array<{
@@ -44,11 +45,7 @@ export async function getJobs(this: ILoadOptionsFunctions): Promise<INodePropert
 		(q) => client.listJobs({ ...q, orderField: 'createdDate', descAsc: true }),
 		{ limit: 200 },
 	)) {
-		options.push({
-			name: `${job.title ?? 'Untitled'} (${job.id})`,
-			value: String(job.id),
-			description: [job.type, job.status].filter(Boolean).join(' · ') || undefined,
-		});
+		options.push(jobEntry(job));
 	}
 	return options;
 }

@@ -5,29 +5,13 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 import type { ConnectifClient } from '../../../../src/connectif/client';
+import { paginationFields } from '../../../shared/descriptions';
 import { forOperations } from '../common';
 
 export const description: INodeProperties[] = forOperations(
 	'export',
 	['getMany'],
-	[
-		{
-			displayName: 'Return All',
-			name: 'returnAll',
-			type: 'boolean',
-			default: false,
-			description: 'Whether to return all results or only up to a given limit',
-		},
-		{
-			displayName: 'Limit',
-			name: 'limit',
-			type: 'number',
-			typeOptions: { minValue: 1 },
-			default: 50,
-			description: 'Max number of results to return',
-			displayOptions: { show: { returnAll: [false] } },
-		},
-	],
+	paginationFields,
 );
 
 export async function execute(
