@@ -21,7 +21,7 @@ import type { PipelineOptions } from './export';
 import type { WorkerData, WorkerJob } from './pipelineWorker';
 import {
 	ByteQueue,
-	SLAB_BYTES,
+	KEPT_SLABS,
 	Window,
 	deserializeError,
 	postBytes,
@@ -33,8 +33,6 @@ import {
 
 const SOURCE_WINDOW = 8 * 1024 * 1024;
 const OUTPUT_WINDOW = 8 * 1024 * 1024;
-/** Slabs of one output sent back to the worker, at most (32 MiB: a chunk of the default 16 MiB and more). */
-const RECYCLED_SLABS = Math.ceil((32 * 1024 * 1024) / SLAB_BYTES);
 
 export interface WorkerChunkOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
 	onError?: 'fail' | 'skip';
@@ -184,8 +182,7 @@ async function* runJob<T>(
 				}
 				case 'data':
 					feed?.push(toBuffer(message.bytes));
-					if (recycle && slabs.length < RECYCLED_SLABS)
-						slabs.push(message.bytes.buffer as ArrayBuffer);
+					if (recycle && slabs.length < KEPT_SLABS) slabs.push(message.bytes.buffer as ArrayBuffer);
 					break;
 				case 'end': {
 					feed?.end();

@@ -34,7 +34,7 @@ import {
 	ByteQueue,
 	Window,
 	deserializeError,
-	SLAB_BYTES,
+	KEPT_SLABS,
 	SlabPool,
 	sendInSlabs,
 	serializeError,
@@ -108,7 +108,7 @@ async function send(
 }
 
 /** Slabs for the outputs' bytes: enough for a chunk and the window, reused (see SlabPool). */
-const slabs = new SlabPool(Math.ceil((32 * 1024 * 1024) / SLAB_BYTES));
+const slabs = new SlabPool(KEPT_SLABS);
 
 async function run(port: NonNullable<typeof parentPort>, data: WorkerData): Promise<void> {
 	const window = new Window(data.windowBytes);

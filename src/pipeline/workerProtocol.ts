@@ -160,6 +160,8 @@ export class Window {
 
 /** Size of the slabs an output's bytes are sent in. */
 export const SLAB_BYTES = 256 * 1024;
+/** Slabs kept for reuse on either side, at most: 32 MiB, a chunk of the default 16 MiB and the window. */
+export const KEPT_SLABS = Math.ceil((32 * 1024 * 1024) / SLAB_BYTES);
 
 /**
  * The slabs an output's bytes travel in, kept for reuse. Each is transferred to the parent and,
