@@ -60,8 +60,11 @@ const ARCHIVE_END_SIGNATURES = new Set([
 /** Entries at most this big (compressed, and declared uncompressed) are inflated in one synchronous call. */
 const SYNC_MAX_COMPRESSED = 64 * 1024;
 const SYNC_MAX_INFLATED = 4 * 1024 * 1024;
-/** zlib's output chunk for streamed inflation. */
-const INFLATE_CHUNK = 256 * 1024;
+/**
+ * zlib's output piece for streamed inflation: each is a round trip to this thread, so 2 MiB rather
+ * than 256 KiB (`cx-export reassemble` of the bench's 1 GiB export: median 3.6 s against 3.9 s).
+ */
+const INFLATE_CHUNK = 2 * 1024 * 1024;
 /** Smaller chunks are gathered to this size before they go to zlib. */
 const INFLATE_BATCH = 64 * 1024;
 /** Compressed bytes queued for an inflater before the archive waits for it. */
