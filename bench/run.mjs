@@ -4,8 +4,8 @@
 //  (c) nodes: the Decrypt S/MIME and Reassemble Export n8n nodes on the same files (as n8n runs
 //      them, binary data on disk), to show their memory stays flat as the input grows;
 //  (b) records: `cx-export records` on the encrypted split parts vs the documented route
-//      (openssl smime -decrypt per part, `zip -s 0` merge, `unzip -p`, `jq -c .`), for a 1 GiB and a
-//      250 MiB export.
+//      (openssl smime -decrypt per part, `zip -s 0` merge, `unzip -p`, `jq -c .`), for exports of
+//      250 MiB, 1 GiB and 5 GiB of JSON (`--sizes` chooses).
 //  (d) reassemble: `cx-export reassemble` of the same exports with every entry's CRC-32 checked
 //      (the default) and with --no-verify, to show what the check costs.
 // Wall time and peak RSS (summed over the whole process tree, sampled every 20 ms) for each.
@@ -95,19 +95,39 @@ async function prepare(label, bytes, certPath) {
 	return { dir, ...info };
 }
 
+/** The exports of sections (b), (c) and (d): memory must stay flat from 250 MiB to 5 GiB (issue 14). */
+const EXPORT_SIZES = { '250m': 250 * MiB, '1g': 1024 * MiB, '5g': 5 * 1024 * MiB };
+let exportSizes = Object.entries(EXPORT_SIZES).map(([size, bytes]) => [`export-${size}`, bytes]);
+
+/** `--sizes 250m,1g`: which exports (all by default); a wrong value fails before anything runs. */
+function chooseSizes(args) {
+	const at = args.indexOf('--sizes');
+	if (at < 0) return args;
+	const value = args[at + 1] ?? '';
+	const chosen = value.split(',').filter(Boolean);
+	const unknown = chosen.filter((size) => !(size in EXPORT_SIZES));
+	if (chosen.length === 0 || unknown.length > 0)
+		throw new Error(
+			`--sizes takes some of ${Object.keys(EXPORT_SIZES).join(',')} (got ${JSON.stringify(value)})`,
+		);
+	exportSizes = chosen.map((size) => [`export-${size}`, EXPORT_SIZES[size]]);
+	return [...args.slice(0, at), ...args.slice(at + 2)];
+}
+
 async function main() {
 	// `npm run bench -- --no-n8n`: the CLI sections only; `-- --n8n-only`: the n8n sections only
 	// (bench/n8n.mjs: the plain item path and the large export through n8n; its options follow,
 	// e.g. `-- --n8n-only --items 20000 --chunks 20000,50000` for a quick run).
-	const args = process.argv.slice(2);
+	const args = chooseSizes(process.argv.slice(2));
 	const noN8n = args.includes('--no-n8n');
 	const n8nOnly = args.includes('--n8n-only');
 	const n8nArgs = args.filter((a) => a !== '--no-n8n' && a !== '--n8n-only');
 	if (args.includes('--help') || args.includes('-h')) {
 		console.log(
-			'npm run bench [-- --no-n8n | --n8n-only] [options of bench/n8n.mjs]\n' +
+			'npm run bench [-- --no-n8n | --n8n-only] [--sizes 250m,1g,5g] [options of bench/n8n.mjs]\n' +
 				'  --no-n8n    the CLI sections only (.bench/results.md)\n' +
-				'  --n8n-only  the n8n sections only (.bench/n8n-results.md)\n',
+				'  --n8n-only  the n8n sections only (.bench/n8n-results.md)\n' +
+				'  --sizes     the exports of the CLI sections (all three by default; 5g needs ~15 GB of disk)\n',
 		);
 		n8nArgs.push('--help');
 	}
@@ -155,10 +175,7 @@ async function cliSections() {
 
 	// (b) records.
 	const recordRows = [];
-	for (const [label, bytes] of [
-		['export-250m', 250 * MiB],
-		['export-1g', 1024 * MiB],
-	]) {
+	for (const [label, bytes] of exportSizes) {
 		const ex = await prepare(label, bytes, certPath);
 		const parts = ex.parts;
 		const cxOut = join(out, 'cx.jsonl');
@@ -237,10 +254,7 @@ async function cliSections() {
 
 	// (d) reassemble, with and without checking every entry's data (inflate + CRC-32 while writing).
 	const reassembleRows = [];
-	for (const [label, bytes] of [
-		['export-250m', 250 * MiB],
-		['export-1g', 1024 * MiB],
-	]) {
+	for (const [label, bytes] of exportSizes) {
 		const ex = await prepare(label, bytes, certPath);
 		const target = join(out, 'reassembled.zip');
 		const run = (flags) =>
@@ -279,10 +293,7 @@ async function cliSections() {
 			same: n.outputSha256 === r.cxHash,
 		});
 	}
-	for (const [label, bytes] of [
-		['export-250m', 250 * MiB],
-		['export-1g', 1024 * MiB],
-	]) {
+	for (const [label, bytes] of exportSizes) {
 		const ex = await prepare(label, bytes, certPath);
 		const ref = join(out, 'reference.zip');
 		sh(cli, ['reassemble', '--key', keyPath, ...ex.parts, '-o', ref]);

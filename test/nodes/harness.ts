@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -63,6 +63,11 @@ export interface HarnessOptions {
 	 * False: as the database and S3 modes, where a binary is read as a stream only.
 	 */
 	binaryPaths?: boolean;
+	/**
+	 * Whether `nodeHelpers.copyBinaryFile` is there, as in n8n 1.x and 2.x (default true): it copies
+	 * a file into binary data and, as n8n does, takes the extension from the MIME type.
+	 */
+	copyBinaryFile?: boolean;
 	typeVersion?: number;
 }
 
@@ -256,6 +261,26 @@ export class BinaryStore {
 		};
 		if (fileName) binary.fileName = fileName;
 		if (fileName && dot > 0) binary.fileExtension = fileName.slice(dot + 1);
+		await writeFile(`${path}.metadata`, JSON.stringify({ fileName, mimeType, fileSize: size }));
+		return binary;
+	}
+
+	/** n8n's `nodeHelpers.copyBinaryFile` in filesystem mode: the file copied, the extension from the MIME type. */
+	async copy(filePath: string, fileName?: string, mimeType?: string): Promise<IBinaryData> {
+		const id = randomUUID();
+		const path = join(this.dir, id);
+		await copyFile(filePath, path);
+		const { size } = await stat(path);
+		const type = mimeType ?? 'application/octet-stream';
+		const binary: IBinaryData = {
+			data: 'filesystem-v2',
+			id: `filesystem-v2:${id}`,
+			mimeType: type,
+			fileSize: prettyBytes(size),
+			fileName: fileName ?? basename(filePath),
+		};
+		const extension = { 'application/zip': 'zip', 'application/json': 'json' }[type] ?? 'bin';
+		binary.fileExtension = extension;
 		await writeFile(`${path}.metadata`, JSON.stringify({ fileName, mimeType, fileSize: size }));
 		return binary;
 	}
@@ -521,6 +546,14 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 				warn: () => undefined,
 				error: () => undefined,
 			},
+			...(options.copyBinaryFile === false
+				? {}
+				: {
+						nodeHelpers: {
+							copyBinaryFile: (filePath: string, fileName: string, mimeType?: string) =>
+								binary.copy(filePath, fileName, mimeType),
+						},
+					}),
 			helpers: {
 				httpRequest: (o: IHttpRequestOptions) => httpRequest(o, requests),
 				prepareBinaryData: (data: Buffer | Readable, fileName?: string, mimeType?: string) =>

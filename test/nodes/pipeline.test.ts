@@ -200,14 +200,19 @@ describe('Decrypt S/MIME node', () => {
 });
 
 describe('Reassemble Export node', () => {
-	it.each([true, false])(
-		'puts encrypted parts given in any order back together as one zip that unzip accepts (binary data as files: %s)',
-		async (binaryPaths) => {
+	it.each([
+		[true, true],
+		[false, true],
+		[true, false],
+	])(
+		'puts encrypted parts given in any order back together as one zip that unzip accepts (binary data as files: %s; n8n copies the file: %s)',
+		async (binaryPaths, copyBinaryFile) => {
 			const h = await harness({
 				nodeType: new ReassembleExport(),
 				parameters: {},
 				credentials: keyCredential(alice),
 				binaryPaths,
+				copyBinaryFile,
 			});
 			const [out] = await h.execute(await fileItems(h, shuffled(split.encryptedParts)));
 			expect(out).toHaveLength(1);
@@ -217,6 +222,12 @@ describe('Reassemble Export node', () => {
 				parts: split.encryptedParts.length,
 			});
 			expect(out[0].pairedItem).toHaveLength(split.encryptedParts.length);
+			// The same metadata either way: the extension from the file name, as prepareBinaryData gives it.
+			expect(out[0].binary?.data).toMatchObject({
+				fileName: `${split.exportName}.zip`,
+				fileExtension: 'zip',
+				mimeType: 'application/zip',
+			});
 			const zipPath = join(dir.path, 'node-merged.zip');
 			const bytes = await bytesOf(h, out[0]);
 			expect(out[0].json.size).toBe(bytes.length);
