@@ -344,13 +344,35 @@ export async function* parseJsonLineBlocks(
 		firstLine: lines.line - records + 1,
 		records,
 	});
-	/** A record from the record path, as a block of its own. */
-	const single = (record: JsonRecord): RecordBlock => {
+	/**
+	 * A record from the record path, as a block of its own. `joined`: the line was joined from
+	 * pieces into a buffer with room for its `\n` (set) after it; when the record is the end of that
+	 * line as it is, the block is a view of it — a multi-MB line is not copied a second time.
+	 */
+	const single = (record: JsonRecord, joined?: Buffer): RecordBlock => {
 		const raw = compact && record.compact !== true ? compactJson(record.raw) : record.raw;
+		if (
+			joined !== undefined &&
+			raw.buffer === joined.buffer &&
+			raw.byteOffset >= joined.byteOffset &&
+			raw.byteOffset + raw.length === joined.byteOffset + joined.length - 1
+		) {
+			const bytes = joined.subarray(raw.byteOffset - joined.byteOffset);
+			return { bytes, source: record.source, firstLine: record.line, records: 1 };
+		}
 		const bytes = Buffer.allocUnsafe(raw.length + 1);
 		raw.copy(bytes);
 		bytes[raw.length] = LF;
 		return { bytes, source: record.source, firstLine: record.line, records: 1 };
+	};
+	/** The pieces of a line and `end` more bytes of `chunk`, in one buffer with its `\n` after them. */
+	const join = (chunk: Buffer, end: number): Buffer => {
+		const joined = Buffer.allocUnsafe(pending + end + 1);
+		let at = 0;
+		for (const piece of pieces) at += piece.copy(joined, at);
+		chunk.copy(joined, at, 0, end);
+		joined[pending + end] = LF;
+		return joined;
 	};
 
 	for await (const part of input) {
@@ -360,13 +382,16 @@ export async function* parseJsonLineBlocks(
 			const nl = chunk.indexOf(LF);
 			const end = nl < 0 ? chunk.length : nl;
 			if (pending + end > hold) throw lines.tooLong();
-			pieces.push(chunk.subarray(0, end));
-			pending += end;
-			if (nl < 0) continue;
-			const record = lines.finish(Buffer.concat(pieces, pending));
+			if (nl < 0) {
+				pieces.push(chunk.subarray(0, end));
+				pending += end;
+				continue;
+			}
+			const joined = join(chunk, end);
 			pieces = [];
 			pending = 0;
-			if (record) yield single(record);
+			const record = lines.finish(joined.subarray(0, joined.length - 1));
+			if (record) yield single(record, joined);
 			start = nl + 1;
 		}
 		const last = chunk.lastIndexOf(LF);
