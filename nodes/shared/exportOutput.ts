@@ -77,11 +77,12 @@ export function decryptedName(name: string): string {
 
 /**
  * A local file into n8n's binary data. Where n8n offers it (`nodeHelpers.copyBinaryFile`, n8n 1.x
- * and 2.x), n8n copies the file itself: with binary data in files that is one copy in the kernel,
- * and no byte passes through n8n's thread (streaming a merged zip through it cost its heap a full
- * collection per ~64 MB of buffers). Otherwise it is streamed (`prepareBinaryData`). In both ways
- * the item's metadata is what prepareBinaryData gives (the extension from the file name), and n8n's
- * `fileSize` being a display string ("1.2 MB"), the exact size in bytes comes from the file.
+ * and 2.x), n8n copies the file itself: in n8n 1.x's filesystem mode one copy in the kernel, no
+ * byte through n8n's thread (streaming a merged zip through it costs n8n's heap a full collection
+ * per ~64 MB of buffers); n8n 2.x reads it with a stream of its own, as we would. Otherwise it is
+ * streamed (`prepareBinaryData`). Either way the item's metadata is what prepareBinaryData gives
+ * (the extension from the file name), and n8n's `fileSize` being a display string ("1.2 MB"), the
+ * exact size in bytes comes from the file.
  */
 export async function binaryFromFile(
 	context: IExecuteFunctions,
