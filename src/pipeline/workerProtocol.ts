@@ -195,18 +195,21 @@ export async function sendInSlabs(
 	pool: SlabPool,
 	bytes: AsyncIterable<Buffer>,
 ): Promise<void> {
-	let slab = new Uint8Array(pool.take());
+	// Taken when there are bytes for it: a slab taken after the last one would be dropped unused.
+	let slab: Uint8Array<ArrayBuffer> | undefined;
 	let used = 0;
 	const flush = async () => {
+		if (!slab) return;
 		await window.take(used);
 		const view = new Uint8Array(slab.buffer, 0, used);
 		port.postMessage({ t: 'data', bytes: view } satisfies ToParent, [slab.buffer]);
-		slab = new Uint8Array(pool.take());
+		slab = undefined;
 		used = 0;
 	};
 	for await (const piece of bytes) {
 		let offset = 0;
 		while (offset < piece.length) {
+			slab ??= new Uint8Array(pool.take());
 			const n = Math.min(SLAB_BYTES - used, piece.length - offset);
 			slab.set(piece.subarray(offset, offset + n), used);
 			used += n;

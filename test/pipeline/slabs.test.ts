@@ -65,6 +65,19 @@ describe('output bytes in slabs', () => {
 		expect(pool.take()).not.toBe(detached);
 	});
 
+	it('takes from the pool only the slabs it fills: what is left stays for the next output', async () => {
+		const pool = new SlabPool(3);
+		const given = [0, 1, 2].map(() => new ArrayBuffer(SLAB_BYTES));
+		pool.give(given);
+		const received = await roundTrip(randomBytes(2 * SLAB_BYTES), [SLAB_BYTES], pool);
+		expect(received).toHaveLength(2);
+		expect(pool.take()).toBe(given[0]);
+		// An output without bytes takes none.
+		pool.give([given[0]]);
+		expect(await roundTrip(Buffer.alloc(0), [1], pool)).toEqual([]);
+		expect(pool.take()).toBe(given[0]);
+	});
+
 	it('waits for the window before each slab', async () => {
 		const window = new Window(SLAB_BYTES);
 		const { port1, port2 } = new MessageChannel();
