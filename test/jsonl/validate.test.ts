@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -179,6 +180,76 @@ describe('scanJsonObject (the fast check of every record line)', () => {
 		expect(shape(deep)).toBe(COMPACT);
 		expect(shape(`{"a":${'['.repeat(100_000)}${']'.repeat(99_999)}}`)).toBe(INVALID);
 		expect(shape(`{"a":${'{"b":'.repeat(50_000)}1${'}'.repeat(50_000)}}`)).toBe(COMPACT);
+	});
+
+	/** `bytes` placed `offset` bytes into a fresh buffer, so the scan starts at every alignment. */
+	const placed = (bytes: Uint8Array, offset: number) => {
+		const at = Buffer.from(new ArrayBuffer(offset + bytes.length + 8), offset, bytes.length);
+		at.set(bytes);
+		return at;
+	};
+	const expectedShape = (bytes: Buffer) => {
+		const verdict = byJsonParse(bytes.toString('utf8'));
+		return verdict === 'ok' && isUtf8(bytes) ? COMPACT : INVALID;
+	};
+
+	it('finds every control byte, quote and backslash in long strings, at every place and alignment', () => {
+		// Long strings are read four bytes at a time: put each byte that ends or breaks a string at
+		// every position of strings around the word-wise threshold, in lines at every alignment,
+		// among neighbours that must not trip the test (space, 0x21/0x23, 0x5b/0x5d, DEL, and
+		// UTF-8 bytes whose low seven bits look like a control, a quote or a backslash).
+		const filler = Buffer.from('a \u0085!#[]\u007f\u00a2\u00dc\u0710\u20ac\u{1f600}z', 'utf8');
+		const stops = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x22, 0x5c];
+		let checked = 0;
+		for (const length of [20, 23, 24, 25, 28, 31, 40, 67]) {
+			const content = Buffer.alloc(length);
+			for (let k = 0; k < length; k++) content[k] = filler[k % filler.length];
+			for (let offset = 0; offset < 4; offset++) {
+				const clean = placed(
+					Buffer.concat([Buffer.from('{"k":"'), content, Buffer.from('"}')]),
+					offset,
+				);
+				expect(scanJsonObject(clean)).toBe(expectedShape(clean));
+				for (let pos = 0; pos < length; pos++)
+					for (const stop of stops) {
+						const bytes = Buffer.from(content);
+						bytes[pos] = stop;
+						const line = placed(
+							Buffer.concat([Buffer.from('{"k":"'), bytes, Buffer.from('"}')]),
+							offset,
+						);
+						expect(scanJsonObject(line), `${length}/${offset}/${pos}/${stop}`).toBe(
+							expectedShape(line),
+						);
+						checked++;
+					}
+			}
+		}
+		expect(checked).toBeGreaterThan(8000);
+		// A valid escape far into a long string, and one cut off at the very end.
+		const long = 'x'.repeat(100);
+		expect(shape(`{"k":"${long}\\n${long}\\u00e9${long}"}`)).toBe(COMPACT);
+		expect(shape(`{"k":"${long}\\`)).toBe(INVALID);
+		expect(shape(`{"k":"${long}`)).toBe(INVALID);
+	});
+
+	it('agrees with JSON.parse on random long strings at every alignment', () => {
+		fc.assert(
+			fc.property(
+				fc.string({ unit: 'binary', minLength: 20, maxLength: 300 }),
+				fc.nat(3),
+				fc.nat(),
+				fc.constantFrom(-1, 0x00, 0x1f, 0x20, 0x22, 0x5c, 0x7f),
+				(text, offset, where, raw) => {
+					const bytes = Buffer.from(JSON.stringify({ text }), 'utf8');
+					// Optionally one raw byte written over the string's content (not its quotes).
+					if (raw >= 0 && bytes.length > 12) bytes[9 + (where % (bytes.length - 11))] = raw;
+					const line = placed(bytes, offset);
+					expect(scanJsonObject(line)).toBe(expectedShape(line));
+				},
+			),
+			{ numRuns: 3000 },
+		);
 	});
 
 	it('agrees with JSON.parse, the detailed validator and isCompactJson on random JSON and damage', () => {
