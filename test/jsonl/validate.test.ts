@@ -188,38 +188,46 @@ describe('scanJsonObject (the fast check of every record line)', () => {
 		at.set(bytes);
 		return at;
 	};
-	const expectedShape = (bytes: Buffer) => {
-		const verdict = byJsonParse(bytes.toString('utf8'));
-		return verdict === 'ok' && isUtf8(bytes) ? COMPACT : INVALID;
-	};
+	const expectedShape = (bytes: Buffer) =>
+		byJsonParse(bytes.toString('utf8')) === 'ok' && isUtf8(bytes) ? COMPACT : INVALID;
 
 	it('finds every control byte, quote and backslash in long strings, at every place and alignment', () => {
 		// Long strings are read four bytes at a time: put each byte that ends or breaks a string at
 		// every position of strings around the word-wise threshold, in lines at every alignment,
 		// among neighbours that must not trip the test (space, 0x21/0x23, 0x5b/0x5d, DEL, and
-		// UTF-8 bytes whose low seven bits look like a control, a quote or a backslash).
-		const filler = Buffer.from('a \u0085!#[]\u007f\u00a2\u00dc\u0710\u20ac\u{1f600}z', 'utf8');
+		// UTF-8 bytes whose low seven bits look like a control, a quote or a backslash). The text
+		// around the byte is whole UTF-8 characters, so every line reaches the scanner.
+		const characters = [...'a \u0085!#[]\u007f\u00a2\u00dc\u0710\u20ac\u{1f600}z'];
+		/** Exactly `n` bytes of valid UTF-8, cycling through the characters from `from`. */
+		const text = (n: number, from: number) => {
+			const pieces: Buffer[] = [];
+			let size = 0;
+			for (let k = from; size < n; k++) {
+				const next = Buffer.from(characters[k % characters.length], 'utf8');
+				const piece = size + next.length <= n ? next : Buffer.from('a');
+				pieces.push(piece);
+				size += piece.length;
+			}
+			return Buffer.concat(pieces);
+		};
+		const line = (content: Buffer, offset: number) =>
+			placed(Buffer.concat([Buffer.from('{"k":"'), content, Buffer.from('"}')]), offset);
 		const stops = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x22, 0x5c];
 		let checked = 0;
 		for (const length of [20, 23, 24, 25, 28, 31, 40, 67]) {
-			const content = Buffer.alloc(length);
-			for (let k = 0; k < length; k++) content[k] = filler[k % filler.length];
 			for (let offset = 0; offset < 4; offset++) {
-				const clean = placed(
-					Buffer.concat([Buffer.from('{"k":"'), content, Buffer.from('"}')]),
-					offset,
-				);
-				expect(scanJsonObject(clean)).toBe(expectedShape(clean));
+				expect(scanJsonObject(line(text(length, offset), offset))).toBe(COMPACT);
 				for (let pos = 0; pos < length; pos++)
 					for (const stop of stops) {
-						const bytes = Buffer.from(content);
-						bytes[pos] = stop;
-						const line = placed(
-							Buffer.concat([Buffer.from('{"k":"'), bytes, Buffer.from('"}')]),
-							offset,
-						);
-						expect(scanJsonObject(line), `${length}/${offset}/${pos}/${stop}`).toBe(
-							expectedShape(line),
+						const content = Buffer.concat([
+							text(pos, offset),
+							Buffer.from([stop]),
+							text(length - pos - 1, pos),
+						]);
+						const bytes = line(content, offset);
+						expect(isUtf8(bytes)).toBe(true);
+						expect(scanJsonObject(bytes), `${length}/${offset}/${pos}/${stop}`).toBe(
+							expectedShape(bytes),
 						);
 						checked++;
 					}
