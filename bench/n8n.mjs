@@ -71,7 +71,7 @@ const USAGE = `node bench/n8n.mjs [options]   (or: npm run bench -- --n8n-only [
   --items 174000,500000           record counts of the plain item path
   --item-modes default,nosave,nosave-count
   --chunks 200000,1000000         record counts of the CLI + COPY and workflow routes
-  --modes 1-single,2-single,2-queue[+fs|+mem<MiB>|+heap<MiB>|+chunk<N>|+cap<MiB>|+legacyexpr],…
+  --modes 1-single,2-single,2-queue[+fs|+mem<MiB>|+heap<MiB>|+arena<N>|+chunk<N>|+cap<MiB>|+legacyexpr],…
   --nodes 200000                  records of the export the nodes are measured on
   --node-cases decrypt,reassemble,chunks
   --node-rounds 2                 side-by-side rounds of each node against its command
@@ -97,7 +97,7 @@ export function options(argv = process.argv.slice(2)) {
 				type: 'string',
 				default:
 					process.env.CX_BENCH_MODES ??
-					'1-single,1-single+mem1024,2-single,2-single+mem1536,2-queue,2-queue+fs',
+					'1-single,1-single+mem1024,1-single+heap512+arena2,2-single,2-single+mem1536,2-single+heap512+arena2,2-queue,2-queue+fs',
 			},
 			'item-modes': {
 				type: 'string',
@@ -1067,6 +1067,7 @@ const CHUNK_MODES = {
 
 /**
  * A mode, with variants after `+`: `heap<MiB>` runs n8n with NODE_OPTIONS=--max-old-space-size=<MiB>,
+ * `arena<N>` with MALLOC_ARENA_MAX=<N> (glibc's malloc arenas; what n8n holds besides V8's heap),
  * `chunk<N>` sets the workflow's Records per Chunk, `cap<MiB>` its Max Chunk Size, `legacyexpr`
  * runs n8n 2.x's expressions outside the isolate, `fs` keeps binary data in files in queue mode
  * (n8n's default there is the database), `mem<MiB>` starts each n8n process in a memory cgroup of
@@ -1090,6 +1091,9 @@ function chunkMode(modeName) {
 		} else if (chunk) {
 			recordsPerChunk = Number(chunk[1]);
 			labels.push(`${recordsPerChunk.toLocaleString('en')} records per chunk`);
+		} else if (/^arena\d+$/.test(v)) {
+			env.MALLOC_ARENA_MAX = v.slice(5);
+			labels.push(`MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}`);
 		} else if (v === 'fs') {
 			env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
 			labels.push('binary data in files (one disk for main and worker)');
@@ -1106,7 +1110,7 @@ function chunkMode(modeName) {
 			);
 		} else
 			throw new Error(
-				`unknown variant ${v} of ${modeName} (heap<MiB>, chunk<N>, cap<MiB>, fs, mem<MiB>, legacyexpr)`,
+				`unknown variant ${v} of ${modeName} (heap<MiB>, arena<N>, chunk<N>, cap<MiB>, fs, mem<MiB>, legacyexpr)`,
 			);
 	}
 	if (mode.queue && !env.N8N_DEFAULT_BINARY_DATA_MODE)
