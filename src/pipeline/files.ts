@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -165,9 +165,10 @@ export function temporaryNameFor(finalPath: string): string {
 async function writeThrough<T>(
 	out: WriteStream,
 	write: (out: WriteStream) => Promise<T>,
+	opening = true,
 ): Promise<T> {
 	// Wait for the file to be open, so that a failure below cannot race its creation and leave it behind.
-	await once(out, 'ready');
+	if (opening) await once(out, 'ready');
 	const result = await write(out);
 	if (!out.writableEnded) out.end();
 	await finished(out);
@@ -183,11 +184,18 @@ export async function writeAtomically<T>(
 	target: string,
 	write: (out: WriteStream) => Promise<T>,
 ): Promise<T> {
-	const { path: finalPath, special } = await outputTarget(target);
+	const { path: finalPath, special, fd } = await outputTarget(target);
 	if (special) {
-		const out = createWriteStream(finalPath, { flags: 'w', highWaterMark: OUT_BUFFER });
+		// One of this process's descriptors (`-o /dev/stdout`) is written as it is: a socket cannot be
+		// opened again, and the file of a shell's `>` or `>>` goes on at the descriptor's offset.
+		// Anything else special is opened for appending: a FIFO or a device takes that as a plain
+		// write, and a file reached through another process's descriptor is not cut.
+		const out =
+			fd === undefined
+				? createWriteStream(finalPath, { flags: 'a', highWaterMark: OUT_BUFFER })
+				: createWriteStream('', { fd, autoClose: false, highWaterMark: OUT_BUFFER });
 		try {
-			return await writeThrough(out, write);
+			return await writeThrough(out, write, fd === undefined);
 		} catch (error) {
 			out.destroy();
 			throw error;
@@ -213,9 +221,12 @@ export async function writeAtomically<T>(
 /**
  * Where output for `path` goes: a symbolic link resolved to what it points at (followed through
  * chains of links, even when the last one dangles), and whether that is a FIFO, a device or a
- * socket (`special`: written directly, as it cannot be replaced). A directory is refused.
+ * socket (`special`: written directly, as it cannot be replaced). An open descriptor's link
+ * (`/dev/stdout`, `/dev/fd/N`) is written directly too, whatever it leads to. A directory is refused.
  */
-export async function outputTarget(path: string): Promise<{ path: string; special: boolean }> {
+export async function outputTarget(
+	path: string,
+): Promise<{ path: string; special: boolean; fd?: number }> {
 	let current = path;
 	for (let hops = 0; hops < 40; hops++) {
 		let info;
@@ -227,6 +238,15 @@ export async function outputTarget(path: string): Promise<{ path: string; specia
 			throw error;
 		}
 		if (info.isSymbolicLink()) {
+			const descriptor = await descriptorLink(current);
+			if (descriptor) {
+				// `-o /dev/stdout` and the like: the descriptor is already open (a pipe, a socket, a
+				// terminal, or the file of a shell's `>`), and only the kernel can follow the link.
+				const opened = await stat(current);
+				if (opened.isDirectory())
+					throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+				return { path: current, special: true, fd: descriptor.own ? descriptor.fd : undefined };
+			}
 			current = resolve(dirname(current), await readlink(current));
 			continue;
 		}
@@ -237,6 +257,24 @@ export async function outputTarget(path: string): Promise<{ path: string; specia
 	// As the kernel says of a loop of links.
 	await stat(path);
 	throw Object.assign(new Error(`${path}: too many levels of symbolic links`), { code: 'ELOOP' });
+}
+
+/**
+ * Whether `link` is one of an open descriptor's links in /proc (`/proc/self/fd/1`, which
+ * `/dev/stdout` and `/dev/fd/1` lead to), which descriptor, and whether it is this process's. Their
+ * text (`pipe:[1234]`, or the path a file had when it was opened) is not a path to follow.
+ */
+async function descriptorLink(link: string): Promise<{ fd: number; own: boolean } | undefined> {
+	let folder: string;
+	try {
+		folder = await realpath(dirname(link));
+	} catch {
+		return undefined;
+	}
+	const m = /^\/proc\/(\d+)(?:\/task\/\d+)?\/fd$/.exec(folder);
+	const name = basename(link);
+	if (!m || !/^\d+$/.test(name)) return undefined;
+	return { fd: Number(name), own: Number(m[1]) === process.pid };
 }
 
 /** Whether output for `path` goes to a FIFO, a device or a socket (see outputTarget). */

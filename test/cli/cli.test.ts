@@ -186,6 +186,51 @@ describe('cx-export decrypt', () => {
 		expect(readdirSync(out).filter((name) => name.endsWith('.partial'))).toEqual([]);
 	});
 
+	it('-o /dev/stdout and -o /dev/fd/1 write into the open descriptor: a pipe, or the file of `>` and `>>`', () => {
+		const out = join(dir.path, 'out-descriptor');
+		mkdirSync(out);
+		const plain = readFileSync(split.plainParts[0]);
+		// stdout a pipe: /dev/stdout leads to /proc/self/fd/1 → "pipe:[…]", which is no path.
+		const piped = cx([
+			'decrypt',
+			'--key',
+			alice.keyPath,
+			split.encryptedParts[0],
+			'-o',
+			'/dev/stdout',
+		]);
+		expect(piped.status, piped.stderr).toBe(0);
+		expect(piped.stdout.equals(plain)).toBe(true);
+		// stdout a file opened for appending after a header: the header stays, the bytes follow.
+		const target = join(out, 'log.bin');
+		writeFileSync(target, 'header\n');
+		const fd = openSync(target, 'a');
+		try {
+			const r = spawnSync(
+				process.execPath,
+				[bin, 'decrypt', '--key', alice.keyPath, split.encryptedParts[0], '-o', '/dev/fd/1'],
+				{ stdio: ['ignore', fd, 'pipe'], env: { ...process.env, CX_EXPORT_PASSPHRASE: '' } },
+			);
+			expect(r.status, r.stderr.toString()).toBe(0);
+		} finally {
+			closeSync(fd);
+		}
+		expect(readFileSync(target).equals(Buffer.concat([Buffer.from('header\n'), plain]))).toBe(true);
+		// reassemble to a piped /dev/stdout: a whole zip.
+		const zipped = cx([
+			'reassemble',
+			'--key',
+			alice.keyPath,
+			...split.encryptedParts,
+			'-o',
+			'/dev/stdout',
+		]);
+		expect(zipped.status, zipped.stderr).toBe(0);
+		writeFileSync(join(out, 'piped.zip'), zipped.stdout);
+		expect(spawnSync('unzip', ['-tq', join(out, 'piped.zip')]).status).toBe(0);
+		noLeftovers(out);
+	});
+
 	it('opens a key protected by a passphrase', () => {
 		const locked = writeFile(
 			dir.path,
