@@ -13,7 +13,6 @@
 import { createReadStream, createWriteStream, existsSync, fstatSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { dirname, join, resolve } from 'node:path';
-import { once } from 'node:events';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_MAX_CMS_HEADER_BYTES, loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
@@ -28,6 +27,7 @@ import {
 	type PipelineLimits,
 } from '../pipeline/export';
 import { OUT_BUFFER, removePendingNow, writeAtomically } from '../pipeline/files';
+import { SlabWriter } from '../pipeline/pooledWrites';
 import { fileSource, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
 
@@ -224,10 +224,6 @@ async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; to
 	return { sources, total };
 }
 
-const BATCH_BYTES = 256 * 1024;
-/** Blocks at least this large are written as they are, not copied into a batch. */
-const SMALL_BLOCK = 32 * 1024;
-
 /**
  * Where stdout's bytes go. Node writes stdout synchronously when it is a file (`> out.jsonl`),
  * so the work would stop for every write; a file gets an fs stream on the same descriptor instead,
@@ -245,55 +241,22 @@ function stdoutSink(): Writable {
 }
 
 /**
- * Writes blocks of JSON Lines to stdout, waiting when the output is full. Large blocks (views of
- * whole reads) go out as they are; small ones (records that took the slow path) are joined into
- * writes of about 256 KiB.
+ * Writes blocks of JSON Lines to stdout, waiting when the output is full, through a few reused
+ * slabs (see SlabWriter): small blocks (records that took the slow path) are joined on the way,
+ * and what waits for a slow output is always the same 2 MiB, never the blocks themselves.
  */
 class StdoutWriter {
-	private batch: Buffer[] = [];
-	private size = 0;
 	private readonly sink = stdoutSink();
-	/** A write error of the file stream (a full disk), reported at the next write. */
-	private failure: Error | undefined;
-
-	constructor() {
-		if (this.sink !== process.stdout) this.sink.on('error', (error) => (this.failure ??= error));
-	}
+	private readonly slabs = new SlabWriter(this.sink);
 
 	/** Undefined unless this write had to wait for the output (so the caller's loop awaits only then). */
 	write(bytes: Buffer): Promise<void> | undefined {
-		if (this.failure) return Promise.reject(this.failure);
-		if (bytes.length >= SMALL_BLOCK) {
-			// The batch first; whether to wait is decided by the block's write, which follows it.
-			if (this.size > 0) this.sink.write(this.joined());
-			return this.send(bytes);
-		}
-		this.batch.push(bytes);
-		this.size += bytes.length;
-		if (this.size >= BATCH_BYTES) return this.send(this.joined());
-		return undefined;
+		return this.slabs.write(bytes);
 	}
 
-	private joined(): Buffer {
-		const bytes = this.batch.length === 1 ? this.batch[0] : Buffer.concat(this.batch, this.size);
-		this.batch = [];
-		this.size = 0;
-		return bytes;
-	}
-
-	private send(bytes: Buffer): Promise<void> | undefined {
-		if (this.sink.write(bytes)) return undefined;
-		return once(this.sink, 'drain').then(() => undefined);
-	}
-
-	/** Writes what is left, and waits until every byte is written. */
-	async end(): Promise<void> {
-		if (this.size > 0) await this.send(this.joined());
-		if (this.sink === process.stdout) return;
-		await new Promise<void>((resolve, reject) => {
-			this.sink.once('error', reject);
-			this.sink.end(resolve);
-		});
+	/** Writes what is left, and waits until every byte is written (stdout itself stays open). */
+	end(): Promise<void> {
+		return this.slabs.end(this.sink !== process.stdout);
 	}
 }
 

@@ -32,6 +32,7 @@ import {
 	type ExtractLimits,
 } from '../zip';
 import { isSpecialOutput, makeTempDir, writeAtomically } from './files';
+import { writePooled } from './pooledWrites';
 import {
 	fileTail,
 	gunzipped,
@@ -86,7 +87,8 @@ export async function decryptTo(
 			`${source.name}: not an encrypted (S/MIME / CMS) file${kind === 'other' ? '' : `: it is a ${kind === 'split-zip' ? 'zip part' : 'zip'}, already decrypted`}`,
 		);
 	}
-	await pipeline(
+	// Through reused slabs: a slow output holds the same few MiB, not ever more written buffers.
+	await writePooled(
 		decryptCms(stream, {
 			key,
 			source: source.name,
