@@ -11,8 +11,9 @@
  * under its final name.
  */
 import { createReadStream, createWriteStream, existsSync, fstatSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_MAX_CMS_HEADER_BYTES, loadDecryptionKey, type DecryptionKey } from '../cms';
 import { CxError } from '../errors';
@@ -26,9 +27,9 @@ import {
 	reassembleToFile,
 	type PipelineLimits,
 } from '../pipeline/export';
-import { OUT_BUFFER, removePendingNow, writeAtomically } from '../pipeline/files';
+import { OUT_BUFFER, outputTarget, removePendingNow, writeAtomically } from '../pipeline/files';
 import { SlabWriter } from '../pipeline/pooledWrites';
-import { fileSource, type ByteSource } from '../pipeline/sources';
+import { fileSource, READ_CHUNK, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
 
 const USAGE = `usage:
@@ -40,6 +41,7 @@ const USAGE = `usage:
 PART: an encrypted part (export-<id>.z01.smime … .zip.smime), a decrypted part, a whole zip,
 or (records) a JSON Lines file. Parts may be given in any order. What a file is comes from its
 content (S/MIME, PEM or DER CMS, zip, gzip, JSON Lines); names only group and order parts.
+IN or PART "-" is standard input (a pipe or a FIFO works too: read once); -o - is standard output.
 KEY: the private key, PEM (PKCS#1/PKCS#8, encrypted or not) or PKCS#12 (.p12/.pfx).
   --passphrase P       passphrase of the key (or set CX_EXPORT_PASSPHRASE)
   --certificate CERT   the key's certificate (PEM), to match recipients by issuer and serial
@@ -213,15 +215,67 @@ function version(): string {
 	return 'unknown';
 }
 
+/**
+ * The inputs. `-` is standard input; a FIFO, a device or an open descriptor (`<(curl …)`,
+ * `/dev/stdin`) is read as a stream. Those can be read only once: what would need a second read
+ * (see readOnce) says so.
+ */
 async function sourcesFrom(paths: string[]): Promise<{ sources: ByteSource[]; total: number }> {
+	if (paths.filter((path) => path === '-').length > 1)
+		throw usage('standard input ("-") can be given only once');
 	const sources: ByteSource[] = [];
 	let total = 0;
 	for (const path of paths) {
-		const source = await fileSource(resolve(path));
+		const source =
+			path === '-'
+				? process.platform === 'win32'
+					? readOnce('stdin', 0)
+					: await inputSource('/dev/stdin', 'stdin')
+				: await inputSource(path);
 		sources.push(source);
 		total += source.size ?? 0;
 	}
 	return { sources, total };
+}
+
+async function inputSource(path: string, name = basename(path)): Promise<ByteSource> {
+	let target: Awaited<ReturnType<typeof outputTarget>> | undefined;
+	try {
+		target = await outputTarget(path);
+	} catch {
+		target = undefined; // a directory, a loop of links: fileSource says what is wrong
+	}
+	if (target?.special) {
+		// A file behind a descriptor (`/dev/stdin` from `< file`) is still a file.
+		if ((await stat(target.path)).isFile()) return fileSource(target.path, name);
+		return readOnce(name, target.fd === 0 ? 0 : target.path);
+	}
+	return fileSource(resolve(path), name);
+}
+
+/**
+ * A stream input: standard input (0), or a FIFO or device by its path. Standard input is read
+ * through process.stdin, which reads a pipe or a socket without blocking and a file as a file.
+ */
+function readOnce(name: string, from: 0 | string): ByteSource {
+	let opened = false;
+	return {
+		name,
+		open: () => {
+			if (opened)
+				throw new CxError(
+					'USAGE',
+					`${name} is a stream (standard input, a pipe or a device), which can be read only once, and it is needed a second time here; save it to a file and give that instead`,
+				);
+			opened = true;
+			return from === 0 ? process.stdin : createReadStream(from, { highWaterMark: READ_CHUNK });
+		},
+	};
+}
+
+/** `-o -`: standard output, through its descriptor as `-o /dev/stdout` is. */
+function outputPath(output: string): string {
+	return output === '-' ? '/dev/stdout' : output;
 }
 
 /**
@@ -273,7 +327,7 @@ async function decryptCommand(args: string[]): Promise<void> {
 	const { sources, total } = await sourcesFrom(positionals);
 	const progress = new Progress(`decrypting ${sources[0].name}`, total);
 	try {
-		if (typeof values.output === 'string') {
+		if (typeof values.output === 'string' && values.output !== '-') {
 			await writeAtomically(values.output, (out) =>
 				decryptTo(sources[0], out, { key, limits, onRead: progress.add }),
 			);
@@ -300,7 +354,7 @@ async function reassembleCommand(args: string[]): Promise<void> {
 	const progress = new Progress('reassembling', total);
 	try {
 		const verify = values['no-verify'] !== true;
-		const summary = await reassembleToFile(sources, values.output, {
+		const summary = await reassembleToFile(sources, outputPath(values.output), {
 			key,
 			limits,
 			verify,

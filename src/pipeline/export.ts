@@ -2,7 +2,7 @@
  * The whole job, composed from the core pieces: encrypted or plain parts in → one zip, extracted
  * files, or records out. The CLI and the n8n nodes both call these; none of them buffers an export.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -40,6 +40,7 @@ import {
 	peek,
 	plaintext,
 	refuseLoneFinalPart,
+	fileSource,
 	TailBuffer,
 	zipEnding,
 	type ByteSource,
@@ -394,6 +395,12 @@ async function* exportLines<T>(
 				yield* plainRecords(source, head, stream, encrypted, options, stats, read);
 				continue;
 			}
+			if (source.path === undefined) {
+				// Not a file (standard input, a pipe, a binary stream): a zip is read from its end, so
+				// these bytes, decrypted once, go to a temporary file first; nothing opens it again.
+				yield* spooledZipRecords(source, stream, options, stats, read);
+				continue;
+			}
 			await drain(stream);
 		}
 		yield* zipRecords(group, options, stats, read);
@@ -538,6 +545,29 @@ function lineOptions(options: RecordsOptions): Omit<JsonLinesOptions, 'source'> 
 		lazyValues: options.lazyValues,
 		maxLineBytes: options.limits?.maxLineBytes,
 	};
+}
+
+async function* spooledZipRecords<T>(
+	source: ByteSource,
+	stream: AsyncIterable<Buffer>,
+	options: RecordsOptions,
+	stats: JsonLinesStats,
+	read: LineReader<T>,
+): AsyncGenerator<T> {
+	const dir = await makeTempDir(options.tempDir);
+	try {
+		const path = join(dir.path, 'input.zip');
+		const file = createWriteStream(path, { flags: 'wx' });
+		await writePooled(stream, file).catch((error: unknown) => {
+			file.destroy();
+			throw error;
+		});
+		// Its bytes were counted as they were read (onRead).
+		const spooled = await fileSource(path, source.name);
+		yield* zipRecords([spooled], { ...options, onRead: undefined }, stats, read);
+	} finally {
+		await dir.remove();
+	}
 }
 
 async function* zipRecords<T>(

@@ -14,7 +14,8 @@
  * are never touched.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, rmSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { lstat, mkdtemp, readdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -161,18 +162,53 @@ export function temporaryNameFor(finalPath: string): string {
 	);
 }
 
-/** Runs `write` against `out` (once it is open), then ends it and waits until the data is flushed. */
+/**
+ * Runs `write` against `out` (once it is open), then ends it and waits until the data is flushed.
+ * `how` is 'open' for a stream that opens its file, 'given' for one on a descriptor already open,
+ * 'shared' for process.stdout or process.stderr, which stay open: their writes are only flushed.
+ */
 async function writeThrough<T>(
-	out: WriteStream,
-	write: (out: WriteStream) => Promise<T>,
-	opening = true,
+	out: Writable,
+	write: (out: Writable) => Promise<T>,
+	how: 'open' | 'given' | 'shared' = 'open',
 ): Promise<T> {
 	// Wait for the file to be open, so that a failure below cannot race its creation and leave it behind.
-	if (opening) await once(out, 'ready');
+	if (how === 'open') await once(out, 'ready');
 	const result = await write(out);
+	if (how === 'shared') {
+		if (out.writableEnded) {
+			await finished(out);
+			return result;
+		}
+		// Writes complete in order: once this empty one has, every byte before it is written.
+		await new Promise<void>((resolve, reject) =>
+			out.write(Buffer.alloc(0), (error) => (error ? reject(error) : resolve())),
+		);
+		return result;
+	}
 	if (!out.writableEnded) out.end();
 	await finished(out);
 	return result;
+}
+
+/**
+ * A stream onto one of this process's descriptors (`-o /dev/stdout`). A file is written through
+ * the descriptor, at its offset. Anything else is written by Node's own stdout or stderr, which
+ * copes with a pipe or a socket that Node has made non-blocking, or, for another descriptor,
+ * opened again through its link (a pipe, a FIFO or a terminal).
+ */
+function descriptorStream(
+	fd: number,
+	link: string,
+): { out: Writable; how: 'open' | 'given' | 'shared' } {
+	if (fstatSync(fd).isFile())
+		return {
+			out: createWriteStream('', { fd, autoClose: false, highWaterMark: OUT_BUFFER }),
+			how: 'given',
+		};
+	if (fd === 1) return { out: process.stdout, how: 'shared' };
+	if (fd === 2) return { out: process.stderr, how: 'shared' };
+	return { out: createWriteStream(link, { flags: 'a', highWaterMark: OUT_BUFFER }), how: 'open' };
 }
 
 /**
@@ -182,22 +218,24 @@ async function writeThrough<T>(
  */
 export async function writeAtomically<T>(
 	target: string,
-	write: (out: WriteStream) => Promise<T>,
+	write: (out: Writable) => Promise<T>,
 ): Promise<T> {
 	const { path: finalPath, special, fd } = await outputTarget(target);
 	if (special) {
-		// One of this process's descriptors (`-o /dev/stdout`) is written as it is: a socket cannot be
-		// opened again, and the file of a shell's `>` or `>>` goes on at the descriptor's offset.
+		// One of this process's descriptors (`-o /dev/stdout`) is written as it is (descriptorStream).
 		// Anything else special is opened for appending: a FIFO or a device takes that as a plain
 		// write, and a file reached through another process's descriptor is not cut.
-		const out =
+		const { out, how } =
 			fd === undefined
-				? createWriteStream(finalPath, { flags: 'a', highWaterMark: OUT_BUFFER })
-				: createWriteStream('', { fd, autoClose: false, highWaterMark: OUT_BUFFER });
+				? {
+						out: createWriteStream(finalPath, { flags: 'a', highWaterMark: OUT_BUFFER }),
+						how: 'open' as const,
+					}
+				: descriptorStream(fd, finalPath);
 		try {
-			return await writeThrough(out, write, fd === undefined);
+			return await writeThrough(out, write, how);
 		} catch (error) {
-			out.destroy();
+			if (how !== 'shared') out.destroy();
 			throw error;
 		}
 	}

@@ -30,7 +30,7 @@ let bob: Recipient;
 let split: ExportFixture;
 let single: ExportFixture;
 
-function cx(args: string[], input?: string) {
+function cx(args: string[], input?: string | Buffer) {
 	const r = spawnSync(process.execPath, [bin, ...args], {
 		maxBuffer: 1 << 28,
 		input,
@@ -228,6 +228,10 @@ describe('cx-export decrypt', () => {
 		expect(zipped.status, zipped.stderr).toBe(0);
 		writeFileSync(join(out, 'piped.zip'), zipped.stdout);
 		expect(spawnSync('unzip', ['-tq', join(out, 'piped.zip')]).status).toBe(0);
+		// "-o -" is standard output too.
+		const dash = cx(['reassemble', '--key', alice.keyPath, ...split.encryptedParts, '-o', '-']);
+		expect(dash.status, dash.stderr).toBe(0);
+		expect(dash.stdout.equals(zipped.stdout)).toBe(true);
 		noLeftovers(out);
 	});
 
@@ -378,6 +382,42 @@ describe('cx-export records', () => {
 		).toEqual(single.records);
 		const jsonl = writeFile(dir.path, 'data.jsonl', '\ufeff{"a":1}\r\n\r\n{ "b" : [1, 2] }');
 		expect(cx(['records', jsonl]).stdout.toString()).toBe('{"a":1}\n{"b":[1,2]}\n');
+	});
+
+	it('reads standard input ("-"), a pipe or /dev/stdin: an encrypted zip, a zip, JSON Lines; once', () => {
+		const expected = cx(['records', '--key', alice.keyPath, single.encryptedParts[0]]);
+		expect(expected.status, expected.stderr).toBe(0);
+		expect(expected.stdout.length).toBeGreaterThan(0);
+		// A zip is read from its end: from a stream it goes to a temporary file first, decrypted once.
+		const encrypted = readFileSync(single.encryptedParts[0]);
+		const spool = join(dir.path, 'spool');
+		mkdirSync(spool);
+		const fromStdin = cx(['records', '--key', alice.keyPath, '--temp-dir', spool, '-'], encrypted);
+		expect(fromStdin.status, fromStdin.stderr).toBe(0);
+		expect(fromStdin.stdout.equals(expected.stdout)).toBe(true);
+		const viaDevStdin = cx(['records', '--key', alice.keyPath, '/dev/stdin'], encrypted);
+		expect(viaDevStdin.status, viaDevStdin.stderr).toBe(0);
+		expect(viaDevStdin.stdout.equals(expected.stdout)).toBe(true);
+		const plainZip = cx(['records', '-'], readFileSync(single.plainParts[0]));
+		expect(plainZip.status, plainZip.stderr).toBe(0);
+		expect(plainZip.stdout.equals(expected.stdout)).toBe(true);
+		expect(cx(['records', '-'], '{"a":1}\n{ "b" : 2 }\n').stdout.toString()).toBe(
+			'{"a":1}\n{"b":2}\n',
+		);
+		// A split export's last part alone, from a stream: named "stdin" in the error.
+		expectError(
+			cx(['records', '--key', alice.keyPath, '-'], readFileSync(split.encryptedParts.at(-1)!)),
+			/stdin is the last part of a split export/,
+		);
+		expectError(cx(['records', '-', '-'], ''), /standard input \("-"\) can be given only once/);
+		// decrypt: "-" in, "-o -" out.
+		const decrypted = cx(
+			['decrypt', '--key', alice.keyPath, '-', '-o', '-'],
+			readFileSync(split.encryptedParts[0]),
+		);
+		expect(decrypted.status, decrypted.stderr).toBe(0);
+		expect(decrypted.stdout.equals(readFileSync(split.plainParts[0]))).toBe(true);
+		expect(readdirSync(spool)).toEqual([]);
 	});
 
 	it('stops at a malformed line with <entry>:<line>, or skips and counts it with --on-error skip', () => {
