@@ -1213,11 +1213,16 @@ async function executeMeasured(context, id) {
 	let output = '';
 	child.stdout.on('data', (data) => (output += data));
 	child.stderr.on('data', (data) => (output += data));
+	// 'exit' can come before the parent has read the last of the output (a large --rawOutput under
+	// load): the run data is taken once the pipes are closed too, or 10 s after the exit at most (a
+	// process n8n started could hold them).
+	const closed = new Promise((resolve) => child.once('close', resolve));
 	const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
 	const code = await new Promise((resolve) =>
 		child.once('exit', (c, signal) => resolve(c ?? signal)),
 	);
 	clearTimeout(timer);
+	await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
 	const peaks = sampler.stop();
 	if (code !== 0)
 		throw new Error(
