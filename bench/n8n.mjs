@@ -91,6 +91,7 @@ export function options(argv = process.argv.slice(2)) {
 				default: process.env.CX_BENCH_NODE_CASES ?? 'decrypt,reassemble,chunks',
 			},
 			'node-rounds': { type: 'string', default: process.env.CX_BENCH_NODE_ROUNDS ?? '2' },
+			'nodes-n8n': { type: 'string', default: process.env.CX_BENCH_NODES_N8N ?? '2' },
 			items: { type: 'string', default: process.env.CX_BENCH_ITEMS ?? '174000,500000' },
 			chunks: { type: 'string', default: process.env.CX_BENCH_CHUNKS ?? '200000,1000000' },
 			modes: {
@@ -125,6 +126,11 @@ export function options(argv = process.argv.slice(2)) {
 		nodesSize: sizes(values.nodes)[0],
 		nodeCases: new Set(list(values['node-cases'])),
 		nodeRounds: Number(values['node-rounds']),
+		nodeLines: list(values['nodes-n8n']).map((line) => {
+			if (line !== '1' && line !== '2')
+				throw new Error(`--nodes-n8n takes 1, 2 or 1,2 (got ${line})`);
+			return line;
+		}),
 		timeoutMs: Number(values['timeout-min']) * 60_000,
 	};
 }
@@ -1389,60 +1395,64 @@ async function benchNodes(opts) {
 	} finally {
 		await stop(sim);
 	}
-	const n8n = installN8n('2');
 	const out = join(runs, 'nodes-cli');
-	for (const [name, nodeCase] of Object.entries(NODE_CASES)) {
-		if (!opts.nodeCases.has(name)) continue;
-		const files = nodeCase.files(exp);
-		const inputBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
-		for (let round = 1; round <= opts.nodeRounds; round++) {
-			rmSync(out, { recursive: true, force: true });
-			mkdirSync(out, { recursive: true });
-			log(`nodes: ${nodeCase.label}, round ${round}: cx-export`);
-			const cli = await measurePipeline(nodeCase.cli(key().keyPath, files, out));
-			rmSync(out, { recursive: true, force: true });
-			log(`nodes: ${nodeCase.label}, round ${round}: n8n 2.41`);
-			const folder = userFolder(`nodes-${name}`);
-			const env = await n8nEnv('2', folder, {});
-			writeFileSync(
-				join(folder, 'credentials.json'),
-				JSON.stringify(credentialsFor('http://127.0.0.1:9', { port: 5432 })),
-			);
-			n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
-			const id = `cxBenchNode${name.padEnd(5, '0').slice(0, 5)}`;
-			const workflow = nodeWorkflow(id, nodeCase, files);
-			importWorkflow(n8n, env, workflow);
-			activate('2', n8n, env, workflow.id);
-			const r = await runServer(
-				{ n8n, env },
-				{ workflowId: workflow.id, webhookPath: `cx-bench-${id}`, timeoutMs: opts.timeoutMs },
-			);
-			const span = (r.nodes ?? []).find((x) => x.node === 'Node');
-			const row = {
-				case: name,
-				label: nodeCase.label,
-				round,
-				files: files.length,
-				inputBytes,
-				cliSeconds: cli.seconds,
-				cliPeak: cli.peak,
-				status: r.status,
-				nodeSeconds: span?.seconds,
-				mainPeak: r.peaks?.main,
-				failure: r.status === 'success' ? undefined : failureLines(r.logs),
-			};
-			rows.push(row);
-			log(
-				`nodes: ${nodeCase.label}, round ${round}: cx-export ${fmtS(cli.seconds)}, node in n8n ${span ? fmtS(span.seconds) : '–'} (${r.status})${span ? `, ${(span.seconds / cli.seconds).toFixed(2)}×` : ''}`,
-			);
-			if (row.failure) for (const l of row.failure) log(`  ${l}`);
-			writeFileSync(
-				join(folder, 'n8n.log'),
-				Object.entries(r.logs)
-					.map(([k, v]) => `==== ${k}\n${v}`)
-					.join('\n'),
-			);
-			rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
+	for (const line of opts.nodeLines) {
+		const n8n = installN8n(line);
+		const version = line === '2' ? 'n8n 2.41' : 'n8n 1.123';
+		for (const [name, nodeCase] of Object.entries(NODE_CASES)) {
+			if (!opts.nodeCases.has(name)) continue;
+			const files = nodeCase.files(exp);
+			const inputBytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+			for (let round = 1; round <= opts.nodeRounds; round++) {
+				rmSync(out, { recursive: true, force: true });
+				mkdirSync(out, { recursive: true });
+				log(`nodes: ${nodeCase.label}, round ${round}: cx-export`);
+				const cli = await measurePipeline(nodeCase.cli(key().keyPath, files, out));
+				rmSync(out, { recursive: true, force: true });
+				log(`nodes: ${nodeCase.label}, round ${round}: ${version}`);
+				const folder = userFolder(`nodes-${line}-${name}`);
+				const env = await n8nEnv(line, folder, {});
+				writeFileSync(
+					join(folder, 'credentials.json'),
+					JSON.stringify(credentialsFor('http://127.0.0.1:9', { port: 5432 })),
+				);
+				n8nCli(n8n, env, ['import:credentials', `--input=${join(folder, 'credentials.json')}`]);
+				const id = `cxBenchNode${name.padEnd(5, '0').slice(0, 5)}`;
+				const workflow = nodeWorkflow(id, nodeCase, files);
+				importWorkflow(n8n, env, workflow);
+				activate(line, n8n, env, workflow.id);
+				const r = await runServer(
+					{ n8n, env },
+					{ workflowId: workflow.id, webhookPath: `cx-bench-${id}`, timeoutMs: opts.timeoutMs },
+				);
+				const span = (r.nodes ?? []).find((x) => x.node === 'Node');
+				const row = {
+					case: name,
+					label: nodeCase.label,
+					n8n: version,
+					round,
+					files: files.length,
+					inputBytes,
+					cliSeconds: cli.seconds,
+					cliPeak: cli.peak,
+					status: r.status,
+					nodeSeconds: span?.seconds,
+					mainPeak: r.peaks?.main,
+					failure: r.status === 'success' ? undefined : failureLines(r.logs),
+				};
+				rows.push(row);
+				log(
+					`nodes: ${nodeCase.label}, round ${round}: cx-export ${fmtS(cli.seconds)}, node in ${version} ${span ? fmtS(span.seconds) : '–'} (${r.status})${span ? `, ${(span.seconds / cli.seconds).toFixed(2)}×` : ''}`,
+				);
+				if (row.failure) for (const l of row.failure) log(`  ${l}`);
+				writeFileSync(
+					join(folder, 'n8n.log'),
+					Object.entries(r.logs)
+						.map(([k, v]) => `==== ${k}\n${v}`)
+						.join('\n'),
+				);
+				rmSync(join(folder, '.n8n', 'binaryData'), { recursive: true, force: true });
+			}
 		}
 	}
 	return {
@@ -1630,14 +1640,14 @@ function nodesReport(results) {
 	const e = results.nodeExport;
 	lines.push('');
 	lines.push(
-		`(f) The nodes in n8n 2.41 against the CLI on the same files: the simulator's export of ${e.records.toLocaleString('en')} records (${e.parts} encrypted parts, ${fmtM(e.partBytes)}; ${fmtM(e.jsonBytes)} of JSON). n8n in one process, binary data in files, successful executions not saved; the node's time from n8n's event log (reading the files into n8n not counted); the CLI writes to a file on the same disk.`,
+		`(f) The nodes in n8n (2.41 unless the table says 1.123: \`--nodes-n8n 1,2\`) against the CLI on the same files: the simulator's export of ${e.records.toLocaleString('en')} records (${e.parts} encrypted parts, ${fmtM(e.partBytes)}; ${fmtM(e.jsonBytes)} of JSON). n8n in one process, binary data in files, successful executions not saved; the node's time from n8n's event log (reading the files into n8n not counted); the CLI writes to a file on the same disk.`,
 	);
 	lines.push('');
-	lines.push('| node | input | round | cx-export | node in n8n | × CLI |');
-	lines.push('|---|---|---|---|---|---|');
+	lines.push('| node | n8n | input | round | cx-export | node in n8n | × CLI |');
+	lines.push('|---|---|---|---|---|---|---|');
 	for (const r of results.nodeRows)
 		lines.push(
-			`| ${r.label} | ${r.files} file${r.files === 1 ? '' : 's'}, ${fmtM(r.inputBytes)} | ${r.round} | ${fmtS(r.cliSeconds)} | ${r.nodeSeconds === undefined ? `**${r.status}**` : fmtS(r.nodeSeconds)} | ${r.nodeSeconds === undefined ? '–' : `${(r.nodeSeconds / r.cliSeconds).toFixed(2)}×`} |`,
+			`| ${r.label} | ${r.n8n ?? 'n8n 2.41'} | ${r.files} file${r.files === 1 ? '' : 's'}, ${fmtM(r.inputBytes)} | ${r.round} | ${fmtS(r.cliSeconds)} | ${r.nodeSeconds === undefined ? `**${r.status}**` : fmtS(r.nodeSeconds)} | ${r.nodeSeconds === undefined ? '–' : `${(r.nodeSeconds / r.cliSeconds).toFixed(2)}×`} |`,
 		);
 	return lines.join('\n');
 }

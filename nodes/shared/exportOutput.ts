@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { DecryptionKey } from '../../src/cms/keys';
@@ -75,14 +75,17 @@ export function decryptedName(name: string): string {
 	return name.replace(/\.(smime|p7m)$/i, '') || name;
 }
 
+/** Read size when a file is streamed into n8n's binary data: n8n writes each piece as it comes. */
+const COPY_CHUNK = 256 * 1024;
+
 /**
- * A local file into n8n's binary data. Where n8n offers it (`nodeHelpers.copyBinaryFile`, n8n 1.x
- * and 2.x), n8n copies the file itself: in n8n 1.x's filesystem mode one copy in the kernel, no
- * byte through n8n's thread (streaming a merged zip through it costs n8n's heap a full collection
- * per ~64 MB of buffers); n8n 2.x reads it with a stream of its own, as we would. Otherwise it is
- * streamed (`prepareBinaryData`). Either way the item's metadata is what prepareBinaryData gives
- * (the extension from the file name), and n8n's `fileSize` being a display string ("1.2 MB"), the
- * exact size in bytes comes from the file.
+ * A local file into n8n's binary data, streamed in 256 KiB pieces (`prepareBinaryData`). n8n's own
+ * `nodeHelpers.copyBinaryFile` reads the file in 64 KiB pieces in n8n 2.x (one copy in the kernel in
+ * 1.x's filesystem mode): in n8n 2.41 the merged zip of a 231 MiB export took the node 1.31–1.46×
+ * the CLI's time this way against 1.44–1.63× through it, and in n8n 1.123 0.98–1.03× against
+ * 0.97–1.06× (docs/benchmarks.md). The item's metadata is what prepareBinaryData gives (the
+ * extension from the file name), and n8n's `fileSize` being a display string ("1.2 MB"), the exact
+ * size in bytes comes from the file.
  */
 export async function binaryFromFile(
 	context: IExecuteFunctions,
@@ -91,16 +94,8 @@ export async function binaryFromFile(
 	mimeType = mimeTypeFor(fileName),
 ): Promise<{ binary: IBinaryData; size: number }> {
 	const { size } = await stat(path);
-	const nodeHelpers = context.nodeHelpers as Partial<IExecuteFunctions['nodeHelpers']> | undefined;
-	if (typeof nodeHelpers?.copyBinaryFile === 'function') {
-		const binary = await nodeHelpers.copyBinaryFile(path, fileName, mimeType);
-		const extension = extname(fileName).slice(1);
-		if (extension) binary.fileExtension = extension;
-		else delete binary.fileExtension;
-		return { binary, size };
-	}
 	const binary = await context.helpers.prepareBinaryData(
-		createReadStream(path),
+		createReadStream(path, { highWaterMark: COPY_CHUNK }),
 		fileName,
 		mimeType,
 	);

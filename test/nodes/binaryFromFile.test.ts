@@ -13,37 +13,31 @@ describe('binaryFromFile', () => {
 	const path = join(dir, 'records.jsonl');
 	writeFileSync(path, '{"a":1}\n{"a":2}\n');
 
-	it('lets n8n copy the file where it can, with the metadata prepareBinaryData would give', async () => {
-		const calls: unknown[][] = [];
+	it("streams the file in 256 KiB pieces, even where n8n's copy helper is there (it reads 64 KiB at a time in n8n 2.x)", async () => {
+		const big = join(dir, 'big.zip');
+		const bytes = Buffer.alloc(600 * 1024 + 5, 7);
+		writeFileSync(big, bytes);
+		const pieces: number[] = [];
 		const context = {
 			nodeHelpers: {
-				// As n8n does: the extension from the MIME type (none known for this one).
-				copyBinaryFile: async (...args: unknown[]): Promise<IBinaryData> => {
-					calls.push(args);
-					return {
-						data: 'filesystem-v2',
-						id: 'filesystem-v2:x',
-						mimeType: 'application/x-ndjson',
-						fileExtension: 'bin',
-					};
+				copyBinaryFile: async (): Promise<IBinaryData> => {
+					throw new Error('the copy helper is not used');
 				},
 			},
 			helpers: {
-				prepareBinaryData: async () => {
-					throw new Error('not streamed when n8n can copy the file');
+				prepareBinaryData: async (data: Readable, fileName?: string, mimeType?: string) => {
+					for await (const piece of data) pieces.push((piece as Buffer).length);
+					return { data: '', mimeType, fileName, fileExtension: 'zip' } as IBinaryData;
 				},
 			},
 		} as unknown as IExecuteFunctions;
-		const { binary, size } = await binaryFromFile(context, path, 'export.jsonl');
-		expect(calls).toEqual([[path, 'export.jsonl', 'application/x-ndjson']]);
-		expect(binary.fileExtension).toBe('jsonl');
-		expect(size).toBe(16);
-
-		const { binary: bare } = await binaryFromFile(context, path, 'README');
-		expect(bare.fileExtension).toBeUndefined();
+		const { binary, size } = await binaryFromFile(context, big, 'export.zip');
+		expect(pieces).toEqual([256 * 1024, 256 * 1024, 88 * 1024 + 5]);
+		expect(binary).toMatchObject({ fileName: 'export.zip', mimeType: 'application/zip' });
+		expect(size).toBe(bytes.length);
 	});
 
-	it('streams the file when n8n has no copy helper', async () => {
+	it('streams the file when n8n has no copy helper, with the MIME type from the name', async () => {
 		const streamed: string[] = [];
 		const context = {
 			helpers: {
