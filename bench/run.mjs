@@ -36,10 +36,26 @@ const work = join(root, '.bench');
 const cli = join(root, 'bin/cx-export.js');
 const MiB = 1024 * 1024;
 
-/** Runs a command line `times` times: the median wall time and the highest peak RSS. */
-async function measureMedian(commandLine, times = 3) {
+/**
+ * Before a timed run that writes files: its outputs removed (each run then writes a new file, where
+ * replacing one makes ext4 write the new file's data out at the rename, ~1 s of system time per
+ * 500 MiB here), and `sync`, so that no run pays for the writeback of the one before.
+ */
+function settle(outputs) {
+	for (const path of outputs) rmSync(path, { force: true });
+	spawnSync('sync');
+}
+
+/**
+ * Runs a command line `times` times, each after settle(outputs): the median wall time and the
+ * highest peak RSS.
+ */
+async function measureMedian(commandLine, outputs = [], times = 3) {
 	const runs = [];
-	for (let i = 0; i < times; i++) runs.push(await measure(commandLine));
+	for (let i = 0; i < times; i++) {
+		settle(outputs);
+		runs.push(await measure(commandLine));
+	}
 	const seconds = runs.map((r) => r.seconds).sort((a, b) => a - b)[Math.floor(times / 2)];
 	return { seconds, peak: Math.max(...runs.map((r) => r.peak)) };
 }
@@ -157,9 +173,11 @@ async function cliSections() {
 		}
 		const a = await measureMedian(
 			`openssl smime -decrypt -binary -inkey ${q(keyPath)} -in ${q(file)} -out ${q(join(out, 'openssl.bin'))}`,
+			[join(out, 'openssl.bin')],
 		);
 		const b = await measureMedian(
 			`${q(cli)} decrypt --key ${q(keyPath)} ${q(file)} -o ${q(join(out, 'cx.bin'))}`,
+			[join(out, 'cx.bin')],
 		);
 		const cxHash = await sha256(join(out, 'cx.bin'));
 		const same = (await sha256(join(out, 'openssl.bin'))) === cxHash;
@@ -181,6 +199,7 @@ async function cliSections() {
 		const cxOut = join(out, 'cx.jsonl');
 		const b = await measureMedian(
 			`${q(cli)} records --key ${q(keyPath)} ${parts.map(q).join(' ')} > ${q(cxOut)}`,
+			[cxOut],
 		);
 		const doc = join(out, 'documented');
 		rmSync(doc, { recursive: true, force: true });
@@ -201,7 +220,9 @@ async function cliSections() {
 			)
 			.join(' && ');
 		const last = join(doc, `${ex.exportName}.zip`);
+		settle([]);
 		const a1 = await measure(decryptAll);
+		settle([]);
 		const a2 = await measure(`cd ${q(doc)} && zip -q -s 0 ${q(last)} --out merged.zip`);
 		// Info-ZIP 3.0's `zip -s 0` writes a corrupt archive when an entry spans more than two
 		// parts. Record that, and time unzip | jq on a correctly merged zip of the same layout
@@ -224,6 +245,7 @@ async function cliSections() {
 			]);
 			renameSync(join(doc, 'merged.zip.ok'), join(doc, 'merged.zip'));
 		}
+		settle([docOut]);
 		const a3 = await measure(`unzip -p ${q(join(doc, 'merged.zip'))} | jq -c . > ${q(docOut)}`);
 		const a = {
 			seconds: a1.seconds + a2.seconds + a3.seconds,
@@ -259,8 +281,8 @@ async function cliSections() {
 		const target = join(out, 'reassembled.zip');
 		const run = (flags) =>
 			`${q(cli)} reassemble --key ${q(keyPath)} ${flags} ${ex.parts.map(q).join(' ')} -o ${q(target)}`;
-		const checked = await measureMedian(run(''));
-		const unchecked = await measureMedian(run('--no-verify'));
+		const checked = await measureMedian(run(''), [target]);
+		const unchecked = await measureMedian(run('--no-verify'), [target]);
 		reassembleRows.push({
 			label,
 			checked,
