@@ -27,7 +27,13 @@ import {
 	reassembleToFile,
 	type PipelineLimits,
 } from '../pipeline/export';
-import { OUT_BUFFER, outputTarget, removePendingNow, writeAtomically } from '../pipeline/files';
+import {
+	OUT_BUFFER,
+	outputError,
+	outputTarget,
+	removePendingNow,
+	writeAtomically,
+} from '../pipeline/files';
 import { SlabWriter } from '../pipeline/pooledWrites';
 import { fileSource, READ_CHUNK, type ByteSource } from '../pipeline/sources';
 import { mib, Progress } from './progress';
@@ -458,8 +464,13 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
 /** Entry point used by bin/cx-export.js. */
 export function run(argv: string[]): void {
 	const [command, ...args] = argv;
-	const fail = (error: unknown): never => {
+	const fail = (failure: unknown): never => {
 		removePendingNow();
+		// A write that failed and was not to a file of -o (those say so themselves) was to stdout.
+		const error =
+			(failure as NodeJS.ErrnoException | undefined)?.syscall === 'write'
+				? outputError('standard output', failure)
+				: failure;
 		const message =
 			error instanceof CxError ? error.message : ((error as Error)?.message ?? String(error));
 		process.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);

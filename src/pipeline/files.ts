@@ -20,6 +20,7 @@ import { lstat, mkdtemp, readdir, readlink, realpath, rename, rm, stat } from 'n
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { CxError } from '../errors';
 import { once } from 'node:events';
 
 /**
@@ -220,7 +221,41 @@ export async function writeAtomically<T>(
 	target: string,
 	write: (out: Writable) => Promise<T>,
 ): Promise<T> {
-	const { path: finalPath, special, fd } = await outputTarget(target);
+	// A failure of the output itself (its folder missing, a full disk) is said in the user's words,
+	// naming what they gave, not the temporary file; the caller's own errors pass unchanged.
+	let outputFailure: unknown;
+	const opened = new Set<string>();
+	const watched = (out: Writable, path: string): Writable => {
+		opened.add(path);
+		out.once('error', (error) => (outputFailure ??= error));
+		return out;
+	};
+	try {
+		return await writeTo(target, write, watched);
+	} catch (error) {
+		// The stream's 'error' event may come after the rejection it caused: a write's failure is
+		// known by its system call too (nothing on the input side writes), an open's by its path.
+		const { syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
+		const ours =
+			error === outputFailure ||
+			syscall === 'write' ||
+			(syscall === 'open' && path !== undefined && opened.has(path));
+		throw ours ? outputError(target, error) : error;
+	}
+}
+
+async function writeTo<T>(
+	target: string,
+	write: (out: Writable) => Promise<T>,
+	watched: (out: Writable, path: string) => Writable,
+): Promise<T> {
+	let where: Awaited<ReturnType<typeof outputTarget>>;
+	try {
+		where = await outputTarget(target);
+	} catch (error) {
+		throw outputError(target, error);
+	}
+	const { path: finalPath, special, fd } = where;
 	if (special) {
 		// One of this process's descriptors (`-o /dev/stdout`) is written as it is (descriptorStream).
 		// Anything else special is opened for appending: a FIFO or a device takes that as a plain
@@ -233,7 +268,7 @@ export async function writeAtomically<T>(
 					}
 				: descriptorStream(fd, finalPath);
 		try {
-			return await writeThrough(out, write, how);
+			return await writeThrough(watched(out, finalPath), write, how);
 		} catch (error) {
 			if (how !== 'shared') out.destroy();
 			throw error;
@@ -243,8 +278,10 @@ export async function writeAtomically<T>(
 	const untrack = registerPending(temporary);
 	const out = createWriteStream(temporary, { flags: 'wx', highWaterMark: OUT_BUFFER });
 	try {
-		const result = await writeThrough(out, write);
-		await rename(temporary, finalPath);
+		const result = await writeThrough(watched(out, temporary), write);
+		await rename(temporary, finalPath).catch((error: unknown) => {
+			throw outputError(target, error);
+		});
 		return result;
 	} catch (error) {
 		out.destroy();
@@ -254,6 +291,32 @@ export async function writeAtomically<T>(
 	} finally {
 		untrack();
 	}
+}
+
+/** What keeps a file from being written, in words, by the error's code. */
+const OUTPUT_PROBLEMS: Record<string, string> = {
+	ENOENT: 'its folder does not exist',
+	ENOTDIR: 'a part of its path is not a folder',
+	EISDIR: 'it is a folder',
+	EACCES: 'permission denied',
+	EPERM: 'permission denied',
+	EROFS: 'the file system is read-only',
+	ELOOP: 'too many levels of symbolic links',
+	ENOSPC: 'no space left on the device',
+	EDQUOT: 'over the disk quota',
+	EFBIG: 'larger than the file system allows',
+	ENAMETOOLONG: 'its name is too long',
+	ENXIO: 'nothing reads from it (a FIFO without a reader, or a socket)',
+};
+
+/** `error` in the user's words when it is one that keeps `target` from being written (OUTPUT_PROBLEMS). */
+export function outputError(target: string, error: unknown): unknown {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	if (error instanceof CxError || code === undefined || !(code in OUTPUT_PROBLEMS)) return error;
+	return new CxError('IO', `cannot write ${target}: ${OUTPUT_PROBLEMS[code]} (${code})`, {
+		where: target,
+		cause: error,
+	});
 }
 
 /**

@@ -235,6 +235,52 @@ describe('cx-export decrypt', () => {
 		noLeftovers(out);
 	});
 
+	it('says in words why an output cannot be written, naming what was given (not a temporary file)', () => {
+		const out = join(dir.path, 'out-unwritable');
+		mkdirSync(out);
+		const part = split.encryptedParts[0];
+		const missing = join(out, 'no-such-folder', 'part.zip');
+		expectError(
+			cx(['decrypt', '--key', alice.keyPath, part, '-o', missing]),
+			new RegExp(
+				`cannot write ${missing.replace(/[/.]/g, '\\$&')}: its folder does not exist \\(ENOENT\\)$`,
+			),
+		);
+		expectError(
+			cx(['decrypt', '--key', alice.keyPath, part, '-o', out]),
+			/cannot write .*out-unwritable: it is a folder \(EISDIR\)$/,
+		);
+		symlinkSync('loop-b', join(out, 'loop-a'));
+		symlinkSync('loop-a', join(out, 'loop-b'));
+		expectError(
+			cx(['decrypt', '--key', alice.keyPath, part, '-o', join(out, 'loop-a')]),
+			/cannot write .*loop-a: too many levels of symbolic links \(ELOOP\)$/,
+		);
+		// A full disk while writing: /dev/full answers every write with ENOSPC.
+		expectError(
+			cx(['decrypt', '--key', alice.keyPath, part, '-o', '/dev/full']),
+			/^error: cannot write \/dev\/full: no space left on the device \(ENOSPC\)$/,
+		);
+		expectError(
+			cx(['reassemble', '--key', alice.keyPath, ...split.encryptedParts, '-o', '/dev/full']),
+			/^error: cannot write \/dev\/full: no space left on the device \(ENOSPC\)$/,
+		);
+		// stdout on a full disk.
+		const fd = openSync('/dev/full', 'w');
+		try {
+			const r = spawnSync(process.execPath, [bin, 'records', single.plainParts[0]], {
+				stdio: ['ignore', fd, 'pipe'],
+			});
+			expectError(
+				{ status: r.status, stdout: Buffer.alloc(0), stderr: r.stderr.toString() },
+				/^error: cannot write standard output: no space left on the device \(ENOSPC\)$/,
+			);
+		} finally {
+			closeSync(fd);
+		}
+		expect(readdirSync(out).sort()).toEqual(['loop-a', 'loop-b']);
+	});
+
 	it('opens a key protected by a passphrase', () => {
 		const locked = writeFile(
 			dir.path,
