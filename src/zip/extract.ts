@@ -224,7 +224,14 @@ export async function extractTo(
 	try {
 		firstCreated = await mkdir(target, { recursive: true });
 	} catch (error) {
-		throw ioError(`cannot create the target directory ${target}`, error);
+		const code = (error as NodeJS.ErrnoException).code;
+		const why =
+			code === 'EEXIST' || code === 'ENOTDIR'
+				? ': a file of that name (or of one of the folders above it) is in the way'
+				: code === 'EACCES' || code === 'EPERM'
+					? ': permission denied'
+					: '';
+		throw ioError(`cannot create the target directory ${target}${why}`, error);
 	}
 	let staging: Staging | undefined;
 	try {

@@ -392,6 +392,19 @@ describe('cx-export extract', () => {
 			expect(readFileSync(join(target, name)).equals(data)).toBe(true);
 	});
 
+	it('says when a file is where the target folder would be', () => {
+		const inTheWay = writeFile(dir.path, 'not-a-folder', 'x');
+		expectError(
+			cx(['extract', single.plainParts[0], '-d', inTheWay]),
+			/cannot create the target directory .*not-a-folder: a file of that name .* is in the way \(EEXIST\)$/,
+		);
+		expectError(
+			cx(['extract', single.plainParts[0], '-d', join(inTheWay, 'sub')]),
+			/is in the way \(ENOTDIR\)$/,
+		);
+		expect(readFileSync(inTheWay, 'utf8')).toBe('x');
+	});
+
 	it('refuses an entry that would write outside the target', () => {
 		const evilDir = join(dir.path, 'evil-src');
 		mkdirSync(join(evilDir, 'inner'), { recursive: true });
