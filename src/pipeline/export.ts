@@ -2,7 +2,7 @@
  * The whole job, composed from the core pieces: encrypted or plain parts in → one zip, extracted
  * files, or records out. The CLI and the n8n nodes both call these; none of them buffers an export.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -557,11 +557,8 @@ async function* spooledZipRecords<T>(
 	const dir = await makeTempDir(options.tempDir);
 	try {
 		const path = join(dir.path, 'input.zip');
-		const file = createWriteStream(path, { flags: 'wx' });
-		await writePooled(stream, file).catch((error: unknown) => {
-			file.destroy();
-			throw error;
-		});
+		// writeAtomically: a full disk here is said as such, naming this file, and nothing half-written stays.
+		await writeAtomically(path, (out) => writePooled(stream, out));
 		// Its bytes were counted as they were read (onRead).
 		const spooled = await fileSource(path, source.name);
 		yield* zipRecords([spooled], { ...options, onRead: undefined }, stats, read);
