@@ -33,6 +33,14 @@ import {
 
 const SOURCE_WINDOW = 8 * 1024 * 1024;
 const OUTPUT_WINDOW = 8 * 1024 * 1024;
+/**
+ * Outputs `consume` may still be storing once their bytes are all handed over, while the next one
+ * streams. With binary data in PostgreSQL (n8n's default in queue mode) n8n buffers a chunk and
+ * then inserts it as `bytea`: two inserts at a time use both cores, and *Download in chunks* of a
+ * 1,000,000-record export took 29–34 s instead of 35–41 s with one (docs/benchmarks.md), the
+ * worker's peak unchanged (922–1002 MiB).
+ */
+const STORES = 2;
 
 export interface WorkerChunkOptions extends Pick<PipelineOptions, 'key' | 'limits' | 'tempDir'> {
 	onError?: 'fail' | 'skip';
@@ -156,6 +164,21 @@ async function* runJob<T>(
 	const recycle = job.kind === 'chunks';
 	let slabs: ArrayBuffer[] = [];
 	let pending: Promise<T> | undefined;
+	/**
+	 * Outputs whose bytes have all been handed over and whose `consume` has not resolved yet (n8n
+	 * storing a chunk), oldest first: at most STORES, yielded in order. The next output streams
+	 * meanwhile, and is ended only once fewer than STORES are left.
+	 */
+	const storing: Array<{ info: unknown; result: Promise<T>; slabs: ArrayBuffer[] }> = [];
+	const stored = async () => {
+		const done = storing.shift() as (typeof storing)[number];
+		const result = await done.result;
+		if (done.slabs.length > 0) {
+			// `consume` has resolved: whatever it did with the bytes is done.
+			worker.postMessage({ t: 'slabs', buffers: done.slabs } satisfies FromParent, done.slabs);
+		}
+		return { info: done.info, result };
+	};
 	let finished = false;
 	try {
 		for (;;) {
@@ -197,20 +220,18 @@ async function* runJob<T>(
 					if (recycle && slabs.length < KEPT_SLABS) slabs.push(message.bytes.buffer as ArrayBuffer);
 					break;
 				case 'end': {
+					// Each store holds its chunk several times over (n8n's buffer, the SQL parameter):
+					// at most STORES of them at once.
+					while (storing.length >= STORES) yield await stored();
 					feed?.end();
-					const result = await (pending as Promise<T>);
+					storing.push({ info: message.info, result: pending as Promise<T>, slabs });
 					feed = undefined;
 					pending = undefined;
-					if (slabs.length > 0) {
-						// `consume` has resolved: whatever it did with the bytes is done.
-						const back = slabs;
-						slabs = [];
-						worker.postMessage({ t: 'slabs', buffers: back } satisfies FromParent, back);
-					}
-					yield { info: message.info, result };
+					slabs = [];
 					break;
 				}
 				case 'done':
+					while (storing.length > 0) yield await stored();
 					onDone(message.result);
 					finished = true;
 					return;
@@ -220,6 +241,9 @@ async function* runJob<T>(
 		}
 	} finally {
 		stopped = true;
+		// Nothing of this job goes on after it: a store still running is waited for (its output
+		// is complete; n8n removes an execution's binary data with the execution).
+		await Promise.allSettled(storing.map((output) => output.result));
 		options.signal?.removeEventListener('abort', onAbort);
 		for (const window of windows.values()) window.release(Number.MAX_SAFE_INTEGER);
 		worker.removeAllListeners('exit');

@@ -10,7 +10,12 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDecryptionKey, type DecryptionKey } from '../../src/cms';
 import { CxError, isCxError } from '../../src/errors';
-import { recordChunks, type ChunkInfo, type ChunkOptions } from '../../src/jsonl/chunks';
+import {
+	recordChunks,
+	type ChunkInfo,
+	type ChunkOptions,
+	type ChunkStart,
+} from '../../src/jsonl/chunks';
 import type { JsonLinesStats } from '../../src/jsonl/records';
 import { exportRecords } from '../../src/pipeline/export';
 import { fileSource, type ByteSource } from '../../src/pipeline/sources';
@@ -215,6 +220,80 @@ describe('exportChunksInWorker', () => {
 			})(),
 		);
 		expect(thrown.message).toBe('the binary data store is full');
+	}, 60_000);
+
+	it('cuts the next chunk while the one before is still being stored, and yields them in order', async () => {
+		const sources = await files(fixture.encryptedParts);
+		const options = { recordsPerChunk: 500 };
+		const expected = await inThread(sources, options);
+		// As n8n stores into the database: the whole chunk read first, then a slow insert.
+		const events: string[] = [];
+		let started = 0;
+		let secondRead = () => {};
+		const second = new Promise<void>((resolve) => (secondRead = resolve));
+		const store = async (stream: Readable, start: ChunkStart) => {
+			started++;
+			events.push(`start ${start.index}`);
+			const bytes = await read(stream);
+			events.push(`read ${start.index}`);
+			if (start.index === 2) secondRead();
+			// Chunk 1 is stored only once chunk 2 is read whole (or after 5 s, failing below).
+			if (start.index === 1)
+				await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 5000))]);
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			events.push(`stored ${start.index}`);
+			return bytes;
+		};
+		const out: Array<{ chunk: ChunkInfo; bytes: Buffer }> = [];
+		for await (const { chunk, result } of exportChunksInWorker(
+			sources,
+			{ key, tempDir: dir.path, chunks: options },
+			{ records: 0, skipped: 0, lines: 0 },
+			store,
+		))
+			out.push({ chunk, bytes: result });
+		expect(out.map((c) => c.chunk)).toEqual(expected.out.map((c) => c.chunk));
+		expect(
+			Buffer.concat(out.map((c) => c.bytes)).equals(
+				Buffer.concat(expected.out.map((c) => c.bytes)),
+			),
+		).toBe(true);
+		expect(started).toBe(expected.out.length);
+		// Chunk k + 1 streams while chunk k is stored; chunk k + 2 ends only once chunk k is stored:
+		// at most two stores at once.
+		for (let k = 1; k < out.length; k++) {
+			expect(events.indexOf(`start ${k + 1}`)).toBeLessThan(events.indexOf(`stored ${k}`));
+			if (k + 2 <= out.length)
+				expect(events.indexOf(`read ${k + 2}`)).toBeGreaterThan(events.indexOf(`stored ${k}`));
+		}
+		expect(events.some((e, i) => e === 'read 2' && i < events.indexOf('stored 1'))).toBe(true);
+
+		// A store that fails after its chunk was read fails the whole, and nothing runs on after.
+		let after = 0;
+		const failing = async (stream: Readable, start: ChunkStart) => {
+			const bytes = await read(stream);
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			if (start.index === 3) throw new Error('the database refused chunk 3');
+			after++;
+			return bytes;
+		};
+		const yielded: number[] = [];
+		const error = await failure(
+			(async () => {
+				for await (const { chunk } of exportChunksInWorker(
+					sources,
+					{ key, tempDir: dir.path, chunks: options },
+					{ records: 0, skipped: 0, lines: 0 },
+					failing,
+				))
+					yielded.push(chunk.index);
+			})(),
+		);
+		expect(error.message).toBe('the database refused chunk 3');
+		expect(yielded).toEqual([1, 2]);
+		const settled = after;
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(after).toBe(settled);
 	}, 60_000);
 
 	it('ends the worker when the caller stops early or cancels', async () => {
