@@ -216,6 +216,32 @@ describe('Parse JSON Lines at real size', () => {
 			body: `${[0, 1, 2, 4].map(line).join('\n')}\n`,
 			skippedLines: 1,
 		});
+		// Skip and Max Records count records, bad lines go to the error output.
+		const sliced = await harness({
+			nodeType: new ParseJsonLines(),
+			parameters: {
+				output: 'text',
+				options: { onError: 'output', skipRecords: 1, maxRecords: 2 },
+			},
+		});
+		const [text2, errors] = await sliced.execute([
+			await fileItem(sliced, broken, 'Contact-1.jsonl'),
+		]);
+		expect(text2).toHaveLength(1);
+		expect(text2[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
+		const [all, bad] = await sliced.execute([
+			await fileItem(sliced, Buffer.from(`${lines.join('\n')}\n`), 'Contact-2.jsonl'),
+		]);
+		expect(all[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
+		expect(errors).toEqual([]);
+		expect(bad).toEqual([]);
+		const [late, lateErrors] = await harness({
+			nodeType: new ParseJsonLines(),
+			parameters: { output: 'text', options: { onError: 'output', skipRecords: 2 } },
+		}).then(async (h2) => h2.execute([await fileItem(h2, broken, 'Contact-1.jsonl')]));
+		expect(late[0].json.lines).toBe(`${[2, 4].map(line).join('\n')}\n`);
+		expect(lateErrors).toHaveLength(1);
+		expect(lateErrors[0].json).toMatchObject({ source: 'Contact-1.jsonl', line: 4 });
 	}, 120_000);
 
 	it('ends chunks at Max Chunk Size (MiB) too, and refuses a size that is not positive', async () => {
