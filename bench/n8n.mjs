@@ -294,6 +294,12 @@ function node24() {
  * Starts n8n (one process, or queue mode: main + worker), POSTs to the workflow's webhook, waits
  * until n8n records the execution as finished (or a process dies), and measures it all.
  */
+/** The end of each process's output (CX_BENCH_LOG_TAIL characters, 20,000 by default). */
+function logTails(procs) {
+	const tail = Number(process.env.CX_BENCH_LOG_TAIL ?? 20_000);
+	return Object.fromEntries(procs.map((p) => [p.name, p.output().slice(-tail)]));
+}
+
 async function runServer(
 	ctx,
 	{ workflowId, webhookPath, queue = false, timeoutMs, memoryLimitMiB, runs = 1 },
@@ -348,6 +354,7 @@ async function runServer(
 		let final;
 		let died;
 		let response;
+		for (const p of procs) p.exited.then((how) => (died ??= { name: p.name, ...how }));
 		await sleep(2000);
 		// `runs` > 1 (workflows that do not save successful executions): the workflow runs again once
 		// it succeeded, in the same n8n; what is measured is the last run, the others warm n8n up.
@@ -369,7 +376,6 @@ async function runServer(
 			if (answer.status !== 200)
 				throw new Error(`the webhook answered ${answer.status}: ${response.slice(0, 500)}`);
 			const deadline = Date.now() + timeoutMs;
-			for (const p of procs) p.exited.then((how) => (died ??= { name: p.name, ...how }));
 			let failedAt;
 			for (;;) {
 				await sleep(500);
@@ -420,12 +426,7 @@ async function runServer(
 			nodes: peaksPerNode(nodeSpans(env.N8N_USER_FOLDER, workflowId), measured.timelines),
 			subWorkflow: subWorkflowTimes(env.N8N_USER_FOLDER, SUB_WORKFLOW_ID),
 			timelines: measured.timelines,
-			logs: Object.fromEntries(
-				procs.map((p) => [
-					p.name,
-					p.output().slice(-Number(process.env.CX_BENCH_LOG_TAIL ?? 20_000)),
-				]),
-			),
+			logs: logTails(procs),
 			...(memoryLimitMiB
 				? {
 						memoryLimitMiB,
@@ -434,12 +435,7 @@ async function runServer(
 				: {}),
 		};
 	} catch (error) {
-		error.logs = Object.fromEntries(
-			procs.map((p) => [
-				p.name,
-				p.output().slice(-Number(process.env.CX_BENCH_LOG_TAIL ?? 20_000)),
-			]),
-		);
+		error.logs = logTails(procs);
 		throw error;
 	} finally {
 		watch.stop();
@@ -1472,8 +1468,8 @@ async function benchNodes(opts) {
 						runs: 2,
 					},
 				);
-				// The first execution after n8n starts loads the node's modules and compiles its code;
-				// the second is the node as a running n8n runs it (the CLI is a new process each time).
+				// The second execution is the node as a running n8n runs it, its modules loaded; the
+				// first is reported beside it (the CLI is a new process each time).
 				const spans = (r.nodes ?? []).filter((x) => x.node === 'Node');
 				const span = spans.length === 2 ? spans[1] : undefined;
 				const row = {

@@ -224,21 +224,24 @@ describe('Parse JSON Lines at real size', () => {
 				options: { onError: 'output', skipRecords: 1, maxRecords: 2 },
 			},
 		});
-		const [text2, errors] = await sliced.execute([
+		const [head, headErrors] = await sliced.execute([
 			await fileItem(sliced, broken, 'Contact-1.jsonl'),
 		]);
-		expect(text2).toHaveLength(1);
-		expect(text2[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
-		const [all, bad] = await sliced.execute([
+		expect(head).toHaveLength(1);
+		expect(head[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
+		expect(headErrors).toEqual([]);
+		const [lf, none] = await sliced.execute([
 			await fileItem(sliced, Buffer.from(`${lines.join('\n')}\n`), 'Contact-2.jsonl'),
 		]);
-		expect(all[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
-		expect(errors).toEqual([]);
-		expect(bad).toEqual([]);
-		const [late, lateErrors] = await harness({
+		expect(lf[0].json.lines).toBe(`${[1, 2].map(line).join('\n')}\n`);
+		expect(none).toEqual([]);
+		const tail = await harness({
 			nodeType: new ParseJsonLines(),
 			parameters: { output: 'text', options: { onError: 'output', skipRecords: 2 } },
-		}).then(async (h2) => h2.execute([await fileItem(h2, broken, 'Contact-1.jsonl')]));
+		});
+		const [late, lateErrors] = await tail.execute([
+			await fileItem(tail, broken, 'Contact-1.jsonl'),
+		]);
 		expect(late[0].json.lines).toBe(`${[2, 4].map(line).join('\n')}\n`);
 		expect(lateErrors).toHaveLength(1);
 		expect(lateErrors[0].json).toMatchObject({ source: 'Contact-1.jsonl', line: 4 });
